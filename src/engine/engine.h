@@ -1,0 +1,141 @@
+// Engine: the state, the rules and the store put together.
+//
+// Writes go through a single committer thread that takes every command queued
+// since its last round (group commit): it decides each against the current
+// state, applies the accepted events, appends them all to the store in one
+// transaction (one fsync), and only then answers. A command is atomic: either
+// all its events are committed or none. If the store refuses a round, the
+// state is rebuilt from the store and every command of the round fails with
+// 503, so nothing half-applied is ever visible.
+//
+// Reads take a shared lock on the state and encode answers with the per-noun
+// codecs, applying the caller's visibility.
+//
+// Thread safety: every public method may be called from any thread.
+#ifndef COCREATE_ENGINE_ENGINE_H_
+#define COCREATE_ENGINE_ENGINE_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "model/env.h"
+#include "model/status.h"
+#include "rules/commands.h"
+#include "rules/state.h"
+#include "store/store.h"
+
+namespace cocreate {
+
+// The answer to an accepted command: an HTTP-ready status and JSON body.
+struct Outcome {
+  int status = 200;  // 201 for a new object, 200 otherwise
+  std::string body;
+};
+
+struct EngineOptions {
+  // The admin's bearer token. REQUIRED (non-empty).
+  std::string admin_token;
+  // Clock and randomness. Default: Env::Default().
+  Env* env = nullptr;
+};
+
+struct EngineStats {
+  uint64_t commands = 0, rejected = 0, events = 0, batches = 0, store_failures = 0;
+  double commit_seconds = 0;
+  int64_t last_seq = 0;
+  size_t objects = 0;
+};
+
+// Query parameters of a list: limit/offset plus equality filters on fields.
+struct ListQuery {
+  int64_t limit = 100;
+  int64_t offset = 0;
+  std::map<std::string, std::string> filters;
+};
+
+class Engine {
+ public:
+  // Replays the store into memory and starts the committer.
+  // Errors: whatever the store or a corrupt log reports.
+  static StatusOr<std::unique_ptr<Engine>> Open(std::unique_ptr<EventStore> store,
+                                                EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The principal a bearer token stands for. Errors: unauthenticated (401).
+  StatusOr<Principal> Authenticate(std::string_view token) const;
+
+  using Callback = std::function<void(StatusOr<Outcome>)>;
+  // Queues `command`; `done` runs on the committer thread once it is durable
+  // (or refused). Never blocks on I/O.
+  void Submit(const Principal& principal, Command command, Callback done);
+  // Submit and wait.
+  StatusOr<Outcome> Execute(const Principal& principal, Command command);
+
+  // Reads. Each returns a JSON body or: not_found (404) when the object is
+  // absent or hidden from `p`; forbidden (403) where noted.
+  StatusOr<std::string> Get(const Principal& p, Noun noun, const std::string& id) const;
+  StatusOr<std::string> List(const Principal& p, Noun noun, const ListQuery& q) const;
+  StatusOr<std::string> Versions(const Principal& p, const std::string& resource) const;
+  StatusOr<std::string> Roles(const Principal& p, const std::string& org) const;
+  // Forbidden unless `p` is the admin or `org` itself.
+  StatusOr<std::string> ValueOf(const Principal& p, const std::string& org) const;
+  // `depth` < 0: unbounded. Errors also: invalid_start (422) for a consumer group.
+  StatusOr<std::string> Impact(const Principal& p, const std::string& from, int depth,
+                               bool explain) const;
+  StatusOr<std::string> Lineage(const Principal& p, const std::string& resource,
+                                bool prov) const;
+  // Events with seq > after visible to `p`, at most `limit`.
+  std::string Events(const Principal& p, int64_t after, int64_t limit) const;
+  // The same events, one JSON object each, with their seqs (for SSE).
+  std::vector<std::pair<int64_t, std::string>> EventsFrom(const Principal& p, int64_t after,
+                                                          int64_t limit) const;
+
+  int64_t last_seq() const { return last_seq_.load(); }
+  EngineStats Stats() const;
+  std::string StoreName() const { return store_->Name(); }
+
+  // Stops the committer after the queued commands are answered.
+  void Stop();
+
+ private:
+  Engine(std::unique_ptr<EventStore> store, EngineOptions options);
+  Status Replay();
+  void CommitLoop();
+  struct Pending {
+    Principal principal;
+    Command command;
+    Callback done;
+  };
+  void CommitRound(std::vector<Pending>& round);
+  std::string EncodeOutcome(const Principal& p, Noun noun, const std::string& id) const;
+
+  std::unique_ptr<EventStore> store_;
+  EngineOptions options_;
+
+  mutable std::shared_mutex state_mu_;
+  State state_;  // GUARDED_BY(state_mu_)
+  std::atomic<int64_t> last_seq_{0};
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<Pending> queue_;   // GUARDED_BY(queue_mu_)
+  bool stopping_ = false;        // GUARDED_BY(queue_mu_)
+  std::thread committer_;
+
+  mutable std::mutex stats_mu_;
+  EngineStats stats_;  // GUARDED_BY(stats_mu_)
+};
+
+}  // namespace cocreate
+
+#endif  // COCREATE_ENGINE_ENGINE_H_

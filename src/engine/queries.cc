@@ -1,0 +1,642 @@
+// The read side of the engine: every GET answer, with visibility applied.
+#include <algorithm>
+#include <set>
+#include <unordered_set>
+
+#include "engine/engine.h"
+#include "graph/traversal.h"
+#include "model/codec.h"
+#include "rules/visibility.h"
+
+namespace cocreate {
+
+namespace {
+
+std::string Done(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
+
+void EncodeObject(const State& s, Noun noun, const std::string& id, JsonWriter& w) {
+  switch (noun) {
+    case Noun::kOrganization: Encode(*s.FindOrganization(id), w); break;
+    case Noun::kConsumerGroup: Encode(*s.FindGroup(id), w); break;
+    case Noun::kResource: Encode(*s.FindResource(id), w); break;
+    case Noun::kService: Encode(*s.FindService(id), w); break;
+    case Noun::kOffering: Encode(*s.FindOffering(id), w); break;
+    case Noun::kRelationship: Encode(*s.FindRelationship(id), w); break;
+    case Noun::kProvision: Encode(*s.FindProvision(id), w); break;
+  }
+}
+
+bool Exists(const State& s, const Principal& p, Noun noun, const std::string& id) {
+  const Noun* n = s.FindNoun(id);
+  return n != nullptr && *n == noun && CanSee(s, p, noun, id);
+}
+
+Status NoSuch(Noun noun, const std::string& id) {
+  return NotFound("no " + std::string(NounName(noun)) + " '" + id + "'");
+}
+
+// The value of list filter `key` on an object, or nullopt when `key` is not
+// a filter of that noun.
+std::optional<std::string> FilterField(const State& s, Noun noun, const std::string& id,
+                                       const std::string& key) {
+  switch (noun) {
+    case Noun::kResource: {
+      const ResourceVersion& v = s.FindResource(id)->current();
+      if (key == "owner") return v.owner;
+      if (key == "kind") return v.kind;
+      break;
+    }
+    case Noun::kService:
+      if (key == "provider") return s.FindService(id)->provider;
+      break;
+    case Noun::kOffering: {
+      const Offering& o = *s.FindOffering(id);
+      if (key == "provider") return o.provider;
+      if (key == "service") return o.service;
+      break;
+    }
+    case Noun::kRelationship: {
+      const Relationship& r = *s.FindRelationship(id);
+      if (key == "provider") return r.provider;
+      if (key == "consumer") return r.consumer;
+      if (key == "offering") return r.offering;
+      if (key == "status") return std::string(RelationshipStatusName(r.status));
+      if (key == "type") return std::string(RelationshipTypeName(r.type));
+      break;
+    }
+    case Noun::kProvision: {
+      const Provision& p = *s.FindProvision(id);
+      if (key == "relationship") return p.relationship;
+      if (key == "provider") return p.provider;
+      if (key == "consumer") return p.consumer;
+      if (key == "action") return p.action;
+      break;
+    }
+    default: break;
+  }
+  return std::nullopt;
+}
+
+bool EvidenceVisible(const State& s, const Principal& p, const Evidence& e) {
+  return CanSeeId(s, p, e.service) && CanSeeId(s, p, e.resource) &&
+         CanSeeId(s, p, e.provision) && CanSeeId(s, p, e.relationship);
+}
+
+void EncodeEvent(const State& s, const Principal& p, const Event& e, JsonWriter& w) {
+  w.StartObject();
+  WriteKey(w, "seq");
+  w.Int64(e.seq);
+  WriteKey(w, "type");
+  WriteString(w, e.type);
+  WriteKey(w, "at");
+  WriteString(w, e.at);
+  WriteKey(w, "actor");
+  WriteString(w, e.actor);
+  WriteKey(w, "subject");
+  WriteString(w, e.subject);
+  WriteKey(w, "data");
+  if (e.type == "role.transitioned" && !p.is_admin()) {
+    Json data = e.data;
+    Json kept = Json::MakeArray();
+    if (const Json* evidence = e.data.Find("evidence"); evidence && evidence->is_array()) {
+      for (const Json& item : evidence->items()) {
+        if (EvidenceVisible(s, p, DecodeEvidence(item).value())) kept.Push(item);
+      }
+    }
+    data.Set("evidence", std::move(kept));
+    data.Write(w);
+  } else {
+    e.data.Write(w);
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string Engine::EncodeOutcome(const Principal& p, Noun noun, const std::string& id) const {
+  (void)p;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  EncodeObject(state_, noun, id, w);
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::Get(const Principal& p, Noun noun, const std::string& id) const {
+  std::shared_lock lock(state_mu_);
+  if (!Exists(state_, p, noun, id)) return NoSuch(noun, id);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  EncodeObject(state_, noun, id, w);
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::List(const Principal& p, Noun noun, const ListQuery& q) const {
+  std::shared_lock lock(state_mu_);
+  const auto& ids = state_.Ids(noun);
+  for (const auto& [key, value] : q.filters) {
+    if (!ids.empty() && !FilterField(state_, noun, ids.front(), key)) {
+      return InvalidField(key, "'" + key + "' is not a filter of " +
+                                   std::string(CollectionName(noun)));
+    }
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "items");
+  w.StartArray();
+  int64_t total = 0;
+  for (const auto& id : ids) {
+    if (!CanSee(state_, p, noun, id)) continue;
+    bool match = true;
+    for (const auto& [key, value] : q.filters) {
+      match = match && FilterField(state_, noun, id, key) == value;
+    }
+    if (!match) continue;
+    if (total >= q.offset && total < q.offset + q.limit) EncodeObject(state_, noun, id, w);
+    ++total;
+  }
+  w.EndArray();
+  WriteKey(w, "total");
+  w.Int64(total);
+  WriteKey(w, "limit");
+  w.Int64(q.limit);
+  WriteKey(w, "offset");
+  w.Int64(q.offset);
+  w.EndObject();
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::Versions(const Principal& p, const std::string& id) const {
+  std::shared_lock lock(state_mu_);
+  if (!Exists(state_, p, Noun::kResource, id)) return NoSuch(Noun::kResource, id);
+  const Resource& r = *state_.FindResource(id);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "items");
+  w.StartArray();
+  for (const auto& v : r.versions) EncodeVersion(r, v, w);
+  w.EndArray();
+  WriteKey(w, "total");
+  w.Int64(static_cast<int64_t>(r.versions.size()));
+  w.EndObject();
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::Roles(const Principal& p, const std::string& org) const {
+  std::shared_lock lock(state_mu_);
+  if (!Exists(state_, p, Noun::kOrganization, org)) return NoSuch(Noun::kOrganization, org);
+  static const RoleRecord kNone;
+  const RoleRecord* roles = state_.FindRoles(org);
+  if (roles == nullptr) roles = &kNone;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  auto since = [&](std::string_view key, const std::string& at) {
+    WriteKey(w, key);
+    if (at.empty()) {
+      w.Null();
+    } else {
+      WriteString(w, at);
+    }
+  };
+  w.StartObject();
+  WriteKey(w, "organization");
+  WriteString(w, org);
+  since("consumer_since", roles->consumer_since);
+  since("provider_since", roles->provider_since);
+  WriteKey(w, "transitions");
+  w.StartArray();
+  for (const auto& t : roles->transitions) {
+    w.StartObject();
+    WriteKey(w, "at");
+    WriteString(w, t.at);
+    WriteKey(w, "from");
+    WriteString(w, "consumer");
+    WriteKey(w, "to");
+    WriteString(w, "provider");
+    WriteKey(w, "evidence");
+    w.StartArray();
+    for (const auto& e : t.evidence) {
+      if (EvidenceVisible(state_, p, e)) Encode(e, w);
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return Done(buf);
+}
+
+namespace {
+
+struct ValueSum {
+  int64_t provisions = 0;
+  std::vector<std::string> outcomes;
+  std::map<std::string, double> costs[2];
+  std::vector<std::string> risks[2];
+
+  void Add(const Provision& p) {
+    ++provisions;
+    if (!p.value) return;
+    for (const auto& o : p.value->outcomes) outcomes.push_back(o);
+    for (const auto& c : p.value->costs) costs[static_cast<int>(c.kind)][c.currency] += c.amount;
+    for (const auto& r : p.value->risks) risks[static_cast<int>(r.kind)].push_back(r.description);
+  }
+
+  void Write(JsonWriter& w) const {
+    w.StartObject();
+    WriteKey(w, "provisions");
+    w.Int64(provisions);
+    WriteKey(w, "outcomes");
+    EncodeStrings(outcomes, w);
+    WriteKey(w, "costs");
+    w.StartObject();
+    for (int k = 0; k < 2; ++k) {
+      WriteKey(w, ValueKindName(static_cast<ValueKind>(k)));
+      w.StartObject();
+      for (const auto& [currency, sum] : costs[k]) {
+        WriteKey(w, currency);
+        Json(sum).Write(w);
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+    WriteKey(w, "risks");
+    w.StartObject();
+    for (int k = 0; k < 2; ++k) {
+      WriteKey(w, ValueKindName(static_cast<ValueKind>(k)));
+      EncodeStrings(risks[k], w);
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+};
+
+}  // namespace
+
+StatusOr<std::string> Engine::ValueOf(const Principal& p, const std::string& org) const {
+  std::shared_lock lock(state_mu_);
+  if (!Exists(state_, p, Noun::kOrganization, org)) return NoSuch(Noun::kOrganization, org);
+  if (!p.is_admin() && p.organization != org) {
+    return Forbidden("the value of '" + org + "' is shown only to itself and the admin");
+  }
+  ValueSum received, provided;
+  for (const auto& rel_id : state_.RelationshipsOf(org)) {
+    for (const auto& prov_id : state_.ProvisionsIn(rel_id)) {
+      const Provision& prov = *state_.FindProvision(prov_id);
+      if (prov.consumer == org) received.Add(prov);
+      if (prov.provider == org) provided.Add(prov);
+    }
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "organization");
+  WriteString(w, org);
+  WriteKey(w, "received");
+  received.Write(w);
+  WriteKey(w, "provided");
+  provided.Write(w);
+  w.EndObject();
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::Impact(const Principal& p, const std::string& from, int depth,
+                                     bool explain) const {
+  std::shared_lock lock(state_mu_);
+  if (!CanSeeId(state_, p, from)) return NotFound("nothing visible is named '" + from + "'");
+  CC_ASSIGN_OR_RETURN(ImpactResult result, cocreate::Impact(state_, from, depth));
+  std::vector<bool> visible(result.nodes.size());
+  for (size_t i = 0; i < result.nodes.size(); ++i) {
+    visible[i] = CanSee(state_, p, result.nodes[i].noun, result.nodes[i].id);
+  }
+  std::map<std::string_view, int64_t> counts;
+  int64_t redacted = 0;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "from");
+  WriteString(w, from);
+  WriteKey(w, "affected");
+  w.StartArray();
+  for (size_t i = 0; i < result.nodes.size(); ++i) {
+    const ReachedNode& n = result.nodes[i];
+    if (!visible[i]) {
+      ++redacted;
+      continue;
+    }
+    counts[NounName(n.noun)]++;
+    w.StartObject();
+    WriteKey(w, "id");
+    WriteString(w, n.id);
+    WriteKey(w, "type");
+    WriteString(w, NounName(n.noun));
+    WriteKey(w, "depth");
+    w.Int(n.depth);
+    if (explain) {
+      WriteKey(w, "path");
+      w.StartArray();
+      WriteString(w, from);
+      std::vector<int> chain;
+      for (int at = static_cast<int>(i); at >= 0; at = result.nodes[at].parent) chain.push_back(at);
+      for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        if (visible[*it]) {
+          WriteString(w, result.nodes[*it].id);
+        } else {
+          w.Null();
+        }
+      }
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteKey(w, "counts");
+  w.StartObject();
+  for (const auto& [type, n] : counts) {
+    WriteKey(w, type);
+    w.Int64(n);
+  }
+  w.EndObject();
+  WriteKey(w, "redacted");
+  w.Int64(redacted);
+  w.EndObject();
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& resource,
+                                      bool prov) const {
+  std::shared_lock lock(state_mu_);
+  if (!Exists(state_, p, Noun::kResource, resource)) return NoSuch(Noun::kResource, resource);
+  CC_ASSIGN_OR_RETURN(LineageResult result, cocreate::Lineage(state_, resource));
+  int64_t redacted = 0;
+  auto keep = [&](std::vector<std::string>& ids, Noun noun) {
+    std::vector<std::string> kept;
+    for (auto& id : ids) {
+      if (CanSee(state_, p, noun, id)) {
+        kept.push_back(std::move(id));
+      } else {
+        ++redacted;
+      }
+    }
+    ids = std::move(kept);
+  };
+  keep(result.provisions, Noun::kProvision);
+  keep(result.resources, Noun::kResource);
+  keep(result.services, Noun::kService);
+  keep(result.offerings, Noun::kOffering);
+  keep(result.relationships, Noun::kRelationship);
+  keep(result.organizations, Noun::kOrganization);
+
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  auto str = [&](std::string_view k, std::string_view v) {
+    WriteKey(w, k);
+    WriteString(w, v);
+  };
+  if (!prov) {
+    w.StartObject();
+    str("resource", resource);
+    WriteKey(w, "provisions");
+    w.StartArray();
+    for (const auto& id : result.provisions) {
+      const Provision& x = *state_.FindProvision(id);
+      w.StartObject();
+      str("id", id);
+      str("action", x.action);
+      str("relationship", x.relationship);
+      str("at", x.at);
+      w.EndObject();
+    }
+    w.EndArray();
+    WriteKey(w, "resources");
+    w.StartArray();
+    for (const auto& id : result.resources) {
+      const ResourceVersion& v = state_.FindResource(id)->current();
+      w.StartObject();
+      str("id", id);
+      str("kind", v.kind);
+      str("name", v.name);
+      str("owner", v.owner);
+      w.EndObject();
+    }
+    w.EndArray();
+    WriteKey(w, "services");
+    w.StartArray();
+    for (const auto& id : result.services) {
+      const Service& s = *state_.FindService(id);
+      w.StartObject();
+      str("id", id);
+      str("name", s.name);
+      str("provider", s.provider);
+      w.EndObject();
+    }
+    w.EndArray();
+    WriteKey(w, "offerings");
+    w.StartArray();
+    for (const auto& id : result.offerings) {
+      const Offering& o = *state_.FindOffering(id);
+      w.StartObject();
+      str("id", id);
+      str("name", o.name);
+      str("provider", o.provider);
+      w.EndObject();
+    }
+    w.EndArray();
+    WriteKey(w, "relationships");
+    w.StartArray();
+    for (const auto& id : result.relationships) {
+      const Relationship& r = *state_.FindRelationship(id);
+      w.StartObject();
+      str("id", id);
+      str("provider", r.provider);
+      str("consumer", r.consumer);
+      str("type", RelationshipTypeName(r.type));
+      str("status", RelationshipStatusName(r.status));
+      w.EndObject();
+    }
+    w.EndArray();
+    WriteKey(w, "organizations");
+    w.StartArray();
+    for (const auto& id : result.organizations) {
+      w.StartObject();
+      str("id", id);
+      str("name", state_.FindOrganization(id)->name);
+      w.EndObject();
+    }
+    w.EndArray();
+    WriteKey(w, "redacted");
+    w.Int64(redacted);
+    w.EndObject();
+    return Done(buf);
+  }
+
+  // W3C PROV-JSON: resources, services, offerings and relationships are
+  // entities, provisions are activities, organizations are agents.
+  auto q = [](const std::string& id) { return "cc:" + id; };
+  std::unordered_set<std::string> shown(result.resources.begin(), result.resources.end());
+  shown.insert(resource);
+  int relation = 0;
+  auto rel_id = [&] { return "_:r" + std::to_string(++relation); };
+  w.StartObject();
+  WriteKey(w, "prefix");
+  w.StartObject();
+  str("cc", "urn:cocreate:");
+  w.EndObject();
+  WriteKey(w, "entity");
+  w.StartObject();
+  std::vector<std::string> all_resources = result.resources;
+  all_resources.insert(all_resources.begin(), resource);
+  for (const auto& id : all_resources) {
+    const ResourceVersion& v = state_.FindResource(id)->current();
+    WriteKey(w, q(id));
+    w.StartObject();
+    str("prov:type", "cc:resource");
+    str("prov:label", v.name);
+    str("cc:kind", v.kind);
+    WriteKey(w, "cc:version");
+    w.Int64(v.version);
+    w.EndObject();
+  }
+  auto entities = [&](const std::vector<std::string>& ids, std::string_view type, auto label) {
+    for (const auto& id : ids) {
+      WriteKey(w, q(id));
+      w.StartObject();
+      str("prov:type", type);
+      str("prov:label", label(id));
+      w.EndObject();
+    }
+  };
+  entities(result.services, "cc:service", [&](const std::string& id) { return state_.FindService(id)->name; });
+  entities(result.offerings, "cc:offering", [&](const std::string& id) { return state_.FindOffering(id)->name; });
+  entities(result.relationships, "cc:relationship", [&](const std::string& id) {
+    return std::string(RelationshipTypeName(state_.FindRelationship(id)->type)) + " relationship";
+  });
+  w.EndObject();
+  WriteKey(w, "activity");
+  w.StartObject();
+  for (const auto& id : result.provisions) {
+    const Provision& x = *state_.FindProvision(id);
+    WriteKey(w, q(id));
+    w.StartObject();
+    str("prov:type", "cc:provision");
+    str("prov:label", x.action);
+    str("prov:startTime", x.at);
+    str("prov:endTime", x.at);
+    w.EndObject();
+  }
+  w.EndObject();
+  WriteKey(w, "agent");
+  w.StartObject();
+  for (const auto& id : result.organizations) {
+    WriteKey(w, q(id));
+    w.StartObject();
+    str("prov:type", "prov:Organization");
+    str("prov:label", state_.FindOrganization(id)->name);
+    w.EndObject();
+  }
+  w.EndObject();
+  std::set<std::string> provisions(result.provisions.begin(), result.provisions.end());
+  WriteKey(w, "wasGeneratedBy");
+  w.StartObject();
+  for (const auto& id : all_resources) {
+    for (const auto& touch : state_.TouchesOf(id)) {
+      if (!provisions.count(touch.provision)) continue;
+      WriteKey(w, rel_id());
+      w.StartObject();
+      str("prov:entity", q(id));
+      str("prov:activity", q(touch.provision));
+      str("cc:how", touch.how == Touch::kCreated    ? "created"
+                    : touch.how == Touch::kModified ? "modified"
+                                                    : "transferred");
+      w.EndObject();
+    }
+  }
+  w.EndObject();
+  WriteKey(w, "used");
+  w.StartObject();
+  for (const auto& id : result.provisions) {
+    const Provision& x = *state_.FindProvision(id);
+    for (const auto& r : x.used) {
+      if (!shown.count(r)) continue;
+      WriteKey(w, rel_id());
+      w.StartObject();
+      str("prov:activity", q(id));
+      str("prov:entity", q(r));
+      w.EndObject();
+    }
+  }
+  w.EndObject();
+  WriteKey(w, "wasAssociatedWith");
+  w.StartObject();
+  for (const auto& id : result.provisions) {
+    WriteKey(w, rel_id());
+    w.StartObject();
+    str("prov:activity", q(id));
+    str("prov:agent", q(state_.FindProvision(id)->provider));
+    w.EndObject();
+  }
+  w.EndObject();
+  WriteKey(w, "wasAttributedTo");
+  w.StartObject();
+  for (const auto& id : all_resources) {
+    const std::string& owner = state_.FindResource(id)->current().owner;
+    WriteKey(w, rel_id());
+    w.StartObject();
+    str("prov:entity", q(id));
+    str("prov:agent", q(owner));
+    w.EndObject();
+  }
+  w.EndObject();
+  WriteKey(w, "wasDerivedFrom");
+  w.StartObject();
+  std::set<std::string> services(result.services.begin(), result.services.end());
+  for (const auto& id : result.services) {
+    for (const auto& r : state_.FindService(id)->built_on) {
+      if (!shown.count(r)) continue;
+      WriteKey(w, rel_id());
+      w.StartObject();
+      str("prov:generatedEntity", q(id));
+      str("prov:usedEntity", q(r));
+      w.EndObject();
+    }
+  }
+  w.EndObject();
+  WriteKey(w, "cc:redacted");
+  w.Int64(redacted);
+  w.EndObject();
+  return Done(buf);
+}
+
+std::vector<std::pair<int64_t, std::string>> Engine::EventsFrom(const Principal& p,
+                                                                 int64_t after,
+                                                                 int64_t limit) const {
+  std::vector<std::pair<int64_t, std::string>> out;
+  std::shared_lock lock(state_mu_);
+  const auto& events = state_.events();
+  size_t start = static_cast<size_t>(std::clamp<int64_t>(after, 0, events.size()));
+  for (size_t i = start; i < events.size() && static_cast<int64_t>(out.size()) < limit; ++i) {
+    const Event& e = events[i];
+    if (!CanSeeEvent(state_, p, e)) continue;
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    EncodeEvent(state_, p, e, w);
+    out.emplace_back(e.seq, Done(buf));
+  }
+  return out;
+}
+
+std::string Engine::Events(const Principal& p, int64_t after, int64_t limit) const {
+  auto events = EventsFrom(p, after, limit);
+  std::string body = "{\"events\":[";
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i) body += ',';
+    body += events[i].second;
+  }
+  body += "],\"next\":";
+  body += std::to_string(events.empty() ? after : events.back().first);
+  body += '}';
+  return body;
+}
+
+}  // namespace cocreate

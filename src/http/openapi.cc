@@ -1,0 +1,230 @@
+// The OpenAPI 3 document of the HTTP API. It is written here, route by
+// route, independently of the router's dispatch table; router_test checks
+// that every route the router serves is documented.
+#include <string>
+#include <vector>
+
+#include "http/router.h"
+
+namespace cocreate {
+
+namespace {
+
+struct Op {
+  const char* method;
+  const char* path;
+  const char* summary;
+  const char* request_schema;  // nullptr: no body
+  int success;
+  const char* response_schema;
+  std::vector<const char*> query;  // query parameter names
+};
+
+const std::vector<Op>& Operations() {
+  static const std::vector<Op> ops = [] {
+    std::vector<Op> v;
+    const char* nouns[][3] = {{"organizations", "Organization", "OrganizationCreate"},
+                              {"consumer-groups", "ConsumerGroup", "ConsumerGroupCreate"},
+                              {"resources", "Resource", "ResourceCreate"},
+                              {"services", "Service", "ServiceCreate"},
+                              {"offerings", "Offering", "OfferingCreate"},
+                              {"relationships", "Relationship", "RelationshipCreate"},
+                              {"provisions", "Provision", "ProvisionCreate"}};
+    static std::vector<std::string> paths;
+    paths.reserve(64);
+    for (auto& n : nouns) {
+      paths.push_back(std::string("/") + n[0]);
+      const char* collection = paths.back().c_str();
+      paths.push_back(std::string("/") + n[0] + "/{id}");
+      const char* item = paths.back().c_str();
+      v.push_back({"get", collection, "List the visible objects (filters: field=value)", nullptr,
+                   200, "List", {"limit", "offset"}});
+      v.push_back({"post", collection, "Create; a retry with the same id and body answers 200",
+                   n[2], 201, n[1], {}});
+      v.push_back({"get", item, "Get one object", nullptr, 200, n[1], {}});
+    }
+    v.push_back({"get", "/organizations/{id}/roles", "Role timeline and transitions", nullptr,
+                 200, "Roles", {}});
+    v.push_back({"get", "/organizations/{id}/value", "Value received and provided", nullptr, 200,
+                 "ValueRollup", {}});
+    v.push_back({"get", "/resources/{id}/versions", "Every version, oldest first", nullptr, 200,
+                 "List", {}});
+    v.push_back({"get", "/resources/{id}/lineage", "Upstream lineage (format=prov: PROV-JSON)",
+                 nullptr, 200, "Lineage", {"format"}});
+    for (const char* verb : {"activate", "reject", "suspend", "resume", "terminate"}) {
+      paths.push_back(std::string("/relationships/{id}/") + verb);
+      v.push_back({"post", paths.back().c_str(), "Move the relationship through its lifecycle",
+                   "Empty", 200, "Relationship", {}});
+    }
+    v.push_back({"post", "/tokens", "Issue a token for an organization (admin only)",
+                 "TokenCreate", 201, "Token", {}});
+    v.push_back({"get", "/impact", "Downstream impact of a failure", nullptr, 200, "Impact",
+                 {"from", "depth", "explain"}});
+    v.push_back({"get", "/events", "Events after a seq", nullptr, 200, "Events",
+                 {"after", "limit"}});
+    v.push_back({"get", "/events/stream", "Events as Server-Sent Events", nullptr, 200,
+                 "Events", {"after"}});
+    v.push_back({"get", "/openapi.json", "This document (no token needed)", nullptr, 200,
+                 "Any", {}});
+    return v;
+  }();
+  return ops;
+}
+
+const char* kSchemas = R"({
+"Any": {"type": "object"},
+"Empty": {"type": "object", "maxProperties": 0},
+"Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
+  "required": ["code", "message"], "properties": {"code": {"type": "string"},
+  "message": {"type": "string"}, "field": {"type": "string"}}}}},
+"Id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},
+"List": {"type": "object", "required": ["items", "total"], "properties": {
+  "items": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"}}},
+"OrganizationCreate": {"type": "object", "required": ["name"], "properties": {
+  "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"},
+  "description": {"type": "string"}, "attributes": {"type": "object"}}},
+"Organization": {"type": "object", "properties": {"id": {"type": "string"},
+  "name": {"type": "string"}, "description": {"type": "string"}, "attributes": {"type": "object"},
+  "created_at": {"type": "string", "format": "date-time"}}},
+"ConsumerGroupCreate": {"type": "object", "required": ["name"], "properties": {
+  "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"},
+  "members": {"type": "array", "items": {"type": "string"}}}},
+"ConsumerGroup": {"type": "object", "properties": {"id": {"type": "string"},
+  "name": {"type": "string"}, "members": {"type": "array", "items": {"type": "string"}}}},
+"ResourceCreate": {"type": "object", "required": ["owner", "kind", "name"], "properties": {
+  "id": {"$ref": "#/components/schemas/Id"}, "owner": {"type": "string"},
+  "kind": {"type": "string"}, "name": {"type": "string"}, "attributes": {"type": "object"}}},
+"Resource": {"type": "object", "properties": {"id": {"type": "string"},
+  "owner": {"type": "string"}, "kind": {"type": "string"}, "name": {"type": "string"},
+  "attributes": {"type": "object"}, "version": {"type": "integer"},
+  "origin": {"type": "object", "nullable": true, "properties": {"provision": {"type": "string"}}}}},
+"ServiceCreate": {"type": "object", "required": ["provider", "name"], "properties": {
+  "id": {"$ref": "#/components/schemas/Id"}, "provider": {"type": "string"},
+  "name": {"type": "string"}, "description": {"type": "string"},
+  "built_on": {"type": "array", "items": {"type": "string"}},
+  "depends_on": {"type": "array", "items": {"type": "string"}}}},
+"Service": {"type": "object", "properties": {"id": {"type": "string"},
+  "provider": {"type": "string"}, "name": {"type": "string"},
+  "built_on": {"type": "array", "items": {"type": "string"}},
+  "depends_on": {"type": "array", "items": {"type": "string"}}}},
+"OfferingCreate": {"type": "object", "required": ["provider", "service", "name", "audience"],
+  "properties": {"id": {"$ref": "#/components/schemas/Id"}, "provider": {"type": "string"},
+  "service": {"type": "string"}, "name": {"type": "string"},
+  "audience": {"oneOf": [{"type": "string", "enum": ["public"]}, {"type": "object",
+    "properties": {"consumer_groups": {"type": "array", "items": {"type": "string"}}}}]},
+  "goods": {"type": "array", "items": {"type": "object", "required": ["kind", "name"]}},
+  "access": {"type": "array", "items": {"type": "object", "required": ["resource"]}},
+  "actions": {"type": "array", "items": {"type": "object", "required": ["name", "effect"],
+    "properties": {"name": {"type": "string"},
+    "effect": {"type": "string", "enum": ["create", "modify", "transfer", "none"]}}}},
+  "service_levels": {"type": "array", "items": {"type": "object"}},
+  "price": {"type": "object", "properties": {"amount": {"type": "number"},
+    "currency": {"type": "string"}, "period": {"type": "string"}}}}},
+"Offering": {"type": "object"},
+"RelationshipCreate": {"type": "object", "required": ["offering", "consumer", "type"],
+  "properties": {"id": {"$ref": "#/components/schemas/Id"}, "offering": {"type": "string"},
+  "consumer": {"type": "string"},
+  "type": {"type": "string", "enum": ["basic", "cooperative", "partnership"]}}},
+"Relationship": {"type": "object", "properties": {"id": {"type": "string"},
+  "offering": {"type": "string"}, "provider": {"type": "string"}, "consumer": {"type": "string"},
+  "type": {"type": "string"}, "status": {"type": "string",
+  "enum": ["requested", "active", "suspended", "terminated", "rejected"]}}},
+"ProvisionCreate": {"type": "object", "required": ["relationship", "action"], "properties": {
+  "id": {"$ref": "#/components/schemas/Id"}, "relationship": {"type": "string"},
+  "action": {"type": "string"}, "used": {"type": "array", "items": {"type": "string"}},
+  "creates": {"type": "array", "items": {"type": "object", "required": ["kind", "name"]}},
+  "modifies": {"type": "array", "items": {"type": "object", "required": ["resource", "attributes"]}},
+  "transfers": {"type": "array", "items": {"type": "string"}},
+  "value": {"$ref": "#/components/schemas/Value"}}},
+"Value": {"type": "object", "properties": {"outcomes": {"type": "array", "items": {"type": "string"}},
+  "costs": {"type": "array", "items": {"type": "object", "required": ["amount", "currency", "kind"]}},
+  "risks": {"type": "array", "items": {"type": "object", "required": ["description", "kind"]}}}},
+"Provision": {"type": "object", "properties": {"id": {"type": "string"},
+  "created": {"type": "array", "items": {"type": "string"}},
+  "modified": {"type": "array", "items": {"type": "object"}},
+  "transferred": {"type": "array", "items": {"type": "string"}}}},
+"TokenCreate": {"type": "object", "required": ["organization"], "properties": {
+  "organization": {"type": "string"}, "role": {"type": "string", "enum": ["member", "viewer"]}}},
+"Token": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
+"Roles": {"type": "object", "properties": {"organization": {"type": "string"},
+  "consumer_since": {"type": "string", "nullable": true},
+  "provider_since": {"type": "string", "nullable": true},
+  "transitions": {"type": "array", "items": {"type": "object"}}}},
+"ValueRollup": {"type": "object", "properties": {"organization": {"type": "string"},
+  "received": {"type": "object"}, "provided": {"type": "object"}}},
+"Lineage": {"type": "object"},
+"Impact": {"type": "object", "properties": {"from": {"type": "string"},
+  "affected": {"type": "array", "items": {"type": "object"}}, "counts": {"type": "object"},
+  "redacted": {"type": "integer"}}},
+"Events": {"type": "object", "properties": {"events": {"type": "array", "items": {"type": "object"}},
+  "next": {"type": "integer"}}}
+})";
+
+std::string Build() {
+  std::string out =
+      R"({"openapi":"3.0.3","info":{"title":"cocreate","version":"1","description":)"
+      R"("The service relationship engine: the ITIL 4 service relationship model across )"
+      R"(organizations."},"servers":[{"url":"/api/v1"}],)"
+      R"("security":[{"bearer":[]}],"paths":{)";
+  const auto& ops = Operations();
+  std::vector<std::string> done;
+  bool first_path = true;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    std::string path = ops[i].path;
+    bool seen = false;
+    for (const auto& d : done) seen = seen || d == path;
+    if (seen) continue;
+    done.push_back(path);
+    out += std::string(first_path ? "" : ",") + "\"" + path + "\":{";
+    first_path = false;
+    bool first_op = true;
+    for (const Op& op : ops) {
+      if (path != op.path) continue;
+      out += std::string(first_op ? "" : ",") + "\"" + op.method + "\":{";
+      first_op = false;
+      out += std::string("\"summary\":\"") + op.summary + "\"";
+      if (path == "/openapi.json") out += ",\"security\":[]";
+      out += ",\"parameters\":[";
+      bool first_param = true;
+      if (path.find("{id}") != std::string::npos) {
+        out += R"({"name":"id","in":"path","required":true,"schema":{"type":"string"}})";
+        first_param = false;
+      }
+      for (const char* q : op.query) {
+        out += std::string(first_param ? "" : ",") + "{\"name\":\"" + q +
+               "\",\"in\":\"query\",\"schema\":{\"type\":\"string\"}}";
+        first_param = false;
+      }
+      out += "]";
+      if (op.request_schema) {
+        out += std::string(",\"requestBody\":{\"content\":{\"application/json\":{\"schema\":") +
+               "{\"$ref\":\"#/components/schemas/" + op.request_schema + "\"}}}}";
+      }
+      out += ",\"responses\":{\"" + std::to_string(op.success) +
+             "\":{\"description\":\"success\",\"content\":{\"application/json\":{\"schema\":"
+             "{\"$ref\":\"#/components/schemas/" +
+             op.response_schema + "\"}}}}";
+      for (const char* code : {"400", "401", "403", "404", "409", "413", "415", "422"}) {
+        out += std::string(",\"") + code +
+               "\":{\"description\":\"error\",\"content\":{\"application/json\":{\"schema\":"
+               "{\"$ref\":\"#/components/schemas/Error\"}}}}";
+      }
+      out += "}}";
+    }
+    out += "}";
+  }
+  out += R"(},"components":{"securitySchemes":{"bearer":{"type":"http","scheme":"bearer"}},)";
+  out += "\"schemas\":";
+  out += kSchemas;
+  out += "}}";
+  return out;
+}
+
+}  // namespace
+
+const std::string& OpenApiDocument() {
+  static const std::string doc = Build();
+  return doc;
+}
+
+}  // namespace cocreate

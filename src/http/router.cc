@@ -1,0 +1,436 @@
+#include "http/router.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace cocreate {
+
+namespace {
+
+int FromHex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() &&
+        FromHex(s[i + 1]) >= 0 && FromHex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(FromHex(s[i + 1]) * 16 + FromHex(s[i + 2])));
+      i += 2;
+    } else if (plus_is_space && s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.push_back(PercentDecode(path.substr(i, j - i), false));
+    i = j;
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ParseQuery(std::string_view q) {
+  std::map<std::string, std::string> out;
+  size_t i = 0;
+  while (i < q.size()) {
+    size_t j = q.find('&', i);
+    if (j == std::string_view::npos) j = q.size();
+    std::string_view pair = q.substr(i, j - i);
+    size_t eq = pair.find('=');
+    if (!pair.empty()) {
+      std::string key = PercentDecode(pair.substr(0, eq), true);
+      std::string value = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
+      out[key] = value;
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+// Reads an integer query parameter in [min, max]; `fallback` when absent.
+StatusOr<int64_t> IntParam(const std::map<std::string, std::string>& q, const std::string& key,
+                           int64_t fallback, int64_t min, int64_t max) {
+  auto it = q.find(key);
+  if (it == q.end() || it->second.empty()) return fallback;
+  int64_t v = 0;
+  const char* first = it->second.data();
+  const char* last = first + it->second.size();
+  auto [ptr, ec] = std::from_chars(first, last, v);
+  if (ec != std::errc() || ptr != last || v < min || v > max) {
+    return InvalidField(key, fmt::format("'{}' must be a whole number from {} to {}", key, min, max));
+  }
+  return v;
+}
+
+StatusOr<bool> BoolParam(const std::map<std::string, std::string>& q, const std::string& key) {
+  auto it = q.find(key);
+  if (it == q.end() || it->second.empty() || it->second == "false" || it->second == "0") {
+    return false;
+  }
+  if (it->second == "true" || it->second == "1") return true;
+  return InvalidField(key, "'" + key + "' must be true or false");
+}
+
+HttpResponse Json200(std::string body) {
+  HttpResponse r;
+  r.body = std::move(body);
+  return r;
+}
+
+void ReplyWith(Router::Reply& reply, StatusOr<std::string> body) {
+  reply(body.ok() ? Json200(std::move(body).value()) : Router::Error(body.status()));
+}
+
+bool IsJsonContentType(std::string_view ct) {
+  auto semi = ct.find(';');
+  std::string_view media = ct.substr(0, semi);
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  std::string lower(media);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/json";
+}
+
+const char* kHomePage = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cocreate</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 44rem; margin: 3rem auto; line-height: 1.5">
+<h1>cocreate</h1>
+<p>The service relationship engine is running. The API lives under <code>/api/v1</code>;
+its OpenAPI description is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>
+<p>Health: <a href="/healthz">/healthz</a> &middot; Metrics: <a href="/metrics">/metrics</a></p>
+<p>The browser interface is not built yet; use the API with the token <code>script/server</code> printed.</p>
+</body></html>
+)";
+
+}  // namespace
+
+HttpResponse Router::Error(const Status& status) {
+  HttpResponse r;
+  r.status = HttpStatusOf(status.code());
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "error");
+  w.StartObject();
+  WriteKey(w, "code");
+  WriteString(w, status.reason());
+  WriteKey(w, "message");
+  WriteString(w, status.message());
+  if (!status.field().empty()) {
+    WriteKey(w, "field");
+    WriteString(w, status.field());
+  }
+  w.EndObject();
+  w.EndObject();
+  r.body.assign(buf.GetString(), buf.GetSize());
+  if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+void Router::Add(std::string method, std::string pattern, bool takes_body, Handler handler) {
+  Route route;
+  route.segments = SplitPath(pattern);
+  route.info = {std::move(method), std::move(pattern)};
+  route.takes_body = takes_body;
+  route.handler = std::move(handler);
+  routes_.push_back(std::move(route));
+}
+
+std::vector<RouteInfo> Router::Routes() const {
+  std::vector<RouteInfo> out;
+  for (const auto& r : routes_) out.push_back(r.info);
+  return out;
+}
+
+void Router::Submit(const Principal& p, StatusOr<Command> command, Reply& reply) {
+  if (!command.ok()) {
+    reply(Error(command.status()));
+    return;
+  }
+  engine_.Submit(p, std::move(command).value(), [reply](StatusOr<Outcome> outcome) {
+    if (!outcome.ok()) {
+      reply(Error(outcome.status()));
+      return;
+    }
+    HttpResponse r;
+    r.status = outcome->status;
+    r.body = std::move(outcome->body);
+    reply(std::move(r));
+  });
+}
+
+void Router::AddNoun(Noun noun) {
+  std::string collection = "/" + std::string(CollectionName(noun));
+  Add("GET", collection, false,
+      [this, noun](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+                   Reply& reply) {
+        ListQuery q;
+        auto limit = IntParam(params.query, "limit", 100, 0, 1000);
+        if (!limit.ok()) return reply(Error(limit.status()));
+        auto offset = IntParam(params.query, "offset", 0, 0, INT64_MAX / 2);
+        if (!offset.ok()) return reply(Error(offset.status()));
+        q.limit = *limit;
+        q.offset = *offset;
+        for (const auto& [k, v] : params.query) {
+          if (k != "limit" && k != "offset") q.filters[k] = v;
+        }
+        ReplyWith(reply, engine_.List(p, noun, q));
+      });
+  Add("GET", collection + "/{id}", false,
+      [this, noun](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+                   Reply& reply) { ReplyWith(reply, engine_.Get(p, noun, params.path[0])); });
+  Add("POST", collection, true,
+      [this, noun](const Principal& p, const HttpRequest&, const Params&, const Json* body,
+                   Reply& reply) {
+        if (body == nullptr) {
+          return reply(Error(Status(Code::kInvalidArgument, "invalid_json",
+                                    "this request needs a JSON object body")));
+        }
+        Submit(p, DecodeCreate(noun, *body), reply);
+      });
+}
+
+Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes)
+    : engine_(engine), counters_(counters), max_body_bytes_(max_body_bytes) {
+  for (int n = 0; n < 7; ++n) AddNoun(static_cast<Noun>(n));
+  Add("GET", "/organizations/{id}/roles", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) { ReplyWith(reply, engine_.Roles(p, params.path[0])); });
+  Add("GET", "/organizations/{id}/value", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) { ReplyWith(reply, engine_.ValueOf(p, params.path[0])); });
+  Add("GET", "/resources/{id}/versions", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) { ReplyWith(reply, engine_.Versions(p, params.path[0])); });
+  Add("GET", "/resources/{id}/lineage", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto format = params.query.find("format");
+        bool prov = false;
+        if (format != params.query.end() && !format->second.empty()) {
+          if (format->second == "prov") {
+            prov = true;
+          } else if (format->second != "json") {
+            return reply(Error(InvalidField("format", "'format' must be json or prov")));
+          }
+        }
+        ReplyWith(reply, engine_.Lineage(p, params.path[0], prov));
+      });
+  for (int v = 0; v < 5; ++v) {
+    auto verb = static_cast<LifecycleVerb>(v);
+    Add("POST", "/relationships/{id}/" + std::string(LifecycleVerbName(verb)), true,
+        [this, verb](const Principal& p, const HttpRequest&, const Params& params,
+                     const Json* body, Reply& reply) {
+          Submit(p, DecodeLifecycle(params.path[0], verb, body), reply);
+        });
+  }
+  Add("POST", "/tokens", true,
+      [this](const Principal& p, const HttpRequest&, const Params&, const Json* body,
+             Reply& reply) {
+        if (body == nullptr) {
+          return reply(Error(Status(Code::kInvalidArgument, "invalid_json",
+                                    "this request needs a JSON object body")));
+        }
+        Submit(p, DecodeIssueToken(*body), reply);
+      });
+  Add("GET", "/impact", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto from = params.query.find("from");
+        if (from == params.query.end() || from->second.empty()) {
+          return reply(Error(InvalidField("from", "'from' is required: the id to start from")));
+        }
+        auto depth = IntParam(params.query, "depth", -1, 0, 1000000);
+        if (!depth.ok()) return reply(Error(depth.status()));
+        auto explain = BoolParam(params.query, "explain");
+        if (!explain.ok()) return reply(Error(explain.status()));
+        ReplyWith(reply, engine_.Impact(p, from->second, static_cast<int>(*depth), *explain));
+      });
+  Add("GET", "/events", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto after = IntParam(params.query, "after", 0, 0, INT64_MAX / 2);
+        if (!after.ok()) return reply(Error(after.status()));
+        auto limit = IntParam(params.query, "limit", 100, 1, 1000);
+        if (!limit.ok()) return reply(Error(limit.status()));
+        reply(Json200(engine_.Events(p, *after, *limit)));
+      });
+  Add("GET", "/events/stream", false,
+      [](const Principal& p, const HttpRequest& req, const Params& params, const Json*,
+         Reply& reply) {
+        auto after = IntParam(params.query, "after", 0, 0, INT64_MAX / 2);
+        if (!after.ok()) return reply(Error(after.status()));
+        HttpResponse r;
+        r.stream_events = true;
+        r.principal = p;
+        r.stream_after = *after;
+        if (!req.last_event_id.empty()) {
+          int64_t last = 0;
+          auto [ptr, ec] = std::from_chars(req.last_event_id.data(),
+                                           req.last_event_id.data() + req.last_event_id.size(), last);
+          if (ec == std::errc() && last >= 0) r.stream_after = last;
+        }
+        r.content_type = "text/event-stream";
+        reply(std::move(r));
+      });
+}
+
+std::string Router::Metrics() const {
+  EngineStats s = engine_.Stats();
+  std::string out;
+  auto metric = [&](std::string_view name, std::string_view type, std::string_view help,
+                    const std::string& value, std::string_view labels = "") {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{}{} {}\n", name, help, name, type, name,
+                       labels, value);
+  };
+  metric("cocreate_commands_total", "counter", "Commands accepted and committed.",
+         std::to_string(s.commands));
+  metric("cocreate_commands_rejected_total", "counter", "Commands refused by a rule or the store.",
+         std::to_string(s.rejected));
+  metric("cocreate_events_total", "counter", "Events committed since start.", std::to_string(s.events));
+  metric("cocreate_commit_batches_total", "counter", "Group commits (one transaction each).",
+         std::to_string(s.batches));
+  metric("cocreate_commit_seconds_total", "counter", "Time spent deciding and committing.",
+         fmt::format("{:.6f}", s.commit_seconds));
+  metric("cocreate_store_failures_total", "counter", "Commit rounds the store refused.",
+         std::to_string(s.store_failures));
+  metric("cocreate_last_seq", "gauge", "The last event seq.", std::to_string(s.last_seq));
+  metric("cocreate_objects", "gauge", "Objects in the model.", std::to_string(s.objects));
+  metric("cocreate_http_connections", "gauge", "Open HTTP connections.",
+         std::to_string(counters_.connections.load()));
+  metric("cocreate_http_connections_refused_total", "counter",
+         "Connections refused over the connection cap.",
+         std::to_string(counters_.connections_refused.load()));
+  metric("cocreate_http_event_streams", "gauge", "Open event streams.",
+         std::to_string(counters_.streams.load()));
+  out += "# HELP cocreate_http_requests_total HTTP requests answered, by status class.\n"
+         "# TYPE cocreate_http_requests_total counter\n";
+  for (int c = 1; c < 6; ++c) {
+    out += fmt::format("cocreate_http_requests_total{{code=\"{}xx\"}} {}\n", c,
+                       counters_.by_class[c].load());
+  }
+  return out;
+}
+
+void Router::Handle(const HttpRequest& request, Reply reply) {
+  std::string_view target = request.target;
+  size_t qpos = target.find('?');
+  std::string_view path = target.substr(0, qpos);
+  
+  if (path == "/healthz") {
+    return reply(Json200("{\"status\":\"ok\"}"));
+  }
+  if (path == "/metrics") {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = Metrics();
+    return reply(std::move(r));
+  }
+  if (path == "/" || path == "/index.html") {
+    HttpResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = kHomePage;
+    return reply(std::move(r));
+  }
+  if (path == "/api/v1/openapi.json") {
+    return reply(Json200(OpenApiDocument()));
+  }
+  if (path.rfind("/api/v1/", 0) != 0 && path != "/api/v1") {
+    return reply(Error(NotFound("no such page: " + std::string(path))));
+  }
+  // 401 comes before everything else under /api/v1.
+  std::string_view auth = request.authorization;
+  std::string_view token;
+  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+    token = auth.substr(7);
+  }
+  StatusOr<Principal> principal = engine_.Authenticate(token);
+  if (!principal.ok()) return reply(Error(principal.status()));
+  HandleAs(*principal, request, std::move(reply));
+}
+
+void Router::HandleAs(const Principal& principal, const HttpRequest& request, Reply reply) {
+  std::string_view target = request.target;
+  size_t qpos = target.find('?');
+  std::string_view path = target.substr(0, qpos);
+  std::string_view query = qpos == std::string_view::npos ? "" : target.substr(qpos + 1);
+  std::vector<std::string> segments = SplitPath(path.substr(7));
+  const Route* match = nullptr;
+  std::vector<std::string> allowed;
+  Params params;
+  for (const Route& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    std::vector<std::string> values;
+    bool ok = true;
+    for (size_t i = 0; i < segments.size() && ok; ++i) {
+      const std::string& s = route.segments[i];
+      if (s.size() > 1 && s.front() == '{') {
+        values.push_back(segments[i]);
+      } else {
+        ok = s == segments[i];
+      }
+    }
+    if (!ok) continue;
+    if (route.info.method != request.method) {
+      allowed.push_back(route.info.method);
+      continue;
+    }
+    match = &route;
+    params.path = std::move(values);
+    break;
+  }
+  if (match == nullptr) {
+    if (!allowed.empty()) {
+      HttpResponse r = Error(Status(Code::kInvalidArgument, "method_not_allowed",
+                                    request.method + " is not allowed here"));
+      r.status = 405;
+      std::string allow;
+      for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+      r.headers.emplace_back("Allow", allow);
+      return reply(std::move(r));
+    }
+    return reply(Error(NotFound("no such route: " + std::string(path))));
+  }
+  if (request.body_too_large) {
+    return reply(Error(Status(Code::kPayloadTooLarge, "payload_too_large",
+                              fmt::format("the body is over the limit of {} bytes",
+                                          max_body_bytes_))));
+  }
+  std::optional<Json> body;
+  bool has_body = !request.body.empty();
+  if (has_body) {
+    if (!IsJsonContentType(request.content_type)) {
+      return reply(Error(Status(Code::kUnsupportedMediaType, "unsupported_media_type",
+                                "send the body as Content-Type: application/json")));
+    }
+    if (match->takes_body) {
+      StatusOr<Json> parsed = Json::Parse(request.body);
+      if (!parsed.ok()) return reply(Error(parsed.status()));
+      body = std::move(parsed).value();
+    }
+  }
+  params.query = ParseQuery(query);
+  match->handler(principal, request, params, body ? &*body : nullptr, reply);
+}
+
+}  // namespace cocreate

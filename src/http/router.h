@@ -1,0 +1,105 @@
+// Router: the HTTP API of CONTRACT §3, independent of the network code.
+// It turns a parsed request into a response, checking in the contract's
+// order: 401 (token), 413 (size), 415 (content type), 400 (JSON and fields),
+// then the engine's 404/403/409/422.
+#ifndef COCREATE_HTTP_ROUTER_H_
+#define COCREATE_HTTP_ROUTER_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace cocreate {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, as sent
+  std::string authorization;
+  std::string content_type;
+  std::string accept;
+  std::string last_event_id;
+  std::string body;
+  bool body_too_large = false;  // the server refused to read a body over the limit
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Set for GET /events/stream: the server streams events to `principal`
+  // starting after seq `stream_after` instead of sending `body`.
+  bool stream_events = false;
+  Principal principal;
+  int64_t stream_after = 0;
+};
+
+// Counters the server and router keep for /metrics.
+struct HttpCounters {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> by_class[6] = {};  // index: status / 100
+  std::atomic<int64_t> connections{0};
+  std::atomic<uint64_t> connections_refused{0};
+  std::atomic<int64_t> streams{0};
+};
+
+// One route of the API: method and path pattern under /api/v1 (segments in
+// braces match any one segment).
+struct RouteInfo {
+  std::string method;
+  std::string pattern;
+};
+
+class Router {
+ public:
+  using Reply = std::function<void(HttpResponse)>;
+  Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes);
+
+  // Answers `request` by calling `reply` exactly once, possibly on another
+  // thread (writes answer once they are durable).
+  void Handle(const HttpRequest& request, Reply reply);
+  // Handle for an already authenticated principal (in-process callers such
+  // as the demo loader); /api/v1 routes only.
+  void HandleAs(const Principal& principal, const HttpRequest& request, Reply reply);
+
+  // Every API route the router serves (for the OpenAPI completeness test).
+  std::vector<RouteInfo> Routes() const;
+
+  // An error answer in the contract's shape.
+  static HttpResponse Error(const Status& status);
+
+ private:
+  struct Params {
+    std::vector<std::string> path;  // the values of the pattern's {..} segments
+    std::map<std::string, std::string> query;
+  };
+  using Handler = std::function<void(const Principal&, const HttpRequest&, const Params&,
+                                     const Json* body, Reply&)>;
+  struct Route {
+    RouteInfo info;
+    std::vector<std::string> segments;
+    bool takes_body = false;
+    Handler handler;
+  };
+  void Add(std::string method, std::string pattern, bool takes_body, Handler handler);
+  void AddNoun(Noun noun);
+  void Submit(const Principal& p, StatusOr<Command> command, Reply& reply);
+  std::string Metrics() const;
+
+  Engine& engine_;
+  HttpCounters& counters_;
+  size_t max_body_bytes_;
+  std::vector<Route> routes_;
+};
+
+// The OpenAPI 3 document of the API, as JSON text.
+const std::string& OpenApiDocument();
+
+}  // namespace cocreate
+
+#endif  // COCREATE_HTTP_ROUTER_H_

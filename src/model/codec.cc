@@ -1,0 +1,435 @@
+#include "model/codec.h"
+
+namespace cocreate {
+
+namespace {
+
+void Str(JsonWriter& w, std::string_view key, std::string_view value) {
+  WriteKey(w, key);
+  WriteString(w, value);
+}
+
+void OptStr(JsonWriter& w, std::string_view key, const std::string& value) {
+  WriteKey(w, key);
+  if (value.empty()) {
+    w.Null();
+  } else {
+    WriteString(w, value);
+  }
+}
+
+void List(JsonWriter& w, std::string_view key, const std::vector<std::string>& items) {
+  WriteKey(w, key);
+  EncodeStrings(items, w);
+}
+
+Status Broken(std::string_view noun, std::string_view field) {
+  return Internal("stored " + std::string(noun) + " has a broken '" + std::string(field) + "'");
+}
+
+}  // namespace
+
+std::string StrOr(const Json& j, std::string_view key, std::string fallback) {
+  const Json* v = j.Find(key);
+  return v != nullptr && v->is_string() ? v->as_string() : fallback;
+}
+
+std::vector<std::string> StrList(const Json& j, std::string_view key) {
+  std::vector<std::string> out;
+  const Json* v = j.Find(key);
+  if (v == nullptr || !v->is_array()) return out;
+  for (const Json& item : v->items()) {
+    if (item.is_string()) out.push_back(item.as_string());
+  }
+  return out;
+}
+
+void EncodeStrings(const std::vector<std::string>& items, JsonWriter& w) {
+  w.StartArray();
+  for (const auto& s : items) WriteString(w, s);
+  w.EndArray();
+}
+
+void Encode(const Organization& o, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", o.id);
+  Str(w, "name", o.name);
+  Str(w, "description", o.description);
+  WriteKey(w, "attributes");
+  o.attributes.Write(w);
+  Str(w, "created_at", o.created_at);
+  w.EndObject();
+}
+
+StatusOr<Organization> DecodeOrganization(const Json& j) {
+  Organization o;
+  o.id = StrOr(j, "id");
+  if (o.id.empty()) return Broken("organization", "id");
+  o.name = StrOr(j, "name");
+  o.description = StrOr(j, "description");
+  if (const Json* a = j.Find("attributes"); a && a->is_object()) o.attributes = *a;
+  o.created_at = StrOr(j, "created_at");
+  return o;
+}
+
+void Encode(const ConsumerGroup& g, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", g.id);
+  Str(w, "name", g.name);
+  List(w, "members", g.members);
+  Str(w, "created_at", g.created_at);
+  w.EndObject();
+}
+
+StatusOr<ConsumerGroup> DecodeConsumerGroup(const Json& j) {
+  ConsumerGroup g;
+  g.id = StrOr(j, "id");
+  if (g.id.empty()) return Broken("consumer group", "id");
+  g.name = StrOr(j, "name");
+  g.members = StrList(j, "members");
+  g.created_at = StrOr(j, "created_at");
+  return g;
+}
+
+void Encode(const Resource& r, JsonWriter& w) {
+  const ResourceVersion& v = r.current();
+  w.StartObject();
+  Str(w, "id", r.id);
+  Str(w, "owner", v.owner);
+  Str(w, "kind", v.kind);
+  Str(w, "name", v.name);
+  WriteKey(w, "attributes");
+  v.attributes.Write(w);
+  WriteKey(w, "version");
+  w.Int64(v.version);
+  WriteKey(w, "origin");
+  if (r.origin_provision.empty()) {
+    w.Null();
+  } else {
+    w.StartObject();
+    Str(w, "provision", r.origin_provision);
+    w.EndObject();
+  }
+  Str(w, "created_at", r.versions.front().at);
+  Str(w, "updated_at", v.at);
+  w.EndObject();
+}
+
+void EncodeVersion(const Resource& r, const ResourceVersion& v, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", r.id);
+  WriteKey(w, "version");
+  w.Int64(v.version);
+  Str(w, "owner", v.owner);
+  Str(w, "kind", v.kind);
+  Str(w, "name", v.name);
+  WriteKey(w, "attributes");
+  v.attributes.Write(w);
+  Str(w, "at", v.at);
+  OptStr(w, "provision", v.provision);
+  w.EndObject();
+}
+
+StatusOr<Resource> DecodeResource(const Json& j) {
+  Resource r;
+  r.id = StrOr(j, "id");
+  if (r.id.empty()) return Broken("resource", "id");
+  ResourceVersion v;
+  v.version = 1;
+  v.owner = StrOr(j, "owner");
+  if (v.owner.empty()) return Broken("resource", "owner");
+  v.kind = StrOr(j, "kind");
+  v.name = StrOr(j, "name");
+  if (const Json* a = j.Find("attributes"); a && a->is_object()) v.attributes = *a;
+  v.at = StrOr(j, "created_at");
+  if (const Json* o = j.Find("origin"); o && o->is_object()) {
+    r.origin_provision = StrOr(*o, "provision");
+    v.provision = r.origin_provision;
+  }
+  r.versions.push_back(std::move(v));
+  return r;
+}
+
+void Encode(const Service& s, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", s.id);
+  Str(w, "provider", s.provider);
+  Str(w, "name", s.name);
+  Str(w, "description", s.description);
+  List(w, "built_on", s.built_on);
+  List(w, "depends_on", s.depends_on);
+  Str(w, "created_at", s.created_at);
+  w.EndObject();
+}
+
+StatusOr<Service> DecodeService(const Json& j) {
+  Service s;
+  s.id = StrOr(j, "id");
+  s.provider = StrOr(j, "provider");
+  if (s.id.empty() || s.provider.empty()) return Broken("service", "id/provider");
+  s.name = StrOr(j, "name");
+  s.description = StrOr(j, "description");
+  s.built_on = StrList(j, "built_on");
+  s.depends_on = StrList(j, "depends_on");
+  s.created_at = StrOr(j, "created_at");
+  return s;
+}
+
+void Encode(const Offering& o, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", o.id);
+  Str(w, "provider", o.provider);
+  Str(w, "service", o.service);
+  Str(w, "name", o.name);
+  WriteKey(w, "audience");
+  if (o.audience_public) {
+    WriteString(w, "public");
+  } else {
+    w.StartObject();
+    List(w, "consumer_groups", o.audience_groups);
+    w.EndObject();
+  }
+  WriteKey(w, "goods");
+  w.StartArray();
+  for (const auto& g : o.goods) {
+    w.StartObject();
+    Str(w, "kind", g.kind);
+    Str(w, "name", g.name);
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteKey(w, "access");
+  w.StartArray();
+  for (const auto& r : o.access) {
+    w.StartObject();
+    Str(w, "resource", r);
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteKey(w, "actions");
+  w.StartArray();
+  for (const auto& a : o.actions) {
+    w.StartObject();
+    Str(w, "name", a.name);
+    Str(w, "effect", EffectName(a.effect));
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteKey(w, "service_levels");
+  w.StartArray();
+  for (const auto& l : o.service_levels) {
+    w.StartObject();
+    Str(w, "metric", l.metric);
+    WriteKey(w, "objective");
+    l.objective.Write(w);
+    Str(w, "unit", l.unit);
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteKey(w, "price");
+  if (o.price) {
+    w.StartObject();
+    WriteKey(w, "amount");
+    o.price->amount.Write(w);
+    Str(w, "currency", o.price->currency);
+    Str(w, "period", o.price->period);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  Str(w, "created_at", o.created_at);
+  w.EndObject();
+}
+
+StatusOr<Offering> DecodeOffering(const Json& j) {
+  Offering o;
+  o.id = StrOr(j, "id");
+  o.provider = StrOr(j, "provider");
+  o.service = StrOr(j, "service");
+  if (o.id.empty() || o.provider.empty()) return Broken("offering", "id/provider");
+  o.name = StrOr(j, "name");
+  const Json* audience = j.Find("audience");
+  if (audience != nullptr && audience->is_object()) {
+    o.audience_public = false;
+    o.audience_groups = StrList(*audience, "consumer_groups");
+  }
+  if (const Json* goods = j.Find("goods"); goods && goods->is_array()) {
+    for (const Json& g : goods->items()) o.goods.push_back({StrOr(g, "kind"), StrOr(g, "name")});
+  }
+  if (const Json* access = j.Find("access"); access && access->is_array()) {
+    for (const Json& a : access->items()) o.access.push_back(StrOr(a, "resource"));
+  }
+  if (const Json* actions = j.Find("actions"); actions && actions->is_array()) {
+    for (const Json& a : actions->items()) {
+      auto effect = EffectFromName(StrOr(a, "effect"));
+      if (!effect) return Broken("offering", "actions.effect");
+      o.actions.push_back({StrOr(a, "name"), *effect});
+    }
+  }
+  if (const Json* levels = j.Find("service_levels"); levels && levels->is_array()) {
+    for (const Json& l : levels->items()) {
+      const Json* objective = l.Find("objective");
+      o.service_levels.push_back(
+          {StrOr(l, "metric"), objective ? *objective : Json(), StrOr(l, "unit")});
+    }
+  }
+  if (const Json* price = j.Find("price"); price && price->is_object()) {
+    const Json* amount = price->Find("amount");
+    o.price = Price{amount ? *amount : Json(0), StrOr(*price, "currency"), StrOr(*price, "period")};
+  }
+  o.created_at = StrOr(j, "created_at");
+  return o;
+}
+
+void Encode(const Relationship& r, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", r.id);
+  Str(w, "offering", r.offering);
+  Str(w, "provider", r.provider);
+  Str(w, "consumer", r.consumer);
+  Str(w, "type", RelationshipTypeName(r.type));
+  Str(w, "status", RelationshipStatusName(r.status));
+  Str(w, "requested_at", r.requested_at);
+  OptStr(w, "activated_at", r.activated_at);
+  Str(w, "updated_at", r.updated_at);
+  w.EndObject();
+}
+
+StatusOr<Relationship> DecodeRelationship(const Json& j) {
+  Relationship r;
+  r.id = StrOr(j, "id");
+  r.offering = StrOr(j, "offering");
+  r.provider = StrOr(j, "provider");
+  r.consumer = StrOr(j, "consumer");
+  if (r.id.empty() || r.provider.empty() || r.consumer.empty()) {
+    return Broken("relationship", "id/provider/consumer");
+  }
+  auto type = RelationshipTypeFromName(StrOr(j, "type"));
+  auto status = RelationshipStatusFromName(StrOr(j, "status"));
+  if (!type || !status) return Broken("relationship", "type/status");
+  r.type = *type;
+  r.status = *status;
+  r.requested_at = StrOr(j, "requested_at");
+  r.updated_at = StrOr(j, "updated_at");
+  r.activated_at = StrOr(j, "activated_at");
+  return r;
+}
+
+void Encode(const Value& v, JsonWriter& w) {
+  w.StartObject();
+  List(w, "outcomes", v.outcomes);
+  WriteKey(w, "costs");
+  w.StartArray();
+  for (const auto& c : v.costs) {
+    w.StartObject();
+    WriteKey(w, "amount");
+    Json(c.amount).Write(w);
+    Str(w, "currency", c.currency);
+    Str(w, "kind", ValueKindName(c.kind));
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteKey(w, "risks");
+  w.StartArray();
+  for (const auto& r : v.risks) {
+    w.StartObject();
+    Str(w, "description", r.description);
+    Str(w, "kind", ValueKindName(r.kind));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+StatusOr<Value> DecodeStoredValue(const Json& j) {
+  Value v;
+  v.outcomes = StrList(j, "outcomes");
+  if (const Json* costs = j.Find("costs"); costs && costs->is_array()) {
+    for (const Json& c : costs->items()) {
+      auto kind = ValueKindFromName(StrOr(c, "kind"));
+      const Json* amount = c.Find("amount");
+      if (!kind || amount == nullptr) return Broken("value", "costs");
+      v.costs.push_back({amount->as_double(), StrOr(c, "currency"), *kind});
+    }
+  }
+  if (const Json* risks = j.Find("risks"); risks && risks->is_array()) {
+    for (const Json& r : risks->items()) {
+      auto kind = ValueKindFromName(StrOr(r, "kind"));
+      if (!kind) return Broken("value", "risks");
+      v.risks.push_back({StrOr(r, "description"), *kind});
+    }
+  }
+  return v;
+}
+
+void Encode(const Provision& p, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", p.id);
+  Str(w, "relationship", p.relationship);
+  Str(w, "action", p.action);
+  Str(w, "provider", p.provider);
+  Str(w, "consumer", p.consumer);
+  List(w, "used", p.used);
+  List(w, "created", p.created);
+  WriteKey(w, "modified");
+  w.StartArray();
+  for (const auto& m : p.modified) {
+    w.StartObject();
+    Str(w, "resource", m.resource);
+    WriteKey(w, "version");
+    w.Int64(m.version);
+    w.EndObject();
+  }
+  w.EndArray();
+  List(w, "transferred", p.transferred);
+  WriteKey(w, "value");
+  if (p.value) {
+    Encode(*p.value, w);
+  } else {
+    w.Null();
+  }
+  Str(w, "at", p.at);
+  w.EndObject();
+}
+
+StatusOr<Provision> DecodeProvision(const Json& j) {
+  Provision p;
+  p.id = StrOr(j, "id");
+  p.relationship = StrOr(j, "relationship");
+  if (p.id.empty() || p.relationship.empty()) return Broken("provision", "id/relationship");
+  p.action = StrOr(j, "action");
+  p.provider = StrOr(j, "provider");
+  p.consumer = StrOr(j, "consumer");
+  p.used = StrList(j, "used");
+  p.created = StrList(j, "created");
+  if (const Json* modified = j.Find("modified"); modified && modified->is_array()) {
+    for (const Json& m : modified->items()) {
+      const Json* version = m.Find("version");
+      p.modified.push_back({StrOr(m, "resource"), version ? version->as_int() : 0});
+    }
+  }
+  p.transferred = StrList(j, "transferred");
+  if (const Json* value = j.Find("value"); value && value->is_object()) {
+    CC_ASSIGN_OR_RETURN(Value v, DecodeStoredValue(*value));
+    p.value = std::move(v);
+  }
+  p.at = StrOr(j, "at");
+  return p;
+}
+
+void Encode(const Evidence& e, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "service", e.service);
+  Str(w, "resource", e.resource);
+  Str(w, "provision", e.provision);
+  Str(w, "relationship", e.relationship);
+  Str(w, "provider", e.provider);
+  w.EndObject();
+}
+
+StatusOr<Evidence> DecodeEvidence(const Json& j) {
+  return Evidence{StrOr(j, "service"), StrOr(j, "resource"), StrOr(j, "provision"),
+                  StrOr(j, "relationship"), StrOr(j, "provider")};
+}
+
+}  // namespace cocreate

@@ -1,0 +1,58 @@
+// Per-noun JSON codecs. Encode* write the contract's shape of a noun straight
+// to a RapidJSON writer (the hot path of every GET); Decode* read the same
+// shape back from a Json value, which is how events are replayed.
+#ifndef COCREATE_MODEL_CODEC_H_
+#define COCREATE_MODEL_CODEC_H_
+
+#include <string>
+#include <vector>
+
+#include "model/json.h"
+#include "model/status.h"
+#include "model/types.h"
+
+namespace cocreate {
+
+void Encode(const Organization& o, JsonWriter& w);
+void Encode(const ConsumerGroup& g, JsonWriter& w);
+// A resource as it now stands.
+void Encode(const Resource& r, JsonWriter& w);
+// One version of a resource.
+void EncodeVersion(const Resource& r, const ResourceVersion& v, JsonWriter& w);
+void Encode(const Service& s, JsonWriter& w);
+void Encode(const Offering& o, JsonWriter& w);
+void Encode(const Relationship& r, JsonWriter& w);
+void Encode(const Provision& p, JsonWriter& w);
+void Encode(const Value& v, JsonWriter& w);
+void Encode(const Evidence& e, JsonWriter& w);
+void EncodeStrings(const std::vector<std::string>& items, JsonWriter& w);
+
+// Encodes with `encode` and parses the result back: how event data is built.
+template <typename T>
+Json ToJson(const T& value) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  Encode(value, w);
+  auto parsed = Json::Parse(std::string_view(buf.GetString(), buf.GetSize()));
+  assert(parsed.ok() && "an encoder wrote invalid JSON");
+  return std::move(parsed).value();
+}
+
+// Decoders of the encoded shapes. Errors: Internal naming the broken field.
+StatusOr<Organization> DecodeOrganization(const Json& j);
+StatusOr<ConsumerGroup> DecodeConsumerGroup(const Json& j);
+StatusOr<Resource> DecodeResource(const Json& j);
+StatusOr<Service> DecodeService(const Json& j);
+StatusOr<Offering> DecodeOffering(const Json& j);
+StatusOr<Relationship> DecodeRelationship(const Json& j);
+StatusOr<Provision> DecodeProvision(const Json& j);
+StatusOr<Value> DecodeStoredValue(const Json& j);
+StatusOr<Evidence> DecodeEvidence(const Json& j);
+
+// Small readers shared by the decoders.
+std::string StrOr(const Json& j, std::string_view key, std::string fallback = "");
+std::vector<std::string> StrList(const Json& j, std::string_view key);
+
+}  // namespace cocreate
+
+#endif  // COCREATE_MODEL_CODEC_H_

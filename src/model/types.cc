@@ -1,0 +1,73 @@
+#include "model/types.h"
+
+#include <array>
+
+namespace cocreate {
+
+namespace {
+constexpr std::array<std::string_view, 7> kNounNames = {
+    "organization", "consumer_group", "resource", "service", "offering", "relationship",
+    "provision"};
+constexpr std::array<std::string_view, 7> kCollections = {
+    "organizations", "consumer-groups", "resources", "services", "offerings", "relationships",
+    "provisions"};
+
+template <typename E, size_t N>
+std::optional<E> FromName(const std::array<std::string_view, N>& names, std::string_view s) {
+  for (size_t i = 0; i < N; ++i) {
+    if (names[i] == s) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
+
+constexpr std::array<std::string_view, 4> kEffects = {"create", "modify", "transfer", "none"};
+constexpr std::array<std::string_view, 3> kTypes = {"basic", "cooperative", "partnership"};
+constexpr std::array<std::string_view, 5> kStatuses = {"requested", "active", "suspended",
+                                                        "terminated", "rejected"};
+constexpr std::array<std::string_view, 2> kValueKinds = {"introduced", "removed"};
+}  // namespace
+
+std::string_view NounName(Noun noun) { return kNounNames[static_cast<size_t>(noun)]; }
+std::string_view CollectionName(Noun noun) { return kCollections[static_cast<size_t>(noun)]; }
+std::optional<Noun> NounFromCollection(std::string_view c) { return FromName<Noun>(kCollections, c); }
+
+std::string_view EffectName(Effect e) { return kEffects[static_cast<size_t>(e)]; }
+std::optional<Effect> EffectFromName(std::string_view s) { return FromName<Effect>(kEffects, s); }
+
+std::string_view RelationshipTypeName(RelationshipType t) { return kTypes[static_cast<size_t>(t)]; }
+std::optional<RelationshipType> RelationshipTypeFromName(std::string_view s) {
+  return FromName<RelationshipType>(kTypes, s);
+}
+
+std::string_view RelationshipStatusName(RelationshipStatus s) {
+  return kStatuses[static_cast<size_t>(s)];
+}
+std::optional<RelationshipStatus> RelationshipStatusFromName(std::string_view s) {
+  return FromName<RelationshipStatus>(kStatuses, s);
+}
+
+std::string_view ValueKindName(ValueKind k) { return kValueKinds[static_cast<size_t>(k)]; }
+std::optional<ValueKind> ValueKindFromName(std::string_view s) {
+  return FromName<ValueKind>(kValueKinds, s);
+}
+
+const ServiceAction* Offering::FindAction(std::string_view action_name) const {
+  for (const auto& a : actions) {
+    if (a.name == action_name) return &a;
+  }
+  return nullptr;
+}
+
+bool IsValidId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  auto alnum = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(id[0])) return false;
+  for (char c : id.substr(1)) {
+    if (!alnum(c) && c != '.' && c != '_' && c != ':' && c != '-') return false;
+  }
+  return true;
+}
+
+}  // namespace cocreate

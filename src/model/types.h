@@ -1,0 +1,187 @@
+// The nouns of the ITIL 4 service relationship model (CONTRACT §2) as plain
+// value types, the events that record every accepted change, and the
+// principal on whose behalf a request acts.
+#ifndef COCREATE_MODEL_TYPES_H_
+#define COCREATE_MODEL_TYPES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/json.h"
+
+namespace cocreate {
+
+// The kinds of object an id can name; ids are unique across all of them.
+enum class Noun {
+  kOrganization, kConsumerGroup, kResource, kService, kOffering, kRelationship, kProvision
+};
+// "organization", "consumer_group", ... (the `type` of graph answers).
+std::string_view NounName(Noun noun);
+// "organizations", "consumer-groups", ... (the URL collection).
+std::string_view CollectionName(Noun noun);
+std::optional<Noun> NounFromCollection(std::string_view collection);
+
+struct Organization {
+  std::string id;
+  std::string name;
+  std::string description;
+  Json attributes = Json::MakeObject();
+  std::string created_at;
+};
+
+struct ConsumerGroup {
+  std::string id;
+  std::string name;
+  std::vector<std::string> members;
+  std::string created_at;
+};
+
+// One state of a resource. Every change (attributes or owner) makes a new one.
+struct ResourceVersion {
+  int64_t version = 1;
+  std::string owner;
+  std::string kind;
+  std::string name;
+  Json attributes = Json::MakeObject();
+  std::string at;
+  std::string provision;  // the provision that made this version, or empty
+};
+
+struct Resource {
+  std::string id;
+  std::string origin_provision;  // the provision that created it, or empty
+  std::vector<ResourceVersion> versions;  // oldest first; never empty
+  const ResourceVersion& current() const { return versions.back(); }
+};
+
+struct Service {
+  std::string id;
+  std::string provider;
+  std::string name;
+  std::string description;
+  std::vector<std::string> built_on;    // resource ids
+  std::vector<std::string> depends_on;  // service ids
+  std::string created_at;
+};
+
+enum class Effect { kCreate, kModify, kTransfer, kNone };
+std::string_view EffectName(Effect e);
+std::optional<Effect> EffectFromName(std::string_view s);
+
+struct Good { std::string kind, name; };
+struct ServiceAction { std::string name; Effect effect = Effect::kNone; };
+struct ServiceLevel { std::string metric; Json objective; std::string unit; };
+struct Price { Json amount; std::string currency, period; };
+
+struct Offering {
+  std::string id;
+  std::string provider;
+  std::string service;
+  std::string name;
+  bool audience_public = true;
+  std::vector<std::string> audience_groups;  // when not public
+  std::vector<Good> goods;
+  std::vector<std::string> access;  // resource ids
+  std::vector<ServiceAction> actions;
+  std::vector<ServiceLevel> service_levels;
+  std::optional<Price> price;
+  std::string created_at;
+  const ServiceAction* FindAction(std::string_view name) const;
+};
+
+enum class RelationshipType { kBasic, kCooperative, kPartnership };
+std::string_view RelationshipTypeName(RelationshipType t);
+std::optional<RelationshipType> RelationshipTypeFromName(std::string_view s);
+
+// Relationship lifecycle; the transitions are decided in rules/lifecycle.h.
+enum class RelationshipStatus { kRequested, kActive, kSuspended, kTerminated, kRejected };
+std::string_view RelationshipStatusName(RelationshipStatus s);
+std::optional<RelationshipStatus> RelationshipStatusFromName(std::string_view s);
+
+struct Relationship {
+  std::string id;
+  std::string offering;
+  std::string provider;
+  std::string consumer;
+  RelationshipType type = RelationshipType::kBasic;
+  RelationshipStatus status = RelationshipStatus::kRequested;
+  std::string requested_at;
+  std::string updated_at;
+  std::string activated_at;  // first activation, or empty
+};
+
+enum class ValueKind { kIntroduced, kRemoved };
+std::string_view ValueKindName(ValueKind k);
+std::optional<ValueKind> ValueKindFromName(std::string_view s);
+
+struct Cost { double amount = 0; std::string currency; ValueKind kind = ValueKind::kIntroduced; };
+struct Risk { std::string description; ValueKind kind = ValueKind::kIntroduced; };
+struct Value {
+  std::vector<std::string> outcomes;
+  std::vector<Cost> costs;
+  std::vector<Risk> risks;
+  bool empty() const { return outcomes.empty() && costs.empty() && risks.empty(); }
+};
+
+struct ModifiedResource { std::string resource; int64_t version = 0; };
+
+struct Provision {
+  std::string id;
+  std::string relationship;
+  std::string action;
+  std::string provider;
+  std::string consumer;
+  std::vector<std::string> used;
+  std::vector<std::string> created;
+  std::vector<ModifiedResource> modified;
+  std::vector<std::string> transferred;
+  std::optional<Value> value;
+  std::string at;
+};
+
+// One entry of a role transition's evidence (CONTRACT §2, role transition).
+struct Evidence {
+  std::string service, resource, provision, relationship, provider;
+};
+
+struct RoleTransition {
+  std::string at;
+  std::vector<Evidence> evidence;
+};
+
+// An accepted change. `private_data` never leaves the server: it holds what
+// the store must keep but clients must not see (the create request for
+// idempotent retries, a token's digest).
+struct Event {
+  int64_t seq = 0;
+  std::string type;
+  std::string at;
+  std::string actor;
+  std::string subject;
+  Json data = Json::MakeObject();
+  Json private_data;
+};
+
+enum class Role { kAdmin, kMember, kViewer };
+
+// Who a request acts for: the admin, or an organization as member or viewer.
+struct Principal {
+  Role role = Role::kAdmin;
+  std::string organization;  // empty for the admin
+  bool is_admin() const { return role == Role::kAdmin; }
+  bool can_write() const { return role != Role::kViewer; }
+  // The `actor` recorded on events.
+  std::string actor() const { return is_admin() ? "admin" : organization; }
+  static Principal Admin() { return Principal{}; }
+  static Principal Member(std::string org) { return Principal{Role::kMember, std::move(org)}; }
+};
+
+// Checks a client id against ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$.
+bool IsValidId(std::string_view id);
+
+}  // namespace cocreate
+
+#endif  // COCREATE_MODEL_TYPES_H_

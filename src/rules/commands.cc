@@ -1,0 +1,380 @@
+#include "rules/commands.h"
+
+#include <array>
+
+namespace cocreate {
+
+namespace {
+
+constexpr std::array<std::string_view, 5> kVerbs = {"activate", "reject", "suspend", "resume",
+                                                     "terminate"};
+
+// Reads fields out of one JSON object, naming each failing field by its path.
+class Fields {
+ public:
+  Fields(const Json& obj, std::string prefix) : obj_(obj), prefix_(std::move(prefix)) {}
+
+  std::string Path(std::string_view key) const { return prefix_ + std::string(key); }
+
+  StatusOr<std::string> String(std::string_view key, bool required) const {
+    const Json* v = obj_.Find(key);
+    if (v == nullptr || v->is_null()) {
+      if (required) return InvalidField(Path(key), "'" + Path(key) + "' is required");
+      return std::string();
+    }
+    if (!v->is_string()) return InvalidField(Path(key), "'" + Path(key) + "' must be a string");
+    if (required && v->as_string().empty()) {
+      return InvalidField(Path(key), "'" + Path(key) + "' must not be empty");
+    }
+    return v->as_string();
+  }
+
+  // An id field: a string matching the contract's id pattern.
+  StatusOr<std::string> Id(std::string_view key, bool required) const {
+    CC_ASSIGN_OR_RETURN(std::string s, String(key, required));
+    if (!s.empty() && !IsValidId(s)) {
+      return InvalidField(Path(key), "'" + Path(key) +
+                                         "' must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+    }
+    if (s.empty() && obj_.Find(key) != nullptr && !obj_.Find(key)->is_null()) {
+      return InvalidField(Path(key), "'" + Path(key) + "' must not be empty");
+    }
+    return s;
+  }
+
+  StatusOr<Json> Object(std::string_view key) const {
+    const Json* v = obj_.Find(key);
+    if (v == nullptr || v->is_null()) return Json::MakeObject();
+    if (!v->is_object()) return InvalidField(Path(key), "'" + Path(key) + "' must be an object");
+    return *v;
+  }
+
+  // A list that is empty when left out.
+  StatusOr<std::vector<Json>> List(std::string_view key) const {
+    const Json* v = obj_.Find(key);
+    if (v == nullptr || v->is_null()) return std::vector<Json>();
+    if (!v->is_array()) return InvalidField(Path(key), "'" + Path(key) + "' must be a list");
+    return v->items();
+  }
+
+  StatusOr<std::vector<std::string>> IdList(std::string_view key) const {
+    CC_ASSIGN_OR_RETURN(std::vector<Json> items, List(key));
+    std::vector<std::string> out;
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string path = Path(key) + "[" + std::to_string(i) + "]";
+      if (!items[i].is_string() || !IsValidId(items[i].as_string())) {
+        return InvalidField(path, "'" + path + "' must be an id string");
+      }
+      out.push_back(items[i].as_string());
+    }
+    return out;
+  }
+
+  // Each element of list `key` must be an object; returns field readers for them.
+  StatusOr<std::vector<Fields>> ObjectList(std::string_view key) const {
+    const Json* v = obj_.Find(key);
+    std::vector<Fields> out;
+    if (v == nullptr || v->is_null()) return out;
+    if (!v->is_array()) return InvalidField(Path(key), "'" + Path(key) + "' must be a list");
+    for (size_t i = 0; i < v->items().size(); ++i) {
+      std::string path = Path(key) + "[" + std::to_string(i) + "]";
+      if (!v->items()[i].is_object()) {
+        return InvalidField(path, "'" + path + "' must be an object");
+      }
+      out.emplace_back(v->items()[i], path + ".");
+    }
+    return out;
+  }
+
+  const Json& json() const { return obj_; }
+
+ private:
+  const Json& obj_;
+  std::string prefix_;
+};
+
+Status RequireObject(const Json& body) {
+  if (!body.is_object()) return InvalidField("", "the body must be a JSON object");
+  return Status::Ok();
+}
+
+StatusOr<NewResource> DecodeNewResource(const Fields& f, bool id_allowed) {
+  NewResource r;
+  if (id_allowed) {
+    CC_ASSIGN_OR_RETURN(r.id, f.Id("id", false));
+  }
+  CC_ASSIGN_OR_RETURN(r.kind, f.String("kind", true));
+  CC_ASSIGN_OR_RETURN(r.name, f.String("name", true));
+  CC_ASSIGN_OR_RETURN(r.attributes, f.Object("attributes"));
+  return r;
+}
+
+StatusOr<ValueKind> DecodeValueKind(const Fields& f) {
+  CC_ASSIGN_OR_RETURN(std::string kind, f.String("kind", true));
+  auto k = ValueKindFromName(kind);
+  if (!k) return InvalidField(f.Path("kind"), "'" + f.Path("kind") + "' must be introduced or removed");
+  return *k;
+}
+
+StatusOr<Value> DecodeValue(const Json& v) {
+  if (!v.is_object()) return InvalidField("value", "'value' must be an object");
+  Fields f(v, "value.");
+  Value value;
+  CC_ASSIGN_OR_RETURN(std::vector<Json> outcomes, f.List("outcomes"));
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (!outcomes[i].is_string()) {
+      return InvalidField("value.outcomes[" + std::to_string(i) + "]", "outcomes must be text");
+    }
+    value.outcomes.push_back(outcomes[i].as_string());
+  }
+  CC_ASSIGN_OR_RETURN(std::vector<Fields> costs, f.ObjectList("costs"));
+  for (const Fields& c : costs) {
+    Cost cost;
+    const Json* amount = c.json().Find("amount");
+    if (amount == nullptr || !amount->is_number()) {
+      return InvalidField(c.Path("amount"), "'" + c.Path("amount") + "' must be a number");
+    }
+    cost.amount = amount->as_double();
+    CC_ASSIGN_OR_RETURN(cost.currency, c.String("currency", true));
+    CC_ASSIGN_OR_RETURN(cost.kind, DecodeValueKind(c));
+    value.costs.push_back(std::move(cost));
+  }
+  CC_ASSIGN_OR_RETURN(std::vector<Fields> risks, f.ObjectList("risks"));
+  for (const Fields& r : risks) {
+    Risk risk;
+    CC_ASSIGN_OR_RETURN(risk.description, r.String("description", true));
+    CC_ASSIGN_OR_RETURN(risk.kind, DecodeValueKind(r));
+    value.risks.push_back(std::move(risk));
+  }
+  return value;
+}
+
+StatusOr<CommandBody> DecodeOrganization(const Fields& f) {
+  CreateOrganization c;
+  CC_ASSIGN_OR_RETURN(c.org.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(c.org.name, f.String("name", true));
+  CC_ASSIGN_OR_RETURN(c.org.description, f.String("description", false));
+  CC_ASSIGN_OR_RETURN(c.org.attributes, f.Object("attributes"));
+  return CommandBody(std::move(c));
+}
+
+StatusOr<CommandBody> DecodeConsumerGroup(const Fields& f) {
+  CreateConsumerGroup c;
+  CC_ASSIGN_OR_RETURN(c.group.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(c.group.name, f.String("name", true));
+  CC_ASSIGN_OR_RETURN(c.group.members, f.IdList("members"));
+  return CommandBody(std::move(c));
+}
+
+StatusOr<CommandBody> DecodeResource(const Fields& f) {
+  CreateResource c;
+  CC_ASSIGN_OR_RETURN(c.owner, f.Id("owner", true));
+  CC_ASSIGN_OR_RETURN(c.resource, DecodeNewResource(f, true));
+  return CommandBody(std::move(c));
+}
+
+StatusOr<CommandBody> DecodeService(const Fields& f) {
+  CreateService c;
+  CC_ASSIGN_OR_RETURN(c.service.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(c.service.provider, f.Id("provider", true));
+  CC_ASSIGN_OR_RETURN(c.service.name, f.String("name", true));
+  CC_ASSIGN_OR_RETURN(c.service.description, f.String("description", false));
+  CC_ASSIGN_OR_RETURN(c.service.built_on, f.IdList("built_on"));
+  CC_ASSIGN_OR_RETURN(c.service.depends_on, f.IdList("depends_on"));
+  return CommandBody(std::move(c));
+}
+
+StatusOr<CommandBody> DecodeOffering(const Fields& f) {
+  CreateOffering c;
+  Offering& o = c.offering;
+  CC_ASSIGN_OR_RETURN(o.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(o.provider, f.Id("provider", true));
+  CC_ASSIGN_OR_RETURN(o.service, f.Id("service", true));
+  CC_ASSIGN_OR_RETURN(o.name, f.String("name", true));
+  const Json* audience = f.json().Find("audience");
+  if (audience == nullptr || audience->is_null()) {
+    return InvalidField("audience", "'audience' is required: \"public\" or {\"consumer_groups\": [...]}");
+  }
+  if (audience->is_string() && audience->as_string() == "public") {
+    o.audience_public = true;
+  } else if (audience->is_object()) {
+    Fields af(*audience, "audience.");
+    if (audience->Find("consumer_groups") == nullptr) {
+      return InvalidField("audience.consumer_groups", "'audience.consumer_groups' is required");
+    }
+    o.audience_public = false;
+    CC_ASSIGN_OR_RETURN(o.audience_groups, af.IdList("consumer_groups"));
+  } else {
+    return InvalidField("audience", "'audience' must be \"public\" or {\"consumer_groups\": [...]}");
+  }
+  CC_ASSIGN_OR_RETURN(std::vector<Fields> goods, f.ObjectList("goods"));
+  for (const Fields& g : goods) {
+    Good good;
+    CC_ASSIGN_OR_RETURN(good.kind, g.String("kind", true));
+    CC_ASSIGN_OR_RETURN(good.name, g.String("name", true));
+    o.goods.push_back(std::move(good));
+  }
+  CC_ASSIGN_OR_RETURN(std::vector<Fields> access, f.ObjectList("access"));
+  for (const Fields& a : access) {
+    CC_ASSIGN_OR_RETURN(std::string r, a.Id("resource", true));
+    o.access.push_back(std::move(r));
+  }
+  CC_ASSIGN_OR_RETURN(std::vector<Fields> actions, f.ObjectList("actions"));
+  for (const Fields& a : actions) {
+    ServiceAction action;
+    CC_ASSIGN_OR_RETURN(action.name, a.String("name", true));
+    CC_ASSIGN_OR_RETURN(std::string effect, a.String("effect", true));
+    auto e = EffectFromName(effect);
+    if (!e) {
+      return InvalidField(a.Path("effect"),
+                          "'" + a.Path("effect") + "' must be create, modify, transfer or none");
+    }
+    action.effect = *e;
+    if (o.FindAction(action.name) != nullptr) {
+      return InvalidField(a.Path("name"), "action '" + action.name + "' is listed twice");
+    }
+    o.actions.push_back(std::move(action));
+  }
+  CC_ASSIGN_OR_RETURN(std::vector<Fields> levels, f.ObjectList("service_levels"));
+  for (const Fields& l : levels) {
+    ServiceLevel level;
+    CC_ASSIGN_OR_RETURN(level.metric, l.String("metric", true));
+    const Json* objective = l.json().Find("objective");
+    if (objective == nullptr || objective->is_null()) {
+      return InvalidField(l.Path("objective"), "'" + l.Path("objective") + "' is required");
+    }
+    level.objective = *objective;
+    CC_ASSIGN_OR_RETURN(level.unit, l.String("unit", false));
+    o.service_levels.push_back(std::move(level));
+  }
+  const Json* price = f.json().Find("price");
+  if (price != nullptr && !price->is_null()) {
+    if (!price->is_object()) return InvalidField("price", "'price' must be an object");
+    Fields pf(*price, "price.");
+    Price p;
+    const Json* amount = price->Find("amount");
+    if (amount == nullptr || !amount->is_number()) {
+      return InvalidField("price.amount", "'price.amount' must be a number");
+    }
+    p.amount = *amount;
+    CC_ASSIGN_OR_RETURN(p.currency, pf.String("currency", true));
+    CC_ASSIGN_OR_RETURN(p.period, pf.String("period", false));
+    o.price = std::move(p);
+  }
+  return CommandBody(std::move(c));
+}
+
+StatusOr<CommandBody> DecodeRelationship(const Fields& f) {
+  CreateRelationship c;
+  Relationship& r = c.relationship;
+  CC_ASSIGN_OR_RETURN(r.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(r.offering, f.Id("offering", true));
+  CC_ASSIGN_OR_RETURN(r.consumer, f.Id("consumer", true));
+  CC_ASSIGN_OR_RETURN(std::string type, f.String("type", true));
+  auto t = RelationshipTypeFromName(type);
+  if (!t) return InvalidField("type", "'type' must be basic, cooperative or partnership");
+  r.type = *t;
+  return CommandBody(std::move(c));
+}
+
+StatusOr<CommandBody> DecodeProvision(const Fields& f) {
+  CreateProvision c;
+  CC_ASSIGN_OR_RETURN(c.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(c.relationship, f.Id("relationship", true));
+  CC_ASSIGN_OR_RETURN(c.action, f.String("action", true));
+  CC_ASSIGN_OR_RETURN(c.used, f.IdList("used"));
+  CC_ASSIGN_OR_RETURN(std::vector<Fields> creates, f.ObjectList("creates"));
+  for (const Fields& cr : creates) {
+    CC_ASSIGN_OR_RETURN(NewResource r, DecodeNewResource(cr, true));
+    c.creates.push_back(std::move(r));
+  }
+  CC_ASSIGN_OR_RETURN(std::vector<Fields> modifies, f.ObjectList("modifies"));
+  for (const Fields& m : modifies) {
+    ModifySpec spec;
+    CC_ASSIGN_OR_RETURN(spec.resource, m.Id("resource", true));
+    const Json* attrs = m.json().Find("attributes");
+    if (attrs == nullptr || !attrs->is_object()) {
+      return InvalidField(m.Path("attributes"),
+                          "'" + m.Path("attributes") + "' must be a JSON merge patch object");
+    }
+    spec.patch = *attrs;
+    c.modifies.push_back(std::move(spec));
+  }
+  CC_ASSIGN_OR_RETURN(c.transfers, f.IdList("transfers"));
+  const Json* value = f.json().Find("value");
+  if (value != nullptr && !value->is_null()) {
+    CC_ASSIGN_OR_RETURN(Value v, DecodeValue(*value));
+    c.value = std::move(v);
+  }
+  return CommandBody(std::move(c));
+}
+
+}  // namespace
+
+std::string_view LifecycleVerbName(LifecycleVerb v) { return kVerbs[static_cast<size_t>(v)]; }
+std::optional<LifecycleVerb> LifecycleVerbFromName(std::string_view s) {
+  for (size_t i = 0; i < kVerbs.size(); ++i) {
+    if (kVerbs[i] == s) return static_cast<LifecycleVerb>(i);
+  }
+  return std::nullopt;
+}
+
+const std::string& Command::ClientId() const {
+  static const std::string kEmpty;
+  return std::visit(
+      [](const auto& c) -> const std::string& {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, CreateOrganization>) return c.org.id;
+        else if constexpr (std::is_same_v<T, CreateConsumerGroup>) return c.group.id;
+        else if constexpr (std::is_same_v<T, CreateResource>) return c.resource.id;
+        else if constexpr (std::is_same_v<T, CreateService>) return c.service.id;
+        else if constexpr (std::is_same_v<T, CreateOffering>) return c.offering.id;
+        else if constexpr (std::is_same_v<T, CreateRelationship>) return c.relationship.id;
+        else if constexpr (std::is_same_v<T, CreateProvision>) return c.id;
+        else return kEmpty;
+      },
+      body);
+}
+
+StatusOr<Command> DecodeCreate(Noun noun, const Json& body) {
+  CC_RETURN_IF_ERROR(RequireObject(body));
+  Fields f(body, "");
+  StatusOr<CommandBody> decoded = Status(Code::kInternal, "internal", "unknown noun");
+  switch (noun) {
+    case Noun::kOrganization: decoded = DecodeOrganization(f); break;
+    case Noun::kConsumerGroup: decoded = DecodeConsumerGroup(f); break;
+    case Noun::kResource: decoded = DecodeResource(f); break;
+    case Noun::kService: decoded = DecodeService(f); break;
+    case Noun::kOffering: decoded = DecodeOffering(f); break;
+    case Noun::kRelationship: decoded = DecodeRelationship(f); break;
+    case Noun::kProvision: decoded = DecodeProvision(f); break;
+  }
+  if (!decoded.ok()) return decoded.status();
+  return Command{std::move(decoded).value(), body};
+}
+
+StatusOr<Command> DecodeIssueToken(const Json& body) {
+  CC_RETURN_IF_ERROR(RequireObject(body));
+  Fields f(body, "");
+  IssueToken t;
+  CC_ASSIGN_OR_RETURN(t.organization, f.Id("organization", true));
+  CC_ASSIGN_OR_RETURN(std::string role, f.String("role", false));
+  if (role.empty() || role == "member") {
+    t.role = Role::kMember;
+  } else if (role == "viewer") {
+    t.role = Role::kViewer;
+  } else {
+    return InvalidField("role", "'role' must be member or viewer");
+  }
+  return Command{std::move(t), body};
+}
+
+StatusOr<Command> DecodeLifecycle(const std::string& relationship, LifecycleVerb verb,
+                                  const Json* body) {
+  if (body != nullptr && !body->is_object()) {
+    return InvalidField("", "a lifecycle request takes an empty body or {}");
+  }
+  return Command{ChangeRelationship{relationship, verb}, Json::MakeObject()};
+}
+
+}  // namespace cocreate

@@ -1,0 +1,84 @@
+// Commands: what a caller asks the engine to do, decoded and format-checked
+// from a JSON body. Decoding answers only 400-class errors (missing field,
+// wrong type, bad format); everything that needs state is decided in
+// rules/decide.h.
+#ifndef COCREATE_RULES_COMMANDS_H_
+#define COCREATE_RULES_COMMANDS_H_
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "model/json.h"
+#include "model/status.h"
+#include "model/types.h"
+
+namespace cocreate {
+
+struct NewResource {
+  std::string id;  // empty: the server makes one
+  std::string kind;
+  std::string name;
+  Json attributes = Json::MakeObject();
+};
+
+struct CreateOrganization { Organization org; };
+struct CreateConsumerGroup { ConsumerGroup group; };
+struct CreateResource { std::string owner; NewResource resource; };
+struct CreateService { Service service; };
+struct CreateOffering { Offering offering; };
+struct CreateRelationship { Relationship relationship; };
+
+struct ModifySpec { std::string resource; Json patch; };
+struct CreateProvision {
+  std::string id;
+  std::string relationship;
+  std::string action;
+  std::vector<std::string> used;
+  std::vector<NewResource> creates;
+  std::vector<ModifySpec> modifies;
+  std::vector<std::string> transfers;
+  std::optional<Value> value;
+};
+
+struct IssueToken {
+  std::string organization;
+  Role role = Role::kMember;
+  std::string secret_digest;  // filled by the engine; never from the body
+};
+
+// The five lifecycle verbs of a relationship.
+enum class LifecycleVerb { kActivate, kReject, kSuspend, kResume, kTerminate };
+std::string_view LifecycleVerbName(LifecycleVerb v);
+std::optional<LifecycleVerb> LifecycleVerbFromName(std::string_view s);
+
+struct ChangeRelationship {
+  std::string relationship;
+  LifecycleVerb verb = LifecycleVerb::kActivate;
+};
+
+using CommandBody = std::variant<CreateOrganization, CreateConsumerGroup, CreateResource,
+                                 CreateService, CreateOffering, CreateRelationship,
+                                 CreateProvision, IssueToken, ChangeRelationship>;
+
+// A decoded command plus the request body it came from (kept for idempotent
+// retries of creates).
+struct Command {
+  CommandBody body;
+  Json request;
+  // The client id of a create, or empty.
+  const std::string& ClientId() const;
+};
+
+// Decoders: each returns the command or invalid_field (400) naming the field.
+// REQUIRES: `body` is a parsed JSON value (any type; non-objects are refused).
+StatusOr<Command> DecodeCreate(Noun noun, const Json& body);
+StatusOr<Command> DecodeIssueToken(const Json& body);
+// Lifecycle POSTs take an empty body or a JSON object (its members are ignored).
+StatusOr<Command> DecodeLifecycle(const std::string& relationship, LifecycleVerb verb,
+                                  const Json* body);
+
+}  // namespace cocreate
+
+#endif  // COCREATE_RULES_COMMANDS_H_

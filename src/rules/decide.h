@@ -1,0 +1,60 @@
+// Decide: the rules of the service relationship model as a pure function from
+// (state, principal, command) to the events that record the change, or to the
+// precise error explaining which rule it breaks. Nothing is applied here:
+// the engine applies the returned events to the state only once accepted.
+//
+// Checks run in the contract's order: 404 (object named by the URL), 403 (who
+// may do this), 409 (duplicate id, wrong status), 422 (domain rules).
+//
+// Relationship lifecycle, and the verb (LifecycleVerb) performing each move:
+//
+//             kActivate (provider)         kSuspend (provider)
+//   requested ─────────────────────▶ active ◀─────────────────▶ suspended
+//       │  kReject (provider)          │      kResume (provider)     │
+//       ▼                              │ kTerminate (either party)   │ kTerminate (either)
+//    rejected                          ▼                             ▼
+//                                 terminated ◀───────────────────────┘
+//   kTerminate from requested (either party) withdraws it: → terminated.
+//   Any other move is 409 invalid_transition.
+#ifndef COCREATE_RULES_DECIDE_H_
+#define COCREATE_RULES_DECIDE_H_
+
+#include <string>
+#include <vector>
+
+#include "model/status.h"
+#include "model/types.h"
+#include "rules/commands.h"
+#include "rules/state.h"
+
+namespace cocreate {
+
+struct Decision {
+  std::vector<Event> events;  // seq is left 0: the engine numbers them
+  Noun noun = Noun::kOrganization;
+  std::string subject;  // the object the answer shows
+  bool created = false;  // true: 201 (a new object); false: 200
+};
+
+// Returns the events recording `command`, performed by `principal` at `now`
+// (RFC 3339). An idempotent retry of a create returns no events and
+// created == false. Errors: the contract's codes, with `reason` one of
+// forbidden, duplicate_id, invalid_transition, relationship_not_active,
+// unknown_reference, not_in_audience, self_relationship, not_provider,
+// resource_not_usable, service_not_usable, action_not_offered,
+// effect_not_allowed, not_consumer_owned, not_transferable, not_found.
+StatusOr<Decision> Decide(const State& state, const Principal& principal,
+                          const Command& command, const std::string& now);
+
+// The status a verb moves a relationship to from `from`, or nullopt when the
+// move is not in the lifecycle.
+std::optional<RelationshipStatus> NextStatus(RelationshipStatus from, LifecycleVerb verb);
+
+// The evidence of `org`'s transition to provider: for each (service of org,
+// resource it is built on) that org obtained as a consumer, the earliest
+// provision that created, modified or transferred it for org.
+std::vector<Evidence> TransitionEvidence(const State& state, const std::string& org);
+
+}  // namespace cocreate
+
+#endif  // COCREATE_RULES_DECIDE_H_

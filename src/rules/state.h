@@ -1,0 +1,125 @@
+// State: the in-memory projection of the event log, and the only thing the
+// rules read. It is rebuilt by applying every event in `seq` order; Apply is
+// the one place where state changes.
+//
+// Thread safety: none inside; the engine guards a State with a shared mutex
+// (readers shared, the committing writer exclusive).
+#ifndef COCREATE_RULES_STATE_H_
+#define COCREATE_RULES_STATE_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "model/status.h"
+#include "model/types.h"
+
+namespace cocreate {
+
+// How an organization's roles evolved (GET /organizations/{id}/roles).
+struct RoleRecord {
+  std::string consumer_since;
+  std::string provider_since;
+  std::vector<RoleTransition> transitions;
+};
+
+// How a provision touched a resource.
+enum class Touch { kCreated, kModified, kTransferred };
+struct TouchRecord { std::string provision; Touch how; };
+
+class State {
+ public:
+  // Applies one committed event. Errors only when the log contradicts itself
+  // (a corrupt or foreign store): Internal naming the event.
+  // REQUIRES: e.seq == last_seq() + 1.
+  Status Apply(const Event& e);
+
+  int64_t last_seq() const { return last_seq_; }
+  const std::vector<Event>& events() const { return events_; }
+
+  // Lookups; nullptr when absent.
+  const Organization* FindOrganization(const std::string& id) const { return Find(orgs_, id); }
+  const ConsumerGroup* FindGroup(const std::string& id) const { return Find(groups_, id); }
+  const Resource* FindResource(const std::string& id) const { return Find(resources_, id); }
+  const Service* FindService(const std::string& id) const { return Find(services_, id); }
+  const Offering* FindOffering(const std::string& id) const { return Find(offerings_, id); }
+  const Relationship* FindRelationship(const std::string& id) const {
+    return Find(relationships_, id);
+  }
+  const Provision* FindProvision(const std::string& id) const { return Find(provisions_, id); }
+  // The noun an id names, if any.
+  const Noun* FindNoun(const std::string& id) const { return Find(nouns_, id); }
+  // The create request an id was made by (for idempotent retries), or nullptr.
+  const Json* FindRequest(const std::string& id) const { return Find(requests_, id); }
+  // The principal a token digest stands for, or nullptr.
+  const Principal* FindToken(const std::string& digest) const { return Find(tokens_, digest); }
+  const RoleRecord* FindRoles(const std::string& org) const { return Find(roles_, org); }
+
+  // Ids of one noun in creation order.
+  const std::vector<std::string>& Ids(Noun noun) const {
+    return order_[static_cast<size_t>(noun)];
+  }
+
+  // Relations, each in creation order of the related objects.
+  const std::vector<std::string>& ServicesBuiltOn(const std::string& resource) const;
+  const std::vector<std::string>& OfferingsAccessing(const std::string& resource) const;
+  const std::vector<std::string>& ServicesDependingOn(const std::string& service) const;
+  const std::vector<std::string>& OfferingsOf(const std::string& service) const;
+  const std::vector<std::string>& RelationshipsOn(const std::string& offering) const;
+  const std::vector<std::string>& ProvisionsIn(const std::string& relationship) const;
+  const std::vector<std::string>& RelationshipsOf(const std::string& org) const;
+  const std::vector<std::string>& GroupsOf(const std::string& org) const;
+  const std::vector<TouchRecord>& TouchesOf(const std::string& resource) const;
+  // Resources an organization owns now, by id.
+  const std::set<std::string>& ResourcesOwnedBy(const std::string& org) const;
+  const std::vector<std::string>& ServicesOf(const std::string& org) const;
+
+  // True when `org` is `offering`'s provider or in its audience.
+  bool InAudience(const Offering& offering, const std::string& org) const;
+  // True when `org` has access to `resource` through an active relationship.
+  bool HasAccess(const std::string& org, const std::string& resource) const;
+  // True when `org` owns `resource` or has access to it.
+  bool CanUseResource(const std::string& org, const std::string& resource) const;
+  // True when `org` provides `service` or consumes it through an active relationship.
+  bool CanUseService(const std::string& org, const std::string& service) const;
+  // True when an offering gives access to the resource or a service is built on it.
+  bool IsCommitted(const std::string& resource) const;
+
+ private:
+  template <typename M>
+  static const typename M::mapped_type* Find(const M& map, const std::string& id) {
+    auto it = map.find(id);
+    return it == map.end() ? nullptr : &it->second;
+  }
+  Status ApplyRelationshipChange(const Event& e, RelationshipStatus to);
+  void AddId(Noun noun, const std::string& id, const Event& e);
+
+  int64_t last_seq_ = 0;
+  std::vector<Event> events_;
+
+  std::unordered_map<std::string, Organization> orgs_;
+  std::unordered_map<std::string, ConsumerGroup> groups_;
+  std::unordered_map<std::string, Resource> resources_;
+  std::unordered_map<std::string, Service> services_;
+  std::unordered_map<std::string, Offering> offerings_;
+  std::unordered_map<std::string, Relationship> relationships_;
+  std::unordered_map<std::string, Provision> provisions_;
+  std::unordered_map<std::string, Noun> nouns_;
+  std::unordered_map<std::string, Json> requests_;
+  std::unordered_map<std::string, Principal> tokens_;
+  std::unordered_map<std::string, RoleRecord> roles_;
+  std::vector<std::string> order_[7];
+
+  using Index = std::unordered_map<std::string, std::vector<std::string>>;
+  Index built_on_, accessing_, depending_, offerings_of_, relationships_on_, provisions_in_,
+      relationships_of_, groups_of_, services_of_;
+  std::unordered_map<std::string, std::vector<TouchRecord>> touches_;
+  std::unordered_map<std::string, std::set<std::string>> owned_;
+};
+
+}  // namespace cocreate
+
+#endif  // COCREATE_RULES_STATE_H_

@@ -1,0 +1,174 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <mutex>
+
+namespace cocreate {
+
+namespace {
+
+// The one place SQLite result codes become Status values.
+Status Translate(sqlite3* db, int rc, const char* what) {
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::Ok();
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  return Unavailable("store error: " + msg);
+}
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  int rc() const { return rc_; }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+void BindText(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s, i)) : "";
+}
+
+class SqliteStore final : public EventStore {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override {
+    insert_.reset();
+    sqlite3_close(db_);
+  }
+
+  Status Init(bool durable) {
+    std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
+                          (durable ? "FULL" : "OFF") + "; PRAGMA busy_timeout=5000;";
+    CC_RETURN_IF_ERROR(Exec(pragmas.c_str(), "configure"));
+    CC_RETURN_IF_ERROR(Exec(
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS events ("
+        "  seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL,"
+        "  actor TEXT NOT NULL, subject TEXT NOT NULL, data TEXT NOT NULL,"
+        "  private TEXT NOT NULL DEFAULT 'null');",
+        "create schema"));
+    {
+      Stmt get(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+      CC_RETURN_IF_ERROR(Translate(db_, get.rc(), "read schema version"));
+      if (sqlite3_step(get.get()) == SQLITE_ROW) {
+        int version = sqlite3_column_int(get.get(), 0);
+        if (version > kSqliteSchemaVersion) {
+          return Unavailable("the database has schema version " + std::to_string(version) +
+                             " but this cocreate knows only up to " +
+                             std::to_string(kSqliteSchemaVersion) + "; upgrade cocreate");
+        }
+      } else {
+        std::string sql = "INSERT INTO meta VALUES ('schema_version', '" +
+                          std::to_string(kSqliteSchemaVersion) + "')";
+        CC_RETURN_IF_ERROR(Exec(sql.c_str(), "write schema version"));
+      }
+    }
+    insert_ = std::make_unique<Stmt>(
+        db_, "INSERT INTO events (seq, type, at, actor, subject, data, private) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    return Translate(db_, insert_->rc(), "prepare insert");
+  }
+
+  Status Append(const std::vector<Event>& events) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (events.empty()) return Status::Ok();
+    CC_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin"));
+    for (const Event& e : events) {
+      sqlite3_stmt* s = insert_->get();
+      sqlite3_reset(s);
+      sqlite3_bind_int64(s, 1, e.seq);
+      BindText(s, 2, e.type);
+      BindText(s, 3, e.at);
+      BindText(s, 4, e.actor);
+      BindText(s, 5, e.subject);
+      BindText(s, 6, e.data.Dump());
+      BindText(s, 7, e.private_data.Dump());
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) {
+        Status st = Translate(db_, rc, "append event");
+        sqlite3_reset(s);
+        (void)Exec("ROLLBACK", "rollback");
+        return st;
+      }
+    }
+    sqlite3_reset(insert_->get());
+    Status st = Exec("COMMIT", "commit");
+    if (!st.ok()) (void)Exec("ROLLBACK", "rollback");
+    return st;
+  }
+
+  Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "SELECT seq, type, at, actor, subject, data, private FROM events "
+                "WHERE seq > ? ORDER BY seq");
+    CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare scan"));
+    sqlite3_bind_int64(s.get(), 1, after);
+    for (;;) {
+      int rc = sqlite3_step(s.get());
+      if (rc == SQLITE_DONE) return Status::Ok();
+      if (rc != SQLITE_ROW) return Translate(db_, rc, "scan events");
+      Event e;
+      e.seq = sqlite3_column_int64(s.get(), 0);
+      e.type = ColumnText(s.get(), 1);
+      e.at = ColumnText(s.get(), 2);
+      e.actor = ColumnText(s.get(), 3);
+      e.subject = ColumnText(s.get(), 4);
+      CC_ASSIGN_OR_RETURN(e.data, Json::Parse(ColumnText(s.get(), 5)));
+      CC_ASSIGN_OR_RETURN(e.private_data, Json::Parse(ColumnText(s.get(), 6)));
+      CC_RETURN_IF_ERROR(fn(std::move(e)));
+    }
+  }
+
+  StatusOr<int64_t> LastSeq() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
+    CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare last seq"));
+    int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_ROW) return Translate(db_, rc, "read last seq");
+    return static_cast<int64_t>(sqlite3_column_int64(s.get(), 0));
+  }
+
+  std::string Name() const override { return "sqlite"; }
+
+ private:
+  Status Exec(const char* sql, const char* what) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    sqlite3_free(err);
+    return Translate(db_, rc, what);
+  }
+
+  std::mutex mu_;
+  sqlite3* db_;
+  std::unique_ptr<Stmt> insert_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<EventStore>> OpenSqliteStore(const std::string& path, bool durable) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    Status st = Unavailable("cannot open SQLite database '" + path + "': " +
+                            (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    sqlite3_close(db);
+    return st;
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  CC_RETURN_IF_ERROR(store->Init(durable));
+  return std::unique_ptr<EventStore>(std::move(store));
+}
+
+}  // namespace cocreate

@@ -1,0 +1,21 @@
+// The SQLite backend of EventStore: WAL journal, synchronous=FULL, one table
+// `events` keyed by seq, and `meta` holding the schema version.
+#ifndef COCREATE_STORE_SQLITE_SQLITE_STORE_H_
+#define COCREATE_STORE_SQLITE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+
+namespace cocreate {
+
+// Opens the database at `path` (":memory:" for a private in-memory one).
+StatusOr<std::unique_ptr<EventStore>> OpenSqliteStore(const std::string& path, bool durable);
+
+// The schema version this build writes and understands.
+inline constexpr int kSqliteSchemaVersion = 1;
+
+}  // namespace cocreate
+
+#endif  // COCREATE_STORE_SQLITE_SQLITE_STORE_H_
