@@ -101,6 +101,14 @@ class Engine {
                                                           int64_t limit) const;
 
   int64_t last_seq() const { return last_seq_.load(); }
+
+  // Calls fn(state) under the shared lock: for tests and tools that check
+  // the projection directly.
+  template <typename F>
+  void Inspect(F&& fn) const {
+    std::shared_lock lock(state_mu_);
+    fn(static_cast<const State&>(state_));
+  }
   EngineStats Stats() const;
   std::string StoreName() const { return store_->Name(); }
 

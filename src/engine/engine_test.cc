@@ -1,1 +1,202 @@
+#include "engine/engine.h"
+
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+#include <thread>
+
+namespace cocreate {
+namespace {
+
+// Wraps a store to inject faults: fail the Nth Append, or hold Appends at a
+// gate until the test opens it.
+class FaultyStore final : public EventStore {
+ public:
+  explicit FaultyStore(std::unique_ptr<EventStore> inner) : inner_(std::move(inner)) {}
+  Status Append(const std::vector<Event>& events) override {
+    int n = ++appends_;
+    if (gate_) gate_->wait();
+    if (n == fail_on_) return Unavailable("injected fault");
+    return inner_->Append(events);
+  }
+  Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
+    return inner_->Scan(after, fn);
+  }
+  StatusOr<int64_t> LastSeq() override { return inner_->LastSeq(); }
+  std::string Name() const override { return "faulty"; }
+
+  std::atomic<int> appends_{0};
+  int fail_on_ = -1;
+  std::shared_future<void>* gate_ = nullptr;
+
+ private:
+  std::unique_ptr<EventStore> inner_;
+};
+
+std::unique_ptr<EventStore> MemoryStore() {
+  StoreOptions o;
+  o.spec = "sqlite::memory:";
+  return EventStore::Open(o).value();
+}
+
+Command Org(const std::string& id) {
+  return DecodeCreate(Noun::kOrganization,
+                      Json::Parse(R"({"id":")" + id + R"(","name":"n"})").value())
+      .value();
+}
+
+std::unique_ptr<Engine> OpenEngine(std::unique_ptr<EventStore> store) {
+  EngineOptions options;
+  options.admin_token = "admin-token";
+  return Engine::Open(std::move(store), options).value();
+}
+
+TEST(EngineTest, CreateThenGet) {
+  auto engine = OpenEngine(MemoryStore());
+  auto outcome = engine->Execute(Principal::Admin(), Org("o1"));
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->status, 201);
+  EXPECT_NE(outcome->body.find("\"id\":\"o1\""), std::string::npos);
+  EXPECT_TRUE(engine->Get(Principal::Admin(), Noun::kOrganization, "o1").ok());
+  EXPECT_EQ(engine->Get(Principal::Admin(), Noun::kOrganization, "o2").status().code(),
+            Code::kNotFound);
+  auto retry = engine->Execute(Principal::Admin(), Org("o1"));
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->status, 200);
+  EXPECT_EQ(engine->last_seq(), 1);
+}
+
+TEST(EngineTest, RulesErrorsPassThrough) {
+  auto engine = OpenEngine(MemoryStore());
+  auto outcome = engine->Execute(Principal::Member("x"), Org("o1"));
+  EXPECT_EQ(outcome.status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(engine->last_seq(), 0);
+}
+
+TEST(EngineTest, TokensAuthenticate) {
+  auto engine = OpenEngine(MemoryStore());
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("o1")).ok());
+  EXPECT_TRUE(engine->Authenticate("admin-token")->is_admin());
+  EXPECT_EQ(engine->Authenticate("nope").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(engine->Authenticate("").status().code(), Code::kUnauthenticated);
+  auto issued = engine->Execute(
+      Principal::Admin(),
+      DecodeIssueToken(Json::Parse(R"({"organization":"o1","role":"viewer"})").value()).value());
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  EXPECT_EQ(issued->status, 201);
+  Json body = Json::Parse(issued->body).value();
+  std::string token = body.Find("token")->as_string();
+  auto p = engine->Authenticate(token);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->organization, "o1");
+  EXPECT_EQ(p->role, Role::kViewer);
+  // The secret never reaches the log.
+  EXPECT_EQ(engine->Events(Principal::Admin(), 0, 100).find(token), std::string::npos);
+}
+
+TEST(EngineTest, RestartReplaysTheLog) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("cocreate_engine_restart_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  StoreOptions o;
+  o.data_dir = dir.string();
+  {
+    auto engine = OpenEngine(EventStore::Open(o).value());
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("o" + std::to_string(i))).ok());
+  }
+  auto engine = OpenEngine(EventStore::Open(o).value());
+  EXPECT_EQ(engine->last_seq(), 20);
+  EXPECT_TRUE(engine->Get(Principal::Admin(), Noun::kOrganization, "o19").ok());
+  // Idempotency survives the restart too.
+  EXPECT_EQ(engine->Execute(Principal::Admin(), Org("o3"))->status, 200);
+  std::filesystem::remove_all(dir);
+}
+
+// Commands queued while a commit is in progress share the next commit.
+TEST(EngineTest, GroupCommitSharesOneAppendAcrossWaitingCommands) {
+  auto faulty = std::make_unique<FaultyStore>(MemoryStore());
+  FaultyStore* store = faulty.get();
+  std::promise<void> open;
+  std::shared_future<void> gate = open.get_future().share();
+  store->gate_ = &gate;
+  auto engine = OpenEngine(std::move(faulty));
+
+  std::promise<void> first_done;
+  engine->Submit(Principal::Admin(), Org("first"), [&](StatusOr<Outcome> r) {
+    EXPECT_TRUE(r.ok());
+    first_done.set_value();
+  });
+  while (store->appends_.load() < 1) std::this_thread::yield();  // the first round is at the gate
+  constexpr int kWaiting = 50;
+  std::atomic<int> ok{0};
+  std::promise<void> all_done;
+  for (int i = 0; i < kWaiting; ++i) {
+    engine->Submit(Principal::Admin(), Org("w" + std::to_string(i)), [&](StatusOr<Outcome> r) {
+      if (r.ok() && ++ok == kWaiting) all_done.set_value();
+    });
+  }
+  open.set_value();
+  first_done.get_future().wait();
+  all_done.get_future().wait();
+  EXPECT_EQ(store->appends_.load(), 2);  // 51 commands, 2 transactions
+  EXPECT_EQ(engine->Stats().batches, 2u);
+  EXPECT_EQ(engine->last_seq(), kWaiting + 1);
+}
+
+// A refused commit answers 503 and leaves nothing half-applied.
+TEST(EngineTest, FailedCommitRollsBackTheState) {
+  auto faulty = std::make_unique<FaultyStore>(MemoryStore());
+  FaultyStore* store = faulty.get();
+  auto engine = OpenEngine(std::move(faulty));
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("a")).ok());
+  store->fail_on_ = 2;
+  auto failed = engine->Execute(Principal::Admin(), Org("b"));
+  EXPECT_EQ(failed.status().code(), Code::kUnavailable);
+  EXPECT_EQ(engine->Get(Principal::Admin(), Noun::kOrganization, "b").status().code(),
+            Code::kNotFound);
+  EXPECT_EQ(engine->last_seq(), 1);
+  // The same command succeeds afterwards, with the next seq: no gap.
+  auto retried = engine->Execute(Principal::Admin(), Org("b"));
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->status, 201);
+  EXPECT_EQ(engine->last_seq(), 2);
+  EXPECT_EQ(engine->Stats().store_failures, 1u);
+}
+
+// Fault injection at every append of a multi-event command sequence: after
+// each failure the engine's state equals a replay of what the store holds.
+TEST(EngineTest, EveryFailurePointLeavesStateEqualToTheStore) {
+  for (int fail_on = 1; fail_on <= 6; ++fail_on) {
+    auto faulty = std::make_unique<FaultyStore>(MemoryStore());
+    FaultyStore* store = faulty.get();
+    store->fail_on_ = fail_on;
+    auto engine = OpenEngine(std::move(faulty));
+    const char* steps[] = {
+        R"({"id":"o1","name":"n"})", R"({"id":"o2","name":"n"})",
+    };
+    int ok = 0;
+    for (const char* s : steps) {
+      ok += engine->Execute(Principal::Admin(),
+                            DecodeCreate(Noun::kOrganization, Json::Parse(s).value()).value())
+                .ok();
+    }
+    auto r = engine->Execute(
+        Principal::Admin(),
+        DecodeCreate(Noun::kResource,
+                     Json::Parse(R"({"id":"r","owner":"o1","kind":"k","name":"n"})").value())
+            .value());
+    ok += r.ok();
+    auto t = engine->Execute(
+        Principal::Admin(),
+        DecodeIssueToken(Json::Parse(R"({"organization":"o2"})").value()).value());
+    ok += t.ok();
+    int64_t stored = 0;
+    ASSERT_TRUE(store->Scan(0, [&](Event) { ++stored; return Status::Ok(); }).ok());
+    EXPECT_EQ(engine->last_seq(), stored) << "fail_on=" << fail_on;
+    EXPECT_EQ(stored, ok) << "fail_on=" << fail_on;  // one event per accepted command here
+  }
+}
+
+}  // namespace
+}  // namespace cocreate

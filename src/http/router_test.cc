@@ -1,1 +1,182 @@
+#include "http/router.h"
+
 #include <gtest/gtest.h>
+
+#include <future>
+#include <map>
+#include <set>
+
+#include "cli/cli.h"
+
+namespace cocreate {
+namespace {
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StoreOptions o;
+    o.spec = "sqlite::memory:";
+    EngineOptions options;
+    options.admin_token = "admin";
+    engine_ = Engine::Open(EventStore::Open(o).value(), options).value();
+    router_ = std::make_unique<Router>(*engine_, counters_, 1024);
+  }
+
+  HttpResponse Call(std::string method, std::string target, std::string body = "",
+                    std::string token = "admin", std::string content_type = "application/json",
+                    bool too_large = false) {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.body = std::move(body);
+    if (!token.empty()) r.authorization = "Bearer " + token;
+    r.content_type = std::move(content_type);
+    r.body_too_large = too_large;
+    std::promise<HttpResponse> done;
+    router_->Handle(r, [&](HttpResponse response) { done.set_value(std::move(response)); });
+    return done.get_future().get();
+  }
+
+  static std::string Code(const HttpResponse& r) {
+    auto j = Json::Parse(r.body);
+    if (!j.ok() || !j->Find("error")) return "";
+    return j->Find("error")->Find("code")->as_string();
+  }
+
+  std::unique_ptr<Engine> engine_;
+  HttpCounters counters_;
+  std::unique_ptr<Router> router_;
+};
+
+// Every route the router serves is in the OpenAPI document, with its method.
+TEST_F(RouterTest, OpenApiDocumentsEveryRoute) {
+  Json doc = Json::Parse(OpenApiDocument()).value();
+  EXPECT_EQ(doc.Find("openapi")->as_string().substr(0, 2), "3.");
+  const Json* paths = doc.Find("paths");
+  ASSERT_NE(paths, nullptr);
+  auto routes = router_->Routes();
+  EXPECT_GT(routes.size(), 25u);
+  for (const RouteInfo& route : routes) {
+    const Json* item = paths->Find(route.pattern);
+    ASSERT_NE(item, nullptr) << "missing from openapi.json: " << route.pattern;
+    std::string method = route.method;
+    for (auto& c : method) c = static_cast<char>(std::tolower(c));
+    EXPECT_NE(item->Find(method), nullptr) << route.method << " " << route.pattern;
+  }
+}
+
+TEST_F(RouterTest, ErrorOrder401Then413Then415Then400) {
+  EXPECT_EQ(Call("POST", "/api/v1/organizations", "{", "", "text/plain", true).status, 401);
+  EXPECT_EQ(Call("POST", "/api/v1/organizations", "{", "bad", "text/plain", true).status, 401);
+  EXPECT_EQ(Call("POST", "/api/v1/organizations", "{", "admin", "text/plain", true).status, 413);
+  auto r415 = Call("POST", "/api/v1/organizations", "{", "admin", "text/plain");
+  EXPECT_EQ(r415.status, 415);
+  EXPECT_EQ(Code(r415), "unsupported_media_type");
+  auto r400 = Call("POST", "/api/v1/organizations", "{");
+  EXPECT_EQ(r400.status, 400);
+  EXPECT_EQ(Code(r400), "invalid_json");
+  auto field = Call("POST", "/api/v1/organizations", R"({"name": 3})");
+  EXPECT_EQ(field.status, 400);
+  EXPECT_EQ(Code(field), "invalid_field");
+  EXPECT_NE(field.body.find("\"field\":\"name\""), std::string::npos);
+}
+
+TEST_F(RouterTest, ContentTypeWithCharsetIsJson) {
+  EXPECT_EQ(Call("POST", "/api/v1/organizations", R"({"name":"a"})", "admin",
+                 "application/json; charset=utf-8").status,
+            201);
+}
+
+TEST_F(RouterTest, UnknownRoutesAndMethods) {
+  EXPECT_EQ(Call("GET", "/api/v1/nothing").status, 404);
+  auto r = Call("DELETE", "/api/v1/organizations");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(Call("GET", "/healthz", "", "").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/openapi.json", "", "").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/organizations", "", "").status, 401);
+}
+
+TEST_F(RouterTest, QueryParametersAreChecked) {
+  EXPECT_EQ(Code(Call("GET", "/api/v1/organizations?limit=abc")), "invalid_field");
+  EXPECT_EQ(Code(Call("GET", "/api/v1/organizations?limit=-1")), "invalid_field");
+  EXPECT_EQ(Code(Call("GET", "/api/v1/organizations?color=red")), "");  // empty list: no items to filter
+  EXPECT_EQ(Call("GET", "/api/v1/impact").status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/impact?from=nope").status, 404);
+  EXPECT_EQ(Code(Call("GET", "/api/v1/events?after=x")), "invalid_field");
+}
+
+TEST_F(RouterTest, MetricsArePrometheusText) {
+  Call("POST", "/api/v1/organizations", R"({"name":"a"})");
+  auto r = Call("GET", "/metrics", "", "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type.rfind("text/plain", 0), 0u);
+  EXPECT_NE(r.body.find("# TYPE cocreate_commands_total counter\ncocreate_commands_total 1\n"),
+            std::string::npos)
+      << r.body;
+}
+
+// The demo ecosystem loads through the API and tells the whole story.
+TEST_F(RouterTest, DemoEcosystemMeetsTheContract) {
+  Status loaded = LoadDemo(*engine_);
+  ASSERT_TRUE(loaded.ok()) << loaded.ToString();
+  engine_->Inspect([](const State& s) {
+    EXPECT_GE(s.Ids(Noun::kOrganization).size(), 5u);
+    std::set<RelationshipType> active_types;
+    std::map<std::string, std::set<std::string>> provides_to;  // active relationships
+    for (const auto& id : s.Ids(Noun::kRelationship)) {
+      const Relationship& r = *s.FindRelationship(id);
+      if (r.status != RelationshipStatus::kActive) continue;
+      active_types.insert(r.type);
+      provides_to[r.provider].insert(r.consumer);
+    }
+    EXPECT_EQ(active_types.size(), 3u) << "every relationship type, active";
+    // The longest simple chain of organizations along active relationships.
+    std::function<int(const std::string&, std::set<std::string>&)> longest =
+        [&](const std::string& org, std::set<std::string>& on_path) {
+          int best = 1;
+          for (const auto& next : provides_to[org]) {
+            if (on_path.count(next)) continue;
+            on_path.insert(next);
+            best = std::max(best, 1 + longest(next, on_path));
+            on_path.erase(next);
+          }
+          return best;
+        };
+    int chain = 0;
+    bool cycle = false;
+    for (const auto& id : s.Ids(Noun::kOrganization)) {
+      std::set<std::string> on_path{id};
+      chain = std::max(chain, longest(id, on_path));
+      // A cycle: some organization reaches itself again.
+      std::set<std::string> seen;
+      std::vector<std::string> stack(provides_to[id].begin(), provides_to[id].end());
+      while (!stack.empty()) {
+        std::string o = stack.back();
+        stack.pop_back();
+        if (o == id) cycle = true;
+        if (!seen.insert(o).second) continue;
+        for (const auto& n : provides_to[o]) stack.push_back(n);
+      }
+    }
+    EXPECT_GE(chain, 5) << "a chain of at least five organizations";
+    EXPECT_TRUE(cycle) << "a cycle among organizations";
+    std::set<std::string> types;
+    int transitions = 0;
+    for (const auto& e : s.events()) {
+      types.insert(e.type);
+      transitions += e.type == "role.transitioned";
+    }
+    EXPECT_GE(transitions, 2);
+    for (const char* t : {"resource.modified", "resource.transferred", "access.granted"}) {
+      EXPECT_TRUE(types.count(t)) << t;
+    }
+    bool created_by_provision = false;
+    for (const auto& id : s.Ids(Noun::kResource)) {
+      created_by_provision |= !s.FindResource(id)->origin_provision.empty();
+    }
+    EXPECT_TRUE(created_by_provision);
+  });
+}
+
+}  // namespace
+}  // namespace cocreate

@@ -1,1 +1,140 @@
+#include "model/types.h"
+
 #include <gtest/gtest.h>
+
+#include "model/codec.h"
+#include "model/env.h"
+
+namespace cocreate {
+namespace {
+
+TEST(IdTest, ContractPattern) {
+  for (std::string_view good : {"a", "A1", "org-1", "x.y_z:w-v", "9"}) {
+    EXPECT_TRUE(IsValidId(good)) << good;
+  }
+  EXPECT_TRUE(IsValidId(std::string(128, 'a')));
+  for (std::string_view bad : {"", "-a", ".a", "_a", "a b", "a/b", "é", "a#"}) {
+    EXPECT_FALSE(IsValidId(bad)) << bad;
+  }
+  EXPECT_FALSE(IsValidId(std::string(129, 'a')));
+}
+
+TEST(NamesTest, RoundTrip) {
+  for (int i = 0; i < 7; ++i) {
+    Noun n = static_cast<Noun>(i);
+    EXPECT_EQ(NounFromCollection(CollectionName(n)), n);
+  }
+  EXPECT_EQ(CollectionName(Noun::kConsumerGroup), "consumer-groups");
+  EXPECT_EQ(NounName(Noun::kConsumerGroup), "consumer_group");
+  for (auto s : {"create", "modify", "transfer", "none"}) EXPECT_EQ(EffectName(*EffectFromName(s)), s);
+  for (auto s : {"basic", "cooperative", "partnership"}) {
+    EXPECT_EQ(RelationshipTypeName(*RelationshipTypeFromName(s)), s);
+  }
+  for (auto s : {"requested", "active", "suspended", "terminated", "rejected"}) {
+    EXPECT_EQ(RelationshipStatusName(*RelationshipStatusFromName(s)), s);
+  }
+  EXPECT_FALSE(EffectFromName("delete"));
+  EXPECT_FALSE(RelationshipTypeFromName("friendly"));
+}
+
+TEST(CodecTest, ResourceRoundTrip) {
+  Resource r;
+  r.id = "r1";
+  r.origin_provision = "p1";
+  ResourceVersion v;
+  v.owner = "o1";
+  v.kind = "vm";
+  v.name = "VM";
+  v.attributes = Json::Parse(R"({"cpu":4})").value();
+  v.at = "2026-01-01T00:00:00.000Z";
+  v.provision = "p1";
+  r.versions.push_back(v);
+  Json j = ToJson(r);
+  EXPECT_EQ(j.Find("version")->as_int(), 1);
+  EXPECT_EQ(j.Find("origin")->Find("provision")->as_string(), "p1");
+  Resource back = DecodeResource(j).value();
+  EXPECT_EQ(back.id, "r1");
+  EXPECT_EQ(back.origin_provision, "p1");
+  EXPECT_EQ(back.current().owner, "o1");
+  EXPECT_EQ(back.current().attributes, v.attributes);
+}
+
+TEST(CodecTest, OfferingRoundTrip) {
+  Offering o;
+  o.id = "of";
+  o.provider = "p";
+  o.service = "s";
+  o.name = "Offer";
+  o.audience_public = false;
+  o.audience_groups = {"g1"};
+  o.goods = {{"vm", "VM"}};
+  o.access = {"r1"};
+  o.actions = {{"setup", Effect::kCreate}, {"talk", Effect::kNone}};
+  o.service_levels = {{"availability", Json(99.9), "%"}};
+  o.price = Price{Json(10), "EUR", "month"};
+  Offering back = DecodeOffering(ToJson(o)).value();
+  EXPECT_FALSE(back.audience_public);
+  EXPECT_EQ(back.audience_groups, o.audience_groups);
+  ASSERT_EQ(back.actions.size(), 2u);
+  EXPECT_EQ(back.actions[0].effect, Effect::kCreate);
+  EXPECT_EQ(back.access, o.access);
+  ASSERT_TRUE(back.price);
+  EXPECT_EQ(back.price->currency, "EUR");
+  EXPECT_EQ(back.service_levels[0].objective, Json(99.9));
+}
+
+TEST(CodecTest, RelationshipAndProvisionRoundTrip) {
+  Relationship r{"rel", "of", "p", "c", RelationshipType::kPartnership,
+                 RelationshipStatus::kSuspended, "t0", "t1", "t0"};
+  Relationship rb = DecodeRelationship(ToJson(r)).value();
+  EXPECT_EQ(rb.type, RelationshipType::kPartnership);
+  EXPECT_EQ(rb.status, RelationshipStatus::kSuspended);
+  EXPECT_EQ(rb.consumer, "c");
+
+  Provision p;
+  p.id = "pv";
+  p.relationship = "rel";
+  p.action = "a";
+  p.created = {"n1"};
+  p.modified = {{"m1", 3}};
+  p.transferred = {"t1"};
+  p.value = Value{{"ok"}, {{12.5, "EUR", ValueKind::kRemoved}}, {{"risk", ValueKind::kIntroduced}}};
+  Provision pb = DecodeProvision(ToJson(p)).value();
+  EXPECT_EQ(pb.modified[0].version, 3);
+  ASSERT_TRUE(pb.value);
+  EXPECT_DOUBLE_EQ(pb.value->costs[0].amount, 12.5);
+  EXPECT_EQ(pb.value->costs[0].kind, ValueKind::kRemoved);
+  EXPECT_EQ(pb.value->risks[0].description, "risk");
+}
+
+TEST(CodecTest, BrokenStoredObjectIsInternal) {
+  auto r = DecodeResource(Json::Parse(R"({"kind":"vm"})").value());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInternal);
+}
+
+TEST(EnvTest, Sha256KnownAnswer) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(EnvTest, NowIsRfc3339Utc) {
+  std::string now = Env::Default()->Now();
+  ASSERT_EQ(now.size(), 24u) << now;
+  EXPECT_EQ(now[10], 'T');
+  EXPECT_EQ(now.back(), 'Z');
+}
+
+TEST(StatusTest, CodesMapToHttp) {
+  EXPECT_EQ(HttpStatusOf(Code::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusOf(Code::kUnauthenticated), 401);
+  EXPECT_EQ(HttpStatusOf(Code::kPermissionDenied), 403);
+  EXPECT_EQ(HttpStatusOf(Code::kNotFound), 404);
+  EXPECT_EQ(HttpStatusOf(Code::kConflict), 409);
+  EXPECT_EQ(HttpStatusOf(Code::kPayloadTooLarge), 413);
+  EXPECT_EQ(HttpStatusOf(Code::kUnsupportedMediaType), 415);
+  EXPECT_EQ(HttpStatusOf(Code::kUnprocessable), 422);
+  EXPECT_EQ(HttpStatusOf(Code::kUnavailable), 503);
+}
+
+}  // namespace
+}  // namespace cocreate
