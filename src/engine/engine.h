@@ -94,6 +94,14 @@ class Engine {
                                bool explain) const;
   StatusOr<std::string> Lineage(const Principal& p, const std::string& resource,
                                 bool prov) const;
+  // Value chains from one organization to another, shortest first.
+  StatusOr<std::string> Chains(const Principal& p, const std::string& from, const std::string& to,
+                               int limit) const;
+  // Cycles among organizations through active relationships.
+  std::string Cycles(const Principal& p) const;
+  // The `top` resources, services, offerings and relationships whose failure
+  // reaches the most organizations.
+  std::string Concentration(const Principal& p, int top) const;
   // Events with seq > after visible to `p`, at most `limit`.
   std::string Events(const Principal& p, int64_t after, int64_t limit) const;
   // The same events, one JSON object each, with their seqs (for SSE).

@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "engine/engine.h"
+#include "graph/questions.h"
 #include "graph/traversal.h"
 #include "model/codec.h"
 #include "rules/visibility.h"
@@ -637,6 +638,124 @@ std::string Engine::Events(const Principal& p, int64_t after, int64_t limit) con
   body += std::to_string(events.empty() ? after : events.back().first);
   body += '}';
   return body;
+}
+
+}  // namespace cocreate
+
+namespace cocreate {
+
+namespace {
+
+// Writes ids, or null for each that `p` may not see; counts the hidden ones.
+void WriteVisibleIds(const State& s, const Principal& p, Noun noun,
+                     const std::vector<std::string>& ids, JsonWriter& w, int64_t& redacted) {
+  w.StartArray();
+  for (const auto& id : ids) {
+    if (CanSee(s, p, noun, id)) {
+      WriteString(w, id);
+    } else {
+      w.Null();
+      ++redacted;
+    }
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
+StatusOr<std::string> Engine::Chains(const Principal& p, const std::string& from,
+                                     const std::string& to, int limit) const {
+  std::shared_lock lock(state_mu_);
+  CC_ASSIGN_OR_RETURN(std::vector<Chain> chains, cocreate::Chains(state_, from, to, limit));
+  int64_t redacted = 0;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "items");
+  w.StartArray();
+  for (const Chain& c : chains) {
+    w.StartObject();
+    WriteKey(w, "organizations");
+    EncodeStrings(c.organizations, w);
+    WriteKey(w, "relationships");
+    WriteVisibleIds(state_, p, Noun::kRelationship, c.relationships, w, redacted);
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteKey(w, "redacted");
+  w.Int64(redacted);
+  w.EndObject();
+  return Done(buf);
+}
+
+std::string Engine::Cycles(const Principal& p) const {
+  std::shared_lock lock(state_mu_);
+  int64_t redacted = 0;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "items");
+  w.StartArray();
+  for (const Cycle& c : cocreate::Cycles(state_)) {
+    w.StartObject();
+    WriteKey(w, "organizations");
+    EncodeStrings(c.organizations, w);
+    WriteKey(w, "relationships");
+    std::vector<std::string> visible;
+    for (const auto& id : c.relationships) {
+      if (CanSee(state_, p, Noun::kRelationship, id)) {
+        visible.push_back(id);
+      } else {
+        ++redacted;
+      }
+    }
+    EncodeStrings(visible, w);
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteKey(w, "redacted");
+  w.Int64(redacted);
+  w.EndObject();
+  return Done(buf);
+}
+
+std::string Engine::Concentration(const Principal& p, int top) const {
+  std::shared_lock lock(state_mu_);
+  ConcentrationResult result = Concentrations(state_);
+  int64_t redacted = 0;
+  int listed = 0;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "items");
+  w.StartArray();
+  for (const auto& item : result.items) {
+    if (listed >= top) break;
+    if (!CanSee(state_, p, item.noun, item.id)) {
+      ++redacted;
+      continue;
+    }
+    ++listed;
+    w.StartObject();
+    WriteKey(w, "id");
+    WriteString(w, item.id);
+    WriteKey(w, "type");
+    WriteString(w, NounName(item.noun));
+    WriteKey(w, "consumers_reached");
+    w.Int64(item.consumers_reached);
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteKey(w, "exact");
+  w.Bool(result.exact);
+  WriteKey(w, "candidates");
+  w.Int64(result.candidates);
+  WriteKey(w, "measured");
+  w.Int64(result.measured);
+  WriteKey(w, "redacted");
+  w.Int64(redacted);
+  w.EndObject();
+  return Done(buf);
 }
 
 }  // namespace cocreate

@@ -60,6 +60,13 @@ const std::vector<Op>& Operations() {
                  "TokenCreate", 201, "Token", {}});
     v.push_back({"get", "/impact", "Downstream impact of a failure", nullptr, 200, "Impact",
                  {"from", "depth", "explain"}});
+    v.push_back({"get", "/chains", "Value chains between two organizations, shortest first",
+                 nullptr, 200, "Chains", {"from", "to", "limit"}});
+    v.push_back({"get", "/cycles", "Cycles among organizations (strongly connected components)",
+                 nullptr, 200, "Cycles", {}});
+    v.push_back({"get", "/analysis/concentration",
+                 "What reaches the most consumer organizations when it fails", nullptr, 200,
+                 "Concentration", {"top"}});
     v.push_back({"get", "/events", "Events after a seq", nullptr, 200, "Events",
                  {"after", "limit"}});
     v.push_back({"get", "/events/stream", "Events as Server-Sent Events", nullptr, 200,
@@ -155,6 +162,15 @@ const char* kSchemas = R"({
 "Lineage": {"type": "object"},
 "Impact": {"type": "object", "properties": {"from": {"type": "string"},
   "affected": {"type": "array", "items": {"type": "object"}}, "counts": {"type": "object"},
+  "redacted": {"type": "integer"}}},
+"Chains": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object",
+  "properties": {"organizations": {"type": "array", "items": {"type": "string"}},
+  "relationships": {"type": "array", "items": {"type": "string", "nullable": true}}}}},
+  "redacted": {"type": "integer"}}},
+"Cycles": {"$ref": "#/components/schemas/Chains"},
+"Concentration": {"type": "object", "properties": {"items": {"type": "array", "items": {
+  "type": "object", "properties": {"id": {"type": "string"}, "type": {"type": "string"},
+  "consumers_reached": {"type": "integer"}}}}, "exact": {"type": "boolean"},
   "redacted": {"type": "integer"}}},
 "Events": {"type": "object", "properties": {"events": {"type": "array", "items": {"type": "object"}},
   "next": {"type": "integer"}}}

@@ -266,6 +266,32 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes)
         if (!explain.ok()) return reply(Error(explain.status()));
         ReplyWith(reply, engine_.Impact(p, from->second, static_cast<int>(*depth), *explain));
       });
+  Add("GET", "/chains", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto from = params.query.find("from");
+        auto to = params.query.find("to");
+        if (from == params.query.end() || from->second.empty()) {
+          return reply(Error(InvalidField("from", "'from' is required: an organization id")));
+        }
+        if (to == params.query.end() || to->second.empty()) {
+          return reply(Error(InvalidField("to", "'to' is required: an organization id")));
+        }
+        auto limit = IntParam(params.query, "limit", 10, 1, 1000);
+        if (!limit.ok()) return reply(Error(limit.status()));
+        ReplyWith(reply, engine_.Chains(p, from->second, to->second, static_cast<int>(*limit)));
+      });
+  Add("GET", "/cycles", false,
+      [this](const Principal& p, const HttpRequest&, const Params&, const Json*, Reply& reply) {
+        reply(Json200(engine_.Cycles(p)));
+      });
+  Add("GET", "/analysis/concentration", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto top = IntParam(params.query, "top", 10, 1, 1000);
+        if (!top.ok()) return reply(Error(top.status()));
+        reply(Json200(engine_.Concentration(p, static_cast<int>(*top))));
+      });
   Add("GET", "/events", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
              Reply& reply) {

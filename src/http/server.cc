@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <limits>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -57,7 +58,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (shared_.stopping) return Close();
     parser_.emplace();
     parser_->header_limit(64 * 1024);
-    parser_->body_limit(shared_.options->max_body_bytes);
+    // Beast would refuse a too-large Content-Length while parsing the header,
+    // before we can answer 413; the limit is set once the header is in.
+    // (Not boost::none: Beast 1.74 compares Content-Length against an empty
+    // optional as "over the limit".)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(std::chrono::seconds(shared_.options->request_timeout_seconds));
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -71,8 +76,10 @@ class Session : public std::enable_shared_from_this<Session> {
     auto length = parser_->content_length();
     if (length && *length > shared_.options->max_body_bytes) {
       keep_alive_ = false;
+      unread_body_ = true;
       return Dispatch(true);
     }
+    parser_->body_limit(shared_.options->max_body_bytes);
     if (req[http::field::expect] == "100-continue") {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
       http::async_write(stream_, *cont,
@@ -90,6 +97,7 @@ class Session : public std::enable_shared_from_this<Session> {
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        if (ec == http::error::body_limit) {
                          self->keep_alive_ = false;
+                         self->unread_body_ = true;
                          return self->Dispatch(true);
                        }
                        if (ec) return self->Close();
@@ -139,6 +147,7 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
                         self->shared_.in_flight--;
+                        if (!ec && self->unread_body_) return self->LingerClose();
                         if (ec || !res->keep_alive()) return self->Close();
                         self->ReadHeader();
                       });
@@ -196,6 +205,25 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // After refusing a body the client is still sending: stop writing, then
+  // read and discard what arrives (for at most 5 s) so that closing does not
+  // reset the connection before the client has read the answer.
+  void LingerClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(5));
+    Drain();
+  }
+
+  void Drain() {
+    if (!discard_) discard_ = std::make_unique<char[]>(kDiscardSize);
+    stream_.async_read_some(asio::buffer(discard_.get(), kDiscardSize),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Drain();
+                            });
+  }
+
   void Close() {
     if (streaming_) {
       streaming_ = false;
@@ -213,6 +241,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   unsigned version_ = 11;
   bool streaming_ = false;
+  bool unread_body_ = false;
+  static constexpr size_t kDiscardSize = 64 * 1024;
+  std::unique_ptr<char[]> discard_;
   Principal principal_;
   int64_t stream_after_ = 0;
   std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();

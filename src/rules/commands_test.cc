@@ -3,13 +3,19 @@
 // values they spell, with lists left out empty.
 #include "rules/commands.h"
 
-#include <string>
-#include <string_view>
-#include <variant>
-
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
 namespace cocreate {
+
+// Readable gtest failure messages for Json values.
+inline void PrintTo(const Json& j, std::ostream* os) { *os << j.Dump(); }
+
 namespace {
 
 Json Body(std::string_view text) {
@@ -20,12 +26,14 @@ Json Body(std::string_view text) {
 
 // Succeeds when `s` is 400 invalid_field naming exactly `field`.
 ::testing::AssertionResult InvalidAt(const Status& s, std::string_view field) {
-  if (s.code() == Code::kInvalidArgument && s.reason() == "invalid_field" && s.field() == field) {
+  if (s.code() == Code::kInvalidArgument && s.reason() == "invalid_field" &&
+      s.field() == field) {
     return ::testing::AssertionSuccess();
   }
   return ::testing::AssertionFailure()
-         << "got " << HttpStatusOf(s.code()) << " " << s.ToString() << " [field '" << s.field()
-         << "'], want 400 invalid_field at '" << field << "'";
+         << "got " << HttpStatusOf(s.code()) << " " << s.ToString()
+         << " [field '" << s.field() << "'], want 400 invalid_field at '"
+         << field << "'";
 }
 
 Status CreateError(Noun noun, std::string_view body) {
@@ -39,7 +47,8 @@ T Decoded(Noun noun, std::string_view body) {
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   if (!c.ok()) return T{};
   EXPECT_TRUE(std::holds_alternative<T>(c->body));
-  EXPECT_EQ(c->request, Body(body)) << "the request is kept for idempotent retries";
+  EXPECT_EQ(c->request, Body(body))
+      << "the request is kept for idempotent retries";
   return std::holds_alternative<T>(c->body) ? std::get<T>(c->body) : T{};
 }
 
@@ -52,16 +61,23 @@ TEST(DecodeCreateTest, BodyMustBeAnObject) {
 }
 
 TEST(DecodeCreateTest, ClientIdMustMatchThePattern) {
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kOrganization, R"({"id": "-x", "name": "A"})"), "id"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kOrganization, R"({"id": "a b", "name": "A"})"), "id"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kOrganization, R"({"id": "", "name": "A"})"), "id"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kOrganization, R"({"id": 7, "name": "A"})"), "id"));
-  std::string long_id(129, 'a');
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kOrganization, R"({"id": ")" + long_id + R"(", "name": "A"})"), "id"));
-  long_id.pop_back();
+      CreateError(Noun::kOrganization, R"({"id": "-x", "name": "A"})"), "id"));
+  EXPECT_TRUE(InvalidAt(
+      CreateError(Noun::kOrganization, R"({"id": "a b", "name": "A"})"), "id"));
+  EXPECT_TRUE(InvalidAt(
+      CreateError(Noun::kOrganization, R"({"id": "", "name": "A"})"), "id"));
+  EXPECT_TRUE(InvalidAt(
+      CreateError(Noun::kOrganization, R"({"id": 7, "name": "A"})"), "id"));
+  std::string long_id(129, 'a');
   EXPECT_TRUE(
-      CreateError(Noun::kOrganization, R"({"id": ")" + long_id + R"(", "name": "A"})").ok());
+      InvalidAt(CreateError(Noun::kOrganization,
+                            R"({"id": ")" + long_id + R"(", "name": "A"})"),
+                "id"));
+  long_id.pop_back();
+  EXPECT_TRUE(CreateError(Noun::kOrganization,
+                          R"({"id": ")" + long_id + R"(", "name": "A"})")
+                  .ok());
 }
 
 TEST(DecodeCreateTest, ClientIdIsReportedPerNoun) {
@@ -72,13 +88,20 @@ TEST(DecodeCreateTest, ClientIdIsReportedPerNoun) {
   };
   EXPECT_EQ(id_of(Noun::kOrganization, R"({"id": "o1", "name": "A"})"), "o1");
   EXPECT_EQ(id_of(Noun::kConsumerGroup, R"({"id": "g1", "name": "G"})"), "g1");
-  EXPECT_EQ(id_of(Noun::kResource, R"({"id": "r1", "owner": "o", "kind": "k", "name": "n"})"),
+  EXPECT_EQ(id_of(Noun::kResource,
+                  R"({"id": "r1", "owner": "o", "kind": "k", "name": "n"})"),
             "r1");
-  EXPECT_EQ(id_of(Noun::kService, R"({"id": "s1", "provider": "o", "name": "S"})"), "s1");
-  EXPECT_EQ(id_of(Noun::kRelationship,
-                  R"({"id": "rel1", "offering": "f", "consumer": "c", "type": "basic"})"),
-            "rel1");
-  EXPECT_EQ(id_of(Noun::kProvision, R"({"id": "p1", "relationship": "r", "action": "a"})"), "p1");
+  EXPECT_EQ(
+      id_of(Noun::kService, R"({"id": "s1", "provider": "o", "name": "S"})"),
+      "s1");
+  EXPECT_EQ(
+      id_of(
+          Noun::kRelationship,
+          R"({"id": "rel1", "offering": "f", "consumer": "c", "type": "basic"})"),
+      "rel1");
+  EXPECT_EQ(id_of(Noun::kProvision,
+                  R"({"id": "p1", "relationship": "r", "action": "a"})"),
+            "p1");
   EXPECT_EQ(id_of(Noun::kOrganization, R"({"name": "A"})"), "");
 }
 
@@ -86,17 +109,21 @@ TEST(DecodeCreateTest, ClientIdIsReportedPerNoun) {
 
 TEST(DecodeOrganizationTest, NameIsARequiredNonEmptyString) {
   EXPECT_TRUE(InvalidAt(CreateError(Noun::kOrganization, R"({})"), "name"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kOrganization, R"({"name": null})"), "name"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kOrganization, R"({"name": ""})"), "name"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kOrganization, R"({"name": 3})"), "name"));
+  EXPECT_TRUE(
+      InvalidAt(CreateError(Noun::kOrganization, R"({"name": null})"), "name"));
+  EXPECT_TRUE(
+      InvalidAt(CreateError(Noun::kOrganization, R"({"name": ""})"), "name"));
+  EXPECT_TRUE(
+      InvalidAt(CreateError(Noun::kOrganization, R"({"name": 3})"), "name"));
 }
 
 TEST(DecodeOrganizationTest, OptionalFieldsHaveTheirTypes) {
-  EXPECT_TRUE(
-      InvalidAt(CreateError(Noun::kOrganization, R"({"name": "A", "description": 1})"),
-                "description"));
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kOrganization, R"({"name": "A", "attributes": [1]})"), "attributes"));
+      CreateError(Noun::kOrganization, R"({"name": "A", "description": 1})"),
+      "description"));
+  EXPECT_TRUE(InvalidAt(
+      CreateError(Noun::kOrganization, R"({"name": "A", "attributes": [1]})"),
+      "attributes"));
 }
 
 TEST(DecodeOrganizationTest, DecodesValues) {
@@ -108,7 +135,8 @@ TEST(DecodeOrganizationTest, DecodesValues) {
   EXPECT_EQ(c.org.description, "d");
   EXPECT_EQ(c.org.attributes, Body(R"({"tier": 1})"));
 
-  auto bare = Decoded<CreateOrganization>(Noun::kOrganization, R"({"name": "Acme"})");
+  auto bare =
+      Decoded<CreateOrganization>(Noun::kOrganization, R"({"name": "Acme"})");
   EXPECT_EQ(bare.org.id, "");
   EXPECT_EQ(bare.org.description, "");
   EXPECT_EQ(bare.org.attributes, Json::MakeObject());
@@ -118,33 +146,45 @@ TEST(DecodeOrganizationTest, DecodesValues) {
 
 TEST(DecodeConsumerGroupTest, MembersAreAListOfIds) {
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kConsumerGroup, R"({"name": "G", "members": "a"})"), "members"));
-  EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kConsumerGroup, R"({"name": "G", "members": ["a", 2]})"), "members[1]"));
-  EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kConsumerGroup, R"({"name": "G", "members": ["a", "b c"]})"),
-      "members[1]"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kConsumerGroup, R"({"members": []})"), "name"));
+      CreateError(Noun::kConsumerGroup, R"({"name": "G", "members": "a"})"),
+      "members"));
+  EXPECT_TRUE(InvalidAt(CreateError(Noun::kConsumerGroup,
+                                    R"({"name": "G", "members": ["a", 2]})"),
+                        "members[1]"));
+  EXPECT_TRUE(
+      InvalidAt(CreateError(Noun::kConsumerGroup,
+                            R"({"name": "G", "members": ["a", "b c"]})"),
+                "members[1]"));
+  EXPECT_TRUE(InvalidAt(CreateError(Noun::kConsumerGroup, R"({"members": []})"),
+                        "name"));
 }
 
 TEST(DecodeConsumerGroupTest, MembersLeftOutAreEmpty) {
-  EXPECT_TRUE(Decoded<CreateConsumerGroup>(Noun::kConsumerGroup, R"({"name": "G"})")
-                  .group.members.empty());
-  auto c = Decoded<CreateConsumerGroup>(Noun::kConsumerGroup,
-                                        R"({"name": "G", "members": ["a", "b"]})");
+  EXPECT_TRUE(
+      Decoded<CreateConsumerGroup>(Noun::kConsumerGroup, R"({"name": "G"})")
+          .group.members.empty());
+  auto c = Decoded<CreateConsumerGroup>(
+      Noun::kConsumerGroup, R"({"name": "G", "members": ["a", "b"]})");
   EXPECT_EQ(c.group.members, (std::vector<std::string>{"a", "b"}));
 }
 
 // ---- resources ----
 
 TEST(DecodeResourceTest, RequiredFields) {
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kResource, R"({"kind": "k", "name": "n"})"), "owner"));
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kResource, R"({"owner": "bad id", "kind": "k", "name": "n"})"), "owner"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kResource, R"({"owner": "o", "name": "n"})"), "kind"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kResource, R"({"owner": "o", "kind": "k"})"), "name"));
+      CreateError(Noun::kResource, R"({"kind": "k", "name": "n"})"), "owner"));
+  EXPECT_TRUE(
+      InvalidAt(CreateError(Noun::kResource,
+                            R"({"owner": "bad id", "kind": "k", "name": "n"})"),
+                "owner"));
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kResource, R"({"owner": "o", "kind": "k", "name": "n", "attributes": 1})"),
+      CreateError(Noun::kResource, R"({"owner": "o", "name": "n"})"), "kind"));
+  EXPECT_TRUE(InvalidAt(
+      CreateError(Noun::kResource, R"({"owner": "o", "kind": "k"})"), "name"));
+  EXPECT_TRUE(InvalidAt(
+      CreateError(
+          Noun::kResource,
+          R"({"owner": "o", "kind": "k", "name": "n", "attributes": 1})"),
       "attributes"));
 }
 
@@ -157,7 +197,8 @@ TEST(DecodeResourceTest, DecodesValues) {
   EXPECT_EQ(c.resource.kind, "technology");
   EXPECT_EQ(c.resource.name, "DB");
   EXPECT_EQ(c.resource.attributes, Body(R"({"v": [1]})"));
-  EXPECT_EQ(Decoded<CreateResource>(Noun::kResource, R"({"owner": "o", "kind": "k", "name": "n"})")
+  EXPECT_EQ(Decoded<CreateResource>(
+                Noun::kResource, R"({"owner": "o", "kind": "k", "name": "n"})")
                 .resource.attributes,
             Json::MakeObject());
 }
@@ -165,21 +206,27 @@ TEST(DecodeResourceTest, DecodesValues) {
 // ---- services ----
 
 TEST(DecodeServiceTest, FieldPaths) {
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kService, R"({"name": "S"})"), "provider"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kService, R"({"provider": "p"})"), "name"));
+  EXPECT_TRUE(
+      InvalidAt(CreateError(Noun::kService, R"({"name": "S"})"), "provider"));
+  EXPECT_TRUE(
+      InvalidAt(CreateError(Noun::kService, R"({"provider": "p"})"), "name"));
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kService, R"({"provider": "p", "name": "S", "built_on": {}})"),
+      CreateError(Noun::kService,
+                  R"({"provider": "p", "name": "S", "built_on": {}})"),
       "built_on"));
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kService, R"({"provider": "p", "name": "S", "built_on": [1]})"),
+      CreateError(Noun::kService,
+                  R"({"provider": "p", "name": "S", "built_on": [1]})"),
       "built_on[0]"));
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kService, R"({"provider": "p", "name": "S", "depends_on": ["a", ""]})"),
+      CreateError(Noun::kService,
+                  R"({"provider": "p", "name": "S", "depends_on": ["a", ""]})"),
       "depends_on[1]"));
 }
 
 TEST(DecodeServiceTest, ListsLeftOutAreEmpty) {
-  auto c = Decoded<CreateService>(Noun::kService, R"({"provider": "p", "name": "S"})");
+  auto c = Decoded<CreateService>(Noun::kService,
+                                  R"({"provider": "p", "name": "S"})");
   EXPECT_EQ(c.service.provider, "p");
   EXPECT_TRUE(c.service.built_on.empty());
   EXPECT_TRUE(c.service.depends_on.empty());
@@ -192,49 +239,65 @@ TEST(DecodeServiceTest, ListsLeftOutAreEmpty) {
 
 // ---- offerings ----
 
-constexpr char kOfferingHead[] = R"({"provider": "p", "service": "s", "name": "O")";
+constexpr char kOfferingHead[] =
+    R"({"provider": "p", "service": "s", "name": "O")";
 
 Status OfferingError(std::string_view rest) {
-  return CreateError(Noun::kOffering, std::string(kOfferingHead) + std::string(rest) + "}");
+  return CreateError(Noun::kOffering,
+                     std::string(kOfferingHead) + std::string(rest) + "}");
 }
 
 TEST(DecodeOfferingTest, AudienceIsPublicOrConsumerGroups) {
   EXPECT_TRUE(InvalidAt(OfferingError(""), "audience"));
   EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": null)"), "audience"));
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": "private")"), "audience"));
+  EXPECT_TRUE(
+      InvalidAt(OfferingError(R"(, "audience": "private")"), "audience"));
   EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": ["g"])"), "audience"));
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": {})"), "audience.consumer_groups"));
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": {"consumer_groups": "g"})"),
+  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": {})"),
                         "audience.consumer_groups"));
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": {"consumer_groups": ["g", 1]})"),
-                        "audience.consumer_groups[1]"));
+  EXPECT_TRUE(
+      InvalidAt(OfferingError(R"(, "audience": {"consumer_groups": "g"})"),
+                "audience.consumer_groups"));
+  EXPECT_TRUE(
+      InvalidAt(OfferingError(R"(, "audience": {"consumer_groups": ["g", 1]})"),
+                "audience.consumer_groups[1]"));
 }
 
 TEST(DecodeOfferingTest, RequiredFields) {
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kOffering, R"({"service": "s", "name": "O", "audience": "public"})"),
+      CreateError(Noun::kOffering,
+                  R"({"service": "s", "name": "O", "audience": "public"})"),
       "provider"));
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kOffering, R"({"provider": "p", "name": "O", "audience": "public"})"),
+      CreateError(Noun::kOffering,
+                  R"({"provider": "p", "name": "O", "audience": "public"})"),
       "service"));
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kOffering, R"({"provider": "p", "service": "s", "audience": "public"})"),
+      CreateError(Noun::kOffering,
+                  R"({"provider": "p", "service": "s", "audience": "public"})"),
       "name"));
 }
 
 TEST(DecodeOfferingTest, ListElementPaths) {
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": "public", "goods": [{"name": "n"}])"),
-                        "goods[0].kind"));
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": "public", "goods": [{"kind": "k"}])"),
-                        "goods[0].name"));
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": "public", "goods": ["k"])"), "goods[0]"));
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": "public", "access": [{}])"),
-                        "access[0].resource"));
   EXPECT_TRUE(InvalidAt(
-      OfferingError(R"(, "audience": "public", "access": [{"resource": "r"}, {"resource": "a b"}])"),
+      OfferingError(R"(, "audience": "public", "goods": [{"name": "n"}])"),
+      "goods[0].kind"));
+  EXPECT_TRUE(InvalidAt(
+      OfferingError(R"(, "audience": "public", "goods": [{"kind": "k"}])"),
+      "goods[0].name"));
+  EXPECT_TRUE(InvalidAt(
+      OfferingError(R"(, "audience": "public", "goods": ["k"])"), "goods[0]"));
+  EXPECT_TRUE(
+      InvalidAt(OfferingError(R"(, "audience": "public", "access": [{}])"),
+                "access[0].resource"));
+  EXPECT_TRUE(InvalidAt(
+      OfferingError(
+          R"(, "audience": "public", "access": [{"resource": "r"}, {"resource": "a b"}])"),
       "access[1].resource"));
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": "public", "actions": [{"effect": "none"}])"),
-                        "actions[0].name"));
+  EXPECT_TRUE(InvalidAt(
+      OfferingError(
+          R"(, "audience": "public", "actions": [{"effect": "none"}])"),
+      "actions[0].name"));
   EXPECT_TRUE(InvalidAt(
       OfferingError(
           R"(, "audience": "public", "actions": [{"name": "a", "effect": "none"}, {"name": "b", "effect": "delete"}])"),
@@ -243,10 +306,12 @@ TEST(DecodeOfferingTest, ListElementPaths) {
       OfferingError(R"(, "audience": "public", "actions": [{"name": "a"}])"),
       "actions[0].effect"));
   EXPECT_TRUE(InvalidAt(
-      OfferingError(R"(, "audience": "public", "service_levels": [{"metric": "uptime"}])"),
+      OfferingError(
+          R"(, "audience": "public", "service_levels": [{"metric": "uptime"}])"),
       "service_levels[0].objective"));
   EXPECT_TRUE(InvalidAt(
-      OfferingError(R"(, "audience": "public", "service_levels": [{"objective": 99}])"),
+      OfferingError(
+          R"(, "audience": "public", "service_levels": [{"objective": 99}])"),
       "service_levels[0].metric"));
 }
 
@@ -258,19 +323,24 @@ TEST(DecodeOfferingTest, ActionNamesAreUnique) {
 }
 
 TEST(DecodeOfferingTest, PriceNeedsAnAmountAndCurrency) {
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": "public", "price": 5)"), "price"));
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": "public", "price": {"currency": "EUR"})"),
-                        "price.amount"));
+  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": "public", "price": 5)"),
+                        "price"));
   EXPECT_TRUE(InvalidAt(
-      OfferingError(R"(, "audience": "public", "price": {"amount": "5", "currency": "EUR"})"),
+      OfferingError(R"(, "audience": "public", "price": {"currency": "EUR"})"),
       "price.amount"));
-  EXPECT_TRUE(InvalidAt(OfferingError(R"(, "audience": "public", "price": {"amount": 5})"),
-                        "price.currency"));
+  EXPECT_TRUE(InvalidAt(
+      OfferingError(
+          R"(, "audience": "public", "price": {"amount": "5", "currency": "EUR"})"),
+      "price.amount"));
+  EXPECT_TRUE(InvalidAt(
+      OfferingError(R"(, "audience": "public", "price": {"amount": 5})"),
+      "price.currency"));
 }
 
 TEST(DecodeOfferingTest, PublicAudienceAndListsLeftOutEmpty) {
   auto c = Decoded<CreateOffering>(
-      Noun::kOffering, std::string(kOfferingHead) + R"(, "audience": "public"})");
+      Noun::kOffering,
+      std::string(kOfferingHead) + R"(, "audience": "public"})");
   const Offering& o = c.offering;
   EXPECT_EQ(o.provider, "p");
   EXPECT_EQ(o.service, "s");
@@ -284,7 +354,8 @@ TEST(DecodeOfferingTest, PublicAudienceAndListsLeftOutEmpty) {
 }
 
 TEST(DecodeOfferingTest, ConsumerGroupAudienceAndFullBody) {
-  auto c = Decoded<CreateOffering>(Noun::kOffering, std::string(kOfferingHead) + R"(,
+  auto c =
+      Decoded<CreateOffering>(Noun::kOffering, std::string(kOfferingHead) + R"(,
       "audience": {"consumer_groups": ["g1", "g2"]},
       "goods": [{"kind": "goods", "name": "Widgets"}],
       "access": [{"resource": "r1"}],
@@ -319,23 +390,29 @@ TEST(DecodeOfferingTest, ConsumerGroupAudienceAndFullBody) {
 
 TEST(DecodeRelationshipTest, FieldPaths) {
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kRelationship, R"({"consumer": "c", "type": "basic"})"), "offering"));
+      CreateError(Noun::kRelationship, R"({"consumer": "c", "type": "basic"})"),
+      "offering"));
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kRelationship, R"({"offering": "o", "type": "basic"})"), "consumer"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kRelationship, R"({"offering": "o", "consumer": "c"})"),
-                        "type"));
+      CreateError(Noun::kRelationship, R"({"offering": "o", "type": "basic"})"),
+      "consumer"));
   EXPECT_TRUE(InvalidAt(
-      CreateError(Noun::kRelationship, R"({"offering": "o", "consumer": "c", "type": "casual"})"),
+      CreateError(Noun::kRelationship, R"({"offering": "o", "consumer": "c"})"),
+      "type"));
+  EXPECT_TRUE(InvalidAt(
+      CreateError(Noun::kRelationship,
+                  R"({"offering": "o", "consumer": "c", "type": "casual"})"),
       "type"));
 }
 
 TEST(DecodeRelationshipTest, DecodesEveryType) {
-  for (auto [name, type] : {std::pair{"basic", RelationshipType::kBasic},
-                            std::pair{"cooperative", RelationshipType::kCooperative},
-                            std::pair{"partnership", RelationshipType::kPartnership}}) {
+  for (auto [name, type] :
+       {std::pair{"basic", RelationshipType::kBasic},
+        std::pair{"cooperative", RelationshipType::kCooperative},
+        std::pair{"partnership", RelationshipType::kPartnership}}) {
     auto c = Decoded<CreateRelationship>(
         Noun::kRelationship,
-        std::string(R"({"offering": "o", "consumer": "c", "type": ")") + name + R"("})");
+        std::string(R"({"offering": "o", "consumer": "c", "type": ")") + name +
+            R"("})");
     EXPECT_EQ(c.relationship.type, type) << name;
     EXPECT_EQ(c.relationship.offering, "o");
     EXPECT_EQ(c.relationship.consumer, "c");
@@ -347,12 +424,15 @@ TEST(DecodeRelationshipTest, DecodesEveryType) {
 constexpr char kProvisionHead[] = R"({"relationship": "rel", "action": "a")";
 
 Status ProvisionError(std::string_view rest) {
-  return CreateError(Noun::kProvision, std::string(kProvisionHead) + std::string(rest) + "}");
+  return CreateError(Noun::kProvision,
+                     std::string(kProvisionHead) + std::string(rest) + "}");
 }
 
 TEST(DecodeProvisionTest, RequiredFields) {
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kProvision, R"({"action": "a"})"), "relationship"));
-  EXPECT_TRUE(InvalidAt(CreateError(Noun::kProvision, R"({"relationship": "r"})"), "action"));
+  EXPECT_TRUE(InvalidAt(CreateError(Noun::kProvision, R"({"action": "a"})"),
+                        "relationship"));
+  EXPECT_TRUE(InvalidAt(
+      CreateError(Noun::kProvision, R"({"relationship": "r"})"), "action"));
 }
 
 TEST(DecodeProvisionTest, ListPaths) {
@@ -360,42 +440,56 @@ TEST(DecodeProvisionTest, ListPaths) {
   EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "used": ["r", null])"), "used[1]"));
   EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "creates": {})"), "creates"));
   EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "creates": ["x"])"), "creates[0]"));
-  EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "creates": [{"name": "n"}])"), "creates[0].kind"));
-  EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "creates": [{"kind": "k", "name": "n"}, {"kind": "k"}])"),
-                        "creates[1].name"));
-  EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "creates": [{"id": "a b", "kind": "k", "name": "n"}])"),
-                        "creates[0].id"));
+  EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "creates": [{"name": "n"}])"),
+                        "creates[0].kind"));
   EXPECT_TRUE(InvalidAt(
-      ProvisionError(R"(, "creates": [{"kind": "k", "name": "n", "attributes": []}])"),
+      ProvisionError(
+          R"(, "creates": [{"kind": "k", "name": "n"}, {"kind": "k"}])"),
+      "creates[1].name"));
+  EXPECT_TRUE(InvalidAt(
+      ProvisionError(
+          R"(, "creates": [{"id": "a b", "kind": "k", "name": "n"}])"),
+      "creates[0].id"));
+  EXPECT_TRUE(InvalidAt(
+      ProvisionError(
+          R"(, "creates": [{"kind": "k", "name": "n", "attributes": []}])"),
       "creates[0].attributes"));
   EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "modifies": [{"attributes": {}}])"),
                         "modifies[0].resource"));
   EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "modifies": [{"resource": "r"}])"),
                         "modifies[0].attributes"));
-  EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "modifies": [{"resource": "r", "attributes": 1}])"),
-                        "modifies[0].attributes"));
-  EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "transfers": [1])"), "transfers[0]"));
+  EXPECT_TRUE(InvalidAt(
+      ProvisionError(R"(, "modifies": [{"resource": "r", "attributes": 1}])"),
+      "modifies[0].attributes"));
+  EXPECT_TRUE(
+      InvalidAt(ProvisionError(R"(, "transfers": [1])"), "transfers[0]"));
 }
 
 TEST(DecodeProvisionTest, ValuePaths) {
   EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "value": [])"), "value"));
-  EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "value": {"outcomes": "x"})"), "value.outcomes"));
+  EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "value": {"outcomes": "x"})"),
+                        "value.outcomes"));
   EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "value": {"outcomes": ["a", 2]})"),
                         "value.outcomes[1]"));
   EXPECT_TRUE(InvalidAt(
-      ProvisionError(R"(, "value": {"costs": [{"amount": 1, "currency": "EUR", "kind": "spent"}]})"),
+      ProvisionError(
+          R"(, "value": {"costs": [{"amount": 1, "currency": "EUR", "kind": "spent"}]})"),
       "value.costs[0].kind"));
   EXPECT_TRUE(InvalidAt(
-      ProvisionError(R"(, "value": {"costs": [{"amount": 1, "currency": "EUR"}]})"),
+      ProvisionError(
+          R"(, "value": {"costs": [{"amount": 1, "currency": "EUR"}]})"),
       "value.costs[0].kind"));
   EXPECT_TRUE(InvalidAt(
-      ProvisionError(R"(, "value": {"costs": [{"currency": "EUR", "kind": "introduced"}]})"),
+      ProvisionError(
+          R"(, "value": {"costs": [{"currency": "EUR", "kind": "introduced"}]})"),
       "value.costs[0].amount"));
   EXPECT_TRUE(InvalidAt(
-      ProvisionError(R"(, "value": {"costs": [{"amount": 1, "kind": "introduced"}]})"),
+      ProvisionError(
+          R"(, "value": {"costs": [{"amount": 1, "kind": "introduced"}]})"),
       "value.costs[0].currency"));
-  EXPECT_TRUE(InvalidAt(ProvisionError(R"(, "value": {"risks": [{"kind": "removed"}]})"),
-                        "value.risks[0].description"));
+  EXPECT_TRUE(InvalidAt(
+      ProvisionError(R"(, "value": {"risks": [{"kind": "removed"}]})"),
+      "value.risks[0].description"));
   EXPECT_TRUE(InvalidAt(
       ProvisionError(
           R"(, "value": {"risks": [{"description": "d", "kind": "removed"}, {"description": "e", "kind": "x"}]})"),
@@ -403,7 +497,8 @@ TEST(DecodeProvisionTest, ValuePaths) {
 }
 
 TEST(DecodeProvisionTest, ListsLeftOutAreEmpty) {
-  auto c = Decoded<CreateProvision>(Noun::kProvision, R"({"relationship": "rel", "action": "a"})");
+  auto c = Decoded<CreateProvision>(
+      Noun::kProvision, R"({"relationship": "rel", "action": "a"})");
   EXPECT_EQ(c.id, "");
   EXPECT_EQ(c.relationship, "rel");
   EXPECT_EQ(c.action, "a");
@@ -437,7 +532,8 @@ TEST(DecodeProvisionTest, DecodesListsAndValue) {
   EXPECT_EQ(c.creates[1].attributes, Json::MakeObject());
   ASSERT_EQ(c.modifies.size(), 1u);
   EXPECT_EQ(c.modifies[0].resource, "m1");
-  EXPECT_EQ(c.modifies[0].patch, Body(R"({"x": null})")) << "null survives: it is RFC 7396 delete";
+  EXPECT_EQ(c.modifies[0].patch, Body(R"({"x": null})"))
+      << "null survives: it is RFC 7396 delete";
   EXPECT_EQ(c.transfers, (std::vector<std::string>{"t1", "t2"}));
   ASSERT_TRUE(c.value.has_value());
   EXPECT_EQ(c.value->outcomes, (std::vector<std::string>{"faster"}));
@@ -453,8 +549,9 @@ TEST(DecodeProvisionTest, DecodesListsAndValue) {
 }
 
 TEST(DecodeProvisionTest, EmptyValueObjectIsAnEmptyValue) {
-  auto c = Decoded<CreateProvision>(Noun::kProvision,
-                                    R"({"relationship": "rel", "action": "a", "value": {}})");
+  auto c = Decoded<CreateProvision>(
+      Noun::kProvision,
+      R"({"relationship": "rel", "action": "a", "value": {}})");
   ASSERT_TRUE(c.value.has_value());
   EXPECT_TRUE(c.value->empty());
 }
@@ -469,7 +566,8 @@ TEST(DecodeIssueTokenTest, FieldPaths) {
   EXPECT_TRUE(InvalidAt(error(R"([])"), ""));
   EXPECT_TRUE(InvalidAt(error(R"({})"), "organization"));
   EXPECT_TRUE(InvalidAt(error(R"({"organization": "a b"})"), "organization"));
-  EXPECT_TRUE(InvalidAt(error(R"({"organization": "o", "role": "admin"})"), "role"));
+  EXPECT_TRUE(
+      InvalidAt(error(R"({"organization": "o", "role": "admin"})"), "role"));
   EXPECT_TRUE(InvalidAt(error(R"({"organization": "o", "role": 1})"), "role"));
 }
 
@@ -483,15 +581,20 @@ TEST(DecodeIssueTokenTest, RoleDefaultsToMember) {
   EXPECT_EQ(member.organization, "o");
   EXPECT_EQ(member.role, Role::kMember);
   EXPECT_EQ(member.secret_digest, "") << "the digest never comes from the body";
-  EXPECT_EQ(token(R"({"organization": "o", "role": "member"})").role, Role::kMember);
-  EXPECT_EQ(token(R"({"organization": "o", "role": "viewer"})").role, Role::kViewer);
-  EXPECT_EQ(token(R"({"organization": "o", "secret_digest": "x"})").secret_digest, "");
+  EXPECT_EQ(token(R"({"organization": "o", "role": "member"})").role,
+            Role::kMember);
+  EXPECT_EQ(token(R"({"organization": "o", "role": "viewer"})").role,
+            Role::kViewer);
+  EXPECT_EQ(
+      token(R"({"organization": "o", "secret_digest": "x"})").secret_digest,
+      "");
 }
 
 // ---- lifecycle ----
 
 TEST(DecodeLifecycleTest, TakesNoBodyOrAnObject) {
-  StatusOr<Command> none = DecodeLifecycle("rel", LifecycleVerb::kSuspend, nullptr);
+  StatusOr<Command> none =
+      DecodeLifecycle("rel", LifecycleVerb::kSuspend, nullptr);
   ASSERT_TRUE(none.ok()) << none.status().ToString();
   const auto& change = std::get<ChangeRelationship>(none->body);
   EXPECT_EQ(change.relationship, "rel");
@@ -507,18 +610,20 @@ TEST(DecodeLifecycleTest, TakesNoBodyOrAnObject) {
 TEST(DecodeLifecycleTest, NonObjectBodyIsInvalid) {
   for (std::string_view text : {R"([])", R"("x")", R"(1)", R"(null)"}) {
     Json body = Body(text);
-    StatusOr<Command> c = DecodeLifecycle("rel", LifecycleVerb::kTerminate, &body);
+    StatusOr<Command> c =
+        DecodeLifecycle("rel", LifecycleVerb::kTerminate, &body);
     ASSERT_FALSE(c.ok()) << text;
     EXPECT_TRUE(InvalidAt(c.status(), "")) << text;
   }
 }
 
 TEST(DecodeLifecycleTest, VerbNamesRoundTrip) {
-  for (auto [verb, name] : {std::pair{LifecycleVerb::kActivate, "activate"},
-                            std::pair{LifecycleVerb::kReject, "reject"},
-                            std::pair{LifecycleVerb::kSuspend, "suspend"},
-                            std::pair{LifecycleVerb::kResume, "resume"},
-                            std::pair{LifecycleVerb::kTerminate, "terminate"}}) {
+  for (auto [verb, name] :
+       {std::pair{LifecycleVerb::kActivate, "activate"},
+        std::pair{LifecycleVerb::kReject, "reject"},
+        std::pair{LifecycleVerb::kSuspend, "suspend"},
+        std::pair{LifecycleVerb::kResume, "resume"},
+        std::pair{LifecycleVerb::kTerminate, "terminate"}}) {
     EXPECT_EQ(LifecycleVerbName(verb), name);
     EXPECT_EQ(LifecycleVerbFromName(name), verb);
   }
