@@ -398,74 +398,45 @@ StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& res
   if (!prov) {
     w.StartObject();
     str("resource", resource);
-    WriteKey(w, "provisions");
-    w.StartArray();
-    for (const auto& id : result.provisions) {
+    // Each list: objects of `id` plus the fields `fields(id)` names.
+    using Fields = std::vector<std::pair<std::string_view, std::string>>;
+    auto list = [&](std::string_view key, const std::vector<std::string>& ids, auto fields) {
+      WriteKey(w, key);
+      w.StartArray();
+      for (const auto& id : ids) {
+        w.StartObject();
+        str("id", id);
+        for (const auto& [k, v] : fields(id)) str(k, v);
+        w.EndObject();
+      }
+      w.EndArray();
+    };
+    list("provisions", result.provisions, [&](const std::string& id) {
       const Provision& x = *state_.FindProvision(id);
-      w.StartObject();
-      str("id", id);
-      str("action", x.action);
-      str("relationship", x.relationship);
-      str("at", x.at);
-      w.EndObject();
-    }
-    w.EndArray();
-    WriteKey(w, "resources");
-    w.StartArray();
-    for (const auto& id : result.resources) {
+      return Fields{{"action", x.action}, {"relationship", x.relationship}, {"at", x.at}};
+    });
+    list("resources", result.resources, [&](const std::string& id) {
       const ResourceVersion& v = state_.FindResource(id)->current();
-      w.StartObject();
-      str("id", id);
-      str("kind", v.kind);
-      str("name", v.name);
-      str("owner", v.owner);
-      w.EndObject();
-    }
-    w.EndArray();
-    WriteKey(w, "services");
-    w.StartArray();
-    for (const auto& id : result.services) {
-      const Service& s = *state_.FindService(id);
-      w.StartObject();
-      str("id", id);
-      str("name", s.name);
-      str("provider", s.provider);
-      w.EndObject();
-    }
-    w.EndArray();
-    WriteKey(w, "offerings");
-    w.StartArray();
-    for (const auto& id : result.offerings) {
-      const Offering& o = *state_.FindOffering(id);
-      w.StartObject();
-      str("id", id);
-      str("name", o.name);
-      str("provider", o.provider);
-      w.EndObject();
-    }
-    w.EndArray();
-    WriteKey(w, "relationships");
-    w.StartArray();
-    for (const auto& id : result.relationships) {
-      const Relationship& r = *state_.FindRelationship(id);
-      w.StartObject();
-      str("id", id);
-      str("provider", r.provider);
-      str("consumer", r.consumer);
-      str("type", RelationshipTypeName(r.type));
-      str("status", RelationshipStatusName(r.status));
-      w.EndObject();
-    }
-    w.EndArray();
-    WriteKey(w, "organizations");
-    w.StartArray();
-    for (const auto& id : result.organizations) {
-      w.StartObject();
-      str("id", id);
-      str("name", state_.FindOrganization(id)->name);
-      w.EndObject();
-    }
-    w.EndArray();
+      return Fields{{"kind", v.kind}, {"name", v.name}, {"owner", v.owner}};
+    });
+    list("services", result.services, [&](const std::string& id) {
+      const Service& x = *state_.FindService(id);
+      return Fields{{"name", x.name}, {"provider", x.provider}};
+    });
+    list("offerings", result.offerings, [&](const std::string& id) {
+      const Offering& x = *state_.FindOffering(id);
+      return Fields{{"name", x.name}, {"provider", x.provider}};
+    });
+    list("relationships", result.relationships, [&](const std::string& id) {
+      const Relationship& x = *state_.FindRelationship(id);
+      return Fields{{"provider", x.provider},
+                    {"consumer", x.consumer},
+                    {"type", std::string(RelationshipTypeName(x.type))},
+                    {"status", std::string(RelationshipStatusName(x.status))}};
+    });
+    list("organizations", result.organizations, [&](const std::string& id) {
+      return Fields{{"name", state_.FindOrganization(id)->name}};
+    });
     WriteKey(w, "redacted");
     w.Int64(redacted);
     w.EndObject();

@@ -100,6 +100,20 @@ std::string Indexed(std::string_view list, size_t i) {
   return std::string(list) + "[" + std::to_string(i) + "]";
 }
 
+// Records the creation of `object`, giving it a server-made id when the
+// client sent none.
+template <typename T>
+Decision Created(const State& state, const Principal& p, Noun noun, std::string_view prefix,
+                 T object, const Json& request, const std::string& now) {
+  std::set<std::string> taken;
+  if (object.id.empty()) object.id = NewId(state, prefix, taken);
+  object.created_at = now;
+  EventSink sink(p, now);
+  std::string type = std::string(NounName(noun)) + ".created";
+  sink.Add(std::move(type), object.id, ToJson(object)).private_data = RequestData(request);
+  return Decision{sink.Take(), noun, object.id, true};
+}
+
 Decision Retry(Noun noun, const std::string& id) {
   Decision d;
   d.noun = noun;
@@ -115,13 +129,7 @@ StatusOr<Decision> DecideOrganization(const State& state, const Principal& p,
   CC_RETURN_IF_ERROR(RequireAdmin(p, "create organizations"));
   CC_ASSIGN_OR_RETURN(IdCheck check, CheckClientId(state, c.org.id, Noun::kOrganization, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kOrganization, c.org.id);
-  Organization org = c.org;
-  std::set<std::string> taken;
-  if (org.id.empty()) org.id = NewId(state, "org", taken);
-  org.created_at = now;
-  EventSink sink(p, now);
-  sink.Add("organization.created", org.id, ToJson(org)).private_data = RequestData(request);
-  return Decision{sink.Take(), Noun::kOrganization, org.id, true};
+  return Created(state, p, Noun::kOrganization, "org", c.org, request, now);
 }
 
 StatusOr<Decision> DecideGroup(const State& state, const Principal& p,
@@ -136,13 +144,7 @@ StatusOr<Decision> DecideGroup(const State& state, const Principal& p,
   for (size_t i = 0; i < group.members.size(); ++i) {
     CC_RETURN_IF_ERROR(RequireOrganization(state, group.members[i], Indexed("members", i)));
   }
-  std::set<std::string> taken;
-  if (group.id.empty()) group.id = NewId(state, "group", taken);
-  group.created_at = now;
-  EventSink sink(p, now);
-  sink.Add("consumer_group.created", group.id, ToJson(group)).private_data =
-      RequestData(request);
-  return Decision{sink.Take(), Noun::kConsumerGroup, group.id, true};
+  return Created(state, p, Noun::kConsumerGroup, "group", group, request, now);
 }
 
 Resource MakeResource(const std::string& id, const std::string& owner, const NewResource& spec,
@@ -206,13 +208,7 @@ StatusOr<Decision> DecideService(const State& state, const Principal& p, const C
                            Indexed("depends_on", i));
     }
   }
-  Service service = spec;
-  std::set<std::string> taken;
-  if (service.id.empty()) service.id = NewId(state, "svc", taken);
-  service.created_at = now;
-  EventSink sink(p, now);
-  sink.Add("service.created", service.id, ToJson(service)).private_data = RequestData(request);
-  return Decision{sink.Take(), Noun::kService, service.id, true};
+  return Created(state, p, Noun::kService, "svc", spec, request, now);
 }
 
 StatusOr<Decision> DecideOffering(const State& state, const Principal& p,
@@ -245,14 +241,7 @@ StatusOr<Decision> DecideOffering(const State& state, const Principal& p,
       return UnknownReference(Indexed("audience.consumer_groups", i), spec.audience_groups[i]);
     }
   }
-  Offering offering = spec;
-  std::set<std::string> taken;
-  if (offering.id.empty()) offering.id = NewId(state, "off", taken);
-  offering.created_at = now;
-  EventSink sink(p, now);
-  sink.Add("offering.created", offering.id, ToJson(offering)).private_data =
-      RequestData(request);
-  return Decision{sink.Take(), Noun::kOffering, offering.id, true};
+  return Created(state, p, Noun::kOffering, "off", spec, request, now);
 }
 
 StatusOr<Decision> DecideRelationship(const State& state, const Principal& p,

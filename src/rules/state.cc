@@ -227,6 +227,7 @@ Status State::Apply(const Event& e) {
   }
   last_seq_ = e.seq;
   events_.push_back(e);
+  events_.back().private_data = Json();  // kept in requests_/tokens_ where needed
   return Status::Ok();
 }
 

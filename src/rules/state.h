@@ -38,6 +38,7 @@ class State {
   Status Apply(const Event& e);
 
   int64_t last_seq() const { return last_seq_; }
+  // Every applied event, in seq order, without its private data.
   const std::vector<Event>& events() const { return events_; }
 
   // Lookups; nullptr when absent.
