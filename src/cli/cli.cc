@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "http/server.h"
+#include "model/codec.h"
+#include "rules/state.h"
 #include "store/store.h"
 
 namespace cocreate {
@@ -111,11 +113,19 @@ int Serve(const ServeArgs& args) {
   return 0;
 }
 
-int Export(const std::string& data_dir, const std::string& store_spec) {
+StatusOr<std::unique_ptr<EventStore>> OpenStore(const std::string& data_dir,
+                                                const std::string& spec) {
   StoreOptions options;
-  options.spec = store_spec;
+  options.spec = spec;
   options.data_dir = data_dir;
-  auto store = EventStore::Open(options);
+  return EventStore::Open(options);
+}
+
+// One event per line: seq, type, at, actor, subject, data, and `private`
+// (request bodies for idempotent retries, token digests) so that an import
+// restores the installation exactly.
+int Export(const std::string& data_dir, const std::string& store_spec) {
+  auto store = OpenStore(data_dir, store_spec);
   if (!store.ok()) {
     std::cerr << "cocreate: " << store.status().message() << "\n";
     return 1;
@@ -123,7 +133,7 @@ int Export(const std::string& data_dir, const std::string& store_spec) {
   Status st = (*store)->Scan(0, [](Event e) {
     Json line = Json::MakeObject({{"seq", Json(e.seq)}, {"type", Json(e.type)}, {"at", Json(e.at)},
                                   {"actor", Json(e.actor)}, {"subject", Json(e.subject)},
-                                  {"data", e.data}});
+                                  {"data", e.data}, {"private", e.private_data}});
     std::cout << line.Dump() << "\n";
     return Status::Ok();
   });
@@ -131,6 +141,57 @@ int Export(const std::string& data_dir, const std::string& store_spec) {
     std::cerr << "cocreate: " << st.message() << "\n";
     return 1;
   }
+  return 0;
+}
+
+// Reads an export from `in` into an empty store: every event is checked by
+// replaying it (so a broken or reordered file changes nothing), then all are
+// appended in one transaction.
+int Import(const std::string& data_dir, const std::string& store_spec, std::istream& in) {
+  auto store = OpenStore(data_dir, store_spec);
+  if (!store.ok()) {
+    std::cerr << "cocreate: " << store.status().message() << "\n";
+    return 1;
+  }
+  auto last = (*store)->LastSeq();
+  if (!last.ok() || *last != 0) {
+    std::cerr << "cocreate: import needs an empty store; " << data_dir << " holds "
+              << (last.ok() ? *last : -1) << " events\n";
+    return 1;
+  }
+  State state;
+  std::vector<Event> events;
+  std::string line;
+  int64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    auto fail = [&](const std::string& why) {
+      std::cerr << "cocreate: line " << line_no << ": " << why << "; nothing was imported\n";
+      return 1;
+    };
+    auto j = Json::Parse(line);
+    if (!j.ok()) return fail(j.status().message());
+    const Json* seq = j->Find("seq");
+    if (seq == nullptr || !seq->is_int()) return fail("no integer 'seq'");
+    Event e;
+    e.seq = seq->as_int();
+    e.type = StrOr(*j, "type");
+    e.at = StrOr(*j, "at");
+    e.actor = StrOr(*j, "actor");
+    e.subject = StrOr(*j, "subject");
+    if (const Json* d = j->Find("data"); d != nullptr) e.data = *d;
+    if (const Json* p = j->Find("private"); p != nullptr) e.private_data = *p;
+    Status applied = state.Apply(e);
+    if (!applied.ok()) return fail(applied.message());
+    events.push_back(std::move(e));
+  }
+  Status st = (*store)->Append(events);
+  if (!st.ok()) {
+    std::cerr << "cocreate: " << st.message() << "; nothing was imported\n";
+    return 1;
+  }
+  std::cout << "imported " << events.size() << " events" << std::endl;
   return 0;
 }
 
@@ -180,13 +241,17 @@ int RunCli(int argc, char** argv) {
   serve_cmd->add_option("--threads", serve.threads, "HTTP threads (default: one per core)")
       ->check(CLI::Range(0, 256));
 
-  std::string export_dir = "./cocreate-data";
-  std::string export_store = "sqlite";
+  std::string log_dir = "./cocreate-data";
+  std::string log_store = "sqlite";
   CLI::App* export_cmd =
       app.add_subcommand("export", "Write every event as one JSON object per line to stdout");
-  export_cmd->add_option("--data-dir", export_dir, "Folder of the embedded database")
-      ->capture_default_str();
-  export_cmd->add_option("--store", export_store, "sqlite or sqlite:PATH")->capture_default_str();
+  CLI::App* import_cmd = app.add_subcommand(
+      "import", "Load an export (JSON lines on stdin) into an empty store, all or nothing");
+  for (CLI::App* cmd : {export_cmd, import_cmd}) {
+    cmd->add_option("--data-dir", log_dir, "Folder of the embedded database")
+        ->capture_default_str();
+    cmd->add_option("--store", log_store, "sqlite or sqlite:PATH")->capture_default_str();
+  }
 
   try {
     app.parse(argc, argv);
@@ -194,7 +259,8 @@ int RunCli(int argc, char** argv) {
     return app.exit(e);
   }
   if (serve_cmd->parsed()) return Serve(serve);
-  if (export_cmd->parsed()) return Export(export_dir, export_store);
+  if (export_cmd->parsed()) return Export(log_dir, log_store);
+  if (import_cmd->parsed()) return Import(log_dir, log_store, std::cin);
   return 2;
 }
 

@@ -1,4 +1,4 @@
-// The command line: `cocreate serve|export|version` (CONTRACT §4).
+// The command line: `cocreate serve|export|import`, --version, --help (CONTRACT §4).
 #ifndef COCREATE_CLI_CLI_H_
 #define COCREATE_CLI_CLI_H_
 

@@ -1937,6 +1937,40 @@ class TestCommandLine(ApiTestCase):
         server.stop()
         self.assertNotIn(token, server.log_text(1), "and only then")
 
+    def test_export_then_import_restores_the_log(self):
+        """export writes every event; import into an empty store restores the same log,
+        refuses a non-empty store, and imports nothing from a broken file."""
+        server = Server()
+        self.addCleanup(server.close)
+        server.start()
+        org = server.req("POST", "/organizations", {"id": uid("exp"), "name": "exported"})[1]["id"]
+        server.req("POST", "/tokens", {"organization": org})
+        server.stop()
+        exported = subprocess.run([cocreate_bin(), "export", "--data-dir", server.data_dir],
+                                  capture_output=True, check=True, text=True).stdout
+        lines = [json.loads(line) for line in exported.splitlines()]
+        self.assertEqual([e["seq"] for e in lines], list(range(1, len(lines) + 1)))
+        self.assertEqual({e["type"] for e in lines}, {"organization.created", "token.issued"})
+
+        target_dir = tempfile.TemporaryDirectory(prefix="cocreate-import-")
+        self.addCleanup(target_dir.cleanup)
+        target = target_dir.name
+        broken = exported.replace('"seq":2', '"seq":7')
+        bad = subprocess.run([cocreate_bin(), "import", "--data-dir", target], input=broken,
+                             capture_output=True, text=True)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("nothing was imported", bad.stderr)
+        ok = subprocess.run([cocreate_bin(), "import", "--data-dir", target], input=exported,
+                            capture_output=True, text=True)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        again = subprocess.run([cocreate_bin(), "export", "--data-dir", target],
+                               capture_output=True, check=True, text=True).stdout
+        self.assertEqual(again, exported)
+        refused = subprocess.run([cocreate_bin(), "import", "--data-dir", target], input=exported,
+                                 capture_output=True, text=True)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("empty store", refused.stderr)
+
     def test_demo_ecosystem(self):
         """--demo loads a chain of at least five organizations, a cycle, every relationship
         type, provisions that create, modify and transfer, and at least two role transitions."""
