@@ -19,6 +19,9 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(std::unique_ptr<EventStore> store
   std::unique_ptr<Engine> engine(new Engine(std::move(store), std::move(options)));
   CC_RETURN_IF_ERROR(engine->Replay());
   engine->committer_ = std::thread([e = engine.get()] { e->CommitLoop(); });
+  if (engine->store_->Shared()) {
+    engine->tailer_ = std::thread([e = engine.get()] { e->TailLoop(); });
+  }
   return engine;
 }
 
@@ -31,12 +34,15 @@ void Engine::Stop() {
   }
   queue_cv_.notify_all();
   if (committer_.joinable()) committer_.join();
+  tail_stop_ = true;
+  if (tailer_.joinable()) tailer_.join();
 }
 
 // REQUIRES: state_mu_ held exclusively, or no other thread running.
 Status Engine::Replay() {
-  state_ = State();
-  CC_RETURN_IF_ERROR(store_->Scan(0, [this](Event e) { return state_.Apply(e); }));
+  State fresh;
+  CC_RETURN_IF_ERROR(store_->Scan(0, [&fresh](Event e) { return fresh.Apply(e); }));
+  state_ = std::move(fresh);
   last_seq_ = state_.last_seq();
   return Status::Ok();
 }
@@ -110,51 +116,69 @@ void Engine::CommitLoop() {
 void Engine::CommitRound(std::vector<Pending>& round) {
   std::vector<StatusOr<Decision>> decisions;
   decisions.reserve(round.size());
-  std::vector<Event> log;
+  size_t logged = 0;
   std::vector<StatusOr<Outcome>> answers;
   auto started = std::chrono::steady_clock::now();
   Status store_status;
   {
     std::unique_lock lock(state_mu_);
-    for (Pending& pending : round) {
-      std::string now = options_.env->Now();
-      StatusOr<Decision> d = Decide(state_, pending.principal, pending.command, now);
-      if (d.ok()) {
-        Status applied;
-        for (Event& e : d->events) {
-          e.seq = state_.last_seq() + 1;
-          applied = state_.Apply(e);
-          if (!applied.ok()) break;
-          log.push_back(e);
-        }
-        if (!applied.ok()) d = applied;  // a rules bug; the rebuild below undoes it
-      }
-      decisions.push_back(std::move(d));
+    if (!healthy_) store_status = RebuildLocked();
+    if (store_status.ok()) {
+      store_status = store_->WriteRound(
+          state_.last_seq(),
+          // Events other instances appended since our last look.
+          [this](Event e) { return state_.Apply(e); },
+          // Decided against the state as of the writer lock, so no other
+          // instance can have accepted a conflicting command meanwhile.
+          [&]() {
+            std::vector<Event> log;
+            for (Pending& pending : round) {
+              std::string now = options_.env->Now();
+              StatusOr<Decision> d = Decide(state_, pending.principal, pending.command, now);
+              if (d.ok()) {
+                Status applied;
+                for (Event& e : d->events) {
+                  e.seq = state_.last_seq() + 1;
+                  applied = state_.Apply(e);
+                  if (!applied.ok()) break;
+                  log.push_back(e);
+                }
+                if (!applied.ok()) d = applied;  // a rules bug; the rebuild below undoes it
+              }
+              decisions.push_back(std::move(d));
+            }
+            logged = log.size();
+            return log;
+          });
     }
-    store_status = store_->Append(log);
     if (!store_status.ok()) {
-      Status rebuilt = Replay();
-      if (!rebuilt.ok()) store_status = rebuilt;
+      // The state may hold events the store did not keep: rebuild it. If the
+      // store is out of reach, the engine answers 503 until a rebuild works.
+      healthy_ = false;
+      healthy_flag_ = false;
+      (void)RebuildLocked();
     }
     for (size_t i = 0; i < round.size(); ++i) {
+      if (!store_status.ok()) {
+        answers.push_back(Unavailable("the change was not stored; retry: " +
+                                      store_status.message()));
+        continue;
+      }
       const StatusOr<Decision>& d = decisions[i];
       if (!d.ok()) {
         answers.push_back(d.status());
-      } else if (!store_status.ok()) {
-        answers.push_back(Unavailable("the change could not be stored; retry: " +
-                                      store_status.message()));
-      } else {
-        Outcome o;
-        o.status = d->created ? 201 : 200;
-        o.body = EncodeOutcome(round[i].principal, d->noun, d->subject);
-        if (std::holds_alternative<IssueToken>(round[i].command.body)) {
-          const auto& t = std::get<IssueToken>(round[i].command.body);
-          o.body = Json::MakeObject({{"organization", Json(t.organization)},
-                                     {"role", Json(t.role == Role::kViewer ? "viewer" : "member")}})
-                       .Dump();
-        }
-        answers.push_back(std::move(o));
+        continue;
       }
+      Outcome o;
+      o.status = d->created ? 201 : 200;
+      if (const auto* t = std::get_if<IssueToken>(&round[i].command.body)) {
+        o.body = Json::MakeObject({{"organization", Json(t->organization)},
+                                   {"role", Json(t->role == Role::kViewer ? "viewer" : "member")}})
+                     .Dump();
+      } else {
+        o.body = EncodeOutcome(round[i].principal, d->noun, d->subject);
+      }
+      answers.push_back(std::move(o));
     }
     last_seq_ = state_.last_seq();
   }
@@ -166,9 +190,36 @@ void Engine::CommitRound(std::vector<Pending>& round) {
     stats_.commit_seconds += seconds;
     if (!store_status.ok()) stats_.store_failures++;
     for (const auto& a : answers) (a.ok() ? stats_.commands : stats_.rejected)++;
-    if (store_status.ok()) stats_.events += log.size();
+    if (store_status.ok()) stats_.events += logged;
   }
   for (size_t i = 0; i < round.size(); ++i) round[i].done(std::move(answers[i]));
+}
+
+// REQUIRES: state_mu_ held exclusively.
+Status Engine::RebuildLocked() {
+  Status st = Replay();
+  healthy_ = st.ok();
+  healthy_flag_ = healthy_;
+  last_seq_ = state_.last_seq();
+  return st;
+}
+
+Status Engine::CatchUp() {
+  std::unique_lock lock(state_mu_);
+  if (!healthy_) return RebuildLocked();
+  Status st = store_->Scan(state_.last_seq(), [this](Event e) { return state_.Apply(e); });
+  if (!st.ok()) return st;  // unreachable store: keep serving what we have
+  last_seq_ = state_.last_seq();
+  return Status::Ok();
+}
+
+void Engine::TailLoop() {
+  while (!tail_stop_.load()) {
+    // Woken by a notification from another instance, or every 50 ms.
+    store_->WaitForAppend(50);
+    if (tail_stop_.load()) break;
+    (void)CatchUp();
+  }
 }
 
 EngineStats Engine::Stats() const {

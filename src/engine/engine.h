@@ -8,6 +8,12 @@
 // state is rebuilt from the store and every command of the round fails with
 // 503, so nothing half-applied is ever visible.
 //
+// Each round runs inside the store's WriteRound, under a writer lock that
+// spans every instance sharing the store: first the events other instances
+// appended are applied, then the round is decided against that state. A
+// shared store is also tailed (notification or a 50 ms poll), so writes made
+// through another instance become visible here.
+//
 // Reads take a shared lock on the state and encode answers with the per-noun
 // codecs, applying the caller's visibility.
 //
@@ -109,6 +115,9 @@ class Engine {
                                                           int64_t limit) const;
 
   int64_t last_seq() const { return last_seq_.load(); }
+  // False while the state must be rebuilt from an unreachable store; reads
+  // then answer 503 and writes retry the rebuild first.
+  bool healthy() const { return healthy_flag_.load(); }
 
   // Calls fn(state) under the shared lock: for tests and tools that check
   // the projection directly.
@@ -126,6 +135,10 @@ class Engine {
  private:
   Engine(std::unique_ptr<EventStore> store, EngineOptions options);
   Status Replay();
+  Status RebuildLocked();
+  // Applies what other instances appended since our last seq.
+  Status CatchUp();
+  void TailLoop();
   void CommitLoop();
   struct Pending {
     Principal principal;
@@ -147,6 +160,10 @@ class Engine {
   std::vector<Pending> queue_;   // GUARDED_BY(queue_mu_)
   bool stopping_ = false;        // GUARDED_BY(queue_mu_)
   std::thread committer_;
+  std::thread tailer_;  // only for shared stores
+  std::atomic<bool> tail_stop_{false};
+  bool healthy_ = true;  // GUARDED_BY(state_mu_): false when the state awaits a rebuild
+  std::atomic<bool> healthy_flag_{true};  // healthy_, readable without the lock
 
   mutable std::mutex stats_mu_;
   EngineStats stats_;  // GUARDED_BY(stats_mu_)

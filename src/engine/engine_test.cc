@@ -14,11 +14,15 @@ namespace {
 class FaultyStore final : public EventStore {
  public:
   explicit FaultyStore(std::unique_ptr<EventStore> inner) : inner_(std::move(inner)) {}
-  Status Append(const std::vector<Event>& events) override {
+  Status WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
+                    const std::function<std::vector<Event>()>& decide) override {
     int n = ++appends_;
     if (gate_) gate_->wait();
-    if (n == fail_on_) return Unavailable("injected fault");
-    return inner_->Append(events);
+    if (n == fail_on_) {
+      (void)decide();  // the round is decided, then its commit fails
+      return Unavailable("injected fault");
+    }
+    return inner_->WriteRound(after, catch_up, decide);
   }
   Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
     return inner_->Scan(after, fn);
@@ -196,6 +200,34 @@ TEST(EngineTest, EveryFailurePointLeavesStateEqualToTheStore) {
     EXPECT_EQ(engine->last_seq(), stored) << "fail_on=" << fail_on;
     EXPECT_EQ(stored, ok) << "fail_on=" << fail_on;  // one event per accepted command here
   }
+}
+
+// Two engines writing to one store: each round first applies what the other
+// appended, so seqs never collide and each sees the other's objects.
+TEST(EngineTest, WritersSharingAStoreCatchUpBeforeDeciding) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("cocreate_engine_shared_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  StoreOptions o;
+  o.data_dir = dir.string();
+  auto a = OpenEngine(EventStore::Open(o).value());
+  auto b = OpenEngine(EventStore::Open(o).value());
+  ASSERT_TRUE(a->Execute(Principal::Admin(), Org("from-a")).ok());
+  // b has not seen from-a; its round catches up first, then decides.
+  auto dup = b->Execute(
+      Principal::Admin(),
+      DecodeCreate(Noun::kOrganization, Json::Parse(R"({"id":"from-a","name":"other"})").value())
+          .value());
+  EXPECT_EQ(dup.status().reason(), "duplicate_id");
+  ASSERT_TRUE(b->Execute(Principal::Admin(), Org("from-b")).ok());
+  EXPECT_EQ(b->last_seq(), 2);
+  EXPECT_TRUE(b->Get(Principal::Admin(), Noun::kOrganization, "from-a").ok());
+  ASSERT_TRUE(a->Execute(Principal::Admin(), Org("again-a")).ok());
+  EXPECT_EQ(a->last_seq(), 3);
+  EXPECT_TRUE(a->Get(Principal::Admin(), Noun::kOrganization, "from-b").ok());
+  a.reset();
+  b.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -437,6 +437,9 @@ void Router::HandleAs(const Principal& principal, const HttpRequest& request, Re
     }
     return reply(Error(NotFound("no such route: " + std::string(path))));
   }
+  if (!engine_.healthy()) {
+    return reply(Error(Unavailable("the store is out of reach; retry shortly")));
+  }
   if (request.body_too_large) {
     return reply(Error(Status(Code::kPayloadTooLarge, "payload_too_large",
                               fmt::format("the body is over the limit of {} bytes",

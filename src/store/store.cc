@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace cocreate {
@@ -19,11 +20,26 @@ StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& optio
   }
   if (spec.rfind("sqlite:", 0) == 0) return OpenSqliteStore(spec.substr(7), options.durable);
   if (spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0) {
-    return Status(Code::kInvalidArgument, "unsupported_store",
-                  "the PostgreSQL backend is not built yet; use --store sqlite");
+    return OpenPostgresStore(spec);
   }
   return Status(Code::kInvalidArgument, "unsupported_store",
                 "unknown store '" + spec + "': use sqlite, sqlite:PATH or postgresql://...");
+}
+
+Status EventStore::Append(const std::vector<Event>& events) {
+  int64_t after = events.empty() ? 0 : events.front().seq - 1;
+  return WriteRound(
+      after,
+      [&](const Event& e) {
+        return Unavailable("the store changed underneath: seq " + std::to_string(e.seq) +
+                           " is already taken");
+      },
+      [&] { return events; });
+}
+
+bool EventStore::WaitForAppend(int timeout_ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+  return false;
 }
 
 }  // namespace cocreate

@@ -4,7 +4,9 @@
 #ifndef COCREATE_STORE_STORE_H_
 #define COCREATE_STORE_STORE_H_
 
+#include <chrono>
 #include <functional>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,10 +35,28 @@ class EventStore {
   // database cannot be opened or its schema is newer than this build knows.
   static StatusOr<std::unique_ptr<EventStore>> Open(const StoreOptions& options);
 
-  // Appends `events` in one transaction: all or none. On success they are
-  // durable. REQUIRES: their seqs continue the log without a gap.
-  // Errors: Unavailable when the write fails (nothing of it is kept).
-  virtual Status Append(const std::vector<Event>& events) = 0;
+  // One write transaction, under the store's writer lock, which excludes
+  // every other writer of the same store, in this process or another:
+  //  1. calls catch_up(e) for each event after seq `after` that another
+  //     writer appended (a store shared by several instances);
+  //  2. calls decide(), which returns the events to append (their seqs
+  //     continue the log without a gap);
+  //  3. appends them and commits: all or none. On success they are durable.
+  // Errors: Unavailable when the store cannot be reached or refuses the write
+  // (nothing of the round is kept), or whatever catch_up returns.
+  virtual Status WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
+                            const std::function<std::vector<Event>()>& decide) = 0;
+
+  // Appends `events` in one transaction (a WriteRound that only appends).
+  Status Append(const std::vector<Event>& events);
+
+  // True when other processes may append to this store (so readers must
+  // tail it); false for an embedded store owned by one process.
+  virtual bool Shared() const { return false; }
+
+  // Blocks until another writer may have appended, or `timeout_ms` passes.
+  // Returns true when notified. Default: sleeps the timeout.
+  virtual bool WaitForAppend(int timeout_ms);
 
   // Calls `fn` for every event with seq > after, in order; stops at its
   // first error and returns it.

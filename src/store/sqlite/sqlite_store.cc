@@ -79,11 +79,17 @@ class SqliteStore final : public EventStore {
     return Translate(db_, insert_->rc(), "prepare insert");
   }
 
-  Status Append(const std::vector<Event>& events) override {
+  Status WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
+                    const std::function<std::vector<Event>()>& decide) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (events.empty()) return Status::Ok();
+    // BEGIN IMMEDIATE takes SQLite's write lock: other writers, in this
+    // process or another, wait until COMMIT.
     CC_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin"));
+    Status st = ScanLocked(after, catch_up);
+    std::vector<Event> events;
+    if (st.ok()) events = decide();
     for (const Event& e : events) {
+      if (!st.ok()) break;
       sqlite3_stmt* s = insert_->get();
       sqlite3_reset(s);
       sqlite3_bind_int64(s, 1, e.seq);
@@ -94,21 +100,33 @@ class SqliteStore final : public EventStore {
       BindText(s, 6, e.data.Dump());
       BindText(s, 7, e.private_data.Dump());
       int rc = sqlite3_step(s);
-      if (rc != SQLITE_DONE) {
-        Status st = Translate(db_, rc, "append event");
-        sqlite3_reset(s);
-        (void)Exec("ROLLBACK", "rollback");
-        return st;
-      }
+      if (rc != SQLITE_DONE) st = Translate(db_, rc, "append event");
+      sqlite3_reset(s);
     }
-    sqlite3_reset(insert_->get());
-    Status st = Exec("COMMIT", "commit");
+    if (st.ok()) st = Exec("COMMIT", "commit");
     if (!st.ok()) (void)Exec("ROLLBACK", "rollback");
     return st;
   }
 
   Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
     std::lock_guard<std::mutex> lock(mu_);
+    return ScanLocked(after, fn);
+  }
+
+  StatusOr<int64_t> LastSeq() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
+    CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare last seq"));
+    int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_ROW) return Translate(db_, rc, "read last seq");
+    return static_cast<int64_t>(sqlite3_column_int64(s.get(), 0));
+  }
+
+  std::string Name() const override { return "sqlite"; }
+
+ private:
+  // REQUIRES: mu_ held.
+  Status ScanLocked(int64_t after, const std::function<Status(Event)>& fn) {
     Stmt s(db_, "SELECT seq, type, at, actor, subject, data, private FROM events "
                 "WHERE seq > ? ORDER BY seq");
     CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare scan"));
@@ -129,18 +147,6 @@ class SqliteStore final : public EventStore {
     }
   }
 
-  StatusOr<int64_t> LastSeq() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
-    CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare last seq"));
-    int rc = sqlite3_step(s.get());
-    if (rc != SQLITE_ROW) return Translate(db_, rc, "read last seq");
-    return static_cast<int64_t>(sqlite3_column_int64(s.get(), 0));
-  }
-
-  std::string Name() const override { return "sqlite"; }
-
- private:
   Status Exec(const char* sql, const char* what) {
     char* err = nullptr;
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);

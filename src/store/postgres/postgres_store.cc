@@ -1,0 +1,247 @@
+#include "store/postgres/postgres_store.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <mutex>
+#include <vector>
+
+#include "store/postgres/migrations.h"
+
+namespace cocreate {
+
+namespace {
+
+constexpr const char* kChannel = "cocreate_events";
+constexpr int64_t kWriterLock = 0x636f637265617465;  // "cocreate"
+
+using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+// The one place libpq errors become Status values: connection trouble and
+// everything else the server refuses are Unavailable (the caller may retry);
+// the SQLSTATE is kept in the message.
+Status Translate(PGconn* conn, const PGresult* res, const std::string& what) {
+  std::string detail;
+  if (res != nullptr) {
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    detail = PQresultErrorMessage(res);
+    if (state != nullptr) detail = std::string("[") + state + "] " + detail;
+  } else if (conn != nullptr) {
+    detail = PQerrorMessage(conn);
+  }
+  while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+  return Unavailable("PostgreSQL " + what + ": " + detail);
+}
+
+class Connection {
+ public:
+  explicit Connection(std::string url) : url_(std::move(url)) {}
+  ~Connection() {
+    if (conn_ != nullptr) PQfinish(conn_);
+  }
+
+  // Connects, or reconnects after a broken connection.
+  Status Ensure() {
+    if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+    if (conn_ != nullptr) PQfinish(conn_);
+    conn_ = PQconnectdb(url_.c_str());
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      Status st = Translate(conn_, nullptr, "connect");
+      PQfinish(conn_);
+      conn_ = nullptr;
+      return st;
+    }
+    ResultPtr r(PQexec(conn_, "SET client_min_messages = warning"), PQclear);
+    return Status::Ok();
+  }
+
+  StatusOr<ResultPtr> Exec(const std::string& sql, const std::vector<std::string>& params = {},
+                           const std::string& what = "query") {
+    CC_RETURN_IF_ERROR(Ensure());
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p.c_str());
+    ResultPtr r(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                             values.data(), nullptr, nullptr, 0),
+                PQclear);
+    ExecStatusType st = PQresultStatus(r.get());
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Translate(conn_, r.get(), what);
+    return r;
+  }
+
+  PGconn* get() const { return conn_; }
+
+ private:
+  std::string url_;
+  PGconn* conn_ = nullptr;
+};
+
+Status ScanWith(Connection& conn, int64_t after, const std::function<Status(Event)>& fn) {
+  // Pages of 10k so that a long log never sits in memory twice.
+  for (;;) {
+    CC_ASSIGN_OR_RETURN(ResultPtr r,
+                        conn.Exec("SELECT seq, type, at, actor, subject, data::text, "
+                                  "private::text FROM events WHERE seq > $1 ORDER BY seq "
+                                  "LIMIT 10000",
+                                  {std::to_string(after)}, "scan events"));
+    int rows = PQntuples(r.get());
+    for (int i = 0; i < rows; ++i) {
+      Event e;
+      e.seq = std::stoll(PQgetvalue(r.get(), i, 0));
+      e.type = PQgetvalue(r.get(), i, 1);
+      e.at = PQgetvalue(r.get(), i, 2);
+      e.actor = PQgetvalue(r.get(), i, 3);
+      e.subject = PQgetvalue(r.get(), i, 4);
+      CC_ASSIGN_OR_RETURN(e.data, Json::Parse(PQgetvalue(r.get(), i, 5)));
+      CC_ASSIGN_OR_RETURN(e.private_data, Json::Parse(PQgetvalue(r.get(), i, 6)));
+      after = e.seq;
+      CC_RETURN_IF_ERROR(fn(std::move(e)));
+    }
+    if (rows < 10000) return Status::Ok();
+  }
+}
+
+class PostgresStore final : public EventStore {
+ public:
+  explicit PostgresStore(const std::string& url) : conn_(url), listen_(url) {}
+
+  Status Migrate() {
+    std::lock_guard<std::mutex> lock(mu_);
+    CC_RETURN_IF_ERROR(Run("BEGIN"));
+    Status st = MigrateLocked();
+    if (st.ok()) st = Run("COMMIT");
+    if (!st.ok()) (void)Run("ROLLBACK");
+    return st;
+  }
+
+  Status WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
+                    const std::function<std::vector<Event>()>& decide) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    CC_RETURN_IF_ERROR(Run("BEGIN"));
+    Status st = RoundLocked(after, catch_up, decide);
+    if (st.ok()) st = Run("COMMIT");
+    if (!st.ok()) (void)Run("ROLLBACK");
+    return st;
+  }
+
+  Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ScanWith(conn_, after, fn);
+  }
+
+  StatusOr<int64_t> LastSeq() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    CC_ASSIGN_OR_RETURN(ResultPtr r, conn_.Exec("SELECT COALESCE(MAX(seq), 0) FROM events"));
+    return static_cast<int64_t>(std::stoll(PQgetvalue(r.get(), 0, 0)));
+  }
+
+  std::string Name() const override { return "postgresql"; }
+  bool Shared() const override { return true; }
+
+  bool WaitForAppend(int timeout_ms) override {
+    std::lock_guard<std::mutex> lock(listen_mu_);
+    if (!listening_ || PQstatus(listen_.get()) != CONNECTION_OK) {
+      listening_ = listen_.Exec(std::string("LISTEN ") + kChannel).ok();
+      if (!listening_) {
+        EventStore::WaitForAppend(timeout_ms);  // the poll is the fallback
+        return false;
+      }
+    }
+    PGconn* c = listen_.get();
+    pollfd fd{PQsocket(c), POLLIN, 0};
+    if (::poll(&fd, 1, timeout_ms) <= 0) return false;
+    if (!PQconsumeInput(c)) {
+      listening_ = false;
+      return false;
+    }
+    bool notified = false;
+    while (PGnotify* n = PQnotifies(c)) {
+      notified = true;
+      PQfreemem(n);
+    }
+    return notified;
+  }
+
+ private:
+  Status Run(const char* sql) { return conn_.Exec(sql).status(); }
+
+  Status MigrateLocked() {
+    CC_RETURN_IF_ERROR(Run("SELECT pg_advisory_xact_lock(7364)"));
+    CC_RETURN_IF_ERROR(Run("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                           "version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"));
+    CC_ASSIGN_OR_RETURN(ResultPtr r,
+                        conn_.Exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    int current = std::stoi(PQgetvalue(r.get(), 0, 0));
+    if (current > PostgresSchemaVersion()) {
+      return Unavailable("the database has schema version " + std::to_string(current) +
+                         " but this cocreate knows only up to " +
+                         std::to_string(PostgresSchemaVersion()) + "; upgrade cocreate");
+    }
+    for (const auto& m : kPostgresMigrations) {
+      if (m.version <= current) continue;
+      CC_RETURN_IF_ERROR(conn_.Exec(m.sql, {}, "migration " + std::to_string(m.version)).status());
+      CC_RETURN_IF_ERROR(conn_.Exec("INSERT INTO schema_migrations (version) VALUES ($1)",
+                                    {std::to_string(m.version)})
+                             .status());
+    }
+    return Status::Ok();
+  }
+
+  Status RoundLocked(int64_t after, const std::function<Status(Event)>& catch_up,
+                     const std::function<std::vector<Event>()>& decide) {
+    CC_RETURN_IF_ERROR(conn_.Exec("SELECT pg_advisory_xact_lock($1)",
+                                  {std::to_string(kWriterLock)}, "writer lock")
+                           .status());
+    CC_RETURN_IF_ERROR(ScanWith(conn_, after, catch_up));
+    std::vector<Event> events = decide();
+    if (events.empty()) return Status::Ok();
+    // One multi-row INSERT per 1000 events: one round trip each.
+    for (size_t start = 0; start < events.size(); start += 1000) {
+      size_t end = std::min(events.size(), start + 1000);
+      std::string sql = "INSERT INTO events (seq, type, at, actor, subject, data, private) VALUES ";
+      std::vector<std::string> params;
+      params.reserve((end - start) * 7);
+      for (size_t i = start; i < end; ++i) {
+        const Event& e = events[i];
+        size_t base = params.size();
+        if (i > start) sql += ',';
+        sql += "($" + std::to_string(base + 1) + "::bigint,$" + std::to_string(base + 2) + ",$" +
+               std::to_string(base + 3) + ",$" + std::to_string(base + 4) + ",$" +
+               std::to_string(base + 5) + ",$" + std::to_string(base + 6) + "::json,$" +
+               std::to_string(base + 7) + "::json)";
+        params.push_back(std::to_string(e.seq));
+        params.push_back(e.type);
+        params.push_back(e.at);
+        params.push_back(e.actor);
+        params.push_back(e.subject);
+        params.push_back(e.data.Dump());
+        params.push_back(e.private_data.Dump());
+      }
+      CC_RETURN_IF_ERROR(conn_.Exec(sql, params, "append events").status());
+    }
+    return conn_.Exec("SELECT pg_notify($1, $2)", {kChannel, std::to_string(events.back().seq)})
+        .status();
+  }
+
+  std::mutex mu_;
+  Connection conn_;  // GUARDED_BY(mu_)
+  std::mutex listen_mu_;
+  Connection listen_;       // GUARDED_BY(listen_mu_)
+  bool listening_ = false;  // GUARDED_BY(listen_mu_)
+};
+
+}  // namespace
+
+int PostgresSchemaVersion() {
+  int newest = 0;
+  for (const auto& m : kPostgresMigrations) newest = std::max(newest, m.version);
+  return newest;
+}
+
+StatusOr<std::unique_ptr<EventStore>> OpenPostgresStore(const std::string& url) {
+  auto store = std::make_unique<PostgresStore>(url);
+  CC_RETURN_IF_ERROR(store->Migrate());
+  return std::unique_ptr<EventStore>(std::move(store));
+}
+
+}  // namespace cocreate
