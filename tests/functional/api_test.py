@@ -192,6 +192,25 @@ def cocreate_bin():
 # The server under test
 # --------------------------------------------------------------------------------------------
 
+_databases = itertools.count(1)
+
+
+def fresh_postgres_database():
+    """Creates a new database on the test cluster and returns its URL."""
+    admin = os.environ["COCREATE_TEST_POSTGRES"]
+    name = f"cc_ft_{os.getpid()}_{next(_databases)}"
+    subprocess.run(["psql", admin, "-q", "-c", f"CREATE DATABASE {name}"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return admin[:admin.rfind("/") + 1] + name
+
+
+def default_store():
+    """The --store of test servers: None for the embedded SQLite default."""
+    if os.environ.get("COCREATE_TEST_STORE") != "postgresql":
+        return None
+    return fresh_postgres_database()
+
+
 class Server:
     """One `cocreate serve` process on 127.0.0.1 with a data directory that survives restarts.
 
@@ -199,10 +218,15 @@ class Server:
     `admin_token=None` starts the server without COCREATE_ADMIN_TOKEN (it then generates one).
     """
 
-    def __init__(self, admin_token=ADMIN_TOKEN, extra_args=()):
+    def __init__(self, admin_token=ADMIN_TOKEN, extra_args=(), store=None):
         self._tmp = tempfile.TemporaryDirectory(prefix="cocreate-ft-")
         self.data_dir = os.path.join(self._tmp.name, "data")
         os.mkdir(self.data_dir)
+        # COCREATE_TEST_STORE=postgresql runs every server on a fresh PostgreSQL database
+        # of the cluster COCREATE_TEST_POSTGRES names; `store` shares one between servers.
+        self.store = store if store is not None else default_store()
+        if self.store:
+            extra_args = ["--store", self.store, *extra_args]
         self.admin_token = admin_token
         self.extra_args = list(extra_args)
         self.proc = None
@@ -1946,7 +1970,8 @@ class TestCommandLine(ApiTestCase):
         org = server.req("POST", "/organizations", {"id": uid("exp"), "name": "exported"})[1]["id"]
         server.req("POST", "/tokens", {"organization": org})
         server.stop()
-        exported = subprocess.run([cocreate_bin(), "export", "--data-dir", server.data_dir],
+        source = ["--data-dir", server.data_dir] + (["--store", server.store] if server.store else [])
+        exported = subprocess.run([cocreate_bin(), "export", *source],
                                   capture_output=True, check=True, text=True).stdout
         lines = [json.loads(line) for line in exported.splitlines()]
         self.assertEqual([e["seq"] for e in lines], list(range(1, len(lines) + 1)))
@@ -1954,19 +1979,21 @@ class TestCommandLine(ApiTestCase):
 
         target_dir = tempfile.TemporaryDirectory(prefix="cocreate-import-")
         self.addCleanup(target_dir.cleanup)
-        target = target_dir.name
+        target = ["--data-dir", target_dir.name]
+        if server.store:
+            target += ["--store", fresh_postgres_database()]
         broken = exported.replace('"seq":2', '"seq":7')
-        bad = subprocess.run([cocreate_bin(), "import", "--data-dir", target], input=broken,
+        bad = subprocess.run([cocreate_bin(), "import", *target], input=broken,
                              capture_output=True, text=True)
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("nothing was imported", bad.stderr)
-        ok = subprocess.run([cocreate_bin(), "import", "--data-dir", target], input=exported,
+        ok = subprocess.run([cocreate_bin(), "import", *target], input=exported,
                             capture_output=True, text=True)
         self.assertEqual(ok.returncode, 0, ok.stderr)
-        again = subprocess.run([cocreate_bin(), "export", "--data-dir", target],
+        again = subprocess.run([cocreate_bin(), "export", *target],
                                capture_output=True, check=True, text=True).stdout
         self.assertEqual(again, exported)
-        refused = subprocess.run([cocreate_bin(), "import", "--data-dir", target], input=exported,
+        refused = subprocess.run([cocreate_bin(), "import", *target], input=exported,
                                  capture_output=True, text=True)
         self.assertNotEqual(refused.returncode, 0)
         self.assertIn("empty store", refused.stderr)

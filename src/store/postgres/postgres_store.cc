@@ -69,6 +69,15 @@ class Connection {
     return r;
   }
 
+  // Runs a script of several statements (no parameters).
+  Status ExecScript(const std::string& sql, const std::string& what) {
+    CC_RETURN_IF_ERROR(Ensure());
+    ResultPtr r(PQexec(conn_, sql.c_str()), PQclear);
+    ExecStatusType st = PQresultStatus(r.get());
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Translate(conn_, r.get(), what);
+    return Status::Ok();
+  }
+
   PGconn* get() const { return conn_; }
 
  private:
@@ -179,7 +188,7 @@ class PostgresStore final : public EventStore {
     }
     for (const auto& m : kPostgresMigrations) {
       if (m.version <= current) continue;
-      CC_RETURN_IF_ERROR(conn_.Exec(m.sql, {}, "migration " + std::to_string(m.version)).status());
+      CC_RETURN_IF_ERROR(conn_.ExecScript(m.sql, "migration " + std::to_string(m.version)));
       CC_RETURN_IF_ERROR(conn_.Exec("INSERT INTO schema_migrations (version) VALUES ($1)",
                                     {std::to_string(m.version)})
                              .status());

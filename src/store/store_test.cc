@@ -1,8 +1,10 @@
-// Conformance tests of the EventStore interface, run against every backend
-// spec this build has (in-memory SQLite and file SQLite).
+// Conformance tests of the EventStore interface, run against every backend:
+// in-memory SQLite, file SQLite, and PostgreSQL (a fresh database per test on
+// the cluster COCREATE_TEST_POSTGRES names; script/test starts one).
 #include "store/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -24,9 +26,42 @@ Event MakeEvent(int64_t seq, std::string type = "organization.created") {
   return e;
 }
 
+// A fresh PostgreSQL database per test on the cluster named by
+// COCREATE_TEST_POSTGRES (script/test starts one); empty when unset.
+class PostgresDatabase {
+ public:
+  PostgresDatabase() {
+    const char* url = std::getenv("COCREATE_TEST_POSTGRES");
+    if (url == nullptr || *url == '\0') return;
+    admin_url_ = url;
+    static int counter = 0;
+    name_ = "cc_store_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    Exec("CREATE DATABASE " + name_);
+    url_ = admin_url_.substr(0, admin_url_.rfind('/') + 1) + name_;
+  }
+  ~PostgresDatabase() {
+    if (!name_.empty()) Exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  void Exec(const std::string& sql) {
+    PGconn* c = PQconnectdb(admin_url_.c_str());
+    PGresult* r = PQexec(c, sql.c_str());
+    EXPECT_TRUE(PQresultStatus(r) == PGRES_COMMAND_OK) << PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+  }
+  std::string admin_url_, name_, url_;
+};
+
 class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    if (GetParam() == "postgresql") {
+      pg_ = std::make_unique<PostgresDatabase>();
+      if (pg_->url().empty()) GTEST_SKIP() << "COCREATE_TEST_POSTGRES is not set";
+    }
     dir_ = std::filesystem::temp_directory_path() /
            ("cocreate_store_test_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -36,11 +71,12 @@ class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override {
     store_.reset();
+    pg_.reset();
     std::filesystem::remove_all(dir_);
   }
   std::unique_ptr<EventStore> Open() {
     StoreOptions options;
-    options.spec = GetParam();
+    options.spec = GetParam() == "postgresql" ? pg_->url() : GetParam();
     options.data_dir = dir_.string();
     auto store = EventStore::Open(options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
@@ -57,6 +93,7 @@ class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
   bool persistent() const { return GetParam() != "sqlite::memory:"; }
 
   std::filesystem::path dir_;
+  std::unique_ptr<PostgresDatabase> pg_;
   std::unique_ptr<EventStore> store_;
 };
 
@@ -114,12 +151,66 @@ TEST_P(StoreConformanceTest, ScanStopsAtTheCallbacksError) {
   EXPECT_EQ(calls, 1);
 }
 
+// A second writer appends between rounds: the next round hands its events to
+// catch_up before deciding, and the seqs continue after them.
+TEST_P(StoreConformanceTest, WriteRoundCatchesUpWithOtherWriters) {
+  if (!persistent()) GTEST_SKIP() << "each in-memory handle is its own database";
+  auto other = Open();
+  ASSERT_TRUE(other->Append({MakeEvent(1), MakeEvent(2)}).ok());
+  std::vector<int64_t> seen;
+  int64_t last_seen_at_decide = 0;
+  Status st = store_->WriteRound(
+      0,
+      [&](Event e) {
+        seen.push_back(e.seq);
+        return Status::Ok();
+      },
+      [&] {
+        last_seen_at_decide = seen.empty() ? 0 : seen.back();
+        return std::vector<Event>{MakeEvent(3)};
+      });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(seen, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(last_seen_at_decide, 2);
+  EXPECT_EQ(other->LastSeq().value(), 3);
+}
+
+TEST_P(StoreConformanceTest, RoundThatDecidesNothingWritesNothing) {
+  ASSERT_TRUE(store_->WriteRound(0, [](Event) { return Status::Ok(); },
+                                 [] { return std::vector<Event>{}; })
+                  .ok());
+  EXPECT_EQ(store_->LastSeq().value(), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
-                         ::testing::Values("sqlite::memory:", "sqlite"),
+                         ::testing::Values("sqlite::memory:", "sqlite", "postgresql"),
                          [](const auto& info) {
-                           return info.param == "sqlite" ? std::string("SqliteFile")
-                                                         : std::string("SqliteMemory");
+                           if (info.param == "sqlite") return std::string("SqliteFile");
+                           if (info.param == "postgresql") return std::string("Postgres");
+                           return std::string("SqliteMemory");
                          });
+
+TEST(PostgresStoreTest, RefusesANewerSchemaAndMigratesIdempotently) {
+  PostgresDatabase db;
+  if (db.url().empty()) GTEST_SKIP() << "COCREATE_TEST_POSTGRES is not set";
+  { ASSERT_TRUE(EventStore::Open(StoreOptions{db.url(), "", true}).ok()); }
+  { ASSERT_TRUE(EventStore::Open(StoreOptions{db.url(), "", true}).ok()); }  // idempotent
+  PGconn* c = PQconnectdb(db.url().c_str());
+  PGresult* r = PQexec(c, "INSERT INTO schema_migrations (version) VALUES (999)");
+  ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
+  PQclear(r);
+  PQfinish(c);
+  auto store = EventStore::Open(StoreOptions{db.url(), "", true});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Code::kUnavailable);
+  EXPECT_NE(store.status().message().find("999"), std::string::npos);
+}
+
+TEST(PostgresStoreTest, UnreachableServerIsUnavailable) {
+  auto store = EventStore::Open(StoreOptions{"postgresql://nobody@127.0.0.1:1/none", "", true});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Code::kUnavailable);
+}
 
 TEST(StoreOpenTest, UnknownSpecIsInvalidArgument) {
   StoreOptions options;
