@@ -12,6 +12,7 @@
 
 #include "http/server.h"
 #include "model/codec.h"
+#include "model/env.h"
 #include "rules/state.h"
 #include "store/store.h"
 
@@ -195,6 +196,77 @@ int Import(const std::string& data_dir, const std::string& store_spec, std::istr
   return 0;
 }
 
+// Count and SHA-256 of a store's log, over every field of every event.
+struct LogDigest {
+  int64_t events = 0;
+  std::string sha256;
+};
+
+StatusOr<LogDigest> DigestLog(EventStore& store) {
+  std::string text;
+  LogDigest d;
+  CC_RETURN_IF_ERROR(store.Scan(0, [&](Event e) {
+    ++d.events;
+    text += std::to_string(e.seq) + '\x1f' + e.type + '\x1f' + e.at + '\x1f' + e.actor +
+            '\x1f' + e.subject + '\x1f' + e.data.Dump() + '\x1f' + e.private_data.Dump() + '\n';
+    return Status::Ok();
+  }));
+  d.sha256 = Sha256Hex(text);
+  return d;
+}
+
+// A store spec for migrate: sqlite:PATH where PATH is a database file or a
+// data dir holding cocreate.db, or a postgresql:// URL.
+StatusOr<std::unique_ptr<EventStore>> OpenSpec(std::string spec, bool must_exist) {
+  if (spec.rfind("sqlite:", 0) == 0 && std::filesystem::is_directory(spec.substr(7))) {
+    spec += "/cocreate.db";
+  }
+  if (must_exist && spec.rfind("sqlite:", 0) == 0 && !std::filesystem::exists(spec.substr(7))) {
+    return Status(Code::kInvalidArgument, "no_such_store", "no SQLite database at " + spec.substr(7));
+  }
+  StoreOptions options;
+  options.spec = spec;
+  return EventStore::Open(options);
+}
+
+// Copies every event of one store into another, empty one, in one
+// transaction, after checking the log by replaying it; then compares counts
+// and checksums of both logs.
+int Migrate(const std::string& from, const std::string& to) {
+  auto fail = [](const std::string& why) {
+    std::cerr << "cocreate: migrate: " << why << "\n";
+    return 1;
+  };
+  auto source = OpenSpec(from, true);
+  if (!source.ok()) return fail(source.status().message());
+  auto target = OpenSpec(to, false);
+  if (!target.ok()) return fail(target.status().message());
+  auto last = (*target)->LastSeq();
+  if (!last.ok()) return fail(last.status().message());
+  if (*last != 0) return fail("the target already holds " + std::to_string(*last) + " events");
+  auto before = DigestLog(**source);
+  if (!before.ok()) return fail(before.status().message());
+  std::vector<Event> events;
+  State check;
+  Status read = (*source)->Scan(0, [&](Event e) {
+    CC_RETURN_IF_ERROR(check.Apply(e));
+    events.push_back(std::move(e));
+    return Status::Ok();
+  });
+  if (!read.ok()) return fail(read.message() + "; nothing was written");
+  Status written = (*target)->Append(events);
+  if (!written.ok()) return fail(written.message() + "; nothing was written");
+  auto after = DigestLog(**target);
+  if (!after.ok()) return fail(after.status().message());
+  std::cout << "source: " << before->events << " events, sha256 " << before->sha256 << "\n"
+            << "target: " << after->events << " events, sha256 " << after->sha256 << std::endl;
+  if (before->events != after->events || before->sha256 != after->sha256) {
+    return fail("the copy differs from the source");
+  }
+  std::cout << "migrated and verified" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 StatusOr<std::string> AdminToken(const std::string& data_dir, bool& generated) {
@@ -235,7 +307,7 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--listen", serve.listen, "Address to listen on, HOST:PORT")
       ->capture_default_str();
-  serve_cmd->add_option("--store", serve.store, "sqlite (embedded, default) or sqlite:PATH")
+  serve_cmd->add_option("--store", serve.store, "sqlite (embedded, default), sqlite:PATH or postgresql://USER@HOST:PORT/DB")
       ->capture_default_str();
   serve_cmd->add_flag("--demo", serve.demo, "Load the demo ecosystem into an empty store");
   serve_cmd->add_option("--threads", serve.threads, "HTTP threads (default: one per core)")
@@ -250,8 +322,16 @@ int RunCli(int argc, char** argv) {
   for (CLI::App* cmd : {export_cmd, import_cmd}) {
     cmd->add_option("--data-dir", log_dir, "Folder of the embedded database")
         ->capture_default_str();
-    cmd->add_option("--store", log_store, "sqlite or sqlite:PATH")->capture_default_str();
+    cmd->add_option("--store", log_store, "sqlite, sqlite:PATH or postgresql://...")->capture_default_str();
   }
+
+  std::string migrate_from, migrate_to;
+  CLI::App* migrate_cmd = app.add_subcommand(
+      "migrate", "Copy every event into another, empty store and verify counts and checksums");
+  migrate_cmd->add_option("--from", migrate_from, "sqlite:PATH (file or data dir) or postgresql://...")
+      ->required();
+  migrate_cmd->add_option("--to", migrate_to, "postgresql://USER@HOST:PORT/DB or sqlite:PATH")
+      ->required();
 
   try {
     app.parse(argc, argv);
@@ -261,6 +341,7 @@ int RunCli(int argc, char** argv) {
   if (serve_cmd->parsed()) return Serve(serve);
   if (export_cmd->parsed()) return Export(log_dir, log_store);
   if (import_cmd->parsed()) return Import(log_dir, log_store, std::cin);
+  if (migrate_cmd->parsed()) return Migrate(migrate_from, migrate_to);
   return 2;
 }
 

@@ -224,7 +224,7 @@ class Server:
         os.mkdir(self.data_dir)
         # COCREATE_TEST_STORE=postgresql runs every server on a fresh PostgreSQL database
         # of the cluster COCREATE_TEST_POSTGRES names; `store` shares one between servers.
-        self.store = store if store is not None else default_store()
+        self.store = store if store is not None else default_store()  # "" forces SQLite
         if self.store:
             extra_args = ["--store", self.store, *extra_args]
         self.admin_token = admin_token

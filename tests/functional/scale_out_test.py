@@ -168,6 +168,40 @@ class TwoInstances(unittest.TestCase):
         self.assertEqual(history[-1]["attributes"], {"a": 14, "b": 14})
 
 
+class Migrate(unittest.TestCase):
+
+    def test_sqlite_installation_moves_to_postgresql(self):
+        """migrate copies every event, verifies count and checksum, and the PostgreSQL
+        instance then answers exactly as the SQLite one did."""
+        need_postgres()
+        bin_ = os.environ["COCREATE_BIN"]
+        lite = Server(extra_args=["--demo"], store="")
+        self.addCleanup(lite.close)
+        lite.start()
+        before = lite.req("GET", "/organizations/org-harbor-it/roles")[1]
+        lite.stop()
+        db = fresh_postgres_database()
+        done = subprocess.run([bin_, "migrate", "--from", f"sqlite:{lite.data_dir}", "--to", db],
+                              capture_output=True, text=True)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("migrated and verified", done.stdout)
+        sums = [line.split("sha256 ")[1] for line in done.stdout.splitlines() if "sha256" in line]
+        self.assertEqual(len(sums), 2)
+        self.assertEqual(sums[0], sums[1])
+        exported = [subprocess.run([bin_, "export", *args], capture_output=True, text=True,
+                                   check=True).stdout
+                    for args in (["--data-dir", lite.data_dir], ["--store", db])]
+        self.assertEqual(exported[0], exported[1])
+        pg = Server(store=db)
+        self.addCleanup(pg.close)
+        pg.start()
+        self.assertEqual(pg.req("GET", "/organizations/org-harbor-it/roles")[1], before)
+        again = subprocess.run([bin_, "migrate", "--from", f"sqlite:{lite.data_dir}", "--to", db],
+                               capture_output=True, text=True)
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn("already holds", again.stderr)
+
+
 class DatabaseRestart(unittest.TestCase):
 
     def test_restart_fails_cleanly_and_recovers(self):
