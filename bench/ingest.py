@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Runs the ingest benchmark (see bench/ingest). Prints a table; --json FILE
+writes {"connections", "seconds", "systems": {NAME: {"provisions_per_s",
+"p50_ms", "p99_ms", "errors"}}, "raw": {...}, "ratios": {...}}."""
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "build/release/cocreate")
+RAW = os.path.join(ROOT, "build/release/bench/ingest_raw")
+ADMIN = "bench-admin"
+PG = os.environ["COCREATE_TEST_POSTGRES"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def fresh_db(name):
+    subprocess.run(["psql", PG, "-q", "-c", f"DROP DATABASE IF EXISTS {name}"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["psql", PG, "-q", "-c", f"CREATE DATABASE {name}"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return PG[:PG.rfind("/") + 1] + name
+
+
+def call(port, method, path, body=None, token=ADMIN):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": f"Bearer {token}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+class Instance:
+    def __init__(self, data_dir, store=None, demo=True):
+        self.port = free_port()
+        args = [BIN, "serve", "--data-dir", data_dir, "--listen", f"127.0.0.1:{self.port}"]
+        if store:
+            args += ["--store", store]
+        if demo:
+            args.append("--demo")
+        env = dict(os.environ, COCREATE_ADMIN_TOKEN=ADMIN)
+        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("cocreate did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(20)
+
+
+def lua_script(token, directory):
+    path = os.path.join(directory, "provision.lua")
+    body = json.dumps({"relationship": "rel-swiftparcel-logistics", "action": "collect-parcels",
+                       "value": {"outcomes": ["parcels collected"],
+                                 "costs": [{"amount": 3.4, "currency": "EUR",
+                                            "kind": "introduced"}]}})
+    with open(path, "w") as f:
+        f.write('wrk.method = "POST"\n'
+                'wrk.headers["Content-Type"] = "application/json"\n'
+                f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+                f"wrk.body = {json.dumps(body)}\n")
+    return path
+
+
+def to_ms(text):
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def wrk(ports, script, connections, seconds):
+    """Runs one wrk per port at once, splitting the connections; sums their rates."""
+    share = connections // len(ports)
+    procs = [subprocess.Popen(["wrk", "-t2", f"-c{share}", f"-d{seconds}s", "--latency", "-s",
+                               script, f"http://127.0.0.1:{p}/api/v1/provisions"],
+                              stdout=subprocess.PIPE, text=True) for p in ports]
+    rate, errors, p50, p99 = 0.0, 0, [], []
+    for proc in procs:
+        out = proc.communicate()[0]
+        rate += float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        errors += int(m.group(1)) if m else 0
+        p50.append(to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)))
+        p99.append(to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)))
+    return {"provisions_per_s": round(rate), "p50_ms": max(p50), "p99_ms": max(p99),
+            "errors": errors}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="cocreate-ingest-")
+    results, raw = {}, {}
+
+    raw["sqlite"] = json.loads(subprocess.run(
+        [RAW, "--sqlite", os.path.join(tmp, "raw.db")], capture_output=True, text=True,
+        check=True).stdout)
+    raw["postgresql"] = json.loads(subprocess.run(
+        [RAW, "--postgres", fresh_db("cc_bench_raw")], capture_output=True, text=True,
+        check=True).stdout)
+
+    for name, store, count in (("sqlite", None, 1),
+                               ("postgresql_1", fresh_db("cc_bench_one"), 1),
+                               ("postgresql_2", fresh_db("cc_bench_two"), 2)):
+        instances = [Instance(os.path.join(tmp, f"{name}-{i}"), store, demo=(i == 0))
+                     for i in range(count)]
+        try:
+            token = call(instances[0].port, "POST", "/tokens",
+                         {"organization": "org-swiftparcel"})["token"]
+            if count > 1:
+                time.sleep(0.5)  # the second instance tails the demo and the token
+            script = lua_script(token, tmp)
+            results[name] = wrk([i.port for i in instances], script, args.connections,
+                                args.seconds)
+        finally:
+            for i in instances:
+                i.stop()
+
+    ratios = {
+        "sqlite_vs_raw_batched": round(results["sqlite"]["provisions_per_s"] /
+                                       raw["sqlite"]["batched_rows_per_s"], 3),
+        "postgresql_1_vs_raw_batched": round(results["postgresql_1"]["provisions_per_s"] /
+                                             raw["postgresql"]["batched_rows_per_s"], 3),
+        "postgresql_2_vs_1": round(results["postgresql_2"]["provisions_per_s"] /
+                                   results["postgresql_1"]["provisions_per_s"], 3),
+    }
+    print(f"\ningest over HTTP: {args.connections} connections, {args.seconds} s each, "
+          "durable POST /provisions")
+    print(f"{'system':<16}{'prov/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, r in results.items():
+        print(f"{name:<16}{r['provisions_per_s']:>10}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
+              f"{r['errors']:>8}")
+    print(f"\nraw limit (bare program, durable commits):")
+    for name, r in raw.items():
+        print(f"{name:<16}{r['batched_rows_per_s']:>10.0f} rows/s in batches of {r['batch']}, "
+              f"{r['single_rows_per_s']:.0f} rows/s one per commit")
+    print("\nratios: " + ", ".join(f"{k} {v}" for k, v in ratios.items()))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"connections": args.connections, "seconds": args.seconds,
+                       "systems": results, "raw": raw, "ratios": ratios}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
