@@ -69,13 +69,17 @@ class Connection {
     return r;
   }
 
-  // Runs a script of several statements (no parameters).
-  Status ExecScript(const std::string& sql, const std::string& what) {
+  // Runs a script of several statements (no parameters) in one round trip;
+  // returns the last statement's result.
+  StatusOr<ResultPtr> Script(const std::string& sql, const std::string& what) {
     CC_RETURN_IF_ERROR(Ensure());
     ResultPtr r(PQexec(conn_, sql.c_str()), PQclear);
     ExecStatusType st = PQresultStatus(r.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Translate(conn_, r.get(), what);
-    return Status::Ok();
+    return r;
+  }
+  Status ExecScript(const std::string& sql, const std::string& what) {
+    return Script(sql, what).status();
   }
 
   PGconn* get() const { return conn_; }
@@ -85,28 +89,38 @@ class Connection {
   PGconn* conn_ = nullptr;
 };
 
+constexpr int kPage = 10000;
+constexpr const char* kScanColumns =
+    "SELECT seq, type, at, actor, subject, data::text, private::text FROM events ";
+
+// Hands every row of a scan result to `fn`; `after` advances to the last seq.
+StatusOr<int> ApplyRows(const PGresult* r, const std::function<Status(Event)>& fn,
+                        int64_t& after) {
+  int rows = PQntuples(r);
+  for (int i = 0; i < rows; ++i) {
+    Event e;
+    e.seq = std::stoll(PQgetvalue(r, i, 0));
+    e.type = PQgetvalue(r, i, 1);
+    e.at = PQgetvalue(r, i, 2);
+    e.actor = PQgetvalue(r, i, 3);
+    e.subject = PQgetvalue(r, i, 4);
+    CC_ASSIGN_OR_RETURN(e.data, Json::Parse(PQgetvalue(r, i, 5)));
+    CC_ASSIGN_OR_RETURN(e.private_data, Json::Parse(PQgetvalue(r, i, 6)));
+    after = e.seq;
+    CC_RETURN_IF_ERROR(fn(std::move(e)));
+  }
+  return rows;
+}
+
 Status ScanWith(Connection& conn, int64_t after, const std::function<Status(Event)>& fn) {
   // Pages of 10k so that a long log never sits in memory twice.
   for (;;) {
     CC_ASSIGN_OR_RETURN(ResultPtr r,
-                        conn.Exec("SELECT seq, type, at, actor, subject, data::text, "
-                                  "private::text FROM events WHERE seq > $1 ORDER BY seq "
-                                  "LIMIT 10000",
+                        conn.Exec(std::string(kScanColumns) +
+                                      "WHERE seq > $1 ORDER BY seq LIMIT " + std::to_string(kPage),
                                   {std::to_string(after)}, "scan events"));
-    int rows = PQntuples(r.get());
-    for (int i = 0; i < rows; ++i) {
-      Event e;
-      e.seq = std::stoll(PQgetvalue(r.get(), i, 0));
-      e.type = PQgetvalue(r.get(), i, 1);
-      e.at = PQgetvalue(r.get(), i, 2);
-      e.actor = PQgetvalue(r.get(), i, 3);
-      e.subject = PQgetvalue(r.get(), i, 4);
-      CC_ASSIGN_OR_RETURN(e.data, Json::Parse(PQgetvalue(r.get(), i, 5)));
-      CC_ASSIGN_OR_RETURN(e.private_data, Json::Parse(PQgetvalue(r.get(), i, 6)));
-      after = e.seq;
-      CC_RETURN_IF_ERROR(fn(std::move(e)));
-    }
-    if (rows < 10000) return Status::Ok();
+    CC_ASSIGN_OR_RETURN(int rows, ApplyRows(r.get(), fn, after));
+    if (rows < kPage) return Status::Ok();
   }
 }
 
@@ -123,10 +137,11 @@ class PostgresStore final : public EventStore {
     return st;
   }
 
+  // Three round trips: BEGIN + writer lock + the first page of catch-up; the
+  // INSERT with its NOTIFY; COMMIT.
   Status WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
                     const std::function<std::vector<Event>()>& decide) override {
     std::lock_guard<std::mutex> lock(mu_);
-    CC_RETURN_IF_ERROR(Run("BEGIN"));
     Status st = RoundLocked(after, catch_up, decide);
     if (st.ok()) st = Run("COMMIT");
     if (!st.ok()) (void)Run("ROLLBACK");
@@ -198,18 +213,23 @@ class PostgresStore final : public EventStore {
 
   Status RoundLocked(int64_t after, const std::function<Status(Event)>& catch_up,
                      const std::function<std::vector<Event>()>& decide) {
-    CC_RETURN_IF_ERROR(conn_.Exec("SELECT pg_advisory_xact_lock($1)",
-                                  {std::to_string(kWriterLock)}, "writer lock")
-                           .status());
-    CC_RETURN_IF_ERROR(ScanWith(conn_, after, catch_up));
+    CC_ASSIGN_OR_RETURN(
+        ResultPtr first,
+        conn_.Script("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLock) + "); " +
+                         kScanColumns + "WHERE seq > " + std::to_string(after) +
+                         " ORDER BY seq LIMIT " + std::to_string(kPage),
+                     "begin round"));
+    CC_ASSIGN_OR_RETURN(int rows, ApplyRows(first.get(), catch_up, after));
+    if (rows == kPage) CC_RETURN_IF_ERROR(ScanWith(conn_, after, catch_up));
     std::vector<Event> events = decide();
     if (events.empty()) return Status::Ok();
-    // One multi-row INSERT per 1000 events: one round trip each.
+    // One multi-row INSERT per 1000 events, the last one carrying the NOTIFY
+    // that wakes the other instances: one round trip each.
     for (size_t start = 0; start < events.size(); start += 1000) {
       size_t end = std::min(events.size(), start + 1000);
       std::string sql = "INSERT INTO events (seq, type, at, actor, subject, data, private) VALUES ";
       std::vector<std::string> params;
-      params.reserve((end - start) * 7);
+      params.reserve((end - start) * 7 + 2);
       for (size_t i = start; i < end; ++i) {
         const Event& e = events[i];
         size_t base = params.size();
@@ -226,10 +246,17 @@ class PostgresStore final : public EventStore {
         params.push_back(e.data.Dump());
         params.push_back(e.private_data.Dump());
       }
+      if (end == events.size()) {
+        size_t n = params.size();
+        sql = "WITH appended AS (" + sql + " RETURNING seq) SELECT pg_notify($" +
+              std::to_string(n + 1) + ", $" + std::to_string(n + 2) +
+              ") FROM (SELECT count(*) FROM appended) AS c";
+        params.push_back(kChannel);
+        params.push_back(std::to_string(events.back().seq));
+      }
       CC_RETURN_IF_ERROR(conn_.Exec(sql, params, "append events").status());
     }
-    return conn_.Exec("SELECT pg_notify($1, $2)", {kChannel, std::to_string(events.back().seq)})
-        .status();
+    return Status::Ok();
   }
 
   std::mutex mu_;
