@@ -525,52 +525,40 @@ StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& res
     }
   }
   w.EndObject();
+  // A binary PROV relation, keyed by a fresh blank-node id.
+  auto relation = [&](std::string_view a, const std::string& a_id, std::string_view b,
+                      const std::string& b_id) {
+    WriteKey(w, rel_id());
+    w.StartObject();
+    str(a, q(a_id));
+    str(b, q(b_id));
+    w.EndObject();
+  };
   WriteKey(w, "used");
   w.StartObject();
   for (const auto& id : result.provisions) {
-    const Provision& x = *state_.FindProvision(id);
-    for (const auto& r : x.used) {
-      if (!shown.count(r)) continue;
-      WriteKey(w, rel_id());
-      w.StartObject();
-      str("prov:activity", q(id));
-      str("prov:entity", q(r));
-      w.EndObject();
+    for (const auto& r : state_.FindProvision(id)->used) {
+      if (shown.count(r)) relation("prov:activity", id, "prov:entity", r);
     }
   }
   w.EndObject();
   WriteKey(w, "wasAssociatedWith");
   w.StartObject();
   for (const auto& id : result.provisions) {
-    WriteKey(w, rel_id());
-    w.StartObject();
-    str("prov:activity", q(id));
-    str("prov:agent", q(state_.FindProvision(id)->provider));
-    w.EndObject();
+    relation("prov:activity", id, "prov:agent", state_.FindProvision(id)->provider);
   }
   w.EndObject();
   WriteKey(w, "wasAttributedTo");
   w.StartObject();
   for (const auto& id : all_resources) {
-    const std::string& owner = state_.FindResource(id)->current().owner;
-    WriteKey(w, rel_id());
-    w.StartObject();
-    str("prov:entity", q(id));
-    str("prov:agent", q(owner));
-    w.EndObject();
+    relation("prov:entity", id, "prov:agent", state_.FindResource(id)->current().owner);
   }
   w.EndObject();
   WriteKey(w, "wasDerivedFrom");
   w.StartObject();
-  std::set<std::string> services(result.services.begin(), result.services.end());
   for (const auto& id : result.services) {
     for (const auto& r : state_.FindService(id)->built_on) {
-      if (!shown.count(r)) continue;
-      WriteKey(w, rel_id());
-      w.StartObject();
-      str("prov:generatedEntity", q(id));
-      str("prov:usedEntity", q(r));
-      w.EndObject();
+      if (shown.count(r)) relation("prov:generatedEntity", id, "prov:usedEntity", r);
     }
   }
   w.EndObject();
