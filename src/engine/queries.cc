@@ -448,8 +448,8 @@ StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& res
   auto q = [](const std::string& id) { return "cc:" + id; };
   std::unordered_set<std::string> shown(result.resources.begin(), result.resources.end());
   shown.insert(resource);
-  int relation = 0;
-  auto rel_id = [&] { return "_:r" + std::to_string(++relation); };
+  int relations = 0;
+  auto rel_id = [&] { return "_:r" + std::to_string(++relations); };
   w.StartObject();
   WriteKey(w, "prefix");
   w.StartObject();
