@@ -20,19 +20,9 @@ Json Json::MakeObject(Object members) {
   return j;
 }
 
-Json::Json(const Json& other)
-    : type_(other.type_), bool_(other.bool_), is_int_(other.is_int_), int_(other.int_),
-      num_(other.num_), str_(other.str_) {
-  if (other.array_) array_ = std::make_shared<Array>(*other.array_);
-  if (other.object_) object_ = std::make_shared<Object>(*other.object_);
-}
-
-Json& Json::operator=(const Json& other) {
-  if (this != &other) {
-    Json copy(other);
-    *this = std::move(copy);
-  }
-  return *this;
+void Json::Detach() {
+  if (array_ && array_.use_count() > 1) array_ = std::make_shared<Array>(*array_);
+  if (object_ && object_.use_count() > 1) object_ = std::make_shared<Object>(*object_);
 }
 
 const Json* Json::Find(std::string_view key) const {
@@ -45,6 +35,7 @@ const Json* Json::Find(std::string_view key) const {
 
 void Json::Set(std::string key, Json value) {
   assert(is_object() && "Set on a non-object");
+  Detach();
   for (auto& [k, v] : *object_) {
     if (k == key) {
       v = std::move(value);
@@ -56,6 +47,7 @@ void Json::Set(std::string key, Json value) {
 
 void Json::Erase(std::string_view key) {
   if (type_ != Type::kObject) return;
+  Detach();
   std::erase_if(*object_, [&](const Member& m) { return m.first == key; });
 }
 

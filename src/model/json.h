@@ -57,9 +57,15 @@ class Json {
   int64_t as_int() const { return is_int_ ? int_ : static_cast<int64_t>(num_); }
   const std::string& as_string() const { return str_; }
   const Array& items() const { return *array_; }
-  Array& items() { return *array_; }
+  Array& items() {
+    Detach();
+    return *array_;
+  }
   const Object& members() const { return *object_; }
-  Object& members() { return *object_; }
+  Object& members() {
+    Detach();
+    return *object_;
+  }
 
   // Object access. Find returns nullptr when absent (or when not an object).
   const Json* Find(std::string_view key) const;
@@ -67,7 +73,10 @@ class Json {
   void Set(std::string key, Json value);
   void Erase(std::string_view key);
   // Appends to an array. REQUIRES: is_array().
-  void Push(Json value) { array_->push_back(std::move(value)); }
+  void Push(Json value) {
+    Detach();
+    array_->push_back(std::move(value));
+  }
 
   // Structural equality; object member order does not matter.
   bool operator==(const Json& other) const;
@@ -86,14 +95,13 @@ class Json {
   int64_t int_ = 0;
   double num_ = 0;
   std::string str_;
-  std::shared_ptr<Array> array_;    // copy-on-write is not needed: values are
-  std::shared_ptr<Object> object_;  // deep-copied by Clone-on-assignment below.
-
- public:
-  Json(const Json& other);
-  Json& operator=(const Json& other);
-  Json(Json&&) noexcept = default;
-  Json& operator=(Json&&) noexcept = default;
+  // Arrays and objects are shared between copies and copied on write: a
+  // copy costs a reference count, and every mutating accessor first makes
+  // the value's own container unshared (Detach). Values are never mutated
+  // through a const reference, so sharing is invisible to callers.
+  std::shared_ptr<Array> array_;
+  std::shared_ptr<Object> object_;
+  void Detach();
 };
 
 // RFC 7396 JSON Merge Patch: returns `target` with `patch` applied.

@@ -63,12 +63,26 @@ TEST(JsonTest, DumpRoundTrips) {
   EXPECT_EQ(P(P(text).Dump()), P(text));
 }
 
-TEST(JsonTest, CopiesAreDeep) {
-  Json a = P(R"({"x":{"y":1}})");
+// Copies share their containers until one is written (copy on write).
+TEST(JsonTest, CopiesBehaveAsIndependentValues) {
+  Json a = P(R"({"x":{"y":1},"list":[1,2]})");
   Json b = a;
   b.Set("z", Json(2));
   EXPECT_EQ(a.Find("z"), nullptr);
   EXPECT_NE(b.Find("z"), nullptr);
+  // A nested write through the copy leaves the original alone.
+  Json c = a;
+  for (auto& [key, value] : c.members()) {
+    if (key == "x") value.Set("y", Json(5));
+    if (key == "list") value.Push(Json(3));
+  }
+  EXPECT_EQ(a, P(R"({"x":{"y":1},"list":[1,2]})"));
+  EXPECT_EQ(c, P(R"({"x":{"y":5},"list":[1,2,3]})"));
+  a.Erase("x");
+  EXPECT_NE(c.Find("x"), nullptr);
+  Json d = c;
+  d.Erase("list");
+  EXPECT_NE(c.Find("list"), nullptr);
 }
 
 // The examples of RFC 7396, Appendix A.
