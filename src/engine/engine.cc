@@ -59,11 +59,26 @@ StatusOr<Principal> Engine::Authenticate(std::string_view token) const {
     for (size_t i = 0; i < admin.size(); ++i) diff |= token[i] ^ admin[i];
     if (diff == 0) return Principal::Admin();
   }
-  std::string digest = Sha256Hex(std::string(token));
-  std::shared_lock lock(state_mu_);
-  const Principal* p = state_.FindToken(digest);
-  if (p == nullptr) return unauthenticated();
-  return *p;
+  std::string key(token);
+  {
+    // Tokens are never revoked, so a token once found stays valid: the cache
+    // spares the digest and, above all, the state lock the committer holds
+    // exclusively while it commits.
+    std::lock_guard<std::mutex> lock(token_mu_);
+    auto it = token_cache_.find(key);
+    if (it != token_cache_.end()) return it->second;
+  }
+  std::string digest = Sha256Hex(key);
+  Principal found;
+  {
+    std::shared_lock lock(state_mu_);
+    const Principal* p = state_.FindToken(digest);
+    if (p == nullptr) return unauthenticated();
+    found = *p;
+  }
+  std::lock_guard<std::mutex> lock(token_mu_);
+  token_cache_.emplace(std::move(key), found);
+  return found;
 }
 
 void Engine::Submit(const Principal& principal, Command command, Callback done) {

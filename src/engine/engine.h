@@ -30,6 +30,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "model/env.h"
@@ -164,6 +165,10 @@ class Engine {
   std::atomic<bool> tail_stop_{false};
   bool healthy_ = true;  // GUARDED_BY(state_mu_): false when the state awaits a rebuild
   std::atomic<bool> healthy_flag_{true};  // healthy_, readable without the lock
+
+  mutable std::mutex token_mu_;
+  // Bearer tokens already authenticated → their principal.
+  mutable std::unordered_map<std::string, Principal> token_cache_;  // GUARDED_BY(token_mu_)
 
   mutable std::mutex stats_mu_;
   EngineStats stats_;  // GUARDED_BY(stats_mu_)
