@@ -204,6 +204,19 @@ class Migrate(unittest.TestCase):
 
 class DatabaseRestart(unittest.TestCase):
 
+    def test_idle_instance_reconnects_without_an_error(self):
+        """After a restart while idle, the very first write succeeds: the dead connection is
+        reopened and the request, not yet begun, sent again."""
+        need_postgres()
+        pg_ctl = shlex.split(os.environ["COCREATE_TEST_PG_CTL"])
+        server = Server(store=fresh_postgres_database())
+        self.addCleanup(server.close)
+        server.start()
+        self.assertEqual(server.req("POST", "/organizations", {"name": "before"})[0], 201)
+        subprocess.run(pg_ctl + ["-m", "fast", "restart"], check=True, stdout=subprocess.DEVNULL)
+        code, body, _ = server.req("POST", "/organizations", {"name": "after"})
+        self.assertEqual(code, 201, body)
+
     def test_restart_fails_cleanly_and_recovers(self):
         need_postgres()
         pg_ctl = shlex.split(os.environ["COCREATE_TEST_PG_CTL"])

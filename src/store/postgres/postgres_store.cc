@@ -57,26 +57,19 @@ class Connection {
 
   StatusOr<ResultPtr> Exec(const std::string& sql, const std::vector<std::string>& params = {},
                            const std::string& what = "query") {
-    CC_RETURN_IF_ERROR(Ensure());
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p.c_str());
-    ResultPtr r(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                             values.data(), nullptr, nullptr, 0),
-                PQclear);
-    ExecStatusType st = PQresultStatus(r.get());
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Translate(conn_, r.get(), what);
-    return r;
+    return Run(what, [&] {
+      return PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                          values.data(), nullptr, nullptr, 0);
+    });
   }
 
   // Runs a script of several statements (no parameters) in one round trip;
   // returns the last statement's result.
   StatusOr<ResultPtr> Script(const std::string& sql, const std::string& what) {
-    CC_RETURN_IF_ERROR(Ensure());
-    ResultPtr r(PQexec(conn_, sql.c_str()), PQclear);
-    ExecStatusType st = PQresultStatus(r.get());
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Translate(conn_, r.get(), what);
-    return r;
+    return Run(what, [&] { return PQexec(conn_, sql.c_str()); });
   }
   Status ExecScript(const std::string& sql, const std::string& what) {
     return Script(sql, what).status();
@@ -85,6 +78,23 @@ class Connection {
   PGconn* get() const { return conn_; }
 
  private:
+  // Sends one request. A connection found dead outside a transaction (the
+  // server restarted since the last use) is reopened and the request sent
+  // once more: nothing of it can have been applied. Inside a transaction the
+  // error stands, and the caller's transaction fails as a whole.
+  template <typename Send>
+  StatusOr<ResultPtr> Run(const std::string& what, Send send) {
+    for (int attempt = 0;; ++attempt) {
+      CC_RETURN_IF_ERROR(Ensure());
+      bool idle = PQtransactionStatus(conn_) == PQTRANS_IDLE;
+      ResultPtr r(send(), PQclear);
+      ExecStatusType st = PQresultStatus(r.get());
+      if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
+      if (attempt == 0 && idle && PQstatus(conn_) == CONNECTION_BAD) continue;
+      return Translate(conn_, r.get(), what);
+    }
+  }
+
   std::string url_;
   PGconn* conn_ = nullptr;
 };
