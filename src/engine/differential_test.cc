@@ -1,0 +1,248 @@
+// Differential tests of the graph walks: on generated ecosystems of
+// thousands of nodes, every impact and lineage answer of graph/traversal
+// equals the answer of the same question asked of SQLite as a recursive CTE
+// and of a plain BFS, both over an edge list derived independently from the
+// event log (not from the State's indexes).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+
+#include "engine/generator.h"
+#include "graph/traversal.h"
+#include "model/codec.h"
+
+namespace cocreate {
+namespace {
+
+using Edges = std::map<std::string, std::set<std::string>>;
+
+// The contract's edges, read off the events alone.
+struct Graph {
+  Edges down;      // downstream (impact), organizations are sinks
+  Edges up;        // upstream (lineage)
+  Edges org_seed;  // organization → its resources and services (impact start only)
+  std::map<std::string, std::string> noun;  // id → type name
+};
+
+Graph FromEvents(const std::vector<Event>& events) {
+  Graph g;
+  std::map<std::string, std::string> status, consumer, offering_of, owner;
+  std::map<std::string, std::set<std::string>> offering_rels, touched_by_rel;
+  for (const Event& e : events) {
+    const Json& d = e.data;
+    if (e.type == "organization.created") g.noun[e.subject] = "organization";
+    if (e.type == "resource.created") {
+      g.noun[e.subject] = "resource";
+      owner[e.subject] = StrOr(d, "owner");
+    }
+    if (e.type == "resource.transferred") owner[e.subject] = StrOr(d, "to");
+    if (e.type == "service.created") {
+      g.noun[e.subject] = "service";
+      g.org_seed[StrOr(d, "provider")].insert(e.subject);
+      for (const auto& r : StrList(d, "built_on")) {
+        g.down[r].insert(e.subject);
+        g.up[e.subject].insert(r);
+      }
+      for (const auto& s : StrList(d, "depends_on")) {
+        g.down[s].insert(e.subject);
+        g.up[e.subject].insert(s);
+      }
+    }
+    if (e.type == "offering.created") {
+      g.noun[e.subject] = "offering";
+      g.down[StrOr(d, "service")].insert(e.subject);
+      g.up[e.subject].insert(StrOr(d, "service"));
+      for (const Json& a : d.Find("access")->items()) g.down[StrOr(a, "resource")].insert(e.subject);
+    }
+    if (e.type == "relationship.requested") {
+      g.noun[e.subject] = "relationship";
+      consumer[e.subject] = StrOr(d, "consumer");
+      offering_of[e.subject] = StrOr(d, "offering");
+      g.up[e.subject].insert(StrOr(d, "offering"));
+      status[e.subject] = "requested";
+    }
+    if (e.type.rfind("relationship.", 0) == 0 && e.type != "relationship.requested") {
+      status[e.subject] = StrOr(d, "to");
+    }
+    if (e.type == "provision.performed") {
+      std::string rel = StrOr(d, "relationship");
+      g.up[e.subject].insert(rel);
+      for (const auto& r : StrList(d, "used")) g.up[e.subject].insert(r);
+      std::vector<std::string> touched = StrList(d, "created");
+      for (const auto& r : StrList(d, "transferred")) touched.push_back(r);
+      for (const Json& m : d.Find("modified")->items()) touched.push_back(StrOr(m, "resource"));
+      for (const auto& r : touched) {
+        g.down[e.subject].insert(r);  // provision start
+        g.up[r].insert(e.subject);
+        touched_by_rel[rel].insert(r);
+      }
+    }
+  }
+  for (const auto& [rel, st] : status) {
+    if (st == "active" || st == "suspended") g.down[offering_of[rel]].insert(rel);
+    g.down[rel].insert(consumer[rel]);
+    for (const auto& r : touched_by_rel[rel]) g.down[rel].insert(r);
+  }
+  for (const auto& [r, o] : owner) g.org_seed[o].insert(r);
+  return g;
+}
+
+// id → smallest depth, the start excluded.
+using Reach = std::map<std::string, int>;
+
+std::set<std::string> Seeds(const Graph& g, const std::string& start) {
+  const Edges& from = g.noun.at(start) == "organization" ? g.org_seed : g.down;
+  auto it = from.find(start);
+  return it == from.end() ? std::set<std::string>() : it->second;
+}
+
+Reach Bfs(const Edges& edges, const std::set<std::string>& seeds, const std::string& start) {
+  Reach out;
+  std::deque<std::string> queue;
+  for (const auto& s : seeds) {
+    if (s != start && out.emplace(s, 1).second) queue.push_back(s);
+  }
+  while (!queue.empty()) {
+    std::string at = queue.front();
+    queue.pop_front();
+    auto it = edges.find(at);
+    if (it == edges.end()) continue;
+    for (const auto& next : it->second) {
+      if (next != start && out.emplace(next, out[at] + 1).second) queue.push_back(next);
+    }
+  }
+  return out;
+}
+
+class SqliteEdges {
+ public:
+  explicit SqliteEdges(const Edges& edges) {
+    sqlite3_open(":memory:", &db_);
+    Exec("CREATE TABLE edges (src TEXT, dst TEXT, PRIMARY KEY (src, dst)) WITHOUT ROWID;"
+         "CREATE TABLE seeds (id TEXT PRIMARY KEY) WITHOUT ROWID;");
+    Exec("BEGIN");
+    sqlite3_stmt* ins;
+    sqlite3_prepare_v2(db_, "INSERT INTO edges VALUES (?, ?)", -1, &ins, nullptr);
+    for (const auto& [src, dsts] : edges) {
+      for (const auto& dst : dsts) {
+        sqlite3_bind_text(ins, 1, src.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(ins, 2, dst.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_step(ins);
+        sqlite3_reset(ins);
+      }
+    }
+    sqlite3_finalize(ins);
+    Exec("COMMIT");
+  }
+  ~SqliteEdges() { sqlite3_close(db_); }
+
+  // The recursive CTE: (id, depth) pairs bounded by `max_depth`, then the
+  // smallest depth per id.
+  Reach Walk(const std::set<std::string>& seeds, const std::string& start, int max_depth) {
+    Exec("DELETE FROM seeds");
+    sqlite3_stmt* ins;
+    sqlite3_prepare_v2(db_, "INSERT OR IGNORE INTO seeds VALUES (?)", -1, &ins, nullptr);
+    for (const auto& s : seeds) {
+      sqlite3_bind_text(ins, 1, s.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_step(ins);
+      sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    sqlite3_stmt* q;
+    sqlite3_prepare_v2(db_,
+                       "WITH RECURSIVE walk(id, depth) AS ("
+                       "  SELECT id, 1 FROM seeds"
+                       "  UNION"
+                       "  SELECT e.dst, w.depth + 1 FROM edges e JOIN walk w ON e.src = w.id"
+                       "  WHERE w.depth < ?1)"
+                       "SELECT id, MIN(depth) FROM walk WHERE id != ?2 GROUP BY id",
+                       -1, &q, nullptr);
+    sqlite3_bind_int(q, 1, max_depth);
+    sqlite3_bind_text(q, 2, start.c_str(), -1, SQLITE_TRANSIENT);
+    Reach out;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      out[reinterpret_cast<const char*>(sqlite3_column_text(q, 0))] = sqlite3_column_int(q, 1);
+    }
+    sqlite3_finalize(q);
+    return out;
+  }
+
+ private:
+  void Exec(const char* sql) { ASSERT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), SQLITE_OK); }
+  sqlite3* db_ = nullptr;
+};
+
+class DifferentialTest : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
+  StoreOptions o;
+  o.spec = "sqlite::memory:";
+  EngineOptions eo;
+  eo.admin_token = "t";
+  auto engine = Engine::Open(EventStore::Open(o).value(), eo).value();
+  GeneratorOptions g;
+  g.organizations = 300;
+  g.seed = GetParam();
+  auto stats = Generate(*engine, g);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_EQ(stats->rejected, 0);
+
+  engine->Inspect([&](const State& state) {
+    Graph graph = FromEvents(state.events());
+    SqliteEdges down(graph.down), up(graph.up);
+    std::vector<std::string> ids;
+    for (const auto& [id, type] : graph.noun) ids.push_back(id);
+    for (const auto& id : state.Ids(Noun::kProvision)) {
+      ids.push_back(id);
+      graph.noun[id] = "provision";
+    }
+    ASSERT_GT(ids.size(), 2000u) << "a network of thousands of nodes";
+    std::mt19937 rng(static_cast<uint32_t>(GetParam()));
+    int compared = 0, nontrivial = 0;
+    constexpr int kMaxDepth = 40;
+    for (int i = 0; i < 150; ++i) {
+      const std::string& start = ids[rng() % ids.size()];
+      // Impact.
+      auto impact = Impact(state, start, -1);
+      ASSERT_TRUE(impact.ok()) << start;
+      Reach engine_reach;
+      for (const auto& n : impact->nodes) engine_reach[n.id] = n.depth;
+      std::set<std::string> seeds = Seeds(graph, start);
+      Reach bfs = Bfs(graph.down, seeds, start);
+      for (const auto& [id, depth] : bfs) ASSERT_LT(depth, kMaxDepth);
+      Reach cte = down.Walk(seeds, start, kMaxDepth);
+      ASSERT_EQ(engine_reach, bfs) << "impact from " << start;
+      ASSERT_EQ(engine_reach, cte) << "impact from " << start;
+      nontrivial += engine_reach.size() > 5;
+      ++compared;
+      // Lineage, for resources.
+      if (graph.noun[start] != "resource") continue;
+      auto lineage = Lineage(state, start);
+      ASSERT_TRUE(lineage.ok());
+      std::set<std::string> engine_up;
+      for (const auto* list : {&lineage->provisions, &lineage->resources, &lineage->services,
+                               &lineage->offerings, &lineage->relationships}) {
+        engine_up.insert(list->begin(), list->end());
+      }
+      std::set<std::string> useeds;
+      auto it = graph.up.find(start);
+      if (it != graph.up.end()) useeds = it->second;
+      std::set<std::string> bfs_up, cte_up;
+      for (const auto& [id, d] : Bfs(graph.up, useeds, start)) bfs_up.insert(id);
+      for (const auto& [id, d] : up.Walk(useeds, start, kMaxDepth)) cte_up.insert(id);
+      ASSERT_EQ(engine_up, bfs_up) << "lineage of " << start;
+      ASSERT_EQ(engine_up, cte_up) << "lineage of " << start;
+    }
+    EXPECT_EQ(compared, 150);
+    EXPECT_GT(nontrivial, 10) << "the starts must reach something";
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, DifferentialTest, ::testing::Values(1u, 2u, 3u));
+
+}  // namespace
+}  // namespace cocreate

@@ -1,0 +1,292 @@
+#include "engine/generator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace cocreate {
+
+namespace {
+
+// Collects the answers of a window of submitted commands.
+class Window {
+ public:
+  void Submit(Engine& engine, Command command) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++pending_;
+    }
+    engine.Submit(Principal::Admin(), std::move(command), [this](StatusOr<Outcome> r) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (r.ok()) {
+        ++accepted_;
+      } else if (first_error_.ok()) {
+        first_error_ = r.status();
+      }
+      if (--pending_ == 0) cv_.notify_all();
+    });
+  }
+  // Waits for every submitted command; returns the first refusal, if any.
+  Status Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return pending_ == 0; });
+    return first_error_;
+  }
+  int64_t accepted() const { return accepted_; }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t pending_ = 0;
+  int64_t accepted_ = 0;
+  Status first_error_;
+};
+
+Command Create(Noun noun, Json body) { return DecodeCreate(noun, body).value(); }
+Command Move(const std::string& rel, LifecycleVerb verb) {
+  return DecodeLifecycle(rel, verb, nullptr).value();
+}
+Json Ids(const std::vector<std::string>& ids) {
+  Json a = Json::MakeArray();
+  for (const auto& id : ids) a.Push(Json(id));
+  return a;
+}
+Json Obj(Json::Object members) { return Json::MakeObject(std::move(members)); }
+
+struct Org {
+  std::string id;
+  int tier = 0;
+  std::vector<std::string> resources;  // owned, usable for services
+  std::vector<std::string> services;
+  std::vector<std::string> offerings;
+  std::vector<std::string> obtained;   // resources provisioned to it
+};
+
+class Builder {
+ public:
+  Builder(Engine& engine, const GeneratorOptions& options)
+      : engine_(engine), options_(options), rng_(options.seed) {}
+
+  StatusOr<GeneratorStats> Run() {
+    int64_t n = std::max<int64_t>(options_.organizations, 4);
+    // Tiers: 2% infrastructure, 10% platforms, 38% business units, 50% end consumers.
+    for (int64_t i = 0; i < n; ++i) {
+      double f = static_cast<double>(i) / n;
+      int tier = f < 0.02 ? 0 : f < 0.12 ? 1 : f < 0.5 ? 2 : 3;
+      orgs_.push_back({"g-org-" + std::to_string(i), tier, {}, {}, {}, {}});
+    }
+    for (auto& o : orgs_) {
+      Add(Create(Noun::kOrganization, Obj({{"id", Json(o.id)}, {"name", Json("Org " + o.id)}})));
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    // Providers (tiers 0-2) get resources, services and offerings.
+    for (auto& o : orgs_) {
+      if (o.tier < 3) Offer(o, /*own_only=*/true);
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    // Tier by tier, consumers obtain from the tier above, then offer onwards.
+    for (int tier = 1; tier <= 3; ++tier) {
+      std::vector<Org*> providers;
+      for (auto& o : orgs_) {
+        if (o.tier == tier - 1) providers.push_back(&o);
+      }
+      if (providers.empty()) {  // small ecosystems: any tier above
+        for (auto& o : orgs_) {
+          if (o.tier < tier) providers.push_back(&o);
+        }
+      }
+      std::vector<std::pair<Org*, Org*>> links;  // provider, consumer
+      for (auto& o : orgs_) {
+        if (o.tier != tier) continue;
+        int k = 1 + static_cast<int>(rng_() % 3);
+        for (int j = 0; j < k; ++j) links.emplace_back(PowerLaw(providers), &o);
+      }
+      CC_RETURN_IF_ERROR(Relate(links));
+      if (tier < 3) {
+        for (auto& o : orgs_) {
+          if (o.tier == tier) Offer(o, /*own_only=*/false);
+        }
+        CC_RETURN_IF_ERROR(Flush());
+      }
+    }
+    // A few organizations provide back upstream: cycles.
+    std::vector<std::pair<Org*, Org*>> back;
+    for (auto& o : orgs_) {
+      const auto& upstream = providers_of_[o.id];
+      if (o.tier == 2 && !o.offerings.empty() && !upstream.empty() && rng_() % 20 == 0) {
+        back.emplace_back(&o, upstream[rng_() % upstream.size()]);  // serves its own provider
+      }
+    }
+    CC_RETURN_IF_ERROR(Relate(back));
+    stats_.events = engine_.last_seq();
+    return stats_;
+  }
+
+ private:
+  std::string NewId(const std::string& prefix) { return prefix + "-" + std::to_string(++ids_); }
+
+  // Preferential choice: earlier (more established) organizations are picked
+  // far more often, giving power-law fan-in.
+  Org* PowerLaw(const std::vector<Org*>& from) {
+    double u = std::uniform_real_distribution<double>(0, 1)(rng_);
+    size_t i = static_cast<size_t>(from.size() * u * u * u);
+    return from[std::min(i, from.size() - 1)];
+  }
+
+  void Offer(Org& o, bool own_only) {
+    int resources = 1 + static_cast<int>(rng_() % 3);
+    for (int i = 0; i < resources; ++i) {
+      std::string id = NewId("g-res");
+      Add(Create(Noun::kResource, Obj({{"id", Json(id)}, {"owner", Json(o.id)},
+                                       {"kind", Json(i == 0 ? "platform" : "dataset")},
+                                       {"name", Json("resource " + id)},
+                                       {"attributes", Obj({{"size", Json(int64_t(rng_() % 100))}})}})));
+      o.resources.push_back(id);
+    }
+    // A spare, uncommitted good that offerings can transfer.
+    std::string spare = NewId("g-res");
+    Add(Create(Noun::kResource, Obj({{"id", Json(spare)}, {"owner", Json(o.id)},
+                                     {"kind", Json("device")}, {"name", Json("spare")}})));
+    spares_[o.id].push_back(spare);
+    std::vector<std::string> built_on = {o.resources[0]};
+    if (!own_only && !o.obtained.empty()) {
+      built_on.push_back(o.obtained[rng_() % o.obtained.size()]);
+    }
+    std::string svc = NewId("g-svc");
+    Json depends = Json::MakeArray();
+    if (!o.services.empty()) depends.Push(Json(o.services.back()));
+    for (const auto& [rel, s] : consumed_[o.id]) {
+      if (!inactive_.count(rel) && rng_() % 2 == 0) depends.Push(Json(s));
+    }
+    Add(Create(Noun::kService, Obj({{"id", Json(svc)}, {"provider", Json(o.id)},
+                                    {"name", Json("service " + svc)}, {"built_on", Ids(built_on)},
+                                    {"depends_on", depends}})));
+    o.services.push_back(svc);
+    std::string off = NewId("g-off");
+    Json access = Json::MakeArray();
+    if (o.resources.size() > 1) access.Push(Obj({{"resource", Json(o.resources[1])}}));
+    Json actions = Json::MakeArray();
+    for (const char* e : {"create", "modify", "transfer", "none"}) {
+      actions.Push(Obj({{"name", Json(std::string("do-") + e)}, {"effect", Json(e)}}));
+    }
+    Json goods = Json::MakeArray();
+    goods.Push(Obj({{"kind", Json("device")}, {"name", Json("device")}}));
+    Add(Create(Noun::kOffering, Obj({{"id", Json(off)}, {"provider", Json(o.id)},
+                                     {"service", Json(svc)}, {"name", Json("offering " + off)},
+                                     {"audience", Json("public")}, {"access", access},
+                                     {"actions", actions}, {"goods", goods}})));
+    o.offerings.push_back(off);
+  }
+
+  // Requests and activates a relationship per (provider, consumer) link, then
+  // provisions: a created resource each, a modification of it, sometimes a
+  // transfer of a spare good.
+  Status Relate(const std::vector<std::pair<Org*, Org*>>& links) {
+    static const char* kTypes[] = {"basic", "cooperative", "partnership"};
+    std::vector<std::pair<std::string, std::pair<Org*, Org*>>> rels;
+    for (const auto& [p, c] : links) {
+      if (p->offerings.empty() || p == c) continue;
+      std::string rel = NewId("g-rel");
+      size_t k = rng_() % p->offerings.size();  // offerings[k] describes services[k]
+      Add(Create(Noun::kRelationship,
+                 Obj({{"id", Json(rel)}, {"offering", Json(p->offerings[k])},
+                      {"consumer", Json(c->id)}, {"type", Json(kTypes[rng_() % 3])}})));
+      rels.push_back({rel, {p, c}});
+      consumed_[c->id].emplace_back(rel, p->services[k]);
+      providers_of_[c->id].push_back(p);
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    for (const auto& r : rels) Add(Move(r.first, LifecycleVerb::kActivate));
+    CC_RETURN_IF_ERROR(Flush());
+    std::vector<std::pair<std::string, std::string>> made;  // relationship, resource
+    for (const auto& [rel, pc] : rels) {
+      auto [p, c] = pc;
+      std::string res = NewId("g-res");
+      std::string prov = NewId("g-prov");
+      Json creates = Json::MakeArray();
+      creates.Push(Obj({{"id", Json(res)}, {"kind", Json("workspace")}, {"name", Json("made " + res)}}));
+      Json used = Json::MakeArray();
+      used.Push(Json(p->resources[0]));
+      Json costs = Json::MakeArray();
+      costs.Push(Obj({{"amount", Json(static_cast<double>(rng_() % 1000) / 10)},
+                      {"currency", Json("EUR")}, {"kind", Json("introduced")}}));
+      Add(Create(Noun::kProvision,
+                 Obj({{"id", Json(prov)}, {"relationship", Json(rel)}, {"action", Json("do-create")},
+                      {"used", used}, {"creates", creates},
+                      {"value", Obj({{"outcomes", Ids({"set up"})}, {"costs", costs}})}})));
+      c->obtained.push_back(res);
+      made.emplace_back(rel, res);
+      auto& spares = spares_[p->id];
+      if (!spares.empty() && rng_() % 4 == 0) {
+        Add(Create(Noun::kProvision, Obj({{"id", Json(NewId("g-prov"))}, {"relationship", Json(rel)},
+                                          {"action", Json("do-transfer")},
+                                          {"transfers", Ids({spares.back()})}})));
+        c->obtained.push_back(spares.back());
+        spares.pop_back();
+      }
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    for (const auto& [rel, res] : made) {
+      if (rng_() % 2) continue;
+      Json modifies = Json::MakeArray();
+      modifies.Push(Obj({{"resource", Json(res)}, {"attributes", Obj({{"tuned", Json(true)}})}}));
+      Add(Create(Noun::kProvision, Obj({{"id", Json(NewId("g-prov"))}, {"relationship", Json(rel)},
+                                        {"action", Json("do-modify")}, {"modifies", modifies}})));
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    // Relationships age: some are suspended, a few end (after their
+    // provisions, so the resources they made stay with the consumers).
+    for (const auto& [rel, res] : made) {
+      uint64_t r = rng_() % 20;
+      if (r == 0) Add(Move(rel, LifecycleVerb::kTerminate));
+      if (r == 1 || r == 2) Add(Move(rel, LifecycleVerb::kSuspend));
+      if (r <= 2) inactive_.insert(rel);
+    }
+    return Flush();
+  }
+
+  void Add(Command command) { batch_.push_back(std::move(command)); }
+
+  // Submits the batch in windows and waits for each.
+  Status Flush() {
+    for (size_t start = 0; start < batch_.size(); start += options_.window) {
+      Window window;
+      size_t end = std::min(batch_.size(), start + static_cast<size_t>(options_.window));
+      for (size_t i = start; i < end; ++i) window.Submit(engine_, std::move(batch_[i]));
+      Status st = window.Wait();
+      stats_.commands += window.accepted();
+      stats_.rejected += static_cast<int64_t>(end - start) - window.accepted();
+      if (options_.progress) options_.progress(stats_.commands, stats_.commands);
+      if (!st.ok()) return st;
+    }
+    batch_.clear();
+    return Status::Ok();
+  }
+
+  Engine& engine_;
+  const GeneratorOptions& options_;
+  std::mt19937_64 rng_;
+  std::vector<Org> orgs_;
+  std::vector<Command> batch_;
+  std::unordered_map<std::string, std::vector<std::string>> spares_;
+  // consumer → (relationship, service it consumes through it)
+  std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> consumed_;
+  std::unordered_set<std::string> inactive_;  // suspended or terminated relationships
+  std::unordered_map<std::string, std::vector<Org*>> providers_of_;
+  int64_t ids_ = 0;
+  GeneratorStats stats_;
+};
+
+}  // namespace
+
+StatusOr<GeneratorStats> Generate(Engine& engine, const GeneratorOptions& options) {
+  Builder builder(engine, options);
+  return builder.Run();
+}
+
+}  // namespace cocreate

@@ -1,0 +1,43 @@
+// Generator: a realistic synthetic ecosystem written through the same rules
+// as every other write, for benchmarks and differential tests.
+//
+// Shape: organizations in tiers (a few infrastructure providers, more
+// platform builders, many business units and end consumers). Each provider
+// owns resources and offers services built on them; consumers pick providers
+// of the tier above with power-law preference, are provisioned new or
+// modified resources, build their own services on what they obtained and
+// offer them downwards; a few lower-tier organizations provide back upstream,
+// closing cycles. Commands are submitted in windows, so the committer writes
+// them in large rounds: one transaction per round, every event in the log.
+#ifndef COCREATE_ENGINE_GENERATOR_H_
+#define COCREATE_ENGINE_GENERATOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "engine/engine.h"
+
+namespace cocreate {
+
+struct GeneratorOptions {
+  int64_t organizations = 100;  // Default 100.
+  uint64_t seed = 1;            // Same seed, same ecosystem.
+  int window = 20000;           // commands in flight at once
+  // Called after each window with (commands accepted so far, total planned).
+  std::function<void(int64_t, int64_t)> progress;
+};
+
+struct GeneratorStats {
+  int64_t commands = 0;
+  int64_t rejected = 0;  // commands the rules refused (a bug if not 0)
+  int64_t events = 0;
+};
+
+// Writes the ecosystem into `engine` as the admin. Errors: the first command
+// the store refused (503), or an unexpected rule refusal.
+StatusOr<GeneratorStats> Generate(Engine& engine, const GeneratorOptions& options);
+
+}  // namespace cocreate
+
+#endif  // COCREATE_ENGINE_GENERATOR_H_
