@@ -8,9 +8,8 @@ namespace cocreate {
 
 namespace {
 
-// Calls visit(id, noun) for every downstream neighbour of (id, noun).
 template <typename F>
-void ForEachDownstream(const State& state, const std::string& id, Noun noun, F&& visit) {
+void Downstream(const State& state, const std::string& id, Noun noun, F&& visit) {
   switch (noun) {
     case Noun::kResource:
       for (const auto& s : state.ServicesBuiltOn(id)) visit(s, Noun::kService);
@@ -53,6 +52,11 @@ void ForEachDownstream(const State& state, const std::string& id, Noun noun, F&&
 
 }  // namespace
 
+void ForEachDownstream(const State& state, const std::string& id, Noun noun,
+                       const std::function<void(const std::string&, Noun)>& visit) {
+  Downstream(state, id, noun, visit);
+}
+
 std::vector<std::string> ImpactResult::PathTo(size_t i) const {
   std::vector<std::string> path;
   for (int at = static_cast<int>(i); at >= 0; at = nodes[at].parent) path.push_back(nodes[at].id);
@@ -82,15 +86,15 @@ StatusOr<ImpactResult> Impact(const State& state, const std::string& from, int m
     for (const auto& r : state.ResourcesOwnedBy(from)) reach(r, Noun::kResource, 1, -1);
     for (const auto& s : state.ServicesOf(from)) reach(s, Noun::kService, 1, -1);
   } else {
-    ForEachDownstream(state, from, *start,
-                      [&](const std::string& id, Noun noun) { reach(id, noun, 1, -1); });
+    Downstream(state, from, *start,
+               [&](const std::string& id, Noun noun) { reach(id, noun, 1, -1); });
   }
   while (!queue.empty()) {
     int index = queue.front();
     queue.pop_front();
     ReachedNode node = result.nodes[index];
     if (max_depth >= 0 && node.depth >= max_depth) continue;
-    ForEachDownstream(state, node.id, node.noun, [&](const std::string& id, Noun noun) {
+    Downstream(state, node.id, node.noun, [&](const std::string& id, Noun noun) {
       reach(id, noun, node.depth + 1, index);
     });
   }

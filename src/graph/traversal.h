@@ -7,6 +7,7 @@
 #ifndef COCREATE_GRAPH_TRAVERSAL_H_
 #define COCREATE_GRAPH_TRAVERSAL_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,11 @@
 #include "rules/state.h"
 
 namespace cocreate {
+
+// Calls visit(id, noun) for every downstream neighbour of (id, noun): the
+// edges of an impact walk. Organizations have none (they are end points).
+void ForEachDownstream(const State& state, const std::string& id, Noun noun,
+                       const std::function<void(const std::string&, Noun)>& visit);
 
 struct ReachedNode {
   std::string id;
