@@ -154,8 +154,12 @@ class Builder {
                                      {"kind", Json("device")}, {"name", Json("spare")}})));
     spares_[o.id].push_back(spare);
     std::vector<std::string> built_on = {o.resources[0]};
-    if (!own_only && !o.obtained.empty()) {
-      built_on.push_back(o.obtained[rng_() % o.obtained.size()]);
+    if (!own_only) {
+      // Services stand on most of what the organization obtained, so a
+      // failure upstream reaches across organizations.
+      for (const auto& r : o.obtained) {
+        if (rng_() % 4 != 0) built_on.push_back(r);
+      }
     }
     std::string svc = NewId("g-svc");
     Json depends = Json::MakeArray();
