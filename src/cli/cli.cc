@@ -32,6 +32,7 @@ struct ServeArgs {
   std::string store = "sqlite";
   bool demo = false;
   int threads = 0;
+  std::string web_dir;
 };
 
 // Splits HOST:PORT; [v6]:PORT is accepted too.
@@ -71,6 +72,10 @@ int Serve(const ServeArgs& args) {
               << args.listen << "'\n";
     return 2;
   }
+  if (!args.web_dir.empty() && !StaticFiles(args.web_dir).HasIndex()) {
+    std::cerr << "cocreate: --web-dir " << args.web_dir << " has no index.html\n";
+    return 2;
+  }
   bool generated = false;
   auto engine = OpenEngine(args.data_dir, args.store, generated);
   if (!engine.ok()) {
@@ -99,6 +104,7 @@ int Serve(const ServeArgs& args) {
   options.host = host;
   options.port = port;
   options.threads = args.threads;
+  options.web_dir = args.web_dir;
   options.on_listening = [&](uint16_t bound) {
     std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
     std::cout << fmt::format("cocreate {} serving on http://{}:{} (store: {}, {} events)",
@@ -346,6 +352,8 @@ int RunCli(int argc, char** argv) {
   serve_cmd->add_option("--store", serve.store, "sqlite (embedded, default), sqlite:PATH or postgresql://USER@HOST:PORT/DB")
       ->capture_default_str();
   serve_cmd->add_flag("--demo", serve.demo, "Load the demo ecosystem into an empty store");
+  serve_cmd->add_option("--web-dir", serve.web_dir,
+                        "Serve the web UI from this folder (default: the UI built into the binary)");
   serve_cmd->add_option("--threads", serve.threads, "HTTP threads (default: one per core)")
       ->check(CLI::Range(0, 256));
 

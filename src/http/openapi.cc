@@ -58,6 +58,8 @@ const std::vector<Op>& Operations() {
     }
     v.push_back({"post", "/tokens", "Issue a token for an organization (admin only)",
                  "TokenCreate", 201, "Token", {}});
+    v.push_back({"get", "/me", "Who the token acts as: organization (null for the admin) and role",
+                 nullptr, 200, "Me", {}});
     v.push_back({"get", "/impact", "Downstream impact of a failure", nullptr, 200, "Impact",
                  {"from", "depth", "explain"}});
     v.push_back({"get", "/chains", "Value chains between two organizations, shortest first",
@@ -152,6 +154,8 @@ const char* kSchemas = R"({
   "transferred": {"type": "array", "items": {"type": "string"}}}},
 "TokenCreate": {"type": "object", "required": ["organization"], "properties": {
   "organization": {"type": "string"}, "role": {"type": "string", "enum": ["member", "viewer"]}}},
+"Me": {"type": "object", "required": ["organization", "role"], "properties": {
+  "organization": {"type": "string", "nullable": true}, "role": {"type": "string", "enum": ["admin", "member", "viewer"]}}},
 "Token": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
 "Roles": {"type": "object", "properties": {"organization": {"type": "string"},
   "consumer_since": {"type": "string", "nullable": true},

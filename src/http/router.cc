@@ -210,8 +210,12 @@ void Router::AddNoun(Noun noun) {
       });
 }
 
-Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes)
-    : engine_(engine), counters_(counters), max_body_bytes_(max_body_bytes) {
+Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
+               std::string web_dir)
+    : engine_(engine),
+      counters_(counters),
+      max_body_bytes_(max_body_bytes),
+      web_(std::move(web_dir)) {
   for (int n = 0; n < 7; ++n) AddNoun(static_cast<Noun>(n));
   Add("GET", "/organizations/{id}/roles", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
@@ -280,6 +284,22 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes)
         auto limit = IntParam(params.query, "limit", 10, 1, 1000);
         if (!limit.ok()) return reply(Error(limit.status()));
         ReplyWith(reply, engine_.Chains(p, from->second, to->second, static_cast<int>(*limit)));
+      });
+  Add("GET", "/me", false,
+      [](const Principal& p, const HttpRequest&, const Params&, const Json*, Reply& reply) {
+        rapidjson::StringBuffer buf;
+        JsonWriter w(buf);
+        w.StartObject();
+        WriteKey(w, "organization");
+        if (p.is_admin()) {
+          w.Null();
+        } else {
+          WriteString(w, p.organization);
+        }
+        WriteKey(w, "role");
+        WriteString(w, p.is_admin() ? "admin" : p.can_write() ? "member" : "viewer");
+        w.EndObject();
+        reply(Json200(std::string(buf.GetString(), buf.GetSize())));
       });
   Add("GET", "/cycles", false,
       [this](const Principal& p, const HttpRequest&, const Params&, const Json*, Reply& reply) {
@@ -372,11 +392,20 @@ void Router::Handle(const HttpRequest& request, Reply reply) {
     r.body = Metrics();
     return reply(std::move(r));
   }
-  if (path == "/" || path == "/index.html") {
-    HttpResponse r;
-    r.content_type = "text/html; charset=utf-8";
-    r.body = kHomePage;
-    return reply(std::move(r));
+  if (request.method == "GET" && path.rfind("/api/", 0) != 0) {
+    if (auto file = web_.Find(path)) {
+      HttpResponse r;
+      r.content_type = std::move(file->content_type);
+      r.body = std::move(file->body);
+      r.headers = std::move(file->headers);
+      return reply(std::move(r));
+    }
+    if (path == "/" || path == "/index.html") {
+      HttpResponse r;
+      r.content_type = "text/html; charset=utf-8";
+      r.body = kHomePage;
+      return reply(std::move(r));
+    }
   }
   if (path == "/api/v1/openapi.json") {
     return reply(Json200(OpenApiDocument()));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "http/static_files.h"
 
 namespace cocreate {
 
@@ -58,7 +59,10 @@ struct RouteInfo {
 class Router {
  public:
   using Reply = std::function<void(HttpResponse)>;
-  Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes);
+  // `web_dir`, when not empty, serves the web UI from that folder instead of
+  // the files embedded at build time.
+  Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
+         std::string web_dir = "");
 
   // Answers `request` by calling `reply` exactly once, possibly on another
   // thread (writes answer once they are durable).
@@ -94,6 +98,7 @@ class Router {
   Engine& engine_;
   HttpCounters& counters_;
   size_t max_body_bytes_;
+  StaticFiles web_;
   std::vector<Route> routes_;
 };
 

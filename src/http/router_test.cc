@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <set>
@@ -176,6 +178,66 @@ TEST_F(RouterTest, DemoEcosystemMeetsTheContract) {
     }
     EXPECT_TRUE(created_by_provision);
   });
+}
+
+}  // namespace
+}  // namespace cocreate
+
+namespace cocreate {
+namespace {
+
+TEST_F(RouterTest, MeNamesTheTokensOrganizationAndRole) {
+  auto admin = Call("GET", "/api/v1/me");
+  EXPECT_EQ(admin.status, 200);
+  EXPECT_EQ(admin.body, R"({"organization":null,"role":"admin"})");
+  ASSERT_EQ(Call("POST", "/api/v1/organizations", R"({"id":"o1","name":"O"})").status, 201);
+  auto issued = Call("POST", "/api/v1/tokens", R"({"organization":"o1","role":"viewer"})");
+  ASSERT_EQ(issued.status, 201);
+  std::string token = Json::Parse(issued.body)->Find("token")->as_string();
+  auto viewer = Call("GET", "/api/v1/me", "", token);
+  EXPECT_EQ(viewer.body, R"({"organization":"o1","role":"viewer"})");
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", "").status, 401);
+}
+
+// A web folder given at start-up is served at /, with caching that fits
+// Vite's content-hashed asset names, and nothing outside it is reachable.
+TEST_F(RouterTest, ServesTheWebUiFromAFolder) {
+  std::string dir = ::testing::TempDir() + "/cocreate-web-test";
+  std::filesystem::create_directories(dir + "/assets");
+  std::ofstream(dir + "/index.html") << "<!doctype html><title>ui</title>";
+  std::ofstream(dir + "/assets/app-1a2b.js") << "console.log(1)";
+  std::ofstream(::testing::TempDir() + "/secret.txt") << "no";
+  Router router(*engine_, counters_, 1024, dir);
+  auto get = [&](std::string target) {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = std::move(target);
+    std::promise<HttpResponse> done;
+    router.Handle(r, [&](HttpResponse response) { done.set_value(std::move(response)); });
+    return done.get_future().get();
+  };
+  auto index = get("/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(index.body, "<!doctype html><title>ui</title>");
+  auto js = get("/assets/app-1a2b.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
+  bool immutable = false;
+  for (auto& [k, v] : js.headers) immutable |= k == "Cache-Control" && v.find("immutable") != v.npos;
+  EXPECT_TRUE(immutable);
+  EXPECT_EQ(get("/assets/missing.js").status, 404);
+  EXPECT_EQ(get("/../secret.txt").status, 404);
+  EXPECT_EQ(get("/assets/../../secret.txt").status, 404);
+  EXPECT_EQ(get("/assets").status, 404);
+  // The API is never shadowed by a file.
+  EXPECT_EQ(get("/api/v1/organizations").status, 401);
+}
+
+TEST(StaticFilesTest, ContentTypes) {
+  EXPECT_EQ(ContentTypeFor("/a.css"), "text/css; charset=utf-8");
+  EXPECT_EQ(ContentTypeFor("/a.svg"), "image/svg+xml");
+  EXPECT_EQ(ContentTypeFor("/noext"), "application/octet-stream");
 }
 
 }  // namespace

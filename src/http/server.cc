@@ -287,7 +287,7 @@ Status Serve(Engine& engine, const ServerOptions& options) {
                                     : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context ioc(threads);
   HttpCounters counters;
-  Router router(engine, counters, options.max_body_bytes);
+  Router router(engine, counters, options.max_body_bytes, options.web_dir);
   Shared shared{&router, &counters, &engine, &options};
 
   beast::error_code ec;

@@ -20,6 +20,8 @@ struct ServerOptions {
   int threads = 0;                 // 0: one per core.
   int request_timeout_seconds = 30;  // idle keep-alive and header/body read limit
   size_t max_connections = 4096;     // over it, new connections get 503
+  // Serve the web UI from this folder instead of the embedded files.
+  std::string web_dir;
   // Called once the listener is bound, with the port it got.
   std::function<void(uint16_t)> on_listening;
 };

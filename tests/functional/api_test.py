@@ -662,6 +662,26 @@ class TestHealthMetricsOpenApi(ApiTestCase):
         self.assertEqual(status, 200)
         self.assertIn("html", headers.get("Content-Type", ""))
 
+    def test_web_ui_assets_are_embedded(self):
+        """When the build embedded the UI, / loads scripts from /assets/ that the server serves."""
+        status, data, _ = SERVER.request_raw("GET", "/", token=None)
+        self.assertEqual(status, 200)
+        scripts = re.findall(r'src="(/assets/[^"]+\.js)"', data.decode("utf-8"))
+        if not scripts:
+            if os.environ.get("COCREATE_EXPECT_WEB") == "1":
+                self.fail(f"the build should have embedded the web UI; / is:\n{data[:500]!r}")
+            self.skipTest("this build has no web UI (npm missing or COCREATE_WEB=OFF)")
+        status, js, headers = SERVER.request_raw("GET", scripts[0], token=None)
+        self.assertEqual(status, 200)
+        self.assertIn("javascript", headers.get("Content-Type", ""))
+        self.assertGreater(len(js), 1000)
+        self.assertEqual(SERVER.request_raw("GET", "/assets/nope.js", token=None)[0], 404)
+
+    def test_me(self):
+        """GET /me names the token's organization and role."""
+        body = self.assertStatus(req("GET", "/me"), 200)
+        self.assertEqual(body, {"organization": None, "role": "admin"})
+
 
 # --------------------------------------------------------------------------------------------
 # 2. The seed chain Org1 -> Org2 -> Org3
