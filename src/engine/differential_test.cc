@@ -12,6 +12,7 @@
 #include <set>
 
 #include "engine/generator.h"
+#include "graph/index.h"
 #include "graph/traversal.h"
 #include "model/codec.h"
 
@@ -191,6 +192,8 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   ASSERT_EQ(stats->rejected, 0);
 
+  std::vector<std::pair<std::string, Reach>> expected_impact;
+  std::vector<std::pair<std::string, std::set<std::string>>> expected_lineage;
   engine->Inspect([&](const State& state) {
     Graph graph = FromEvents(state.events());
     SqliteEdges down(graph.down), up(graph.up);
@@ -204,6 +207,36 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     std::mt19937 rng(static_cast<uint32_t>(GetParam()));
     int compared = 0, nontrivial = 0;
     constexpr int kMaxDepth = 40;
+    // The graph index built from the same events in two halves: a folded
+    // base for the first, the overlay for the rest.
+    GraphIndex index;
+    index.BeginBulk();
+    const auto& events = state.events();
+    for (size_t k = 0; k < events.size() / 2; ++k) index.Apply(events[k], state);
+    index.EndBulk();
+    for (size_t k = events.size() / 2; k < events.size(); ++k) index.Apply(events[k], state);
+    ASSERT_GT(index.overlay_edges(), 0u);
+    GraphIndex folded;
+    folded.BeginBulk();
+    for (const Event& e : events) folded.Apply(e, state);
+    folded.EndBulk();
+    auto index_reach = [&](const GraphIndex& g, const std::string& start) {
+      NodeId n = g.Find(start);
+      std::vector<NodeId> starts;
+      if (g.NounOf(n) == Noun::kOrganization) {
+        for (const auto& r : state.ResourcesOwnedBy(start)) starts.push_back(g.Find(r));
+        for (const auto& sv : state.ServicesOf(start)) starts.push_back(g.Find(sv));
+      } else {
+        g.Downstream(n, starts);
+      }
+      Reached reached;
+      g.WalkDownstream(starts, n, -1, false, reached);
+      Reach out;
+      for (size_t k = 0; k < reached.nodes.size(); ++k) {
+        out[std::string(g.Id(reached.nodes[k]))] = static_cast<int>(reached.depth[k]);
+      }
+      return out;
+    };
     for (int i = 0; i < 150; ++i) {
       const std::string& start = ids[rng() % ids.size()];
       // Impact.
@@ -217,6 +250,9 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
       Reach cte = down.Walk(seeds, start, kMaxDepth);
       ASSERT_EQ(engine_reach, bfs) << "impact from " << start;
       ASSERT_EQ(engine_reach, cte) << "impact from " << start;
+      ASSERT_EQ(index_reach(index, start), bfs) << "index (base + overlay) impact from " << start;
+      ASSERT_EQ(index_reach(folded, start), bfs) << "index (folded) impact from " << start;
+      expected_impact.emplace_back(start, bfs);
       nontrivial += engine_reach.size() > 5;
       ++compared;
       // Lineage, for resources.
@@ -236,10 +272,53 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
       for (const auto& [id, d] : up.Walk(useeds, start, kMaxDepth)) cte_up.insert(id);
       ASSERT_EQ(engine_up, bfs_up) << "lineage of " << start;
       ASSERT_EQ(engine_up, cte_up) << "lineage of " << start;
+      for (const GraphIndex* g : {&index, &folded}) {
+        std::vector<NodeId> up_nodes;
+        g->WalkUpstream(g->Find(start), up_nodes);
+        std::set<std::string> index_up;
+        for (NodeId n : up_nodes) index_up.emplace(g->Id(n));
+        ASSERT_EQ(index_up, bfs_up) << "index lineage of " << start;
+      }
+      expected_lineage.emplace_back(start, bfs_up);
     }
     EXPECT_EQ(compared, 150);
     EXPECT_GT(nontrivial, 10) << "the starts must reach something";
+    // Fold the overlay in the background while walks go on; the answers
+    // stay the same before, during and after the swap.
+    size_t overlay = index.overlay_edges();
+    index.MaybeStartFold(0);
+    int walks_during_fold = 0;
+    do {
+      const auto& [start, reach] = expected_impact[walks_during_fold % expected_impact.size()];
+      ASSERT_EQ(index_reach(index, start), reach) << "during the fold, from " << start;
+      ++walks_during_fold;
+    } while (!index.FinishFold(false));
+    EXPECT_EQ(index.overlay_edges(), 0u) << "was " << overlay;
+    for (const auto& [start, reach] : expected_impact) {
+      ASSERT_EQ(index_reach(index, start), reach) << "after the fold, from " << start;
+    }
   });
+  // The engine's answers (from its live index, as the routes give them).
+  for (const auto& [start, reach] : expected_impact) {
+    auto body = engine->Impact(Principal::Admin(), start, -1, false);
+    ASSERT_TRUE(body.ok()) << start;
+    Json j = Json::Parse(*body).value();
+    Reach got;
+    for (const Json& a : j.Find("affected")->items()) {
+      got[a.Find("id")->as_string()] = static_cast<int>(a.Find("depth")->as_int());
+    }
+    ASSERT_EQ(got, reach) << "GET /impact from " << start;
+  }
+  for (const auto& [start, up] : expected_lineage) {
+    auto body = engine->Lineage(Principal::Admin(), start, false);
+    ASSERT_TRUE(body.ok()) << start;
+    Json j = Json::Parse(*body).value();
+    std::set<std::string> got;
+    for (const char* k : {"provisions", "resources", "services", "offerings", "relationships"}) {
+      for (const Json& a : j.Find(k)->items()) got.insert(a.Find("id")->as_string());
+    }
+    ASSERT_EQ(got, up) << "GET /resources/" << start << "/lineage";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DifferentialTest, ::testing::Values(1u, 2u, 3u));

@@ -41,9 +41,24 @@ void Engine::Stop() {
 // REQUIRES: state_mu_ held exclusively, or no other thread running.
 Status Engine::Replay() {
   State fresh;
-  CC_RETURN_IF_ERROR(store_->Scan(0, [&fresh](Event e) { return fresh.Apply(e); }));
+  GraphIndex graph;
+  graph.BeginBulk();
+  CC_RETURN_IF_ERROR(store_->Scan(0, [&](Event e) {
+    CC_RETURN_IF_ERROR(fresh.Apply(e));
+    graph.Apply(e, fresh);
+    return Status::Ok();
+  }));
+  graph.EndBulk();
   state_ = std::move(fresh);
+  graph_.FinishFold(true);
+  graph_ = std::move(graph);
   last_seq_ = state_.last_seq();
+  return Status::Ok();
+}
+
+Status Engine::ApplyEvent(const Event& e) {
+  CC_RETURN_IF_ERROR(state_.Apply(e));
+  graph_.Apply(e, state_);
   return Status::Ok();
 }
 
@@ -142,7 +157,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
       store_status = store_->WriteRound(
           state_.last_seq(),
           // Events other instances appended since our last look.
-          [this](Event e) { return state_.Apply(e); },
+          [this](Event e) { return ApplyEvent(e); },
           // Decided against the state as of the writer lock, so no other
           // instance can have accepted a conflicting command meanwhile.
           [&]() {
@@ -154,7 +169,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
                 Status applied;
                 for (Event& e : d->events) {
                   e.seq = state_.last_seq() + 1;
-                  applied = state_.Apply(e);
+                  applied = ApplyEvent(e);
                   if (!applied.ok()) break;
                   log.push_back(e);
                 }
@@ -196,6 +211,10 @@ void Engine::CommitRound(std::vector<Pending>& round) {
       answers.push_back(std::move(o));
     }
     last_seq_ = state_.last_seq();
+    // Swap in a folded graph base if one is ready; start one if the
+    // overlay has grown. Readers never wait for the build itself.
+    graph_.FinishFold(false);
+    graph_.MaybeStartFold();
   }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -222,9 +241,11 @@ Status Engine::RebuildLocked() {
 Status Engine::CatchUp() {
   std::unique_lock lock(state_mu_);
   if (!healthy_) return RebuildLocked();
-  Status st = store_->Scan(state_.last_seq(), [this](Event e) { return state_.Apply(e); });
+  Status st = store_->Scan(state_.last_seq(), [this](Event e) { return ApplyEvent(e); });
   if (!st.ok()) return st;  // unreachable store: keep serving what we have
   last_seq_ = state_.last_seq();
+  graph_.FinishFold(false);
+  graph_.MaybeStartFold();
   return Status::Ok();
 }
 

@@ -33,6 +33,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "graph/index.h"
+#include "graph/traversal.h"
 #include "model/env.h"
 #include "model/status.h"
 #include "rules/commands.h"
@@ -62,6 +64,13 @@ struct EngineStats {
 };
 
 // Query parameters of a list: limit/offset plus equality filters on fields.
+// GET /impact without its JSON (Engine::ImpactCounts).
+struct ImpactSummary {
+  int64_t affected = 0;   // visible nodes reached
+  int64_t redacted = 0;   // hidden nodes reached
+  int64_t counts[7] = {};  // visible nodes reached, by Noun
+};
+
 struct ListQuery {
   int64_t limit = 100;
   int64_t offset = 0;
@@ -99,6 +108,10 @@ class Engine {
   // `depth` < 0: unbounded. Errors also: invalid_start (422) for a consumer group.
   StatusOr<std::string> Impact(const Principal& p, const std::string& from, int depth,
                                bool explain) const;
+  // The impact walk without its JSON: what it reached, by noun (indexed by
+  // Noun), and how much of it is hidden from `p`.
+  StatusOr<ImpactSummary> ImpactCounts(const Principal& p, const std::string& from,
+                                       int depth) const;
   StatusOr<std::string> Lineage(const Principal& p, const std::string& resource,
                                 bool prov) const;
   // Value chains from one organization to another, shortest first.
@@ -136,6 +149,11 @@ class Engine {
  private:
   Engine(std::unique_ptr<EventStore> store, EngineOptions options);
   Status Replay();
+  StatusOr<NodeId> ImpactLocked(const Principal& p, const std::string& from, int depth,
+                                bool explain, Reached& reached, std::vector<bool>& visible) const;
+  LineageResult LineageLocked(const std::string& resource) const;
+  // Applies one event to the state and the graph index.
+  Status ApplyEvent(const Event& e);
   Status RebuildLocked();
   // Applies what other instances appended since our last seq.
   Status CatchUp();
@@ -154,6 +172,7 @@ class Engine {
 
   mutable std::shared_mutex state_mu_;
   State state_;  // GUARDED_BY(state_mu_)
+  GraphIndex graph_;  // GUARDED_BY(state_mu_): the graph of state_
   std::atomic<int64_t> last_seq_{0};
 
   std::mutex queue_mu_;

@@ -302,15 +302,65 @@ StatusOr<std::string> Engine::ValueOf(const Principal& p, const std::string& org
   return Done(buf);
 }
 
+// REQUIRES: state_mu_ held.
+StatusOr<NodeId> Engine::ImpactLocked(const Principal& p, const std::string& from, int depth,
+                                      bool explain, Reached& reached,
+                                      std::vector<bool>& visible) const {
+  if (!CanSeeId(state_, p, from)) return NotFound("nothing visible is named '" + from + "'");
+  NodeId start = graph_.Find(from);
+  if (start == kNoNode) return NotFound("nothing visible is named '" + from + "'");
+  Noun noun = graph_.NounOf(start);
+  if (noun == Noun::kConsumerGroup) {
+    return Unprocessable("invalid_start", "a consumer group is no start for an impact walk",
+                         "from");
+  }
+  std::vector<NodeId> starts;
+  if (noun == Noun::kOrganization) {
+    // The walk starts at all its resources and services, one edge away.
+    for (const auto& r : state_.ResourcesOwnedBy(from)) starts.push_back(graph_.Find(r));
+    for (const auto& s : state_.ServicesOf(from)) starts.push_back(graph_.Find(s));
+  } else {
+    graph_.Downstream(start, starts);
+  }
+  graph_.WalkDownstream(starts, start, depth, explain, reached);
+  visible.assign(reached.nodes.size(), true);
+  if (!p.is_admin()) {
+    // Hidden nodes are walked through (a failure does not stop at what the
+    // caller may not see) and counted, never named.
+    std::string id;
+    for (size_t i = 0; i < reached.nodes.size(); ++i) {
+      NodeId n = reached.nodes[i];
+      id.assign(graph_.Id(n));
+      visible[i] = CanSee(state_, p, graph_.NounOf(n), id);
+    }
+  }
+  return start;
+}
+
+StatusOr<ImpactSummary> Engine::ImpactCounts(const Principal& p, const std::string& from,
+                                             int depth) const {
+  std::shared_lock lock(state_mu_);
+  Reached reached;
+  std::vector<bool> visible;
+  CC_RETURN_IF_ERROR(ImpactLocked(p, from, depth, false, reached, visible).status());
+  ImpactSummary out;
+  for (size_t i = 0; i < reached.nodes.size(); ++i) {
+    if (!visible[i]) {
+      ++out.redacted;
+      continue;
+    }
+    ++out.affected;
+    ++out.counts[static_cast<size_t>(graph_.NounOf(reached.nodes[i]))];
+  }
+  return out;
+}
+
 StatusOr<std::string> Engine::Impact(const Principal& p, const std::string& from, int depth,
                                      bool explain) const {
   std::shared_lock lock(state_mu_);
-  if (!CanSeeId(state_, p, from)) return NotFound("nothing visible is named '" + from + "'");
-  CC_ASSIGN_OR_RETURN(ImpactResult result, cocreate::Impact(state_, from, depth));
-  std::vector<bool> visible(result.nodes.size());
-  for (size_t i = 0; i < result.nodes.size(); ++i) {
-    visible[i] = CanSee(state_, p, result.nodes[i].noun, result.nodes[i].id);
-  }
+  Reached reached;
+  std::vector<bool> visible;
+  CC_RETURN_IF_ERROR(ImpactLocked(p, from, depth, explain, reached, visible).status());
   std::map<std::string_view, int64_t> counts;
   int64_t redacted = 0;
   rapidjson::StringBuffer buf;
@@ -320,29 +370,32 @@ StatusOr<std::string> Engine::Impact(const Principal& p, const std::string& from
   WriteString(w, from);
   WriteKey(w, "affected");
   w.StartArray();
-  for (size_t i = 0; i < result.nodes.size(); ++i) {
-    const ReachedNode& n = result.nodes[i];
+  for (size_t i = 0; i < reached.nodes.size(); ++i) {
+    NodeId n = reached.nodes[i];
     if (!visible[i]) {
       ++redacted;
       continue;
     }
-    counts[NounName(n.noun)]++;
+    std::string_view type = NounName(graph_.NounOf(n));
+    counts[type]++;
     w.StartObject();
     WriteKey(w, "id");
-    WriteString(w, n.id);
+    WriteString(w, graph_.Id(n));
     WriteKey(w, "type");
-    WriteString(w, NounName(n.noun));
+    WriteString(w, type);
     WriteKey(w, "depth");
-    w.Int(n.depth);
+    w.Uint(reached.depth[i]);
     if (explain) {
       WriteKey(w, "path");
       w.StartArray();
       WriteString(w, from);
-      std::vector<int> chain;
-      for (int at = static_cast<int>(i); at >= 0; at = result.nodes[at].parent) chain.push_back(at);
+      std::vector<uint32_t> chain;
+      for (uint32_t at = static_cast<uint32_t>(i); at != kNoNode; at = reached.parent[at]) {
+        chain.push_back(at);
+      }
       for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
         if (visible[*it]) {
-          WriteString(w, result.nodes[*it].id);
+          WriteString(w, graph_.Id(reached.nodes[*it]));
         } else {
           w.Null();
         }
@@ -365,11 +418,39 @@ StatusOr<std::string> Engine::Impact(const Principal& p, const std::string& from
   return Done(buf);
 }
 
+// REQUIRES: state_mu_ held; `resource` exists.
+LineageResult Engine::LineageLocked(const std::string& resource) const {
+  LineageResult out;
+  out.resource = resource;
+  NodeId start = graph_.Find(resource);
+  if (start == kNoNode) return out;
+  std::vector<NodeId> reached;
+  graph_.WalkUpstream(start, reached);
+  std::vector<NodeId> orgs;
+  auto add_org = [&](NodeId n) {
+    NodeId o = graph_.OrganizationOf(n);
+    if (o != kNoNode && std::find(orgs.begin(), orgs.end(), o) == orgs.end()) orgs.push_back(o);
+  };
+  for (NodeId n : reached) {
+    std::string id(graph_.Id(n));
+    switch (graph_.NounOf(n)) {
+      case Noun::kProvision: out.provisions.push_back(std::move(id)); break;
+      case Noun::kResource: out.resources.push_back(std::move(id)); add_org(n); break;
+      case Noun::kService: out.services.push_back(std::move(id)); add_org(n); break;
+      case Noun::kOffering: out.offerings.push_back(std::move(id)); break;
+      case Noun::kRelationship: out.relationships.push_back(std::move(id)); add_org(n); break;
+      default: break;
+    }
+  }
+  for (NodeId o : orgs) out.organizations.emplace_back(graph_.Id(o));
+  return out;
+}
+
 StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& resource,
                                       bool prov) const {
   std::shared_lock lock(state_mu_);
   if (!Exists(state_, p, Noun::kResource, resource)) return NoSuch(Noun::kResource, resource);
-  CC_ASSIGN_OR_RETURN(LineageResult result, cocreate::Lineage(state_, resource));
+  LineageResult result = LineageLocked(resource);
   int64_t redacted = 0;
   auto keep = [&](std::vector<std::string>& ids, Noun noun) {
     std::vector<std::string> kept;
