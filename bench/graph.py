@@ -17,8 +17,10 @@ import urllib.parse
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build/release/cocreate")
 BENCH = os.path.join(ROOT, "build/release/bench/graph_bench")
-# About ten model objects per generated organization.
-SIZES = {"10k": 1_000, "100k": 10_000, "1m": 100_000}
+# With --fanout 32 the generator makes about 70 nodes and 10 edges per node
+# for each organization: 1m is about 1 M nodes and 10 M edges.
+SIZES = {"10k": 140, "100k": 1_400, "1m": 14_000}
+FANOUT = 32
 
 
 def summary(ms, reached, load_s, bytes_per_edge):
@@ -86,10 +88,10 @@ def main():
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--json")
     args = ap.parse_args()
-    data_dir = os.path.join(ROOT, "build", f"bench-graph-{args.size}")
+    data_dir = os.path.join(ROOT, "build", f"bench-graph-{args.size}-f{FANOUT}")
     if not os.path.exists(os.path.join(data_dir, "cocreate.db")):
         subprocess.run([BIN, "generate", "--organizations", str(SIZES[args.size]), "--seed", "1",
-                        "--data-dir", data_dir], check=True)
+                        "--fanout", str(FANOUT), "--data-dir", data_dir], check=True)
     edges, starts_path = data_dir + "/edges.txt", data_dir + "/starts.txt"
     out = subprocess.run([BENCH, "--data-dir", data_dir, "--queries", str(args.queries),
                           "--postgres", os.environ["COCREATE_TEST_POSTGRES"], "--edges-out", edges,

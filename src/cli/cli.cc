@@ -384,6 +384,10 @@ int RunCli(int argc, char** argv) {
   generate_cmd->add_option("--organizations", gen.organizations, "How many organizations")
       ->check(CLI::Range(int64_t{4}, int64_t{100'000'000}))
       ->capture_default_str();
+  generate_cmd->add_option("--fanout", gen.fanout,
+                           "Edges per provider (0: sparse; about F/3 edges per node)")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
   generate_cmd->add_option("--seed", gen.seed, "Random seed (same seed, same ecosystem)")
       ->capture_default_str();
   generate_cmd->add_option("--data-dir", gen_dir, "Folder of the embedded database")

@@ -138,8 +138,18 @@ class Builder {
     return from[std::min(i, from.size() - 1)];
   }
 
+  // Up to `k` distinct elements of `from`, in a random order.
+  std::vector<std::string> Sample(std::vector<std::string> from, size_t k) {
+    for (size_t i = 0; i < from.size() && i < k; ++i) {
+      std::swap(from[i], from[i + rng_() % (from.size() - i)]);
+    }
+    if (from.size() > k) from.resize(k);
+    return from;
+  }
+
   void Offer(Org& o, bool own_only) {
-    int resources = 1 + static_cast<int>(rng_() % 3);
+    const int f = options_.fanout;
+    int resources = f > 0 ? f + 2 : 1 + static_cast<int>(rng_() % 3);
     for (int i = 0; i < resources; ++i) {
       std::string id = NewId("g-res");
       Add(Create(Noun::kResource, Obj({{"id", Json(id)}, {"owner", Json(o.id)},
@@ -153,38 +163,59 @@ class Builder {
     Add(Create(Noun::kResource, Obj({{"id", Json(spare)}, {"owner", Json(o.id)},
                                      {"kind", Json("device")}, {"name", Json("spare")}})));
     spares_[o.id].push_back(spare);
-    std::vector<std::string> built_on = {o.resources[0]};
-    if (!own_only) {
-      // Services stand on most of what the organization obtained, so a
-      // failure upstream reaches across organizations.
-      for (const auto& r : o.obtained) {
-        if (rng_() % 4 != 0) built_on.push_back(r);
+    int services = f > 0 ? std::max(1, f / 2) : 1;
+    for (int k = 0; k < services; ++k) {
+      std::vector<std::string> built_on;
+      std::vector<std::string> depends;
+      std::vector<std::string> consumed;
+      for (const auto& [rel, s] : consumed_[o.id]) {
+        if (!inactive_.count(rel)) consumed.push_back(s);
       }
+      if (f == 0) {
+        built_on = {o.resources[0]};
+        if (!own_only) {
+          // Services stand on most of what the organization obtained, so a
+          // failure upstream reaches across organizations.
+          for (const auto& r : o.obtained) {
+            if (rng_() % 4 != 0) built_on.push_back(r);
+          }
+        }
+        if (!o.services.empty()) depends.push_back(o.services.back());
+        for (const auto& s : consumed) {
+          if (rng_() % 2 == 0) depends.push_back(s);
+        }
+      } else {
+        std::vector<std::string> usable = o.resources;
+        if (!own_only) usable.insert(usable.end(), o.obtained.begin(), o.obtained.end());
+        built_on = Sample(usable, static_cast<size_t>(f));
+        std::vector<std::string> deps = o.services;
+        if (!own_only) deps.insert(deps.end(), consumed.begin(), consumed.end());
+        depends = Sample(deps, static_cast<size_t>(f / 2));
+      }
+      std::string svc = NewId("g-svc");
+      Add(Create(Noun::kService, Obj({{"id", Json(svc)}, {"provider", Json(o.id)},
+                                      {"name", Json("service " + svc)}, {"built_on", Ids(built_on)},
+                                      {"depends_on", Ids(depends)}})));
+      o.services.push_back(svc);
+      std::string off = NewId("g-off");
+      Json access = Json::MakeArray();
+      if (f == 0) {
+        if (o.resources.size() > 1) access.Push(Obj({{"resource", Json(o.resources[1])}}));
+      } else {
+        for (const auto& r : Sample(o.resources, 2)) access.Push(Obj({{"resource", Json(r)}}));
+      }
+      Json actions = Json::MakeArray();
+      for (const char* e : {"create", "modify", "transfer", "none"}) {
+        actions.Push(Obj({{"name", Json(std::string("do-") + e)}, {"effect", Json(e)}}));
+      }
+      Json goods = Json::MakeArray();
+      goods.Push(Obj({{"kind", Json("device")}, {"name", Json("device")}}));
+      Add(Create(Noun::kOffering, Obj({{"id", Json(off)}, {"provider", Json(o.id)},
+                                       {"service", Json(svc)}, {"name", Json("offering " + off)},
+                                       {"audience", Json("public")}, {"access", access},
+                                       {"actions", actions}, {"goods", goods}})));
+      o.offerings.push_back(off);
     }
-    std::string svc = NewId("g-svc");
-    Json depends = Json::MakeArray();
-    if (!o.services.empty()) depends.Push(Json(o.services.back()));
-    for (const auto& [rel, s] : consumed_[o.id]) {
-      if (!inactive_.count(rel) && rng_() % 2 == 0) depends.Push(Json(s));
-    }
-    Add(Create(Noun::kService, Obj({{"id", Json(svc)}, {"provider", Json(o.id)},
-                                    {"name", Json("service " + svc)}, {"built_on", Ids(built_on)},
-                                    {"depends_on", depends}})));
-    o.services.push_back(svc);
-    std::string off = NewId("g-off");
-    Json access = Json::MakeArray();
-    if (o.resources.size() > 1) access.Push(Obj({{"resource", Json(o.resources[1])}}));
-    Json actions = Json::MakeArray();
-    for (const char* e : {"create", "modify", "transfer", "none"}) {
-      actions.Push(Obj({{"name", Json(std::string("do-") + e)}, {"effect", Json(e)}}));
-    }
-    Json goods = Json::MakeArray();
-    goods.Push(Obj({{"kind", Json("device")}, {"name", Json("device")}}));
-    Add(Create(Noun::kOffering, Obj({{"id", Json(off)}, {"provider", Json(o.id)},
-                                     {"service", Json(svc)}, {"name", Json("offering " + off)},
-                                     {"audience", Json("public")}, {"access", access},
-                                     {"actions", actions}, {"goods", goods}})));
-    o.offerings.push_back(off);
   }
 
   // Requests and activates a relationship per (provider, consumer) link, then

@@ -24,6 +24,10 @@ struct GeneratorOptions {
   int64_t organizations = 100;  // Default 100.
   uint64_t seed = 1;            // Same seed, same ecosystem.
   int window = 20000;           // commands in flight at once
+  // 0: a sparse ecosystem (about one edge per node). F > 0: providers own
+  // F+2 resources and run F/2 services each built on F resources and
+  // depending on up to F/2 services: about F/3 edges per node.
+  int fanout = 0;
   // Called after each window with (commands accepted so far, total planned).
   std::function<void(int64_t, int64_t)> progress;
 };

@@ -340,8 +340,8 @@ StatusOr<NodeId> Engine::ImpactLocked(const Principal& p, const std::string& fro
 StatusOr<ImpactSummary> Engine::ImpactCounts(const Principal& p, const std::string& from,
                                              int depth) const {
   std::shared_lock lock(state_mu_);
-  Reached reached;
-  std::vector<bool> visible;
+  thread_local Reached reached;  // keeps its capacity from walk to walk
+  thread_local std::vector<bool> visible;
   CC_RETURN_IF_ERROR(ImpactLocked(p, from, depth, false, reached, visible).status());
   ImpactSummary out;
   for (size_t i = 0; i < reached.nodes.size(); ++i) {
