@@ -13,6 +13,7 @@
 
 #include "engine/generator.h"
 #include "graph/index.h"
+#include "graph/questions.h"
 #include "graph/traversal.h"
 #include "model/codec.h"
 
@@ -283,6 +284,21 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     }
     EXPECT_EQ(compared, 150);
     EXPECT_GT(nontrivial, 10) << "the starts must reach something";
+    // Concentration from the index equals the one from the state's walks.
+    ConcentrationResult by_state = Concentrations(state);
+    ConcentrationResult by_index = Concentrations(index);
+    ASSERT_TRUE(by_state.exact);
+    ASSERT_TRUE(by_index.exact);
+    std::map<std::string, int64_t> a, b;
+    for (const auto& c : by_state.items) a[c.id] = c.consumers_reached;
+    for (const auto& c : by_index.items) b[c.id] = c.consumers_reached;
+    ASSERT_EQ(a, b);
+    ASSERT_GT(by_index.items.front().consumers_reached, 10);
+    // A small budget samples, deterministically, with exact counts.
+    ConcentrationResult sampled = Concentrations(index, 50 * static_cast<int64_t>(index.edges()));
+    EXPECT_FALSE(sampled.exact);
+    EXPECT_EQ(sampled.measured, 50);
+    for (const auto& c : sampled.items) EXPECT_EQ(c.consumers_reached, b[c.id]) << c.id;
     // Fold the overlay in the background while walks go on; the answers
     // stay the same before, during and after the swap.
     size_t overlay = index.overlay_edges();

@@ -1,5 +1,6 @@
 // The read side of the engine: every GET answer, with visibility applied.
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <unordered_set>
 
@@ -761,7 +762,7 @@ std::string Engine::Cycles(const Principal& p) const {
 
 std::string Engine::Concentration(const Principal& p, int top) const {
   std::shared_lock lock(state_mu_);
-  ConcentrationResult result = Concentrations(state_);
+  ConcentrationResult result = Concentrations(graph_);
   int64_t redacted = 0;
   int listed = 0;
   rapidjson::StringBuffer buf;
@@ -792,6 +793,23 @@ std::string Engine::Concentration(const Principal& p, int top) const {
   w.Int64(result.candidates);
   WriteKey(w, "measured");
   w.Int64(result.measured);
+  if (!result.exact) {
+    // Every measured count is exact; what sampling risks is leaving out a
+    // candidate. Each was measured with this probability, so one that
+    // belongs in the top is missing with probability 1 - fraction.
+    double fraction = static_cast<double>(result.measured) /
+                      static_cast<double>(std::max<int64_t>(1, result.candidates));
+    WriteKey(w, "sample_fraction");
+    w.Double(fraction);
+    WriteKey(w, "error_bound");
+    char miss[32];
+    std::snprintf(miss, sizeof miss, "%.3f", 1 - fraction);
+    WriteString(w, "sampled " + std::to_string(result.measured) + " of " +
+                       std::to_string(result.candidates) +
+                       " candidates uniformly; each listed count is exact, and a candidate that "
+                       "belongs in the top " + std::to_string(top) +
+                       " is missing with probability " + miss);
+  }
   WriteKey(w, "redacted");
   w.Int64(redacted);
   w.EndObject();

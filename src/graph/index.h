@@ -165,6 +165,12 @@ class GraphIndex {
   // listing the start.
   void WalkUpstream(NodeId start, std::vector<NodeId>& out) const;
 
+  // Of the nodes of `noun`, in the order they were added.
+  template <typename F>
+  void ForEachNode(F&& fn) const {
+    for (NodeId n = 0; n < noun_.size(); ++n) fn(n, static_cast<Noun>(noun_[n]));
+  }
+
   // Calls fn(to, type) for every edge out of `n`.
   template <typename F>
   void ForEachEdge(NodeId n, bool downstream, F&& fn) const {

@@ -166,4 +166,40 @@ ConcentrationResult Concentrations(const State& state, int64_t budget) {
   return result;
 }
 
+ConcentrationResult Concentrations(const GraphIndex& index, int64_t budget) {
+  ConcentrationResult result;
+  std::vector<NodeId> candidates;
+  index.ForEachNode([&](NodeId n, Noun noun) {
+    if (noun == Noun::kResource || noun == Noun::kService || noun == Noun::kOffering ||
+        noun == Noun::kRelationship) {
+      candidates.push_back(n);
+    }
+  });
+  result.candidates = static_cast<int64_t>(candidates.size());
+  int64_t edges = std::max<int64_t>(1, static_cast<int64_t>(index.edges()));
+  if (result.candidates * edges > budget) {
+    result.exact = false;
+    int64_t keep = std::max<int64_t>(1, budget / edges);
+    std::mt19937_64 rng(20261127);
+    std::shuffle(candidates.begin(), candidates.end(), rng);
+    candidates.resize(static_cast<size_t>(std::min<int64_t>(keep, result.candidates)));
+    std::sort(candidates.begin(), candidates.end());  // ties keep creation order
+  }
+  Reached reached;
+  std::vector<NodeId> starts;
+  for (NodeId n : candidates) {
+    index.Downstream(n, starts);
+    index.WalkDownstream(starts, n, -1, false, reached);
+    int64_t orgs = 0;
+    for (NodeId r : reached.nodes) orgs += index.NounOf(r) == Noun::kOrganization;
+    result.items.push_back({std::string(index.Id(n)), index.NounOf(n), orgs});
+  }
+  result.measured = static_cast<int64_t>(result.items.size());
+  std::stable_sort(result.items.begin(), result.items.end(),
+                   [](const Concentration& a, const Concentration& b) {
+                     return a.consumers_reached > b.consumers_reached;
+                   });
+  return result;
+}
+
 }  // namespace cocreate

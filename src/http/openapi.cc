@@ -175,6 +175,9 @@ const char* kSchemas = R"({
 "Concentration": {"type": "object", "properties": {"items": {"type": "array", "items": {
   "type": "object", "properties": {"id": {"type": "string"}, "type": {"type": "string"},
   "consumers_reached": {"type": "integer"}}}}, "exact": {"type": "boolean"},
+  "candidates": {"type": "integer"}, "measured": {"type": "integer"},
+  "sample_fraction": {"type": "number", "description": "when not exact: the share of candidates measured"},
+  "error_bound": {"type": "string", "description": "when not exact: what the sample may have missed"},
   "redacted": {"type": "integer"}}},
 "Events": {"type": "object", "properties": {"events": {"type": "array", "items": {"type": "object"}},
   "next": {"type": "integer"}}}
