@@ -82,6 +82,8 @@ int Main(int argc, char** argv) {
   app.add_option("--queries", queries, "random start nodes");
   app.add_option("--seed", seed, "seed of the starts");
   app.add_option("--postgres", pg_url, "PostgreSQL URL for postgresql_cte");
+  bool no_sql = false;
+  app.add_flag("--no-sql", no_sql, "skip sqlite_cte and postgresql_cte (for profiling)");
   app.add_option("--edges-out", edges_out, "write 'src dst' lines here");
   app.add_option("--starts-out", starts_out, "write 'index id' lines here");
   CLI11_PARSE(app, argc, argv);
@@ -202,6 +204,7 @@ int Main(int argc, char** argv) {
       "SELECT e.dst FROM e JOIN r ON e.src = r.n) SELECT count(*) FROM r WHERE n <> $1";
 
   // sqlite_cte.
+  if (!no_sql) {
   {
     sqlite3* db = nullptr;
     sqlite3_open(":memory:", &db);
@@ -237,8 +240,9 @@ int Main(int argc, char** argv) {
     sqlite3_close(db);
   }
 
+  }
   // postgresql_cte.
-  if (!pg_url.empty()) {
+  if (!pg_url.empty() && !no_sql) {
     PGconn* c = PQconnectdb(pg_url.c_str());
     if (PQstatus(c) != CONNECTION_OK) Die(PQerrorMessage(c));
     auto exec = [&](const std::string& sql) {

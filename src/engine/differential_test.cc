@@ -221,7 +221,7 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     folded.BeginBulk();
     for (const Event& e : events) folded.Apply(e, state);
     folded.EndBulk();
-    auto index_reach = [&](const GraphIndex& g, const std::string& start) {
+    auto index_reach = [&](const GraphIndex& g, const std::string& start, int max_depth = -1) {
       NodeId n = g.Find(start);
       std::vector<NodeId> starts;
       if (g.NounOf(n) == Noun::kOrganization) {
@@ -231,11 +231,14 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
         g.Downstream(n, starts);
       }
       Reached reached;
-      g.WalkDownstream(starts, n, -1, false, reached);
+      g.WalkDownstream(starts, n, max_depth, max_depth == 2, reached);
       Reach out;
+      int64_t by_noun[7] = {};
       for (size_t k = 0; k < reached.nodes.size(); ++k) {
-        out[std::string(g.Id(reached.nodes[k]))] = static_cast<int>(reached.depth[k]);
+        out[std::string(g.Id(reached.nodes[k]))] = static_cast<int>(reached.DepthOf(k));
+        by_noun[static_cast<size_t>(g.NounOf(reached.nodes[k]))]++;
       }
+      for (int k = 0; k < 7; ++k) EXPECT_EQ(by_noun[k], reached.by_noun[k]) << start;
       return out;
     };
     for (int i = 0; i < 150; ++i) {
@@ -254,6 +257,14 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
       ASSERT_EQ(index_reach(index, start), bfs) << "index (base + overlay) impact from " << start;
       ASSERT_EQ(index_reach(folded, start), bfs) << "index (folded) impact from " << start;
       expected_impact.emplace_back(start, bfs);
+      for (int max_depth : {1, 2, 3}) {
+        Reach shallow;
+        for (const auto& [id, d] : bfs) {
+          if (d <= max_depth) shallow[id] = d;
+        }
+        ASSERT_EQ(index_reach(index, start, max_depth), shallow)
+            << "index impact from " << start << " to depth " << max_depth;
+      }
       nontrivial += engine_reach.size() > 5;
       ++compared;
       // Lineage, for resources.

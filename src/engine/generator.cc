@@ -185,12 +185,16 @@ class Builder {
           if (rng_() % 2 == 0) depends.push_back(s);
         }
       } else {
-        std::vector<std::string> usable = o.resources;
-        if (!own_only) usable.insert(usable.end(), o.obtained.begin(), o.obtained.end());
-        built_on = Sample(usable, static_cast<size_t>(f));
-        std::vector<std::string> deps = o.services;
-        if (!own_only) deps.insert(deps.end(), consumed.begin(), consumed.end());
-        depends = Sample(deps, static_cast<size_t>(f / 2));
+        // Services made after obtaining stand on everything obtained and
+        // depend on everything consumed: failures cascade down the tiers.
+        if (!own_only) {
+          built_on = o.obtained;
+          depends = consumed;
+        }
+        size_t own = static_cast<size_t>(f) > built_on.size() ? f - built_on.size() : 0;
+        for (auto& r : Sample(o.resources, own)) built_on.push_back(std::move(r));
+        size_t deps = static_cast<size_t>(f / 2) > depends.size() ? f / 2 - depends.size() : 0;
+        for (auto& d : Sample(o.services, deps)) depends.push_back(std::move(d));
       }
       std::string svc = NewId("g-svc");
       Add(Create(Noun::kService, Obj({{"id", Json(svc)}, {"provider", Json(o.id)},

@@ -307,9 +307,12 @@ StatusOr<std::string> Engine::ValueOf(const Principal& p, const std::string& org
 StatusOr<NodeId> Engine::ImpactLocked(const Principal& p, const std::string& from, int depth,
                                       bool explain, Reached& reached,
                                       std::vector<bool>& visible) const {
-  if (!CanSeeId(state_, p, from)) return NotFound("nothing visible is named '" + from + "'");
+  // The index knows every object; only an organization's token needs the
+  // visibility rules for the start.
   NodeId start = graph_.Find(from);
-  if (start == kNoNode) return NotFound("nothing visible is named '" + from + "'");
+  if (start == kNoNode || (!p.is_admin() && !CanSeeId(state_, p, from))) {
+    return NotFound("nothing visible is named '" + from + "'");
+  }
   Noun noun = graph_.NounOf(start);
   if (noun == Noun::kConsumerGroup) {
     return Unprocessable("invalid_start", "a consumer group is no start for an impact walk",
@@ -324,8 +327,9 @@ StatusOr<NodeId> Engine::ImpactLocked(const Principal& p, const std::string& fro
     graph_.Downstream(start, starts);
   }
   graph_.WalkDownstream(starts, start, depth, explain, reached);
-  visible.assign(reached.nodes.size(), true);
+  visible.clear();
   if (!p.is_admin()) {
+    visible.resize(reached.nodes.size());
     // Hidden nodes are walked through (a failure does not stop at what the
     // caller may not see) and counted, never named.
     std::string id;
@@ -345,6 +349,11 @@ StatusOr<ImpactSummary> Engine::ImpactCounts(const Principal& p, const std::stri
   thread_local std::vector<bool> visible;
   CC_RETURN_IF_ERROR(ImpactLocked(p, from, depth, false, reached, visible).status());
   ImpactSummary out;
+  if (p.is_admin()) {
+    out.affected = static_cast<int64_t>(reached.nodes.size());
+    std::copy(std::begin(reached.by_noun), std::end(reached.by_noun), std::begin(out.counts));
+    return out;
+  }
   for (size_t i = 0; i < reached.nodes.size(); ++i) {
     if (!visible[i]) {
       ++out.redacted;
@@ -371,9 +380,12 @@ StatusOr<std::string> Engine::Impact(const Principal& p, const std::string& from
   WriteString(w, from);
   WriteKey(w, "affected");
   w.StartArray();
+  auto shown = [&](size_t i) { return visible.empty() || visible[i]; };
+  uint32_t at_depth = 1;
   for (size_t i = 0; i < reached.nodes.size(); ++i) {
     NodeId n = reached.nodes[i];
-    if (!visible[i]) {
+    at_depth = reached.DepthOf(i, at_depth);
+    if (!shown(i)) {
       ++redacted;
       continue;
     }
@@ -385,7 +397,7 @@ StatusOr<std::string> Engine::Impact(const Principal& p, const std::string& from
     WriteKey(w, "type");
     WriteString(w, type);
     WriteKey(w, "depth");
-    w.Uint(reached.depth[i]);
+    w.Uint(at_depth);
     if (explain) {
       WriteKey(w, "path");
       w.StartArray();
@@ -395,7 +407,7 @@ StatusOr<std::string> Engine::Impact(const Principal& p, const std::string& from
         chain.push_back(at);
       }
       for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-        if (visible[*it]) {
+        if (shown(*it)) {
           WriteString(w, graph_.Id(reached.nodes[*it]));
         } else {
           w.Null();

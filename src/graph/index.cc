@@ -313,12 +313,33 @@ Visits& ThreadVisits() {
 
 }  // namespace
 
+namespace {
+
+// The noun every downstream edge type leads to.
+constexpr int8_t kTargetNoun[16] = {
+    static_cast<int8_t>(Noun::kService),       // kBuiltOn
+    static_cast<int8_t>(Noun::kOffering),      // kAccess
+    static_cast<int8_t>(Noun::kService),       // kDependsOn
+    static_cast<int8_t>(Noun::kOffering),      // kOffers
+    static_cast<int8_t>(Noun::kRelationship),  // kRelationshipOn
+    static_cast<int8_t>(Noun::kOrganization),  // kConsumerOf
+    static_cast<int8_t>(Noun::kResource),      // kCreated
+    static_cast<int8_t>(Noun::kResource),      // kModified
+    static_cast<int8_t>(Noun::kResource),      // kTransferred
+    -1, -1, -1, -1, -1, -1, -1};
+
+}  // namespace
+
 void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, int max_depth,
                                 bool parents, Reached& out) const {
   out.nodes.clear();
-  out.depth.clear();
   out.parent.clear();
-  if (max_depth == 0) return;
+  out.levels.assign(1, 0);
+  std::fill(std::begin(out.by_noun), std::end(out.by_noun), 0);
+  if (max_depth == 0) {
+    out.levels.push_back(0);
+    return;
+  }
   Visits& v = ThreadVisits();
   const uint32_t stamp = v.Next(nodes());
   uint32_t* seen = v.stamp.data();
@@ -328,30 +349,50 @@ void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, 
     if (seen[s] == stamp) continue;
     seen[s] = stamp;
     out.nodes.push_back(s);
-    out.depth.push_back(1);
+    out.by_noun[noun_[s]]++;
     if (parents) out.parent.push_back(kNoNode);
   }
+  // Counted by edge type: the type names the target's noun, so the walk
+  // reads no node field but a relationship's status.
+  int64_t by_type[16] = {};
   const uint32_t limit = max_depth < 0 ? 0xFFFFFFFFu : static_cast<uint32_t>(max_depth);
   const Adjacency::Csr& base = *down_.base();
   const uint32_t* offsets = base.offsets.data();
   const uint32_t* targets = base.targets.data();
   const size_t base_nodes = base.nodes();
+  constexpr uint32_t kRelationshipOn = static_cast<uint32_t>(EdgeType::kRelationshipOn);
+  uint32_t depth = 1;
+  size_t level_end = out.nodes.size();
   for (size_t head = 0; head < out.nodes.size(); ++head) {
+    if (head == level_end) {
+      out.levels.push_back(static_cast<uint32_t>(head));
+      ++depth;
+      level_end = out.nodes.size();
+    }
+    if (depth >= limit) {
+      // Nothing deeper: every node left in the queue is at this depth.
+      break;
+    }
     const NodeId u = out.nodes[head];
-    const uint32_t d = out.depth[head];
-    if (d >= limit) continue;
     auto visit = [&](uint32_t packed) {
-      NodeId w = Adjacency::Target(packed);
-      if (seen[w] == stamp || (flags[w] & kBlocked)) return;
+      const NodeId w = Adjacency::Target(packed);
+      if (seen[w] == stamp) return;
+      const uint32_t type = packed >> Adjacency::kNodeBits;
+      if (type == kRelationshipOn && (flags[w] & kBlocked)) return;
       seen[w] = stamp;
+      ++by_type[type];
       out.nodes.push_back(w);
-      out.depth.push_back(d + 1);
       if (parents) out.parent.push_back(static_cast<uint32_t>(head));
     };
     if (u < base_nodes) {
       for (uint32_t i = offsets[u], end = offsets[u + 1]; i < end; ++i) visit(targets[i]);
     }
     if (flags[u] & kDownOverlay) down_.ForEachOverlay(u, visit);
+  }
+  // Every level is open-ended until here: close the last one.
+  out.levels.push_back(static_cast<uint32_t>(out.nodes.size()));
+  for (int t = 0; t < 16; ++t) {
+    if (kTargetNoun[t] >= 0) out.by_noun[kTargetNoun[t]] += by_type[t];
   }
 }
 

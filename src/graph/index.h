@@ -123,8 +123,18 @@ class Adjacency {
 // The answer of a downstream walk, in breadth-first order.
 struct Reached {
   std::vector<NodeId> nodes;
-  std::vector<uint32_t> depth;
+  // levels[k] is the position in `nodes` of the first node at depth k + 1;
+  // the last entry is nodes.size().
+  std::vector<uint32_t> levels;
   std::vector<uint32_t> parent;  // position in `nodes`, kNoNode for depth 1; only with parents
+  int64_t by_noun[7] = {};       // nodes reached, by Noun
+  // The depth of nodes[i]. Walking i upwards, pass the previous answer as
+  // `hint` to make a pass over all nodes linear.
+  uint32_t DepthOf(size_t i, uint32_t hint = 1) const {
+    uint32_t d = hint;
+    while (levels[d] <= i) ++d;
+    return d;
+  }
 };
 
 class GraphIndex {
