@@ -227,11 +227,13 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
       if (g.NounOf(n) == Noun::kOrganization) {
         for (const auto& r : state.ResourcesOwnedBy(start)) starts.push_back(g.Find(r));
         for (const auto& sv : state.ServicesOf(start)) starts.push_back(g.Find(sv));
-      } else {
-        g.Downstream(n, starts);
       }
       Reached reached;
-      g.WalkDownstream(starts, n, max_depth, max_depth == 2, reached);
+      // Alternate between the two ways to start: from the node's own edges,
+      // or from its direct neighbours listed first.
+      bool expand = g.NounOf(n) != Noun::kOrganization && (max_depth != 3);
+      if (!expand && g.NounOf(n) != Noun::kOrganization) g.Downstream(n, starts);
+      g.WalkDownstream(starts, n, max_depth, max_depth == 2, reached, expand);
       Reach out;
       int64_t by_noun[7] = {};
       for (size_t k = 0; k < reached.nodes.size(); ++k) {

@@ -318,15 +318,15 @@ StatusOr<NodeId> Engine::ImpactLocked(const Principal& p, const std::string& fro
     return Unprocessable("invalid_start", "a consumer group is no start for an impact walk",
                          "from");
   }
-  std::vector<NodeId> starts;
+  thread_local std::vector<NodeId> starts;
+  starts.clear();
   if (noun == Noun::kOrganization) {
     // The walk starts at all its resources and services, one edge away.
     for (const auto& r : state_.ResourcesOwnedBy(from)) starts.push_back(graph_.Find(r));
     for (const auto& s : state_.ServicesOf(from)) starts.push_back(graph_.Find(s));
-  } else {
-    graph_.Downstream(start, starts);
   }
-  graph_.WalkDownstream(starts, start, depth, explain, reached);
+  // Any other start's own edges are the first step.
+  graph_.WalkDownstream(starts, start, depth, explain, reached, noun != Noun::kOrganization);
   visible.clear();
   if (!p.is_admin()) {
     visible.resize(reached.nodes.size());

@@ -331,7 +331,7 @@ constexpr int8_t kTargetNoun[16] = {
 }  // namespace
 
 void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, int max_depth,
-                                bool parents, Reached& out) const {
+                                bool parents, Reached& out, bool expand_exclude) const {
   out.nodes.clear();
   out.parent.clear();
   out.levels.assign(1, 0);
@@ -361,6 +361,25 @@ void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, 
   const uint32_t* targets = base.targets.data();
   const size_t base_nodes = base.nodes();
   constexpr uint32_t kRelationshipOn = static_cast<uint32_t>(EdgeType::kRelationshipOn);
+  const bool any_overlay = !down_.log().empty();
+  uint32_t parent = kNoNode;
+  auto visit = [&](uint32_t packed) {
+    const NodeId w = Adjacency::Target(packed);
+    if (seen[w] == stamp) return;
+    const uint32_t type = packed >> Adjacency::kNodeBits;
+    if (type == kRelationshipOn && (flags[w] & kBlocked)) return;
+    seen[w] = stamp;
+    ++by_type[type];
+    out.nodes.push_back(w);
+    if (parents) out.parent.push_back(parent);
+  };
+  auto expand = [&](NodeId u) {
+    if (u < base_nodes) {
+      for (uint32_t i = offsets[u], end = offsets[u + 1]; i < end; ++i) visit(targets[i]);
+    }
+    if (any_overlay && (flags[u] & kDownOverlay)) down_.ForEachOverlay(u, visit);
+  };
+  if (expand_exclude && exclude != kNoNode) expand(exclude);
   uint32_t depth = 1;
   size_t level_end = out.nodes.size();
   for (size_t head = 0; head < out.nodes.size(); ++head) {
@@ -369,25 +388,10 @@ void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, 
       ++depth;
       level_end = out.nodes.size();
     }
-    if (depth >= limit) {
-      // Nothing deeper: every node left in the queue is at this depth.
-      break;
-    }
-    const NodeId u = out.nodes[head];
-    auto visit = [&](uint32_t packed) {
-      const NodeId w = Adjacency::Target(packed);
-      if (seen[w] == stamp) return;
-      const uint32_t type = packed >> Adjacency::kNodeBits;
-      if (type == kRelationshipOn && (flags[w] & kBlocked)) return;
-      seen[w] = stamp;
-      ++by_type[type];
-      out.nodes.push_back(w);
-      if (parents) out.parent.push_back(static_cast<uint32_t>(head));
-    };
-    if (u < base_nodes) {
-      for (uint32_t i = offsets[u], end = offsets[u + 1]; i < end; ++i) visit(targets[i]);
-    }
-    if (flags[u] & kDownOverlay) down_.ForEachOverlay(u, visit);
+    // Nothing deeper: every node left in the queue is at this depth.
+    if (depth >= limit) break;
+    parent = static_cast<uint32_t>(head);
+    expand(out.nodes[head]);
   }
   // Every level is open-ended until here: close the last one.
   out.levels.push_back(static_cast<uint32_t>(out.nodes.size()));

@@ -164,9 +164,11 @@ class GraphIndex {
   NodeId OrganizationOf(NodeId n) const { return org_[n]; }
 
   // Downstream walk (CONTRACT §3, impact) from `starts`, all at depth 1,
-  // never listing `exclude` (the start itself). max_depth < 0: unbounded.
+  // never listing `exclude` (the start itself); with `expand_exclude`, the
+  // edges out of `exclude` are the depth-1 starts too. max_depth < 0:
+  // unbounded.
   void WalkDownstream(std::span<const NodeId> starts, NodeId exclude, int max_depth,
-                      bool parents, Reached& out) const;
+                      bool parents, Reached& out, bool expand_exclude = false) const;
   // Direct downstream neighbours of `n` (the depth-1 set of an impact walk
   // that starts at `n`, except for organizations: their resources and
   // services are the caller's to find).

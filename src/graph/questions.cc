@@ -186,10 +186,8 @@ ConcentrationResult Concentrations(const GraphIndex& index, int64_t budget) {
     std::sort(candidates.begin(), candidates.end());  // ties keep creation order
   }
   Reached reached;
-  std::vector<NodeId> starts;
   for (NodeId n : candidates) {
-    index.Downstream(n, starts);
-    index.WalkDownstream(starts, n, -1, false, reached);
+    index.WalkDownstream({}, n, -1, false, reached, /*expand_exclude=*/true);
     int64_t orgs = 0;
     for (NodeId r : reached.nodes) orgs += index.NounOf(r) == Noun::kOrganization;
     result.items.push_back({std::string(index.Id(n)), index.NounOf(n), orgs});
