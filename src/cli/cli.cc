@@ -13,6 +13,7 @@
 
 #include "engine/generator.h"
 #include "http/server.h"
+#include "http/static_files.h"
 #include "model/codec.h"
 #include "model/env.h"
 #include "rules/state.h"
@@ -340,7 +341,12 @@ StatusOr<std::string> AdminToken(const std::string& data_dir, bool& generated) {
 int RunCli(int argc, char** argv) {
   CLI::App app{"cocreate: the service relationship engine (ITIL 4 service relationship model)",
                "cocreate"};
-  app.set_version_flag("--version,-V", std::string("cocreate ") + COCREATE_VERSION);
+  app.set_version_flag("--version,-V",
+                       std::string("cocreate ") + COCREATE_VERSION + "\nweb UI: " +
+                           (EmbeddedWebFiles().empty()
+                                ? std::string("not built in")
+                                : "built in (" + std::to_string(EmbeddedWebFiles().size()) +
+                                      " files)"));
   app.require_subcommand(1);
 
   ServeArgs serve;

@@ -1,0 +1,252 @@
+// The one way the UI reads and writes: the cocreate HTTP API under /api/v1.
+// Every call carries the session's bearer token; every failure becomes an ApiError
+// whose message is the server's words ({"error": {code, message, field?}}).
+
+const BASE = '/api/v1';
+const TOKEN_KEY = 'cocreate.token';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  /** A sentence a person can act on: "HTTP 409 conflict: ... (field: x)". */
+  describe(): string {
+    const where = this.field ? ` (field: ${this.field})` : '';
+    const status = this.status ? `HTTP ${this.status} ` : '';
+    return `${status}${this.code}: ${this.message}${where}`;
+  }
+}
+
+export function describeError(e: unknown): string {
+  if (e instanceof ApiError) return e.describe();
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+export function getToken(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+export function setToken(token: string): void {
+  sessionStorage.setItem(TOKEN_KEY, token);
+}
+export function clearToken(): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** Called when the server answers 401: the session is over. */
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(f: () => void): void {
+  onUnauthorized = f;
+}
+
+function headers(body: boolean): Record<string, string> {
+  const h: Record<string, string> = { Accept: 'application/json' };
+  const t = getToken();
+  if (t) h.Authorization = `Bearer ${t}`;
+  if (body) h['Content-Type'] = 'application/json';
+  return h;
+}
+
+async function toError(res: Response): Promise<ApiError> {
+  let text = '';
+  try {
+    text = await res.text();
+    const j = JSON.parse(text);
+    if (j && j.error) {
+      return new ApiError(res.status, String(j.error.code ?? 'error'), String(j.error.message ?? ''), j.error.field);
+    }
+  } catch {
+    /* not JSON: fall through */
+  }
+  return new ApiError(res.status, 'http_error', text.trim() || res.statusText || 'request failed');
+}
+
+export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(BASE + path, {
+      method,
+      headers: headers(body !== undefined),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', `the server could not be reached (${(e as Error).message})`);
+  }
+  if (!res.ok) {
+    const err = await toError(res);
+    if (res.status === 401) onUnauthorized();
+    throw err;
+  }
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal);
+export const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body);
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export function qs(params: Record<string, string | number | boolean | undefined | null>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+/** Every item of a listing: the first page, then the rest in parallel (limit max 1000). */
+export async function listAll<T>(collection: string, filters: Record<string, string> = {}, signal?: AbortSignal): Promise<T[]> {
+  const limit = 1000;
+  const first = await get<Page<T>>(`/${collection}${qs({ ...filters, limit, offset: 0 })}`, signal);
+  const items = first.items.slice();
+  const rest: Promise<Page<T>>[] = [];
+  for (let offset = limit; offset < first.total; offset += limit) {
+    rest.push(get<Page<T>>(`/${collection}${qs({ ...filters, limit, offset })}`, signal));
+  }
+  for (const page of await Promise.all(rest)) items.push(...page.items);
+  return items;
+}
+
+export const enc = encodeURIComponent;
+
+// ---- shapes (as the server answers them) ----
+
+export interface Organization {
+  id: string;
+  name: string;
+  description?: string;
+  attributes?: Record<string, unknown>;
+  created_at?: string;
+}
+export interface Resource {
+  id: string;
+  owner: string;
+  kind: string;
+  name: string;
+  attributes: Record<string, unknown>;
+  version: number;
+  origin: { provision: string } | null;
+  created_at?: string;
+  updated_at?: string;
+}
+export interface ResourceVersion {
+  id: string;
+  version: number;
+  owner: string;
+  kind: string;
+  name: string;
+  attributes: Record<string, unknown>;
+  at: string;
+  provision?: string | null;
+}
+export interface Service {
+  id: string;
+  provider: string;
+  name: string;
+  description?: string;
+  built_on: string[];
+  depends_on: string[];
+}
+export type Effect = 'create' | 'modify' | 'transfer' | 'none';
+export interface Offering {
+  id: string;
+  provider: string;
+  service: string;
+  name: string;
+  audience: 'public' | { consumer_groups: string[] };
+  goods: { kind: string; name: string }[];
+  access: { resource: string }[];
+  actions: { name: string; effect: Effect }[];
+  service_levels: { metric: string; objective: number; unit: string }[];
+  price?: { amount: number; currency: string; period: string } | null;
+}
+export type RelStatus = 'requested' | 'active' | 'suspended' | 'rejected' | 'terminated';
+export interface Relationship {
+  id: string;
+  offering: string;
+  provider: string;
+  consumer: string;
+  type: 'basic' | 'cooperative' | 'partnership';
+  status: RelStatus;
+  requested_at?: string;
+  activated_at?: string | null;
+  updated_at?: string;
+}
+export interface Value {
+  outcomes?: string[];
+  costs?: { amount: number; currency: string; kind: string }[];
+  risks?: { description: string; kind: string }[];
+}
+export interface Provision {
+  id: string;
+  relationship: string;
+  action: string;
+  provider: string;
+  consumer: string;
+  used: string[];
+  created: string[];
+  modified: ({ resource: string; version: number } | string)[];
+  transferred: string[];
+  value?: Value | null;
+  at: string;
+}
+export interface Roles {
+  organization: string;
+  consumer_since: string | null;
+  provider_since: string | null;
+  transitions: {
+    at: string;
+    from: string;
+    to: string;
+    evidence: { service: string; resource: string; provision: string; relationship: string; provider: string }[];
+  }[];
+}
+export interface ValueRollup {
+  provisions: number;
+  outcomes: string[];
+  costs: { introduced: Record<string, number>; removed: Record<string, number> };
+  risks: { introduced: string[]; removed: string[] };
+}
+export interface OrgValue {
+  organization: string;
+  received: ValueRollup;
+  provided: ValueRollup;
+}
+export interface ImpactEntry {
+  id: string | null;
+  type: string;
+  depth: number;
+  path?: (string | null)[];
+}
+export interface Impact {
+  from: string;
+  affected: ImpactEntry[];
+  counts: Record<string, number>;
+  redacted: number;
+}
+export interface Cycle {
+  organizations: (string | null)[];
+  relationships: (string | null)[];
+}
+export interface CocreateEvent {
+  seq: number;
+  type: string;
+  at: string;
+  actor: string;
+  subject: string;
+  data: unknown;
+}
+export interface Me {
+  organization: string | null;
+  role: 'admin' | 'member' | 'viewer' | 'unknown';
+}
