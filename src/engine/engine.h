@@ -119,6 +119,10 @@ class Engine {
                                int limit) const;
   // Cycles among organizations through active relationships.
   std::string Cycles(const Principal& p) const;
+  // The organization graph in one answer (for the map): every organization
+  // with its role dates, and the relationships visible to `p` as edges;
+  // the hidden ones are counted in `redacted`.
+  std::string OrganizationGraph(const Principal& p) const;
   // The `top` resources, services, offerings and relationships whose failure
   // reaches the most organizations.
   std::string Concentration(const Principal& p, int top) const;

@@ -741,6 +741,62 @@ StatusOr<std::string> Engine::Chains(const Principal& p, const std::string& from
   return Done(buf);
 }
 
+std::string Engine::OrganizationGraph(const Principal& p) const {
+  std::shared_lock lock(state_mu_);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  auto str = [&](std::string_view k, std::string_view v) {
+    WriteKey(w, k);
+    WriteString(w, v);
+  };
+  auto date = [&](std::string_view k, const std::string& v) {
+    WriteKey(w, k);
+    if (v.empty()) {
+      w.Null();
+    } else {
+      WriteString(w, v);
+    }
+  };
+  w.StartObject();
+  WriteKey(w, "nodes");
+  w.StartArray();
+  for (const auto& id : state_.Ids(Noun::kOrganization)) {
+    const Organization& o = *state_.FindOrganization(id);
+    const RoleRecord* roles = state_.FindRoles(id);
+    w.StartObject();
+    str("id", id);
+    str("name", o.name);
+    date("consumer_since", roles ? roles->consumer_since : std::string());
+    date("provider_since", roles ? roles->provider_since : std::string());
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteKey(w, "edges");
+  w.StartArray();
+  int64_t redacted = 0;
+  for (const auto& id : state_.Ids(Noun::kRelationship)) {
+    const Relationship& r = *state_.FindRelationship(id);
+    if (!p.is_admin() && r.provider != p.organization && r.consumer != p.organization) {
+      ++redacted;
+      continue;
+    }
+    w.StartObject();
+    str("id", id);
+    str("provider", r.provider);
+    str("consumer", r.consumer);
+    str("offering", r.offering);
+    str("type", RelationshipTypeName(r.type));
+    str("status", RelationshipStatusName(r.status));
+    date("activated_at", r.activated_at);
+    w.EndObject();
+  }
+  w.EndArray();
+  WriteKey(w, "redacted");
+  w.Int64(redacted);
+  w.EndObject();
+  return Done(buf);
+}
+
 std::string Engine::Cycles(const Principal& p) const {
   std::shared_lock lock(state_mu_);
   int64_t redacted = 0;

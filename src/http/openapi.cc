@@ -64,6 +64,9 @@ const std::vector<Op>& Operations() {
                  {"from", "depth", "explain"}});
     v.push_back({"get", "/chains", "Value chains between two organizations, shortest first",
                  nullptr, 200, "Chains", {"from", "to", "limit"}});
+    v.push_back({"get", "/graph/organizations",
+                 "The organization graph in one answer: organizations with role dates, "
+                 "visible relationships as edges", nullptr, 200, "OrganizationGraph", {}});
     v.push_back({"get", "/cycles", "Cycles among organizations (strongly connected components)",
                  nullptr, 200, "Cycles", {}});
     v.push_back({"get", "/analysis/concentration",
@@ -154,6 +157,15 @@ const char* kSchemas = R"({
   "transferred": {"type": "array", "items": {"type": "string"}}}},
 "TokenCreate": {"type": "object", "required": ["organization"], "properties": {
   "organization": {"type": "string"}, "role": {"type": "string", "enum": ["member", "viewer"]}}},
+"OrganizationGraph": {"type": "object", "properties": {
+  "nodes": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
+    "name": {"type": "string"}, "consumer_since": {"type": "string", "nullable": true},
+    "provider_since": {"type": "string", "nullable": true}}}},
+  "edges": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
+    "provider": {"type": "string"}, "consumer": {"type": "string"}, "offering": {"type": "string"},
+    "type": {"type": "string"}, "status": {"type": "string"},
+    "activated_at": {"type": "string", "nullable": true}}}},
+  "redacted": {"type": "integer"}}},
 "Me": {"type": "object", "required": ["organization", "role"], "properties": {
   "organization": {"type": "string", "nullable": true}, "role": {"type": "string", "enum": ["admin", "member", "viewer"]}}},
 "Token": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},

@@ -301,6 +301,10 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
         w.EndObject();
         reply(Json200(std::string(buf.GetString(), buf.GetSize())));
       });
+  Add("GET", "/graph/organizations", false,
+      [this](const Principal& p, const HttpRequest&, const Params&, const Json*, Reply& reply) {
+        reply(Json200(engine_.OrganizationGraph(p)));
+      });
   Add("GET", "/cycles", false,
       [this](const Principal& p, const HttpRequest&, const Params&, const Json*, Reply& reply) {
         reply(Json200(engine_.Cycles(p)));

@@ -1816,6 +1816,28 @@ class TestGraphQuestions(ApiTestCase):
         for item in body["items"]:
             self.assertNotIn(self.c.o1, item["organizations"])
 
+    def test_organization_graph(self):
+        """GET /graph/organizations: every organization, and the relationships the caller is a
+        party to as edges; the others only counted."""
+        body = self.assertStatus(req("GET", "/graph/organizations"), 200)
+        ids = {n["id"] for n in body["nodes"]}
+        self.assertTrue(self.cycle_orgs <= ids)
+        edges = {e["id"]: e for e in body["edges"]}
+        self.assertTrue(self.cycle_rels <= set(edges))
+        self.assertEqual(body["redacted"], 0)
+        rel = edges[self.c.rel1]
+        self.assertEqual((rel["provider"], rel["consumer"], rel["status"]),
+                         (self.c.o1, self.c.o2, "active"))
+        o2 = next(n for n in body["nodes"] if n["id"] == self.c.o2)
+        self.assertIsNotNone(o2["consumer_since"])
+        mine = self.assertStatus(req("GET", "/graph/organizations", token=new_token(self.c.o3)),
+                                 200)
+        self.assertEqual({n["id"] for n in mine["nodes"]}, ids)
+        self.assertEqual({e["id"] for e in mine["edges"]},
+                         {e["id"] for e in body["edges"]
+                          if self.c.o3 in (e["provider"], e["consumer"])})
+        self.assertEqual(mine["redacted"], len(body["edges"]) - len(mine["edges"]))
+
     def test_impact_explain(self):
         """explain=true gives each entry a shortest path from the start to itself."""
         c = self.c
