@@ -4,7 +4,9 @@
 // Scale rules: cose layout only under COSE_LIMIT nodes; above it, positions are
 // precomputed (a sunflower spiral, busiest nodes in the middle, or rings by depth).
 // Above BIG_LIMIT nodes: haystack edges, no arrows, labels only when zoomed in,
-// textureOnViewport and hideEdgesOnViewport while panning and zooming.
+// textureOnViewport and hideEdgesOnViewport while panning and zooming, no layout run (the
+// fitted viewport is computed from the positions), a first frame painted on a plain canvas
+// and Cytoscape built right after it, edges streamed in over the next frames.
 import cytoscape from 'cytoscape';
 import { h, clear, routeOf, append } from './dom';
 
@@ -24,6 +26,7 @@ export interface GNode {
   cells?: (Node | string)[]; // extra columns in the text alternative
 }
 export interface GEdge {
+  id?: string; // must not collide with a node id; default e0, e1, ...
   source: string;
   target: string;
   weight?: number; // aggregated edges: how many relationships they stand for
@@ -39,10 +42,11 @@ export interface GraphOptions {
   legend?: Node;
 }
 export interface GraphHandle {
-  cy: cytoscape.Core;
+  cy: cytoscape.Core; // big graphs: set once built, just after the first frame (await complete)
   root: HTMLElement;
   rendered: Promise<number>; // performance.now() at the first frame drawn
   complete: Promise<number>; // performance.now() once every edge is in (big graphs add them in chunks)
+  timings: Record<string, number>; // ms: quick_paint, construct, interactive (from the call)
   destroy(): void;
 }
 
@@ -167,8 +171,75 @@ function styles(big: boolean): cytoscape.StylesheetJson {
   return s;
 }
 
+/** The zoom and pan that fit precomputed positions into the container (as cy.fit would). */
+function fitViewport(nodes: GNode[], container: HTMLElement, padding: number, minZoom: number, maxZoom: number) {
+  let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  for (const n of nodes) {
+    const r = ((n as GNode & { size?: number }).size ?? 14) / 2;
+    const x = n.x ?? 0, y = n.y ?? 0;
+    if (x - r < x1) x1 = x - r;
+    if (x + r > x2) x2 = x + r;
+    if (y - r < y1) y1 = y - r;
+    if (y + r > y2) y2 = y + r;
+  }
+  const w = container.clientWidth || 800;
+  const hgt = container.clientHeight || 600;
+  if (!isFinite(x1)) return { zoom: 1, pan: { x: w / 2, y: hgt / 2 } };
+  const zoom = Math.min(maxZoom, Math.max(minZoom, Math.min((w - 2 * padding) / Math.max(1, x2 - x1), (hgt - 2 * padding) / Math.max(1, y2 - y1))));
+  return { zoom, pan: { x: w / 2 - zoom * (x1 + x2) / 2, y: hgt / 2 - zoom * (y1 + y2) / 2 } };
+}
+
+/** Draws nodes and edges (as the big stylesheet does, roughly) on a plain canvas over `container`. */
+function quickPaint(container: HTMLElement, nodes: GNode[], edgeEls: cytoscape.ElementDefinition[], vp: { zoom: number; pan: { x: number; y: number } }): HTMLCanvasElement {
+  const w = container.clientWidth || 800;
+  const hgt = container.clientHeight || 600;
+  const c = document.createElement('canvas');
+  c.width = w;
+  c.height = hgt;
+  c.setAttribute('aria-hidden', 'true');
+  c.style.cssText = 'position:absolute;left:0;top:0;pointer-events:none;z-index:1';
+  if (getComputedStyle(container).position === 'static') container.style.position = 'relative';
+  container.appendChild(c);
+  const ctx = c.getContext('2d');
+  if (!ctx) return c;
+  const { zoom, pan } = vp;
+  const pos = new Map<string, GNode>();
+  for (const n of nodes) pos.set(n.id, n);
+  const px = (n: GNode) => (n.x ?? 0) * zoom + pan.x;
+  const py = (n: GNode) => (n.y ?? 0) * zoom + pan.y;
+  for (const [color, width, cycle] of [['#c3ccd5', 0.8, false], ['#c0392b', 1.5, true]] as const) {
+    ctx.beginPath();
+    for (const e of edgeEls) {
+      const isCycle = (e.classes as string | undefined)?.includes('cycle') ?? false;
+      if (isCycle !== cycle) continue;
+      const a = pos.get(e.data.source as string);
+      const b = pos.get(e.data.target as string);
+      if (!a || !b) continue;
+      ctx.moveTo(px(a), py(a));
+      ctx.lineTo(px(b), py(b));
+    }
+    ctx.strokeStyle = color;
+    ctx.lineWidth = Math.max(0.5, width * zoom);
+    ctx.stroke();
+  }
+  for (const [color, match] of [['#5b7fa6', (n: GNode) => !n.classes?.includes('turned') && n.kind !== 'cluster'], ['#9bb3cc', (n: GNode) => n.kind === 'cluster'], ['#d9822b', (n: GNode) => !!n.classes?.includes('turned')]] as const) {
+    ctx.beginPath();
+    for (const n of nodes) {
+      if (!match(n)) continue;
+      const size = n.kind === 'cluster' ? (n as GNode & { size?: number }).size ?? 30 : n.classes?.includes('turned') ? 14 : 10;
+      const r = Math.max(0.75, (size / 2) * zoom);
+      ctx.moveTo(px(n) + r, py(n));
+      ctx.arc(px(n), py(n), r, 0, 2 * Math.PI);
+    }
+    ctx.fillStyle = color;
+    ctx.fill();
+  }
+  return c;
+}
+
 /** Renders a graph and its text alternative into `host` (cleared first). */
 export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], opts: GraphOptions): GraphHandle {
+  const tStart = performance.now();
   clear(host);
   const big = nodes.length > BIG_LIMIT;
   const layoutMode = opts.layout ?? 'auto';
@@ -187,9 +258,9 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
   const controls = h(
     'div',
     { class: 'graph-controls' },
-    h('button', { type: 'button', onclick: () => cy.fit(undefined, 20) }, 'Fit'),
-    h('button', { type: 'button', onclick: () => cy.zoom({ level: cy.zoom() * 1.4, renderedPosition: { x: canvas.clientWidth / 2, y: canvas.clientHeight / 2 } }) }, 'Zoom in'),
-    h('button', { type: 'button', onclick: () => cy.zoom({ level: cy.zoom() / 1.4, renderedPosition: { x: canvas.clientWidth / 2, y: canvas.clientHeight / 2 } }) }, 'Zoom out'),
+    h('button', { type: 'button', onclick: () => cy?.fit(undefined, 20) }, 'Fit'),
+    h('button', { type: 'button', onclick: () => cy?.zoom({ level: cy.zoom() * 1.4, renderedPosition: { x: canvas.clientWidth / 2, y: canvas.clientHeight / 2 } }) }, 'Zoom in'),
+    h('button', { type: 'button', onclick: () => cy?.zoom({ level: cy.zoom() / 1.4, renderedPosition: { x: canvas.clientWidth / 2, y: canvas.clientHeight / 2 } }) }, 'Zoom out'),
     counts,
   );
   append(host, [h('div', { class: 'graph-block', 'data-graph': opts.title }, controls, canvas, opts.legend ?? null, alt)]);
@@ -243,7 +314,7 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
     if (!byId.has(e.source) || !byId.has(e.target)) continue;
     elements.push({
       group: 'edges',
-      data: { id: `e${k++}`, source: e.source, target: e.target, weight: e.weight ?? 1, ...(e.label ? { label: e.label } : {}) },
+      data: { id: e.id ?? `e${k++}`, source: e.source, target: e.target, weight: e.weight ?? 1, ...(e.label ? { label: e.label } : {}) },
       classes: e.classes?.join(' '),
     });
   }
@@ -252,33 +323,100 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
   const rendered = new Promise<number>((r) => (resolveRendered = r));
   const nodeEls = elements.filter((e) => e.group === 'nodes');
   const edgeEls = elements.filter((e) => e.group === 'edges');
-  const cy = cytoscape({
-    container: canvas,
-    elements: big ? nodeEls : elements,
-    style: styles(big),
-    layout: usePreset
-      ? { name: 'preset', fit: true, padding: 20 }
-      : layoutMode === 'tree'
-        ? { name: 'breadthfirst', directed: true, fit: true, padding: 30, spacingFactor: 1.1, animate: false }
-        : { name: 'cose', animate: false, fit: true, padding: 30, randomize: true, nodeRepulsion: () => 60000, idealEdgeLength: () => 130, componentSpacing: 80 },
-    minZoom: 0.02,
-    maxZoom: 6,
-    wheelSensitivity: 0.4,
-    pixelRatio: big ? 1 : 'auto',
-    textureOnViewport: big,
-    hideEdgesOnViewport: big,
-    motionBlur: false,
-    boxSelectionEnabled: false,
-  });
-  cy.one('render', () => resolveRendered(performance.now()));
-  // Tests and curious users reach each graph by its title.
-  ((window as unknown as { __graphs?: Record<string, cytoscape.Core> }).__graphs ??= {})[opts.title] = cy;
+  const viewport = big ? fitViewport(nodes, canvas, 20, 0.02, 6) : null;
+  let cy!: cytoscape.Core;
+  let stopped = false;
+  let resolveBuilt: () => void = () => {};
+  const built = new Promise<void>((r) => (resolveBuilt = r));
+  const timings: Record<string, number> = {};
+  let quick: HTMLCanvasElement | null = null;
+
+  const build = (): void => {
+    const tConstruct = performance.now();
+    cy = cytoscape({
+      container: canvas,
+      elements: big ? nodeEls : elements,
+      style: styles(big),
+      // Big graphs: positions are in the element definitions and the fitted viewport is
+      // computed here, so no layout runs (a preset layout's fit measures every element).
+      layout: big
+        ? { name: 'null' }
+        : usePreset
+          ? { name: 'preset', fit: true, padding: 20 }
+          : layoutMode === 'tree'
+            ? { name: 'breadthfirst', directed: true, fit: true, padding: 30, spacingFactor: 1.1, animate: false }
+            : { name: 'cose', animate: false, fit: true, padding: 30, randomize: true, nodeRepulsion: () => 60000, idealEdgeLength: () => 130, componentSpacing: 80 },
+      ...(viewport ?? {}),
+      minZoom: 0.02,
+      maxZoom: 6,
+      wheelSensitivity: 0.4,
+      pixelRatio: big ? 1 : 'auto',
+      textureOnViewport: big,
+      hideEdgesOnViewport: big,
+      motionBlur: false,
+      boxSelectionEnabled: false,
+    });
+    timings.construct = performance.now() - tConstruct;
+    cy.one('render', () => {
+      timings.interactive = performance.now() - tStart;
+      quick?.remove();
+      quick = null;
+      resolveRendered(performance.now()); // no-op when the quick paint came first
+      resolveBuilt();
+    });
+    // Tests and curious users reach each graph by its title.
+    ((window as unknown as { __graphs?: Record<string, cytoscape.Core> }).__graphs ??= {})[opts.title] = cy;
+    if (big) {
+      // Labels only when zoomed in far enough that few nodes are on screen.
+      let timer = 0;
+      let labelled: cytoscape.NodeCollection = cy.collection();
+      cy.on('viewport', () => {
+        clearTimeout(timer);
+        timer = window.setTimeout(() => {
+          if (cy.destroyed()) return;
+          const ext = cy.extent();
+          const inView = cy.nodes().filter((n) => {
+            const p = n.position();
+            return p.x >= ext.x1 && p.x <= ext.x2 && p.y >= ext.y1 && p.y <= ext.y2;
+          });
+          cy.batch(() => {
+            labelled.removeClass('labelled');
+            labelled = inView.length <= 250 ? inView : cy.collection();
+            labelled.addClass('labelled');
+          });
+        }, 200);
+      });
+    }
+    cy.on('tap', 'node', (ev) => {
+      const n = byId.get(ev.target.id());
+      if (!n) return;
+      if (opts.onNodeActivate && opts.onNodeActivate(n)) return;
+      location.hash = n.href ?? routeOf(n.kind, n.id);
+    });
+  };
+
+  if (big && viewport) {
+    // Big graphs: the first frame is a plain canvas drawing of the same nodes and edges
+    // at the same viewport (milliseconds); Cytoscape is built right after that frame and
+    // replaces it (then the map pans, zooms and answers clicks).
+    const tQuick = performance.now();
+    quick = quickPaint(canvas, nodes, edgeEls, viewport);
+    timings.quick_paint = performance.now() - tQuick;
+    requestAnimationFrame(() => {
+      resolveRendered(performance.now());
+      // Build once that frame is on screen.
+      setTimeout(() => {
+        if (!stopped) build();
+      }, 0);
+    });
+  } else {
+    build();
+  }
   // Big graphs draw their nodes first and stream the edges in over the next frames,
   // so the map is on screen (and pannable) before every edge is built.
-  let stopped = false;
   const complete = !big
     ? rendered
-    : rendered.then(async () => {
+    : built.then(async () => {
         const chunk = 3000;
         for (let i = 0; i < edgeEls.length && !stopped; i += chunk) {
           await new Promise((r) => requestAnimationFrame(r));
@@ -287,41 +425,17 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
         }
         return performance.now();
       });
-  if (big) {
-    // Labels only when zoomed in far enough that few nodes are on screen.
-    let timer = 0;
-    let labelled: cytoscape.NodeCollection = cy.collection();
-    cy.on('viewport', () => {
-      clearTimeout(timer);
-      timer = window.setTimeout(() => {
-        if (cy.destroyed()) return;
-        const ext = cy.extent();
-        const inView = cy.nodes().filter((n) => {
-          const p = n.position();
-          return p.x >= ext.x1 && p.x <= ext.x2 && p.y >= ext.y1 && p.y <= ext.y2;
-        });
-        cy.batch(() => {
-          labelled.removeClass('labelled');
-          labelled = inView.length <= 250 ? inView : cy.collection();
-          labelled.addClass('labelled');
-        });
-      }, 200);
-    });
-  }
-  cy.on('tap', 'node', (ev) => {
-    const n = byId.get(ev.target.id());
-    if (!n) return;
-    if (opts.onNodeActivate && opts.onNodeActivate(n)) return;
-    location.hash = n.href ?? routeOf(n.kind, n.id);
-  });
   return {
-    cy,
+    get cy() {
+      return cy;
+    },
     root: host,
     rendered,
     complete,
+    timings,
     destroy: () => {
       stopped = true;
-      cy.destroy();
+      cy?.destroy();
     },
   };
 }

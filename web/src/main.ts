@@ -155,9 +155,10 @@ async function route(): Promise<void> {
 async function start(status?: HTMLElement): Promise<void> {
   if (!getToken()) return signInForm();
   const path = location.hash.replace(/^#/, '');
+  const who = whoAmI(); // asked first: the server answers it at once, before the map's data
   if (path === '' || path === '/') prefetchMap(); // the map's data loads while we ask who we are
   try {
-    me = await whoAmI();
+    me = await who;
   } catch (e) {
     clearToken();
     me = null;

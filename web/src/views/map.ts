@@ -2,7 +2,7 @@
 // consumers that turned provider marked (a star), cycles (GET /cycles) in red.
 // Over AGGREGATE_LIMIT organizations, organizations are collapsed into clusters
 // (label propagation over the relationships), each expandable on demand.
-import { describeError, get, listAll, type Cycle, type Relationship } from '../api';
+import { ApiError, describeError, get, listAll, type Cycle, type Relationship } from '../api';
 import { h, clear, errorBox, link, section } from '../dom';
 import { renderGraph, spiral, type GEdge, type GNode, type GraphHandle } from '../graph';
 import { organizations, forgetOrganizations, type View } from './common';
@@ -87,31 +87,65 @@ function clusterize(ids: string[], rels: Relationship[], maxSize = 250): Map<str
   return out;
 }
 
+interface MapOrg {
+  id: string;
+  name: string;
+}
 interface MapData {
-  orgs: Map<string, import('../api').Organization>;
+  orgs: Map<string, MapOrg>;
   rels: Relationship[];
+  turned: Set<string>;
+}
+interface CycleData {
   cycles: { items: Cycle[]; redacted: number };
   cycleError?: unknown;
 }
-let prefetched: { at: number; data: Promise<MapData> } | null = null;
+/** GET /graph/organizations: the whole map in one answer. */
+interface OrgGraph {
+  nodes: { id: string; name: string; consumer_since: string | null; provider_since: string | null }[];
+  edges: { id: string; provider: string; consumer: string; offering: string; type: Relationship['type']; status: Relationship['status']; activated_at: string | null }[];
+  redacted: number;
+}
+let prefetched: { at: number; data: Promise<MapData>; cycles: Promise<CycleData> } | null = null;
 
-function loadMapData(signal?: AbortSignal): Promise<MapData> {
-  forgetOrganizations();
-  return Promise.all([
-    organizations(signal),
-    listAll<Relationship>('relationships', {}, signal),
-    get<{ items: Cycle[]; redacted: number }>('/cycles', signal).then(
-      (cycles) => ({ cycles }),
-      (cycleError) => ({ cycles: { items: [] as Cycle[], redacted: 0 }, cycleError }),
-    ),
-  ]).then(([orgs, rels, c]) => ({ orgs, rels, ...c }));
+/** The map in one request; a server without /graph/organizations (404) is paged through instead. */
+async function loadMapData(signal?: AbortSignal): Promise<MapData> {
+  let g: OrgGraph;
+  try {
+    g = await get<OrgGraph>('/graph/organizations', signal);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) throw e;
+    forgetOrganizations();
+    const [orgs, rels] = await Promise.all([organizations(signal), listAll<Relationship>('relationships', {}, signal)]);
+    return { orgs, rels, turned: turnedProviders(rels) };
+  }
+  const orgs = new Map<string, MapOrg>();
+  const turned = new Set<string>();
+  for (const n of g.nodes) {
+    orgs.set(n.id, { id: n.id, name: n.name });
+    if (n.consumer_since && n.provider_since && Date.parse(n.consumer_since) < Date.parse(n.provider_since)) turned.add(n.id);
+  }
+  const rels = g.edges as Relationship[];
+  return { orgs, rels, turned };
+}
+
+function loadCycles(signal?: AbortSignal): Promise<CycleData> {
+  return get<{ items: Cycle[]; redacted: number }>('/cycles', signal).then(
+    (cycles) => ({ cycles }),
+    (cycleError) => ({ cycles: { items: [] as Cycle[], redacted: 0 }, cycleError }),
+  );
 }
 
 /** Starts loading the map's data while the session is still being set up. */
 export function prefetchMap(): void {
   const data = loadMapData();
   data.catch(() => {}); // the view reports errors when it uses the data
-  prefetched = { at: performance.now(), data };
+  // Cycles (slower to compute) are asked for once the map's data is in, not competing with it.
+  const cycles = data.then(
+    () => loadCycles(),
+    () => loadCycles(),
+  );
+  prefetched = { at: performance.now(), data, cycles };
 }
 
 export const mapView: View = async (root, _params, ctx) => {
@@ -121,20 +155,17 @@ export const mapView: View = async (root, _params, ctx) => {
   root.append(h('h1', null, 'Ecosystem map'));
   const status = h('p', { class: 'muted', 'aria-live': 'polite' }, 'Loading organizations and relationships…');
   root.append(status);
-  const fresh = prefetched && performance.now() - prefetched.at < 10_000 ? prefetched.data : null;
+  const fresh = prefetched && performance.now() - prefetched.at < 10_000 ? prefetched : null;
   prefetched = null;
-  const { orgs, rels, cycles, cycleError } = await (fresh ?? loadMapData(ctx.signal));
+  // Cycles come separately and are marked once they arrive: the map does not wait for them.
+  const dataP = fresh?.data ?? loadMapData(ctx.signal);
+  const cyclesP = fresh?.cycles ?? dataP.then(() => loadCycles(ctx.signal), () => loadCycles(ctx.signal));
+  const { orgs, rels, turned } = await dataP;
   if (ctx.signal.aborted) return;
-  if (cycleError) root.append(errorBox(`Cycles could not be loaded: ${describeError(cycleError)}`));
   const tFetched = performance.now();
   status.textContent = '';
-  const turned = turnedProviders(rels);
   const cycleOrgs = new Set<string>();
   const cycleRels = new Set<string>();
-  for (const c of cycles.items) {
-    c.organizations.forEach((o) => o && cycleOrgs.add(o));
-    c.relationships.forEach((r) => r && cycleRels.add(r));
-  }
   const orgIds = [...orgs.keys()];
   const forceClusters = orgIds.length > AGGREGATE_LIMIT;
 
@@ -164,25 +195,33 @@ export const mapView: View = async (root, _params, ctx) => {
   const graphHost = h('div');
   root.append(filters, graphHost);
 
-  const cycleList = section(
-    `Cycles (${cycles.items.length}${cycles.redacted ? `, ${cycles.redacted} hidden` : ''})`,
-    cycles.items.length
-      ? h(
-          'ol',
-          { class: 'cycles' },
-          cycles.items.slice(0, 50).map((c) =>
-            h('li', null, c.organizations.map((o, i) => [i ? ' ⇄ ' : '', link('organization', o, o ? orgs.get(o)?.name ?? o : undefined)])),
-          ),
-          cycles.items.length > 50 ? h('li', null, `… and ${cycles.items.length - 50} more`) : null,
-        )
-      : h('p', null, 'No cycles among the relationships you can see.'),
-  );
+  const cycleList = section('Cycles', h('p', { class: 'muted' }, 'Looking for cycles…'));
   root.append(cycleList);
+  const showCycles = ({ cycles, cycleError }: CycleData): void => {
+    const list = section(
+      `Cycles (${cycles.items.length}${cycles.redacted ? `, ${cycles.redacted} hidden` : ''})`,
+      cycleError ? errorBox(`Cycles could not be loaded: ${describeError(cycleError)}`) : null,
+      cycles.items.length
+        ? h(
+            'ol',
+            { class: 'cycles' },
+            cycles.items.slice(0, 50).map((c) =>
+              h('li', null, c.organizations.map((o, i) => [i ? ' ⇄ ' : '', link('organization', o, o ? orgs.get(o)?.name ?? o : undefined)])),
+            ),
+            cycles.items.length > 50 ? h('li', null, `… and ${cycles.items.length - 50} more`) : null,
+          )
+        : cycleError
+          ? null
+          : h('p', null, 'No cycles among the relationships you can see.'),
+    );
+    cycleList.replaceWith(list);
+  };
 
   const expanded = new Set<string>();
   let clusters: Map<string, string> | null = null;
   let graph: GraphHandle | null = null;
   let first = true;
+  let shownNodes = new Map<string, GNode>();
 
   function draw(): void {
     const tDraw = performance.now();
@@ -254,8 +293,9 @@ export const mapView: View = async (root, _params, ctx) => {
       edges = [...seen.values()];
     } else {
       nodes = orgIds.map(orgNode);
-      edges = shown.map((r) => ({ source: r.provider, target: r.consumer, classes: relClass(r) }));
+      edges = shown.map((r) => ({ id: `edge:${r.id}`, source: r.provider, target: r.consumer, classes: relClass(r) }));
     }
+    shownNodes = new Map(nodes.map((n) => [n.id, n]));
     graph?.destroy();
     graph = renderGraph(graphHost, nodes, edges, {
       title: 'Ecosystem map',
@@ -287,12 +327,40 @@ export const mapView: View = async (root, _params, ctx) => {
       window.__mapTimings = { fetch: tFetched - t0, build: tDraw - tFetched, render: t - tDraw, nodes: nodes.length, edges: edges.length };
     });
     void g.complete.then((t) => {
+      if (g === graph) window.__cy = g.cy; // big graphs build Cytoscape after the first frame
       if (!isFirst) return;
       window.__mapCompleteMs = t;
-      if (window.__mapTimings) window.__mapTimings.complete = t - tDraw;
+      if (window.__mapTimings) Object.assign(window.__mapTimings, g.timings, { complete: t - tDraw });
       g.root.querySelector('.graph-block')?.setAttribute('data-complete', 'true');
     });
   }
   draw();
+  void cyclesP.then((c) => {
+    if (ctx.signal.aborted) return;
+    showCycles(c);
+    for (const cy of c.cycles.items) {
+      cy.organizations.forEach((o) => o && cycleOrgs.add(o));
+      cy.relationships.forEach((r) => r && cycleRels.add(r));
+    }
+    if (!cycleOrgs.size && !cycleRels.size) return;
+    if (clusterBox.checked) return draw(); // aggregated edges carry the mark: draw again (small)
+    // Mark the drawn graph in place: its nodes, its table (now or when opened), its edges once all are in.
+    for (const id of cycleOrgs) {
+      const n = shownNodes.get(id);
+      if (!n) continue;
+      n.classes = [...(n.classes ?? []), 'cycle'];
+      if (n.cells) n.cells[1] = 'in a cycle';
+      const row = graphHost.querySelector<HTMLTableRowElement>(`tr[data-node-id="${CSS.escape(id)}"]`);
+      if (row && row.cells[4]) row.cells[4].textContent = 'in a cycle';
+    }
+    const g = graph!;
+    void g.complete.then(() => {
+      if (g.cy.destroyed()) return;
+      g.cy.batch(() => {
+        for (const id of cycleOrgs) g.cy.getElementById(id).addClass('cycle');
+        for (const id of cycleRels) g.cy.getElementById(`edge:${id}`).addClass('cycle');
+      });
+    });
+  });
   return () => graph?.destroy();
 };
