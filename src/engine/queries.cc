@@ -16,6 +16,16 @@ namespace {
 
 std::string Done(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
 
+// "key": "time", or "key": null for a time that has not come.
+void WriteTimeOrNull(JsonWriter& w, std::string_view key, const std::string& at) {
+  WriteKey(w, key);
+  if (at.empty()) {
+    w.Null();
+  } else {
+    WriteString(w, at);
+  }
+}
+
 void EncodeObject(const State& s, Noun noun, const std::string& id, JsonWriter& w) {
   switch (noun) {
     case Noun::kOrganization: Encode(*s.FindOrganization(id), w); break;
@@ -193,19 +203,11 @@ StatusOr<std::string> Engine::Roles(const Principal& p, const std::string& org) 
   if (roles == nullptr) roles = &kNone;
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  auto since = [&](std::string_view key, const std::string& at) {
-    WriteKey(w, key);
-    if (at.empty()) {
-      w.Null();
-    } else {
-      WriteString(w, at);
-    }
-  };
   w.StartObject();
   WriteKey(w, "organization");
   WriteString(w, org);
-  since("consumer_since", roles->consumer_since);
-  since("provider_since", roles->provider_since);
+  WriteTimeOrNull(w, "consumer_since", roles->consumer_since);
+  WriteTimeOrNull(w, "provider_since", roles->provider_since);
   WriteKey(w, "transitions");
   w.StartArray();
   for (const auto& t : roles->transitions) {
@@ -749,14 +751,6 @@ std::string Engine::OrganizationGraph(const Principal& p) const {
     WriteKey(w, k);
     WriteString(w, v);
   };
-  auto date = [&](std::string_view k, const std::string& v) {
-    WriteKey(w, k);
-    if (v.empty()) {
-      w.Null();
-    } else {
-      WriteString(w, v);
-    }
-  };
   w.StartObject();
   WriteKey(w, "nodes");
   w.StartArray();
@@ -766,8 +760,8 @@ std::string Engine::OrganizationGraph(const Principal& p) const {
     w.StartObject();
     str("id", id);
     str("name", o.name);
-    date("consumer_since", roles ? roles->consumer_since : std::string());
-    date("provider_since", roles ? roles->provider_since : std::string());
+    WriteTimeOrNull(w, "consumer_since", roles ? roles->consumer_since : std::string());
+    WriteTimeOrNull(w, "provider_since", roles ? roles->provider_since : std::string());
     w.EndObject();
   }
   w.EndArray();
@@ -787,7 +781,7 @@ std::string Engine::OrganizationGraph(const Principal& p) const {
     str("offering", r.offering);
     str("type", RelationshipTypeName(r.type));
     str("status", RelationshipStatusName(r.status));
-    date("activated_at", r.activated_at);
+    WriteTimeOrNull(w, "activated_at", r.activated_at);
     w.EndObject();
   }
   w.EndArray();
