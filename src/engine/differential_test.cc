@@ -16,6 +16,7 @@
 #include "graph/questions.h"
 #include "graph/traversal.h"
 #include "model/codec.h"
+#include "rules/visibility.h"
 
 namespace cocreate {
 namespace {
@@ -337,6 +338,32 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
       got[a.Find("id")->as_string()] = static_cast<int>(a.Find("depth")->as_int());
     }
     ASSERT_EQ(got, reach) << "GET /impact from " << start;
+  }
+  // For an organization's token the same walk, with every reached node
+  // checked against the visibility rules one by one.
+  for (const char* org : {"g-org-0", "g-org-7", "g-org-150"}) {
+    Principal member = Principal::Member(org);
+    int checked = 0;
+    for (const auto& [start, reach] : expected_impact) {
+      auto answer = engine->ImpactCounts(member, start, -1);
+      bool start_visible = false;
+      int64_t visible = 0, hidden = 0;
+      engine->Inspect([&](const State& state) {
+        start_visible = CanSeeId(state, member, start);
+        for (const auto& [id, d] : reach) {
+          (CanSee(state, member, *state.FindNoun(id), id) ? visible : hidden)++;
+        }
+      });
+      if (!start_visible) {
+        EXPECT_FALSE(answer.ok()) << start;
+        continue;
+      }
+      ASSERT_TRUE(answer.ok()) << start;
+      EXPECT_EQ(answer->affected, visible) << org << " from " << start;
+      EXPECT_EQ(answer->redacted, hidden) << org << " from " << start;
+      ++checked;
+    }
+    EXPECT_GT(checked, 10) << org;
   }
   for (const auto& [start, up] : expected_lineage) {
     auto body = engine->Lineage(Principal::Admin(), start, false);

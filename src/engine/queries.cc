@@ -334,11 +334,21 @@ StatusOr<NodeId> Engine::ImpactLocked(const Principal& p, const std::string& fro
     visible.resize(reached.nodes.size());
     // Hidden nodes are walked through (a failure does not stop at what the
     // caller may not see) and counted, never named.
+    // What the caller owns or provides, public offerings and their services,
+    // and the directory, it sees without asking the rules; the rest goes
+    // through them.
+    const NodeId self = graph_.Find(p.organization);
     std::string id;
     for (size_t i = 0; i < reached.nodes.size(); ++i) {
       NodeId n = reached.nodes[i];
+      Noun noun = graph_.NounOf(n);
+      if (noun == Noun::kOrganization || graph_.Public(n) ||
+          (self != kNoNode && graph_.OrganizationOf(n) == self)) {
+        visible[i] = true;
+        continue;
+      }
       id.assign(graph_.Id(n));
-      visible[i] = CanSee(state_, p, graph_.NounOf(n), id);
+      visible[i] = CanSee(state_, p, noun, id);
     }
   }
   return start;

@@ -198,6 +198,10 @@ void GraphIndex::Apply(const Event& e, const State& state) {
     NodeId n = GetOrAdd(id, Noun::kOffering);
     org_[n] = org(o->provider);
     NodeId sn = GetOrAdd(o->service, Noun::kService);
+    if (o->audience_public) {
+      flags_[n] |= kPublic;
+      flags_[sn] |= kPublic;
+    }
     AddEdge(true, sn, n, EdgeType::kOffers);
     AddEdge(false, n, sn, EdgeType::kOffers);
     for (const auto& a : o->access) AddEdge(true, GetOrAdd(a, Noun::kResource), n,
@@ -235,7 +239,7 @@ void GraphIndex::Apply(const Event& e, const State& state) {
 }
 
 void GraphIndex::Reflag() {
-  for (auto& f : flags_) f &= kBlocked;
+  for (auto& f : flags_) f &= static_cast<uint8_t>(kBlocked | kPublic);
   for (const auto& e : down_.log()) flags_[e.from] |= kDownOverlay;
   for (const auto& e : up_.log()) flags_[e.from] |= kUpOverlay;
 }

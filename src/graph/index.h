@@ -191,6 +191,8 @@ class GraphIndex {
               [&](uint32_t p) { fn(Adjacency::Target(p), Adjacency::Type(p)); });
   }
   bool Walkable(NodeId n) const { return !(flags_[n] & kBlocked); }
+  // A public offering, or a service with one: every organization sees it.
+  bool Public(NodeId n) const { return flags_[n] & kPublic; }
 
   // Folding: when the overlay is large enough, starts building a new base
   // in the background; FinishFold installs it when ready (call it under the
@@ -204,6 +206,7 @@ class GraphIndex {
   static constexpr uint8_t kBlocked = 1;      // a relationship neither active nor suspended
   static constexpr uint8_t kDownOverlay = 2;  // has downstream overlay edges
   static constexpr uint8_t kUpOverlay = 4;
+  static constexpr uint8_t kPublic = 8;       // see Public()
 
   NodeId GetOrAdd(std::string_view id, Noun noun);
   NodeId Lookup(std::string_view id, size_t hash) const;
