@@ -340,7 +340,7 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
       // Big graphs: positions are in the element definitions and the fitted viewport is
       // computed here, so no layout runs (a preset layout's fit measures every element).
       layout: big
-        ? { name: 'null' }
+        ? { name: 'preset', fit: false }
         : usePreset
           ? { name: 'preset', fit: true, padding: 20 }
           : layoutMode === 'tree'

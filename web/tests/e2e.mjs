@@ -351,6 +351,15 @@ test('the 5,000-organization map renders; time to first render and pan/zoom fram
   const orgs = (await api('GET', '/organizations?limit=1', undefined, ADMIN, BIG)).total;
   if (orgs <= 5000) assert.equal(info.nodes, orgs, 'every organization is a node');
   else assert.ok(info.clusters > 0, 'aggregated into clusters');
+  // The nodes are spread over the map and the view shows them at a readable size (a layout
+  // that puts every node at one point still has 5,000 nodes).
+  const spread = await page.evaluate(() => {
+    const cy = window.__cy;
+    const bb = cy.nodes().boundingBox();
+    return { w: bb.w * cy.zoom(), h: bb.h * cy.zoom(), width: cy.width(), height: cy.height() };
+  });
+  assert.ok(spread.w > spread.width / 4 || spread.h > spread.height / 4,
+    `the map's nodes cover a visible area: ${JSON.stringify(spread)}`);
   await shot(page, 'map-5000-1280');
   // Pan and zoom as a person does (wheel, drag), recording every frame's interval.
   await page.evaluate(() => {
