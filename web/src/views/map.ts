@@ -299,6 +299,8 @@ export const mapView: View = async (root, _params, ctx) => {
     graph?.destroy();
     graph = renderGraph(graphHost, nodes, edges, {
       title: 'Ecosystem map',
+      // Small ecosystems read best as tiers, providers above their consumers.
+      layout: nodes.length <= 60 ? 'tree' : 'auto',
       columns: ['role', 'cycles'],
       legend,
       onNodeActivate: (n) => {
