@@ -33,13 +33,6 @@ double Ms(Clock::time_point since) {
   return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
 }
 
-long RssKb() {
-  std::ifstream in("/proc/self/statm");
-  long pages = 0, rss = 0;
-  in >> pages >> rss;
-  return rss * 4;
-}
-
 struct Result {
   std::vector<double> ms;
   std::vector<int64_t> reached;
@@ -94,7 +87,6 @@ int Main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   std::map<std::string, Result> results;
-  long rss_before = RssKb();
   auto t0 = Clock::now();
   StoreOptions so;
   so.data_dir = data_dir;
@@ -145,7 +137,6 @@ int Main(int argc, char** argv) {
         static_cast<double>(index.MemoryBytes()) / std::max<size_t>(1, edges.size());
   });
   results["cocreate"].index_build_s = index_build_s;
-  (void)rss_before;
 
   // Starts: resources, services, offerings, relationships (organizations are sinks).
   std::vector<int32_t> candidates;

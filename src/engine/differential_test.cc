@@ -230,10 +230,9 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
         for (const auto& sv : state.ServicesOf(start)) starts.push_back(g.Find(sv));
       }
       Reached reached;
-      // Alternate between the two ways to start: from the node's own edges,
-      // or from its direct neighbours listed first.
-      bool expand = g.NounOf(n) != Noun::kOrganization && (max_depth != 3);
-      if (!expand && g.NounOf(n) != Noun::kOrganization) g.Downstream(n, starts);
+      // An organization starts from its resources and services; any other
+      // node from its own edges.
+      bool expand = g.NounOf(n) != Noun::kOrganization;
       g.WalkDownstream(starts, n, max_depth, max_depth == 2, reached, expand);
       Reach out;
       int64_t by_noun[7] = {};

@@ -5,23 +5,6 @@
 
 namespace cocreate {
 
-const char* EdgeTypeName(EdgeType type) {
-  switch (type) {
-    case EdgeType::kBuiltOn: return "built_on";
-    case EdgeType::kAccess: return "access";
-    case EdgeType::kDependsOn: return "depends_on";
-    case EdgeType::kOffers: return "offers";
-    case EdgeType::kRelationshipOn: return "relationship_on";
-    case EdgeType::kConsumerOf: return "consumer_of";
-    case EdgeType::kCreated: return "created";
-    case EdgeType::kModified: return "modified";
-    case EdgeType::kTransferred: return "transferred";
-    case EdgeType::kUsed: return "used";
-    case EdgeType::kProvisionIn: return "provision_in";
-  }
-  return "unknown";
-}
-
 // ---------------------------------------------------------------------------
 // Adjacency
 
@@ -95,11 +78,6 @@ size_t Adjacency::MemoryBytes() const {
 // GraphIndex: nodes
 
 GraphIndex::GraphIndex() : table_(1024, kNoNode) {}
-
-void GraphIndex::Clear() {
-  FinishFold(true);
-  *this = GraphIndex();
-}
 
 NodeId GraphIndex::Lookup(std::string_view id, size_t hash) const {
   size_t mask = table_.size() - 1;
@@ -401,25 +379,6 @@ void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, 
   out.levels.push_back(static_cast<uint32_t>(out.nodes.size()));
   for (int t = 0; t < 16; ++t) {
     if (kTargetNoun[t] >= 0) out.by_noun[kTargetNoun[t]] += by_type[t];
-  }
-}
-
-void GraphIndex::Downstream(NodeId n, std::vector<NodeId>& out) const {
-  out.clear();
-  ForEachEdge(n, true, [&](NodeId to, EdgeType) {
-    if (Walkable(to)) out.push_back(to);
-  });
-  // A relationship reaches a resource once, however many provisions touched it.
-  if (NounOf(n) == Noun::kRelationship || NounOf(n) == Noun::kProvision) {
-    Visits& v = ThreadVisits();
-    uint32_t stamp = v.Next(nodes());
-    size_t write = 0;
-    for (NodeId to : out) {
-      if (v.stamp[to] == stamp) continue;
-      v.stamp[to] = stamp;
-      out[write++] = to;
-    }
-    out.resize(write);
   }
 }
 

@@ -18,8 +18,8 @@
 // overlay meanwhile, and the swap is a pointer move under the writer lock.
 //
 // Thread safety: const methods may run concurrently with each other; Apply,
-// FinishFold and Clear need exclusive access (the engine's state lock).
-// StartFold's background work reads only immutable data.
+// FinishFold and EndBulk need exclusive access (the engine's state lock).
+// MaybeStartFold's background work reads only immutable data.
 #ifndef COCREATE_GRAPH_INDEX_H_
 #define COCREATE_GRAPH_INDEX_H_
 
@@ -54,7 +54,6 @@ enum class EdgeType : uint8_t {
   kUsed,            // provision → resource it used (up)
   kProvisionIn,     // provision → its relationship (up)
 };
-const char* EdgeTypeName(EdgeType type);
 
 // One adjacency: CSR base plus overlay.
 class Adjacency {
@@ -147,7 +146,6 @@ class GraphIndex {
   // into the base at once.
   void BeginBulk() { bulk_ = true; }
   void EndBulk();
-  void Clear();
 
   size_t nodes() const { return noun_.size(); }
   size_t edges() const { return down_.edges(); }
@@ -169,15 +167,11 @@ class GraphIndex {
   // unbounded.
   void WalkDownstream(std::span<const NodeId> starts, NodeId exclude, int max_depth,
                       bool parents, Reached& out, bool expand_exclude = false) const;
-  // Direct downstream neighbours of `n` (the depth-1 set of an impact walk
-  // that starts at `n`, except for organizations: their resources and
-  // services are the caller's to find).
-  void Downstream(NodeId n, std::vector<NodeId>& out) const;
   // Upstream walk (lineage) from a resource, in breadth-first order, not
   // listing the start.
   void WalkUpstream(NodeId start, std::vector<NodeId>& out) const;
 
-  // Of the nodes of `noun`, in the order they were added.
+  // Calls fn(node, noun) for every node, in the order they were added.
   template <typename F>
   void ForEachNode(F&& fn) const {
     for (NodeId n = 0; n < noun_.size(); ++n) fn(n, static_cast<Noun>(noun_[n]));
@@ -190,7 +184,6 @@ class GraphIndex {
     a.ForEach(n, flags_[n] & (downstream ? kDownOverlay : kUpOverlay),
               [&](uint32_t p) { fn(Adjacency::Target(p), Adjacency::Type(p)); });
   }
-  bool Walkable(NodeId n) const { return !(flags_[n] & kBlocked); }
   // A public offering, or a service with one: every organization sees it.
   bool Public(NodeId n) const { return flags_[n] & kPublic; }
 
