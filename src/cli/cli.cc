@@ -180,7 +180,7 @@ int Import(const std::string& data_dir, const std::string& store_spec, std::istr
       std::cerr << "cocreate: line " << line_no << ": " << why << "; nothing was imported\n";
       return 1;
     };
-    auto j = Json::Parse(line);
+    auto j = Json::Parse(line, Json::kMaxStoredDepth + 1);
     if (!j.ok()) return fail(j.status().message());
     const Json* seq = j->Find("seq");
     if (seq == nullptr || !seq->is_int()) return fail("no integer 'seq'");

@@ -44,7 +44,11 @@ Status Engine::Replay() {
   GraphIndex graph;
   graph.BeginBulk();
   CC_RETURN_IF_ERROR(store_->Scan(0, [&](Event e) {
-    CC_RETURN_IF_ERROR(fresh.Apply(e));
+    if (Status st = fresh.Apply(e); !st.ok()) {
+      return Status(st.code(), st.reason(),
+                    "event seq " + std::to_string(e.seq) + " (" + e.type +
+                        ") cannot be applied: " + st.message());
+    }
     graph.Apply(e, fresh);
     return Status::Ok();
   }));

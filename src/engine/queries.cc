@@ -236,7 +236,7 @@ namespace {
 struct ValueSum {
   int64_t provisions = 0;
   std::vector<std::string> outcomes;
-  std::map<std::string, double> costs[2];
+  std::map<std::string, Decimal> costs[2];
   std::vector<std::string> risks[2];
 
   void Add(const Provision& p) {
@@ -260,7 +260,7 @@ struct ValueSum {
       w.StartObject();
       for (const auto& [currency, sum] : costs[k]) {
         WriteKey(w, currency);
-        Json(sum).Write(w);
+        sum.Write(w);
       }
       w.EndObject();
     }

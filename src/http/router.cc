@@ -486,7 +486,7 @@ void Router::HandleAs(const Principal& principal, const HttpRequest& request, Re
                                 "send the body as Content-Type: application/json")));
     }
     if (match->takes_body) {
-      StatusOr<Json> parsed = Json::Parse(request.body);
+      StatusOr<Json> parsed = Json::ParseBody(request.body);
       if (!parsed.ok()) return reply(Error(parsed.status()));
       body = std::move(parsed).value();
     }

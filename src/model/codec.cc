@@ -323,7 +323,7 @@ void Encode(const Value& v, JsonWriter& w) {
   for (const auto& c : v.costs) {
     w.StartObject();
     WriteKey(w, "amount");
-    Json(c.amount).Write(w);
+    c.amount.Write(w);
     Str(w, "currency", c.currency);
     Str(w, "kind", ValueKindName(c.kind));
     w.EndObject();
@@ -349,7 +349,8 @@ StatusOr<Value> DecodeStoredValue(const Json& j) {
       auto kind = ValueKindFromName(StrOr(c, "kind"));
       const Json* amount = c.Find("amount");
       if (!kind || amount == nullptr) return Broken("value", "costs");
-      v.costs.push_back({amount->as_double(), StrOr(c, "currency"), *kind});
+      CC_ASSIGN_OR_RETURN(Decimal sum, Decimal::FromStored(*amount));
+      v.costs.push_back({sum, StrOr(c, "currency"), *kind});
     }
   }
   if (const Json* risks = j.Find("risks"); risks && risks->is_array()) {

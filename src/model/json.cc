@@ -1,10 +1,86 @@
 #include "model/json.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <simdjson.h>
 
 namespace cocreate {
+
+bool IsJsonNumber(std::string_view s) {
+  size_t i = 0, n = s.size();
+  auto digit = [&](size_t k) { return k < n && s[k] >= '0' && s[k] <= '9'; };
+  if (i < n && s[i] == '-') ++i;
+  if (!digit(i)) return false;
+  if (s[i] == '0') {
+    ++i;
+  } else {
+    while (digit(i)) ++i;
+  }
+  if (i < n && s[i] == '.') {
+    ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  return i == n;
+}
+
+std::string CanonicalNumber(std::string_view s) {
+  assert(IsJsonNumber(s));
+  bool negative = !s.empty() && s[0] == '-';
+  if (negative) s.remove_prefix(1);
+  size_t e = s.find_first_of("eE");
+  std::string_view mantissa = s.substr(0, e);
+  std::string_view exponent = e == std::string_view::npos ? "" : s.substr(e + 1);
+  std::string digits;
+  int64_t scale = 0;  // value = digits * 10^(scale + exponent)
+  size_t dot = mantissa.find('.');
+  digits.append(mantissa.substr(0, dot));
+  if (dot != std::string_view::npos) {
+    std::string_view fraction = mantissa.substr(dot + 1);
+    digits.append(fraction);
+    scale -= static_cast<int64_t>(fraction.size());
+  }
+  size_t first = digits.find_first_not_of('0');
+  if (first == std::string::npos) return "0";  // every zero, -0 included
+  digits.erase(0, first);
+  size_t last = digits.find_last_not_of('0');
+  scale += static_cast<int64_t>(digits.size() - 1 - last);
+  digits.resize(last + 1);
+  bool exp_negative = !exponent.empty() && exponent[0] == '-';
+  if (!exponent.empty() && (exponent[0] == '-' || exponent[0] == '+')) exponent.remove_prefix(1);
+  while (exponent.size() > 1 && exponent[0] == '0') exponent.remove_prefix(1);
+  if (exponent.size() > 15) {
+    // An exponent beyond 10^15: no value of that size is ever computed with;
+    // such literals are equal when they are written alike.
+    return std::string(negative ? "-" : "") + "x" + std::string(s);
+  }
+  int64_t exp = 0;
+  if (!exponent.empty()) std::from_chars(exponent.data(), exponent.data() + exponent.size(), exp);
+  if (exp_negative) exp = -exp;
+  return (negative ? "-" : "") + digits + "e" + std::to_string(scale + exp);
+}
+
+Json Json::Number(std::string_view literal) {
+  assert(IsJsonNumber(literal));
+  Json j;
+  j.type_ = Type::kNumber;
+  j.str_ = std::string(literal);
+  // strtod saturates to +-HUGE_VAL or 0 out of range, which is what a
+  // double can say about such a number; the literal keeps it exact.
+  j.num_ = std::strtod(j.str_.c_str(), nullptr);
+  return j;
+}
 
 Json Json::MakeArray(Array items) {
   Json j;
@@ -56,16 +132,43 @@ bool Json::operator==(const Json& other) const {
   switch (type_) {
     case Type::kNull: return true;
     case Type::kBool: return bool_ == other.bool_;
-    case Type::kNumber:
+    case Type::kNumber: {
       if (is_int_ && other.is_int_) return int_ == other.int_;
-      return num_ == other.num_;
+      auto text = [](const Json& j) -> std::string {
+        if (j.is_int_) return std::to_string(j.int_);
+        if (!j.str_.empty()) return j.str_;
+        if (!std::isfinite(j.num_)) return "";
+        char buf[64];
+        auto r = std::to_chars(buf, buf + sizeof buf, j.num_);
+        return std::string(buf, r.ptr);
+      };
+      std::string a = text(*this), b = text(other);
+      if (a.empty() || b.empty()) return num_ == other.num_;
+      return a == b || CanonicalNumber(a) == CanonicalNumber(b);
+    }
     case Type::kString: return str_ == other.str_;
     case Type::kArray: return *array_ == *other.array_;
     case Type::kObject: {
       if (object_->size() != other.object_->size()) return false;
-      for (const auto& [k, v] : *object_) {
-        const Json* o = other.Find(k);
-        if (o == nullptr || !(*o == v)) return false;
+      if (object_->size() <= 8) {
+        for (const auto& [k, v] : *object_) {
+          const Json* o = other.Find(k);
+          if (o == nullptr || !(*o == v)) return false;
+        }
+        return true;
+      }
+      // Large objects: compare sorted by name, O(n log n) rather than n finds.
+      auto sorted = [](const Object& o) {
+        std::vector<const Member*> out;
+        out.reserve(o.size());
+        for (const auto& m : o) out.push_back(&m);
+        std::sort(out.begin(), out.end(),
+                  [](const Member* a, const Member* b) { return a->first < b->first; });
+        return out;
+      };
+      auto a = sorted(*object_), b = sorted(*other.object_);
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (a[i]->first != b[i]->first || !(a[i]->second == b[i]->second)) return false;
       }
       return true;
     }
@@ -80,6 +183,8 @@ void Json::Write(JsonWriter& w) const {
     case Type::kNumber:
       if (is_int_) {
         w.Int64(int_);
+      } else if (!str_.empty()) {
+        w.RawValue(str_.data(), str_.size(), rapidjson::kNumberType);
       } else if (std::isfinite(num_) && num_ == std::floor(num_) && std::fabs(num_) < 9e15) {
         w.Int64(static_cast<int64_t>(num_));
       } else {
@@ -112,15 +217,55 @@ std::string Json::Dump() const {
 
 namespace {
 
-constexpr int kMaxDepth = 64;
-
 Status BadJson(const std::string& what) {
   return Status(Code::kInvalidArgument, "invalid_json", "the body is not valid JSON: " + what);
 }
 
-StatusOr<Json> Convert(simdjson::ondemand::value value, int depth) {
+// A number token as simdjson found it: int64 when it is one exactly,
+// otherwise its literal (checked against the JSON grammar first).
+StatusOr<Json> NumberFromToken(std::string_view token) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' ||
+                            token.back() == '\n' || token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  if (!IsJsonNumber(token)) {
+    return BadJson("'" + std::string(token.substr(0, 40)) + "' is not a number");
+  }
+  if (token.find_first_of(".eE") == std::string_view::npos && token != "-0") {
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), v);
+    if (ec == std::errc() && ptr == token.data() + token.size()) return Json(v);
+  }
+  return Json::Number(token);
+}
+
+// Refuses an object with two members of one name: which one would count
+// differs between readers, so neither is taken.
+Status CheckUniqueNames(const Json::Object& members) {
+  auto duplicate = [](const std::string& k) {
+    return BadJson("the member name \"" + k.substr(0, 64) + "\" appears twice in one object");
+  };
+  if (members.size() <= 16) {
+    for (size_t i = 0; i < members.size(); ++i) {
+      for (size_t j = i + 1; j < members.size(); ++j) {
+        if (members[i].first == members[j].first) return duplicate(members[i].first);
+      }
+    }
+    return Status::Ok();
+  }
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(members.size());
+  for (const auto& m : members) {
+    if (!seen.insert(m.first).second) return duplicate(m.first);
+  }
+  return Status::Ok();
+}
+
+StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, int max_depth) {
   using simdjson::ondemand::json_type;
-  if (depth > kMaxDepth) return BadJson("nested deeper than 64 levels");
+  if (depth > max_depth) {
+    return BadJson("nested deeper than " + std::to_string(max_depth) + " levels");
+  }
   json_type t;
   if (auto err = value.type().get(t); err) return BadJson(simdjson::error_message(err));
   switch (t) {
@@ -135,10 +280,7 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth) {
       return Json(b);
     }
     case json_type::number: {
-      simdjson::ondemand::number n;
-      if (auto err = value.get_number().get(n); err) return BadJson(simdjson::error_message(err));
-      if (n.is_int64()) return Json(n.get_int64());
-      return Json(n.as_double());
+      return NumberFromToken(value.raw_json_token());
     }
     case json_type::string: {
       std::string_view s;
@@ -152,7 +294,7 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth) {
       for (auto element : arr) {
         simdjson::ondemand::value v;
         if (auto err = element.get(v); err) return BadJson(simdjson::error_message(err));
-        CC_ASSIGN_OR_RETURN(Json item, Convert(v, depth + 1));
+        CC_ASSIGN_OR_RETURN(Json item, Convert(v, depth + 1, max_depth));
         out.Push(std::move(item));
       }
       return out;
@@ -160,7 +302,7 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth) {
     case json_type::object: {
       simdjson::ondemand::object obj;
       if (auto err = value.get_object().get(obj); err) return BadJson(simdjson::error_message(err));
-      Json out = Json::MakeObject();
+      Json::Object members;
       for (auto field : obj) {
         std::string_view key;
         if (auto err = field.unescaped_key().get(key); err) {
@@ -169,10 +311,11 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth) {
         std::string k(key);
         simdjson::ondemand::value v;
         if (auto err = field.value().get(v); err) return BadJson(simdjson::error_message(err));
-        CC_ASSIGN_OR_RETURN(Json item, Convert(v, depth + 1));
-        out.Set(std::move(k), std::move(item));
+        CC_ASSIGN_OR_RETURN(Json item, Convert(v, depth + 1, max_depth));
+        members.emplace_back(std::move(k), std::move(item));
       }
-      return out;
+      CC_RETURN_IF_ERROR(CheckUniqueNames(members));
+      return Json::MakeObject(std::move(members));
     }
   }
   return BadJson("unexpected value");
@@ -180,7 +323,7 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth) {
 
 }  // namespace
 
-StatusOr<Json> Json::Parse(std::string_view text) {
+StatusOr<Json> Json::Parse(std::string_view text, int max_depth) {
   thread_local simdjson::ondemand::parser parser;
   simdjson::padded_string padded(text);
   simdjson::ondemand::document doc;
@@ -194,15 +337,29 @@ StatusOr<Json> Json::Parse(std::string_view text) {
   if (t == simdjson::ondemand::json_type::object || t == simdjson::ondemand::json_type::array) {
     simdjson::ondemand::value v;
     if (auto err = doc.get_value().get(v); err) return BadJson(simdjson::error_message(err));
-    CC_ASSIGN_OR_RETURN(out, Convert(v, 0));
+    CC_ASSIGN_OR_RETURN(out, Convert(v, 0, max_depth));
   } else if (t == simdjson::ondemand::json_type::string) {
     std::string_view s;
     if (auto err = doc.get_string().get(s); err) return BadJson(simdjson::error_message(err));
     out = Json(std::string(s));
   } else if (t == simdjson::ondemand::json_type::number) {
-    double d;
-    if (auto err = doc.get_double().get(d); err) return BadJson(simdjson::error_message(err));
-    out = Json(d);
+    // raw_json_token does not move the document on, so the end check below
+    // would fail: a number alone is checked here against the whole text.
+    std::string_view token;
+    if (auto err = doc.raw_json_token().get(token); err) return BadJson(simdjson::error_message(err));
+    auto trim = [](std::string_view v) {
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\n' ||
+                            v.front() == '\r')) {
+        v.remove_prefix(1);
+      }
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n' ||
+                            v.back() == '\r')) {
+        v.remove_suffix(1);
+      }
+      return v;
+    };
+    if (trim(token) != trim(text)) return BadJson("trailing content after the value");
+    return NumberFromToken(trim(token));
   } else if (t == simdjson::ondemand::json_type::boolean) {
     bool b;
     if (auto err = doc.get_bool().get(b); err) return BadJson(simdjson::error_message(err));
@@ -219,16 +376,33 @@ StatusOr<Json> Json::Parse(std::string_view text) {
 
 Json MergePatch(const Json& target, const Json& patch) {
   if (!patch.is_object()) return patch;
-  Json result = target.is_object() ? target : Json::MakeObject();
+  // One pass over each side through a name index: linear in their sizes.
+  Json::Object members = target.is_object() ? target.members() : Json::Object{};
+  std::unordered_map<std::string_view, size_t> index;
+  index.reserve(members.size() + patch.members().size());
+  for (size_t i = 0; i < members.size(); ++i) index.emplace(members[i].first, i);
+  std::vector<bool> erased(members.size(), false);
+  std::vector<std::pair<const std::string*, const Json*>> added;
   for (const auto& [key, value] : patch.members()) {
-    if (value.is_null()) {
-      result.Erase(key);
-    } else {
-      const Json* current = result.Find(key);
-      result.Set(key, MergePatch(current ? *current : Json(), value));
+    auto it = index.find(key);
+    if (it != index.end() && it->second < members.size()) {
+      if (value.is_null()) {
+        erased[it->second] = true;
+      } else {
+        members[it->second].second = MergePatch(members[it->second].second, value);
+        erased[it->second] = false;
+      }
+    } else if (!value.is_null()) {
+      added.emplace_back(&key, &value);
     }
   }
-  return result;
+  Json::Object out;
+  out.reserve(members.size() + added.size());
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (!erased[i]) out.push_back(std::move(members[i]));
+  }
+  for (const auto& [key, value] : added) out.emplace_back(*key, MergePatch(Json(), *value));
+  return Json::MakeObject(std::move(out));
 }
 
 }  // namespace cocreate

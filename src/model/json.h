@@ -5,6 +5,16 @@
 // Objects keep insertion order (so answers read the way they were written)
 // and compare order-insensitively (so "JSON-equal" means what a person
 // expects). Parsing uses simdjson On-Demand; writing uses RapidJSON's Writer.
+//
+// Exactness (CONTRACT §7): a parsed number that is not an int64 keeps the
+// digits it was written with and is written back with the same digits, so
+// 3.14159265358979323846, 1e19 and 2^64-1 survive any number of round trips.
+// Numbers compare by value, exactly (1.0 == 1 == 1e0; 0.1 != 0.1000000001).
+//
+// Limits: parsing is linear in the text; a document nests at most
+// kMaxStoredDepth levels, and request bodies (ParseBody) at most
+// kMaxBodyDepth, so that everything the API accepts can be stored inside an
+// event and read back. Objects with duplicate member names are refused.
 #ifndef COCREATE_MODEL_JSON_H_
 #define COCREATE_MODEL_JSON_H_
 
@@ -37,6 +47,9 @@ class Json {
   Json(int v) : Json(static_cast<int64_t>(v)) {}  // NOLINT
   Json(int64_t v) : type_(Type::kNumber), is_int_(true), int_(v), num_(double(v)) {}  // NOLINT
   Json(double v) : type_(Type::kNumber), num_(v) {}  // NOLINT
+  // A number written with exactly `literal`'s digits; `literal` must be a
+  // valid JSON number (REQUIRES; see IsJsonNumber).
+  static Json Number(std::string_view literal);
   Json(const char* s) : type_(Type::kString), str_(s) {}  // NOLINT
   Json(std::string s) : type_(Type::kString), str_(std::move(s)) {}  // NOLINT
   Json(std::string_view s) : type_(Type::kString), str_(s) {}  // NOLINT
@@ -85,8 +98,20 @@ class Json {
   std::string Dump() const;
   void Write(JsonWriter& w) const;
 
-  // Parses a UTF-8 document. Errors: invalid_json (400) naming the problem.
-  static StatusOr<Json> Parse(std::string_view text);
+  // How deep a request body may nest (the top-level value is depth 0).
+  static constexpr int kMaxBodyDepth = 64;
+  // How deep a stored document may nest: a body inside an event envelope.
+  static constexpr int kMaxStoredDepth = kMaxBodyDepth + 16;
+
+  // Parses a UTF-8 document nested at most `max_depth` levels.
+  // Errors: invalid_json (400) naming the problem.
+  static StatusOr<Json> Parse(std::string_view text, int max_depth = kMaxStoredDepth);
+  // Parses a request body: Parse with kMaxBodyDepth.
+  static StatusOr<Json> ParseBody(std::string_view text) { return Parse(text, kMaxBodyDepth); }
+
+  // The number's literal when it was parsed from one that is not an int64
+  // ("" otherwise). REQUIRES: is_number().
+  const std::string& literal() const { return str_; }
 
  private:
   Type type_ = Type::kNull;
@@ -94,7 +119,7 @@ class Json {
   bool is_int_ = false;
   int64_t int_ = 0;
   double num_ = 0;
-  std::string str_;
+  std::string str_;  // a string's text, or a non-int64 number's literal
   // Arrays and objects are shared between copies and copied on write: a
   // copy costs a reference count, and every mutating accessor first makes
   // the value's own container unshared (Detach). Values are never mutated
@@ -103,6 +128,15 @@ class Json {
   std::shared_ptr<Object> object_;
   void Detach();
 };
+
+// True when `s` is a number as RFC 8259 §6 writes it.
+bool IsJsonNumber(std::string_view s);
+
+// The exact value of a JSON number literal as a canonical string
+// ("-", significant digits without leading or trailing zeros, "e", the
+// exponent of the last digit): equal values give equal strings.
+// REQUIRES: IsJsonNumber(s).
+std::string CanonicalNumber(std::string_view s);
 
 // RFC 7396 JSON Merge Patch: returns `target` with `patch` applied.
 Json MergePatch(const Json& target, const Json& patch);

@@ -44,10 +44,110 @@ TEST(JsonTest, DeepNestingIsRefusedNotACrash) {
   auto parsed = Json::Parse(deep);
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.status().reason(), "invalid_json");
-  std::string nested;
-  for (int i = 0; i < 70; ++i) nested += "[";
-  for (int i = 0; i < 70; ++i) nested += "]";
-  EXPECT_EQ(Json::Parse(nested).status().reason(), "invalid_json");
+  auto nest = [](int levels) {
+    std::string s(levels, '[');
+    return s + std::string(levels, ']');
+  };
+  // A body nests at most kMaxBodyDepth levels below its top; a stored
+  // document (a body inside an event) a few more.
+  EXPECT_TRUE(Json::ParseBody(nest(Json::kMaxBodyDepth + 1)).ok());
+  EXPECT_EQ(Json::ParseBody(nest(Json::kMaxBodyDepth + 2)).status().reason(), "invalid_json");
+  EXPECT_TRUE(Json::Parse(nest(Json::kMaxBodyDepth + 2)).ok());
+  EXPECT_EQ(Json::Parse(nest(Json::kMaxStoredDepth + 2)).status().reason(), "invalid_json");
+}
+
+// CONTRACT §7: whatever a body may hold can be stored inside an event and
+// read back. The deepest body, wrapped as an event's data and private copy
+// are, parses again.
+TEST(JsonTest, DeepestBodySurvivesBeingStoredInAnEvent) {
+  // The deepest body the door lets in: one more level is refused.
+  auto body_of = [](int arrays) {
+    return R"({"attributes":{"a":)" + std::string(arrays, '[') + "1" +
+           std::string(arrays, ']') + "}}";
+  };
+  int arrays = 1;
+  while (Json::ParseBody(body_of(arrays + 1)).ok()) ++arrays;
+  EXPECT_GE(arrays, Json::kMaxBodyDepth - 3);
+  auto parsed = Json::ParseBody(body_of(arrays));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  Json event = Json::MakeObject();
+  Json data = Json::MakeObject();
+  Json resource = Json::MakeObject();
+  Json versions = Json::MakeArray();
+  versions.Push(*parsed);
+  resource.Set("versions", versions);
+  data.Set("resource", resource);
+  event.Set("data", data);
+  auto again = Json::Parse(event.Dump(), Json::kMaxStoredDepth + 1);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, event);
+}
+
+TEST(JsonTest, NumbersKeepTheirDigits) {
+  for (const char* n : {"3.14159265358979323846", "1e19", "1E+19", "18446744073709551615",
+                        "9223372036854775808", "-9.3e18", "-0", "0.1", "1e400", "-1e-400",
+                        "123456789012345678901234567890.123456789"}) {
+    auto parsed = Json::Parse(n);
+    ASSERT_TRUE(parsed.ok()) << n << ": " << parsed.status().ToString();
+    EXPECT_EQ(parsed->Dump(), n);
+    auto in_object = Json::Parse(std::string(R"({"x":[)") + n + "]}");
+    ASSERT_TRUE(in_object.ok()) << n;
+    EXPECT_EQ(in_object->Dump(), std::string(R"({"x":[)") + n + "]}");
+    // And again after a second round trip.
+    EXPECT_EQ(Json::Parse(in_object->Dump())->Dump(), in_object->Dump());
+  }
+  EXPECT_TRUE(P("9223372036854775807").is_int());
+  EXPECT_EQ(P("-9223372036854775808").as_int(), INT64_MIN);
+  EXPECT_FALSE(P("9223372036854775808").is_int());
+  EXPECT_EQ(P("1e19").as_double(), 1e19);
+}
+
+TEST(JsonTest, NumbersCompareByExactValue) {
+  EXPECT_EQ(P("1"), P("1.0"));
+  EXPECT_EQ(P("1"), P("1e0"));
+  EXPECT_EQ(P("100"), P("1E2"));
+  EXPECT_EQ(P("1e19"), P("10000000000000000000"));
+  EXPECT_EQ(P("0"), P("-0.0e7"));
+  EXPECT_EQ(P("0.5"), Json(0.5));
+  EXPECT_FALSE(P("3.14159265358979323846") == P("3.14159265358979323847"));
+  EXPECT_FALSE(P("18446744073709551615") == P("18446744073709551616"));
+  EXPECT_FALSE(P("1") == P("-1"));
+}
+
+TEST(JsonTest, MalformedNumbersAreRefused) {
+  for (const char* n : {"01", "1.", ".5", "1e", "+1", "--1", "1.2.3", "0x10", "NaN", "1e+"}) {
+    EXPECT_FALSE(Json::Parse(std::string("[") + n + "]").ok()) << n;
+  }
+}
+
+TEST(JsonTest, DuplicateMemberNamesAreRefused) {
+  auto small = Json::Parse(R"({"a":1,"b":2,"a":3})");
+  ASSERT_FALSE(small.ok());
+  EXPECT_NE(small.status().message().find("\"a\""), std::string::npos);
+  std::string big = "{";
+  for (int i = 0; i < 1000; ++i) big += "\"k" + std::to_string(i) + "\":1,";
+  EXPECT_TRUE(Json::Parse(big.substr(0, big.size() - 1) + "}").ok());
+  EXPECT_FALSE(Json::Parse(big + "\"k500\":2}").ok());
+}
+
+// CONTRACT §7: parsing is linear. 200,000 members (about 2.4 MB) are parsed,
+// compared and merge-patched; with a quadratic step each would take minutes.
+// The test counts nothing against a clock: it finishes or times out.
+TEST(JsonTest, LargeObjectsAreHandledInLinearTime) {
+  std::string text = "{";
+  for (int i = 0; i < 200000; ++i) {
+    if (i) text += ",";
+    text += "\"k" + std::to_string(i) + "\":" + std::to_string(i);
+  }
+  text += "}";
+  auto a = Json::ParseBody(text);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->members().size(), 200000u);
+  auto b = Json::Parse(text);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*a, *b);
+  Json patched = MergePatch(*a, *b);
+  EXPECT_EQ(patched, *a);
 }
 
 TEST(JsonTest, EqualityIgnoresMemberOrderButNotArrayOrder) {

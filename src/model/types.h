@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/decimal.h"
 #include "model/json.h"
 
 namespace cocreate {
@@ -117,7 +118,7 @@ enum class ValueKind { kIntroduced, kRemoved };
 std::string_view ValueKindName(ValueKind k);
 std::optional<ValueKind> ValueKindFromName(std::string_view s);
 
-struct Cost { double amount = 0; std::string currency; ValueKind kind = ValueKind::kIntroduced; };
+struct Cost { Decimal amount; std::string currency; ValueKind kind = ValueKind::kIntroduced; };
 struct Risk { std::string description; ValueKind kind = ValueKind::kIntroduced; };
 struct Value {
   std::vector<std::string> outcomes;

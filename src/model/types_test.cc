@@ -98,11 +98,14 @@ TEST(CodecTest, RelationshipAndProvisionRoundTrip) {
   p.created = {"n1"};
   p.modified = {{"m1", 3}};
   p.transferred = {"t1"};
-  p.value = Value{{"ok"}, {{12.5, "EUR", ValueKind::kRemoved}}, {{"risk", ValueKind::kIntroduced}}};
+  p.value = Value{{"ok"},
+                  {{Decimal::FromRequest(Json::Number("12.5"), "amount").value(), "EUR",
+                    ValueKind::kRemoved}},
+                  {{"risk", ValueKind::kIntroduced}}};
   Provision pb = DecodeProvision(ToJson(p)).value();
   EXPECT_EQ(pb.modified[0].version, 3);
   ASSERT_TRUE(pb.value);
-  EXPECT_DOUBLE_EQ(pb.value->costs[0].amount, 12.5);
+  EXPECT_EQ(pb.value->costs[0].amount.ToString(), "12.5");
   EXPECT_EQ(pb.value->costs[0].kind, ValueKind::kRemoved);
   EXPECT_EQ(pb.value->risks[0].description, "risk");
 }

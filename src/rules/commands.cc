@@ -131,10 +131,10 @@ StatusOr<Value> DecodeValue(const Json& v) {
   for (const Fields& c : costs) {
     Cost cost;
     const Json* amount = c.json().Find("amount");
-    if (amount == nullptr || !amount->is_number()) {
+    if (amount == nullptr) {
       return InvalidField(c.Path("amount"), "'" + c.Path("amount") + "' must be a number");
     }
-    cost.amount = amount->as_double();
+    CC_ASSIGN_OR_RETURN(cost.amount, Decimal::FromRequest(*amount, c.Path("amount")));
     CC_ASSIGN_OR_RETURN(cost.currency, c.String("currency", true));
     CC_ASSIGN_OR_RETURN(cost.kind, DecodeValueKind(c));
     value.costs.push_back(std::move(cost));
@@ -256,6 +256,8 @@ StatusOr<CommandBody> DecodeOffering(const Fields& f) {
     if (amount == nullptr || !amount->is_number()) {
       return InvalidField("price.amount", "'price.amount' must be a number");
     }
+    // Kept with the digits it was sent with, once they are within the limits.
+    CC_RETURN_IF_ERROR(Decimal::FromRequest(*amount, "price.amount").status());
     p.amount = *amount;
     CC_ASSIGN_OR_RETURN(p.currency, pf.String("currency", true));
     CC_ASSIGN_OR_RETURN(p.period, pf.String("period", false));

@@ -538,10 +538,10 @@ TEST(DecodeProvisionTest, DecodesListsAndValue) {
   ASSERT_TRUE(c.value.has_value());
   EXPECT_EQ(c.value->outcomes, (std::vector<std::string>{"faster"}));
   ASSERT_EQ(c.value->costs.size(), 2u);
-  EXPECT_DOUBLE_EQ(c.value->costs[0].amount, 12.5);
+  EXPECT_EQ(c.value->costs[0].amount.ToString(), "12.5");
   EXPECT_EQ(c.value->costs[0].currency, "EUR");
   EXPECT_EQ(c.value->costs[0].kind, ValueKind::kIntroduced);
-  EXPECT_DOUBLE_EQ(c.value->costs[1].amount, 3);
+  EXPECT_EQ(c.value->costs[1].amount.ToString(), "3");
   EXPECT_EQ(c.value->costs[1].kind, ValueKind::kRemoved);
   ASSERT_EQ(c.value->risks.size(), 1u);
   EXPECT_EQ(c.value->risks[0].description, "lock-in");

@@ -37,6 +37,20 @@ Status EventStore::Append(const std::vector<Event>& events) {
       [&] { return events; });
 }
 
+Status ReadEventColumns(std::string_view data, std::string_view private_data, Event& e) {
+  auto where = [&](const Status& st) {
+    return Internal("event seq " + std::to_string(e.seq) + " (" + e.type +
+                    ") cannot be read: " + st.message());
+  };
+  auto parsed = Json::Parse(data);
+  if (!parsed.ok()) return where(parsed.status());
+  e.data = std::move(parsed).value();
+  auto priv = Json::Parse(private_data);
+  if (!priv.ok()) return where(priv.status());
+  e.private_data = std::move(priv).value();
+  return Status::Ok();
+}
+
 bool EventStore::WaitForAppend(int timeout_ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
   return false;

@@ -114,8 +114,7 @@ StatusOr<int> ApplyRows(const PGresult* r, const std::function<Status(Event)>& f
     e.at = PQgetvalue(r, i, 2);
     e.actor = PQgetvalue(r, i, 3);
     e.subject = PQgetvalue(r, i, 4);
-    CC_ASSIGN_OR_RETURN(e.data, Json::Parse(PQgetvalue(r, i, 5)));
-    CC_ASSIGN_OR_RETURN(e.private_data, Json::Parse(PQgetvalue(r, i, 6)));
+    CC_RETURN_IF_ERROR(ReadEventColumns(PQgetvalue(r, i, 5), PQgetvalue(r, i, 6), e));
     after = e.seq;
     CC_RETURN_IF_ERROR(fn(std::move(e)));
   }

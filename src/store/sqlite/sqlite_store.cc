@@ -141,8 +141,7 @@ class SqliteStore final : public EventStore {
       e.at = ColumnText(s.get(), 2);
       e.actor = ColumnText(s.get(), 3);
       e.subject = ColumnText(s.get(), 4);
-      CC_ASSIGN_OR_RETURN(e.data, Json::Parse(ColumnText(s.get(), 5)));
-      CC_ASSIGN_OR_RETURN(e.private_data, Json::Parse(ColumnText(s.get(), 6)));
+      CC_RETURN_IF_ERROR(ReadEventColumns(ColumnText(s.get(), 5), ColumnText(s.get(), 6), e));
       CC_RETURN_IF_ERROR(fn(std::move(e)));
     }
   }
