@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""Functional tests of CONTRACT §7 against the real binary: what the API accepts reads back
+after a restart, an export and an import; numbers are kept exactly or refused; money sums are
+exact; parsing is linear and never stalls the server; query strings are checked.
+
+    COCREATE_BIN=build/debug/cocreate python3 tests/functional/hardening_test.py -v
+
+COCREATE_TEST_STORE=postgresql runs the same against the cluster of script/with-postgres.
+Timings are printed, never asserted: a request that is slow fails only by its time-out.
+"""
+
+import decimal
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import api_test  # noqa: E402  (the shared server harness)
+from api_test import (MIB, ApiTestCase, Server, cocreate_bin, fresh_postgres_database,  # noqa: E402
+                      uid)
+
+SERVER = None
+
+
+def setUpModule():
+    global SERVER
+    cocreate_bin()
+    SERVER = Server()
+    unittest.addModuleCleanup(SERVER.close)
+    SERVER.start()
+
+
+def exact(text):
+    """Parses JSON keeping every number exact (Decimal), so 1e19 != 0 and pi keeps its digits."""
+    return json.loads(text, parse_float=decimal.Decimal, parse_int=int)
+
+
+def raw_get(server, path, token=api_test._ADMIN):
+    status, data, _ = server.request_raw("GET", "/api/v1" + path, token=token)
+    return status, data.decode("utf-8")
+
+
+def post_raw(server, path, text, token=api_test._ADMIN):
+    """POSTs `text` as it is (numbers the json module would rewrite stay as written)."""
+    status, data, _ = server.request_raw(
+        "POST", "/api/v1" + path, raw=text.encode("utf-8"), token=token,
+        headers={"Content-Type": "application/json"})
+    return status, data.decode("utf-8", "replace")
+
+
+# Numbers in every form a body may hold; each must be answered with the same digits.
+NUMBERS = ["3.14159265358979323846", "1e19", "1E+19", "9223372036854775807",
+           "9223372036854775808", "18446744073709551615", "-9223372036854775808",
+           "-9.3e18", "-0", "0.1", "1e-400", "1e400", "123.4500", "2.5E-3",
+           "123456789012345678901234567890.123456789012345678901234567890"]
+STRINGS = ["", "é", "日本語", "😀", "\u0000", "\t\n\"\\", "\u2028\u2029", "\ufeff"]
+
+
+def edge_bodies(owner):
+    """(label, resource body as JSON text) for the edge cases of a create body."""
+    numbers = "{" + ",".join(f'"n{i}":{n}' for i, n in enumerate(NUMBERS)) + "}"
+    strings = json.dumps({f"s{i}": s for i, s in enumerate(STRINGS)})
+    many = json.dumps({f"k{i}": i for i in range(20000)})
+    longest = json.dumps({"text": "x" * (7 * MIB)})
+
+    def body(label, attributes):
+        return (label, '{"id":"%s","owner":"%s","kind":"edge","name":"%s","attributes":%s}'
+                % (uid("edge-" + label), owner, label, attributes))
+
+    return [body("numbers", numbers), body("strings", strings), body("many", many),
+            body("longest", longest), body("escaped", r'{"a":"\ud83d\ude00 \u00e9 \/"}')]
+
+
+def deepest_body(server, owner):
+    """The deepest resource body the server accepts, found by asking it; the next level is 400."""
+    def attempt(levels):
+        text = ('{"id":"%s","owner":"%s","kind":"deep","name":"deep","attributes":{"a":%s}}'
+                % (uid("deep"), owner, "[" * levels + "1" + "]" * levels))
+        return text, post_raw(server, "/resources", text)
+
+    levels = 1
+    while True:
+        text, (status, answer) = attempt(levels + 1)
+        if status != 201:
+            break
+        levels += 1
+        if levels > 1000:
+            raise AssertionError("no nesting limit")
+    return levels, status, answer
+
+
+class TestWhatIsAcceptedReadsBack(ApiTestCase):
+    """CONTRACT §7: every write that answered 2xx survives a restart, an export and an import
+    unchanged (issue: a body nested to the limit made the store refuse to start)."""
+
+    def test_edge_bodies_survive_restart_export_and_import(self):
+        server = Server()
+        self.addCleanup(server.close)
+        server.start()
+        owner = uid("edge-org")
+        self.assertStatus(server.req("POST", "/organizations", {"id": owner, "name": "edges"}), 201)
+
+        levels, next_status, next_answer = deepest_body(server, owner)
+        self.assertEqual(next_status, 400, next_answer)
+        self.assertIn("nested deeper", next_answer)
+        self.assertGreaterEqual(levels, 60)
+
+        accepted = {}  # id -> (body text, attributes as the server first answered them)
+        bodies = edge_bodies(owner)
+        for label, text in bodies:
+            status, answer = post_raw(server, "/resources", text)
+            self.assertEqual(status, 201, f"{label}: {answer[:300]}")
+            rid = exact(text)["id"]
+            self.assertEqual(exact(answer)["attributes"], exact(text)["attributes"], label)
+            accepted[rid] = (text, answer)
+        numbers_text = bodies[0][1]
+        numbers_id = exact(numbers_text)["id"]
+        for n in NUMBERS:
+            self.assertIn(n, raw_get(server, f"/resources/{numbers_id}")[1],
+                          f"{n} is answered with the same digits")
+
+        def check(srv, when):
+            for rid, (text, _) in accepted.items():
+                status, answer = raw_get(srv, f"/resources/{rid}")
+                self.assertEqual(status, 200, f"{when}: {rid}")
+                self.assertEqual(exact(answer)["attributes"], exact(text)["attributes"],
+                                 f"{when}: {rid}")
+                # A retry of the same body is a safe retry, before and after a restart.
+                retry, again = post_raw(srv, "/resources", text)
+                self.assertEqual(retry, 200, f"{when}: retry of {rid}: {again[:300]}")
+            status, answer = raw_get(srv, f"/resources/{numbers_id}")
+            for n in NUMBERS:
+                self.assertIn(n, answer, f"{when}: {n} keeps its digits")
+
+        check(server, "before restart")
+        server.stop()
+        server.start()
+        check(server, "after restart")
+        server.kill9()
+        server.start()
+        check(server, "after kill -9")
+        server.stop()
+
+        source = ["--data-dir", server.data_dir] + (["--store", server.store] if server.store else [])
+        exported = subprocess.run([cocreate_bin(), "export", *source], capture_output=True,
+                                  check=True).stdout
+        self.assertGreater(len(exported), 7 * MIB)
+        target_dir = tempfile.TemporaryDirectory(prefix="cocreate-import-")
+        self.addCleanup(target_dir.cleanup)
+        target = ["--data-dir", target_dir.name]
+        target_store = fresh_postgres_database() if server.store else ""
+        if target_store:
+            target += ["--store", target_store]
+        imported = subprocess.run([cocreate_bin(), "import", *target], input=exported,
+                                  capture_output=True)
+        self.assertEqual(imported.returncode, 0, imported.stderr[-2000:])
+        again = subprocess.run([cocreate_bin(), "export", *target], capture_output=True,
+                               check=True).stdout
+        self.assertEqual(again, exported, "export of the import is the same log, byte for byte")
+
+        copy = Server(store=target_store)
+        self.addCleanup(copy.close)
+        copy.data_dir = target_dir.name
+        copy.start()
+        check(copy, "after import")
+
+    def test_bad_unicode_is_refused_or_kept(self):
+        """A lone surrogate escape is either refused with 400 or read back as sent."""
+        status, body, _ = SERVER.req("POST", "/organizations", {"id": uid("uni"), "name": "u"})
+        self.assertEqual(status, 201)
+        owner = body["id"]
+        for escaped in [r"\ud800", r"\udc00x", r"\ud83d"]:
+            text = '{"owner":"%s","kind":"k","name":"n","attributes":{"s":"%s"}}' % (owner, escaped)
+            status, answer = post_raw(SERVER, "/resources", text)
+            if status == 201:
+                rid = json.loads(answer)["id"]
+                status, again = raw_get(SERVER, f"/resources/{rid}")
+                self.assertEqual(json.loads(again)["attributes"], json.loads(text)["attributes"])
+            else:
+                self.assertEqual(status, 400, answer)
+                self.assertEqual(json.loads(answer)["error"]["code"], "invalid_json")
+
+
+class TestNumbersAndMoney(ApiTestCase):
+    """CONTRACT §7 (numbers kept exactly or refused) and §6 (money is exact)."""
+
+    def test_cost_sums_are_exact_and_limits_name_the_field(self):
+        srv = SERVER
+        provider, consumer = uid("mp"), uid("mc")
+        for org in (provider, consumer):
+            self.assertStatus(srv.req("POST", "/organizations", {"id": org, "name": org}), 201)
+        svc = self.assertStatus(srv.req("POST", "/services", {
+            "provider": provider, "name": "s", "built_on": [], "depends_on": []}), 201)["id"]
+        off = self.assertStatus(srv.req("POST", "/offerings", {
+            "provider": provider, "service": svc, "name": "o", "audience": "public",
+            "goods": [], "access": [], "actions": [{"name": "advise", "effect": "none"}],
+            "service_levels": [], "price": {"amount": 0.1, "currency": "EUR", "period": "month"}}),
+            201)["id"]
+        rel = self.assertStatus(srv.req("POST", "/relationships", {
+            "offering": off, "consumer": consumer, "type": "basic"}), 201)["id"]
+        self.assertStatus(srv.req("POST", f"/relationships/{rel}/activate", {}), 200)
+
+        def provision(amount_text):
+            text = ('{"relationship":"%s","action":"advise","value":{"costs":'
+                    '[{"amount":%s,"currency":"EUR","kind":"introduced"}]}}' % (rel, amount_text))
+            return post_raw(srv, "/provisions", text)
+
+        for amount in ["0.1", "0.2", "8000", "26.09", "999999999999999.9999", "-999999999999999.9999"]:
+            status, answer = provision(amount)
+            self.assertEqual(status, 201, answer)
+        for bad in ["1e19", "1e-05", "0.00001", "1234567890123456", "3.14159265358979323846"]:
+            status, answer = provision(bad)
+            self.assertEqual(status, 400, f"{bad}: {answer}")
+            err = json.loads(answer)["error"]
+            self.assertEqual(err["field"], "value.costs[0].amount", answer)
+        status, answer = raw_get(srv, f"/organizations/{provider}/value")
+        self.assertEqual(status, 200, answer)
+        self.assertIn('"EUR":8026.39', answer.replace(" ", ""), answer)
+        self.assertNotIn("8026.38999", answer)
+        srv.restart()
+        status, again = raw_get(srv, f"/organizations/{provider}/value")
+        self.assertEqual(again, answer, "the same sums after a restart")
+
+    def test_price_amount_keeps_its_digits_within_the_limits(self):
+        org = uid("price")
+        self.assertStatus(SERVER.req("POST", "/organizations", {"id": org, "name": org}), 201)
+        svc = self.assertStatus(SERVER.req("POST", "/services", {
+            "provider": org, "name": "s", "built_on": [], "depends_on": []}), 201)["id"]
+
+        def offering(amount_text):
+            text = ('{"provider":"%s","service":"%s","name":"o","audience":"public","goods":[],'
+                    '"access":[],"actions":[],"service_levels":[],'
+                    '"price":{"amount":%s,"currency":"EUR","period":"month"}}'
+                    % (org, svc, amount_text))
+            return post_raw(SERVER, "/offerings", text)
+
+        status, answer = offering("12.3400")
+        self.assertEqual(status, 201, answer)
+        self.assertIn('"amount":12.3400', answer)
+        status, answer = offering("1e19")
+        self.assertEqual(status, 400, answer)
+        self.assertEqual(json.loads(answer)["error"]["field"], "price.amount")
+
+
+class TestLinearParsing(ApiTestCase):
+    """CONTRACT §7: parsing is linear; a body within the limits never stalls the server
+    (issue: a 100,000-key object held an HTTP thread for 17 s before the viewer's 403)."""
+
+    def test_huge_objects_from_a_viewer_do_not_stall_the_server(self):
+        org = uid("stall")
+        self.assertStatus(SERVER.req("POST", "/organizations", {"id": org, "name": org}), 201)
+        viewer = self.assertStatus(SERVER.req("POST", "/tokens", {
+            "organization": org, "role": "viewer"}), 201)["token"]
+        bodies = {
+            "100,000 keys": json.dumps({"owner": org, "kind": "k", "name": "n",
+                                        "attributes": {f"k{i}": i for i in range(100000)}}),
+            "8 MiB of short keys": None,
+        }
+        keys, parts, size = 0, [], 40
+        while size < 8 * MIB - 64:
+            part = f'"{keys:x}":0'
+            parts.append(part)
+            size += len(part) + 1
+            keys += 1
+        bodies["8 MiB of short keys"] = ('{"owner":"%s","kind":"k","name":"n","attributes":{%s}}'
+                                         % (org, ",".join(parts)))
+        for label, text in bodies.items():
+            health = []
+
+            def probe():
+                t0 = time.monotonic()
+                status, _, _ = SERVER.request_raw("GET", "/healthz", token=None, timeout=30)
+                health.append((status, time.monotonic() - t0))
+
+            started = time.monotonic()
+            prober = threading.Thread(target=probe)
+            sender = threading.Thread(target=lambda: health.append(
+                ("post",) + post_raw(SERVER, "/resources", text, token=viewer)))
+            sender.start()
+            time.sleep(0.05)
+            prober.start()
+            sender.join(60)
+            prober.join(60)
+            elapsed = time.monotonic() - started
+            post = [h for h in health if h[0] == "post"]
+            probes = [h for h in health if h[0] != "post"]
+            self.assertEqual(len(post), 1, f"{label}: the POST was answered")
+            self.assertEqual(post[0][1], 403, f"{label}: {post[0][2][:200]}")
+            self.assertEqual(probes[0][0], 200)
+            print(f"\n  {label} ({len(text)} bytes) from a viewer: 403 in {elapsed:.3f} s; "
+                  f"/healthz meanwhile in {probes[0][1]:.3f} s", file=sys.stderr)
+        # A member's 100,000-key resource is stored and read back.
+        text = bodies["100,000 keys"]
+        t0 = time.monotonic()
+        status, answer = post_raw(SERVER, "/resources", text)
+        self.assertEqual(status, 201, answer[:300])
+        print(f"  100,000 keys from a member: 201 in {time.monotonic() - t0:.3f} s",
+              file=sys.stderr)
+
+    def test_duplicate_member_names_are_refused(self):
+        status, answer = post_raw(SERVER, "/organizations", '{"name":"a","name":"b"}')
+        self.assertEqual(status, 400, answer)
+        err = json.loads(answer)["error"]
+        self.assertEqual(err["code"], "invalid_json")
+        self.assertIn('"name"', err["message"])
+
+
+if __name__ == "__main__":
+    unittest.main()
