@@ -252,11 +252,11 @@ StatusOr<Decision> DecideRelationship(const State& state, const Principal& p,
   CC_ASSIGN_OR_RETURN(IdCheck check, CheckClientId(state, spec.id, Noun::kRelationship, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kRelationship, spec.id);
   CC_RETURN_IF_ERROR(RequireOrganization(state, spec.consumer, "consumer"));
-  // An offering outside the consumer's audience is named as such (it is a
-  // catalog entry, not a secret); one that does not exist is unknown.
-  const Offering* found = state.FindOffering(spec.offering);
-  if (found == nullptr) return UnknownReference("offering", spec.offering);
-  const Offering& offering = *found;
+  // An offering the caller may not see is unknown, worded as one that does
+  // not exist (CONTRACT §3); `not_in_audience` is left for a caller who sees
+  // the offering, e.g. the admin acting for a consumer outside its audience.
+  CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kOffering, spec.offering, "offering"));
+  const Offering& offering = *state.FindOffering(spec.offering);
   if (offering.provider == spec.consumer) {
     return Unprocessable("self_relationship",
                          "an organization cannot consume its own offering", "consumer");

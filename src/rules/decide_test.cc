@@ -386,8 +386,10 @@ TEST_F(DecideTest, BuiltOnVisibleButUnusableResource) {
 TEST_F(DecideTest, BuiltOnAccessedResourceOnlyWhileActive) {
   const char* body =
       R"({"provider": "cons", "name": "S", "built_on": ["tool"]})";
+  // cons sees tool in off's catalog entry (CONTRACT §9.28) but may not use
+  // it before rel is active.
   EXPECT_TRUE(Is(Run(Member("cons"), Noun::kService, body),
-                 Code::kUnprocessable, "unknown_reference"));
+                 Code::kUnprocessable, "resource_not_usable"));
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
   EXPECT_TRUE(Run(Member("cons"), Noun::kService, body).ok());
 }
@@ -465,10 +467,18 @@ TEST_F(DecideTest, ConsumerMustBeInTheAudience) {
           R"({"offering": "goff", "consumer": "other", "type": "basic"})");
   EXPECT_TRUE(Is(s, Code::kUnprocessable, "not_in_audience"));
   EXPECT_EQ(s.field(), "consumer");
-  // Even to an outsider who cannot otherwise see goff (docs/decisions.md).
+  // An outsider who cannot see goff learns nothing about it (CONTRACT §3):
+  // the same answer as for an offering that does not exist.
   s = Run(Member("other"), Noun::kRelationship,
           R"({"offering": "goff", "consumer": "other", "type": "basic"})");
-  EXPECT_TRUE(Is(s, Code::kUnprocessable, "not_in_audience"));
+  EXPECT_TRUE(Is(s, Code::kUnprocessable, "unknown_reference"));
+  EXPECT_EQ(s.field(), "offering");
+  Status ghost = Run(Member("other"), Noun::kRelationship,
+                     R"({"offering": "no-such-offering", "consumer": "other", "type": "basic"})");
+  EXPECT_TRUE(Is(ghost, Code::kUnprocessable, "unknown_reference"));
+  EXPECT_EQ(s.message().find("goff") == std::string::npos,
+            ghost.message().find("no-such-offering") == std::string::npos)
+      << "both worded alike: " << s.message() << " / " << ghost.message();
 
   ASSERT_OK(Run(
       Member("cons"), Noun::kRelationship,
