@@ -685,6 +685,60 @@ StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& res
   return Done(buf);
 }
 
+namespace {
+
+void WriteToken(const TokenRecord& t, JsonWriter& w) {
+  w.StartObject();
+  WriteKey(w, "id");
+  WriteString(w, t.id);
+  WriteKey(w, "organization");
+  WriteString(w, t.principal.organization);
+  WriteKey(w, "role");
+  WriteString(w, t.principal.can_write() ? "member" : "viewer");
+  WriteKey(w, "created_at");
+  WriteString(w, t.created_at);
+  if (!t.expires_at.empty()) {
+    WriteKey(w, "expires_at");
+    WriteString(w, t.expires_at);
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string Engine::EncodeToken(const std::string& id) const {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  WriteToken(*state_.FindTokenById(id), w);
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::Tokens(const Principal& p, const ListQuery& q) const {
+  if (!p.can_write()) return Forbidden("a viewer token may not list tokens");
+  std::shared_lock lock(state_mu_);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "items");
+  w.StartArray();
+  int64_t total = 0;
+  for (const auto& id : state_.TokenIds()) {
+    const TokenRecord* t = state_.FindTokenById(id);  // nullptr once revoked
+    if (t == nullptr || (!p.is_admin() && t->principal.organization != p.organization)) continue;
+    if (total >= q.offset && total < q.offset + q.limit) WriteToken(*t, w);
+    ++total;
+  }
+  w.EndArray();
+  WriteKey(w, "total");
+  w.Int64(total);
+  WriteKey(w, "limit");
+  w.Int64(q.limit);
+  WriteKey(w, "offset");
+  w.Int64(q.offset);
+  w.EndObject();
+  return Done(buf);
+}
+
 std::vector<std::pair<int64_t, std::string>> Engine::EventsFrom(const Principal& p,
                                                                  int64_t after,
                                                                  int64_t limit) const {

@@ -63,7 +63,7 @@ bool CanSeeId(const State& state, const Principal& p, const std::string& id) {
 
 bool CanSeeEvent(const State& state, const Principal& p, const Event& e) {
   if (p.is_admin()) return true;
-  if (e.type == "token.issued") return e.subject == p.organization;
+  if (e.type == "token.issued" || e.type == "token.revoked") return e.subject == p.organization;
   return CanSeeId(state, p, e.subject);
 }
 

@@ -71,7 +71,8 @@ CORE_ROUTES = {
     "/impact": {"get"},
     "/events": {"get"},
     "/events/stream": {"get"},
-    "/tokens": {"post"},
+    "/tokens": {"get", "post"},
+    "/tokens/{id}": {"delete"},
     "/openapi.json": {"get"},
 }
 # The graph-engine routes (contract section 3, "Graph questions").
@@ -1905,6 +1906,114 @@ def sse_frames(token, want, seconds=3.0):
     finally:
         sock.close()
     return [line.decode("utf-8", "replace") for line in re.findall(rb"(?m)^data:(.*)$", buf)]
+
+
+class TestTokens(ApiTestCase):
+    """CONTRACT §5 `GET /tokens` · `DELETE /tokens/{id}`, `POST /tokens` with `expires_in`, §9.6."""
+
+    def issue(self, org, role="member", **extra):
+        body = self.assertStatus(req("POST", "/tokens", {"organization": org, "role": role,
+                                                          **extra}), 201)
+        return body
+
+    def test_issue_answers_the_token_record(self):
+        org = new_org("tok")
+        body = self.issue(org, "viewer")
+        self.assertEqual(set(body), {"id", "token", "organization", "role", "created_at"})
+        self.assertEqual((body["organization"], body["role"]), (org, "viewer"))
+        parse_utc(body["created_at"])
+
+    def test_expires_in_bounds(self):
+        org = new_org("tok")
+        for seconds, status in ((59, 400), (60, 201), (31536000, 201), (31536001, 400),
+                                (0, 400), (-1, 400), (90.5, 400), ("600", 400)):
+            with self.subTest(expires_in=seconds):
+                resp = req("POST", "/tokens", {"organization": org, "expires_in": seconds})
+                if status == 400:
+                    self.assertError(resp, 400, "invalid_field", "expires_in")
+                    continue
+                body = self.assertStatus(resp, 201)
+                lifetime = parse_utc(body["expires_at"]) - parse_utc(body["created_at"])
+                self.assertEqual(lifetime, datetime.timedelta(seconds=seconds))
+                self.assertStatus(req("GET", "/me", token=body["token"]), 200)
+
+    def test_list_admin_member_viewer(self):
+        a, b = new_org("tok-a"), new_org("tok-b")
+        ta = self.issue(a)
+        tav = self.issue(a, "viewer", expires_in=3600)
+        tb = self.issue(b)
+        items, total = list_all("tokens")
+        self.assertEqual(total, len(items))
+        admin = {"items": items, "total": total}
+        by_id = {t["id"]: t for t in items}
+        for t in (ta, tav, tb):
+            self.assertIn(t["id"], by_id)
+        self.assertEqual(by_id[tav["id"]], {k: tav[k] for k in
+                                            ("id", "organization", "role", "created_at",
+                                             "expires_at")})
+        member = self.assertStatus(req("GET", "/tokens", token=ta["token"]), 200)
+        self.assertEqual(sorted(ids(member["items"])), sorted([ta["id"], tav["id"]]))
+        self.assertEqual(member["total"], 2)
+        self.assertError(req("GET", "/tokens", token=tav["token"]), 403, "forbidden")
+        for answer in (admin, member):
+            text = json.dumps(answer)
+            for t in (ta, tav, tb):
+                self.assertNotIn(t["token"], text, "never a secret")
+            self.assertNotIn("digest", text)
+
+    def test_revoke_answers_401_at_once(self):
+        org = new_org("tok-rev")
+        keep, gone = self.issue(org), self.issue(org)
+        self.assertStatus(req("GET", "/me", token=gone["token"]), 200)  # cached from now on
+        status, data, _ = SERVER.request_raw("DELETE", f"{API}/tokens/{gone['id']}",
+                                             token=keep["token"])
+        self.assertEqual((status, data), (204, b""))
+        self.assertError(req("GET", "/me", token=gone["token"]), 401, "unauthenticated")
+        self.assertStatus(req("GET", "/me", token=keep["token"]), 200)
+        self.assertError(req("DELETE", f"/tokens/{gone['id']}", token=keep["token"]), 404,
+                         "not_found")
+        listed = self.assertStatus(req("GET", "/tokens", token=keep["token"]), 200)
+        self.assertEqual(ids(listed["items"]), [keep["id"]])
+        events = [ev for ev in all_events(keep["token"]) if ev["type"] == "token.revoked"]
+        self.assertEqual([(ev["subject"], ev["data"]["id"]) for ev in events],
+                         [(org, gone["id"])])
+        self.assertIn((org, gone["id"]), [(ev["subject"], ev["data"].get("id"))
+                                         for ev in all_events()
+                                         if ev["type"] == "token.revoked"])
+        # The admin revokes any token.
+        self.assertStatus(req("DELETE", f"/tokens/{keep['id']}"), 204)
+        self.assertError(req("GET", "/me", token=keep["token"]), 401)
+
+    def test_revoke_needs_the_tokens_organization(self):
+        a, b = new_org("tok-a"), new_org("tok-b")
+        ta, tb = self.issue(a), self.issue(b)
+        viewer = self.issue(a, "viewer")
+        self.assertError(req("DELETE", f"/tokens/{ta['id']}", token=tb["token"]), 404,
+                         "not_found")
+        self.assertError(req("DELETE", f"/tokens/{ta['id']}", token=viewer["token"]), 403,
+                         "forbidden")
+        self.assertError(req("DELETE", "/tokens/tok-does-not-exist"), 404, "not_found")
+        self.assertStatus(req("GET", "/me", token=ta["token"]), 200)
+        self.assertEqual([ev for ev in all_events(tb["token"]) if ev["type"].startswith("token.")
+                          and ev["subject"] == a], [], "b sees none of a's token events")
+
+    def test_revoked_token_stays_revoked_after_restart(self):
+        server = Server()
+        self.addCleanup(server.close)
+        server.start()
+        org = must(server.req("POST", "/organizations", {"id": uid("tok-r"), "name": "r"}), 201,
+                   "create organization")["id"]
+        tokens = [must(server.req("POST", "/tokens", {"organization": org, **extra}), 201,
+                       "issue") for extra in ({}, {"expires_in": 600})]
+        gone, kept = tokens
+        self.assertEqual(server.req("GET", "/me", token=gone["token"])[0], 200)
+        self.assertEqual(server.req("DELETE", f"/tokens/{gone['id']}")[0], 204)
+        before = must(server.req("GET", "/tokens"), 200, "list")
+        server.restart()
+        self.assertEqual(server.req("GET", "/me", token=gone["token"])[0], 401)
+        self.assertEqual(server.req("GET", "/me", token=kept["token"])[0], 200)
+        self.assertEqual(must(server.req("GET", "/tokens"), 200, "list"), before)
+        self.assertEqual(ids(before["items"]), [kept["id"]])
 
 
 # --------------------------------------------------------------------------------------------
