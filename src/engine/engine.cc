@@ -3,6 +3,7 @@
 #include <chrono>
 #include <future>
 
+#include "model/codec.h"
 #include "rules/decide.h"
 #include "rules/visibility.h"
 
@@ -54,6 +55,11 @@ Status Engine::Replay() {
   }));
   graph.EndBulk();
   state_ = std::move(fresh);
+  {
+    // The cache may hold tokens the rebuilt state no longer knows.
+    std::lock_guard<std::mutex> lock(token_mu_);
+    token_cache_.clear();
+  }
   graph_.FinishFold(true);
   graph_ = std::move(graph);
   last_seq_ = state_.last_seq();
@@ -63,6 +69,12 @@ Status Engine::Replay() {
 Status Engine::ApplyEvent(const Event& e) {
   CC_RETURN_IF_ERROR(state_.Apply(e));
   graph_.Apply(e, state_);
+  if (e.type == "token.revoked") {
+    // From this event on, the token answers 401 (CONTRACT §5).
+    const std::string id = StrOr(e.data, "id");
+    std::lock_guard<std::mutex> lock(token_mu_);
+    std::erase_if(token_cache_, [&](const auto& entry) { return entry.second.id == id; });
+  }
   return Status::Ok();
 }
 
@@ -78,26 +90,36 @@ StatusOr<Principal> Engine::Authenticate(std::string_view token) const {
     for (size_t i = 0; i < admin.size(); ++i) diff |= token[i] ^ admin[i];
     if (diff == 0) return Principal::Admin();
   }
+  auto valid = [&](const CachedToken& t) -> StatusOr<Principal> {
+    if (t.expires_ms != 0) {
+      std::optional<int64_t> now = UnixMillis(options_.env->Now());
+      if (!now || *now >= t.expires_ms) return unauthenticated();
+    }
+    return t.principal;
+  };
   std::string key(token);
   {
-    // Tokens are never revoked, so a token once found stays valid: the cache
-    // spares the digest and, above all, the state lock the committer holds
-    // exclusively while it commits.
+    // The cache spares the digest and, above all, the state lock the
+    // committer holds exclusively while it commits. Revocation drops entries
+    // (ApplyEvent); expiry is checked here on every call.
     std::lock_guard<std::mutex> lock(token_mu_);
     auto it = token_cache_.find(key);
-    if (it != token_cache_.end()) return it->second;
+    if (it != token_cache_.end()) return valid(it->second);
   }
   std::string digest = Sha256Hex(key);
-  Principal found;
-  {
-    std::shared_lock lock(state_mu_);
-    const Principal* p = state_.FindToken(digest);
-    if (p == nullptr) return unauthenticated();
-    found = *p;
+  std::shared_lock state_lock(state_mu_);
+  const TokenRecord* record = state_.FindToken(digest);
+  if (record == nullptr) return unauthenticated();
+  CachedToken found{record->principal, record->id, 0};
+  if (!record->expires_at.empty()) {
+    std::optional<int64_t> expires = UnixMillis(record->expires_at);
+    found.expires_ms = expires ? *expires : 1;  // unreadable: treat as expired
   }
+  // Added under the state lock, so a revocation applied after this look
+  // finds the entry and drops it.
   std::lock_guard<std::mutex> lock(token_mu_);
   token_cache_.emplace(std::move(key), found);
-  return found;
+  return valid(found);
 }
 
 void Engine::Submit(const Principal& principal, Command command, Callback done) {
@@ -205,10 +227,10 @@ void Engine::CommitRound(std::vector<Pending>& round) {
       }
       Outcome o;
       o.status = d->created ? 201 : 200;
-      if (const auto* t = std::get_if<IssueToken>(&round[i].command.body)) {
-        o.body = Json::MakeObject({{"organization", Json(t->organization)},
-                                   {"role", Json(t->role == Role::kViewer ? "viewer" : "member")}})
-                     .Dump();
+      if (std::holds_alternative<IssueToken>(round[i].command.body)) {
+        o.body = EncodeToken(d->subject);  // Submit adds the secret
+      } else if (std::holds_alternative<RevokeToken>(round[i].command.body)) {
+        o.status = 204;
       } else {
         o.body = EncodeOutcome(round[i].principal, d->noun, d->subject);
       }

@@ -45,7 +45,7 @@ namespace cocreate {
 
 // The answer to an accepted command: an HTTP-ready status and JSON body.
 struct Outcome {
-  int status = 200;  // 201 for a new object, 200 otherwise
+  int status = 200;  // 201 for a new object, 204 for a revoked token, 200 otherwise
   std::string body;
 };
 
@@ -87,7 +87,8 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // The principal a bearer token stands for. Errors: unauthenticated (401).
+  // The principal a bearer token stands for. Errors: unauthenticated (401)
+  // for a token never issued, revoked or expired (checked on every call).
   StatusOr<Principal> Authenticate(std::string_view token) const;
 
   using Callback = std::function<void(StatusOr<Outcome>)>;
@@ -126,6 +127,9 @@ class Engine {
   // The `top` resources, services, offerings and relationships whose failure
   // reaches the most organizations.
   std::string Concentration(const Principal& p, int top) const;
+  // GET /tokens: every token to the admin, its own organization's to a
+  // member, never a secret or digest. Errors: forbidden (403) for a viewer.
+  StatusOr<std::string> Tokens(const Principal& p, const ListQuery& q) const;
   // Events with seq > after visible to `p`, at most `limit`.
   std::string Events(const Principal& p, int64_t after, int64_t limit) const;
   // The same events, one JSON object each, with their seqs (for SSE).
@@ -170,6 +174,8 @@ class Engine {
   };
   void CommitRound(std::vector<Pending>& round);
   std::string EncodeOutcome(const Principal& p, Noun noun, const std::string& id) const;
+  // A token as GET /tokens lists it. REQUIRES: state_mu_ held; it exists.
+  std::string EncodeToken(const std::string& id) const;
 
   std::unique_ptr<EventStore> store_;
   EngineOptions options_;
@@ -189,9 +195,18 @@ class Engine {
   bool healthy_ = true;  // GUARDED_BY(state_mu_): false when the state awaits a rebuild
   std::atomic<bool> healthy_flag_{true};  // healthy_, readable without the lock
 
+  // A bearer token already authenticated: whom it acts for and until when.
+  struct CachedToken {
+    Principal principal;
+    std::string id;
+    int64_t expires_ms = 0;  // Unix milliseconds; 0: never
+  };
+  // Lock order: state_mu_ before token_mu_. An entry is added only under the
+  // state lock and dropped when the state applies its `token.revoked`, so the
+  // cache never outlives a revocation.
   mutable std::mutex token_mu_;
-  // Bearer tokens already authenticated → their principal.
-  mutable std::unordered_map<std::string, Principal> token_cache_;  // GUARDED_BY(token_mu_)
+  // Bearer tokens already authenticated → their record.
+  mutable std::unordered_map<std::string, CachedToken> token_cache_;  // GUARDED_BY(token_mu_)
 
   mutable std::mutex stats_mu_;
   EngineStats stats_;  // GUARDED_BY(stats_mu_)

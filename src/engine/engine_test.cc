@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
 
 namespace cocreate {
@@ -97,6 +100,93 @@ TEST(EngineTest, TokensAuthenticate) {
   EXPECT_EQ(p->role, Role::kViewer);
   // The secret never reaches the log.
   EXPECT_EQ(engine->Events(Principal::Admin(), 0, 100).find(token), std::string::npos);
+}
+
+// A clock the test sets; randomness from the real machine.
+class FakeClockEnv final : public Env {
+ public:
+  std::string Now() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return FormatUnixMillis(now_ms_);
+  }
+  std::string RandomHex(int bytes) override { return Env::Default()->RandomHex(bytes); }
+  void Advance(int64_t ms) {
+    std::lock_guard<std::mutex> lock(mu_);
+    now_ms_ += ms;
+  }
+
+ private:
+  std::mutex mu_;
+  int64_t now_ms_ = *UnixMillis("2026-01-01T00:00:00.000Z");
+};
+
+std::string IssueToken(Engine& engine, std::string_view body) {
+  auto issued = engine.Execute(Principal::Admin(),
+                               DecodeIssueToken(Json::Parse(body).value()).value());
+  EXPECT_TRUE(issued.ok()) << issued.status().ToString();
+  return issued.ok() ? issued->body : "";
+}
+
+TEST(EngineTest, ExpiredTokenIsRefusedEvenWhenCached) {
+  FakeClockEnv clock;
+  EngineOptions options;
+  options.admin_token = "admin-token";
+  options.env = &clock;
+  auto engine = Engine::Open(MemoryStore(), options).value();
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("o1")).ok());
+  Json body = Json::Parse(IssueToken(*engine, R"({"organization":"o1","expires_in":60})")).value();
+  EXPECT_EQ(body.Find("expires_at")->as_string(), "2026-01-01T00:01:00.000Z");
+  EXPECT_EQ(body.Find("created_at")->as_string(), "2026-01-01T00:00:00.000Z");
+  std::string token = body.Find("token")->as_string();
+  ASSERT_TRUE(engine->Authenticate(token).ok());  // now cached
+  clock.Advance(59'999);
+  EXPECT_TRUE(engine->Authenticate(token).ok());
+  clock.Advance(1);
+  EXPECT_EQ(engine->Authenticate(token).status().code(), Code::kUnauthenticated);
+}
+
+TEST(EngineTest, RevokedTokenIsRefusedAtOnceAndAfterRestart) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("cocreate-revoke-" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(path);
+  StoreOptions o;
+  o.spec = "sqlite:" + path.string();
+  std::string token, id;
+  {
+    auto engine = OpenEngine(EventStore::Open(o).value());
+    ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("o1")).ok());
+    Json body = Json::Parse(IssueToken(*engine, R"({"organization":"o1"})")).value();
+    token = body.Find("token")->as_string();
+    id = body.Find("id")->as_string();
+    ASSERT_TRUE(engine->Authenticate(token).ok());  // now cached
+    auto revoked = engine->Execute(Principal::Member("o1"), DecodeRevokeToken(id));
+    ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
+    EXPECT_EQ(revoked->status, 204);
+    EXPECT_EQ(revoked->body, "");
+    EXPECT_EQ(engine->Authenticate(token).status().code(), Code::kUnauthenticated);
+    EXPECT_EQ(engine->Tokens(Principal::Admin(), ListQuery())->find(id), std::string::npos);
+  }
+  auto engine = OpenEngine(EventStore::Open(o).value());
+  EXPECT_EQ(engine->Authenticate(token).status().code(), Code::kUnauthenticated);
+  std::filesystem::remove(path);
+}
+
+TEST(EngineTest, TokenListsShowNoSecret) {
+  auto engine = OpenEngine(MemoryStore());
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("o1")).ok());
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("o2")).ok());
+  Json t1 = Json::Parse(IssueToken(*engine, R"({"organization":"o1"})")).value();
+  Json t2 = Json::Parse(IssueToken(*engine, R"({"organization":"o2","role":"viewer"})")).value();
+  std::string all = engine->Tokens(Principal::Admin(), ListQuery()).value();
+  EXPECT_NE(all.find(t1.Find("id")->as_string()), std::string::npos);
+  EXPECT_NE(all.find(t2.Find("id")->as_string()), std::string::npos);
+  EXPECT_EQ(all.find(t1.Find("token")->as_string()), std::string::npos);
+  EXPECT_EQ(all.find("digest"), std::string::npos);
+  std::string own = engine->Tokens(Principal::Member("o1"), ListQuery()).value();
+  EXPECT_NE(own.find(t1.Find("id")->as_string()), std::string::npos);
+  EXPECT_EQ(own.find(t2.Find("id")->as_string()), std::string::npos);
+  EXPECT_EQ(engine->Tokens(Principal{Role::kViewer, "o2"}, ListQuery()).status().code(),
+            Code::kPermissionDenied);
 }
 
 TEST(EngineTest, RestartReplaysTheLog) {

@@ -26,15 +26,20 @@ void WriteTimeOrNull(JsonWriter& w, std::string_view key, const std::string& at)
   }
 }
 
-void EncodeObject(const State& s, Noun noun, const std::string& id, JsonWriter& w) {
+// The object as `p` may see it: with every id it may not see redacted
+// (CONTRACT §7), except in its own objects (§9.7).
+void EncodeObject(const State& s, const Principal& p, Noun noun, const std::string& id,
+                  JsonWriter& w) {
+  VisibleIds visible(s, p);
+  const IdFilter* f = Redacts(s, p, noun, id) ? &visible : nullptr;
   switch (noun) {
     case Noun::kOrganization: Encode(*s.FindOrganization(id), w); break;
     case Noun::kConsumerGroup: Encode(*s.FindGroup(id), w); break;
-    case Noun::kResource: Encode(*s.FindResource(id), w); break;
-    case Noun::kService: Encode(*s.FindService(id), w); break;
-    case Noun::kOffering: Encode(*s.FindOffering(id), w); break;
-    case Noun::kRelationship: Encode(*s.FindRelationship(id), w); break;
-    case Noun::kProvision: Encode(*s.FindProvision(id), w); break;
+    case Noun::kResource: Encode(*s.FindResource(id), w, f); break;
+    case Noun::kService: Encode(*s.FindService(id), w, f); break;
+    case Noun::kOffering: Encode(*s.FindOffering(id), w, f); break;
+    case Noun::kRelationship: Encode(*s.FindRelationship(id), w, f); break;
+    case Noun::kProvision: Encode(*s.FindProvision(id), w, f); break;
   }
 }
 
@@ -91,7 +96,8 @@ std::optional<std::string> FilterField(const State& s, Noun noun, const std::str
 
 bool EvidenceVisible(const State& s, const Principal& p, const Evidence& e) {
   return CanSeeId(s, p, e.service) && CanSeeId(s, p, e.resource) &&
-         CanSeeId(s, p, e.provision) && CanSeeId(s, p, e.relationship);
+         CanSeeId(s, p, e.provision) && CanSeeId(s, p, e.relationship) &&
+         CanSeeId(s, p, e.provider);
 }
 
 void EncodeEvent(const State& s, const Principal& p, const Event& e, JsonWriter& w) {
@@ -107,18 +113,10 @@ void EncodeEvent(const State& s, const Principal& p, const Event& e, JsonWriter&
   WriteKey(w, "subject");
   WriteString(w, e.subject);
   WriteKey(w, "data");
-  if (e.type == "role.transitioned" && !p.is_admin()) {
-    Json data = e.data;
-    Json kept = Json::MakeArray();
-    if (const Json* evidence = e.data.Find("evidence"); evidence && evidence->is_array()) {
-      for (const Json& item : evidence->items()) {
-        if (EvidenceVisible(s, p, DecodeEvidence(item).value())) kept.Push(item);
-      }
-    }
-    data.Set("evidence", std::move(kept));
-    data.Write(w);
-  } else {
+  if (p.is_admin()) {
     e.data.Write(w);
+  } else {
+    VisibleEventData(s, p, e).Write(w);
   }
   w.EndObject();
 }
@@ -126,10 +124,9 @@ void EncodeEvent(const State& s, const Principal& p, const Event& e, JsonWriter&
 }  // namespace
 
 std::string Engine::EncodeOutcome(const Principal& p, Noun noun, const std::string& id) const {
-  (void)p;
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  EncodeObject(state_, noun, id, w);
+  EncodeObject(state_, p, noun, id, w);
   return Done(buf);
 }
 
@@ -138,7 +135,7 @@ StatusOr<std::string> Engine::Get(const Principal& p, Noun noun, const std::stri
   if (!Exists(state_, p, noun, id)) return NoSuch(noun, id);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  EncodeObject(state_, noun, id, w);
+  EncodeObject(state_, p, noun, id, w);
   return Done(buf);
 }
 
@@ -164,7 +161,7 @@ StatusOr<std::string> Engine::List(const Principal& p, Noun noun, const ListQuer
       match = match && FilterField(state_, noun, id, key) == value;
     }
     if (!match) continue;
-    if (total >= q.offset && total < q.offset + q.limit) EncodeObject(state_, noun, id, w);
+    if (total >= q.offset && total < q.offset + q.limit) EncodeObject(state_, p, noun, id, w);
     ++total;
   }
   w.EndArray();
@@ -187,7 +184,9 @@ StatusOr<std::string> Engine::Versions(const Principal& p, const std::string& id
   w.StartObject();
   WriteKey(w, "items");
   w.StartArray();
-  for (const auto& v : r.versions) EncodeVersion(r, v, w);
+  VisibleIds visible(state_, p);
+  const IdFilter* filter = Redacts(state_, p, Noun::kResource, id) ? &visible : nullptr;
+  for (const auto& v : r.versions) EncodeVersion(r, v, w, filter);
   w.EndArray();
   WriteKey(w, "total");
   w.Int64(static_cast<int64_t>(r.versions.size()));
@@ -220,10 +219,22 @@ StatusOr<std::string> Engine::Roles(const Principal& p, const std::string& org) 
     WriteString(w, "provider");
     WriteKey(w, "evidence");
     w.StartArray();
+    int64_t left_out = 0;
     for (const auto& e : t.evidence) {
-      if (EvidenceVisible(state_, p, e)) Encode(e, w);
+      if (EvidenceVisible(state_, p, e)) {
+        Encode(e, w);
+      } else {
+        ++left_out;
+      }
     }
     w.EndArray();
+    if (left_out > 0) {  // CONTRACT §9.8
+      WriteKey(w, "redacted");
+      w.StartObject();
+      WriteKey(w, "evidence");
+      w.Int64(left_out);
+      w.EndObject();
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -670,6 +681,60 @@ StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& res
   w.EndObject();
   WriteKey(w, "cc:redacted");
   w.Int64(redacted);
+  w.EndObject();
+  return Done(buf);
+}
+
+namespace {
+
+void WriteToken(const TokenRecord& t, JsonWriter& w) {
+  w.StartObject();
+  WriteKey(w, "id");
+  WriteString(w, t.id);
+  WriteKey(w, "organization");
+  WriteString(w, t.principal.organization);
+  WriteKey(w, "role");
+  WriteString(w, t.principal.can_write() ? "member" : "viewer");
+  WriteKey(w, "created_at");
+  WriteString(w, t.created_at);
+  if (!t.expires_at.empty()) {
+    WriteKey(w, "expires_at");
+    WriteString(w, t.expires_at);
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string Engine::EncodeToken(const std::string& id) const {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  WriteToken(*state_.FindTokenById(id), w);
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::Tokens(const Principal& p, const ListQuery& q) const {
+  if (!p.can_write()) return Forbidden("a viewer token may not list tokens");
+  std::shared_lock lock(state_mu_);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "items");
+  w.StartArray();
+  int64_t total = 0;
+  for (const auto& id : state_.TokenIds()) {
+    const TokenRecord* t = state_.FindTokenById(id);  // nullptr once revoked
+    if (t == nullptr || (!p.is_admin() && t->principal.organization != p.organization)) continue;
+    if (total >= q.offset && total < q.offset + q.limit) WriteToken(*t, w);
+    ++total;
+  }
+  w.EndArray();
+  WriteKey(w, "total");
+  w.Int64(total);
+  WriteKey(w, "limit");
+  w.Int64(q.limit);
+  WriteKey(w, "offset");
+  w.Int64(q.offset);
   w.EndObject();
   return Done(buf);
 }

@@ -16,7 +16,7 @@ struct Op {
   const char* summary;
   const char* request_schema;  // nullptr: no body
   int success;
-  const char* response_schema;
+  const char* response_schema;  // nullptr: no body (204)
   std::vector<const char*> query;  // query parameter names
 };
 
@@ -56,8 +56,18 @@ const std::vector<Op>& Operations() {
       v.push_back({"post", paths.back().c_str(), "Move the relationship through its lifecycle",
                    "Empty", 200, "Relationship", {}});
     }
-    v.push_back({"post", "/tokens", "Issue a token for an organization (admin only)",
+    v.push_back({"post", "/tokens",
+                 "Issue a token for an organization (admin only); the secret is in this "
+                 "answer only, expires_in (60 to 31536000 s) makes it expire",
                  "TokenCreate", 201, "Token", {}});
+    v.push_back({"get", "/tokens",
+                 "List live tokens: all to the admin, its own organization's to a member, "
+                 "403 to a viewer; never a secret",
+                 nullptr, 200, "TokenList", {"limit", "offset"}});
+    v.push_back({"delete", "/tokens/{id}",
+                 "Revoke a token (admin: any; member: its organization's); it answers 401 "
+                 "from then on",
+                 nullptr, 204, nullptr, {}});
     v.push_back({"get", "/me", "Who the token acts as: organization (null for the admin) and role",
                  nullptr, 200, "Me", {}});
     v.push_back({"get", "/impact", "Downstream impact of a failure", nullptr, 200, "Impact",
@@ -156,7 +166,16 @@ const char* kSchemas = R"({
   "modified": {"type": "array", "items": {"type": "object"}},
   "transferred": {"type": "array", "items": {"type": "string"}}}},
 "TokenCreate": {"type": "object", "required": ["organization"], "properties": {
-  "organization": {"type": "string"}, "role": {"type": "string", "enum": ["member", "viewer"]}}},
+  "organization": {"type": "string"}, "role": {"type": "string", "enum": ["member", "viewer"]},
+  "expires_in": {"type": "integer", "minimum": 60, "maximum": 31536000}}},
+"TokenInfo": {"type": "object", "required": ["id", "organization", "role", "created_at"],
+  "properties": {"id": {"type": "string"}, "organization": {"type": "string"},
+  "role": {"type": "string", "enum": ["member", "viewer"]},
+  "created_at": {"type": "string", "format": "date-time"},
+  "expires_at": {"type": "string", "format": "date-time"}}},
+"TokenList": {"type": "object", "required": ["items", "total"], "properties": {
+  "items": {"type": "array", "items": {"$ref": "#/components/schemas/TokenInfo"}},
+  "total": {"type": "integer"}}},
 "OrganizationGraph": {"type": "object", "properties": {
   "nodes": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
     "name": {"type": "string"}, "consumer_since": {"type": "string", "nullable": true},
@@ -168,7 +187,11 @@ const char* kSchemas = R"({
   "redacted": {"type": "integer"}}},
 "Me": {"type": "object", "required": ["organization", "role"], "properties": {
   "organization": {"type": "string", "nullable": true}, "role": {"type": "string", "enum": ["admin", "member", "viewer"]}}},
-"Token": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
+"Token": {"type": "object", "required": ["id", "token", "organization", "role", "created_at"],
+  "properties": {"id": {"type": "string"}, "token": {"type": "string"},
+  "organization": {"type": "string"}, "role": {"type": "string", "enum": ["member", "viewer"]},
+  "created_at": {"type": "string", "format": "date-time"},
+  "expires_at": {"type": "string", "format": "date-time"}}},
 "Roles": {"type": "object", "properties": {"organization": {"type": "string"},
   "consumer_since": {"type": "string", "nullable": true},
   "provider_since": {"type": "string", "nullable": true},
@@ -235,10 +258,12 @@ std::string Build() {
         out += std::string(",\"requestBody\":{\"content\":{\"application/json\":{\"schema\":") +
                "{\"$ref\":\"#/components/schemas/" + op.request_schema + "\"}}}}";
       }
-      out += ",\"responses\":{\"" + std::to_string(op.success) +
-             "\":{\"description\":\"success\",\"content\":{\"application/json\":{\"schema\":"
-             "{\"$ref\":\"#/components/schemas/" +
-             op.response_schema + "\"}}}}";
+      out += ",\"responses\":{\"" + std::to_string(op.success) + "\":{\"description\":\"success\"";
+      if (op.response_schema) {
+        out += std::string(",\"content\":{\"application/json\":{\"schema\":") +
+               "{\"$ref\":\"#/components/schemas/" + op.response_schema + "\"}}}";
+      }
+      out += "}";
       for (const char* code : {"400", "401", "403", "404", "409", "413", "415", "422"}) {
         out += std::string(",\"") + code +
                "\":{\"description\":\"error\",\"content\":{\"application/json\":{\"schema\":"

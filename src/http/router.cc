@@ -257,6 +257,21 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
         }
         Submit(p, DecodeIssueToken(*body), reply);
       });
+  Add("GET", "/tokens", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        ListQuery q;
+        auto limit = IntParam(params.query, "limit", 100, 0, 1000);
+        if (!limit.ok()) return reply(Error(limit.status()));
+        auto offset = IntParam(params.query, "offset", 0, 0, INT64_MAX / 2);
+        if (!offset.ok()) return reply(Error(offset.status()));
+        q.limit = *limit;
+        q.offset = *offset;
+        ReplyWith(reply, engine_.Tokens(p, q));
+      });
+  Add("DELETE", "/tokens/{id}", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) { Submit(p, DecodeRevokeToken(params.path[0]), reply); });
   Add("GET", "/impact", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
              Reply& reply) {

@@ -23,6 +23,55 @@ void List(JsonWriter& w, std::string_view key, const std::vector<std::string>& i
   EncodeStrings(items, w);
 }
 
+// The ids an object left out, per field, in the order first met.
+class Redactions {
+ public:
+  explicit Redactions(const IdFilter* filter) : filter_(filter) {}
+  bool Shows(const std::string& id) const { return filter_ == nullptr || filter_->Shows(id); }
+  // True when `id` may be written; otherwise counts it against `field`.
+  bool Keep(std::string_view field, const std::string& id) {
+    if (Shows(id)) return true;
+    for (auto& [f, n] : counts_) {
+      if (f == field) {
+        ++n;
+        return false;
+      }
+    }
+    counts_.emplace_back(field, 1);
+    return false;
+  }
+  // "redacted": {FIELD: n}, only when something was left out.
+  void Write(JsonWriter& w) const {
+    if (counts_.empty()) return;
+    WriteKey(w, "redacted");
+    w.StartObject();
+    for (const auto& [f, n] : counts_) {
+      WriteKey(w, f);
+      w.Int64(n);
+    }
+    w.EndObject();
+  }
+
+ private:
+  const IdFilter* filter_;
+  std::vector<std::pair<std::string_view, int64_t>> counts_;
+};
+
+// "key": id, or null when the id is empty or hidden.
+void Ref(JsonWriter& w, std::string_view key, const std::string& id, const Redactions& r) {
+  OptStr(w, key, r.Shows(id) ? id : std::string());
+}
+
+void FilteredList(JsonWriter& w, std::string_view key, const std::vector<std::string>& items,
+                  Redactions& r) {
+  WriteKey(w, key);
+  w.StartArray();
+  for (const auto& s : items) {
+    if (r.Keep(key, s)) WriteString(w, s);
+  }
+  w.EndArray();
+}
+
 Status Broken(std::string_view noun, std::string_view field) {
   return Internal("stored " + std::string(noun) + " has a broken '" + std::string(field) + "'");
 }
@@ -91,8 +140,9 @@ StatusOr<ConsumerGroup> DecodeConsumerGroup(const Json& j) {
   return g;
 }
 
-void Encode(const Resource& r, JsonWriter& w) {
+void Encode(const Resource& r, JsonWriter& w, const IdFilter* filter) {
   const ResourceVersion& v = r.current();
+  Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", r.id);
   Str(w, "owner", v.owner);
@@ -107,7 +157,7 @@ void Encode(const Resource& r, JsonWriter& w) {
     w.Null();
   } else {
     w.StartObject();
-    Str(w, "provision", r.origin_provision);
+    Ref(w, "provision", r.origin_provision, redactions);
     w.EndObject();
   }
   Str(w, "created_at", r.versions.front().at);
@@ -115,7 +165,9 @@ void Encode(const Resource& r, JsonWriter& w) {
   w.EndObject();
 }
 
-void EncodeVersion(const Resource& r, const ResourceVersion& v, JsonWriter& w) {
+void EncodeVersion(const Resource& r, const ResourceVersion& v, JsonWriter& w,
+                   const IdFilter* filter) {
+  Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", r.id);
   WriteKey(w, "version");
@@ -126,7 +178,7 @@ void EncodeVersion(const Resource& r, const ResourceVersion& v, JsonWriter& w) {
   WriteKey(w, "attributes");
   v.attributes.Write(w);
   Str(w, "at", v.at);
-  OptStr(w, "provision", v.provision);
+  Ref(w, "provision", v.provision, redactions);
   w.EndObject();
 }
 
@@ -150,15 +202,17 @@ StatusOr<Resource> DecodeResource(const Json& j) {
   return r;
 }
 
-void Encode(const Service& s, JsonWriter& w) {
+void Encode(const Service& s, JsonWriter& w, const IdFilter* filter) {
+  Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", s.id);
   Str(w, "provider", s.provider);
   Str(w, "name", s.name);
   Str(w, "description", s.description);
-  List(w, "built_on", s.built_on);
-  List(w, "depends_on", s.depends_on);
+  FilteredList(w, "built_on", s.built_on, redactions);
+  FilteredList(w, "depends_on", s.depends_on, redactions);
   Str(w, "created_at", s.created_at);
+  redactions.Write(w);
   w.EndObject();
 }
 
@@ -175,11 +229,12 @@ StatusOr<Service> DecodeService(const Json& j) {
   return s;
 }
 
-void Encode(const Offering& o, JsonWriter& w) {
+void Encode(const Offering& o, JsonWriter& w, const IdFilter* filter) {
+  Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", o.id);
   Str(w, "provider", o.provider);
-  Str(w, "service", o.service);
+  Ref(w, "service", o.service, redactions);
   Str(w, "name", o.name);
   WriteKey(w, "audience");
   if (o.audience_public) {
@@ -201,6 +256,7 @@ void Encode(const Offering& o, JsonWriter& w) {
   WriteKey(w, "access");
   w.StartArray();
   for (const auto& r : o.access) {
+    if (!redactions.Keep("access", r)) continue;
     w.StartObject();
     Str(w, "resource", r);
     w.EndObject();
@@ -238,6 +294,7 @@ void Encode(const Offering& o, JsonWriter& w) {
     w.Null();
   }
   Str(w, "created_at", o.created_at);
+  redactions.Write(w);
   w.EndObject();
 }
 
@@ -281,10 +338,11 @@ StatusOr<Offering> DecodeOffering(const Json& j) {
   return o;
 }
 
-void Encode(const Relationship& r, JsonWriter& w) {
+void Encode(const Relationship& r, JsonWriter& w, const IdFilter* filter) {
+  Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", r.id);
-  Str(w, "offering", r.offering);
+  Ref(w, "offering", r.offering, redactions);
   Str(w, "provider", r.provider);
   Str(w, "consumer", r.consumer);
   Str(w, "type", RelationshipTypeName(r.type));
@@ -363,18 +421,20 @@ StatusOr<Value> DecodeStoredValue(const Json& j) {
   return v;
 }
 
-void Encode(const Provision& p, JsonWriter& w) {
+void Encode(const Provision& p, JsonWriter& w, const IdFilter* filter) {
+  Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", p.id);
-  Str(w, "relationship", p.relationship);
+  Ref(w, "relationship", p.relationship, redactions);
   Str(w, "action", p.action);
   Str(w, "provider", p.provider);
   Str(w, "consumer", p.consumer);
-  List(w, "used", p.used);
-  List(w, "created", p.created);
+  FilteredList(w, "used", p.used, redactions);
+  FilteredList(w, "created", p.created, redactions);
   WriteKey(w, "modified");
   w.StartArray();
   for (const auto& m : p.modified) {
+    if (!redactions.Keep("modified", m.resource)) continue;
     w.StartObject();
     Str(w, "resource", m.resource);
     WriteKey(w, "version");
@@ -382,7 +442,7 @@ void Encode(const Provision& p, JsonWriter& w) {
     w.EndObject();
   }
   w.EndArray();
-  List(w, "transferred", p.transferred);
+  FilteredList(w, "transferred", p.transferred, redactions);
   WriteKey(w, "value");
   if (p.value) {
     Encode(*p.value, w);
@@ -390,6 +450,7 @@ void Encode(const Provision& p, JsonWriter& w) {
     w.Null();
   }
   Str(w, "at", p.at);
+  redactions.Write(w);
   w.EndObject();
 }
 

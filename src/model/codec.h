@@ -1,6 +1,11 @@
 // Per-noun JSON codecs. Encode* write the contract's shape of a noun straight
 // to a RapidJSON writer (the hot path of every GET); Decode* read the same
 // shape back from a Json value, which is how events are replayed.
+//
+// Redaction (CONTRACT §7): an encoder given an IdFilter names only the ids the
+// filter shows. A hidden id in a list is left out and counted in the object's
+// "redacted": {FIELD: n}, written only when something was left out; a hidden
+// single id is null. Without a filter (nullptr) every id is written.
 #ifndef COCREATE_MODEL_CODEC_H_
 #define COCREATE_MODEL_CODEC_H_
 
@@ -13,16 +18,29 @@
 
 namespace cocreate {
 
+// Which referenced ids an encoding may name.
+class IdFilter {
+ public:
+  virtual ~IdFilter() = default;
+  // True when the answer may name `id`.
+  virtual bool Shows(const std::string& id) const = 0;
+};
+
 void Encode(const Organization& o, JsonWriter& w);
 void Encode(const ConsumerGroup& g, JsonWriter& w);
-// A resource as it now stands.
-void Encode(const Resource& r, JsonWriter& w);
-// One version of a resource.
-void EncodeVersion(const Resource& r, const ResourceVersion& v, JsonWriter& w);
-void Encode(const Service& s, JsonWriter& w);
-void Encode(const Offering& o, JsonWriter& w);
-void Encode(const Relationship& r, JsonWriter& w);
-void Encode(const Provision& p, JsonWriter& w);
+// A resource as it now stands (filtered: origin.provision).
+void Encode(const Resource& r, JsonWriter& w, const IdFilter* filter = nullptr);
+// One version of a resource (filtered: provision).
+void EncodeVersion(const Resource& r, const ResourceVersion& v, JsonWriter& w,
+                   const IdFilter* filter = nullptr);
+// Filtered: built_on, depends_on.
+void Encode(const Service& s, JsonWriter& w, const IdFilter* filter = nullptr);
+// Filtered: service, access.
+void Encode(const Offering& o, JsonWriter& w, const IdFilter* filter = nullptr);
+// Filtered: offering.
+void Encode(const Relationship& r, JsonWriter& w, const IdFilter* filter = nullptr);
+// Filtered: relationship, used, created, modified, transferred.
+void Encode(const Provision& p, JsonWriter& w, const IdFilter* filter = nullptr);
 void Encode(const Value& v, JsonWriter& w);
 void Encode(const Evidence& e, JsonWriter& w);
 void EncodeStrings(const std::vector<std::string>& items, JsonWriter& w);

@@ -28,14 +28,7 @@ class RealEnv final : public Env {
   std::string Now() override {
     auto now = std::chrono::system_clock::now();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
-    std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms.count() % 1000));
-    return buf;
+    return FormatUnixMillis(ms.count());
   }
 
   std::string RandomHex(int bytes) override {
@@ -51,6 +44,55 @@ class RealEnv final : public Env {
 };
 
 }  // namespace
+
+std::optional<int64_t> UnixMillis(std::string_view time) {
+  // YYYY-MM-DDTHH:MM:SS[.fff...]Z
+  auto digits = [&](size_t at, size_t n) -> std::optional<int> {
+    if (at + n > time.size()) return std::nullopt;
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (time[i] < '0' || time[i] > '9') return std::nullopt;
+      v = v * 10 + (time[i] - '0');
+    }
+    return v;
+  };
+  auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2), hour = digits(11, 2),
+       minute = digits(14, 2), second = digits(17, 2);
+  if (!year || !month || !day || !hour || !minute || !second || time.size() < 20 ||
+      time[4] != '-' || time[7] != '-' || time[10] != 'T' || time[13] != ':' ||
+      time[16] != ':') {
+    return std::nullopt;
+  }
+  int64_t millis = 0;
+  size_t at = 19;
+  if (time[at] == '.') {
+    int64_t scale = 100;
+    for (++at; at < time.size() && time[at] >= '0' && time[at] <= '9'; ++at) {
+      millis += (time[at] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  if (at + 1 != time.size() || time[at] != 'Z') return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = *year - 1900;
+  tm.tm_mon = *month - 1;
+  tm.tm_mday = *day;
+  tm.tm_hour = *hour;
+  tm.tm_min = *minute;
+  tm.tm_sec = *second;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
+}
+
+std::string FormatUnixMillis(int64_t millis) {
+  std::time_t secs = static_cast<std::time_t>(millis / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(millis % 1000));
+  return buf;
+}
 
 Env* Env::Default() {
   static RealEnv env;

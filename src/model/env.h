@@ -3,7 +3,10 @@
 #ifndef COCREATE_MODEL_ENV_H_
 #define COCREATE_MODEL_ENV_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace cocreate {
 
@@ -17,6 +20,13 @@ class Env {
   // The process-wide real environment. Thread-safe.
   static Env* Default();
 };
+
+// Milliseconds since the Unix epoch of an RFC 3339 UTC time as Now() writes
+// it ("2026-11-27T17:20:00.123Z"; the fraction may be left out), or nullopt
+// when `time` is not one.
+std::optional<int64_t> UnixMillis(std::string_view time);
+// The RFC 3339 UTC time, with milliseconds, of `millis` since the epoch.
+std::string FormatUnixMillis(int64_t millis);
 
 // SHA-256 of `text`, hex-encoded (how token secrets are stored).
 std::string Sha256Hex(const std::string& text);

@@ -368,7 +368,19 @@ StatusOr<Command> DecodeIssueToken(const Json& body) {
   } else {
     return InvalidField("role", "'role' must be member or viewer");
   }
+  if (const Json* e = body.Find("expires_in"); e != nullptr && !e->is_null()) {
+    if (!e->is_int() || e->as_int() < kMinTokenLifetime || e->as_int() > kMaxTokenLifetime) {
+      return InvalidField("expires_in", "'expires_in' must be a whole number of seconds from " +
+                                            std::to_string(kMinTokenLifetime) + " to " +
+                                            std::to_string(kMaxTokenLifetime));
+    }
+    t.expires_in = e->as_int();
+  }
   return Command{std::move(t), body};
+}
+
+Command DecodeRevokeToken(const std::string& id) {
+  return Command{RevokeToken{id}, Json::MakeObject()};
 }
 
 StatusOr<Command> DecodeLifecycle(const std::string& relationship, LifecycleVerb verb,

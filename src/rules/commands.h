@@ -42,10 +42,19 @@ struct CreateProvision {
   std::optional<Value> value;
 };
 
+// Bounds of POST /tokens `expires_in`, in seconds (CONTRACT §9.6).
+inline constexpr int64_t kMinTokenLifetime = 60;
+inline constexpr int64_t kMaxTokenLifetime = 31'536'000;
+
 struct IssueToken {
   std::string organization;
   Role role = Role::kMember;
+  int64_t expires_in = 0;     // seconds; 0: the token never expires
   std::string secret_digest;  // filled by the engine; never from the body
+};
+
+struct RevokeToken {
+  std::string id;
 };
 
 // The five lifecycle verbs of a relationship.
@@ -60,7 +69,8 @@ struct ChangeRelationship {
 
 using CommandBody = std::variant<CreateOrganization, CreateConsumerGroup, CreateResource,
                                  CreateService, CreateOffering, CreateRelationship,
-                                 CreateProvision, IssueToken, ChangeRelationship>;
+                                 CreateProvision, IssueToken, ChangeRelationship,
+                                 RevokeToken>;
 
 // A decoded command plus the request body it came from (kept for idempotent
 // retries of creates).
@@ -74,7 +84,11 @@ struct Command {
 // Decoders: each returns the command or invalid_field (400) naming the field.
 // REQUIRES: `body` is a parsed JSON value (any type; non-objects are refused).
 StatusOr<Command> DecodeCreate(Noun noun, const Json& body);
+// POST /tokens: {organization, role?, expires_in?}; `expires_in` a whole
+// number of seconds from kMinTokenLifetime to kMaxTokenLifetime.
 StatusOr<Command> DecodeIssueToken(const Json& body);
+// DELETE /tokens/{id}.
+Command DecodeRevokeToken(const std::string& id);
 // Lifecycle POSTs take an empty body or a JSON object (its members are ignored).
 StatusOr<Command> DecodeLifecycle(const std::string& relationship, LifecycleVerb verb,
                                   const Json* body);

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "model/codec.h"
+#include "model/env.h"
 #include "rules/visibility.h"
 
 namespace cocreate {
@@ -252,11 +253,11 @@ StatusOr<Decision> DecideRelationship(const State& state, const Principal& p,
   CC_ASSIGN_OR_RETURN(IdCheck check, CheckClientId(state, spec.id, Noun::kRelationship, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kRelationship, spec.id);
   CC_RETURN_IF_ERROR(RequireOrganization(state, spec.consumer, "consumer"));
-  // An offering outside the consumer's audience is named as such (it is a
-  // catalog entry, not a secret); one that does not exist is unknown.
-  const Offering* found = state.FindOffering(spec.offering);
-  if (found == nullptr) return UnknownReference("offering", spec.offering);
-  const Offering& offering = *found;
+  // An offering the caller may not see is unknown, worded as one that does
+  // not exist (CONTRACT §3); `not_in_audience` is left for a caller who sees
+  // the offering, e.g. the admin acting for a consumer outside its audience.
+  CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kOffering, spec.offering, "offering"));
+  const Offering& offering = *state.FindOffering(spec.offering);
   if (offering.provider == spec.consumer) {
     return Unprocessable("self_relationship",
                          "an organization cannot consume its own offering", "consumer");
@@ -485,13 +486,37 @@ StatusOr<Decision> DecideToken(const State& state, const Principal& p, const Iss
   CC_RETURN_IF_ERROR(RequireAdmin(p, "issue tokens"));
   CC_RETURN_IF_ERROR(RequireOrganization(state, c.organization, "organization"));
   if (c.secret_digest.empty()) return Internal("token digest missing");
+  // The event's seq makes the id unique; tokens issued before they had ids
+  // get theirs the same way, from their own seq (State::Apply).
+  std::string id = "tok-" + std::to_string(state.last_seq() + 1);
+  Json data = Json::MakeObject(
+      {{"id", Json(id)},
+       {"organization", Json(c.organization)},
+       {"role", Json(c.role == Role::kViewer ? "viewer" : "member")}});
+  if (c.expires_in > 0) {
+    std::optional<int64_t> at = UnixMillis(now);
+    if (!at) return Internal("the clock gave a time that is not RFC 3339: " + now);
+    data.Set("expires_at", Json(FormatUnixMillis(*at + c.expires_in * 1000)));
+  }
   EventSink sink(p, now);
-  Event& e = sink.Add("token.issued", c.organization,
-                      Json::MakeObject({{"organization", Json(c.organization)},
-                                        {"role", Json(c.role == Role::kViewer ? "viewer"
-                                                                              : "member")}}));
+  Event& e = sink.Add("token.issued", c.organization, std::move(data));
   e.private_data = Json::MakeObject({{"digest", Json(c.secret_digest)}});
-  return Decision{sink.Take(), Noun::kOrganization, c.organization, true};
+  return Decision{sink.Take(), Noun::kOrganization, id, true};
+}
+
+StatusOr<Decision> DecideRevokeToken(const State& state, const Principal& p, const RevokeToken& c,
+                                     const std::string& now) {
+  // Another organization's token is as absent as one never issued.
+  const TokenRecord* token = state.FindTokenById(c.id);
+  if (token == nullptr || (!p.is_admin() && token->principal.organization != p.organization)) {
+    return NotFound("no token '" + c.id + "'");
+  }
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  EventSink sink(p, now);
+  sink.Add("token.revoked", token->principal.organization,
+           Json::MakeObject({{"id", Json(token->id)},
+                             {"organization", Json(token->principal.organization)}}));
+  return Decision{sink.Take(), Noun::kOrganization, token->id, false};
 }
 
 }  // namespace
@@ -558,6 +583,8 @@ StatusOr<Decision> Decide(const State& state, const Principal& principal,
           return DecideProvision(state, principal, c, request, now);
         } else if constexpr (std::is_same_v<T, IssueToken>) {
           return DecideToken(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, RevokeToken>) {
+          return DecideRevokeToken(state, principal, c, now);
         } else {
           return DecideLifecycle(state, principal, c, now);
         }

@@ -32,7 +32,7 @@ namespace cocreate {
 struct Decision {
   std::vector<Event> events;  // seq is left 0: the engine numbers them
   Noun noun = Noun::kOrganization;
-  std::string subject;  // the object the answer shows
+  std::string subject;  // the object the answer shows (for tokens: the token id)
   bool created = false;  // true: 201 (a new object); false: 200
 };
 
@@ -43,6 +43,13 @@ struct Decision {
 // unknown_reference, not_in_audience, self_relationship, not_provider,
 // resource_not_usable, service_not_usable, action_not_offered,
 // effect_not_allowed, not_consumer_owned, not_transferable, not_found.
+//
+// Tokens: IssueToken is the admin's (403 forbidden otherwise; 422
+// unknown_reference for an unknown organization) and records `token.issued`
+// with the token's id and `expires_at`; RevokeToken is 404 not_found for a
+// token that is absent, revoked or of another organization than a member's,
+// 403 forbidden for a viewer, and records `token.revoked` (subject: the
+// token's organization).
 StatusOr<Decision> Decide(const State& state, const Principal& principal,
                           const Command& command, const std::string& now);
 

@@ -386,8 +386,10 @@ TEST_F(DecideTest, BuiltOnVisibleButUnusableResource) {
 TEST_F(DecideTest, BuiltOnAccessedResourceOnlyWhileActive) {
   const char* body =
       R"({"provider": "cons", "name": "S", "built_on": ["tool"]})";
+  // cons sees tool in off's catalog entry (CONTRACT §9.28) but may not use
+  // it before rel is active.
   EXPECT_TRUE(Is(Run(Member("cons"), Noun::kService, body),
-                 Code::kUnprocessable, "unknown_reference"));
+                 Code::kUnprocessable, "resource_not_usable"));
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
   EXPECT_TRUE(Run(Member("cons"), Noun::kService, body).ok());
 }
@@ -465,10 +467,18 @@ TEST_F(DecideTest, ConsumerMustBeInTheAudience) {
           R"({"offering": "goff", "consumer": "other", "type": "basic"})");
   EXPECT_TRUE(Is(s, Code::kUnprocessable, "not_in_audience"));
   EXPECT_EQ(s.field(), "consumer");
-  // Even to an outsider who cannot otherwise see goff (docs/decisions.md).
+  // An outsider who cannot see goff learns nothing about it (CONTRACT §3):
+  // the same answer as for an offering that does not exist.
   s = Run(Member("other"), Noun::kRelationship,
           R"({"offering": "goff", "consumer": "other", "type": "basic"})");
-  EXPECT_TRUE(Is(s, Code::kUnprocessable, "not_in_audience"));
+  EXPECT_TRUE(Is(s, Code::kUnprocessable, "unknown_reference"));
+  EXPECT_EQ(s.field(), "offering");
+  Status ghost = Run(Member("other"), Noun::kRelationship,
+                     R"({"offering": "no-such-offering", "consumer": "other", "type": "basic"})");
+  EXPECT_TRUE(Is(ghost, Code::kUnprocessable, "unknown_reference"));
+  EXPECT_EQ(s.message().find("goff") == std::string::npos,
+            ghost.message().find("no-such-offering") == std::string::npos)
+      << "both worded alike: " << s.message() << " / " << ghost.message();
 
   ASSERT_OK(Run(
       Member("cons"), Noun::kRelationship,
@@ -973,10 +983,120 @@ TEST_F(DecideTest, OnlyTheAdminIssuesTokens) {
   EXPECT_EQ(e.subject, "cons");
   EXPECT_EQ(e.data.Dump().find("digest-1"), std::string::npos)
       << "the secret is never in data";
-  const Principal* p = state_.FindToken("digest-1");
-  ASSERT_NE(p, nullptr);
-  EXPECT_EQ(p->role, Role::kViewer);
-  EXPECT_EQ(p->organization, "cons");
+  const TokenRecord* t = state_.FindToken("digest-1");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->principal.role, Role::kViewer);
+  EXPECT_EQ(t->principal.organization, "cons");
+  EXPECT_EQ(decision_.subject, t->id);
+  EXPECT_EQ(e.data.Find("id")->as_string(), t->id);
+  EXPECT_EQ(t->created_at, kNow);
+  EXPECT_TRUE(t->expires_at.empty()) << "no expires_in: never expires";
+  EXPECT_EQ(e.data.Find("expires_at"), nullptr);
+}
+
+class TokenTest : public DecideTest {
+ protected:
+  // Issues a token; returns its id.
+  std::string Issue(std::string_view body, const std::string& digest) {
+    StatusOr<Command> cmd = DecodeIssueToken(Body(body));
+    EXPECT_TRUE(cmd.ok()) << cmd.status().ToString();
+    if (!cmd.ok()) return "";
+    std::get<IssueToken>(cmd->body).secret_digest = digest;
+    Status s = Run(Admin(), cmd.value());
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return decision_.subject;
+  }
+  Status Revoke(const Principal& p, const std::string& id) {
+    return Run(p, DecodeRevokeToken(id));
+  }
+};
+
+TEST_F(TokenTest, ExpiresInBounds) {
+  auto code = [](std::string_view body) {
+    StatusOr<Command> cmd = DecodeIssueToken(Body(body));
+    return cmd.ok() ? std::string("ok") : cmd.status().reason() + ":" + cmd.status().field();
+  };
+  EXPECT_EQ(code(R"({"organization": "cons", "expires_in": 59})"), "invalid_field:expires_in");
+  EXPECT_EQ(code(R"({"organization": "cons", "expires_in": 60})"), "ok");
+  EXPECT_EQ(code(R"({"organization": "cons", "expires_in": 31536000})"), "ok");
+  EXPECT_EQ(code(R"({"organization": "cons", "expires_in": 31536001})"),
+            "invalid_field:expires_in");
+  EXPECT_EQ(code(R"({"organization": "cons", "expires_in": 0})"), "invalid_field:expires_in");
+  EXPECT_EQ(code(R"({"organization": "cons", "expires_in": -60})"), "invalid_field:expires_in");
+  EXPECT_EQ(code(R"({"organization": "cons", "expires_in": 120.5})"), "invalid_field:expires_in");
+  EXPECT_EQ(code(R"({"organization": "cons", "expires_in": "120"})"), "invalid_field:expires_in");
+  EXPECT_EQ(code(R"({"organization": "cons", "expires_in": 1e30})"), "invalid_field:expires_in");
+}
+
+TEST_F(TokenTest, ExpiresAtIsIssueTimePlusExpiresIn) {
+  std::string id = Issue(R"({"organization": "cons", "expires_in": 90061})", "d-exp");
+  const TokenRecord* t = state_.FindTokenById(id);
+  ASSERT_NE(t, nullptr);
+  // kNow is 2026-01-01T00:00:00.000Z; 90061 s is 1 day, 1 h, 1 min, 1 s.
+  EXPECT_EQ(t->expires_at, "2026-01-02T01:01:01.000Z");
+  EXPECT_EQ(decision_.events[0].data.Find("expires_at")->as_string(), t->expires_at);
+}
+
+TEST_F(TokenTest, RevokeByAdminOrOwnMember) {
+  std::string a = Issue(R"({"organization": "cons"})", "d-a");
+  std::string b = Issue(R"({"organization": "cons", "role": "viewer"})", "d-b");
+  std::string c = Issue(R"({"organization": "prov"})", "d-c");
+  ASSERT_NE(a, b);
+
+  // Another organization's token is not found, as an absent one.
+  EXPECT_TRUE(Is(Revoke(Member("prov"), a), Code::kNotFound, "not_found"));
+  EXPECT_TRUE(Is(Revoke(Member("prov"), "tok-none"), Code::kNotFound, "not_found"));
+  // A viewer sees its organization's tokens but may not revoke them.
+  EXPECT_TRUE(Is(Revoke(Viewer("cons"), a), Code::kPermissionDenied, "forbidden"));
+
+  ASSERT_OK(Revoke(Member("cons"), b));
+  EXPECT_EQ(EventTypes(), Types{"token.revoked"});
+  const Event& e = decision_.events[0];
+  EXPECT_EQ(e.subject, "cons");
+  EXPECT_EQ(e.actor, "cons");
+  EXPECT_EQ(e.data.Find("id")->as_string(), b);
+  EXPECT_EQ(state_.FindToken("d-b"), nullptr) << "a revoked token stands for no one";
+  EXPECT_EQ(state_.FindTokenById(b), nullptr);
+  EXPECT_NE(state_.FindToken("d-a"), nullptr);
+  // Revoked is gone: a second revocation finds nothing.
+  EXPECT_TRUE(Is(Revoke(Member("cons"), b), Code::kNotFound, "not_found"));
+
+  ASSERT_OK(Revoke(Admin(), c));
+  EXPECT_EQ(decision_.events[0].subject, "prov");
+  EXPECT_EQ(state_.FindToken("d-c"), nullptr);
+}
+
+TEST_F(TokenTest, TokenEventsAreSeenOnlyByTheirOrganization) {
+  std::string a = Issue(R"({"organization": "cons"})", "d-a");
+  ASSERT_OK(Revoke(Admin(), a));
+  for (const Event& e : state_.events()) {
+    if (e.type.rfind("token.", 0) != 0) continue;
+    EXPECT_TRUE(CanSeeEvent(state_, Member("cons"), e)) << e.type;
+    EXPECT_TRUE(CanSeeEvent(state_, Viewer("cons"), e)) << e.type;
+    EXPECT_FALSE(CanSeeEvent(state_, Member("prov"), e)) << e.type;
+  }
+}
+
+TEST(TokenStateTest, TokensIssuedBeforeIdsGetOneFromTheirSeq) {
+  State state;
+  Event org;
+  org.seq = 1;
+  org.type = "organization.created";
+  org.subject = "o";
+  org.data = Json::MakeObject({{"id", Json("o")}, {"name", Json("O")}});
+  ASSERT_OK(state.Apply(org));
+  Event old;
+  old.seq = 2;
+  old.type = "token.issued";
+  old.at = kNow;
+  old.subject = "o";
+  old.data = Json::MakeObject({{"organization", Json("o")}, {"role", Json("member")}});
+  old.private_data = Json::MakeObject({{"digest", Json("d-old")}});
+  ASSERT_OK(state.Apply(old));
+  const TokenRecord* t = state.FindToken("d-old");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->id, "tok-2");
+  EXPECT_EQ(state.FindTokenById("tok-2"), t);
 }
 
 }  // namespace

@@ -64,6 +64,11 @@ const std::set<std::string>& State::ResourcesOwnedBy(const std::string& org) con
   return it == owned_.end() ? kEmpty : it->second;
 }
 
+const TokenRecord* State::FindTokenById(const std::string& id) const {
+  auto it = token_digests_.find(id);
+  return it == token_digests_.end() ? nullptr : Find(tokens_, it->second);
+}
+
 bool State::InAudience(const Offering& offering, const std::string& org) const {
   if (offering.provider == org || offering.audience_public) return true;
   for (const auto& g : offering.audience_groups) {
@@ -164,10 +169,23 @@ Status State::Apply(const Event& e) {
     offerings_of_[o.service].push_back(o.id);
     offerings_[o.id] = std::move(o);
   } else if (t == "token.issued") {
-    std::string digest = StrOr(e.private_data, "digest");
+    TokenRecord token;
+    token.digest = StrOr(e.private_data, "digest");
+    if (token.digest.empty()) return Corrupt(e, "token without digest");
+    // Tokens issued before they had ids get one from their event.
+    token.id = StrOr(e.data, "id", "tok-" + std::to_string(e.seq));
+    if (token_digests_.count(token.id)) return Corrupt(e, "token id issued twice");
     std::string role = StrOr(e.data, "role");
-    if (digest.empty()) return Corrupt(e, "token without digest");
-    tokens_[digest] = Principal{role == "viewer" ? Role::kViewer : Role::kMember, e.subject};
+    token.principal = Principal{role == "viewer" ? Role::kViewer : Role::kMember, e.subject};
+    token.created_at = e.at;
+    token.expires_at = StrOr(e.data, "expires_at");
+    token_digests_[token.id] = token.digest;
+    token_order_.push_back(token.id);
+    tokens_[token.digest] = std::move(token);
+  } else if (t == "token.revoked") {
+    auto it = token_digests_.find(StrOr(e.data, "id"));
+    if (it == token_digests_.end()) return Corrupt(e, "unknown token");
+    if (tokens_.erase(it->second) == 0) return Corrupt(e, "token revoked twice");
   } else if (t == "relationship.requested") {
     CC_ASSIGN_OR_RETURN(Relationship r, DecodeRelationship(e.data));
     AddId(Noun::kRelationship, r.id, e);

@@ -26,6 +26,16 @@ struct RoleRecord {
   std::vector<RoleTransition> transitions;
 };
 
+// An API token (CONTRACT §5): who it acts for, and until when. The secret
+// itself is never kept; `digest` is its SHA-256 and never leaves the server.
+struct TokenRecord {
+  std::string id;
+  Principal principal;
+  std::string created_at;
+  std::string expires_at;  // empty: never expires
+  std::string digest;
+};
+
 // How a provision touched a resource.
 enum class Touch { kCreated, kModified, kTransferred };
 struct TouchRecord { std::string provision; Touch how; };
@@ -55,8 +65,13 @@ class State {
   const Noun* FindNoun(const std::string& id) const { return Find(nouns_, id); }
   // The create request an id was made by (for idempotent retries), or nullptr.
   const Json* FindRequest(const std::string& id) const { return Find(requests_, id); }
-  // The principal a token digest stands for, or nullptr.
-  const Principal* FindToken(const std::string& digest) const { return Find(tokens_, digest); }
+  // The live (not revoked) token a digest stands for, or nullptr. Expiry is
+  // the caller's to check: it depends on the time of asking.
+  const TokenRecord* FindToken(const std::string& digest) const { return Find(tokens_, digest); }
+  // The live token with id `id`, or nullptr (absent or revoked).
+  const TokenRecord* FindTokenById(const std::string& id) const;
+  // Ids of every token ever issued, in issue order (revoked ones included).
+  const std::vector<std::string>& TokenIds() const { return token_order_; }
   const RoleRecord* FindRoles(const std::string& org) const { return Find(roles_, org); }
 
   // Ids of one noun in creation order.
@@ -110,7 +125,9 @@ class State {
   std::unordered_map<std::string, Provision> provisions_;
   std::unordered_map<std::string, Noun> nouns_;
   std::unordered_map<std::string, Json> requests_;
-  std::unordered_map<std::string, Principal> tokens_;
+  std::unordered_map<std::string, TokenRecord> tokens_;        // by digest
+  std::unordered_map<std::string, std::string> token_digests_;  // id -> digest
+  std::vector<std::string> token_order_;
   std::unordered_map<std::string, RoleRecord> roles_;
   std::vector<std::string> order_[7];
 

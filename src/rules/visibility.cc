@@ -31,6 +31,10 @@ bool SeesResource(const State& state, const std::string& org, const Resource& r)
     const Provision* p = state.FindProvision(touch.provision);
     if (p != nullptr && (p->provider == org || p->consumer == org)) return true;
   }
+  // A catalog says what one would get (CONTRACT §9.28).
+  for (const auto& offering_id : state.OfferingsAccessing(r.id)) {
+    if (SeesOffering(state, org, *state.FindOffering(offering_id))) return true;
+  }
   return false;
 }
 
@@ -59,8 +63,142 @@ bool CanSeeId(const State& state, const Principal& p, const std::string& id) {
 
 bool CanSeeEvent(const State& state, const Principal& p, const Event& e) {
   if (p.is_admin()) return true;
-  if (e.type == "token.issued") return e.subject == p.organization;
+  if (e.type == "token.issued" || e.type == "token.revoked") return e.subject == p.organization;
   return CanSeeId(state, p, e.subject);
+}
+
+bool VisibleIds::Shows(const std::string& id) const { return CanSeeId(state_, p_, id); }
+
+bool Redacts(const State& state, const Principal& p, Noun noun, const std::string& id) {
+  if (p.is_admin()) return false;
+  const std::string& org = p.organization;
+  switch (noun) {
+    case Noun::kService: return state.FindService(id)->provider != org;
+    case Noun::kOffering: return state.FindOffering(id)->provider != org;
+    case Noun::kProvision: return state.FindProvision(id)->provider != org;
+    default: return true;
+  }
+}
+
+namespace {
+
+// Redaction of one event's data, field by field (the Json twin of the
+// codecs' filter, for data that is stored as JSON).
+class DataRedactor {
+ public:
+  DataRedactor(Json& data, const IdFilter& filter) : data_(data), filter_(filter) {}
+
+  // A single id at data[key]: null when hidden.
+  void Ref(std::string_view key) {
+    const Json* v = data_.Find(key);
+    if (v != nullptr && v->is_string() && !filter_.Shows(v->as_string())) {
+      data_.Set(std::string(key), Json());
+    }
+  }
+  // A single id at data[outer][key].
+  void NestedRef(std::string_view outer, std::string_view key) {
+    const Json* o = data_.Find(outer);
+    if (o == nullptr || !o->is_object()) return;
+    const Json* v = o->Find(key);
+    if (v == nullptr || !v->is_string() || filter_.Shows(v->as_string())) return;
+    Json copy = *o;
+    copy.Set(std::string(key), Json());
+    data_.Set(std::string(outer), std::move(copy));
+  }
+  // A list of ids at data[key], or of objects whose id is at `member`.
+  void List(std::string_view key, std::string_view member = "") {
+    const Json* v = data_.Find(key);
+    if (v == nullptr || !v->is_array()) return;
+    Json kept = Json::MakeArray();
+    int64_t left_out = 0;
+    for (const Json& item : v->items()) {
+      const Json* id = member.empty() ? &item : item.Find(member);
+      if (id != nullptr && id->is_string() && !filter_.Shows(id->as_string())) {
+        ++left_out;
+      } else {
+        kept.Push(item);
+      }
+    }
+    if (left_out == 0) return;
+    data_.Set(std::string(key), std::move(kept));
+    Count(key, left_out);
+  }
+  // Role transition evidence: an entry naming anything hidden is left out.
+  void Evidence(std::string_view key) {
+    const Json* v = data_.Find(key);
+    if (v == nullptr || !v->is_array()) return;
+    Json kept = Json::MakeArray();
+    int64_t left_out = 0;
+    for (const Json& item : v->items()) {
+      bool shown = true;
+      for (std::string_view field : {"service", "resource", "provision", "relationship",
+                                     "provider"}) {
+        const Json* id = item.Find(field);
+        shown = shown && (id == nullptr || !id->is_string() || filter_.Shows(id->as_string()));
+      }
+      if (shown) {
+        kept.Push(item);
+      } else {
+        ++left_out;
+      }
+    }
+    if (left_out == 0) return;
+    data_.Set(std::string(key), std::move(kept));
+    Count(key, left_out);
+  }
+
+ private:
+  void Count(std::string_view key, int64_t n) {
+    const Json* existing = data_.Find("redacted");
+    Json counts = existing != nullptr && existing->is_object() ? *existing : Json::MakeObject();
+    counts.Set(std::string(key), Json(n));
+    data_.Set("redacted", std::move(counts));
+  }
+
+  Json& data_;
+  const IdFilter& filter_;
+};
+
+}  // namespace
+
+Json VisibleEventData(const State& state, const Principal& p, const Event& e) {
+  if (p.is_admin() || !e.data.is_object()) return e.data;
+  Json data = e.data;
+  VisibleIds visible(state, p);
+  DataRedactor r(data, visible);
+  const std::string& t = e.type;
+  const bool own = StrOr(e.data, "provider") == p.organization;  // §9.7
+  if (t == "service.created") {
+    if (!own) {
+      r.List("built_on");
+      r.List("depends_on");
+    }
+  } else if (t == "offering.created") {
+    if (!own) {
+      r.Ref("service");
+      r.List("access", "resource");
+    }
+  } else if (t == "provision.performed") {
+    r.Ref("relationship");
+    if (!own) r.List("used");
+    r.List("created");
+    r.List("modified", "resource");
+    r.List("transferred");
+  } else if (t == "resource.created") {
+    r.NestedRef("origin", "provision");
+  } else if (t == "resource.modified" || t == "resource.transferred") {
+    r.Ref("provision");
+  } else if (t == "relationship.requested") {
+    r.Ref("offering");
+  } else if (t == "access.granted" || t == "access.revoked") {
+    r.List("resources");
+  } else if (t == "role.transitioned") {
+    r.Ref("relationship");
+    r.Evidence("evidence");
+  }
+  // organization.*, consumer_group.*, token.* and the relationship moves
+  // name only organizations and their own subject.
+  return data;
 }
 
 }  // namespace cocreate

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "model/codec.h"
+#include "model/json.h"
 #include "model/types.h"
 #include "rules/state.h"
 
@@ -16,6 +18,30 @@ bool CanSee(const State& state, const Principal& p, Noun noun, const std::string
 bool CanSeeId(const State& state, const Principal& p, const std::string& id);
 // True when the event is about something `p` may see.
 bool CanSeeEvent(const State& state, const Principal& p, const Event& e);
+
+// The ids `p` may see, as the codecs' IdFilter (CONTRACT §7: no hidden id in
+// any answer). Lives as long as the state lock its user holds.
+class VisibleIds final : public IdFilter {
+ public:
+  VisibleIds(const State& state, const Principal& p) : state_(state), p_(p) {}
+  bool Shows(const std::string& id) const override;
+
+ private:
+  const State& state_;
+  const Principal& p_;
+};
+
+// True when the encoding of object `id` of `noun` for `p` must be filtered:
+// false for the admin and for the caller's own services, offerings and
+// provisions, whose references it named itself (CONTRACT §9.7).
+// REQUIRES: the object exists.
+bool Redacts(const State& state, const Principal& p, Noun noun, const std::string& id);
+
+// The data of event `e` as `p` may see it: every id `p` may not see is left
+// out of its list (counted in data's "redacted": {FIELD: n}) or, in a single
+// field, null; role.transitioned evidence naming anything hidden is left out
+// (counted as "evidence"). The admin gets the data unchanged.
+Json VisibleEventData(const State& state, const Principal& p, const Event& e);
 
 }  // namespace cocreate
 

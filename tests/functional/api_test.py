@@ -71,7 +71,8 @@ CORE_ROUTES = {
     "/impact": {"get"},
     "/events": {"get"},
     "/events/stream": {"get"},
-    "/tokens": {"post"},
+    "/tokens": {"get", "post"},
+    "/tokens/{id}": {"delete"},
     "/openapi.json": {"get"},
 }
 # The graph-engine routes (contract section 3, "Graph questions").
@@ -705,9 +706,10 @@ class TestSeedChain(ApiTestCase):
         self.assertEqual((active["id"], active["status"]), (c.rel1, "active"))
 
     def test_access_only_while_active(self):
-        """The consumer sees the accessed resource only once the relationship is active."""
-        self.assertEqual(self.c.r1_before_request, 404)
-        self.assertEqual(self.c.r1_while_requested, 404)
+        """The resource a visible offering gives access to is in its catalog entry, so the
+        consumer sees it all along (§9.28); using it is another matter (test_access_follows_status)."""
+        self.assertEqual(self.c.r1_before_request, 200)
+        self.assertEqual(self.c.r1_while_requested, 200)
         self.assertEqual(self.c.r1_while_active, 200)
 
     def test_every_noun_is_readable(self):
@@ -1031,19 +1033,26 @@ class TestRelationshipLifecycle(ApiTestCase):
         activate and resume, revoked on suspend and terminate (with events)."""
         w = self.w
 
-        def consumer_sees():
-            return req("GET", f"/resources/{w.res}", token=w.tc)[0]
+        def consumer_may_use():
+            # Visible all along as part of the offering (§9.28); usable only while active.
+            self.assertStatus(req("GET", f"/resources/{w.res}", token=w.tc), 200)
+            status, body, _ = req("POST", "/services", {"id": uid("life-use"), "provider": w.cons,
+                                                        "name": "on access",
+                                                        "built_on": [w.res]}, token=w.tc)
+            if status != 201:
+                self.assertError((status, body, None), 422, "resource_not_usable")
+            return status == 201
 
         rel = request_rel(w)["id"]
-        self.assertEqual(consumer_sees(), 404)
+        self.assertFalse(consumer_may_use())
         self.go(rel, "activate", w.tp, "active")
-        self.assertEqual(consumer_sees(), 200)
+        self.assertTrue(consumer_may_use())
         self.go(rel, "suspend", w.tp, "suspended")
-        self.assertEqual(consumer_sees(), 404)
+        self.assertFalse(consumer_may_use())
         self.go(rel, "resume", w.tp, "active")
-        self.assertEqual(consumer_sees(), 200)
+        self.assertTrue(consumer_may_use())
         self.go(rel, "terminate", w.tc, "terminated")
-        self.assertEqual(consumer_sees(), 404)
+        self.assertFalse(consumer_may_use())
         access = [e for e in all_events() if e["subject"] == rel
                   and e["type"] in ("access.granted", "access.revoked")]
         self.assertEqual([e["type"] for e in access],
@@ -1057,7 +1066,8 @@ class TestRelationshipLifecycle(ApiTestCase):
                                  "relationship.terminated"])
 
     def test_consumer_must_be_in_the_audience(self):
-        """An offering for a consumer group: outsiders get 422 not_in_audience, members 201."""
+        """An offering for a consumer group: members 201; an outsider, who cannot see it, gets
+        422 unknown_reference (§3); the admin, who sees it, is told not_in_audience."""
         w = self.w
         group = create("consumer-groups", {"id": uid("life-group"), "name": "chosen",
                                            "members": [w.other]})["id"]
@@ -1065,7 +1075,10 @@ class TestRelationshipLifecycle(ApiTestCase):
                                                      {"consumer_groups": [group]}), w.tp)["id"]
         self.assertError(req("POST", "/relationships", {"offering": offering, "consumer": w.cons,
                                                         "type": "basic"}, token=w.tc),
-                         422, "not_in_audience")
+                         422, "unknown_reference", "offering")
+        self.assertError(req("POST", "/relationships", {"offering": offering, "consumer": w.cons,
+                                                        "type": "basic"}),
+                         422, "not_in_audience", "consumer")
         rel = self.assertStatus(req("POST", "/relationships", {
             "offering": offering, "consumer": w.other, "type": "basic"}, token=w.to), 201)
         self.assertEqual(rel["status"], "requested")
@@ -1557,9 +1570,11 @@ class TestVisibility(ApiTestCase):
                              cls.c.t1)["id"]
 
     def test_hidden_objects_are_404(self):
-        """Org3 cannot see Org1's private resource, nor resources it has no access to."""
+        """Org3 cannot see Org1's private resource, nor resources it has no access to (r1,
+        which Org1's public offering gives access to, is in the catalog: §9.28)."""
         c = self.c
-        for rid in (self.private, c.r1, c.c1):
+        self.assertStatus(req("GET", f"/resources/{c.r1}", token=c.t3), 200)
+        for rid in (self.private, c.c1):
             with self.subTest(resource=rid):
                 self.assertError(req("GET", f"/resources/{rid}", token=c.t3), 404, "not_found")
         self.assertError(req("GET", f"/relationships/{c.rel1}", token=c.t3), 404, "not_found")
@@ -1646,6 +1661,359 @@ class TestVisibility(ApiTestCase):
         roles = self.assertStatus(req("GET", f"/organizations/{c.o2}/roles", token=c.t3), 200)
         self.assertEqual(len(roles["transitions"]), 1)
         self.assertEqual(roles["transitions"][0]["evidence"], [])
+
+
+class TestNoHiddenIds(ApiTestCase):
+    """CONTRACT §7 "No hidden id in any answer" (with §9.7, §9.8, §9.28): an ecosystem with
+    hidden resources, services, provisions and relationships, and an unrelated organization U
+    and a consumer D that sees only part of it; every GET answer they get is scanned for the
+    id of anything they may not see."""
+
+    @classmethod
+    def setUpClass(cls):
+        e = cls.e = types.SimpleNamespace()
+        e.p, e.c, e.d, e.u = (new_org(f"nh-{r}") for r in ("p", "c", "d", "u"))
+        e.tp, e.tc, e.td, e.tu = (new_token(o) for o in (e.p, e.c, e.d, e.u))
+        res = lambda owner, tok, tag, kind="information": create("resources", {
+            "id": uid(f"nh-{tag}"), "owner": owner, "kind": kind, "name": tag}, tok)["id"]
+        svc = lambda provider, tok, tag, built_on=(), depends_on=(): create("services", {
+            "id": uid(f"nh-{tag}"), "provider": provider, "name": tag,
+            "built_on": list(built_on), "depends_on": list(depends_on)}, tok)["id"]
+        # P: a secret resource and an internal service nobody else sees; psvc is built on the
+        # secret and on tool (which the public offering poff gives access to) and depends on
+        # the internal service. hoff offers psvc to a group of C only.
+        e.secret = res(e.p, e.tp, "secret")
+        e.tool = res(e.p, e.tp, "tool", "technology")
+        e.vm = res(e.p, e.tp, "vm", "vm")
+        e.internal = svc(e.p, e.tp, "internal", built_on=[e.secret])
+        e.psvc = svc(e.p, e.tp, "psvc", built_on=[e.secret, e.tool], depends_on=[e.internal])
+        e.poff = create("offerings", offering_body("nh-p", e.p, e.psvc, access=[e.tool]),
+                        e.tp)["id"]
+        e.cgroup = create("consumer-groups", {"id": uid("nh-cgroup"), "name": "c only",
+                                              "members": [e.c]})["id"]
+        e.hoff = create("offerings", offering_body("nh-h", e.p, e.psvc,
+                                                   {"consumer_groups": [e.cgroup]}), e.tp)["id"]
+        # C consumes poff; P creates gift for C (using the secret), tunes it, hands vm over.
+        e.rel1 = create("relationships", {"id": uid("nh-rel1"), "offering": e.poff,
+                                          "consumer": e.c, "type": "cooperative"}, e.tc)["id"]
+        must(lifecycle(e.rel1, "activate", e.tp), 200, "P activates rel1")
+        e.gift = uid("nh-gift")
+        e.prov1 = create("provisions", {"id": uid("nh-prov1"), "relationship": e.rel1,
+                                        "action": "create-vm", "used": [e.secret, e.tool],
+                                        "creates": [{"id": e.gift, "kind": "vm",
+                                                     "name": "gift"}]}, e.tp)["id"]
+        e.prov2 = create("provisions", {"id": uid("nh-prov2"), "relationship": e.rel1,
+                                        "action": "tune", "used": [e.secret],
+                                        "modifies": [{"resource": e.gift,
+                                                      "attributes": {"tuned": True}}]},
+                         e.tp)["id"]
+        e.prov3 = create("provisions", {"id": uid("nh-prov3"), "relationship": e.rel1,
+                                        "action": "hand-over", "transfers": [e.vm]}, e.tp)["id"]
+        # C builds on the gift and on psvc (consumed), offers csvc to a group of D only.
+        e.csvc = svc(e.c, e.tc, "csvc", built_on=[e.gift, e.vm], depends_on=[e.psvc])
+        e.dgroup = create("consumer-groups", {"id": uid("nh-dgroup"), "name": "d only",
+                                              "members": [e.d]})["id"]
+        e.coff = create("offerings", offering_body("nh-c", e.c, e.csvc,
+                                                   {"consumer_groups": [e.dgroup]}, goods=[],
+                                                   actions=[{"name": "run", "effect": "none"}]),
+                        e.tc)["id"]
+        e.rel2 = create("relationships", {"id": uid("nh-rel2"), "offering": e.coff,
+                                          "consumer": e.d, "type": "basic"}, e.td)["id"]
+        must(lifecycle(e.rel2, "activate", e.tc), 200, "C activates rel2: C turns provider")
+        e.prov4 = create("provisions", {"id": uid("nh-prov4"), "relationship": e.rel2,
+                                        "action": "run", "used": [e.gift]}, e.tc)["id"]
+        # D offers publicly and P consumes it: D turns provider, and P -> C -> D -> P is a cycle.
+        e.dres = res(e.d, e.td, "dres")
+        e.dsvc = svc(e.d, e.td, "dsvc", built_on=[e.dres], depends_on=[e.csvc])
+        e.doff = create("offerings", offering_body("nh-d", e.d, e.dsvc, goods=[],
+                                                   actions=[{"name": "run", "effect": "none"}]),
+                        e.td)["id"]
+        e.rel3 = create("relationships", {"id": uid("nh-rel3"), "offering": e.doff,
+                                          "consumer": e.p, "type": "partnership"}, e.tp)["id"]
+        must(lifecycle(e.rel3, "activate", e.td), 200, "D activates rel3")
+        # U keeps something of its own.
+        e.ures = res(e.u, e.tu, "ures")
+        e.usvc = svc(e.u, e.tu, "usvc", built_on=[e.ures])
+
+        e.orgs = [e.p, e.c, e.d, e.u]
+        e.groups = [e.cgroup, e.dgroup]
+        e.known = set(e.orgs + e.groups + [
+            e.secret, e.tool, e.vm, e.internal, e.psvc, e.poff, e.hoff, e.rel1, e.gift,
+            e.prov1, e.prov2, e.prov3, e.csvc, e.coff, e.rel2, e.prov4, e.dres, e.dsvc,
+            e.doff, e.rel3, e.ures, e.usvc])
+        directory = set(e.orgs + e.groups)
+        # What each may see, by CONTRACT §3 Visibility and §9.28.
+        e.visible = {
+            # The public catalog: poff and doff with their services, and tool (poff's access).
+            "u": directory | {e.psvc, e.poff, e.tool, e.dsvc, e.doff, e.ures, e.usvc},
+            # D: the catalog, its own, coff (its audience) with csvc, and its relationships.
+            "d": directory | {e.psvc, e.poff, e.tool, e.dsvc, e.doff, e.dres, e.coff, e.csvc,
+                              e.rel2, e.rel3, e.prov4},
+        }
+
+    def scan(self, who, token):
+        """Walks every GET route `token` may use; returns (answers scanned, leaks found)."""
+        e = self.e
+        hidden = e.known - e.visible[who]
+        leaks, scanned = [], [0]
+
+        def check(path, body_text):
+            scanned[0] += 1
+            for hid in hidden:
+                if f'"{hid}"' in body_text:
+                    leaks.append(f"{who}: {path} names hidden {hid}: {body_text[:600]}")
+
+        def get(path, expect=200):
+            status, data, _ = SERVER.request_raw("GET", API + path, token=token)
+            text = data.decode("utf-8", "replace")
+            check(path, text)
+            self.assertEqual(status, expect, f"{who}: GET {path}: {text[:300]}")
+            return json.loads(text) if text else None
+
+        collections = ["organizations", "consumer-groups", "resources", "services", "offerings",
+                       "relationships", "provisions"]
+        listed = set()
+        for col in collections:
+            offset = 0
+            while True:
+                body = get(f"/{col}?limit=100&offset={offset}")
+                for item in body["items"]:
+                    if item["id"] in e.known:
+                        listed.add(item["id"])
+                offset += len(body["items"])
+                if not body["items"] or offset >= body["total"]:
+                    break
+        noun_of = {}
+        for oid in sorted(e.known):
+            for col in collections:
+                status, _, _ = SERVER.request_raw("GET", f"{API}/{col}/{q(oid)}", token=token)
+                if status == 200:
+                    noun_of[oid] = col
+                    get(f"/{col}/{q(oid)}")
+        # Checked by the caller after the leaks, so a leak is what a failure shows first.
+        self.seen = (listed, set(noun_of))
+        for oid in sorted(noun_of):
+            col = noun_of[oid]
+            if col == "resources":
+                get(f"/resources/{q(oid)}/versions")
+                get(f"/resources/{q(oid)}/lineage")
+                get(f"/resources/{q(oid)}/lineage?format=prov")
+            if col == "organizations":
+                get(f"/organizations/{q(oid)}/roles")
+            if col != "consumer-groups":
+                get(f"/impact?from={q(oid)}&explain=true")
+                get(f"/impact?from={q(oid)}")
+        get(f"/organizations/{q(e.u if who == 'u' else e.d)}/value")
+        for a in e.orgs:
+            for b in e.orgs:
+                if a != b:
+                    get(f"/chains?from={q(a)}&to={q(b)}&limit=20")
+        get("/cycles")
+        get("/analysis/concentration?top=1000")
+        get("/graph/organizations")
+        get("/me")
+        after = 0
+        while True:
+            body = get(f"/events?after={after}&limit=1000")
+            if not body["events"]:
+                break
+            after = body["next"]
+        for frame in sse_frames(token, want=40):
+            check("/events/stream", frame)
+        return scanned[0], leaks
+
+    def check_scan(self, who, token):
+        scanned, leaks = self.scan(who, token)
+        self.assertGreater(scanned, 60, "the walk must cover the API, not pass vacuously")
+        self.assertEqual(leaks, [], "\n".join(leaks[:20]))
+        listed, readable = self.seen
+        self.assertEqual(listed, self.e.visible[who], f"{who} lists exactly what it may see")
+        self.assertEqual(readable, self.e.visible[who], f"{who} GETs exactly what it may see")
+
+    def test_unrelated_organization_sees_no_hidden_id(self):
+        self.check_scan("u", self.e.tu)
+
+    def test_consumer_sees_no_hidden_id(self):
+        self.check_scan("d", self.e.td)
+
+    def test_redactions_are_counted_and_own_objects_kept(self):
+        """Left-out ids are counted in `redacted` {FIELD: n} (only when something was left
+        out); a hidden single id is null; the caller's own objects keep every id."""
+        e = self.e
+        psvc = self.assertStatus(req("GET", f"/services/{e.psvc}", token=e.tu), 200)
+        self.assertEqual(psvc["built_on"], [e.tool])
+        self.assertEqual(psvc["depends_on"], [])
+        self.assertEqual(psvc["redacted"], {"built_on": 1, "depends_on": 1})
+        own = self.assertStatus(req("GET", f"/services/{e.psvc}", token=e.tp), 200)
+        self.assertEqual(own["built_on"], [e.secret, e.tool])
+        self.assertNotIn("redacted", own)
+        poff = self.assertStatus(req("GET", f"/offerings/{e.poff}", token=e.tu), 200)
+        self.assertNotIn("redacted", poff)
+        prov1 = self.assertStatus(req("GET", f"/provisions/{e.prov1}", token=e.tc), 200)
+        self.assertEqual(prov1["used"], [e.tool])
+        self.assertEqual(prov1["redacted"], {"used": 1})
+        self.assertEqual(self.assertStatus(req("GET", f"/provisions/{e.prov1}", token=e.tp),
+                                           200)["used"], [e.secret, e.tool])
+        csvc = self.assertStatus(req("GET", f"/services/{e.csvc}", token=e.td), 200)
+        self.assertEqual(csvc["built_on"], [])
+        self.assertEqual(csvc["redacted"], {"built_on": 2})
+        self.assertEqual(csvc["depends_on"], [e.psvc])
+        transitions = [ev for ev in all_events(e.tu)
+                       if ev["type"] == "role.transitioned" and ev["subject"] == e.c]
+        self.assertEqual(len(transitions), 1)
+        self.assertIsNone(transitions[0]["data"]["relationship"])
+        self.assertEqual(transitions[0]["data"]["evidence"], [])
+        # C's evidence: csvc built on gift (prov1) and on vm (prov3), both through rel1.
+        self.assertEqual(transitions[0]["data"]["redacted"], {"evidence": 2})
+        roles = self.assertStatus(req("GET", f"/organizations/{e.c}/roles", token=e.tu), 200)
+        self.assertEqual(roles["transitions"][0]["redacted"], {"evidence": 2})
+        mine = self.assertStatus(req("GET", f"/organizations/{e.c}/roles", token=e.tc), 200)
+        self.assertEqual(len(mine["transitions"][0]["evidence"]), 2)
+        self.assertNotIn("redacted", mine["transitions"][0])
+
+    def test_request_for_an_offering_the_caller_cannot_see_is_unknown_reference(self):
+        """§3: 422 unknown_reference, worded as for an absent offering; not_in_audience only
+        for a caller who sees the offering (the admin acting for U)."""
+        e = self.e
+        self.assertError(req("POST", "/relationships", {"offering": e.hoff, "consumer": e.u,
+                                                        "type": "basic"}, token=e.tu),
+                         422, "unknown_reference", "offering")
+        self.assertError(req("POST", "/relationships", {"offering": e.hoff, "consumer": e.u,
+                                                        "type": "basic"}),
+                         422, "not_in_audience", "consumer")
+
+
+def sse_frames(token, want, seconds=3.0):
+    """The `data:` payloads of GET /events/stream?after=0 for `token`: up to `want` of them,
+    or what arrives within `seconds`."""
+    sock = socket.create_connection(("127.0.0.1", SERVER.port), timeout=0.5)
+    sock.sendall((f"GET {API}/events/stream?after=0 HTTP/1.1\r\n"
+                  f"Host: 127.0.0.1:{SERVER.port}\r\nAuthorization: Bearer {token}\r\n"
+                  f"Accept: text/event-stream\r\n\r\n").encode())
+    buf = b""
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            buf += chunk
+            if len(re.findall(rb"(?m)^data:", buf)) >= want:
+                break
+    finally:
+        sock.close()
+    return [line.decode("utf-8", "replace") for line in re.findall(rb"(?m)^data:(.*)$", buf)]
+
+
+class TestTokens(ApiTestCase):
+    """CONTRACT §5 `GET /tokens` · `DELETE /tokens/{id}`, `POST /tokens` with `expires_in`, §9.6."""
+
+    def issue(self, org, role="member", **extra):
+        body = self.assertStatus(req("POST", "/tokens", {"organization": org, "role": role,
+                                                          **extra}), 201)
+        return body
+
+    def test_issue_answers_the_token_record(self):
+        org = new_org("tok")
+        body = self.issue(org, "viewer")
+        self.assertEqual(set(body), {"id", "token", "organization", "role", "created_at"})
+        self.assertEqual((body["organization"], body["role"]), (org, "viewer"))
+        parse_utc(body["created_at"])
+
+    def test_expires_in_bounds(self):
+        org = new_org("tok")
+        for seconds, status in ((59, 400), (60, 201), (31536000, 201), (31536001, 400),
+                                (0, 400), (-1, 400), (90.5, 400), ("600", 400)):
+            with self.subTest(expires_in=seconds):
+                resp = req("POST", "/tokens", {"organization": org, "expires_in": seconds})
+                if status == 400:
+                    self.assertError(resp, 400, "invalid_field", "expires_in")
+                    continue
+                body = self.assertStatus(resp, 201)
+                lifetime = parse_utc(body["expires_at"]) - parse_utc(body["created_at"])
+                self.assertEqual(lifetime, datetime.timedelta(seconds=seconds))
+                self.assertStatus(req("GET", "/me", token=body["token"]), 200)
+
+    def test_list_admin_member_viewer(self):
+        a, b = new_org("tok-a"), new_org("tok-b")
+        ta = self.issue(a)
+        tav = self.issue(a, "viewer", expires_in=3600)
+        tb = self.issue(b)
+        items, total = list_all("tokens")
+        self.assertEqual(total, len(items))
+        admin = {"items": items, "total": total}
+        by_id = {t["id"]: t for t in items}
+        for t in (ta, tav, tb):
+            self.assertIn(t["id"], by_id)
+        self.assertEqual(by_id[tav["id"]], {k: tav[k] for k in
+                                            ("id", "organization", "role", "created_at",
+                                             "expires_at")})
+        member = self.assertStatus(req("GET", "/tokens", token=ta["token"]), 200)
+        self.assertEqual(sorted(ids(member["items"])), sorted([ta["id"], tav["id"]]))
+        self.assertEqual(member["total"], 2)
+        self.assertError(req("GET", "/tokens", token=tav["token"]), 403, "forbidden")
+        for answer in (admin, member):
+            text = json.dumps(answer)
+            for t in (ta, tav, tb):
+                self.assertNotIn(t["token"], text, "never a secret")
+            self.assertNotIn("digest", text)
+
+    def test_revoke_answers_401_at_once(self):
+        org = new_org("tok-rev")
+        keep, gone = self.issue(org), self.issue(org)
+        self.assertStatus(req("GET", "/me", token=gone["token"]), 200)  # cached from now on
+        status, data, _ = SERVER.request_raw("DELETE", f"{API}/tokens/{gone['id']}",
+                                             token=keep["token"])
+        self.assertEqual((status, data), (204, b""))
+        self.assertError(req("GET", "/me", token=gone["token"]), 401, "unauthenticated")
+        self.assertStatus(req("GET", "/me", token=keep["token"]), 200)
+        self.assertError(req("DELETE", f"/tokens/{gone['id']}", token=keep["token"]), 404,
+                         "not_found")
+        listed = self.assertStatus(req("GET", "/tokens", token=keep["token"]), 200)
+        self.assertEqual(ids(listed["items"]), [keep["id"]])
+        events = [ev for ev in all_events(keep["token"]) if ev["type"] == "token.revoked"]
+        self.assertEqual([(ev["subject"], ev["data"]["id"]) for ev in events],
+                         [(org, gone["id"])])
+        self.assertIn((org, gone["id"]), [(ev["subject"], ev["data"].get("id"))
+                                         for ev in all_events()
+                                         if ev["type"] == "token.revoked"])
+        # The admin revokes any token.
+        self.assertStatus(req("DELETE", f"/tokens/{keep['id']}"), 204)
+        self.assertError(req("GET", "/me", token=keep["token"]), 401)
+
+    def test_revoke_needs_the_tokens_organization(self):
+        a, b = new_org("tok-a"), new_org("tok-b")
+        ta, tb = self.issue(a), self.issue(b)
+        viewer = self.issue(a, "viewer")
+        self.assertError(req("DELETE", f"/tokens/{ta['id']}", token=tb["token"]), 404,
+                         "not_found")
+        self.assertError(req("DELETE", f"/tokens/{ta['id']}", token=viewer["token"]), 403,
+                         "forbidden")
+        self.assertError(req("DELETE", "/tokens/tok-does-not-exist"), 404, "not_found")
+        self.assertStatus(req("GET", "/me", token=ta["token"]), 200)
+        self.assertEqual([ev for ev in all_events(tb["token"]) if ev["type"].startswith("token.")
+                          and ev["subject"] == a], [], "b sees none of a's token events")
+
+    def test_revoked_token_stays_revoked_after_restart(self):
+        server = Server()
+        self.addCleanup(server.close)
+        server.start()
+        org = must(server.req("POST", "/organizations", {"id": uid("tok-r"), "name": "r"}), 201,
+                   "create organization")["id"]
+        tokens = [must(server.req("POST", "/tokens", {"organization": org, **extra}), 201,
+                       "issue") for extra in ({}, {"expires_in": 600})]
+        gone, kept = tokens
+        self.assertEqual(server.req("GET", "/me", token=gone["token"])[0], 200)
+        self.assertEqual(server.req("DELETE", f"/tokens/{gone['id']}")[0], 204)
+        before = must(server.req("GET", "/tokens"), 200, "list")
+        server.restart()
+        self.assertEqual(server.req("GET", "/me", token=gone["token"])[0], 401)
+        self.assertEqual(server.req("GET", "/me", token=kept["token"])[0], 200)
+        self.assertEqual(must(server.req("GET", "/tokens"), 200, "list"), before)
+        self.assertEqual(ids(before["items"]), [kept["id"]])
 
 
 # --------------------------------------------------------------------------------------------
