@@ -77,6 +77,9 @@ struct ListQuery {
   std::map<std::string, std::string> filters;
 };
 
+// The equality filters a list of `noun` takes (besides limit and offset).
+std::vector<std::string_view> ListFilters(Noun noun);
+
 class Engine {
  public:
   // Replays the store into memory and starts the committer.
@@ -113,8 +116,10 @@ class Engine {
   // Noun), and how much of it is hidden from `p`.
   StatusOr<ImpactSummary> ImpactCounts(const Principal& p, const std::string& from,
                                        int depth) const;
+  // `redacted`, when given, receives how many reached objects were hidden
+  // from `p` (the PROV answer sends it as a header).
   StatusOr<std::string> Lineage(const Principal& p, const std::string& resource,
-                                bool prov) const;
+                                bool prov, int64_t* redacted = nullptr) const;
   // Value chains from one organization to another, shortest first.
   StatusOr<std::string> Chains(const Principal& p, const std::string& from, const std::string& to,
                                int limit) const;

@@ -52,8 +52,23 @@ Status NoSuch(Noun noun, const std::string& id) {
   return NotFound("no " + std::string(NounName(noun)) + " '" + id + "'");
 }
 
+}  // namespace
+
+std::vector<std::string_view> ListFilters(Noun noun) {
+  switch (noun) {
+    case Noun::kResource: return {"owner", "kind"};
+    case Noun::kService: return {"provider"};
+    case Noun::kOffering: return {"provider", "service"};
+    case Noun::kRelationship: return {"provider", "consumer", "offering", "status", "type"};
+    case Noun::kProvision: return {"relationship", "provider", "consumer", "action"};
+    default: return {};
+  }
+}
+
+namespace {
+
 // The value of list filter `key` on an object, or nullopt when `key` is not
-// a filter of that noun.
+// a filter of that noun (ListFilters).
 std::optional<std::string> FilterField(const State& s, Noun noun, const std::string& id,
                                        const std::string& key) {
   switch (noun) {
@@ -143,7 +158,8 @@ StatusOr<std::string> Engine::List(const Principal& p, Noun noun, const ListQuer
   std::shared_lock lock(state_mu_);
   const auto& ids = state_.Ids(noun);
   for (const auto& [key, value] : q.filters) {
-    if (!ids.empty() && !FilterField(state_, noun, ids.front(), key)) {
+    auto names = ListFilters(noun);
+    if (std::find(names.begin(), names.end(), key) == names.end()) {
       return InvalidField(key, "'" + key + "' is not a filter of " +
                                    std::string(CollectionName(noun)));
     }
@@ -483,7 +499,7 @@ LineageResult Engine::LineageLocked(const std::string& resource) const {
 }
 
 StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& resource,
-                                      bool prov) const {
+                                      bool prov, int64_t* redacted_out) const {
   std::shared_lock lock(state_mu_);
   if (!Exists(state_, p, Noun::kResource, resource)) return NoSuch(Noun::kResource, resource);
   LineageResult result = LineageLocked(resource);
@@ -505,6 +521,7 @@ StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& res
   keep(result.offerings, Noun::kOffering);
   keep(result.relationships, Noun::kRelationship);
   keep(result.organizations, Noun::kOrganization);
+  if (redacted_out != nullptr) *redacted_out = redacted;
 
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -679,8 +696,8 @@ StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& res
     }
   }
   w.EndObject();
-  WriteKey(w, "cc:redacted");
-  w.Int64(redacted);
+  // The top level holds only PROV-JSON keys: the count travels in the
+  // Cocreate-Redacted header (redacted_out).
   w.EndObject();
   return Done(buf);
 }
@@ -770,29 +787,6 @@ std::string Engine::Events(const Principal& p, int64_t after, int64_t limit) con
   return body;
 }
 
-}  // namespace cocreate
-
-namespace cocreate {
-
-namespace {
-
-// Writes ids, or null for each that `p` may not see; counts the hidden ones.
-void WriteVisibleIds(const State& s, const Principal& p, Noun noun,
-                     const std::vector<std::string>& ids, JsonWriter& w, int64_t& redacted) {
-  w.StartArray();
-  for (const auto& id : ids) {
-    if (CanSee(s, p, noun, id)) {
-      WriteString(w, id);
-    } else {
-      w.Null();
-      ++redacted;
-    }
-  }
-  w.EndArray();
-}
-
-}  // namespace
-
 StatusOr<std::string> Engine::Chains(const Principal& p, const std::string& from,
                                      const std::string& to, int limit) const {
   std::shared_lock lock(state_mu_);
@@ -803,12 +797,22 @@ StatusOr<std::string> Engine::Chains(const Principal& p, const std::string& from
   w.StartObject();
   WriteKey(w, "items");
   w.StartArray();
+  // A chain is listed only when `p` may see every relationship in it, so
+  // nobody learns who supplies whom through a hidden hop; the others count.
   for (const Chain& c : chains) {
+    bool all_visible = std::all_of(c.relationships.begin(), c.relationships.end(),
+                                   [&](const std::string& id) {
+                                     return CanSee(state_, p, Noun::kRelationship, id);
+                                   });
+    if (!all_visible) {
+      ++redacted;
+      continue;
+    }
     w.StartObject();
     WriteKey(w, "organizations");
     EncodeStrings(c.organizations, w);
     WriteKey(w, "relationships");
-    WriteVisibleIds(state_, p, Noun::kRelationship, c.relationships, w, redacted);
+    EncodeStrings(c.relationships, w);
     w.EndObject();
   }
   w.EndArray();
@@ -874,20 +878,22 @@ std::string Engine::Cycles(const Principal& p) const {
   w.StartObject();
   WriteKey(w, "items");
   w.StartArray();
+  // As with chains (§9.9): a cycle is listed only when every relationship
+  // in it is visible to `p`; the others are counted in `redacted`.
   for (const Cycle& c : cocreate::Cycles(state_)) {
+    bool all_visible = std::all_of(c.relationships.begin(), c.relationships.end(),
+                                   [&](const std::string& id) {
+                                     return CanSee(state_, p, Noun::kRelationship, id);
+                                   });
+    if (!all_visible) {
+      ++redacted;
+      continue;
+    }
     w.StartObject();
     WriteKey(w, "organizations");
     EncodeStrings(c.organizations, w);
     WriteKey(w, "relationships");
-    std::vector<std::string> visible;
-    for (const auto& id : c.relationships) {
-      if (CanSee(state_, p, Noun::kRelationship, id)) {
-        visible.push_back(id);
-      } else {
-        ++redacted;
-      }
-    }
-    EncodeStrings(visible, w);
+    EncodeStrings(c.relationships, w);
     w.EndObject();
   }
   w.EndArray();

@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <algorithm>
+#include <cassert>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -179,6 +181,17 @@ void Router::Submit(const Principal& p, StatusOr<Command> command, Reply& reply)
   });
 }
 
+void Router::TakesQuery(std::string_view method, std::string_view pattern,
+                        std::vector<std::string> keys) {
+  for (Route& route : routes_) {
+    if (route.info.method == method && route.info.pattern == pattern) {
+      route.query = std::move(keys);
+      return;
+    }
+  }
+  assert(false && "TakesQuery names a route that does not exist");
+}
+
 void Router::AddNoun(Noun noun) {
   std::string collection = "/" + std::string(CollectionName(noun));
   Add("GET", collection, false,
@@ -196,6 +209,9 @@ void Router::AddNoun(Noun noun) {
         }
         ReplyWith(reply, engine_.List(p, noun, q));
       });
+  std::vector<std::string> list_keys = {"limit", "offset"};
+  for (std::string_view f : ListFilters(noun)) list_keys.emplace_back(f);
+  routes_.back().query = std::move(list_keys);
   Add("GET", collection + "/{id}", false,
       [this, noun](const Principal& p, const HttpRequest&, const Params& params, const Json*,
                    Reply& reply) { ReplyWith(reply, engine_.Get(p, noun, params.path[0])); });
@@ -238,7 +254,13 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
             return reply(Error(InvalidField("format", "'format' must be json or prov")));
           }
         }
-        ReplyWith(reply, engine_.Lineage(p, params.path[0], prov));
+        int64_t redacted = 0;
+        auto answer = engine_.Lineage(p, params.path[0], prov, &redacted);
+        if (!answer.ok()) return reply(Error(answer.status()));
+        HttpResponse r = Json200(std::move(answer).value());
+        // §9.27: every PROV answer says how much was left out, 0 included.
+        if (prov) r.headers.emplace_back("Cocreate-Redacted", std::to_string(redacted));
+        reply(std::move(r));
       });
   for (int v = 0; v < 5; ++v) {
     auto verb = static_cast<LifecycleVerb>(v);
@@ -358,6 +380,13 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
         r.content_type = "text/event-stream";
         reply(std::move(r));
       });
+  TakesQuery("GET", "/tokens", {"limit", "offset"});
+  TakesQuery("GET", "/resources/{id}/lineage", {"format"});
+  TakesQuery("GET", "/impact", {"from", "depth", "explain"});
+  TakesQuery("GET", "/chains", {"from", "to", "limit"});
+  TakesQuery("GET", "/analysis/concentration", {"top"});
+  TakesQuery("GET", "/events", {"after", "limit"});
+  TakesQuery("GET", "/events/stream", {"after"});
 }
 
 std::string Router::Metrics() const {
@@ -507,6 +536,17 @@ void Router::HandleAs(const Principal& principal, const HttpRequest& request, Re
     }
   }
   params.query = ParseQuery(query);
+  // Unknown query parameters are refused everywhere, so that a misspelt
+  // filter or period never silently widens an answer.
+  for (const auto& [key, value] : params.query) {
+    if (std::find(match->query.begin(), match->query.end(), key) != match->query.end()) continue;
+    std::string takes;
+    for (const auto& k : match->query) takes += (takes.empty() ? "" : ", ") + k;
+    return reply(Error(InvalidField(
+        key, "'" + key + "' is not a query parameter of " + match->info.method + " /api/v1" +
+                 match->info.pattern +
+                 (takes.empty() ? std::string(" (it takes none)") : "; it takes " + takes))));
+  }
   match->handler(principal, request, params, body ? &*body : nullptr, reply);
 }
 

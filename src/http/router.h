@@ -89,9 +89,14 @@ class Router {
     std::vector<std::string> segments;
     bool takes_body = false;
     Handler handler;
+    // The query parameters the route takes; any other is 400.
+    std::vector<std::string> query;
   };
   void Add(std::string method, std::string pattern, bool takes_body, Handler handler);
   void AddNoun(Noun noun);
+  // Declares the query parameters of the route `method` `pattern`.
+  void TakesQuery(std::string_view method, std::string_view pattern,
+                  std::vector<std::string> keys);
   void Submit(const Principal& p, StatusOr<Command> command, Reply& reply);
   std::string Metrics() const;
 

@@ -101,7 +101,20 @@ TEST_F(RouterTest, UnknownRoutesAndMethods) {
 TEST_F(RouterTest, QueryParametersAreChecked) {
   EXPECT_EQ(Code(Call("GET", "/api/v1/organizations?limit=abc")), "invalid_field");
   EXPECT_EQ(Code(Call("GET", "/api/v1/organizations?limit=-1")), "invalid_field");
-  EXPECT_EQ(Code(Call("GET", "/api/v1/organizations?color=red")), "");  // empty list: no items to filter
+  // An unknown filter is 400 on an empty store too (it used to pass there).
+  EXPECT_EQ(Code(Call("GET", "/api/v1/organizations?color=red")), "invalid_field");
+  EXPECT_EQ(Code(Call("GET", "/api/v1/relationships?statu=active")), "invalid_field");
+  EXPECT_EQ(Call("GET", "/api/v1/relationships?status=active").status, 200);
+  Call("POST", "/api/v1/organizations", R"({"id":"o1","name":"a"})");
+  // Every GET route refuses a parameter it does not take, before anything else.
+  for (const auto& route : router_->Routes()) {
+    if (route.method != "GET" || route.pattern == "/openapi.json") continue;
+    std::string path = "/api/v1" + route.pattern;
+    for (size_t at; (at = path.find("{id}")) != std::string::npos;) path.replace(at, 4, "o1");
+    auto r = Call("GET", path + "?since=2026-01-01T00:00:00Z");
+    EXPECT_EQ(r.status, 400) << path << ": " << r.body;
+    EXPECT_NE(r.body.find("since"), std::string::npos) << path << ": " << r.body;
+  }
   EXPECT_EQ(Call("GET", "/api/v1/impact").status, 400);
   EXPECT_EQ(Call("GET", "/api/v1/impact?from=nope").status, 404);
   EXPECT_EQ(Code(Call("GET", "/api/v1/events?after=x")), "invalid_field");
