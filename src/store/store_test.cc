@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "store/store.h"
@@ -62,9 +63,12 @@ class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
       pg_ = std::make_unique<PostgresDatabase>();
       if (pg_->url().empty()) GTEST_SKIP() << "COCREATE_TEST_POSTGRES is not set";
     }
+    // A parameterized test's name holds a '/': flattened, so that TearDown
+    // removes the whole folder (nested ones were left behind in /tmp).
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');
     dir_ = std::filesystem::temp_directory_path() /
-           ("cocreate_store_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("cocreate_store_test_" + std::to_string(::getpid()) + "_" + name);
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     store_ = Open();
@@ -73,6 +77,9 @@ class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
     store_.reset();
     pg_.reset();
     std::filesystem::remove_all(dir_);
+    // Nothing is left behind in the temporary directory.
+    EXPECT_EQ(dir_.parent_path(), std::filesystem::temp_directory_path());
+    EXPECT_FALSE(std::filesystem::exists(dir_));
   }
   std::unique_ptr<EventStore> Open() {
     StoreOptions options;
