@@ -78,6 +78,7 @@ class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
     pg_.reset();
     std::filesystem::remove_all(dir_);
     // Nothing is left behind in the temporary directory.
+    if (dir_.empty()) return;  // skipped before SetUp made it
     EXPECT_EQ(dir_.parent_path(), std::filesystem::temp_directory_path());
     EXPECT_FALSE(std::filesystem::exists(dir_));
   }
