@@ -11,11 +11,24 @@ namespace cocreate {
 
 namespace {
 
-// The one place SQLite result codes become Status values.
+// The one place SQLite result codes become Status values. A refused
+// constraint or a damaged file is Internal (500: a bug, or a database to
+// repair; retrying cannot help); everything else (busy, I/O error, full
+// disk, read-only file) is Unavailable (503: retry). The message is logged,
+// never sent to a client.
 Status Translate(sqlite3* db, int rc, const char* what) {
   if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::Ok();
-  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  return Unavailable("store error: " + msg);
+  std::string msg = std::string("store error: ") + what + ": " +
+                    (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Internal(msg);
+    default:
+      return Unavailable(msg);
+  }
 }
 
 class Stmt {
