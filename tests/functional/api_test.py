@@ -232,6 +232,7 @@ class Server:
         self.extra_args = list(extra_args)
         self.proc = None
         self.port = None
+        self.preexec_fn = None  # run in the child before exec (limits for fault tests)
         self.logs = []  # the log file of each start, in order
         self._log_file = None
 
@@ -253,7 +254,8 @@ class Server:
         cmd = [binary, "serve", "--data-dir", self.data_dir,
                "--listen", f"127.0.0.1:{self.port}", *self.extra_args]
         self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                                     stdout=self._log_file, stderr=subprocess.STDOUT)
+                                     stdout=self._log_file, stderr=subprocess.STDOUT,
+                                     preexec_fn=self.preexec_fn)
         deadline = time.monotonic() + timeout
         while True:
             rc = self.proc.poll()
@@ -2304,6 +2306,37 @@ class TestOperations(ApiTestCase):
                 self.assertIn(f"the store in {server.data_dir} is in use by another cocreate "
                               "process", out.stderr)
         self.assertStatus(server.req("GET", f"/organizations/{oid}"), 200)
+
+    def test_failing_writes_answer_503_and_the_server_stays_up(self):
+        """When the disk refuses the embedded store's writes (here: a 1 MiB file size limit,
+        SIGXFSZ ignored, so writes fail with EFBIG), writes answer 503 with a stable message;
+        the process neither crashes nor stops serving reads."""
+        import resource
+
+        def limit_file_size():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+        server = Server(store="")
+        self.addCleanup(server.close)
+        server.start()
+        first = new_org("full", server=server)
+        server.stop()
+        server.preexec_fn = limit_file_size  # the same data dir, restarted under the limit
+        server.start()
+        codes = []
+        for n in range(2000):
+            status, body, headers = server.req(
+                "POST", "/organizations", {"id": uid("full"), "name": "x" * 2000})
+            codes.append(status)
+            if status != 201:
+                break
+        self.assertEqual(codes[-1], 503, f"no write failed in {len(codes)} writes")
+        self.assertEqual(body["error"]["message"], "the store is unavailable; retry", body)
+        self.assertEqual(body["error"]["request_id"], headers["Request-Id"])
+        self.assertIsNone(server.proc.poll(), "the server died")
+        self.assertAlive(server)
+        self.assertStatus(server.req("GET", f"/organizations/{first}"), 200)
 
     def test_one_json_log_line_per_request_without_tokens(self):
         """Each request is logged as one JSON line on stderr with its request id, method,
