@@ -85,7 +85,8 @@ int Serve(const ServeArgs& args) {
   }
   std::string metrics_host;
   uint16_t metrics_port = 0;
-  if (!args.metrics_listen.empty() && !ParseListen(args.metrics_listen, metrics_host, metrics_port)) {
+  if (!args.metrics_listen.empty() &&
+      !ParseListen(args.metrics_listen, metrics_host, metrics_port)) {
     std::cerr << "cocreate: --metrics-listen must be HOST:PORT (for example 127.0.0.1:9090), not '"
               << args.metrics_listen << "'\n";
     return 2;

@@ -47,7 +47,8 @@ std::string NewRequestId() {
 std::optional<std::string> FramingError(const http::request_header<>& req) {
   std::string codings;
   bool has_te = false;
-  for (const auto& f : boost::make_iterator_range(req.equal_range(http::field::transfer_encoding))) {
+  auto encodings = req.equal_range(http::field::transfer_encoding);
+  for (const auto& f : boost::make_iterator_range(encodings)) {
     has_te = true;
     codings += std::string(f.value()) + ",";
   }
@@ -142,7 +143,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnHeader(beast::error_code ec) {
     if (ec) {
-      if (IsParseError(ec)) return RejectFraming("the request is not valid HTTP/1.1: " + ec.message());
+      if (IsParseError(ec)) {
+        return RejectFraming("the request is not valid HTTP/1.1: " + ec.message());
+      }
       return Close();
     }
     auto& req = parser_->get();

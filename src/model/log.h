@@ -34,7 +34,9 @@ class LogLine {
   LogLine& operator=(const LogLine&) = delete;
 
   LogLine& Add(std::string_view key, std::string_view value);
-  LogLine& Add(std::string_view key, const char* value) { return Add(key, std::string_view(value)); }
+  LogLine& Add(std::string_view key, const char* value) {
+    return Add(key, std::string_view(value));
+  }
   LogLine& Add(std::string_view key, int64_t value);
   LogLine& Add(std::string_view key, int value) { return Add(key, static_cast<int64_t>(value)); }
   LogLine& Add(std::string_view key, double value);

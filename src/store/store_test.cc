@@ -224,7 +224,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
                                            "postgresql"),
                          [](const auto& info) {
                            if (info.param == "sqlite") return std::string("SqliteFile");
-                           if (info.param == "sqlite-shared") return std::string("SqliteFileShared");
+                           if (info.param == "sqlite-shared") {
+                             return std::string("SqliteFileShared");
+                           }
                            if (info.param == "postgresql") return std::string("Postgres");
                            return std::string("SqliteMemory");
                          });
