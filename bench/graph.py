@@ -17,6 +17,7 @@ import urllib.parse
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build/release/cocreate")
 BENCH = os.path.join(ROOT, "build/release/bench/graph_bench")
+ADMIN = "bench-admin-token-0123456789abcdef"  # at least 32 characters
 # With --fanout 32 the generator makes about 70 nodes and 10 edges per node
 # for each organization: 1m is about 1 M nodes and 10 M edges.
 SIZES = {"10k": 140, "100k": 1_400, "1m": 14_000}
@@ -56,7 +57,7 @@ def http_system(data_dir, starts):
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    env = dict(os.environ, COCREATE_ADMIN_TOKEN="bench")
+    env = dict(os.environ, COCREATE_ADMIN_TOKEN=ADMIN)
     t = time.monotonic()
     proc = subprocess.Popen([BIN, "serve", "--data-dir", data_dir, "--listen",
                              f"127.0.0.1:{port}"], env=env, stdout=subprocess.DEVNULL)
@@ -74,7 +75,7 @@ def http_system(data_dir, starts):
         for _, sid, _ in starts:
             q = time.monotonic()
             c.request("GET", "/api/v1/impact?from=" + urllib.parse.quote(sid),
-                      headers={"Authorization": "Bearer bench"})
+                      headers={"Authorization": f"Bearer {ADMIN}"})
             body = json.loads(c.getresponse().read())
             ms.append((time.monotonic() - q) * 1000)
             reached.append(len(body["affected"]))

@@ -17,7 +17,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build/release/cocreate")
 RAW = os.path.join(ROOT, "build/release/bench/ingest_raw")
-ADMIN = "bench-admin"
+ADMIN = "bench-admin-token-0123456789abcdef"  # at least 32 characters
 PG = os.environ["COCREATE_TEST_POSTGRES"]
 
 

@@ -1,9 +1,13 @@
 #include "cli/cli.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -16,6 +20,7 @@
 #include "http/static_files.h"
 #include "model/codec.h"
 #include "model/env.h"
+#include "model/log.h"
 #include "rules/state.h"
 #include "store/store.h"
 
@@ -34,7 +39,12 @@ struct ServeArgs {
   bool demo = false;
   int threads = 0;
   std::string web_dir;
+  std::string metrics_listen;  // empty: /metrics only on --listen, for the admin token
+  std::string log_level = "info";
 };
+
+// The shortest COCREATE_ADMIN_TOKEN `serve` accepts (CONTRACT §9.6).
+constexpr size_t kMinAdminTokenLength = 32;
 
 // Splits HOST:PORT; [v6]:PORT is accepted too.
 bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {
@@ -73,6 +83,28 @@ int Serve(const ServeArgs& args) {
               << args.listen << "'\n";
     return 2;
   }
+  std::string metrics_host;
+  uint16_t metrics_port = 0;
+  if (!args.metrics_listen.empty() &&
+      !ParseListen(args.metrics_listen, metrics_host, metrics_port)) {
+    std::cerr << "cocreate: --metrics-listen must be HOST:PORT (for example 127.0.0.1:9090), not '"
+              << args.metrics_listen << "'\n";
+    return 2;
+  }
+  LogLevel level;
+  if (!ParseLogLevel(args.log_level, level)) {
+    std::cerr << "cocreate: --log-level must be debug, info, warn, error or off, not '"
+              << args.log_level << "'\n";
+    return 2;
+  }
+  if (const char* env = std::getenv("COCREATE_ADMIN_TOKEN"); env != nullptr && *env != '\0') {
+    if (std::strlen(env) < kMinAdminTokenLength) {
+      std::cerr << "cocreate: COCREATE_ADMIN_TOKEN is too short: the admin token must be at least "
+                << kMinAdminTokenLength << " characters\n";
+      return 2;
+    }
+  }
+  InitLog(level);
   if (!args.web_dir.empty() && !StaticFiles(args.web_dir).HasIndex()) {
     std::cerr << "cocreate: --web-dir " << args.web_dir << " has no index.html\n";
     return 2;
@@ -106,6 +138,8 @@ int Serve(const ServeArgs& args) {
   options.port = port;
   options.threads = args.threads;
   options.web_dir = args.web_dir;
+  options.metrics_host = metrics_host;
+  options.metrics_port = metrics_port;
   options.on_listening = [&](uint16_t bound) {
     std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
     std::cout << fmt::format("cocreate {} serving on http://{}:{} (store: {}, {} events)",
@@ -322,16 +356,25 @@ StatusOr<std::string> AdminToken(const std::string& data_dir, bool& generated) {
     std::string token;
     if (in && std::getline(in, token) && !token.empty()) return token;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
+  CC_RETURN_IF_ERROR(CreatePrivateDir(data_dir));
   std::string token = "cc_admin_" + Env::Default()->RandomHex(24);
+  // The temporary file is created 0600 (O_EXCL, after removing a leftover of
+  // a crash), so the token is never readable by others, not even briefly;
+  // then it is synced and renamed into place.
   std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return Unavailable("cannot write " + path);
-    out << token << "\n";
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Unavailable("cannot write " + tmp + ": " + std::strerror(errno));
+  std::string line = token + "\n";
+  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                 ::fsync(fd) == 0;
+  int saved = errno;
+  ::close(fd);
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return Unavailable("cannot write " + tmp + ": " + std::strerror(saved));
   }
-  ::chmod(tmp.c_str(), 0600);
+  std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) return Unavailable("cannot write " + path + ": " + ec.message());
   generated = true;
@@ -362,6 +405,12 @@ int RunCli(int argc, char** argv) {
                         "Serve the web UI from this folder (default: the UI built into the binary)");
   serve_cmd->add_option("--threads", serve.threads, "HTTP threads (default: one per core)")
       ->check(CLI::Range(0, 256));
+  serve_cmd->add_option("--metrics-listen", serve.metrics_listen,
+                        "Also serve /metrics without a token on this HOST:PORT (on --listen "
+                        "it needs the admin token)");
+  serve_cmd->add_option("--log-level", serve.log_level,
+                        "debug, info (one JSON line per request), warn, error or off; to stderr")
+      ->capture_default_str();
 
   std::string log_dir = "./cocreate-data";
   std::string log_store = "sqlite";

@@ -4,6 +4,7 @@
 #include <future>
 
 #include "model/codec.h"
+#include "model/log.h"
 #include "rules/decide.h"
 #include "rules/visibility.h"
 
@@ -140,7 +141,7 @@ void Engine::Submit(const Principal& principal, Command command, Callback done) 
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     if (stopping_) {
-      done(Unavailable("the server is shutting down"));
+      done(Status(Code::kUnavailable, "shutting_down", "the server is shutting down; retry"));
       return;
     }
     queue_.push_back(Pending{principal, std::move(command), std::move(done)});
@@ -216,8 +217,11 @@ void Engine::CommitRound(std::vector<Pending>& round) {
     }
     for (size_t i = 0; i < round.size(); ++i) {
       if (!store_status.ok()) {
-        answers.push_back(Unavailable("the change was not stored; retry: " +
-                                      store_status.message()));
+        // The client sees a stable message (http/router.cc); the detail is
+        // logged below and, with each request's id, by the server.
+        std::string detail = "the change was not stored: " + store_status.message();
+        answers.push_back(store_status.code() == Code::kUnavailable ? Unavailable(detail)
+                                                                    : Internal(detail));
         continue;
       }
       const StatusOr<Decision>& d = decisions[i];
@@ -251,6 +255,13 @@ void Engine::CommitRound(std::vector<Pending>& round) {
     if (!store_status.ok()) stats_.store_failures++;
     for (const auto& a : answers) (a.ok() ? stats_.commands : stats_.rejected)++;
     if (store_status.ok()) stats_.events += logged;
+  }
+  if (!store_status.ok()) {
+    LogLine("store refused a commit")
+        .Add("error", store_status.reason())
+        .Add("detail", store_status.message())
+        .Add("commands", static_cast<int64_t>(round.size()))
+        .Error();
   }
   for (size_t i = 0; i < round.size(); ++i) round[i].done(std::move(answers[i]));
 }

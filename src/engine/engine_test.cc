@@ -300,6 +300,7 @@ TEST(EngineTest, WritersSharingAStoreCatchUpBeforeDeciding) {
   std::filesystem::remove_all(dir);
   StoreOptions o;
   o.data_dir = dir.string();
+  o.sqlite_locking = SqliteLocking::kShared;
   auto a = OpenEngine(EventStore::Open(o).value());
   auto b = OpenEngine(EventStore::Open(o).value());
   ASSERT_TRUE(a->Execute(Principal::Admin(), Org("from-a")).ok());

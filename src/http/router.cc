@@ -46,6 +46,19 @@ void ReplyWith(Router::Reply& reply, StatusOr<std::string> body) {
   reply(body.ok() ? Json200(std::move(body).value()) : Router::Error(body.status()));
 }
 
+// The token of an `Authorization: Bearer TOKEN` header; empty when there is none.
+std::string_view BearerToken(std::string_view auth) {
+  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+    return auth.substr(7);
+  }
+  return {};
+}
+
+// The role named in the request log.
+const char* RoleName(const Principal& p) {
+  return p.is_admin() ? "admin" : p.can_write() ? "member" : "viewer";
+}
+
 bool IsJsonContentType(std::string_view ct) {
   auto semi = ct.find(';');
   std::string_view media = ct.substr(0, semi);
@@ -62,16 +75,29 @@ const char* kHomePage = R"(<!doctype html>
 <h1>cocreate</h1>
 <p>The service relationship engine is running. The API lives under <code>/api/v1</code>;
 its OpenAPI description is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>
-<p>Health: <a href="/healthz">/healthz</a> &middot; Metrics: <a href="/metrics">/metrics</a></p>
+<p>Health: <a href="/healthz">/healthz</a> &middot; Metrics: <code>/metrics</code> (admin token, or the
+<code>--metrics-listen</code> address)</p>
 <p>The browser interface is not built yet; use the API with the token <code>script/server</code> printed.</p>
 </body></html>
 )";
 
 }  // namespace
 
-HttpResponse Router::Error(const Status& status) {
-  HttpResponse r;
-  r.status = HttpStatusOf(status.code());
+// What a client is told of a 500 or 503: the detail (driver text, file
+// names) goes to the log with the request id, never into the answer.
+std::string_view PublicMessage(const Status& status) {
+  switch (status.code()) {
+    case Code::kInternal:
+      return "internal error";
+    case Code::kUnavailable:
+      return status.reason() == "unavailable" ? "the store is unavailable; retry"
+                                              : std::string_view(status.message());
+    default:
+      return status.message();
+  }
+}
+
+std::string Router::ErrorBody(const Status& status, std::string_view request_id) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -80,14 +106,25 @@ HttpResponse Router::Error(const Status& status) {
   WriteKey(w, "code");
   WriteString(w, status.reason());
   WriteKey(w, "message");
-  WriteString(w, status.message());
+  WriteString(w, PublicMessage(status));
   if (!status.field().empty()) {
     WriteKey(w, "field");
     WriteString(w, status.field());
   }
+  if (!request_id.empty()) {
+    WriteKey(w, "request_id");
+    WriteString(w, request_id);
+  }
   w.EndObject();
   w.EndObject();
-  r.body.assign(buf.GetString(), buf.GetSize());
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+HttpResponse Router::Error(const Status& status) {
+  HttpResponse r;
+  r.status = HttpStatusOf(status.code());
+  r.body = ErrorBody(status, "");
+  r.error = status;
   if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
   if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
@@ -376,13 +413,15 @@ void Router::Handle(const HttpRequest& request, Reply reply) {
   std::string_view path = target.substr(0, qpos);
   
   if (path == "/healthz") {
-    return reply(Json200("{\"status\":\"ok\"}"));
+    Reply logged = [reply = std::move(reply)](HttpResponse r) {
+      r.route = "/healthz";
+      reply(std::move(r));
+    };
+    return logged(Json200("{\"status\":\"ok\"}"));
   }
-  if (path == "/metrics") {
-    HttpResponse r;
-    r.content_type = "text/plain; version=0.0.4";
-    r.body = Metrics();
-    return reply(std::move(r));
+  if (path == "/metrics") return HandleMetrics(request, std::move(reply));
+  if (request.listener == Listener::kMetrics) {
+    return reply(Error(NotFound("this address serves only /metrics and /healthz")));
   }
   if (request.method == "GET" && path.rfind("/api/", 0) != 0) {
     if (auto file = web_.Find(path)) {
@@ -406,14 +445,43 @@ void Router::Handle(const HttpRequest& request, Reply reply) {
     return reply(Error(NotFound("no such page: " + std::string(path))));
   }
   // 401 comes before everything else under /api/v1.
-  std::string_view auth = request.authorization;
-  std::string_view token;
-  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
-    token = auth.substr(7);
-  }
+  std::string_view token = BearerToken(request.authorization);
   StatusOr<Principal> principal = engine_.Authenticate(token);
   if (!principal.ok()) return reply(Error(principal.status()));
-  HandleAs(*principal, request, std::move(reply));
+  Reply logged = [reply = std::move(reply), p = *principal](HttpResponse r) {
+    r.who = p.actor();
+    r.role = RoleName(p);
+    reply(std::move(r));
+  };
+  HandleAs(*principal, request, std::move(logged));
+}
+
+// /metrics: without a token on the --metrics-listen address; on the API
+// address only for the admin token (401 without or with a bad one, 403 for
+// an organization's token).
+void Router::HandleMetrics(const HttpRequest& request, Reply reply) {
+  Reply logged = [reply = std::move(reply)](HttpResponse r) {
+    r.route = "/metrics";
+    reply(std::move(r));
+  };
+  if (request.listener != Listener::kMetrics) {
+    StatusOr<Principal> principal = engine_.Authenticate(BearerToken(request.authorization));
+    if (!principal.ok()) return logged(Error(principal.status()));
+    if (!principal->is_admin()) {
+      HttpResponse r = Error(Forbidden("only the admin token may read /metrics"));
+      r.who = principal->actor();
+      r.role = RoleName(*principal);
+      return logged(std::move(r));
+    }
+  }
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = Metrics();
+  if (request.listener != Listener::kMetrics) {
+    r.who = "admin";
+    r.role = "admin";
+  }
+  logged(std::move(r));
 }
 
 void Router::HandleAs(const Principal& principal, const HttpRequest& request, Reply reply) {
@@ -453,11 +521,16 @@ void Router::HandleAs(const Principal& principal, const HttpRequest& request, Re
       r.status = 405;
       std::string allow;
       for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+      if (std::find(allowed.begin(), allowed.end(), "GET") != allowed.end()) allow += ", HEAD";
       r.headers.emplace_back("Allow", allow);
       return reply(std::move(r));
     }
     return reply(Error(NotFound("no such route: " + std::string(path))));
   }
+  reply = [inner = std::move(reply), route = match->info.pattern](HttpResponse r) {
+    r.route = "/api/v1" + route;
+    inner(std::move(r));
+  };
   if (!engine_.healthy()) {
     return reply(Error(Unavailable("the store is out of reach; retry shortly")));
   }

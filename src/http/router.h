@@ -17,8 +17,13 @@
 
 namespace cocreate {
 
+// Which listener a request came in on: the API address, or the separate
+// --metrics-listen address (which serves /metrics without a token, /healthz,
+// and nothing else).
+enum class Listener { kApi, kMetrics };
+
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
+  std::string method;  // "GET", "POST", ... (HEAD arrives here as GET)
   std::string target;  // path and query, as sent
   std::string authorization;
   std::string content_type;
@@ -26,6 +31,7 @@ struct HttpRequest {
   std::string last_event_id;
   std::string body;
   bool body_too_large = false;  // the server refused to read a body over the limit
+  Listener listener = Listener::kApi;
 };
 
 struct HttpResponse {
@@ -38,6 +44,15 @@ struct HttpResponse {
   bool stream_events = false;
   Principal principal;
   int64_t stream_after = 0;
+  // Set on error answers (Router::Error): the server renders the body again
+  // with the request id, and logs the message of a 500/503, which the client
+  // never sees.
+  Status error;
+  // For the request log: the route pattern that matched (empty: none did)
+  // and who asked ("admin", an organization id; empty: nobody known).
+  std::string route;
+  std::string who;
+  std::string role;
 };
 
 // Counters the server and router keep for /metrics.
@@ -74,8 +89,12 @@ class Router {
   // Every API route the router serves (for the OpenAPI completeness test).
   std::vector<RouteInfo> Routes() const;
 
-  // An error answer in the contract's shape.
+  // An error answer in the contract's shape. 500 and 503 answers carry a
+  // stable message only; `status.message()` stays in `error` for the log.
   static HttpResponse Error(const Status& status);
+  // The body of an error answer: {"error": {"code", "message", "field"?,
+  // "request_id"?}}, `request_id` when not empty.
+  static std::string ErrorBody(const Status& status, std::string_view request_id);
 
  private:
   struct Params {
@@ -99,6 +118,7 @@ class Router {
                   std::vector<std::string> keys);
   void Submit(const Principal& p, StatusOr<Command> command, Reply& reply);
   std::string Metrics() const;
+  void HandleMetrics(const HttpRequest& request, Reply reply);
 
   Engine& engine_;
   HttpCounters& counters_;

@@ -26,8 +26,9 @@ class RouterTest : public ::testing::Test {
 
   HttpResponse Call(std::string method, std::string target, std::string body = "",
                     std::string token = "admin", std::string content_type = "application/json",
-                    bool too_large = false) {
+                    bool too_large = false, Listener listener = Listener::kApi) {
     HttpRequest r;
+    r.listener = listener;
     r.method = std::move(method);
     r.target = std::move(target);
     r.body = std::move(body);
@@ -122,12 +123,47 @@ TEST_F(RouterTest, QueryParametersAreChecked) {
 
 TEST_F(RouterTest, MetricsArePrometheusText) {
   Call("POST", "/api/v1/organizations", R"({"name":"a"})");
-  auto r = Call("GET", "/metrics", "", "");
+  auto r = Call("GET", "/metrics");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type.rfind("text/plain", 0), 0u);
   EXPECT_NE(r.body.find("# TYPE cocreate_commands_total counter\ncocreate_commands_total 1\n"),
             std::string::npos)
       << r.body;
+}
+
+// /metrics on the API address is the admin's; on the metrics address it
+// needs no token, and that address serves nothing of the API.
+TEST_F(RouterTest, MetricsAreForTheAdminOrTheMetricsAddress) {
+  Call("POST", "/api/v1/organizations", R"({"id":"m","name":"m"})");
+  auto issued = Json::Parse(Call("POST", "/api/v1/tokens", R"({"organization":"m"})").body);
+  ASSERT_TRUE(issued.ok());
+  std::string member = issued->Find("token")->as_string();
+  EXPECT_EQ(Call("GET", "/metrics", "", "").status, 401);
+  EXPECT_EQ(Call("GET", "/metrics", "", "wrong").status, 401);
+  EXPECT_EQ(Call("GET", "/metrics", "", member).status, 403);
+  EXPECT_EQ(Call("GET", "/metrics", "", "", "", false, Listener::kMetrics).status, 200);
+  EXPECT_EQ(Call("GET", "/healthz", "", "", "", false, Listener::kMetrics).status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/organizations", "", "admin", "", false, Listener::kMetrics).status,
+            404);
+}
+
+// A 500 or 503 tells the client a stable message and the request id; the
+// detail (driver text) stays in `error` for the log.
+TEST_F(RouterTest, InternalErrorsKeepTheirDetailOutOfTheAnswer) {
+  HttpResponse unavailable = Router::Error(Unavailable("PostgreSQL commit: [08006] server gone"));
+  EXPECT_EQ(unavailable.status, 503);
+  EXPECT_EQ(unavailable.body.find("08006"), std::string::npos) << unavailable.body;
+  EXPECT_EQ(unavailable.error.message(), "PostgreSQL commit: [08006] server gone");
+  HttpResponse internal = Router::Error(Internal("PostgreSQL append: [23505] duplicate key"));
+  EXPECT_EQ(internal.status, 500);
+  EXPECT_EQ(Router::ErrorBody(internal.error, "0123456789abcdef"),
+            R"({"error":{"code":"internal","message":"internal error",)"
+            R"("request_id":"0123456789abcdef"}})");
+  EXPECT_EQ(Router::ErrorBody(Unavailable("disk I/O error"), ""),
+            R"({"error":{"code":"unavailable","message":"the store is unavailable; retry"}})");
+  // Other errors keep their message.
+  EXPECT_EQ(Router::ErrorBody(NotFound("no such route: /x"), "r"),
+            R"({"error":{"code":"not_found","message":"no such route: /x","request_id":"r"}})");
 }
 
 // The demo ecosystem loads through the API and tells the whole story.

@@ -3,12 +3,20 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/range/iterator_range.hpp>
 
+#include <algorithm>
 #include <atomic>
-#include <limits>
+#include <cctype>
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <random>
 #include <thread>
 #include <vector>
+
+#include "model/log.h"
 
 namespace cocreate {
 
@@ -18,6 +26,62 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+// A fresh request id: 16 hex digits. Ids name log lines; they are not secrets.
+std::string NewRequestId() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  static constexpr char kDigits[] = "0123456789abcdef";
+  uint64_t bits = random();
+  std::string id(16, '0');
+  for (char& c : id) {
+    c = kDigits[bits & 15];
+    bits >>= 4;
+  }
+  return id;
+}
+
+// Why a request's framing cannot be trusted (RFC 9112 §6.3), or nothing.
+// We accept exactly one transfer coding, `chunked`, and never together with
+// Content-Length: anything else could make us and a proxy in front of us
+// disagree about where the body ends.
+std::optional<std::string> FramingError(const http::request_header<>& req) {
+  std::string codings;
+  bool has_te = false;
+  auto encodings = req.equal_range(http::field::transfer_encoding);
+  for (const auto& f : boost::make_iterator_range(encodings)) {
+    has_te = true;
+    codings += std::string(f.value()) + ",";
+  }
+  auto lengths = req.equal_range(http::field::content_length);
+  size_t length_count = static_cast<size_t>(std::distance(lengths.first, lengths.second));
+  if (has_te && length_count > 0) {
+    return "a request may not have both Transfer-Encoding and Content-Length";
+  }
+  if (length_count > 1) return "a request may have only one Content-Length";
+  if (!has_te) return std::nullopt;
+  std::vector<std::string> list;
+  std::string item;
+  for (char c : codings) {
+    if (c == ',') {
+      if (!item.empty()) list.push_back(item);
+      item.clear();
+    } else if (c != ' ' && c != '\t') {
+      item.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+  }
+  if (list.size() != 1 || list[0] != "chunked") {
+    return "the only Transfer-Encoding this server accepts is chunked";
+  }
+  return std::nullopt;
+}
+
+// True for errors in what the client sent (as opposed to the connection
+// closing or timing out): those are answered 400 before closing.
+bool IsParseError(beast::error_code ec) {
+  static const auto& kHttpCategory = http::make_error_code(http::error::bad_field).category();
+  return ec.category() == kHttpCategory && ec != http::error::end_of_stream &&
+         ec != http::error::partial_message;
+}
 
 struct Shared {
   Router* router;
@@ -30,7 +94,8 @@ struct Shared {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {
+  Session(tcp::socket socket, Shared& shared, Listener listener)
+      : stream_(std::move(socket)), shared_(shared), listener_(listener) {
     shared_.counters->connections++;
   }
   ~Session() { shared_.counters->connections--; }
@@ -41,12 +106,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Answers 503 and closes: the server is over its connection cap.
   void Refuse() {
+    BeginRequest("", "");
     auto res = std::make_shared<http::response<http::string_body>>(http::status::service_unavailable, 11);
     res->set(http::field::content_type, "application/json");
     res->set(http::field::retry_after, "1");
     res->set(http::field::connection, "close");
-    res->body() = R"({"error":{"code":"unavailable","message":"too many connections; retry"}})";
+    res->set("Request-Id", request_id_);
+    res->body() = Router::ErrorBody(
+        Status(Code::kUnavailable, "too_many_connections", "too many connections; retry"),
+        request_id_);
     res->prepare_payload();
+    LogLine("request").Add("request_id", request_id_).Add("status", 503)
+        .Add("detail", "refused: over the connection cap").Warn();
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, size_t) {
       beast::error_code ec;
       self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -71,8 +142,14 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code ec) {
-    if (ec) return Close();
+    if (ec) {
+      if (IsParseError(ec)) {
+        return RejectFraming("the request is not valid HTTP/1.1: " + ec.message());
+      }
+      return Close();
+    }
     auto& req = parser_->get();
+    if (auto why = FramingError(req.base())) return RejectFraming(*why);
     auto length = parser_->content_length();
     if (length && *length > shared_.options->max_body_bytes) {
       keep_alive_ = false;
@@ -100,15 +177,45 @@ class Session : public std::enable_shared_from_this<Session> {
                          self->unread_body_ = true;
                          return self->Dispatch(true);
                        }
+                       if (ec && IsParseError(ec)) {
+                         return self->RejectFraming("the request body is not valid HTTP/1.1 "
+                                                    "framing: " + ec.message());
+                       }
                        if (ec) return self->Close();
                        self->Dispatch(false);
                      });
   }
 
+  // Starts the clock and names the request for its log line and answer.
+  void BeginRequest(std::string method, std::string target) {
+    request_id_ = NewRequestId();
+    started_ = std::chrono::steady_clock::now();
+    method_ = std::move(method);
+    target_ = std::move(target);
+  }
+
+  // Answers 400 and closes: after a framing error nothing that follows on
+  // the connection can be trusted to be a request of its own.
+  void RejectFraming(std::string why) {
+    const auto& req = parser_->get();
+    BeginRequest(std::string(req.method_string()), std::string(req.target()));
+    head_ = false;
+    keep_alive_ = false;
+    unread_body_ = true;
+    shared_.in_flight++;
+    shared_.counters->requests++;
+    stream_.expires_never();
+    Respond(Router::Error(Status(Code::kInvalidArgument, "bad_request", std::move(why))));
+  }
+
   void Dispatch(bool too_large) {
     auto& req = parser_->get();
+    BeginRequest(std::string(req.method_string()), std::string(req.target()));
+    // HEAD is answered as GET without the body.
+    head_ = req.method() == http::verb::head;
     HttpRequest request;
-    request.method = std::string(req.method_string());
+    request.method = head_ ? "GET" : std::string(req.method_string());
+    request.listener = listener_;
     request.target = std::string(req.target());
     request.authorization = std::string(req[http::field::authorization]);
     request.content_type = std::string(req[http::field::content_type]);
@@ -133,16 +240,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void Respond(HttpResponse response) {
     int status_class = response.status / 100;
     if (status_class >= 1 && status_class <= 5) shared_.counters->by_class[status_class]++;
-    if (response.stream_events) return StartStream(std::move(response));
+    if (!response.error.ok()) response.body = Router::ErrorBody(response.error, request_id_);
+    LogRequest(response);
+    if (response.stream_events && !head_) return StartStream(std::move(response));
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(response.status), version_);
     res->set(http::field::server, "cocreate");
     res->set(http::field::content_type, response.content_type);
     res->set(http::field::cache_control, "no-store");
+    res->set("Request-Id", request_id_);
     for (const auto& [k, v] : response.headers) res->set(k, v);
     res->keep_alive(keep_alive_ && !shared_.stopping);
     res->body() = std::move(response.body);
     res->prepare_payload();
+    if (head_) res->body().clear();  // Content-Length stays that of the GET answer
     stream_.expires_after(std::chrono::seconds(shared_.options->request_timeout_seconds));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
@@ -151,6 +262,31 @@ class Session : public std::enable_shared_from_this<Session> {
                         if (ec || !res->keep_alive()) return self->Close();
                         self->ReadHeader();
                       });
+  }
+
+  // One line per answered request. Never the token, the query or a body:
+  // the route pattern when one matched, else the path.
+  void LogRequest(const HttpResponse& response) {
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                         started_).count();
+    std::string_view route = response.route;
+    if (route.empty()) route = std::string_view(target_).substr(0, target_.find('?'));
+    LogLine line("request");
+    line.Add("request_id", request_id_)
+        .Add("method", method_)
+        .Add("route", route)
+        .Add("status", response.status)
+        .Add("duration_ms", std::round(ms * 1000) / 1000);
+    if (response.who.empty()) {
+      line.AddNull("principal");
+    } else {
+      line.Add("principal", response.who).Add("role", response.role);
+    }
+    if (response.status >= 500 && !response.error.ok()) {
+      line.Add("error", response.error.reason()).Add("detail", response.error.message());
+      return line.Error();
+    }
+    line.Info();
   }
 
   // Server-Sent Events: a header, then an `id:/event:/data:` frame per event,
@@ -164,6 +300,7 @@ class Session : public std::enable_shared_from_this<Session> {
     streaming_ = true;
     auto head = std::make_shared<std::string>(
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+        "Request-Id: " + request_id_ + "\r\n"
         "Connection: close\r\nX-Accel-Buffering: no\r\n\r\n: cocreate event stream\n\n");
     stream_.expires_never();
     asio::async_write(stream_.socket(), asio::buffer(*head),
@@ -238,6 +375,12 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Shared& shared_;
+  Listener listener_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point started_;
+  std::string method_;
+  std::string target_;
+  bool head_ = false;
   bool keep_alive_ = true;
   unsigned version_ = 11;
   bool streaming_ = false;
@@ -250,10 +393,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<asio::steady_timer> timer_;
 };
 
-class Listener {
+class Acceptor {
  public:
-  Listener(asio::io_context& ioc, tcp::acceptor& acceptor, Shared& shared)
-      : ioc_(ioc), acceptor_(acceptor), shared_(shared) {}
+  Acceptor(asio::io_context& ioc, tcp::acceptor& acceptor, Shared& shared, Listener kind)
+      : ioc_(ioc), acceptor_(acceptor), shared_(shared), kind_(kind) {}
 
   void Accept() {
     acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
@@ -262,7 +405,7 @@ class Listener {
         return Accept();
       }
       s.set_option(tcp::no_delay(true), ec);
-      auto session = std::make_shared<Session>(std::move(s), shared_);
+      auto session = std::make_shared<Session>(std::move(s), shared_, kind_);
       if (static_cast<size_t>(shared_.counters->connections.load()) >
           shared_.options->max_connections) {
         shared_.counters->connections_refused++;
@@ -278,7 +421,25 @@ class Listener {
   asio::io_context& ioc_;
   tcp::acceptor& acceptor_;
   Shared& shared_;
+  Listener kind_;
 };
+
+// Opens, binds and listens; Unavailable with the reason when it cannot.
+Status Listen(tcp::acceptor& acceptor, const std::string& host, uint16_t port) {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return Unavailable("bad listen address '" + host + "': " + ec.message());
+  tcp::endpoint endpoint(address, port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                       ec.message());
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -290,23 +451,21 @@ Status Serve(Engine& engine, const ServerOptions& options) {
   Router router(engine, counters, options.max_body_bytes, options.web_dir);
   Shared shared{&router, &counters, &engine, &options};
 
-  beast::error_code ec;
-  auto address = asio::ip::make_address(options.host, ec);
-  if (ec) return Unavailable("bad listen address '" + options.host + "': " + ec.message());
   tcp::acceptor acceptor(ioc);
-  tcp::endpoint endpoint(address, options.port);
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Unavailable("cannot listen on " + options.host + ":" + std::to_string(options.port) +
-                       ": " + ec.message());
+  CC_RETURN_IF_ERROR(Listen(acceptor, options.host, options.port));
+  tcp::acceptor metrics_acceptor(ioc);
+  if (!options.metrics_host.empty()) {
+    CC_RETURN_IF_ERROR(Listen(metrics_acceptor, options.metrics_host, options.metrics_port));
   }
   if (options.on_listening) options.on_listening(acceptor.local_endpoint().port());
 
-  Listener listener(ioc, acceptor, shared);
-  listener.Accept();
+  Acceptor api(ioc, acceptor, shared, Listener::kApi);
+  api.Accept();
+  std::optional<Acceptor> metrics;
+  if (metrics_acceptor.is_open()) {
+    metrics.emplace(ioc, metrics_acceptor, shared, Listener::kMetrics);
+    metrics->Accept();
+  }
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   asio::steady_timer drain(ioc);
@@ -323,6 +482,7 @@ Status Serve(Engine& engine, const ServerOptions& options) {
     shared.stopping = true;
     beast::error_code ignored;
     acceptor.close(ignored);
+    metrics_acceptor.close(ignored);
     deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     wait_drained();
   });

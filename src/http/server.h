@@ -1,6 +1,9 @@
 // Server: the HTTP/1.1 front of the router on Boost.Beast, with keep-alive,
 // a body limit, header and idle timeouts, a connection cap, Server-Sent
-// Events, and a graceful stop on SIGTERM/SIGINT.
+// Events, and a graceful stop on SIGTERM/SIGINT. Every answer carries a
+// `Request-Id` header and is logged as one JSON line (model/log.h); a
+// request whose framing is in doubt (RFC 9112 §6.3) is answered 400 and
+// its connection closed.
 #ifndef COCREATE_HTTP_SERVER_H_
 #define COCREATE_HTTP_SERVER_H_
 
@@ -20,6 +23,10 @@ struct ServerOptions {
   int threads = 0;                 // 0: one per core.
   int request_timeout_seconds = 30;  // idle keep-alive and header/body read limit
   size_t max_connections = 4096;     // over it, new connections get 503
+  // When not empty, a second address serving /metrics without a token (and
+  // /healthz); on the main address /metrics needs the admin token.
+  std::string metrics_host;
+  uint16_t metrics_port = 0;
   // Serve the web UI from this folder instead of the embedded files.
   std::string web_dir;
   // Called once the listener is bound, with the port it got.
@@ -27,7 +34,7 @@ struct ServerOptions {
 };
 
 // Serves until SIGTERM or SIGINT, then stops accepting, lets requests in
-// flight finish (at most 10 s) and returns. Errors: Unavailable when the
+// flight finish (at most 10 s) and returns. Errors: Unavailable when an
 // address cannot be bound.
 Status Serve(Engine& engine, const ServerOptions& options);
 

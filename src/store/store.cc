@@ -1,5 +1,9 @@
 #include "store/store.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -8,17 +12,30 @@
 
 namespace cocreate {
 
+Status CreatePrivateDir(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return Status::Ok();
+  std::filesystem::path path(dir);
+  if (path.has_parent_path() && !path.parent_path().empty()) {
+    std::filesystem::create_directories(path.parent_path(), ec);
+  }
+  // mkdir with 0700: no moment in which the folder is open to others.
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Unavailable("cannot create data dir '" + dir + "': " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
 StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options) {
   const std::string& spec = options.spec;
   if (spec == "sqlite" || spec.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(options.data_dir, ec);
-    if (ec) {
-      return Unavailable("cannot create data dir '" + options.data_dir + "': " + ec.message());
-    }
-    return OpenSqliteStore(options.data_dir + "/cocreate.db", options.durable);
+    CC_RETURN_IF_ERROR(CreatePrivateDir(options.data_dir));
+    return OpenSqliteStore(options.data_dir + "/cocreate.db", options.durable,
+                           options.sqlite_locking);
   }
-  if (spec.rfind("sqlite:", 0) == 0) return OpenSqliteStore(spec.substr(7), options.durable);
+  if (spec.rfind("sqlite:", 0) == 0) {
+    return OpenSqliteStore(spec.substr(7), options.durable, options.sqlite_locking);
+  }
   if (spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0) {
     return OpenPostgresStore(spec);
   }

@@ -16,6 +16,16 @@
 
 namespace cocreate {
 
+// How the embedded SQLite store locks its file.
+enum class SqliteLocking {
+  // One connection holds the file from open to close (PRAGMA
+  // locking_mode=EXCLUSIVE): no -shm file, and a second process is refused.
+  kExclusive,
+  // SQLite's normal locking, with a shared-memory WAL index in the -shm file:
+  // several connections may write in turn (tests of several writers).
+  kShared,
+};
+
 struct StoreOptions {
   // "sqlite" (DATA_DIR/cocreate.db), "sqlite::memory:" (in memory, for
   // tests), or "sqlite:PATH". Default: "sqlite".
@@ -24,15 +34,23 @@ struct StoreOptions {
   std::string data_dir = "./cocreate-data";
   // When true every Append is on disk before it returns (fsync). Default: true.
   bool durable = true;
+  // Locking of the SQLite file stores. Default: kExclusive.
+  SqliteLocking sqlite_locking = SqliteLocking::kExclusive;
 };
+
+// Creates `dir` and its missing parents; `dir` itself, when created, is
+// mode 0700 (an existing folder keeps its mode). Errors: Unavailable.
+Status CreatePrivateDir(const std::string& dir);
 
 class EventStore {
  public:
   virtual ~EventStore() = default;
 
-  // Opens (creating when absent) the store `options` names.
+  // Opens (creating when absent) the store `options` names. The data dir,
+  // when created, is mode 0700 and the database file 0600.
   // Errors: InvalidArgument for an unknown spec; Unavailable when the
-  // database cannot be opened or its schema is newer than this build knows.
+  // database cannot be opened, its schema is newer than this build knows, or
+  // (reason "store_in_use") another process has the embedded store open.
   static StatusOr<std::unique_ptr<EventStore>> Open(const StoreOptions& options);
 
   // One write transaction, under the store's writer lock, which excludes

@@ -5,7 +5,7 @@ They drive the real binary over HTTP and use nothing but the Python standard lib
 
     COCREATE_BIN=build/debug/cocreate python3 -m unittest tests/functional/api_test.py -v
 
-One shared server (admin token "admin-secret-token", fresh temporary data directory) serves most
+One shared server (admin token ADMIN_TOKEN, fresh temporary data directory) serves most
 tests; every test makes its own objects with unique ids, so tests do not depend on one another.
 The durability, graceful-stop, admin-token and demo tests start servers of their own.
 
@@ -29,7 +29,8 @@ import types
 import unittest
 import urllib.parse
 
-ADMIN_TOKEN = "admin-secret-token"
+# The admin token must be at least 32 characters (CONTRACT §9.6).
+ADMIN_TOKEN = "admin-secret-token-for-functional-tests"
 API = "/api/v1"
 MIB = 1024 * 1024
 
@@ -232,6 +233,7 @@ class Server:
         self.extra_args = list(extra_args)
         self.proc = None
         self.port = None
+        self.preexec_fn = None  # run in the child before exec (limits for fault tests)
         self.logs = []  # the log file of each start, in order
         self._log_file = None
 
@@ -253,7 +255,8 @@ class Server:
         cmd = [binary, "serve", "--data-dir", self.data_dir,
                "--listen", f"127.0.0.1:{self.port}", *self.extra_args]
         self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                                     stdout=self._log_file, stderr=subprocess.STDOUT)
+                                     stdout=self._log_file, stderr=subprocess.STDOUT,
+                                     preexec_fn=self.preexec_fn)
         deadline = time.monotonic() + timeout
         while True:
             rc = self.proc.poll()
@@ -617,8 +620,9 @@ class TestHealthMetricsOpenApi(ApiTestCase):
         self.assertEqual(status, 200)
 
     def test_metrics_are_prometheus_text(self):
-        """GET /metrics answers 200, Prometheus text, with at least one cocreate_ sample."""
-        status, data, headers = SERVER.request_raw("GET", "/metrics", token=None)
+        """GET /metrics answers the admin 200, Prometheus text, with at least one cocreate_
+        sample."""
+        status, data, headers = SERVER.request_raw("GET", "/metrics")
         self.assertEqual(status, 200)
         self.assertTrue(headers.get("Content-Type", "").startswith("text/plain"),
                         headers.get("Content-Type"))
@@ -2450,6 +2454,293 @@ class TestCommandLine(ApiTestCase):
         resources, _ = list_all("resources", server=server)
         self.assertTrue(any(r.get("origin") for r in resources),
                         "a resource created by a provision")
+
+
+# --------------------------------------------------------------------------------------------
+# Operations: framing, request ids, HEAD, /metrics access, file modes, the admin token rule,
+# the embedded store's lock, logs (CONTRACT §7, §9.5-6)
+# --------------------------------------------------------------------------------------------
+
+def raw_exchange(port, data, timeout=5.0):
+    """Sends `data` on a new connection and reads until the server closes it.
+
+    Returns (everything received, True when the server closed the connection within `timeout`).
+    """
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    received = bytearray()
+    closed = False
+    try:
+        sock.sendall(data)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                closed = True
+                break
+            if not chunk:
+                closed = True
+                break
+            received.extend(chunk)
+    finally:
+        sock.close()
+    return bytes(received), closed
+
+
+def json_log_lines(text):
+    """The JSON objects among a server's output lines."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+    return out
+
+
+class TestOperations(ApiTestCase):
+
+    def smuggle(self, framing_headers, body):
+        """A POST with the given framing headers and body, then a smuggled GET; returns what
+        came back and whether the server closed the connection."""
+        smuggled = (f"GET {API}/organizations/smuggled-{_RUN} HTTP/1.1\r\nHost: x\r\n"
+                    f"Authorization: Bearer {ADMIN_TOKEN}\r\n\r\n").encode()
+        head = (f"POST {API}/organizations HTTP/1.1\r\nHost: x\r\n"
+                f"Authorization: Bearer {ADMIN_TOKEN}\r\nContent-Type: application/json\r\n"
+                f"{framing_headers}\r\n").encode()
+        return raw_exchange(SERVER.port, head + body + smuggled)
+
+    def test_framing_errors_answer_400_and_close(self):
+        """A Transfer-Encoding other than chunked, Transfer-Encoding with Content-Length, or a
+        header that does not parse: 400 bad_request, then the connection is closed, so the
+        request smuggled behind it is never answered (RFC 9112 section 6.3)."""
+        cases = {
+            "xchunked": ("Transfer-Encoding: xchunked\r\n", b"0\r\n\r\n"),
+            "chunked, identity": ("Transfer-Encoding: chunked, identity\r\n", b"0\r\n\r\n"),
+            "gzip": ("Transfer-Encoding: gzip\r\n", b""),
+            "TE and CL": ("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", b"0\r\n\r\n"),
+            "bad Content-Length": ("Content-Length: 1x\r\n", b""),
+        }
+        for name, (headers, body) in cases.items():
+            with self.subTest(name):
+                data, closed = self.smuggle(headers, body)
+                self.assertTrue(closed, f"the connection stays open after {name}: {data!r}")
+                self.assertEqual(data.count(b"HTTP/1.1 "), 1, f"more than one answer: {data!r}")
+                parsed = split_http_response(data)
+                self.assertIsNotNone(parsed, data)
+                status, headers_in, rest = parsed
+                self.assertEqual(status, 400, data)
+                self.assertNotIn(b"smuggled", data)
+                err = decode_json(rest)["error"]
+                self.assertEqual(err["code"], "bad_request")
+                self.assertEqual(err["request_id"], headers_in.get("request-id"))
+        # A correct chunked body is still accepted, on a connection that stays usable.
+        oid = uid("chunked")
+        payload = json.dumps({"id": oid, "name": "chunked"}).encode()
+        body = f"{len(payload):x}\r\n".encode() + payload + b"\r\n0\r\n\r\n"
+        data, _ = self.smuggle("Transfer-Encoding: chunked\r\n", body)
+        self.assertEqual(data.count(b"HTTP/1.1 "), 2, data)
+        self.assertTrue(data.startswith(b"HTTP/1.1 201"), data)
+        self.assertAlive()
+
+    def test_every_answer_has_a_request_id(self):
+        """Every answer carries a Request-Id header, a fresh one per request; an error's
+        error.request_id is the same id."""
+        answers = [
+            SERVER.request_raw("GET", "/healthz", token=None),
+            SERVER.request_raw("GET", "/metrics"),
+            SERVER.request_raw("GET", API + "/organizations"),
+            SERVER.request_raw("GET", API + "/organizations", token=None),
+            SERVER.request_raw("GET", API + f"/organizations/{uid('absent')}"),
+            SERVER.request_raw("POST", API + "/organizations", raw=b"{",
+                               headers={"Content-Type": "application/json"}),
+            SERVER.request_raw("HEAD", API + "/organizations"),
+        ]
+        ids = []
+        for status, data, headers in answers:
+            rid = headers.get("Request-Id")
+            self.assertRegex(rid or "", r"^[0-9a-f]{16}$", f"HTTP {status}: {headers}")
+            ids.append(rid)
+            if status >= 400 and data:
+                self.assertEqual(decode_json(data)["error"]["request_id"], rid)
+        self.assertEqual(len(set(ids)), len(ids), "request ids repeat")
+
+    def test_head_is_get_without_a_body(self):
+        """HEAD answers as GET would, with its Content-Length, but without the body."""
+        oid = new_org("head")
+        for path in (f"{API}/organizations/{oid}", "/healthz", f"{API}/openapi.json",
+                     f"{API}/organizations/{uid('absent')}"):
+            with self.subTest(path):
+                get_status, get_body, _ = SERVER.request_raw("GET", path)
+                status, body, headers = SERVER.request_raw("HEAD", path)
+                self.assertEqual(status, get_status)
+                self.assertEqual(body, b"")
+                self.assertEqual(int(headers["Content-Length"]), len(get_body))
+        # On a kept-alive connection the next request is answered normally.
+        conn = http.client.HTTPConnection("127.0.0.1", SERVER.port, timeout=10)
+        try:
+            auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            conn.request("HEAD", f"{API}/organizations/{oid}", headers=auth)
+            first = conn.getresponse()
+            first.read()
+            conn.request("GET", f"{API}/organizations/{oid}", headers=auth)
+            second = conn.getresponse()
+            self.assertEqual(second.status, 200)
+            self.assertEqual(json.loads(second.read())["id"], oid)
+        finally:
+            conn.close()
+
+    def test_metrics_need_the_admin_token(self):
+        """/metrics: 401 without or with a wrong token, 403 for an organization's token, 200 for
+        the admin."""
+        self.assertError(req("GET", "/metrics", token=None, root=True), 401, "unauthenticated")
+        self.assertError(req("GET", "/metrics", token="wrong", root=True), 401, "unauthenticated")
+        org_token = new_token(new_org("metrics"))
+        self.assertError(req("GET", "/metrics", token=org_token, root=True), 403)
+        status, data, _ = SERVER.request_raw("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"cocreate_", data)
+
+    def test_metrics_listen_serves_metrics_without_a_token(self):
+        """--metrics-listen HOST:PORT serves /metrics without a token (and /healthz), nothing
+        else; the API address still asks for the admin token."""
+        port = free_port()
+        server = Server(extra_args=["--metrics-listen", f"127.0.0.1:{port}"])
+        self.addCleanup(server.close)
+        server.start()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/metrics")
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            self.assertIn(b"cocreate_http_requests_total", resp.read())
+            conn.request("GET", "/api/v1/organizations",
+                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 404)
+            resp.read()
+        finally:
+            conn.close()
+        self.assertEqual(server.request_raw("GET", "/metrics", token=None)[0], 401)
+
+    def test_data_dir_and_files_are_private(self):
+        """The data directory is created 0700; the database, its WAL and admin.token are 0600;
+        the embedded store maps no -shm file."""
+        server = Server(admin_token=None, store="")
+        self.addCleanup(server.close)
+        server.data_dir = os.path.join(server.data_dir, "fresh")  # created by cocreate
+        server.start()
+        server.admin_token = open(os.path.join(server.data_dir, "admin.token")).read().strip()
+        new_org("modes", server=server)
+        self.assertEqual(os.stat(server.data_dir).st_mode & 0o777, 0o700)
+        for name in ("cocreate.db", "cocreate.db-wal", "admin.token"):
+            with self.subTest(name):
+                path = os.path.join(server.data_dir, name)
+                self.assertEqual(os.stat(path).st_mode & 0o777, 0o600, path)
+        self.assertFalse(os.path.exists(os.path.join(server.data_dir, "cocreate.db-shm")),
+                         "exclusive locking keeps the WAL index in memory")
+        self.assertEqual(sorted(os.listdir(server.data_dir)),
+                         ["admin.token", "cocreate.db", "cocreate.db-wal"])
+
+    def test_short_admin_token_is_refused(self):
+        """A COCREATE_ADMIN_TOKEN under 32 characters: serve exits non-zero and says why."""
+        with tempfile.TemporaryDirectory(prefix="cocreate-short-") as tmp:
+            env = dict(os.environ, COCREATE_ADMIN_TOKEN="x" * 31)
+            out = subprocess.run([cocreate_bin(), "serve", "--data-dir", tmp,
+                                  "--listen", f"127.0.0.1:{free_port()}"],
+                                 env=env, capture_output=True, text=True, timeout=30,
+                                 stdin=subprocess.DEVNULL)
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn("at least 32 characters", out.stderr)
+
+    def test_a_second_process_on_a_live_store_is_refused(self):
+        """While a server holds the embedded store, export and a second serve on its data dir
+        exit non-zero, saying the store is in use; the server is unharmed."""
+        server = Server(store="")
+        self.addCleanup(server.close)
+        server.start()
+        oid = new_org("locked", server=server)
+        for args in (["export", "--data-dir", server.data_dir],
+                     ["serve", "--data-dir", server.data_dir,
+                      "--listen", f"127.0.0.1:{free_port()}"]):
+            with self.subTest(args[0]):
+                env = dict(os.environ, COCREATE_ADMIN_TOKEN=ADMIN_TOKEN)
+                out = subprocess.run([cocreate_bin(), *args], env=env, capture_output=True,
+                                     text=True, timeout=30, stdin=subprocess.DEVNULL)
+                self.assertNotEqual(out.returncode, 0)
+                self.assertIn(f"the store in {server.data_dir} is in use by another cocreate "
+                              "process", out.stderr)
+        self.assertStatus(server.req("GET", f"/organizations/{oid}"), 200)
+
+    def test_failing_writes_answer_503_and_the_server_stays_up(self):
+        """When the disk refuses the embedded store's writes (here: a 1 MiB file size limit,
+        SIGXFSZ ignored, so writes fail with EFBIG), writes answer 503 with a stable message;
+        the process neither crashes nor stops serving reads."""
+        import resource
+
+        def limit_file_size():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+        server = Server(store="")
+        self.addCleanup(server.close)
+        server.start()
+        first = new_org("full", server=server)
+        server.stop()
+        server.preexec_fn = limit_file_size  # the same data dir, restarted under the limit
+        server.start()
+        codes = []
+        for n in range(2000):
+            status, body, headers = server.req(
+                "POST", "/organizations", {"id": uid("full"), "name": "x" * 2000})
+            codes.append(status)
+            if status != 201:
+                break
+        self.assertEqual(codes[-1], 503, f"no write failed in {len(codes)} writes")
+        self.assertEqual(body["error"]["message"], "the store is unavailable; retry", body)
+        self.assertEqual(body["error"]["request_id"], headers["Request-Id"])
+        self.assertIsNone(server.proc.poll(), "the server died")
+        self.assertAlive(server)
+        self.assertStatus(server.req("GET", f"/organizations/{first}"), 200)
+
+    def test_one_json_log_line_per_request_without_tokens(self):
+        """Each request is logged as one JSON line on stderr with its request id, method,
+        route, status, duration and principal; no token is ever logged."""
+        server = Server()
+        self.addCleanup(server.close)
+        server.start()
+        org = new_org("logged", server=server)
+        member = must(server.req("POST", "/tokens", {"organization": org}), 201, "token")["token"]
+        status, body, headers = server.req("GET", f"/organizations/{uid('absent')}")
+        self.assertEqual(status, 404)
+        rid = headers["Request-Id"]
+        self.assertEqual(body["error"]["request_id"], rid)
+        status, body, headers = server.req("POST", "/organizations", raw=b"{",
+                                           headers={"Content-Type": "application/json"},
+                                           token=member)
+        self.assertEqual(status, 400)
+        bad_rid = headers["Request-Id"]
+        self.assertEqual(body["error"]["request_id"], bad_rid)
+        server.stop()
+        text = server.log_text()
+        self.assertNotIn(ADMIN_TOKEN, text)
+        self.assertNotIn(member, text)
+        lines = {line.get("request_id"): line for line in json_log_lines(text)}
+        self.assertIn(rid, lines, text[-4000:])
+        line = lines[rid]
+        self.assertEqual(line["msg"], "request")
+        self.assertEqual(line["method"], "GET")
+        self.assertEqual(line["route"], "/api/v1/organizations/{id}")
+        self.assertEqual(line["status"], 404)
+        self.assertEqual(line["principal"], "admin")
+        self.assertIsInstance(line["duration_ms"], (int, float))
+        parse_utc(line["time"])
+        self.assertEqual(lines[bad_rid]["principal"], org)
+        self.assertEqual(lines[bad_rid]["role"], "member")
+        self.assertEqual(lines[bad_rid]["status"], 400)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Needs COCREATE_BIN and the cluster script/with-postgres starts
   Retry-After), leaves nothing half-applied, and the instances recover alone.
 """
 
+import json
 import os
 import shlex
 import subprocess
@@ -225,6 +226,7 @@ class DatabaseRestart(unittest.TestCase):
         server.start()
         stop = threading.Event()
         outcomes = []
+        bodies = []  # (body, headers) of each 503
 
         def write():
             while not stop.is_set():
@@ -233,8 +235,10 @@ class DatabaseRestart(unittest.TestCase):
                     code, body, headers = server.req("POST", "/organizations",
                                                      {"id": oid, "name": "f"})
                 except OSError:
-                    code, headers = None, {}
+                    code, body, headers = None, None, {}
                 outcomes.append((oid, code, headers))
+                if code == 503:
+                    bodies.append((body, headers))
                 time.sleep(0.01)
 
         worker = threading.Thread(target=write)
@@ -254,6 +258,15 @@ class DatabaseRestart(unittest.TestCase):
         for oid, code, headers in outcomes:
             if code == 503:
                 self.assertIn("retry-after", {k.lower() for k in headers})
+        # A 503 tells the client a stable message and its request id; the driver's text goes
+        # to the server's log, on an error line with that request id.
+        failed_ids = set()
+        for body, headers in bodies:
+            err = body["error"]
+            self.assertEqual(err["message"], "the store is unavailable; retry", body)
+            self.assertEqual(err["request_id"], headers["Request-Id"])
+            self.assertNotIn("PostgreSQL", json.dumps(body))
+            failed_ids.add(err["request_id"])
         print(f"\n  during the restart: {sum(c == 503 for _, c, _ in outcomes)} answers 503, "
               f"{sum(c == 201 for _, c, _ in outcomes)} 201", file=sys.stderr)
         # Nothing half-applied: every 201 is in the log, the log is gap-free.
@@ -269,6 +282,16 @@ class DatabaseRestart(unittest.TestCase):
         for oid, code, _ in outcomes:
             if code == 201:
                 self.assertIn(oid, created)
+        server.stop()
+        logged = {}
+        for line in server.log_text().splitlines():
+            if line.startswith("{"):
+                entry = json.loads(line)
+                logged[entry.get("request_id")] = entry
+        for rid in failed_ids:
+            self.assertEqual(logged[rid]["level"], "error", logged[rid])
+            self.assertEqual(logged[rid]["status"], 503)
+            self.assertTrue(logged[rid]["detail"], logged[rid])
 
 
 if __name__ == "__main__":

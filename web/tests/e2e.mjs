@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:4173';
-const ADMIN = process.env.ADMIN_TOKEN ?? 'devtoken';
+const ADMIN = process.env.ADMIN_TOKEN ?? 'devtoken-0123456789abcdef0123456789';
 const ARTIFACTS = process.env.ARTIFACTS ?? 'test-results';
 const BIG = process.env.BIG_BASE_URL ?? '';
 mkdirSync(ARTIFACTS, { recursive: true });

@@ -17,20 +17,39 @@ constexpr int64_t kWriterLock = 0x636f637265617465;  // "cocreate"
 
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
-// The one place libpq errors become Status values: connection trouble and
-// everything else the server refuses are Unavailable (the caller may retry);
-// the SQLSTATE is kept in the message.
+// True for the SQLSTATEs after which retrying may work: connection
+// exceptions (class 08), the server shutting down or restarting (57P01-57P03),
+// insufficient resources (class 53), and serialization failures and deadlocks
+// (40001, 40P01), which the transaction's rollback already undid.
+bool IsTransient(std::string_view state) {
+  return state.substr(0, 2) == "08" || state.substr(0, 2) == "53" || state == "57P01" ||
+         state == "57P02" || state == "57P03" || state == "40001" || state == "40P01";
+}
+
+// The one place libpq errors become Status values. A lost or refused
+// connection and the transient SQLSTATEs above are Unavailable (503: retry);
+// everything else the server refuses (constraint 23xxx, syntax 42xxx, ...)
+// is Internal (500): a bug or a damaged database, not a reason to retry. The
+// SQLSTATE and the driver's text stay in the message, which is logged and
+// never sent to a client.
 Status Translate(PGconn* conn, const PGresult* res, const std::string& what) {
   std::string detail;
+  std::string_view state;
   if (res != nullptr) {
-    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char* s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     detail = PQresultErrorMessage(res);
-    if (state != nullptr) detail = std::string("[") + state + "] " + detail;
+    if (s != nullptr) {
+      state = s;
+      detail = std::string("[") + s + "] " + detail;
+    }
   } else if (conn != nullptr) {
     detail = PQerrorMessage(conn);
   }
   while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
-  return Unavailable("PostgreSQL " + what + ": " + detail);
+  std::string message = "PostgreSQL " + what + ": " + detail;
+  bool connection_lost = conn == nullptr || PQstatus(conn) != CONNECTION_OK;
+  if (state.empty() || connection_lost || IsTransient(state)) return Unavailable(message);
+  return Internal(message);
 }
 
 class Connection {

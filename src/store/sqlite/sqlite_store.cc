@@ -1,18 +1,34 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <mutex>
 
 namespace cocreate {
 
 namespace {
 
-// The one place SQLite result codes become Status values.
+// The one place SQLite result codes become Status values. A refused
+// constraint or a damaged file is Internal (500: a bug, or a database to
+// repair; retrying cannot help); everything else (busy, I/O error, full
+// disk, read-only file) is Unavailable (503: retry). The message is logged,
+// never sent to a client.
 Status Translate(sqlite3* db, int rc, const char* what) {
   if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::Ok();
-  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  return Unavailable("store error: " + msg);
+  std::string msg = std::string("store error: ") + what + ": " +
+                    (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Internal(msg);
+    default:
+      return Unavailable(msg);
+  }
 }
 
 class Stmt {
@@ -46,9 +62,21 @@ class SqliteStore final : public EventStore {
     sqlite3_close(db_);
   }
 
-  Status Init(bool durable) {
-    std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
-                          (durable ? "FULL" : "OFF") + "; PRAGMA busy_timeout=5000;";
+  // Configures the connection and creates the schema. The first statement
+  // that reads the file takes the exclusive lock; when another process
+  // holds it, that fails with SQLITE_BUSY (see OpenSqliteStore).
+  Status Init(bool durable, SqliteLocking locking) {
+    // Exclusive locking, set before WAL is first used, keeps the WAL index
+    // in heap memory: no -shm file is mapped, so a full or failing disk is
+    // an error from a write (503), never a SIGBUS from a mapped page. The
+    // price: one process at a time on the file, which is what the embedded
+    // store is for (several instances use PostgreSQL). The busy timeout
+    // covers a previous process that is still exiting.
+    std::string pragmas =
+        std::string(locking == SqliteLocking::kExclusive ? "PRAGMA locking_mode=EXCLUSIVE; "
+                                                         : "") +
+        "PRAGMA busy_timeout=2000; PRAGMA journal_mode=WAL; PRAGMA synchronous=" +
+        (durable ? "FULL" : "OFF") + ";";
     CC_RETURN_IF_ERROR(Exec(pragmas.c_str(), "configure"));
     CC_RETURN_IF_ERROR(Exec(
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -124,6 +152,9 @@ class SqliteStore final : public EventStore {
 
   std::string Name() const override { return "sqlite"; }
 
+  // True when the last failure was SQLite's "database is locked".
+  bool Busy() const { return (sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY; }
+
  private:
   // REQUIRES: mu_ held.
   Status ScanLocked(int64_t after, const std::function<Status(Event)>& fn) {
@@ -160,7 +191,14 @@ class SqliteStore final : public EventStore {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<EventStore>> OpenSqliteStore(const std::string& path, bool durable) {
+StatusOr<std::unique_ptr<EventStore>> OpenSqliteStore(const std::string& path, bool durable,
+                                                      SqliteLocking locking) {
+  // A new database file is created 0600 before SQLite opens it; SQLite gives
+  // its -wal file the mode of the database file.
+  if (path != ":memory:" && path.rfind("file:", 0) != 0) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+  }
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -172,7 +210,14 @@ StatusOr<std::unique_ptr<EventStore>> OpenSqliteStore(const std::string& path, b
     return st;
   }
   auto store = std::make_unique<SqliteStore>(db);
-  CC_RETURN_IF_ERROR(store->Init(durable));
+  Status st = store->Init(durable, locking);
+  if (!st.ok() && store->Busy()) {
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    return Status(Code::kUnavailable, "store_in_use",
+                  "the store in " + (dir.empty() ? std::string(".") : dir) +
+                      " is in use by another cocreate process");
+  }
+  CC_RETURN_IF_ERROR(st);
   return std::unique_ptr<EventStore>(std::move(store));
 }
 
