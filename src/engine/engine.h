@@ -137,9 +137,14 @@ class Engine {
   StatusOr<std::string> Tokens(const Principal& p, const ListQuery& q) const;
   // Events with seq > after visible to `p`, at most `limit`.
   std::string Events(const Principal& p, int64_t after, int64_t limit) const;
-  // The same events, one JSON object each, with their seqs (for SSE).
+  // The same events, one JSON object each, with their seqs (for SSE),
+  // examining at most `max_examined` events (< 0: no bound). `examined_to`,
+  // when given, receives the seq of the last event examined (`after` when
+  // none): a cursor that moves there skips nothing, hidden events included.
   std::vector<std::pair<int64_t, std::string>> EventsFrom(const Principal& p, int64_t after,
-                                                          int64_t limit) const;
+                                                          int64_t limit,
+                                                          int64_t max_examined = -1,
+                                                          int64_t* examined_to = nullptr) const;
 
   int64_t last_seq() const { return last_seq_.load(); }
   // False while the state must be rebuilt from an unreachable store; reads

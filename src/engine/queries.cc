@@ -757,14 +757,19 @@ StatusOr<std::string> Engine::Tokens(const Principal& p, const ListQuery& q) con
 }
 
 std::vector<std::pair<int64_t, std::string>> Engine::EventsFrom(const Principal& p,
-                                                                 int64_t after,
-                                                                 int64_t limit) const {
+                                                                 int64_t after, int64_t limit,
+                                                                 int64_t max_examined,
+                                                                 int64_t* examined_to) const {
   std::vector<std::pair<int64_t, std::string>> out;
   std::shared_lock lock(state_mu_);
   const auto& events = state_.events();
   size_t start = static_cast<size_t>(std::clamp<int64_t>(after, 0, events.size()));
+  if (examined_to != nullptr) *examined_to = after;
+  int64_t examined = 0;
   for (size_t i = start; i < events.size() && static_cast<int64_t>(out.size()) < limit; ++i) {
+    if (max_examined >= 0 && examined++ >= max_examined) break;
     const Event& e = events[i];
+    if (examined_to != nullptr) *examined_to = e.seq;
     if (!CanSeeEvent(state_, p, e)) continue;
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);

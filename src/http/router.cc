@@ -46,14 +46,6 @@ void ReplyWith(Router::Reply& reply, StatusOr<std::string> body) {
   reply(body.ok() ? Json200(std::move(body).value()) : Router::Error(body.status()));
 }
 
-// The token of an `Authorization: Bearer TOKEN` header; empty when there is none.
-std::string_view BearerToken(std::string_view auth) {
-  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
-    return auth.substr(7);
-  }
-  return {};
-}
-
 // The role named in the request log.
 const char* RoleName(const Principal& p) {
   return p.is_admin() ? "admin" : p.can_write() ? "member" : "viewer";
@@ -118,6 +110,13 @@ std::string Router::ErrorBody(const Status& status, std::string_view request_id)
   w.EndObject();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string_view BearerToken(std::string_view auth) {
+  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+    return auth.substr(7);
+  }
+  return {};
 }
 
 HttpResponse Router::Error(const Status& status) {

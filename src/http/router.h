@@ -127,6 +127,9 @@ class Router {
   std::vector<Route> routes_;
 };
 
+// The token of an `Authorization: Bearer TOKEN` header; empty when there is none.
+std::string_view BearerToken(std::string_view authorization);
+
 // The OpenAPI 3 document of the API, as JSON text.
 const std::string& OpenApiDocument();
 

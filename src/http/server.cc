@@ -218,6 +218,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.listener = listener_;
     request.target = std::string(req.target());
     request.authorization = std::string(req[http::field::authorization]);
+    stream_token_ = std::string(BearerToken(request.authorization));
     request.content_type = std::string(req[http::field::content_type]);
     request.accept = std::string(req[http::field::accept]);
     request.last_event_id = std::string(req["Last-Event-ID"]);
@@ -314,12 +315,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (shared_.stopping) return Close();
     std::string frames;
     if (shared_.engine->last_seq() > stream_after_) {
-      for (auto& [seq, json] : shared_.engine->EventsFrom(principal_, stream_after_, 500)) {
+      // A token revoked (or expired) while its stream is open ends it.
+      if (!shared_.engine->Authenticate(stream_token_).ok()) return Close();
+      // The cursor moves to the last event examined, hidden ones included:
+      // an event committed after the scan is found by the next one.
+      int64_t examined_to = stream_after_;
+      for (auto& [seq, json] :
+           shared_.engine->EventsFrom(principal_, stream_after_, 500, 20000, &examined_to)) {
         frames += "id: " + std::to_string(seq) + "\nevent: event\ndata: " + json + "\n\n";
-        stream_after_ = seq;
       }
-      // Events the caller may not see still advance the cursor.
-      if (frames.empty()) stream_after_ = shared_.engine->last_seq();
+      stream_after_ = examined_to;
     }
     auto now = std::chrono::steady_clock::now();
     if (frames.empty() && now - last_write_ > std::chrono::seconds(15)) frames = ": keep-alive\n\n";
@@ -388,6 +393,7 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr size_t kDiscardSize = 64 * 1024;
   std::unique_ptr<char[]> discard_;
   Principal principal_;
+  std::string stream_token_;  // the bearer token of the latest request
   int64_t stream_after_ = 0;
   std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   std::optional<asio::steady_timer> timer_;

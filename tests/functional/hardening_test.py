@@ -13,6 +13,7 @@ import decimal
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -309,6 +310,92 @@ class TestLinearParsing(ApiTestCase):
         err = json.loads(answer)["error"]
         self.assertEqual(err["code"], "invalid_json")
         self.assertIn('"name"', err["message"])
+
+
+class EventStream:
+    """A raw Server-Sent Events reader: the seqs of the frames it has read so far."""
+
+    def __init__(self, server, token, after=0):
+        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=0.2)
+        self.sock.sendall((f"GET /api/v1/events/stream?after={after} HTTP/1.1\r\n"
+                           f"Host: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n").encode())
+        self.buf = b""
+        self.closed = False
+
+    def read(self, seconds):
+        """Reads for up to `seconds` (less when the server closes the stream)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self.closed:
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.closed = True
+            self.buf += chunk
+
+    def seqs(self):
+        return [int(m) for m in re.findall(rb"(?m)^id: (\d+)$", self.buf)]
+
+    def close(self):
+        self.sock.close()
+
+
+class TestEventStreams(ApiTestCase):
+
+    def test_a_stream_skips_nothing_while_others_write(self):
+        """The stream's cursor moves only over events it examined (issue: it jumped to the last
+        seq after its scan, skipping an event committed in between)."""
+        watched = uid("sse-org")
+        self.assertStatus(SERVER.req("POST", "/organizations", {"id": watched, "name": "w"}), 201)
+        token = self.assertStatus(SERVER.req("POST", "/tokens", {
+            "organization": watched, "role": "member"}), 201)["token"]
+        other = uid("sse-other")
+        self.assertStatus(SERVER.req("POST", "/organizations", {"id": other, "name": "o"}), 201)
+        start = api_test.all_events(server=SERVER)[-1]["seq"]
+        stream = EventStream(SERVER, token, after=start)
+        self.addCleanup(stream.close)
+
+        def write(n, mine):
+            for i in range(60):
+                owner = watched if mine else None
+                if owner:
+                    SERVER.req("POST", "/resources", {"owner": watched, "kind": "k",
+                                                      "name": f"{n}-{i}"}, token=token)
+                else:
+                    SERVER.req("POST", "/resources", {"owner": other, "kind": "k",
+                                                      "name": f"{n}-{i}"})
+
+        writers = [threading.Thread(target=write, args=(n, n % 2 == 0)) for n in range(6)]
+        for t in writers:
+            t.start()
+        while any(t.is_alive() for t in writers):
+            stream.read(0.2)
+        for t in writers:
+            t.join()
+        expected = [e["seq"] for e in api_test.all_events(token=token, server=SERVER)
+                    if e["seq"] > start]
+        self.assertEqual(len(expected), 180, "the watched org sees its own resources only")
+        deadline = time.monotonic() + 10
+        while stream.seqs() != expected and time.monotonic() < deadline:
+            stream.read(0.3)
+        self.assertEqual(stream.seqs(), expected)
+
+    def test_a_revoked_tokens_stream_ends(self):
+        org = uid("sse-rev")
+        self.assertStatus(SERVER.req("POST", "/organizations", {"id": org, "name": "r"}), 201)
+        issued = self.assertStatus(SERVER.req("POST", "/tokens", {
+            "organization": org, "role": "viewer"}), 201)
+        stream = EventStream(SERVER, issued["token"])
+        self.addCleanup(stream.close)
+        stream.read(0.5)
+        self.assertFalse(stream.closed)
+        self.assertIn(b"200 OK", stream.buf[:20])
+        self.assertEqual(SERVER.req("DELETE", f"/tokens/{issued['id']}")[0], 204)
+        stream.read(10)
+        self.assertTrue(stream.closed, "the stream of a revoked token is closed")
 
 
 if __name__ == "__main__":
