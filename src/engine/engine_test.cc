@@ -323,3 +323,34 @@ TEST(EngineTest, WritersSharingAStoreCatchUpBeforeDeciding) {
 
 }  // namespace
 }  // namespace cocreate
+
+namespace cocreate {
+namespace {
+
+// A start that meets an event it cannot apply says which one (#9 item 1: the
+// replay refused a stored body and the server only said it would not start).
+TEST(EngineOpenTest, AnEventThatCannotBeAppliedIsNamedBySeqAndType) {
+  auto store = MemoryStore();
+  Event good;
+  good.seq = 1;
+  good.type = "organization.created";
+  good.at = "2026-12-01T00:00:00Z";
+  good.actor = "admin";
+  good.subject = "o1";
+  good.data = Json::Parse(R"({"id":"o1","name":"n"})").value();
+  Event bad = good;
+  bad.seq = 2;
+  bad.type = "resource.created";
+  bad.subject = "r1";
+  bad.data = Json::Parse(R"({"id":"r1","versions":"not a list"})").value();
+  ASSERT_TRUE(store->Append({good, bad}).ok());
+  EngineOptions options;
+  options.admin_token = "admin-token";
+  auto engine = Engine::Open(std::move(store), options);
+  ASSERT_FALSE(engine.ok());
+  EXPECT_NE(engine.status().message().find("event seq 2 (resource.created)"), std::string::npos)
+      << engine.status().ToString();
+}
+
+}  // namespace
+}  // namespace cocreate

@@ -229,7 +229,11 @@ StatusOr<Json> NumberFromToken(std::string_view token) {
     token.remove_suffix(1);
   }
   if (!IsJsonNumber(token)) {
-    return BadJson("'" + std::string(token.substr(0, 40)) + "' is not a number");
+    // Built by appending: gcc 12 at -O3 warns (-Wrestrict) on "'" + string.
+    std::string what = "'";
+    what.append(token.substr(0, 40));
+    what.append("' is not a number");
+    return BadJson(what);
   }
   if (token.find_first_of(".eE") == std::string_view::npos && token != "-0") {
     int64_t v = 0;
