@@ -4,12 +4,70 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <unordered_map>
-#include <unordered_set>
+#include <functional>
 
 #include <simdjson.h>
 
 namespace cocreate {
+
+namespace {
+
+// An open-addressing index of an object's member names: one flat table of
+// member positions, no allocation per member. Used where a large object
+// would otherwise be searched once per member.
+class NameIndex {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  // Indexes every member of `members`; `duplicate` receives the position of
+  // the first member whose name came before (kNone when every name is unique).
+  explicit NameIndex(const Json::Object& members) : members_(members) {
+    size_t capacity = 16;
+    while (capacity < members.size() * 2) capacity <<= 1;
+    slots_.assign(capacity, Slot{kNone, 0});
+    mask_ = capacity - 1;
+    for (uint32_t i = 0; i < members.size(); ++i) {
+      size_t hash = std::hash<std::string_view>{}(members[i].first);
+      uint32_t tag = static_cast<uint32_t>(hash >> 32);
+      size_t h = hash & mask_;
+      while (slots_[h].member != kNone) {
+        if (slots_[h].tag == tag && members_[slots_[h].member].first == members[i].first) {
+          if (duplicate == kNone) duplicate = i;
+          break;
+        }
+        h = (h + 1) & mask_;
+      }
+      if (slots_[h].member == kNone) slots_[h] = Slot{i, tag};
+    }
+  }
+
+  // The position of the member named `name`, or kNone.
+  uint32_t Find(std::string_view name) const {
+    size_t hash = std::hash<std::string_view>{}(name);
+    uint32_t tag = static_cast<uint32_t>(hash >> 32);
+    for (size_t h = hash & mask_; slots_[h].member != kNone; h = (h + 1) & mask_) {
+      if (slots_[h].tag == tag && members_[slots_[h].member].first == name) {
+        return slots_[h].member;
+      }
+    }
+    return kNone;
+  }
+
+  uint32_t duplicate = kNone;
+
+ private:
+  // A member's position and the high bits of its name's hash, so that most
+  // probes that miss never read the member itself.
+  struct Slot {
+    uint32_t member;
+    uint32_t tag;
+  };
+  const Json::Object& members_;
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
+
+}  // namespace
 
 bool IsJsonNumber(std::string_view s) {
   size_t i = 0, n = s.size();
@@ -149,26 +207,28 @@ bool Json::operator==(const Json& other) const {
     case Type::kString: return str_ == other.str_;
     case Type::kArray: return *array_ == *other.array_;
     case Type::kObject: {
-      if (object_->size() != other.object_->size()) return false;
-      if (object_->size() <= 8) {
-        for (const auto& [k, v] : *object_) {
-          const Json* o = other.Find(k);
-          if (o == nullptr || !(*o == v)) return false;
+      if (object_ == other.object_) return true;
+      const Object& mine = *object_;
+      const Object& theirs = *other.object_;
+      if (mine.size() != theirs.size()) return false;
+      // The usual case (a retry of the same body) has the same order: walk
+      // both while the names line up, then look the rest up by name.
+      size_t i = 0;
+      for (; i < mine.size() && mine[i].first == theirs[i].first; ++i) {
+        if (!(mine[i].second == theirs[i].second)) return false;
+      }
+      if (i == mine.size()) return true;
+      if (mine.size() <= 8) {
+        for (; i < mine.size(); ++i) {
+          const Json* o = other.Find(mine[i].first);
+          if (o == nullptr || !(*o == mine[i].second)) return false;
         }
         return true;
       }
-      // Large objects: compare sorted by name, O(n log n) rather than n finds.
-      auto sorted = [](const Object& o) {
-        std::vector<const Member*> out;
-        out.reserve(o.size());
-        for (const auto& m : o) out.push_back(&m);
-        std::sort(out.begin(), out.end(),
-                  [](const Member* a, const Member* b) { return a->first < b->first; });
-        return out;
-      };
-      auto a = sorted(*object_), b = sorted(*other.object_);
-      for (size_t i = 0; i < a.size(); ++i) {
-        if (a[i]->first != b[i]->first || !(a[i]->second == b[i]->second)) return false;
+      NameIndex index(theirs);
+      for (; i < mine.size(); ++i) {
+        uint32_t at = index.Find(mine[i].first);
+        if (at == NameIndex::kNone || !(theirs[at].second == mine[i].second)) return false;
       }
       return true;
     }
@@ -257,11 +317,8 @@ Status CheckUniqueNames(const Json::Object& members) {
     }
     return Status::Ok();
   }
-  std::unordered_set<std::string_view> seen;
-  seen.reserve(members.size());
-  for (const auto& m : members) {
-    if (!seen.insert(m.first).second) return duplicate(m.first);
-  }
+  NameIndex index(members);
+  if (index.duplicate != NameIndex::kNone) return duplicate(members[index.duplicate].first);
   return Status::Ok();
 }
 
@@ -382,19 +439,17 @@ Json MergePatch(const Json& target, const Json& patch) {
   if (!patch.is_object()) return patch;
   // One pass over each side through a name index: linear in their sizes.
   Json::Object members = target.is_object() ? target.members() : Json::Object{};
-  std::unordered_map<std::string_view, size_t> index;
-  index.reserve(members.size() + patch.members().size());
-  for (size_t i = 0; i < members.size(); ++i) index.emplace(members[i].first, i);
+  NameIndex index(members);
   std::vector<bool> erased(members.size(), false);
   std::vector<std::pair<const std::string*, const Json*>> added;
   for (const auto& [key, value] : patch.members()) {
-    auto it = index.find(key);
-    if (it != index.end() && it->second < members.size()) {
+    uint32_t at = index.Find(key);
+    if (at != NameIndex::kNone) {
       if (value.is_null()) {
-        erased[it->second] = true;
+        erased[at] = true;
       } else {
-        members[it->second].second = MergePatch(members[it->second].second, value);
-        erased[it->second] = false;
+        members[at].second = MergePatch(members[at].second, value);
+        erased[at] = false;
       }
     } else if (!value.is_null()) {
       added.emplace_back(&key, &value);
