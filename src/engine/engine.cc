@@ -287,11 +287,20 @@ Status Engine::CatchUp() {
 }
 
 void Engine::TailLoop() {
+  bool tail_failing = false;
   while (!tail_stop_.load()) {
     // Woken by a notification from another instance, or every 50 ms.
     store_->WaitForAppend(50);
     if (tail_stop_.load()) break;
-    (void)CatchUp();
+    Status st = CatchUp();
+    // One line when catching up starts failing and one when it works again,
+    // not one every 50 ms.
+    if (!st.ok() && !tail_failing) {
+      LogLine("catching up with the store failed").Add("detail", st.ToString()).Warn();
+    } else if (st.ok() && tail_failing) {
+      LogLine("caught up with the store again").Info();
+    }
+    tail_failing = !st.ok();
   }
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "model/log.h"
 #include "store/postgres/migrations.h"
 
 namespace cocreate {
@@ -52,6 +53,12 @@ Status Translate(PGconn* conn, const PGresult* res, const std::string& what) {
   return Internal(message);
 }
 
+void LogNotice(void*, const char* message) {
+  std::string_view text(message);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  LogLine("postgresql notice").Add("detail", text).Warn();
+}
+
 class Connection {
  public:
   explicit Connection(std::string url) : url_(std::move(url)) {}
@@ -70,6 +77,9 @@ class Connection {
       conn_ = nullptr;
       return st;
     }
+    // Notices (a server shutting down says so) go to the log as JSON lines,
+    // not to stderr as libpq's default processor writes them.
+    PQsetNoticeProcessor(conn_, &LogNotice, nullptr);
     ResultPtr r(PQexec(conn_, "SET client_min_messages = warning"), PQclear);
     return Status::Ok();
   }
