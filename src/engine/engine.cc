@@ -231,13 +231,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
       }
       Outcome o;
       o.status = d->created ? 201 : 200;
-      if (std::holds_alternative<IssueToken>(round[i].command.body)) {
-        o.body = EncodeToken(d->subject);  // Submit adds the secret
-      } else if (std::holds_alternative<RevokeToken>(round[i].command.body)) {
-        o.status = 204;
-      } else {
-        o.body = EncodeOutcome(round[i].principal, d->noun, d->subject);
-      }
+      if (std::holds_alternative<RevokeToken>(round[i].command.body)) o.status = 204;
       answers.push_back(std::move(o));
     }
     last_seq_ = state_.last_seq();
@@ -245,6 +239,20 @@ void Engine::CommitRound(std::vector<Pending>& round) {
     // overlay has grown. Readers never wait for the build itself.
     graph_.FinishFold(false);
     graph_.MaybeStartFold();
+  }
+  // The answers are encoded under the shared lock, so readers go on while a
+  // large object is written out (objects are never removed, so each is there).
+  if (store_status.ok()) {
+    std::shared_lock lock(state_mu_);
+    for (size_t i = 0; i < round.size(); ++i) {
+      if (!answers[i].ok() || answers[i]->status == 204) continue;
+      const Decision& d = *decisions[i];
+      if (std::holds_alternative<IssueToken>(round[i].command.body)) {
+        answers[i]->body = EncodeToken(d.subject);  // Submit adds the secret
+      } else {
+        answers[i]->body = EncodeOutcome(round[i].principal, d.noun, d.subject);
+      }
+    }
   }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

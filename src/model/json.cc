@@ -322,10 +322,20 @@ Status CheckUniqueNames(const Json::Object& members) {
   return Status::Ok();
 }
 
-StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, int max_depth) {
+// What a parse may hold: nesting, and how many values in all.
+struct Budget {
+  int max_depth;
+  int64_t values_left;
+};
+
+StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, Budget& budget) {
   using simdjson::ondemand::json_type;
-  if (depth > max_depth) {
-    return BadJson("nested deeper than " + std::to_string(max_depth) + " levels");
+  if (depth > budget.max_depth) {
+    return BadJson("nested deeper than " + std::to_string(budget.max_depth) + " levels");
+  }
+  if (--budget.values_left < 0) {
+    return BadJson("more than " + std::to_string(Json::kMaxBodyValues) +
+                   " values (objects, arrays, strings, numbers, literals) in one body");
   }
   json_type t;
   if (auto err = value.type().get(t); err) return BadJson(simdjson::error_message(err));
@@ -355,7 +365,7 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, int max_depth
       for (auto element : arr) {
         simdjson::ondemand::value v;
         if (auto err = element.get(v); err) return BadJson(simdjson::error_message(err));
-        CC_ASSIGN_OR_RETURN(Json item, Convert(v, depth + 1, max_depth));
+        CC_ASSIGN_OR_RETURN(Json item, Convert(v, depth + 1, budget));
         out.Push(std::move(item));
       }
       return out;
@@ -372,7 +382,7 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, int max_depth
         std::string k(key);
         simdjson::ondemand::value v;
         if (auto err = field.value().get(v); err) return BadJson(simdjson::error_message(err));
-        CC_ASSIGN_OR_RETURN(Json item, Convert(v, depth + 1, max_depth));
+        CC_ASSIGN_OR_RETURN(Json item, Convert(v, depth + 1, budget));
         members.emplace_back(std::move(k), std::move(item));
       }
       CC_RETURN_IF_ERROR(CheckUniqueNames(members));
@@ -384,7 +394,7 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, int max_depth
 
 }  // namespace
 
-StatusOr<Json> Json::Parse(std::string_view text, int max_depth) {
+StatusOr<Json> Json::Parse(std::string_view text, int max_depth, int64_t max_values) {
   thread_local simdjson::ondemand::parser parser;
   simdjson::padded_string padded(text);
   simdjson::ondemand::document doc;
@@ -398,7 +408,8 @@ StatusOr<Json> Json::Parse(std::string_view text, int max_depth) {
   if (t == simdjson::ondemand::json_type::object || t == simdjson::ondemand::json_type::array) {
     simdjson::ondemand::value v;
     if (auto err = doc.get_value().get(v); err) return BadJson(simdjson::error_message(err));
-    CC_ASSIGN_OR_RETURN(out, Convert(v, 0, max_depth));
+    Budget budget{max_depth, max_values};
+    CC_ASSIGN_OR_RETURN(out, Convert(v, 0, budget));
   } else if (t == simdjson::ondemand::json_type::string) {
     std::string_view s;
     if (auto err = doc.get_string().get(s); err) return BadJson(simdjson::error_message(err));

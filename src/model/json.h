@@ -14,7 +14,9 @@
 // Limits: parsing is linear in the text; a document nests at most
 // kMaxStoredDepth levels, and request bodies (ParseBody) at most
 // kMaxBodyDepth, so that everything the API accepts can be stored inside an
-// event and read back. Objects with duplicate member names are refused.
+// event and read back. A request body holds at most kMaxBodyValues values,
+// which bounds the work every later step does per value. Objects with
+// duplicate member names are refused.
 #ifndef COCREATE_MODEL_JSON_H_
 #define COCREATE_MODEL_JSON_H_
 
@@ -102,12 +104,19 @@ class Json {
   static constexpr int kMaxBodyDepth = 64;
   // How deep a stored document may nest: a body inside an event envelope.
   static constexpr int kMaxStoredDepth = kMaxBodyDepth + 16;
+  // How many values (of any type, containers included) a request body may
+  // hold. Every value costs a little in each step a write takes (decide,
+  // event, store, answer): this keeps the slowest body well under a second.
+  static constexpr int64_t kMaxBodyValues = 250000;
 
   // Parses a UTF-8 document nested at most `max_depth` levels.
   // Errors: invalid_json (400) naming the problem.
-  static StatusOr<Json> Parse(std::string_view text, int max_depth = kMaxStoredDepth);
-  // Parses a request body: Parse with kMaxBodyDepth.
-  static StatusOr<Json> ParseBody(std::string_view text) { return Parse(text, kMaxBodyDepth); }
+  static StatusOr<Json> Parse(std::string_view text, int max_depth = kMaxStoredDepth,
+                              int64_t max_values = INT64_MAX);
+  // Parses a request body: Parse with kMaxBodyDepth and kMaxBodyValues.
+  static StatusOr<Json> ParseBody(std::string_view text) {
+    return Parse(text, kMaxBodyDepth, kMaxBodyValues);
+  }
 
   // The number's literal when it was parsed from one that is not an int64
   // ("" otherwise). REQUIRES: is_number().

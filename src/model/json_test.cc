@@ -120,6 +120,20 @@ TEST(JsonTest, MalformedNumbersAreRefused) {
   }
 }
 
+TEST(JsonTest, ABodyHoldsAtMostMaxBodyValues) {
+  auto body = [](int64_t zeros) {
+    std::string s = "[";  // the array itself is one value
+    for (int64_t i = 0; i < zeros; ++i) s += i ? ",0" : "0";
+    return s + "]";
+  };
+  EXPECT_TRUE(Json::ParseBody(body(Json::kMaxBodyValues - 1)).ok());
+  auto over = Json::ParseBody(body(Json::kMaxBodyValues));
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().reason(), "invalid_json");
+  // Stored documents are never refused for their size.
+  EXPECT_TRUE(Json::Parse(body(Json::kMaxBodyValues * 2)).ok());
+}
+
 TEST(JsonTest, DuplicateMemberNamesAreRefused) {
   auto small = Json::Parse(R"({"a":1,"b":2,"a":3})");
   ASSERT_FALSE(small.ok());
