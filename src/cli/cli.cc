@@ -97,7 +97,13 @@ int Serve(const ServeArgs& args) {
               << args.log_level << "'\n";
     return 2;
   }
-  if (const char* env = std::getenv("COCREATE_ADMIN_TOKEN"); env != nullptr && *env != '\0') {
+  if (const char* env = std::getenv("COCREATE_ADMIN_TOKEN"); env != nullptr) {
+    if (*env == '\0') {
+      std::cerr << "cocreate: COCREATE_ADMIN_TOKEN is set but empty: unset it to have a token "
+                   "generated, or give one of at least "
+                << kMinAdminTokenLength << " characters\n";
+      return 2;
+    }
     if (std::strlen(env) < kMinAdminTokenLength) {
       std::cerr << "cocreate: COCREATE_ADMIN_TOKEN is too short: the admin token must be at least "
                 << kMinAdminTokenLength << " characters\n";

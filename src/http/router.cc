@@ -16,7 +16,7 @@ namespace {
 StatusOr<int64_t> IntParam(const std::map<std::string, std::string>& q, const std::string& key,
                            int64_t fallback, int64_t min, int64_t max) {
   auto it = q.find(key);
-  if (it == q.end() || it->second.empty()) return fallback;
+  if (it == q.end()) return fallback;
   int64_t v = 0;
   const char* first = it->second.data();
   const char* last = first + it->second.size();

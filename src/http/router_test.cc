@@ -102,6 +102,7 @@ TEST_F(RouterTest, UnknownRoutesAndMethods) {
 TEST_F(RouterTest, QueryParametersAreChecked) {
   EXPECT_EQ(Code(Call("GET", "/api/v1/organizations?limit=abc")), "invalid_field");
   EXPECT_EQ(Code(Call("GET", "/api/v1/organizations?limit=-1")), "invalid_field");
+  EXPECT_EQ(Code(Call("GET", "/api/v1/organizations?limit=")), "invalid_field");
   // An unknown filter is 400 on an empty store too (it used to pass there).
   EXPECT_EQ(Code(Call("GET", "/api/v1/organizations?color=red")), "invalid_field");
   EXPECT_EQ(Code(Call("GET", "/api/v1/relationships?statu=active")), "invalid_field");

@@ -347,6 +347,20 @@ class TestLinearParsing(ApiTestCase):
         self.assertIn('"name"', err["message"])
 
 
+class TestStartRefusals(ApiTestCase):
+
+    def test_an_empty_admin_token_is_refused(self):
+        """COCREATE_ADMIN_TOKEN set but empty is an operator's mistake, not "generate one"."""
+        with tempfile.TemporaryDirectory(prefix="cocreate-empty-token-") as d:
+            env = dict(os.environ, COCREATE_ADMIN_TOKEN="")
+            run = subprocess.run([cocreate_bin(), "serve", "--data-dir", d, "--listen",
+                                  "127.0.0.1:0"], env=env, capture_output=True, text=True,
+                                 timeout=30)
+            self.assertEqual(run.returncode, 2, run.stderr)
+            self.assertIn("COCREATE_ADMIN_TOKEN is set but empty", run.stderr)
+            self.assertFalse(os.path.exists(os.path.join(d, "admin.token")))
+
+
 class EventStream:
     """A raw Server-Sent Events reader: the seqs of the frames it has read so far."""
 
