@@ -43,6 +43,18 @@ void EncodeObject(const State& s, const Principal& p, Noun noun, const std::stri
   }
 }
 
+// Closes a list's items and writes its `total`, `limit` and `offset`.
+void EndList(JsonWriter& w, int64_t total, const ListQuery& q) {
+  w.EndArray();
+  WriteKey(w, "total");
+  w.Int64(total);
+  WriteKey(w, "limit");
+  w.Int64(q.limit);
+  WriteKey(w, "offset");
+  w.Int64(q.offset);
+  w.EndObject();
+}
+
 bool Exists(const State& s, const Principal& p, Noun noun, const std::string& id) {
   const Noun* n = s.FindNoun(id);
   return n != nullptr && *n == noun && CanSee(s, p, noun, id);
@@ -180,14 +192,7 @@ StatusOr<std::string> Engine::List(const Principal& p, Noun noun, const ListQuer
     if (total >= q.offset && total < q.offset + q.limit) EncodeObject(state_, p, noun, id, w);
     ++total;
   }
-  w.EndArray();
-  WriteKey(w, "total");
-  w.Int64(total);
-  WriteKey(w, "limit");
-  w.Int64(q.limit);
-  WriteKey(w, "offset");
-  w.Int64(q.offset);
-  w.EndObject();
+  EndList(w, total, q);
   return Done(buf);
 }
 
@@ -745,14 +750,7 @@ StatusOr<std::string> Engine::Tokens(const Principal& p, const ListQuery& q) con
     if (total >= q.offset && total < q.offset + q.limit) WriteToken(*t, w);
     ++total;
   }
-  w.EndArray();
-  WriteKey(w, "total");
-  w.Int64(total);
-  WriteKey(w, "limit");
-  w.Int64(q.limit);
-  WriteKey(w, "offset");
-  w.Int64(q.offset);
-  w.EndObject();
+  EndList(w, total, q);
   return Done(buf);
 }
 

@@ -27,6 +27,14 @@ StatusOr<int64_t> IntParam(const std::map<std::string, std::string>& q, const st
   return v;
 }
 
+// The page a list asks for: `limit` 0-1000 (default 100) and `offset`.
+StatusOr<ListQuery> PageParams(const std::map<std::string, std::string>& q) {
+  ListQuery page;
+  CC_ASSIGN_OR_RETURN(page.limit, IntParam(q, "limit", 100, 0, 1000));
+  CC_ASSIGN_OR_RETURN(page.offset, IntParam(q, "offset", 0, 0, INT64_MAX / 2));
+  return page;
+}
+
 StatusOr<bool> BoolParam(const std::map<std::string, std::string>& q, const std::string& key) {
   auto it = q.find(key);
   if (it == q.end() || it->second.empty() || it->second == "false" || it->second == "0") {
@@ -177,13 +185,9 @@ void Router::AddNoun(Noun noun) {
   Add("GET", collection, false,
       [this, noun](const Principal& p, const HttpRequest&, const Params& params, const Json*,
                    Reply& reply) {
-        ListQuery q;
-        auto limit = IntParam(params.query, "limit", 100, 0, 1000);
-        if (!limit.ok()) return reply(Error(limit.status()));
-        auto offset = IntParam(params.query, "offset", 0, 0, INT64_MAX / 2);
-        if (!offset.ok()) return reply(Error(offset.status()));
-        q.limit = *limit;
-        q.offset = *offset;
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        ListQuery q = std::move(page).value();
         for (const auto& [k, v] : params.query) {
           if (k != "limit" && k != "offset") q.filters[k] = v;
         }
@@ -262,14 +266,9 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
   Add("GET", "/tokens", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
              Reply& reply) {
-        ListQuery q;
-        auto limit = IntParam(params.query, "limit", 100, 0, 1000);
-        if (!limit.ok()) return reply(Error(limit.status()));
-        auto offset = IntParam(params.query, "offset", 0, 0, INT64_MAX / 2);
-        if (!offset.ok()) return reply(Error(offset.status()));
-        q.limit = *limit;
-        q.offset = *offset;
-        ReplyWith(reply, engine_.Tokens(p, q));
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        ReplyWith(reply, engine_.Tokens(p, *page));
       });
   Add("DELETE", "/tokens/{id}", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
