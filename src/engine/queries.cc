@@ -43,6 +43,26 @@ void EncodeObject(const State& s, const Principal& p, Noun noun, const std::stri
   }
 }
 
+// Writes `{organizations, relationships}` of a chain or cycle when `p` may
+// see every relationship in it; otherwise counts it in `redacted`.
+void WriteIfEveryHopVisible(const State& s, const Principal& p,
+                            const std::vector<std::string>& organizations,
+                            const std::vector<std::string>& relationships, JsonWriter& w,
+                            int64_t& redacted) {
+  for (const auto& id : relationships) {
+    if (!CanSee(s, p, Noun::kRelationship, id)) {
+      ++redacted;
+      return;
+    }
+  }
+  w.StartObject();
+  WriteKey(w, "organizations");
+  EncodeStrings(organizations, w);
+  WriteKey(w, "relationships");
+  EncodeStrings(relationships, w);
+  w.EndObject();
+}
+
 // Closes a list's items and writes its `total`, `limit` and `offset`.
 void EndList(JsonWriter& w, int64_t total, const ListQuery& q) {
   w.EndArray();
@@ -803,20 +823,7 @@ StatusOr<std::string> Engine::Chains(const Principal& p, const std::string& from
   // A chain is listed only when `p` may see every relationship in it, so
   // nobody learns who supplies whom through a hidden hop; the others count.
   for (const Chain& c : chains) {
-    bool all_visible = std::all_of(c.relationships.begin(), c.relationships.end(),
-                                   [&](const std::string& id) {
-                                     return CanSee(state_, p, Noun::kRelationship, id);
-                                   });
-    if (!all_visible) {
-      ++redacted;
-      continue;
-    }
-    w.StartObject();
-    WriteKey(w, "organizations");
-    EncodeStrings(c.organizations, w);
-    WriteKey(w, "relationships");
-    EncodeStrings(c.relationships, w);
-    w.EndObject();
+    WriteIfEveryHopVisible(state_, p, c.organizations, c.relationships, w, redacted);
   }
   w.EndArray();
   WriteKey(w, "redacted");
@@ -884,20 +891,7 @@ std::string Engine::Cycles(const Principal& p) const {
   // As with chains (§9.9): a cycle is listed only when every relationship
   // in it is visible to `p`; the others are counted in `redacted`.
   for (const Cycle& c : cocreate::Cycles(state_)) {
-    bool all_visible = std::all_of(c.relationships.begin(), c.relationships.end(),
-                                   [&](const std::string& id) {
-                                     return CanSee(state_, p, Noun::kRelationship, id);
-                                   });
-    if (!all_visible) {
-      ++redacted;
-      continue;
-    }
-    w.StartObject();
-    WriteKey(w, "organizations");
-    EncodeStrings(c.organizations, w);
-    WriteKey(w, "relationships");
-    EncodeStrings(c.relationships, w);
-    w.EndObject();
+    WriteIfEveryHopVisible(state_, p, c.organizations, c.relationships, w, redacted);
   }
   w.EndArray();
   WriteKey(w, "redacted");
