@@ -40,7 +40,8 @@ std::string NewRequestId() {
   return id;
 }
 
-// Why a request's framing cannot be trusted (RFC 9112 §6.3), or nothing.
+// Why a request's framing cannot be trusted (RFC 9112 §6.3, and §3.2 for
+// Host), or nothing.
 // We accept exactly one transfer coding, `chunked`, and never together with
 // Content-Length: anything else could make us and a proxy in front of us
 // disagree about where the body ends.
@@ -51,6 +52,13 @@ std::optional<std::string> FramingError(const http::request_header<>& req) {
   for (const auto& f : boost::make_iterator_range(encodings)) {
     has_te = true;
     codings += std::string(f.value()) + ",";
+  }
+  // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400.
+  auto hosts = req.equal_range(http::field::host);
+  size_t host_count = static_cast<size_t>(std::distance(hosts.first, hosts.second));
+  if (req.version() >= 11 && host_count != 1) {
+    return host_count == 0 ? "an HTTP/1.1 request needs a Host header"
+                           : "a request may have only one Host header";
   }
   auto lengths = req.equal_range(http::field::content_length);
   size_t length_count = static_cast<size_t>(std::distance(lengths.first, lengths.second));

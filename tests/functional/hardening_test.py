@@ -347,6 +347,33 @@ class TestLinearParsing(ApiTestCase):
         self.assertIn('"name"', err["message"])
 
 
+class TestHost(ApiTestCase):
+
+    def test_http_1_1_without_exactly_one_host_is_400_and_closed(self):
+        for head in ["GET /healthz HTTP/1.1\r\n\r\n",
+                     "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"]:
+            sock = socket.create_connection(("127.0.0.1", SERVER.port), timeout=5)
+            try:
+                sock.sendall((head + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").encode())
+                data = b""
+                while True:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            finally:
+                sock.close()
+            self.assertTrue(data.startswith(b"HTTP/1.1 400"), data[:200])
+            self.assertIn(b"Host", data)
+            self.assertEqual(len(re.findall(rb"(?m)^HTTP/1\.1 \d{3}", data)), 1,
+                             "closed after the 400")
+        # HTTP/1.0 needs no Host.
+        sock = socket.create_connection(("127.0.0.1", SERVER.port), timeout=5)
+        sock.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+        self.assertTrue(sock.recv(65536).startswith(b"HTTP/1.0 200"))
+        sock.close()
+
+
 class TestStartRefusals(ApiTestCase):
 
     def test_an_empty_admin_token_is_refused(self):
