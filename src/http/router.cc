@@ -180,6 +180,20 @@ void Router::TakesQuery(std::string_view method, std::string_view pattern,
   assert(false && "TakesQuery names a route that does not exist");
 }
 
+std::string Router::PatternOf(std::string_view path) const {
+  std::vector<std::string> segments = SplitPath(path);
+  for (const Route& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    bool ok = true;
+    for (size_t i = 0; i < segments.size() && ok; ++i) {
+      const std::string& s = route.segments[i];
+      ok = (s.size() > 1 && s.front() == '{') || s == segments[i];
+    }
+    if (ok) return route.info.pattern;
+  }
+  return "/{unknown}";
+}
+
 void Router::AddNoun(Noun noun) {
   std::string collection = "/" + std::string(CollectionName(noun));
   Add("GET", collection, false,
@@ -445,7 +459,12 @@ void Router::Handle(const HttpRequest& request, Reply reply) {
   // 401 comes before everything else under /api/v1.
   std::string_view token = BearerToken(request.authorization);
   StatusOr<Principal> principal = engine_.Authenticate(token);
-  if (!principal.ok()) return reply(Error(principal.status()));
+  if (!principal.ok()) {
+    // The log names the route's pattern, not the path with its ids.
+    HttpResponse r = Error(principal.status());
+    r.route = "/api/v1" + PatternOf(path.substr(7));
+    return reply(std::move(r));
+  }
   Reply logged = [reply = std::move(reply), p = *principal](HttpResponse r) {
     r.who = p.actor();
     r.role = RoleName(p);

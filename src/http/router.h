@@ -113,6 +113,10 @@ class Router {
   };
   void Add(std::string method, std::string pattern, bool takes_body, Handler handler);
   void AddNoun(Noun noun);
+  // The pattern of the route `path` (below /api/v1) names, whatever the
+  // method; "/{unknown}" when none does. For the log, which never holds ids
+  // of requests that were not authenticated.
+  std::string PatternOf(std::string_view path) const;
   // Declares the query parameters of the route `method` `pattern`.
   void TakesQuery(std::string_view method, std::string_view pattern,
                   std::vector<std::string> keys);

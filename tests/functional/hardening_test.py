@@ -374,6 +374,27 @@ class TestHost(ApiTestCase):
         sock.close()
 
 
+class TestLogOfUnauthenticatedRequests(ApiTestCase):
+
+    def test_a_401_is_logged_by_route_pattern_not_by_path(self):
+        server = Server()
+        self.addCleanup(server.close)
+        server.start()
+        hidden = uid("never-logged")
+        status, _, headers = server.request_raw("GET", f"/api/v1/organizations/{hidden}",
+                                                token="not-a-token")
+        self.assertEqual(status, 401)
+        rid = headers["Request-Id"]
+        server.stop()
+        text = server.log_text()
+        self.assertNotIn(hidden, text)
+        self.assertNotIn("not-a-token", text)
+        lines = [json.loads(l) for l in text.splitlines() if l.startswith("{")]
+        line = next(l for l in lines if l.get("request_id") == rid)
+        self.assertEqual(line["route"], "/api/v1/organizations/{id}")
+        self.assertEqual(line["status"], 401)
+
+
 class TestStartRefusals(ApiTestCase):
 
     def test_an_empty_admin_token_is_refused(self):
