@@ -63,6 +63,13 @@ void WriteIfEveryHopVisible(const State& s, const Principal& p,
   w.EndObject();
 }
 
+// Opens a list: `{"items": [`.
+void BeginList(JsonWriter& w) {
+  w.StartObject();
+  WriteKey(w, "items");
+  w.StartArray();
+}
+
 // Closes a list's items and writes its `total`, `limit` and `offset`.
 void EndList(JsonWriter& w, int64_t total, const ListQuery& q) {
   w.EndArray();
@@ -141,12 +148,6 @@ std::optional<std::string> FilterField(const State& s, Noun noun, const std::str
   return std::nullopt;
 }
 
-bool EvidenceVisible(const State& s, const Principal& p, const Evidence& e) {
-  return CanSeeId(s, p, e.service) && CanSeeId(s, p, e.resource) &&
-         CanSeeId(s, p, e.provision) && CanSeeId(s, p, e.relationship) &&
-         CanSeeId(s, p, e.provider);
-}
-
 void EncodeEvent(const State& s, const Principal& p, const Event& e, JsonWriter& w) {
   w.StartObject();
   WriteKey(w, "seq");
@@ -198,9 +199,7 @@ StatusOr<std::string> Engine::List(const Principal& p, Noun noun, const ListQuer
   }
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  w.StartObject();
-  WriteKey(w, "items");
-  w.StartArray();
+  BeginList(w);
   int64_t total = 0;
   for (const auto& id : ids) {
     if (!CanSee(state_, p, noun, id)) continue;
@@ -261,8 +260,9 @@ StatusOr<std::string> Engine::Roles(const Principal& p, const std::string& org) 
     WriteKey(w, "evidence");
     w.StartArray();
     int64_t left_out = 0;
+    VisibleIds visible(state_, p);
     for (const auto& e : t.evidence) {
-      if (EvidenceVisible(state_, p, e)) {
+      if (p.is_admin() || ShowsEvidence(visible, e)) {
         Encode(e, w);
       } else {
         ++left_out;
@@ -736,7 +736,7 @@ void WriteToken(const TokenRecord& t, JsonWriter& w) {
   WriteKey(w, "organization");
   WriteString(w, t.principal.organization);
   WriteKey(w, "role");
-  WriteString(w, t.principal.can_write() ? "member" : "viewer");
+  WriteString(w, RoleName(t.principal.role));
   WriteKey(w, "created_at");
   WriteString(w, t.created_at);
   if (!t.expires_at.empty()) {
@@ -760,9 +760,7 @@ StatusOr<std::string> Engine::Tokens(const Principal& p, const ListQuery& q) con
   std::shared_lock lock(state_mu_);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  w.StartObject();
-  WriteKey(w, "items");
-  w.StartArray();
+  BeginList(w);
   int64_t total = 0;
   for (const auto& id : state_.TokenIds()) {
     const TokenRecord* t = state_.FindTokenById(id);  // nullptr once revoked

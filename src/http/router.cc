@@ -54,11 +54,6 @@ void ReplyWith(Router::Reply& reply, StatusOr<std::string> body) {
   reply(body.ok() ? Json200(std::move(body).value()) : Router::Error(body.status()));
 }
 
-// The role named in the request log.
-const char* RoleName(const Principal& p) {
-  return p.is_admin() ? "admin" : p.can_write() ? "member" : "viewer";
-}
-
 bool IsJsonContentType(std::string_view ct) {
   auto semi = ct.find(';');
   std::string_view media = ct.substr(0, semi);
@@ -327,7 +322,7 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
           WriteString(w, p.organization);
         }
         WriteKey(w, "role");
-        WriteString(w, p.is_admin() ? "admin" : p.can_write() ? "member" : "viewer");
+        WriteString(w, RoleName(p.role));
         w.EndObject();
         reply(Json200(std::string(buf.GetString(), buf.GetSize())));
       });
@@ -467,7 +462,7 @@ void Router::Handle(const HttpRequest& request, Reply reply) {
   }
   Reply logged = [reply = std::move(reply), p = *principal](HttpResponse r) {
     r.who = p.actor();
-    r.role = RoleName(p);
+    r.role = RoleName(p.role);
     reply(std::move(r));
   };
   HandleAs(*principal, request, std::move(logged));
@@ -487,7 +482,7 @@ void Router::HandleMetrics(const HttpRequest& request, Reply reply) {
     if (!principal->is_admin()) {
       HttpResponse r = Error(Forbidden("only the admin token may read /metrics"));
       r.who = principal->actor();
-      r.role = RoleName(*principal);
+      r.role = RoleName(principal->role);
       return logged(std::move(r));
     }
   }

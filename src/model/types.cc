@@ -31,6 +31,15 @@ std::string_view NounName(Noun noun) { return kNounNames[static_cast<size_t>(nou
 std::string_view CollectionName(Noun noun) { return kCollections[static_cast<size_t>(noun)]; }
 std::optional<Noun> NounFromCollection(std::string_view c) { return FromName<Noun>(kCollections, c); }
 
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kAdmin: return "admin";
+    case Role::kMember: return "member";
+    case Role::kViewer: return "viewer";
+  }
+  return "viewer";
+}
+
 std::string_view EffectName(Effect e) { return kEffects[static_cast<size_t>(e)]; }
 std::optional<Effect> EffectFromName(std::string_view s) { return FromName<Effect>(kEffects, s); }
 

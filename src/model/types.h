@@ -168,6 +168,9 @@ struct Event {
 
 enum class Role { kAdmin, kMember, kViewer };
 
+// "admin", "member", "viewer".
+std::string_view RoleName(Role role);
+
 // Who a request acts for: the admin, or an organization as member or viewer.
 struct Principal {
   Role role = Role::kAdmin;

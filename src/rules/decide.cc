@@ -492,7 +492,7 @@ StatusOr<Decision> DecideToken(const State& state, const Principal& p, const Iss
   Json data = Json::MakeObject(
       {{"id", Json(id)},
        {"organization", Json(c.organization)},
-       {"role", Json(c.role == Role::kViewer ? "viewer" : "member")}});
+       {"role", Json(RoleName(c.role))}});
   if (c.expires_in > 0) {
     std::optional<int64_t> at = UnixMillis(now);
     if (!at) return Internal("the clock gave a time that is not RFC 3339: " + now);

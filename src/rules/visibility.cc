@@ -69,6 +69,11 @@ bool CanSeeEvent(const State& state, const Principal& p, const Event& e) {
 
 bool VisibleIds::Shows(const std::string& id) const { return CanSeeId(state_, p_, id); }
 
+bool ShowsEvidence(const IdFilter& filter, const Evidence& e) {
+  return filter.Shows(e.service) && filter.Shows(e.resource) && filter.Shows(e.provision) &&
+         filter.Shows(e.relationship) && filter.Shows(e.provider);
+}
+
 bool Redacts(const State& state, const Principal& p, Noun noun, const std::string& id) {
   if (p.is_admin()) return false;
   const std::string& org = p.organization;
@@ -130,13 +135,8 @@ class DataRedactor {
     Json kept = Json::MakeArray();
     int64_t left_out = 0;
     for (const Json& item : v->items()) {
-      bool shown = true;
-      for (std::string_view field : {"service", "resource", "provision", "relationship",
-                                     "provider"}) {
-        const Json* id = item.Find(field);
-        shown = shown && (id == nullptr || !id->is_string() || filter_.Shows(id->as_string()));
-      }
-      if (shown) {
+      auto evidence = DecodeEvidence(item);
+      if (evidence.ok() && ShowsEvidence(filter_, *evidence)) {
         kept.Push(item);
       } else {
         ++left_out;

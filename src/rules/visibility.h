@@ -41,6 +41,10 @@ bool Redacts(const State& state, const Principal& p, Noun noun, const std::strin
 // out of its list (counted in data's "redacted": {FIELD: n}) or, in a single
 // field, null; role.transitioned evidence naming anything hidden is left out
 // (counted as "evidence"). The admin gets the data unchanged.
+// True when a role transition's evidence entry names nothing `filter` hides
+// (CONTRACT §2: entries naming anything the caller may not see are left out).
+bool ShowsEvidence(const IdFilter& filter, const Evidence& e);
+
 Json VisibleEventData(const State& state, const Principal& p, const Event& e);
 
 }  // namespace cocreate
