@@ -75,6 +75,11 @@ Status Engine::ApplyEvent(const Event& e) {
     const std::string id = StrOr(e.data, "id");
     std::lock_guard<std::mutex> lock(token_mu_);
     std::erase_if(token_cache_, [&](const auto& entry) { return entry.second.id == id; });
+  } else if (e.type == "organization.closed") {
+    // A closed organization's tokens stop at once (CONTRACT §5).
+    std::lock_guard<std::mutex> lock(token_mu_);
+    std::erase_if(token_cache_,
+                  [&](const auto& entry) { return entry.second.principal.organization == e.subject; });
   }
   return Status::Ok();
 }
@@ -111,6 +116,8 @@ StatusOr<Principal> Engine::Authenticate(std::string_view token) const {
   std::shared_lock state_lock(state_mu_);
   const TokenRecord* record = state_.FindToken(digest);
   if (record == nullptr) return unauthenticated();
+  const Organization* org = state_.FindOrganization(record->principal.organization);
+  if (org == nullptr || org->closed) return unauthenticated();
   CachedToken found{record->principal, record->id, 0};
   if (!record->expires_at.empty()) {
     std::optional<int64_t> expires = UnixMillis(record->expires_at);
@@ -194,11 +201,19 @@ void Engine::CommitRound(std::vector<Pending>& round) {
               StatusOr<Decision> d = Decide(state_, pending.principal, pending.command, now);
               if (d.ok()) {
                 Status applied;
-                for (Event& e : d->events) {
-                  e.seq = state_.last_seq() + 1;
-                  applied = ApplyEvent(e);
-                  if (!applied.ok()) break;
-                  log.push_back(e);
+                auto apply = [&](std::vector<Event>& events, size_t from) {
+                  for (size_t i = from; i < events.size() && applied.ok(); ++i) {
+                    events[i].seq = state_.last_seq() + 1;
+                    applied = ApplyEvent(events[i]);
+                    if (applied.ok()) log.push_back(events[i]);
+                  }
+                };
+                apply(d->events, 0);
+                // What the change implies (degraded services) is part of it.
+                if (applied.ok()) {
+                  size_t from = d->events.size();
+                  for (Event& e : Consequences(state_, d->events)) d->events.push_back(std::move(e));
+                  apply(d->events, from);
                 }
                 if (!applied.ok()) d = applied;  // a rules bug; the rebuild below undoes it
               }
@@ -250,7 +265,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
       if (std::holds_alternative<IssueToken>(round[i].command.body)) {
         answers[i]->body = EncodeToken(d.subject);  // Submit adds the secret
       } else {
-        answers[i]->body = EncodeOutcome(round[i].principal, d.noun, d.subject);
+        answers[i]->body = EncodeOutcome(round[i].principal, d.noun, d.subject, d.version);
       }
     }
   }

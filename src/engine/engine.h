@@ -106,6 +106,9 @@ class Engine {
   StatusOr<std::string> Get(const Principal& p, Noun noun, const std::string& id) const;
   StatusOr<std::string> List(const Principal& p, Noun noun, const ListQuery& q) const;
   StatusOr<std::string> Versions(const Principal& p, const std::string& resource) const;
+  // GET /offerings/{id}/versions: every version, oldest first.
+  StatusOr<std::string> OfferingVersions(const Principal& p, const std::string& offering,
+                                         const ListQuery& q) const;
   StatusOr<std::string> Roles(const Principal& p, const std::string& org) const;
   // Forbidden unless `p` is the admin or `org` itself.
   StatusOr<std::string> ValueOf(const Principal& p, const std::string& org) const;
@@ -118,8 +121,11 @@ class Engine {
                                        int depth) const;
   // `redacted`, when given, receives how many reached objects were hidden
   // from `p` (the PROV answer sends it as a header).
+  // `version` 0: the latest; otherwise the lineage of that version as things
+  // stood when it was made (CONTRACT §5, time); not_found beyond the latest.
   StatusOr<std::string> Lineage(const Principal& p, const std::string& resource,
-                                bool prov, int64_t* redacted = nullptr) const;
+                                bool prov, int64_t* redacted = nullptr,
+                                int64_t version = 0) const;
   // Value chains from one organization to another, shortest first.
   StatusOr<std::string> Chains(const Principal& p, const std::string& from, const std::string& to,
                                int limit) const;
@@ -183,7 +189,10 @@ class Engine {
     Callback done;
   };
   void CommitRound(std::vector<Pending>& round);
-  std::string EncodeOutcome(const Principal& p, Noun noun, const std::string& id) const;
+  // The answer to a command: the object, or (version > 0) that version of
+  // a resource.
+  std::string EncodeOutcome(const Principal& p, Noun noun, const std::string& id,
+                            int64_t version = 0) const;
   // A token as GET /tokens lists it. REQUIRES: state_mu_ held; it exists.
   std::string EncodeToken(const std::string& id) const;
 

@@ -230,8 +230,15 @@ class Builder {
     std::vector<std::pair<std::string, std::pair<Org*, Org*>>> rels;
     for (const auto& [p, c] : links) {
       if (p->offerings.empty() || p == c) continue;
-      std::string rel = NewId("g-rel");
       size_t k = rng_() % p->offerings.size();  // offerings[k] describes services[k]
+      // One live relationship per consumer and offering (CONTRACT §5).
+      size_t tries = 0;
+      while (!requested_.insert(c->id + "\n" + p->offerings[k]).second &&
+             ++tries < p->offerings.size()) {
+        k = (k + 1) % p->offerings.size();
+      }
+      if (tries == p->offerings.size()) continue;
+      std::string rel = NewId("g-rel");
       Add(Create(Noun::kRelationship,
                  Obj({{"id", Json(rel)}, {"offering", Json(p->offerings[k])},
                       {"consumer", Json(c->id)}, {"type", Json(kTypes[rng_() % 3])}})));
@@ -316,6 +323,7 @@ class Builder {
   // consumer → (relationship, service it consumes through it)
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> consumed_;
   std::unordered_set<std::string> inactive_;  // suspended or terminated relationships
+  std::unordered_set<std::string> requested_;  // "consumer\noffering" already requested
   std::unordered_map<std::string, std::vector<Org*>> providers_of_;
   int64_t ids_ = 0;
   GeneratorStats stats_;

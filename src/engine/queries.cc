@@ -26,6 +26,17 @@ void WriteTimeOrNull(JsonWriter& w, std::string_view key, const std::string& at)
   }
 }
 
+// Which members of an organization's own consumer group a caller other than
+// its owner sees: itself only (CONTRACT §9.10).
+class OnlySelf final : public IdFilter {
+ public:
+  explicit OnlySelf(const std::string& org) : org_(org) {}
+  bool Shows(const std::string& id) const override { return id == org_; }
+
+ private:
+  const std::string& org_;
+};
+
 // The object as `p` may see it: with every id it may not see redacted
 // (CONTRACT §7), except in its own objects (§9.7).
 void EncodeObject(const State& s, const Principal& p, Noun noun, const std::string& id,
@@ -34,7 +45,13 @@ void EncodeObject(const State& s, const Principal& p, Noun noun, const std::stri
   const IdFilter* f = Redacts(s, p, noun, id) ? &visible : nullptr;
   switch (noun) {
     case Noun::kOrganization: Encode(*s.FindOrganization(id), w); break;
-    case Noun::kConsumerGroup: Encode(*s.FindGroup(id), w); break;
+    case Noun::kConsumerGroup: {
+      const ConsumerGroup& g = *s.FindGroup(id);
+      OnlySelf self(p.organization);
+      bool hides = !p.is_admin() && !g.owner.empty() && g.owner != p.organization;
+      Encode(g, w, hides ? &self : nullptr);
+      break;
+    }
     case Noun::kResource: Encode(*s.FindResource(id), w, f); break;
     case Noun::kService: Encode(*s.FindService(id), w, f); break;
     case Noun::kOffering: Encode(*s.FindOffering(id), w, f); break;
@@ -95,9 +112,11 @@ Status NoSuch(Noun noun, const std::string& id) {
 
 std::vector<std::string_view> ListFilters(Noun noun) {
   switch (noun) {
-    case Noun::kResource: return {"owner", "kind"};
-    case Noun::kService: return {"provider"};
-    case Noun::kOffering: return {"provider", "service"};
+    case Noun::kOrganization: return {"status"};
+    case Noun::kConsumerGroup: return {"owner"};
+    case Noun::kResource: return {"owner", "kind", "status"};
+    case Noun::kService: return {"provider", "status"};
+    case Noun::kOffering: return {"provider", "service", "status"};
     case Noun::kRelationship: return {"provider", "consumer", "offering", "status", "type"};
     case Noun::kProvision: return {"relationship", "provider", "consumer", "action"};
     default: return {};
@@ -111,19 +130,31 @@ namespace {
 std::optional<std::string> FilterField(const State& s, Noun noun, const std::string& id,
                                        const std::string& key) {
   switch (noun) {
+    case Noun::kOrganization:
+      if (key == "status") return std::string(s.FindOrganization(id)->closed ? "closed" : "active");
+      break;
+    case Noun::kConsumerGroup:
+      if (key == "owner") return s.FindGroup(id)->owner;
+      break;
     case Noun::kResource: {
-      const ResourceVersion& v = s.FindResource(id)->current();
+      const Resource& r = *s.FindResource(id);
+      const ResourceVersion& v = r.current();
       if (key == "owner") return v.owner;
       if (key == "kind") return v.kind;
+      if (key == "status") return std::string(r.retired ? "retired" : "active");
       break;
     }
-    case Noun::kService:
-      if (key == "provider") return s.FindService(id)->provider;
+    case Noun::kService: {
+      const Service& x = *s.FindService(id);
+      if (key == "provider") return x.provider;
+      if (key == "status") return std::string(x.status());
       break;
+    }
     case Noun::kOffering: {
       const Offering& o = *s.FindOffering(id);
       if (key == "provider") return o.provider;
       if (key == "service") return o.service;
+      if (key == "status") return std::string(o.retired ? "retired" : "active");
       break;
     }
     case Noun::kRelationship: {
@@ -171,10 +202,18 @@ void EncodeEvent(const State& s, const Principal& p, const Event& e, JsonWriter&
 
 }  // namespace
 
-std::string Engine::EncodeOutcome(const Principal& p, Noun noun, const std::string& id) const {
+std::string Engine::EncodeOutcome(const Principal& p, Noun noun, const std::string& id,
+                                  int64_t version) const {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  EncodeObject(state_, p, noun, id, w);
+  if (version > 0 && noun == Noun::kResource) {
+    const Resource& r = *state_.FindResource(id);
+    VisibleIds visible(state_, p);
+    const IdFilter* filter = Redacts(state_, p, Noun::kResource, id) ? &visible : nullptr;
+    EncodeVersion(r, r.versions.at(static_cast<size_t>(version - 1)), w, filter);
+  } else {
+    EncodeObject(state_, p, noun, id, w);
+  }
   return Done(buf);
 }
 
@@ -231,6 +270,27 @@ StatusOr<std::string> Engine::Versions(const Principal& p, const std::string& id
   WriteKey(w, "total");
   w.Int64(static_cast<int64_t>(r.versions.size()));
   w.EndObject();
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::OfferingVersions(const Principal& p, const std::string& id,
+                                               const ListQuery& q) const {
+  std::shared_lock lock(state_mu_);
+  if (!Exists(state_, p, Noun::kOffering, id)) return NoSuch(Noun::kOffering, id);
+  VisibleIds visible(state_, p);
+  const IdFilter* filter = Redacts(state_, p, Noun::kOffering, id) ? &visible : nullptr;
+  const std::vector<Offering>& versions = state_.OfferingVersions(id);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  BeginList(w);
+  int64_t total = static_cast<int64_t>(versions.size());
+  for (int64_t i = q.offset; i < total && i < q.offset + q.limit; ++i) {
+    // Each version as it was made; `status` is the offering's now.
+    Offering v = versions[static_cast<size_t>(i)];
+    v.retired = false;
+    Encode(v, w, filter);
+  }
+  EndList(w, total, q);
   return Done(buf);
 }
 
@@ -524,9 +584,13 @@ LineageResult Engine::LineageLocked(const std::string& resource) const {
 }
 
 StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& resource,
-                                      bool prov, int64_t* redacted_out) const {
+                                      bool prov, int64_t* redacted_out,
+                                      int64_t version) const {
   std::shared_lock lock(state_mu_);
   if (!Exists(state_, p, Noun::kResource, resource)) return NoSuch(Noun::kResource, resource);
+  if (version > state_.FindResource(resource)->current().version) {
+    return NotFound("resource '" + resource + "' has no version " + std::to_string(version));
+  }
   LineageResult result = LineageLocked(resource);
   int64_t redacted = 0;
   auto keep = [&](std::vector<std::string>& ids, Noun noun) {

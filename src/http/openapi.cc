@@ -49,8 +49,44 @@ const std::vector<Op>& Operations() {
                  "ValueRollup", {}});
     v.push_back({"get", "/resources/{id}/versions", "Every version, oldest first", nullptr, 200,
                  "List", {}});
-    v.push_back({"get", "/resources/{id}/lineage", "Upstream lineage (format=prov: PROV-JSON)",
-                 nullptr, 200, "Lineage", {"format"}});
+    v.push_back({"get", "/resources/{id}/lineage",
+                 "Upstream lineage (format=prov: PROV-JSON); version=N: of that version, as "
+                 "everything upstream stood when it was made",
+                 nullptr, 200, "Lineage", {"format", "version"}});
+    v.push_back({"patch", "/organizations/{id}",
+                 "Change name, description, attributes (merge patch): admin or a member",
+                 "OrganizationPatch", 200, "Organization", {}});
+    v.push_back({"post", "/organizations/{id}/close",
+                 "Close (admin): 409 has_active_relationships while party to a live "
+                 "relationship; retires its offerings, stops its tokens",
+                 "Empty", 200, "Organization", {}});
+    v.push_back({"patch", "/consumer-groups/{id}",
+                 "Rename, add and remove members: admin, or a member of the owner",
+                 "ConsumerGroupPatch", 200, "ConsumerGroup", {}});
+    v.push_back({"post", "/resources/{id}/revisions",
+                 "A new version by the owner: name and attributes (merge patch)",
+                 "ResourceRevision", 201, "ResourceVersion", {}});
+    v.push_back({"post", "/resources/{id}/retire",
+                 "Retire (owner): 409 in_use while its owner's service or offering uses it; "
+                 "revokes every access to it",
+                 "Empty", 200, "Resource", {}});
+    v.push_back({"patch", "/services/{id}",
+                 "Change name, description, built_on, depends_on (lists replace; rules "
+                 "checked again)",
+                 "ServicePatch", 200, "Service", {}});
+    v.push_back({"post", "/services/{id}/retire",
+                 "Retire (provider): 409 in_use while offered, depended on or consumed",
+                 "Empty", 200, "Service", {}});
+    v.push_back({"patch", "/offerings/{id}",
+                 "Change the offering (version + 1); access changes reach active "
+                 "relationships at once",
+                 "OfferingPatch", 200, "Offering", {}});
+    v.push_back({"get", "/offerings/{id}/versions", "Every version, oldest first", nullptr,
+                 200, "List", {"limit", "offset"}});
+    v.push_back({"post", "/offerings/{id}/retire",
+                 "Retire (provider): new requests are 422 offering_retired; relationships "
+                 "carry on",
+                 "Empty", 200, "Offering", {}});
     for (const char* verb : {"activate", "reject", "suspend", "resume", "terminate"}) {
       paths.push_back(std::string("/relationships/{id}/") + verb);
       v.push_back({"post", paths.back().c_str(), "Move the relationship through its lifecycle",
@@ -108,6 +144,24 @@ const char* kSchemas = R"({
 "Organization": {"type": "object", "properties": {"id": {"type": "string"},
   "name": {"type": "string"}, "description": {"type": "string"}, "attributes": {"type": "object"},
   "created_at": {"type": "string", "format": "date-time"}}},
+"OrganizationPatch": {"type": "object", "properties": {"name": {"type": "string"},
+  "description": {"type": "string"}, "attributes": {"type": "object"}}},
+"ConsumerGroupPatch": {"type": "object", "properties": {"name": {"type": "string"},
+  "add": {"type": "array", "items": {"type": "string"}},
+  "remove": {"type": "array", "items": {"type": "string"}}}},
+"ResourceRevision": {"type": "object", "properties": {"name": {"type": "string"},
+  "attributes": {"type": "object"}}},
+"ResourceVersion": {"type": "object", "properties": {"id": {"type": "string"},
+  "version": {"type": "integer"}, "owner": {"type": "string"}, "kind": {"type": "string"},
+  "name": {"type": "string"}, "attributes": {"type": "object"}, "at": {"type": "string"},
+  "provision": {"type": "string", "nullable": true}}},
+"ServicePatch": {"type": "object", "properties": {"name": {"type": "string"},
+  "description": {"type": "string"},
+  "built_on": {"type": "array", "items": {"type": "string"}},
+  "depends_on": {"type": "array", "items": {"type": "string"}}}},
+"OfferingPatch": {"type": "object", "properties": {"name": {"type": "string"},
+  "audience": {}, "goods": {"type": "array"}, "access": {"type": "array"},
+  "actions": {"type": "array"}, "service_levels": {"type": "array"}, "price": {}}},
 "ConsumerGroupCreate": {"type": "object", "required": ["name"], "properties": {
   "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"},
   "members": {"type": "array", "items": {"type": "string"}}}},

@@ -247,13 +247,55 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
             return reply(Error(InvalidField("format", "'format' must be json or prov")));
           }
         }
+        auto version = IntParam(params.query, "version", 0, 1, INT64_MAX / 2);
+        if (!version.ok()) return reply(Error(version.status()));
         int64_t redacted = 0;
-        auto answer = engine_.Lineage(p, params.path[0], prov, &redacted);
+        auto answer = engine_.Lineage(p, params.path[0], prov, &redacted, *version);
         if (!answer.ok()) return reply(Error(answer.status()));
         HttpResponse r = Json200(std::move(answer).value());
         // §9.27: every PROV answer says how much was left out, 0 included.
         if (prov) r.headers.emplace_back("Cocreate-Redacted", std::to_string(redacted));
         reply(std::move(r));
+      });
+  // Changes (CONTRACT §5).
+  for (Noun noun : {Noun::kOrganization, Noun::kConsumerGroup, Noun::kService, Noun::kOffering}) {
+    Add("PATCH", "/" + std::string(CollectionName(noun)) + "/{id}", true,
+        [this, noun](const Principal& p, const HttpRequest&, const Params& params,
+                     const Json* body, Reply& reply) {
+          if (body == nullptr) {
+            return reply(Error(Status(Code::kInvalidArgument, "invalid_json",
+                                      "this request needs a JSON object body")));
+          }
+          Submit(p, DecodePatch(noun, params.path[0], *body), reply);
+        });
+  }
+  Add("POST", "/organizations/{id}/close", true,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json* body,
+             Reply& reply) {
+        Submit(p, DecodeRetire(Noun::kOrganization, params.path[0], body), reply);
+      });
+  for (Noun noun : {Noun::kResource, Noun::kService, Noun::kOffering}) {
+    Add("POST", "/" + std::string(CollectionName(noun)) + "/{id}/retire", true,
+        [this, noun](const Principal& p, const HttpRequest&, const Params& params,
+                     const Json* body, Reply& reply) {
+          Submit(p, DecodeRetire(noun, params.path[0], body), reply);
+        });
+  }
+  Add("POST", "/resources/{id}/revisions", true,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json* body,
+             Reply& reply) {
+        if (body == nullptr) {
+          return reply(Error(Status(Code::kInvalidArgument, "invalid_json",
+                                    "this request needs a JSON object body")));
+        }
+        Submit(p, DecodeRevision(params.path[0], *body), reply);
+      });
+  Add("GET", "/offerings/{id}/versions", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        ReplyWith(reply, engine_.OfferingVersions(p, params.path[0], *page));
       });
   for (int v = 0; v < 5; ++v) {
     auto verb = static_cast<LifecycleVerb>(v);
@@ -369,7 +411,8 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
         reply(std::move(r));
       });
   TakesQuery("GET", "/tokens", {"limit", "offset"});
-  TakesQuery("GET", "/resources/{id}/lineage", {"format"});
+  TakesQuery("GET", "/resources/{id}/lineage", {"format", "version"});
+  TakesQuery("GET", "/offerings/{id}/versions", {"limit", "offset"});
   TakesQuery("GET", "/impact", {"from", "depth", "explain"});
   TakesQuery("GET", "/chains", {"from", "to", "limit"});
   TakesQuery("GET", "/analysis/concentration", {"top"});

@@ -76,6 +76,7 @@ Status Broken(std::string_view noun, std::string_view field) {
   return Internal("stored " + std::string(noun) + " has a broken '" + std::string(field) + "'");
 }
 
+
 }  // namespace
 
 std::string StrOr(const Json& j, std::string_view key, std::string fallback) {
@@ -93,6 +94,27 @@ std::vector<std::string> StrList(const Json& j, std::string_view key) {
   return out;
 }
 
+StatusOr<std::vector<DegradedBy>> DecodeDegradedBy(const Json& list) {
+  std::vector<DegradedBy> out;
+  for (const Json& item : list.items()) {
+    DegradedBy d{StrOr(item, "resource"), StrOr(item, "service"), StrOr(item, "relationship")};
+    if (d.resource.empty() == d.service.empty()) return Broken("service", "degraded_by");
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+void Encode(const std::vector<DegradedBy>& list, JsonWriter& w) {
+  w.StartArray();
+  for (const DegradedBy& d : list) {
+    w.StartObject();
+    Str(w, d.resource.empty() ? "service" : "resource", d.resource.empty() ? d.service : d.resource);
+    OptStr(w, "relationship", d.relationship);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 void EncodeStrings(const std::vector<std::string>& items, JsonWriter& w) {
   w.StartArray();
   for (const auto& s : items) WriteString(w, s);
@@ -106,7 +128,9 @@ void Encode(const Organization& o, JsonWriter& w) {
   Str(w, "description", o.description);
   WriteKey(w, "attributes");
   o.attributes.Write(w);
+  Str(w, "status", o.closed ? "closed" : "active");
   Str(w, "created_at", o.created_at);
+  Str(w, "updated_at", o.updated_at.empty() ? o.created_at : o.updated_at);
   w.EndObject();
 }
 
@@ -118,15 +142,22 @@ StatusOr<Organization> DecodeOrganization(const Json& j) {
   o.description = StrOr(j, "description");
   if (const Json* a = j.Find("attributes"); a && a->is_object()) o.attributes = *a;
   o.created_at = StrOr(j, "created_at");
+  o.closed = StrOr(j, "status") == "closed";
+  o.updated_at = StrOr(j, "updated_at");
+  if (o.updated_at == o.created_at) o.updated_at.clear();
   return o;
 }
 
-void Encode(const ConsumerGroup& g, JsonWriter& w) {
+void Encode(const ConsumerGroup& g, JsonWriter& w, const IdFilter* filter) {
+  Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", g.id);
   Str(w, "name", g.name);
-  List(w, "members", g.members);
+  OptStr(w, "owner", g.owner);
+  FilteredList(w, "members", g.members, redactions);
   Str(w, "created_at", g.created_at);
+  Str(w, "updated_at", g.updated_at.empty() ? g.created_at : g.updated_at);
+  redactions.Write(w);
   w.EndObject();
 }
 
@@ -135,8 +166,11 @@ StatusOr<ConsumerGroup> DecodeConsumerGroup(const Json& j) {
   g.id = StrOr(j, "id");
   if (g.id.empty()) return Broken("consumer group", "id");
   g.name = StrOr(j, "name");
+  g.owner = StrOr(j, "owner");
   g.members = StrList(j, "members");
   g.created_at = StrOr(j, "created_at");
+  g.updated_at = StrOr(j, "updated_at");
+  if (g.updated_at == g.created_at) g.updated_at.clear();
   return g;
 }
 
@@ -152,6 +186,7 @@ void Encode(const Resource& r, JsonWriter& w, const IdFilter* filter) {
   v.attributes.Write(w);
   WriteKey(w, "version");
   w.Int64(v.version);
+  Str(w, "status", r.retired ? "retired" : "active");
   WriteKey(w, "origin");
   if (r.origin_provision.empty()) {
     w.Null();
@@ -161,7 +196,7 @@ void Encode(const Resource& r, JsonWriter& w, const IdFilter* filter) {
     w.EndObject();
   }
   Str(w, "created_at", r.versions.front().at);
-  Str(w, "updated_at", v.at);
+  Str(w, "updated_at", r.retired && r.retired_at > v.at ? r.retired_at : v.at);
   w.EndObject();
 }
 
@@ -211,7 +246,20 @@ void Encode(const Service& s, JsonWriter& w, const IdFilter* filter) {
   Str(w, "description", s.description);
   FilteredList(w, "built_on", s.built_on, redactions);
   FilteredList(w, "depends_on", s.depends_on, redactions);
+  Str(w, "status", s.status());
+  WriteKey(w, "degraded_by");
+  w.StartArray();
+  for (const DegradedBy& d : s.degraded_by) {
+    const std::string& what = d.resource.empty() ? d.service : d.resource;
+    if (!redactions.Keep("degraded_by", what)) continue;
+    w.StartObject();
+    Str(w, d.resource.empty() ? "service" : "resource", what);
+    Ref(w, "relationship", d.relationship, redactions);
+    w.EndObject();
+  }
+  w.EndArray();
   Str(w, "created_at", s.created_at);
+  Str(w, "updated_at", s.updated_at.empty() ? s.created_at : s.updated_at);
   redactions.Write(w);
   w.EndObject();
 }
@@ -226,6 +274,12 @@ StatusOr<Service> DecodeService(const Json& j) {
   s.built_on = StrList(j, "built_on");
   s.depends_on = StrList(j, "depends_on");
   s.created_at = StrOr(j, "created_at");
+  s.updated_at = StrOr(j, "updated_at");
+  if (s.updated_at == s.created_at) s.updated_at.clear();
+  s.retired = StrOr(j, "status") == "retired";
+  if (const Json* d = j.Find("degraded_by"); d && d->is_array()) {
+    CC_ASSIGN_OR_RETURN(s.degraded_by, DecodeDegradedBy(*d));
+  }
   return s;
 }
 
@@ -293,7 +347,11 @@ void Encode(const Offering& o, JsonWriter& w, const IdFilter* filter) {
   } else {
     w.Null();
   }
+  WriteKey(w, "version");
+  w.Int64(o.version);
+  Str(w, "status", o.retired ? "retired" : "active");
   Str(w, "created_at", o.created_at);
+  Str(w, "updated_at", o.updated_at.empty() ? o.created_at : o.updated_at);
   redactions.Write(w);
   w.EndObject();
 }
@@ -335,6 +393,12 @@ StatusOr<Offering> DecodeOffering(const Json& j) {
     o.price = Price{amount ? *amount : Json(0), StrOr(*price, "currency"), StrOr(*price, "period")};
   }
   o.created_at = StrOr(j, "created_at");
+  o.updated_at = StrOr(j, "updated_at");
+  if (o.updated_at == o.created_at) o.updated_at.clear();
+  if (const Json* v = j.Find("version"); v && v->is_int() && v->as_int() > 0) {
+    o.version = v->as_int();
+  }
+  o.retired = StrOr(j, "status") == "retired";
   return o;
 }
 

@@ -27,7 +27,9 @@ class IdFilter {
 };
 
 void Encode(const Organization& o, JsonWriter& w);
-void Encode(const ConsumerGroup& g, JsonWriter& w);
+// Filtered: members (an organization's own group shows its members to the
+// owner, and to each member only itself; CONTRACT §9.10).
+void Encode(const ConsumerGroup& g, JsonWriter& w, const IdFilter* filter = nullptr);
 // A resource as it now stands (filtered: origin.provision).
 void Encode(const Resource& r, JsonWriter& w, const IdFilter* filter = nullptr);
 // One version of a resource (filtered: provision).
@@ -43,6 +45,8 @@ void Encode(const Relationship& r, JsonWriter& w, const IdFilter* filter = nullp
 void Encode(const Provision& p, JsonWriter& w, const IdFilter* filter = nullptr);
 void Encode(const Value& v, JsonWriter& w);
 void Encode(const Evidence& e, JsonWriter& w);
+// [{resource or service, relationship}], unfiltered (event data).
+void Encode(const std::vector<DegradedBy>& list, JsonWriter& w);
 void EncodeStrings(const std::vector<std::string>& items, JsonWriter& w);
 
 // Encodes with `encode` and parses the result back: how event data is built.
@@ -66,6 +70,7 @@ StatusOr<Relationship> DecodeRelationship(const Json& j);
 StatusOr<Provision> DecodeProvision(const Json& j);
 StatusOr<Value> DecodeStoredValue(const Json& j);
 StatusOr<Evidence> DecodeEvidence(const Json& j);
+StatusOr<std::vector<DegradedBy>> DecodeDegradedBy(const Json& list);
 
 // Small readers shared by the decoders.
 std::string StrOr(const Json& j, std::string_view key, std::string fallback = "");

@@ -60,6 +60,15 @@ std::optional<ValueKind> ValueKindFromName(std::string_view s) {
   return FromName<ValueKind>(kValueKinds, s);
 }
 
+const ResourceVersion* Resource::AsOf(int64_t seq) const {
+  const ResourceVersion* found = nullptr;
+  for (const ResourceVersion& v : versions) {
+    if (v.seq > seq) break;
+    found = &v;
+  }
+  return found;
+}
+
 const ServiceAction* Offering::FindAction(std::string_view action_name) const {
   for (const auto& a : actions) {
     if (a.name == action_name) return &a;

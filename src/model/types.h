@@ -31,13 +31,17 @@ struct Organization {
   std::string description;
   Json attributes = Json::MakeObject();
   std::string created_at;
+  bool closed = false;  // status "closed" (CONTRACT §5); otherwise "active"
+  std::string updated_at;  // empty until the first change
 };
 
 struct ConsumerGroup {
   std::string id;
   std::string name;
+  std::string owner;  // the organization that keeps it, or empty (the admin's)
   std::vector<std::string> members;
   std::string created_at;
+  std::string updated_at;
 };
 
 // One state of a resource. Every change (attributes or owner) makes a new one.
@@ -49,13 +53,28 @@ struct ResourceVersion {
   Json attributes = Json::MakeObject();
   std::string at;
   std::string provision;  // the provision that made this version, or empty
+  int64_t seq = 0;        // the event that made it (set when applied, never encoded)
 };
 
 struct Resource {
   std::string id;
   std::string origin_provision;  // the provision that created it, or empty
   std::vector<ResourceVersion> versions;  // oldest first; never empty
+  bool retired = false;
+  std::string retired_at;
   const ResourceVersion& current() const { return versions.back(); }
+  // The version current just after event `seq`, or nullptr when the
+  // resource did not exist yet.
+  const ResourceVersion* AsOf(int64_t seq) const;
+};
+
+// Why a service is degraded: a resource it is built on, or a service it
+// depends on, that its provider lost access to through `relationship`.
+struct DegradedBy {
+  std::string resource;  // exactly one of resource and service is set
+  std::string service;
+  std::string relationship;  // the relationship that gave the access, or empty
+  bool operator==(const DegradedBy&) const = default;
 };
 
 struct Service {
@@ -66,6 +85,14 @@ struct Service {
   std::vector<std::string> built_on;    // resource ids
   std::vector<std::string> depends_on;  // service ids
   std::string created_at;
+  std::string updated_at;
+  bool retired = false;
+  std::vector<DegradedBy> degraded_by;  // non-empty: status "degraded"
+  int64_t seq = 0;  // the event that made this state (never encoded)
+  // "active", "retired" or "degraded".
+  std::string_view status() const {
+    return retired ? "retired" : degraded_by.empty() ? "active" : "degraded";
+  }
 };
 
 enum class Effect { kCreate, kModify, kTransfer, kNone };
@@ -90,6 +117,10 @@ struct Offering {
   std::vector<ServiceLevel> service_levels;
   std::optional<Price> price;
   std::string created_at;
+  std::string updated_at;
+  int64_t version = 1;  // + 1 on every change (CONTRACT §5)
+  bool retired = false;
+  int64_t seq = 0;  // the event that made this state (never encoded)
   const ServiceAction* FindAction(std::string_view name) const;
 };
 
@@ -112,6 +143,12 @@ struct Relationship {
   std::string requested_at;
   std::string updated_at;
   std::string activated_at;  // first activation, or empty
+  int64_t seq = 0;  // the event that made this state (never encoded)
+  // True while requested, active or suspended.
+  bool live() const {
+    return status == RelationshipStatus::kRequested || status == RelationshipStatus::kActive ||
+           status == RelationshipStatus::kSuspended;
+  }
 };
 
 enum class ValueKind { kIntroduced, kRemoved };

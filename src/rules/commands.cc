@@ -1,5 +1,6 @@
 #include "rules/commands.h"
 
+#include <algorithm>
 #include <array>
 
 namespace cocreate {
@@ -162,6 +163,7 @@ StatusOr<CommandBody> DecodeConsumerGroup(const Fields& f) {
   CreateConsumerGroup c;
   CC_ASSIGN_OR_RETURN(c.group.id, f.Id("id", false));
   CC_ASSIGN_OR_RETURN(c.group.name, f.String("name", true));
+  CC_ASSIGN_OR_RETURN(c.group.owner, f.Id("owner", false));
   CC_ASSIGN_OR_RETURN(c.group.members, f.IdList("members"));
   return CommandBody(std::move(c));
 }
@@ -184,19 +186,14 @@ StatusOr<CommandBody> DecodeService(const Fields& f) {
   return CommandBody(std::move(c));
 }
 
-StatusOr<CommandBody> DecodeOffering(const Fields& f) {
-  CreateOffering c;
-  Offering& o = c.offering;
-  CC_ASSIGN_OR_RETURN(o.id, f.Id("id", false));
-  CC_ASSIGN_OR_RETURN(o.provider, f.Id("provider", true));
-  CC_ASSIGN_OR_RETURN(o.service, f.Id("service", true));
-  CC_ASSIGN_OR_RETURN(o.name, f.String("name", true));
+Status DecodeAudience(const Fields& f, Offering& o) {
   const Json* audience = f.json().Find("audience");
   if (audience == nullptr || audience->is_null()) {
     return InvalidField("audience", "'audience' is required: \"public\" or {\"consumer_groups\": [...]}");
   }
   if (audience->is_string() && audience->as_string() == "public") {
     o.audience_public = true;
+    o.audience_groups.clear();
   } else if (audience->is_object()) {
     Fields af(*audience, "audience.");
     if (audience->Find("consumer_groups") == nullptr) {
@@ -207,19 +204,34 @@ StatusOr<CommandBody> DecodeOffering(const Fields& f) {
   } else {
     return InvalidField("audience", "'audience' must be \"public\" or {\"consumer_groups\": [...]}");
   }
+  return Status::Ok();
+}
+
+Status DecodeGoods(const Fields& f, Offering& o) {
   CC_ASSIGN_OR_RETURN(std::vector<Fields> goods, f.ObjectList("goods"));
+  o.goods.clear();
   for (const Fields& g : goods) {
     Good good;
     CC_ASSIGN_OR_RETURN(good.kind, g.String("kind", true));
     CC_ASSIGN_OR_RETURN(good.name, g.String("name", true));
     o.goods.push_back(std::move(good));
   }
+  return Status::Ok();
+}
+
+Status DecodeAccess(const Fields& f, Offering& o) {
   CC_ASSIGN_OR_RETURN(std::vector<Fields> access, f.ObjectList("access"));
+  o.access.clear();
   for (const Fields& a : access) {
     CC_ASSIGN_OR_RETURN(std::string r, a.Id("resource", true));
     o.access.push_back(std::move(r));
   }
+  return Status::Ok();
+}
+
+Status DecodeActions(const Fields& f, Offering& o) {
   CC_ASSIGN_OR_RETURN(std::vector<Fields> actions, f.ObjectList("actions"));
+  o.actions.clear();
   for (const Fields& a : actions) {
     ServiceAction action;
     CC_ASSIGN_OR_RETURN(action.name, a.String("name", true));
@@ -235,7 +247,12 @@ StatusOr<CommandBody> DecodeOffering(const Fields& f) {
     }
     o.actions.push_back(std::move(action));
   }
+  return Status::Ok();
+}
+
+Status DecodeServiceLevels(const Fields& f, Offering& o) {
   CC_ASSIGN_OR_RETURN(std::vector<Fields> levels, f.ObjectList("service_levels"));
+  o.service_levels.clear();
   for (const Fields& l : levels) {
     ServiceLevel level;
     CC_ASSIGN_OR_RETURN(level.metric, l.String("metric", true));
@@ -247,7 +264,12 @@ StatusOr<CommandBody> DecodeOffering(const Fields& f) {
     CC_ASSIGN_OR_RETURN(level.unit, l.String("unit", false));
     o.service_levels.push_back(std::move(level));
   }
+  return Status::Ok();
+}
+
+Status DecodePrice(const Fields& f, Offering& o) {
   const Json* price = f.json().Find("price");
+  o.price.reset();
   if (price != nullptr && !price->is_null()) {
     if (!price->is_object()) return InvalidField("price", "'price' must be an object");
     Fields pf(*price, "price.");
@@ -263,6 +285,25 @@ StatusOr<CommandBody> DecodeOffering(const Fields& f) {
     CC_ASSIGN_OR_RETURN(p.period, pf.String("period", false));
     o.price = std::move(p);
   }
+  return Status::Ok();
+}
+
+// The offering fields a create sets and a PATCH may change, with their readers.
+using OfferingField = Status (*)(const Fields&, Offering&);
+constexpr std::pair<std::string_view, OfferingField> kOfferingFields[] = {
+    {"audience", DecodeAudience},     {"goods", DecodeGoods},
+    {"access", DecodeAccess},         {"actions", DecodeActions},
+    {"service_levels", DecodeServiceLevels}, {"price", DecodePrice},
+};
+
+StatusOr<CommandBody> DecodeOffering(const Fields& f) {
+  CreateOffering c;
+  Offering& o = c.offering;
+  CC_ASSIGN_OR_RETURN(o.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(o.provider, f.Id("provider", true));
+  CC_ASSIGN_OR_RETURN(o.service, f.Id("service", true));
+  CC_ASSIGN_OR_RETURN(o.name, f.String("name", true));
+  for (const auto& [name, decode] : kOfferingFields) CC_RETURN_IF_ERROR(decode(f, o));
   return CommandBody(std::move(c));
 }
 
@@ -389,6 +430,154 @@ StatusOr<Command> DecodeLifecycle(const std::string& relationship, LifecycleVerb
     return InvalidField("", "a lifecycle request takes an empty body or {}");
   }
   return Command{ChangeRelationship{relationship, verb}, Json::MakeObject()};
+}
+
+}  // namespace cocreate
+
+namespace cocreate {
+
+namespace {
+
+// Refuses every member of `body` not in `allowed`, naming it.
+Status OnlyFields(const Json& body, std::initializer_list<std::string_view> allowed,
+                  std::string_view what) {
+  for (const auto& [key, value] : body.members()) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string list;
+    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    return InvalidField(key, "'" + key + "' cannot be changed by " + std::string(what) +
+                                 "; it takes " + list);
+  }
+  return Status::Ok();
+}
+
+bool Has(const Json& body, std::string_view key) {
+  const Json* v = body.Find(key);
+  return v != nullptr;
+}
+
+// A name that a PATCH sets: a non-empty string (null is refused: a name is required).
+StatusOr<std::optional<std::string>> NewName(const Fields& f, std::string_view key,
+                                             bool required_non_empty) {
+  if (!Has(f.json(), key)) return std::optional<std::string>();
+  const Json* v = f.json().Find(key);
+  if (v->is_null() && !required_non_empty) return std::optional<std::string>(std::string());
+  CC_ASSIGN_OR_RETURN(std::string s, f.String(key, required_non_empty));
+  return std::optional<std::string>(std::move(s));
+}
+
+StatusOr<Command> PatchOrganizationFrom(const std::string& id, const Fields& f) {
+  const Json& body = f.json();
+  CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "description", "attributes"},
+                                "PATCH /organizations/{id}"));
+  PatchOrganization c;
+  c.id = id;
+  CC_ASSIGN_OR_RETURN(c.name, NewName(f, "name", true));
+  CC_ASSIGN_OR_RETURN(c.description, NewName(f, "description", false));
+  if (Has(body, "attributes")) {
+    const Json* a = body.Find("attributes");
+    if (!a->is_object()) {
+      return InvalidField("attributes", "'attributes' must be a JSON merge patch object");
+    }
+    c.attributes = *a;
+  }
+  return Command{std::move(c), body};
+}
+
+StatusOr<Command> PatchGroupFrom(const std::string& id, const Fields& f) {
+  const Json& body = f.json();
+  CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "add", "remove"}, "PATCH /consumer-groups/{id}"));
+  PatchConsumerGroup c;
+  c.id = id;
+  CC_ASSIGN_OR_RETURN(c.name, NewName(f, "name", true));
+  CC_ASSIGN_OR_RETURN(c.add, f.IdList("add"));
+  CC_ASSIGN_OR_RETURN(c.remove, f.IdList("remove"));
+  for (size_t i = 0; i < c.remove.size(); ++i) {
+    if (std::find(c.add.begin(), c.add.end(), c.remove[i]) != c.add.end()) {
+      std::string field = "remove[" + std::to_string(i) + "]";
+      return InvalidField(field, "'" + c.remove[i] + "' is both added and removed");
+    }
+  }
+  return Command{std::move(c), body};
+}
+
+StatusOr<Command> PatchServiceFrom(const std::string& id, const Fields& f) {
+  const Json& body = f.json();
+  CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "description", "built_on", "depends_on"},
+                                "PATCH /services/{id}"));
+  PatchService c;
+  c.id = id;
+  for (const auto& [key, value] : body.members()) c.present.push_back(key);
+  if (Has(body, "name")) {
+    CC_ASSIGN_OR_RETURN(c.fields.name, f.String("name", true));
+  }
+  if (Has(body, "description")) {
+    CC_ASSIGN_OR_RETURN(c.fields.description, f.String("description", false));
+  }
+  CC_ASSIGN_OR_RETURN(c.fields.built_on, f.IdList("built_on"));
+  CC_ASSIGN_OR_RETURN(c.fields.depends_on, f.IdList("depends_on"));
+  return Command{std::move(c), body};
+}
+
+StatusOr<Command> PatchOfferingFrom(const std::string& id, const Fields& f) {
+  const Json& body = f.json();
+  CC_RETURN_IF_ERROR(OnlyFields(body,
+                                {"name", "audience", "goods", "access", "actions",
+                                 "service_levels", "price"},
+                                "PATCH /offerings/{id}"));
+  PatchOffering c;
+  c.id = id;
+  for (const auto& [key, value] : body.members()) c.present.push_back(key);
+  if (Has(body, "name")) {
+    CC_ASSIGN_OR_RETURN(c.fields.name, f.String("name", true));
+  }
+  for (const auto& [name, decode] : kOfferingFields) {
+    if (Has(body, name)) {
+      CC_RETURN_IF_ERROR(decode(f, c.fields));
+    }
+  }
+  return Command{std::move(c), body};
+}
+
+}  // namespace
+
+StatusOr<Command> DecodePatch(Noun noun, const std::string& id, const Json& body) {
+  CC_RETURN_IF_ERROR(RequireObject(body));
+  Fields f(body, "");
+  switch (noun) {
+    case Noun::kOrganization: return PatchOrganizationFrom(id, f);
+    case Noun::kConsumerGroup: return PatchGroupFrom(id, f);
+    case Noun::kService: return PatchServiceFrom(id, f);
+    case Noun::kOffering: return PatchOfferingFrom(id, f);
+    default: return Internal("no PATCH for this noun");
+  }
+}
+
+StatusOr<Command> DecodeRevision(const std::string& id, const Json& body) {
+  CC_RETURN_IF_ERROR(RequireObject(body));
+  CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "attributes"}, "a revision"));
+  Fields f(body, "");
+  ReviseResource c;
+  c.id = id;
+  CC_ASSIGN_OR_RETURN(c.name, NewName(f, "name", true));
+  if (Has(body, "attributes")) {
+    const Json* a = body.Find("attributes");
+    if (!a->is_object()) {
+      return InvalidField("attributes", "'attributes' must be a JSON merge patch object");
+    }
+    c.patch = *a;
+  } else if (!c.name) {
+    return InvalidField("attributes", "a revision changes 'name' or 'attributes'; send one");
+  }
+  return Command{std::move(c), body};
+}
+
+StatusOr<Command> DecodeRetire(Noun noun, const std::string& id, const Json* body) {
+  if (body != nullptr && !body->is_object()) {
+    return InvalidField("", "this request takes an empty body or {}");
+  }
+  if (noun == Noun::kOrganization) return Command{CloseOrganization{id}, Json::MakeObject()};
+  return Command{Retire{noun, id}, Json::MakeObject()};
 }
 
 }  // namespace cocreate

@@ -67,10 +67,46 @@ struct ChangeRelationship {
   LifecycleVerb verb = LifecycleVerb::kActivate;
 };
 
+// Changes (CONTRACT §5). A PATCH names only the fields it changes; `present`
+// lists them in the order of the body.
+struct PatchOrganization {
+  std::string id;
+  std::optional<std::string> name, description;
+  std::optional<Json> attributes;  // RFC 7396 merge patch
+};
+struct CloseOrganization { std::string id; };
+struct PatchConsumerGroup {
+  std::string id;
+  std::optional<std::string> name;
+  std::vector<std::string> add, remove;
+};
+struct ReviseResource {
+  std::string id;
+  std::optional<std::string> name;
+  Json patch = Json::MakeObject();  // merge patch on attributes
+};
+struct PatchService {
+  std::string id;
+  Service fields;  // the present ones are set
+  std::vector<std::string> present;
+};
+struct PatchOffering {
+  std::string id;
+  Offering fields;  // the present ones are set
+  std::vector<std::string> present;
+};
+// POST /{resources|services|offerings}/{id}/retire.
+struct Retire {
+  Noun noun = Noun::kResource;
+  std::string id;
+};
+
 using CommandBody = std::variant<CreateOrganization, CreateConsumerGroup, CreateResource,
                                  CreateService, CreateOffering, CreateRelationship,
                                  CreateProvision, IssueToken, ChangeRelationship,
-                                 RevokeToken>;
+                                 RevokeToken, PatchOrganization, CloseOrganization,
+                                 PatchConsumerGroup, ReviseResource, PatchService,
+                                 PatchOffering, Retire>;
 
 // A decoded command plus the request body it came from (kept for idempotent
 // retries of creates).
@@ -89,6 +125,14 @@ StatusOr<Command> DecodeCreate(Noun noun, const Json& body);
 StatusOr<Command> DecodeIssueToken(const Json& body);
 // DELETE /tokens/{id}.
 Command DecodeRevokeToken(const std::string& id);
+// PATCH /{collection}/{id} for organizations, consumer groups, services and
+// offerings; a field the noun cannot change is invalid_field (400).
+StatusOr<Command> DecodePatch(Noun noun, const std::string& id, const Json& body);
+// POST /resources/{id}/revisions: {name?, attributes?}, at least one.
+StatusOr<Command> DecodeRevision(const std::string& id, const Json& body);
+// POST /{collection}/{id}/retire and /organizations/{id}/close take an empty
+// body or {}.
+StatusOr<Command> DecodeRetire(Noun noun, const std::string& id, const Json* body);
 // Lifecycle POSTs take an empty body or a JSON object (its members are ignored).
 StatusOr<Command> DecodeLifecycle(const std::string& relationship, LifecycleVerb verb,
                                   const Json* body);

@@ -1,5 +1,6 @@
 #include "rules/decide.h"
 
+#include <algorithm>
 #include <set>
 
 #include "model/codec.h"
@@ -101,6 +102,60 @@ std::string Indexed(std::string_view list, size_t i) {
   return std::string(list) + "[" + std::to_string(i) + "]";
 }
 
+// 422 organization_closed when `org` is closed (CONTRACT §5).
+Status RequireOpen(const State& state, const std::string& org, std::string field,
+                   std::string_view what) {
+  const Organization* o = state.FindOrganization(org);
+  if (o != nullptr && o->closed) {
+    return Unprocessable("organization_closed",
+                         "organization '" + org + "' is closed and cannot " + std::string(what),
+                         std::move(field));
+  }
+  return Status::Ok();
+}
+
+bool IsRetired(const State& state, Noun noun, const std::string& id) {
+  switch (noun) {
+    case Noun::kResource: {
+      const Resource* r = state.FindResource(id);
+      return r != nullptr && r->retired;
+    }
+    case Noun::kService: {
+      const Service* s = state.FindService(id);
+      return s != nullptr && s->retired;
+    }
+    case Noun::kOffering: {
+      const Offering* o = state.FindOffering(id);
+      return o != nullptr && o->retired;
+    }
+    default:
+      return false;
+  }
+}
+
+// 422 retired_reference for a new reference to a retired object.
+Status RequireNotRetired(const State& state, Noun noun, const std::string& id, std::string field) {
+  if (!IsRetired(state, noun, id)) return Status::Ok();
+  return Unprocessable("retired_reference",
+                       std::string(NounName(noun)) + " '" + id +
+                           "' is retired and cannot be named by a new reference",
+                       std::move(field));
+}
+
+// A change by a member of `org` (or the admin, CONTRACT §9.26).
+Status RequireMemberOf(const Principal& p, const std::string& org, std::string_view what) {
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  if (!p.is_admin() && p.organization != org) {
+    return Forbidden("only a member of '" + org + "' may " + std::string(what));
+  }
+  return Status::Ok();
+}
+
+Status RetiredConflict(Noun noun, const std::string& id) {
+  return Conflict("retired", std::string(NounName(noun)) + " '" + id +
+                                 "' is retired; a retired object does not change");
+}
+
 // Records the creation of `object`, giving it a server-made id when the
 // client sent none.
 template <typename T>
@@ -137,11 +192,19 @@ StatusOr<Decision> DecideGroup(const State& state, const Principal& p,
                                const CreateConsumerGroup& c, const Json& request,
                                const std::string& now) {
   CC_RETURN_IF_ERROR(RequireWriter(p));
-  CC_RETURN_IF_ERROR(RequireAdmin(p, "create consumer groups"));
+  ConsumerGroup group = c.group;
+  // A member keeps groups of its own organization (CONTRACT §9.10).
+  if (!p.is_admin() && group.owner.empty()) group.owner = p.organization;
+  if (!group.owner.empty()) {
+    CC_RETURN_IF_ERROR(RequireSelf(p, group.owner, "owner"));
+  }
   CC_ASSIGN_OR_RETURN(IdCheck check,
                       CheckClientId(state, c.group.id, Noun::kConsumerGroup, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kConsumerGroup, c.group.id);
-  ConsumerGroup group = c.group;
+  if (!group.owner.empty()) {
+    CC_RETURN_IF_ERROR(RequireOrganization(state, group.owner, "owner"));
+    CC_RETURN_IF_ERROR(RequireOpen(state, group.owner, "owner", "keep new consumer groups"));
+  }
   for (size_t i = 0; i < group.members.size(); ++i) {
     CC_RETURN_IF_ERROR(RequireOrganization(state, group.members[i], Indexed("members", i)));
   }
@@ -172,6 +235,7 @@ StatusOr<Decision> DecideResource(const State& state, const Principal& p,
   CC_ASSIGN_OR_RETURN(IdCheck check, CheckClientId(state, c.resource.id, Noun::kResource, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kResource, c.resource.id);
   CC_RETURN_IF_ERROR(RequireOrganization(state, c.owner, "owner"));
+  CC_RETURN_IF_ERROR(RequireOpen(state, c.owner, "owner", "own new resources"));
   std::set<std::string> taken;
   std::string id = c.resource.id.empty() ? NewId(state, "res", taken) : c.resource.id;
   EventSink sink(p, now);
@@ -180,6 +244,8 @@ StatusOr<Decision> DecideResource(const State& state, const Principal& p,
   return Decision{sink.Take(), Noun::kResource, id, true};
 }
 
+Status CheckServiceLinks(const State& state, const Principal& p, const Service& spec);
+
 StatusOr<Decision> DecideService(const State& state, const Principal& p, const CreateService& c,
                                  const Json& request, const std::string& now) {
   const Service& spec = c.service;
@@ -187,9 +253,31 @@ StatusOr<Decision> DecideService(const State& state, const Principal& p, const C
   CC_ASSIGN_OR_RETURN(IdCheck check, CheckClientId(state, spec.id, Noun::kService, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kService, spec.id);
   CC_RETURN_IF_ERROR(RequireOrganization(state, spec.provider, "provider"));
+  CC_RETURN_IF_ERROR(RequireOpen(state, spec.provider, "provider", "run new services"));
+  CC_RETURN_IF_ERROR(CheckServiceLinks(state, p, spec));
+  return Created(state, p, Noun::kService, "svc", spec, request, now);
+}
+
+// The §2 rules on a service's built_on and depends_on (at create and PATCH).
+Status CheckServiceLinks(const State& state, const Principal& p, const Service& spec) {
+  for (size_t i = 0; i < spec.built_on.size(); ++i) {
+    CC_RETURN_IF_ERROR(
+        RequireVisible(state, p, Noun::kResource, spec.built_on[i], Indexed("built_on", i)));
+  }
+  for (size_t i = 0; i < spec.depends_on.size(); ++i) {
+    CC_RETURN_IF_ERROR(
+        RequireVisible(state, p, Noun::kService, spec.depends_on[i], Indexed("depends_on", i)));
+  }
+  for (size_t i = 0; i < spec.built_on.size(); ++i) {
+    CC_RETURN_IF_ERROR(
+        RequireNotRetired(state, Noun::kResource, spec.built_on[i], Indexed("built_on", i)));
+  }
+  for (size_t i = 0; i < spec.depends_on.size(); ++i) {
+    CC_RETURN_IF_ERROR(
+        RequireNotRetired(state, Noun::kService, spec.depends_on[i], Indexed("depends_on", i)));
+  }
   for (size_t i = 0; i < spec.built_on.size(); ++i) {
     const std::string& r = spec.built_on[i];
-    CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kResource, r, Indexed("built_on", i)));
     if (!state.CanUseResource(spec.provider, r)) {
       return Unprocessable("resource_not_usable",
                            "a service may be built only on resources its provider owns or has "
@@ -200,7 +288,6 @@ StatusOr<Decision> DecideService(const State& state, const Principal& p, const C
   }
   for (size_t i = 0; i < spec.depends_on.size(); ++i) {
     const std::string& s = spec.depends_on[i];
-    CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kService, s, Indexed("depends_on", i)));
     if (!state.CanUseService(spec.provider, s)) {
       return Unprocessable("service_not_usable",
                            "a service may depend only on its provider's own services or services "
@@ -208,9 +295,15 @@ StatusOr<Decision> DecideService(const State& state, const Principal& p, const C
                                spec.provider + "' does not consume '" + s + "'",
                            Indexed("depends_on", i));
     }
+    if (s == spec.id) {
+      return Unprocessable("service_not_usable", "a service cannot depend on itself",
+                           Indexed("depends_on", i));
+    }
   }
-  return Created(state, p, Noun::kService, "svc", spec, request, now);
+  return Status::Ok();
 }
+
+Status CheckOfferingLinks(const State& state, const Principal& p, const Offering& spec);
 
 StatusOr<Decision> DecideOffering(const State& state, const Principal& p,
                                   const CreateOffering& c, const Json& request,
@@ -221,15 +314,37 @@ StatusOr<Decision> DecideOffering(const State& state, const Principal& p,
   if (check == IdCheck::kRetry) return Retry(Noun::kOffering, spec.id);
   CC_RETURN_IF_ERROR(RequireOrganization(state, spec.provider, "provider"));
   CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kService, spec.service, "service"));
+  CC_RETURN_IF_ERROR(RequireOpen(state, spec.provider, "provider", "make new offerings"));
+  CC_RETURN_IF_ERROR(RequireNotRetired(state, Noun::kService, spec.service, "service"));
   if (state.FindService(spec.service)->provider != spec.provider) {
     return Unprocessable("not_provider",
                          "an offering describes one of its provider's own services; '" +
                              spec.service + "' is not provided by '" + spec.provider + "'",
                          "service");
   }
+  CC_RETURN_IF_ERROR(CheckOfferingLinks(state, p, spec));
+  return Created(state, p, Noun::kOffering, "off", spec, request, now);
+}
+
+// The rules on an offering's access and audience (at create and PATCH).
+Status CheckOfferingLinks(const State& state, const Principal& p, const Offering& spec) {
   for (size_t i = 0; i < spec.access.size(); ++i) {
     const std::string field = Indexed("access", i) + ".resource";
     CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kResource, spec.access[i], field));
+  }
+  // An audience names admin-made groups and the provider's own (§9.10).
+  for (size_t i = 0; i < spec.audience_groups.size(); ++i) {
+    const ConsumerGroup* g = state.FindGroup(spec.audience_groups[i]);
+    if (g == nullptr || (!g->owner.empty() && g->owner != spec.provider)) {
+      return UnknownReference(Indexed("audience.consumer_groups", i), spec.audience_groups[i]);
+    }
+  }
+  for (size_t i = 0; i < spec.access.size(); ++i) {
+    CC_RETURN_IF_ERROR(RequireNotRetired(state, Noun::kResource, spec.access[i],
+                                         Indexed("access", i) + ".resource"));
+  }
+  for (size_t i = 0; i < spec.access.size(); ++i) {
+    const std::string field = Indexed("access", i) + ".resource";
     if (state.FindResource(spec.access[i])->current().owner != spec.provider) {
       return Unprocessable("resource_not_usable",
                            "an offering may give access only to resources its provider owns; '" +
@@ -237,12 +352,7 @@ StatusOr<Decision> DecideOffering(const State& state, const Principal& p,
                            field);
     }
   }
-  for (size_t i = 0; i < spec.audience_groups.size(); ++i) {
-    if (state.FindGroup(spec.audience_groups[i]) == nullptr) {
-      return UnknownReference(Indexed("audience.consumer_groups", i), spec.audience_groups[i]);
-    }
-  }
-  return Created(state, p, Noun::kOffering, "off", spec, request, now);
+  return Status::Ok();
 }
 
 StatusOr<Decision> DecideRelationship(const State& state, const Principal& p,
@@ -258,6 +368,25 @@ StatusOr<Decision> DecideRelationship(const State& state, const Principal& p,
   // the offering, e.g. the admin acting for a consumer outside its audience.
   CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kOffering, spec.offering, "offering"));
   const Offering& offering = *state.FindOffering(spec.offering);
+  // One live relationship per consumer and offering (CONTRACT §5).
+  for (const auto& other_id : state.RelationshipsOn(offering.id)) {
+    const Relationship& other = *state.FindRelationship(other_id);
+    if (other.consumer == spec.consumer && other.live()) {
+      return Conflict("duplicate_relationship",
+                      "'" + spec.consumer + "' already has relationship '" + other.id +
+                          "' on offering '" + offering.id + "' (" +
+                          std::string(RelationshipStatusName(other.status)) +
+                          "); terminate it before requesting another");
+    }
+  }
+  CC_RETURN_IF_ERROR(RequireOpen(state, spec.consumer, "consumer", "request new relationships"));
+  CC_RETURN_IF_ERROR(
+      RequireOpen(state, offering.provider, "offering", "be party to new relationships"));
+  if (offering.retired) {
+    return Unprocessable("offering_retired",
+                         "offering '" + offering.id + "' is retired and takes no new requests",
+                         "offering");
+  }
   if (offering.provider == spec.consumer) {
     return Unprocessable("self_relationship",
                          "an organization cannot consume its own offering", "consumer");
@@ -280,10 +409,30 @@ StatusOr<Decision> DecideRelationship(const State& state, const Principal& p,
   return Decision{sink.Take(), Noun::kRelationship, rel.id, true};
 }
 
-Json AccessData(const Relationship& rel, const Offering& offering) {
+Json AccessData(const Relationship& rel, const std::vector<std::string>& ids) {
   Json resources = Json::MakeArray();
-  for (const auto& r : offering.access) resources.Push(Json(r));
+  for (const auto& r : ids) resources.Push(Json(r));
   return Json::MakeObject({{"consumer", Json(rel.consumer)}, {"resources", std::move(resources)}});
+}
+
+// What an activation or resumption grants: the offering's access as it is
+// now, retired resources left out (CONTRACT §9.13).
+std::vector<std::string> Grantable(const State& state, const Offering& offering) {
+  std::vector<std::string> out;
+  for (const auto& r : offering.access) {
+    if (!IsRetired(state, Noun::kResource, r)) out.push_back(r);
+  }
+  return out;
+}
+
+// What `rel` grants now (revoked on suspension and termination).
+std::vector<std::string> Granted(const State& state, const Relationship& rel) {
+  std::vector<std::string> out;
+  for (const auto& r : state.FindOffering(rel.offering)->access) {
+    const auto& grants = state.AccessGrants(rel.consumer, r);
+    if (std::find(grants.begin(), grants.end(), rel.id) != grants.end()) out.push_back(r);
+  }
+  return out;
 }
 
 StatusOr<Decision> DecideLifecycle(const State& state, const Principal& p,
@@ -313,9 +462,9 @@ StatusOr<Decision> DecideLifecycle(const State& state, const Principal& p,
   sink.Add("relationship." + std::string(kPast[static_cast<size_t>(c.verb)]), rel->id,
            std::move(data));
   if (*next == RelationshipStatus::kActive) {
-    sink.Add("access.granted", rel->id, AccessData(*rel, offering));
+    sink.Add("access.granted", rel->id, AccessData(*rel, Grantable(state, offering)));
   } else if (rel->status == RelationshipStatus::kActive) {
-    sink.Add("access.revoked", rel->id, AccessData(*rel, offering));
+    sink.Add("access.revoked", rel->id, AccessData(*rel, Granted(state, *rel)));
   }
   if (c.verb == LifecycleVerb::kActivate) {
     const RoleRecord* roles = state.FindRoles(rel->provider);
@@ -360,6 +509,27 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
                     "provisions are performed only within an active relationship; '" + rel.id +
                         "' is " + std::string(RelationshipStatusName(rel.status)));
   }
+  for (size_t i = 0; i < c.used.size(); ++i) {
+    CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kResource, c.used[i], Indexed("used", i)));
+  }
+  for (size_t i = 0; i < c.modifies.size(); ++i) {
+    const std::string& id = c.modifies[i].resource;
+    const Resource* r = state.FindResource(id);
+    if (r != nullptr && r->current().owner == rel.consumer) {
+      CC_RETURN_IF_ERROR(RequireNotRetired(state, Noun::kResource, id,
+                                           Indexed("modifies", i) + ".resource"));
+    }
+  }
+  for (size_t i = 0; i < c.used.size(); ++i) {
+    CC_RETURN_IF_ERROR(RequireNotRetired(state, Noun::kResource, c.used[i], Indexed("used", i)));
+  }
+  for (size_t i = 0; i < c.transfers.size(); ++i) {
+    const std::string& id = c.transfers[i];
+    const Noun* noun = state.FindNoun(id);
+    if (noun != nullptr && *noun == Noun::kResource && CanSee(state, p, Noun::kResource, id)) {
+      CC_RETURN_IF_ERROR(RequireNotRetired(state, Noun::kResource, id, Indexed("transfers", i)));
+    }
+  }
   const Offering& offering = *state.FindOffering(rel.offering);
   const ServiceAction* action = offering.FindAction(c.action);
   if (action == nullptr) {
@@ -379,7 +549,6 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
   if (!c.transfers.empty() && action->effect != Effect::kTransfer) return not_allowed("transfers");
 
   for (size_t i = 0; i < c.used.size(); ++i) {
-    CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kResource, c.used[i], Indexed("used", i)));
     if (!state.CanUseResource(rel.provider, c.used[i])) {
       return Unprocessable("resource_not_usable",
                            "a provision may use only resources its provider owns or has access "
@@ -485,6 +654,7 @@ StatusOr<Decision> DecideToken(const State& state, const Principal& p, const Iss
   CC_RETURN_IF_ERROR(RequireWriter(p));
   CC_RETURN_IF_ERROR(RequireAdmin(p, "issue tokens"));
   CC_RETURN_IF_ERROR(RequireOrganization(state, c.organization, "organization"));
+  CC_RETURN_IF_ERROR(RequireOpen(state, c.organization, "organization", "be given tokens"));
   if (c.secret_digest.empty()) return Internal("token digest missing");
   // The event's seq makes the id unique; tokens issued before they had ids
   // get theirs the same way, from their own seq (State::Apply).
@@ -519,6 +689,362 @@ StatusOr<Decision> DecideRevokeToken(const State& state, const Principal& p, con
   return Decision{sink.Take(), Noun::kOrganization, token->id, false};
 }
 
+
+// --- Changes (CONTRACT §5) ---
+
+Decision Unchanged(Noun noun, const std::string& id) { return Retry(noun, id); }
+
+StatusOr<Decision> DecidePatchOrganization(const State& state, const Principal& p,
+                                           const PatchOrganization& c, const std::string& now) {
+  const Organization* org = state.FindOrganization(c.id);
+  if (org == nullptr) return NotFound("no organization '" + c.id + "'");
+  CC_RETURN_IF_ERROR(RequireMemberOf(p, org->id, "change organization '" + org->id + "'"));
+  Json changes = Json::MakeObject();
+  if (c.name && *c.name != org->name) changes.Set("name", Json(*c.name));
+  if (c.description && *c.description != org->description) {
+    changes.Set("description", Json(*c.description));
+  }
+  if (c.attributes && !(MergePatch(org->attributes, *c.attributes) == org->attributes)) {
+    changes.Set("attributes", *c.attributes);
+  }
+  if (changes.members().empty()) return Unchanged(Noun::kOrganization, org->id);
+  EventSink sink(p, now);
+  sink.Add("organization.updated", org->id, Json::MakeObject({{"changes", std::move(changes)}}));
+  return Decision{sink.Take(), Noun::kOrganization, org->id, false};
+}
+
+StatusOr<Decision> DecideClose(const State& state, const Principal& p, const CloseOrganization& c,
+                               const std::string& now) {
+  const Organization* org = state.FindOrganization(c.id);
+  if (org == nullptr) return NotFound("no organization '" + c.id + "'");
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  CC_RETURN_IF_ERROR(RequireAdmin(p, "close organizations"));
+  if (org->closed) return Unchanged(Noun::kOrganization, org->id);
+  for (const auto& rel_id : state.RelationshipsOf(org->id)) {
+    const Relationship& rel = *state.FindRelationship(rel_id);
+    if (rel.live()) {
+      return Conflict("has_active_relationships",
+                      "organization '" + org->id + "' is party to relationship '" + rel.id +
+                          "' (" + std::string(RelationshipStatusName(rel.status)) +
+                          "); terminate its relationships before closing it");
+    }
+  }
+  EventSink sink(p, now);
+  sink.Add("organization.closed", org->id, Json::MakeObject());
+  // Closing retires its offerings (CONTRACT §9.16); its tokens stop at once.
+  for (const auto& offering_id : state.Ids(Noun::kOffering)) {
+    const Offering& o = *state.FindOffering(offering_id);
+    if (o.provider == org->id && !o.retired) {
+      sink.Add("offering.retired", o.id, Json::MakeObject({{"reason", Json("organization_closed")}}));
+    }
+  }
+  return Decision{sink.Take(), Noun::kOrganization, org->id, false};
+}
+
+StatusOr<Decision> DecidePatchGroup(const State& state, const Principal& p,
+                                    const PatchConsumerGroup& c, const std::string& now) {
+  const ConsumerGroup* group = state.FindGroup(c.id);
+  if (group == nullptr) return NotFound("no consumer group '" + c.id + "'");
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  if (group->owner.empty()) {
+    CC_RETURN_IF_ERROR(RequireAdmin(p, "change consumer group '" + group->id + "'"));
+  } else {
+    CC_RETURN_IF_ERROR(RequireMemberOf(p, group->owner, "change consumer group '" + group->id + "'"));
+  }
+  auto member = [&](const std::string& org) {
+    return std::find(group->members.begin(), group->members.end(), org) != group->members.end();
+  };
+  Json added = Json::MakeArray();
+  Json removed = Json::MakeArray();
+  std::set<std::string> seen;
+  for (size_t i = 0; i < c.add.size(); ++i) {
+    CC_RETURN_IF_ERROR(RequireOrganization(state, c.add[i], Indexed("add", i)));
+    if (member(c.add[i]) || !seen.insert(c.add[i]).second) continue;
+    CC_RETURN_IF_ERROR(RequireOpen(state, c.add[i], Indexed("add", i), "join consumer groups"));
+    added.Push(Json(c.add[i]));
+  }
+  for (const auto& org : c.remove) {
+    if (member(org) && seen.insert(org).second) removed.Push(Json(org));
+  }
+  Json data = Json::MakeObject();
+  if (c.name && *c.name != group->name) data.Set("name", Json(*c.name));
+  if (data.members().empty() && added.items().empty() && removed.items().empty()) {
+    return Unchanged(Noun::kConsumerGroup, group->id);
+  }
+  data.Set("added", std::move(added));
+  data.Set("removed", std::move(removed));
+  EventSink sink(p, now);
+  sink.Add("consumer_group.updated", group->id, std::move(data));
+  return Decision{sink.Take(), Noun::kConsumerGroup, group->id, false};
+}
+
+StatusOr<Decision> DecideRevision(const State& state, const Principal& p, const ReviseResource& c,
+                                  const std::string& now) {
+  const Resource* r = state.FindResource(c.id);
+  if (r == nullptr || !CanSee(state, p, Noun::kResource, r->id)) {
+    return NotFound("no resource '" + c.id + "'");
+  }
+  const ResourceVersion& v = r->current();
+  CC_RETURN_IF_ERROR(RequireMemberOf(p, v.owner, "revise resource '" + r->id + "'"));
+  if (r->retired) return RetiredConflict(Noun::kResource, r->id);
+  Json changes = Json::MakeObject();
+  if (c.name) changes.Set("name", Json(*c.name));
+  changes.Set("attributes", c.patch);
+  int64_t version = v.version + 1;
+  EventSink sink(p, now);
+  sink.Add("resource.revised", r->id,
+           Json::MakeObject({{"version", Json(version)},
+                             {"changes", std::move(changes)},
+                             {"name", Json(c.name ? *c.name : v.name)},
+                             {"attributes", MergePatch(v.attributes, c.patch)}}));
+  Decision d{sink.Take(), Noun::kResource, r->id, true};
+  d.version = version;
+  return d;
+}
+
+// A resource, service or offering the caller may see, or 404.
+template <typename T>
+StatusOr<const T*> Visible(const State& state, const Principal& p, Noun noun, const T* object,
+                           const std::string& id) {
+  if (object == nullptr || !CanSee(state, p, noun, id)) {
+    return NotFound("no " + std::string(NounName(noun)) + " '" + id + "'");
+  }
+  return object;
+}
+
+StatusOr<Decision> DecideRetire(const State& state, const Principal& p, const Retire& c,
+                                const std::string& now) {
+  EventSink sink(p, now);
+  auto in_use = [&](const std::string& what) {
+    return Conflict("in_use", std::string(NounName(c.noun)) + " '" + c.id + "' is in use: " +
+                                  what + "; retire that first");
+  };
+  if (c.noun == Noun::kResource) {
+    CC_ASSIGN_OR_RETURN(const Resource* r, Visible(state, p, c.noun, state.FindResource(c.id), c.id));
+    const std::string& owner = r->current().owner;
+    CC_RETURN_IF_ERROR(RequireMemberOf(p, owner, "retire resource '" + r->id + "'"));
+    if (r->retired) return Unchanged(c.noun, r->id);
+    // Only the owner's own objects keep a resource in use (CONTRACT §9.12).
+    for (const auto& s : state.ServicesBuiltOn(r->id)) {
+      const Service& service = *state.FindService(s);
+      if (service.provider == owner && !service.retired) return in_use("service '" + s + "' is built on it");
+    }
+    for (const auto& o : state.OfferingsAccessing(r->id)) {
+      const Offering& offering = *state.FindOffering(o);
+      if (offering.provider == owner && !offering.retired) {
+        return in_use("offering '" + o + "' gives access to it");
+      }
+    }
+    sink.Add("resource.retired", r->id, Json::MakeObject());
+    // Every access to it ends.
+    for (const auto& o : state.OfferingsAccessing(r->id)) {
+      for (const auto& rel_id : state.RelationshipsOn(o)) {
+        const Relationship& rel = *state.FindRelationship(rel_id);
+        const auto& grants = state.AccessGrants(rel.consumer, r->id);
+        if (std::find(grants.begin(), grants.end(), rel.id) != grants.end()) {
+          sink.Add("access.revoked", rel.id, AccessData(rel, {r->id}));
+        }
+      }
+    }
+  } else if (c.noun == Noun::kService) {
+    CC_ASSIGN_OR_RETURN(const Service* s, Visible(state, p, c.noun, state.FindService(c.id), c.id));
+    CC_RETURN_IF_ERROR(RequireMemberOf(p, s->provider, "retire service '" + s->id + "'"));
+    if (s->retired) return Unchanged(c.noun, s->id);
+    for (const auto& o : state.OfferingsOf(s->id)) {
+      const Offering& offering = *state.FindOffering(o);
+      if (!offering.retired) return in_use("offering '" + o + "' offers it");
+      for (const auto& rel_id : state.RelationshipsOn(o)) {
+        const Relationship& rel = *state.FindRelationship(rel_id);
+        if (rel.live()) {
+          return in_use("relationship '" + rel.id + "' on its offering '" + o + "' is " +
+                        std::string(RelationshipStatusName(rel.status)));
+        }
+      }
+    }
+    for (const auto& d : state.ServicesDependingOn(s->id)) {
+      const Service& dependent = *state.FindService(d);
+      if (dependent.provider == s->provider && !dependent.retired) {
+        return in_use("service '" + d + "' depends on it");
+      }
+    }
+    sink.Add("service.retired", s->id, Json::MakeObject());
+  } else {
+    CC_ASSIGN_OR_RETURN(const Offering* o,
+                        Visible(state, p, c.noun, state.FindOffering(c.id), c.id));
+    CC_RETURN_IF_ERROR(RequireMemberOf(p, o->provider, "retire offering '" + o->id + "'"));
+    if (o->retired) return Unchanged(c.noun, o->id);
+    sink.Add("offering.retired", o->id, Json::MakeObject());
+  }
+  return Decision{sink.Take(), c.noun, c.id, false};
+}
+
+// The members of `after` that differ from `before`, among `keys`, as
+// {"before": {...}, "after": {...}}; nullopt when none differs.
+std::optional<Json> Difference(const Json& before, const Json& after,
+                               const std::vector<std::string>& keys) {
+  Json b = Json::MakeObject();
+  Json a = Json::MakeObject();
+  for (const auto& k : keys) {
+    const Json* x = before.Find(k);
+    const Json* y = after.Find(k);
+    if (x != nullptr && y != nullptr && *x == *y) continue;
+    b.Set(k, x != nullptr ? *x : Json());
+    a.Set(k, y != nullptr ? *y : Json());
+  }
+  if (a.members().empty()) return std::nullopt;
+  return Json::MakeObject({{"before", std::move(b)}, {"after", std::move(a)}});
+}
+
+StatusOr<Decision> DecidePatchService(const State& state, const Principal& p,
+                                      const PatchService& c, const std::string& now) {
+  CC_ASSIGN_OR_RETURN(const Service* s,
+                      Visible(state, p, Noun::kService, state.FindService(c.id), c.id));
+  CC_RETURN_IF_ERROR(RequireMemberOf(p, s->provider, "change service '" + s->id + "'"));
+  if (s->retired) return RetiredConflict(Noun::kService, s->id);
+  Service next = *s;
+  auto present = [&](std::string_view k) {
+    return std::find(c.present.begin(), c.present.end(), k) != c.present.end();
+  };
+  if (present("name")) next.name = c.fields.name;
+  if (present("description")) next.description = c.fields.description;
+  // Lists replace; the §2 rules are checked again on the lists sent.
+  Service links;
+  links.id = s->id;
+  links.provider = s->provider;
+  if (present("built_on")) links.built_on = next.built_on = c.fields.built_on;
+  if (present("depends_on")) links.depends_on = next.depends_on = c.fields.depends_on;
+  for (size_t i = 0; i < links.built_on.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (links.built_on[j] == links.built_on[i]) {
+        return InvalidField(Indexed("built_on", i), "'" + links.built_on[i] + "' is listed twice");
+      }
+    }
+  }
+  for (size_t i = 0; i < links.depends_on.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (links.depends_on[j] == links.depends_on[i]) {
+        return InvalidField(Indexed("depends_on", i),
+                            "'" + links.depends_on[i] + "' is listed twice");
+      }
+    }
+  }
+  // References the service already had stay allowed (a degraded service
+  // keeps them); new ones must be usable now.
+  Service fresh = links;
+  fresh.built_on.clear();
+  fresh.depends_on.clear();
+  std::vector<std::string> kept_r, kept_s;
+  for (const auto& r : links.built_on) {
+    if (std::find(s->built_on.begin(), s->built_on.end(), r) == s->built_on.end()) {
+      fresh.built_on.push_back(r);
+    }
+  }
+  for (const auto& d : links.depends_on) {
+    if (std::find(s->depends_on.begin(), s->depends_on.end(), d) == s->depends_on.end()) {
+      fresh.depends_on.push_back(d);
+    }
+  }
+  Status links_ok = CheckServiceLinks(state, p, fresh);
+  if (!links_ok.ok()) {
+    // Name the field by its position in the body's list.
+    std::string field = links_ok.field();
+    auto fix = [&](const std::vector<std::string>& sent, const std::vector<std::string>& checked,
+                   std::string_view key) {
+      if (field.rfind(std::string(key) + "[", 0) != 0) return;
+      size_t i = std::stoul(field.substr(key.size() + 1));
+      auto it = std::find(sent.begin(), sent.end(), checked[i]);
+      field = Indexed(key, static_cast<size_t>(it - sent.begin()));
+    };
+    fix(links.built_on, fresh.built_on, "built_on");
+    fix(links.depends_on, fresh.depends_on, "depends_on");
+    return Status(links_ok.code(), links_ok.reason(), links_ok.message(), field);
+  }
+  std::optional<Json> diff =
+      Difference(ToJson(*s), ToJson(next), {"name", "description", "built_on", "depends_on"});
+  if (!diff) return Unchanged(Noun::kService, s->id);
+  EventSink sink(p, now);
+  sink.Add("service.updated", s->id, std::move(*diff));
+  return Decision{sink.Take(), Noun::kService, s->id, false};
+}
+
+StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
+                                       const PatchOffering& c, const std::string& now) {
+  CC_ASSIGN_OR_RETURN(const Offering* o,
+                      Visible(state, p, Noun::kOffering, state.FindOffering(c.id), c.id));
+  CC_RETURN_IF_ERROR(RequireMemberOf(p, o->provider, "change offering '" + o->id + "'"));
+  if (o->retired) return RetiredConflict(Noun::kOffering, o->id);
+  Offering next = *o;
+  auto present = [&](std::string_view k) {
+    return std::find(c.present.begin(), c.present.end(), k) != c.present.end();
+  };
+  if (present("name")) next.name = c.fields.name;
+  if (present("audience")) {
+    next.audience_public = c.fields.audience_public;
+    next.audience_groups = c.fields.audience_groups;
+  }
+  if (present("goods")) next.goods = c.fields.goods;
+  if (present("access")) next.access = c.fields.access;
+  if (present("actions")) next.actions = c.fields.actions;
+  if (present("service_levels")) next.service_levels = c.fields.service_levels;
+  if (present("price")) next.price = c.fields.price;
+  // Only what the body names is checked: an access the offering already gave
+  // to a resource retired since is left as it is.
+  Offering checked = next;
+  checked.access.clear();
+  for (const auto& r : next.access) {
+    if (std::find(o->access.begin(), o->access.end(), r) == o->access.end()) {
+      checked.access.push_back(r);
+    }
+  }
+  if (!present("audience")) checked.audience_groups.clear();
+  Status links_ok = CheckOfferingLinks(state, p, checked);
+  if (!links_ok.ok()) {
+    std::string field = links_ok.field();
+    if (field.rfind("access[", 0) == 0) {
+      size_t i = std::stoul(field.substr(7));
+      auto it = std::find(next.access.begin(), next.access.end(), checked.access[i]);
+      field = Indexed("access", static_cast<size_t>(it - next.access.begin())) + ".resource";
+    }
+    return Status(links_ok.code(), links_ok.reason(), links_ok.message(), field);
+  }
+  for (size_t i = 0; i < next.access.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (next.access[j] == next.access[i]) {
+        return InvalidField(Indexed("access", i) + ".resource",
+                            "'" + next.access[i] + "' is listed twice");
+      }
+    }
+  }
+  std::optional<Json> diff =
+      Difference(ToJson(*o), ToJson(next), {"name", "audience", "goods", "access", "actions",
+                                            "service_levels", "price"});
+  if (!diff) return Unchanged(Noun::kOffering, o->id);
+  diff->Set("version", Json(o->version + 1));
+  EventSink sink(p, now);
+  sink.Add("offering.updated", o->id, std::move(*diff));
+  // Access follows at once on every active relationship (CONTRACT §5).
+  std::vector<std::string> added, removed;
+  for (const auto& r : next.access) {
+    if (std::find(o->access.begin(), o->access.end(), r) == o->access.end()) added.push_back(r);
+  }
+  for (const auto& r : o->access) {
+    if (std::find(next.access.begin(), next.access.end(), r) == next.access.end()) {
+      removed.push_back(r);
+    }
+  }
+  for (const auto& rel_id : state.RelationshipsOn(o->id)) {
+    const Relationship& rel = *state.FindRelationship(rel_id);
+    if (rel.status != RelationshipStatus::kActive) continue;
+    std::vector<std::string> revoke;
+    for (const auto& r : removed) {
+      const auto& grants = state.AccessGrants(rel.consumer, r);
+      if (std::find(grants.begin(), grants.end(), rel.id) != grants.end()) revoke.push_back(r);
+    }
+    if (!added.empty()) sink.Add("access.granted", rel.id, AccessData(rel, added));
+    if (!revoke.empty()) sink.Add("access.revoked", rel.id, AccessData(rel, revoke));
+  }
+  return Decision{sink.Take(), Noun::kOffering, o->id, false};
+}
 }  // namespace
 
 std::optional<RelationshipStatus> NextStatus(RelationshipStatus from, LifecycleVerb verb) {
@@ -585,11 +1111,71 @@ StatusOr<Decision> Decide(const State& state, const Principal& principal,
           return DecideToken(state, principal, c, now);
         } else if constexpr (std::is_same_v<T, RevokeToken>) {
           return DecideRevokeToken(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, PatchOrganization>) {
+          return DecidePatchOrganization(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, CloseOrganization>) {
+          return DecideClose(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, PatchConsumerGroup>) {
+          return DecidePatchGroup(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, ReviseResource>) {
+          return DecideRevision(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, PatchService>) {
+          return DecidePatchService(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, PatchOffering>) {
+          return DecidePatchOffering(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, Retire>) {
+          return DecideRetire(state, principal, c, now);
         } else {
           return DecideLifecycle(state, principal, c, now);
         }
       },
       command.body);
+}
+
+}  // namespace cocreate
+
+namespace cocreate {
+
+std::vector<Event> Consequences(const State& state, const std::vector<Event>& applied) {
+  std::vector<Event> out;
+  if (applied.empty()) return out;
+  // Whose access or consumption may have changed: the consumer of every
+  // access or relationship event, and the provider of a changed service.
+  std::vector<std::string> orgs;
+  std::vector<std::string> services;
+  auto add = [](std::vector<std::string>& v, const std::string& s) {
+    if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+  };
+  for (const Event& e : applied) {
+    if (e.type.rfind("access.", 0) == 0 || e.type.rfind("relationship.", 0) == 0) {
+      if (const Relationship* rel = state.FindRelationship(e.subject)) add(orgs, rel->consumer);
+    } else if (e.type == "service.updated") {
+      add(services, e.subject);
+    }
+  }
+  for (const auto& org : orgs) {
+    for (const auto& s : state.ServicesOf(org)) add(services, s);
+  }
+  const Event& cause = applied.back();
+  for (const auto& id : services) {
+    const Service& service = *state.FindService(id);
+    if (service.retired) continue;
+    std::vector<DegradedBy> now = state.DegradationOf(service);
+    if (now == service.degraded_by) continue;
+    Event e;
+    e.at = cause.at;
+    e.actor = cause.actor;
+    e.subject = id;
+    if (now.empty()) {
+      e.type = "service.restored";
+      e.data = Json::MakeObject();
+    } else {
+      e.type = "service.degraded";
+      e.data = Json::MakeObject({{"degraded_by", ToJson(now)}});
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace cocreate

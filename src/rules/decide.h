@@ -34,6 +34,8 @@ struct Decision {
   Noun noun = Noun::kOrganization;
   std::string subject;  // the object the answer shows (for tokens: the token id)
   bool created = false;  // true: 201 (a new object); false: 200
+  // The answer is the resource version `version` (a revision), not the object.
+  int64_t version = 0;
 };
 
 // Returns the events recording `command`, performed by `principal` at `now`
@@ -50,8 +52,23 @@ struct Decision {
 // token that is absent, revoked or of another organization than a member's,
 // 403 forbidden for a viewer, and records `token.revoked` (subject: the
 // token's organization).
+//
+// Changes (CONTRACT §5): PATCH, revisions, retire and close answer 404 for
+// an object the caller may not see, 403 unless the caller is the admin or a
+// member of the owning organization (close: the admin only), 409 `retired`
+// for a change to a retired object, `in_use` and `has_active_relationships`
+// as the contract says, and 422 `organization_closed`, `retired_reference`
+// before the rules of §2. A change that changes nothing, and a retire or
+// close of what is already retired or closed, records no event (a safe
+// retry) and answers the object as it stands.
 StatusOr<Decision> Decide(const State& state, const Principal& principal,
                           const Command& command, const std::string& now);
+
+// The events that follow from `applied` (already applied to `state`): each
+// service whose degradation (State::DegradationOf) no longer matches what it
+// records gets `service.degraded` or `service.restored` (CONTRACT §5,
+// broken dependencies). Same actor and time as the cause.
+std::vector<Event> Consequences(const State& state, const std::vector<Event>& applied);
 
 // The status a verb moves a relationship to from `from`, or nullopt when the
 // move is not in the lifecycle.

@@ -152,12 +152,13 @@ using Types = std::vector<std::string>;
 
 // ---- who may do what (403) ----
 
-TEST_F(DecideTest, OnlyTheAdminCreatesOrganizationsAndGroups) {
+TEST_F(DecideTest, OnlyTheAdminCreatesOrganizationsAndAdminGroups) {
   EXPECT_TRUE(
       Is(Run(Member("prov"), Noun::kOrganization, R"({"name": "Mine"})"),
          Code::kPermissionDenied, "forbidden"));
+  // A member keeps groups of its own organization only (CONTRACT §9.10).
   EXPECT_TRUE(Is(Run(Member("prov"), Noun::kConsumerGroup,
-                     R"({"name": "G", "members": []})"),
+                     R"({"name": "G", "owner": "cons", "members": []})"),
                  Code::kPermissionDenied, "forbidden"));
   EXPECT_TRUE(Run(Admin(), Noun::kOrganization, R"({"name": "Mine"})").ok());
 }

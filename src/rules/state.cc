@@ -78,14 +78,123 @@ bool State::InAudience(const Offering& offering, const std::string& org) const {
   return false;
 }
 
+namespace {
+std::string AccessKey(const std::string& org, const std::string& resource) {
+  std::string key;
+  key.reserve(org.size() + resource.size() + 1);
+  key += org;
+  key += '\n';
+  key += resource;
+  return key;
+}
+
+// The last element of `history` made at or before `seq`.
+template <typename T>
+const T* AtSeq(const std::vector<T>& history, int64_t seq) {
+  const T* found = nullptr;
+  for (const T& x : history) {
+    if (x.seq > seq) break;
+    found = &x;
+  }
+  return found;
+}
+}  // namespace
+
 bool State::HasAccess(const std::string& org, const std::string& resource) const {
-  for (const auto& offering_id : OfferingsAccessing(resource)) {
+  return !AccessGrants(org, resource).empty();
+}
+
+const std::vector<std::string>& State::AccessGrants(const std::string& org,
+                                                    const std::string& resource) const {
+  return Get(grants_, AccessKey(org, resource));
+}
+
+std::string State::LastGrant(const std::string& org, const std::string& resource) const {
+  auto it = last_grant_.find(AccessKey(org, resource));
+  return it == last_grant_.end() ? std::string() : it->second;
+}
+
+std::string State::LastConsumption(const std::string& org, const std::string& service) const {
+  std::string last;
+  const Relationship* best = nullptr;
+  for (const auto& offering_id : OfferingsOf(service)) {
     for (const auto& rel_id : RelationshipsOn(offering_id)) {
       const Relationship* rel = FindRelationship(rel_id);
-      if (rel->consumer == org && rel->status == RelationshipStatus::kActive) return true;
+      if (rel->consumer != org || rel->activated_at.empty()) continue;
+      if (best == nullptr || rel->requested_at > best->requested_at ||
+          (rel->requested_at == best->requested_at && rel->id > best->id)) {
+        best = rel;
+      }
     }
   }
-  return false;
+  return best == nullptr ? std::string() : best->id;
+}
+
+std::vector<DegradedBy> State::DegradationOf(const Service& service) const {
+  std::vector<DegradedBy> out;
+  if (service.retired) return out;
+  for (const auto& r : service.built_on) {
+    const Resource* resource = FindResource(r);
+    if (resource == nullptr) continue;
+    if (resource->current().owner == service.provider && !resource->retired) continue;
+    if (HasAccess(service.provider, r)) continue;
+    out.push_back({r, "", LastGrant(service.provider, r)});
+  }
+  for (const auto& d : service.depends_on) {
+    if (CanUseService(service.provider, d)) continue;
+    out.push_back({"", d, LastConsumption(service.provider, d)});
+  }
+  return out;
+}
+
+const Service* State::ServiceAt(const std::string& id, int64_t seq) const {
+  auto it = service_history_.find(id);
+  return it == service_history_.end() ? nullptr : AtSeq(it->second, seq);
+}
+
+const Offering* State::OfferingAt(const std::string& id, int64_t seq) const {
+  auto it = offering_history_.find(id);
+  return it == offering_history_.end() ? nullptr : AtSeq(it->second, seq);
+}
+
+const RelationshipChange* State::RelationshipAt(const std::string& id, int64_t seq) const {
+  auto it = relationship_history_.find(id);
+  return it == relationship_history_.end() ? nullptr : AtSeq(it->second, seq);
+}
+
+const std::vector<Offering>& State::OfferingVersions(const std::string& id) const {
+  static const std::vector<Offering> kEmpty;
+  auto it = offering_history_.find(id);
+  return it == offering_history_.end() ? kEmpty : it->second;
+}
+
+void State::Unindex(Index& index, const std::string& key, const std::string& id) {
+  auto it = index.find(key);
+  if (it == index.end()) return;
+  auto& v = it->second;
+  v.erase(std::remove(v.begin(), v.end(), id), v.end());
+}
+
+Status State::ApplyAccess(const Event& e, bool grant) {
+  std::string consumer = StrOr(e.data, "consumer");
+  if (consumer.empty()) {
+    const Relationship* rel = FindRelationship(e.subject);
+    if (rel == nullptr) return Corrupt(e, "unknown relationship");
+    consumer = rel->consumer;
+  }
+  for (const auto& r : StrList(e.data, "resources")) {
+    std::string key = AccessKey(consumer, r);
+    auto& rels = grants_[key];
+    auto it = std::find(rels.begin(), rels.end(), e.subject);
+    if (grant) {
+      if (it == rels.end()) rels.push_back(e.subject);
+      last_grant_[key] = e.subject;
+    } else if (it != rels.end()) {
+      rels.erase(it);
+      if (rels.empty()) grants_.erase(key);
+    }
+  }
+  return Status::Ok();
 }
 
 bool State::CanUseResource(const std::string& org, const std::string& resource) const {
@@ -123,6 +232,8 @@ Status State::ApplyRelationshipChange(const Event& e, RelationshipStatus to) {
   Relationship& rel = it->second;
   rel.status = to;
   rel.updated_at = e.at;
+  rel.seq = e.seq;
+  relationship_history_[rel.id].push_back({e.seq, rel.type, to});
   if (to == RelationshipStatus::kActive && rel.activated_at.empty()) {
     rel.activated_at = e.at;
     RoleRecord& consumer = roles_[rel.consumer];
@@ -151,6 +262,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Resource r, DecodeResource(e.data));
     AddId(Noun::kResource, r.id, e);
     owned_[r.current().owner].insert(r.id);
+    r.versions.back().seq = e.seq;
     if (!r.origin_provision.empty()) {
       touches_[r.id].push_back({r.origin_provision, Touch::kCreated});
     }
@@ -161,12 +273,16 @@ Status State::Apply(const Event& e) {
     for (const auto& r : s.built_on) built_on_[r].push_back(s.id);
     for (const auto& d : s.depends_on) depending_[d].push_back(s.id);
     services_of_[s.provider].push_back(s.id);
+    s.seq = e.seq;
+    service_history_[s.id].push_back(s);
     services_[s.id] = std::move(s);
   } else if (t == "offering.created") {
     CC_ASSIGN_OR_RETURN(Offering o, DecodeOffering(e.data));
     AddId(Noun::kOffering, o.id, e);
     for (const auto& r : o.access) accessing_[r].push_back(o.id);
     offerings_of_[o.service].push_back(o.id);
+    o.seq = e.seq;
+    offering_history_[o.id].push_back(o);
     offerings_[o.id] = std::move(o);
   } else if (t == "token.issued") {
     TokenRecord token;
@@ -192,6 +308,8 @@ Status State::Apply(const Event& e) {
     relationships_on_[r.offering].push_back(r.id);
     relationships_of_[r.provider].push_back(r.id);
     relationships_of_[r.consumer].push_back(r.id);
+    r.seq = e.seq;
+    relationship_history_[r.id].push_back({e.seq, r.type, r.status});
     relationships_[r.id] = std::move(r);
   } else if (t == "relationship.activated" || t == "relationship.resumed") {
     CC_RETURN_IF_ERROR(ApplyRelationshipChange(e, RelationshipStatus::kActive));
@@ -202,7 +320,112 @@ Status State::Apply(const Event& e) {
   } else if (t == "relationship.rejected") {
     CC_RETURN_IF_ERROR(ApplyRelationshipChange(e, RelationshipStatus::kRejected));
   } else if (t == "access.granted" || t == "access.revoked") {
-    // Access is derived from relationship status; the event documents it.
+    CC_RETURN_IF_ERROR(ApplyAccess(e, t == "access.granted"));
+  } else if (t == "organization.updated") {
+    auto it = orgs_.find(e.subject);
+    if (it == orgs_.end()) return Corrupt(e, "unknown organization");
+    const Json* changes = e.data.Find("changes");
+    if (changes == nullptr || !changes->is_object()) return Corrupt(e, "no changes");
+    Organization& o = it->second;
+    if (const Json* v = changes->Find("name"); v && v->is_string()) o.name = v->as_string();
+    if (const Json* v = changes->Find("description"); v && v->is_string()) {
+      o.description = v->as_string();
+    }
+    if (const Json* v = changes->Find("attributes")) o.attributes = MergePatch(o.attributes, *v);
+    o.updated_at = e.at;
+  } else if (t == "organization.closed") {
+    auto it = orgs_.find(e.subject);
+    if (it == orgs_.end()) return Corrupt(e, "unknown organization");
+    it->second.closed = true;
+    it->second.updated_at = e.at;
+  } else if (t == "consumer_group.updated") {
+    auto it = groups_.find(e.subject);
+    if (it == groups_.end()) return Corrupt(e, "unknown consumer group");
+    ConsumerGroup& g = it->second;
+    if (const Json* v = e.data.Find("name"); v && v->is_string()) g.name = v->as_string();
+    for (const auto& m : StrList(e.data, "removed")) {
+      g.members.erase(std::remove(g.members.begin(), g.members.end(), m), g.members.end());
+      Unindex(groups_of_, m, g.id);
+    }
+    for (const auto& m : StrList(e.data, "added")) {
+      if (Contains(g.members, m)) continue;
+      g.members.push_back(m);
+      groups_of_[m].push_back(g.id);
+    }
+    g.updated_at = e.at;
+  } else if (t == "resource.revised") {
+    auto it = resources_.find(e.subject);
+    if (it == resources_.end()) return Corrupt(e, "unknown resource");
+    Resource& r = it->second;
+    const Json* attrs = e.data.Find("attributes");
+    if (attrs == nullptr || !attrs->is_object()) return Corrupt(e, "no attributes");
+    ResourceVersion v = r.current();
+    v.version = r.current().version + 1;
+    v.at = e.at;
+    v.seq = e.seq;
+    v.provision.clear();
+    v.name = StrOr(e.data, "name", v.name);
+    v.attributes = *attrs;
+    r.versions.push_back(std::move(v));
+  } else if (t == "resource.retired") {
+    auto it = resources_.find(e.subject);
+    if (it == resources_.end()) return Corrupt(e, "unknown resource");
+    it->second.retired = true;
+    it->second.retired_at = e.at;
+  } else if (t == "service.updated") {
+    auto it = services_.find(e.subject);
+    if (it == services_.end()) return Corrupt(e, "unknown service");
+    const Json* after = e.data.Find("after");
+    if (after == nullptr || !after->is_object()) return Corrupt(e, "no 'after'");
+    Json merged = ToJson(it->second);
+    for (const auto& [k, v] : after->members()) merged.Set(k, v);
+    CC_ASSIGN_OR_RETURN(Service next, DecodeService(merged));
+    Service& cur = it->second;
+    for (const auto& r : cur.built_on) Unindex(built_on_, r, cur.id);
+    for (const auto& d : cur.depends_on) Unindex(depending_, d, cur.id);
+    for (const auto& r : next.built_on) built_on_[r].push_back(cur.id);
+    for (const auto& d : next.depends_on) depending_[d].push_back(cur.id);
+    next.updated_at = e.at;
+    next.seq = e.seq;
+    cur = std::move(next);
+    service_history_[cur.id].push_back(cur);
+  } else if (t == "service.retired") {
+    auto it = services_.find(e.subject);
+    if (it == services_.end()) return Corrupt(e, "unknown service");
+    it->second.retired = true;
+    it->second.degraded_by.clear();
+    it->second.updated_at = e.at;
+  } else if (t == "service.degraded" || t == "service.restored") {
+    auto it = services_.find(e.subject);
+    if (it == services_.end()) return Corrupt(e, "unknown service");
+    std::vector<DegradedBy> by;
+    if (t == "service.degraded") {
+      const Json* list = e.data.Find("degraded_by");
+      if (list == nullptr || !list->is_array()) return Corrupt(e, "no degraded_by");
+      CC_ASSIGN_OR_RETURN(by, DecodeDegradedBy(*list));
+    }
+    it->second.degraded_by = std::move(by);
+  } else if (t == "offering.updated") {
+    auto it = offerings_.find(e.subject);
+    if (it == offerings_.end()) return Corrupt(e, "unknown offering");
+    const Json* after = e.data.Find("after");
+    if (after == nullptr || !after->is_object()) return Corrupt(e, "no 'after'");
+    Json merged = ToJson(it->second);
+    for (const auto& [k, v] : after->members()) merged.Set(k, v);
+    merged.Set("version", Json(it->second.version + 1));
+    CC_ASSIGN_OR_RETURN(Offering next, DecodeOffering(merged));
+    Offering& cur = it->second;
+    for (const auto& r : cur.access) Unindex(accessing_, r, cur.id);
+    for (const auto& r : next.access) accessing_[r].push_back(cur.id);
+    next.updated_at = e.at;
+    next.seq = e.seq;
+    cur = std::move(next);
+    offering_history_[cur.id].push_back(cur);
+  } else if (t == "offering.retired") {
+    auto it = offerings_.find(e.subject);
+    if (it == offerings_.end()) return Corrupt(e, "unknown offering");
+    it->second.retired = true;
+    it->second.updated_at = e.at;
   } else if (t == "provision.performed") {
     CC_ASSIGN_OR_RETURN(Provision p, DecodeProvision(e.data));
     AddId(Noun::kProvision, p.id, e);
@@ -215,6 +438,7 @@ Status State::Apply(const Event& e) {
     ResourceVersion v = r.current();
     v.version = r.current().version + 1;
     v.at = e.at;
+    v.seq = e.seq;
     v.provision = StrOr(e.data, "provision");
     if (t == "resource.modified") {
       const Json* attrs = e.data.Find("attributes");

@@ -36,6 +36,14 @@ struct TokenRecord {
   std::string digest;
 };
 
+// A relationship's type and status from event `seq` on (for answers as of
+// a past seq).
+struct RelationshipChange {
+  int64_t seq = 0;
+  RelationshipType type = RelationshipType::kBasic;
+  RelationshipStatus status = RelationshipStatus::kRequested;
+};
+
 // How a provision touched a resource.
 enum class Touch { kCreated, kModified, kTransferred };
 struct TouchRecord { std::string provision; Touch how; };
@@ -95,8 +103,30 @@ class State {
 
   // True when `org` is `offering`'s provider or in its audience.
   bool InAudience(const Offering& offering, const std::string& org) const;
-  // True when `org` has access to `resource` through an active relationship.
+  // True when `org` has access to `resource` through an active relationship:
+  // the access.granted events not yet revoked (CONTRACT §5).
   bool HasAccess(const std::string& org, const std::string& resource) const;
+  // The relationships that now give `org` access to `resource`.
+  const std::vector<std::string>& AccessGrants(const std::string& org,
+                                               const std::string& resource) const;
+  // The relationship that last granted `org` access to `resource`, or "".
+  std::string LastGrant(const std::string& org, const std::string& resource) const;
+  // The last relationship (in request order) through which `org` consumed
+  // `service` while active, or "".
+  std::string LastConsumption(const std::string& org, const std::string& service) const;
+  // Why `service` is degraded now, recomputed from scratch: each resource it
+  // is built on that its provider neither owns nor has access to, and each
+  // service it depends on that its provider neither runs nor consumes
+  // through an active relationship (CONTRACT §5). Empty for a retired one.
+  std::vector<DegradedBy> DegradationOf(const Service& service) const;
+
+  // Answers as of a past event seq (lineage as of a version): the object as
+  // it stood just after event `seq`, or nullptr when it did not exist yet.
+  const Service* ServiceAt(const std::string& id, int64_t seq) const;
+  const Offering* OfferingAt(const std::string& id, int64_t seq) const;
+  const RelationshipChange* RelationshipAt(const std::string& id, int64_t seq) const;
+  // Every version of an offering, oldest first (GET /offerings/{id}/versions).
+  const std::vector<Offering>& OfferingVersions(const std::string& id) const;
   // True when `org` owns `resource` or has access to it.
   bool CanUseResource(const std::string& org, const std::string& resource) const;
   // True when `org` provides `service` or consumes it through an active relationship.
@@ -105,12 +135,15 @@ class State {
   bool IsCommitted(const std::string& resource) const;
 
  private:
+  using Index = std::unordered_map<std::string, std::vector<std::string>>;
   template <typename M>
   static const typename M::mapped_type* Find(const M& map, const std::string& id) {
     auto it = map.find(id);
     return it == map.end() ? nullptr : &it->second;
   }
   Status ApplyRelationshipChange(const Event& e, RelationshipStatus to);
+  Status ApplyAccess(const Event& e, bool grant);
+  void Unindex(Index& index, const std::string& key, const std::string& id);
   void AddId(Noun noun, const std::string& id, const Event& e);
 
   int64_t last_seq_ = 0;
@@ -131,7 +164,14 @@ class State {
   std::unordered_map<std::string, RoleRecord> roles_;
   std::vector<std::string> order_[7];
 
-  using Index = std::unordered_map<std::string, std::vector<std::string>>;
+  std::unordered_map<std::string, std::vector<Service>> service_history_;
+  std::unordered_map<std::string, std::vector<Offering>> offering_history_;
+  std::unordered_map<std::string, std::vector<RelationshipChange>> relationship_history_;
+  // Access by "org\nresource": the relationships granting it now, and the
+  // last one that ever did.
+  std::unordered_map<std::string, std::vector<std::string>> grants_;
+  std::unordered_map<std::string, std::string> last_grant_;
+
   Index built_on_, accessing_, depending_, offerings_of_, relationships_on_, provisions_in_,
       relationships_of_, groups_of_, services_of_;
   std::unordered_map<std::string, std::vector<TouchRecord>> touches_;

@@ -1126,11 +1126,13 @@ class TestProvisions(ApiTestCase):
     def test_provision_needs_an_active_relationship(self):
         """Requested or suspended relationships take no provision: 409 relationship_not_active."""
         w = self.w
+        must(lifecycle(self.rel, "suspend", w.tp), 200, "suspend")
+        self.assertError(self.provision("advise"), 409, "relationship_not_active")
+        # One live relationship per consumer and offering: end this one first.
+        must(lifecycle(self.rel, "terminate", w.tp), 200, "terminate")
         requested = request_rel(w)["id"]
         self.assertError(req("POST", "/provisions", {"relationship": requested, "action": "advise"},
                              token=w.tp), 409, "relationship_not_active")
-        must(lifecycle(self.rel, "suspend", w.tp), 200, "suspend")
-        self.assertError(self.provision("advise"), 409, "relationship_not_active")
 
     def test_only_the_provider_performs(self):
         """The consumer gets 403; an outsider, who cannot see the relationship, 422."""
@@ -1344,11 +1346,13 @@ class TestCatalogRules(ApiTestCase):
         self.assertError(req("POST", "/offerings", bad, token=w.tp), 400, "invalid_field")
 
     def test_admin_only_directory_writes(self):
-        """Organizations, consumer groups and tokens are created by the admin only."""
+        """Organizations and tokens are created by the admin only; a member keeps consumer
+        groups of its own organization only."""
         w = self.w
         self.assertError(req("POST", "/organizations", {"name": "rogue"}, token=w.tp),
                          403, "forbidden")
-        self.assertError(req("POST", "/consumer-groups", {"name": "g", "members": [w.prov]},
+        self.assertError(req("POST", "/consumer-groups",
+                             {"name": "g", "owner": w.cons, "members": [w.prov]},
                              token=w.tp), 403, "forbidden")
         self.assertError(req("POST", "/tokens", {"organization": w.prov, "role": "member"},
                              token=w.tp), 403, "forbidden")
