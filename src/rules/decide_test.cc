@@ -101,12 +101,21 @@ class DecideTest : public ::testing::Test {
     StatusOr<Decision> d = Decide(state_, p, cmd, kNow);
     if (!d.ok()) return d.status();
     decision_ = d.value();
-    for (Event e : decision_.events) {
+    // As the engine does: the decision's events, then their consequences.
+    for (size_t i = 0; i < decision_.events.size(); ++i) {
+      Event& e = decision_.events[i];
       e.seq = state_.last_seq() + 1;
       Status applied = state_.Apply(e);
       EXPECT_TRUE(applied.ok()) << applied.ToString();
       if (!applied.ok()) return applied;
+      if (i + 1 == decision_.events.size() && !consequences_done_) {
+        consequences_done_ = true;
+        for (Event& c : Consequences(state_, decision_.events)) {
+          decision_.events.push_back(std::move(c));
+        }
+      }
     }
+    consequences_done_ = false;
     return Status::Ok();
   }
 
@@ -146,6 +155,7 @@ class DecideTest : public ::testing::Test {
 
   State state_;
   Decision decision_;
+  bool consequences_done_ = false;
 };
 
 using Types = std::vector<std::string>;
@@ -1098,6 +1108,286 @@ TEST(TokenStateTest, TokensIssuedBeforeIdsGetOneFromTheirSeq) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->id, "tok-2");
   EXPECT_EQ(state.FindTokenById("tok-2"), t);
+}
+
+// ---- CONTRACT §5: every record changes and retires ----
+
+class ChangeTest : public DecideTest {
+ protected:
+  Status Patch(const Principal& p, Noun noun, const std::string& id, std::string_view json) {
+    StatusOr<Command> cmd = DecodePatch(noun, id, Body(json));
+    if (!cmd.ok()) return cmd.status();
+    return Run(p, cmd.value());
+  }
+  Status Revise(const Principal& p, const std::string& id, std::string_view json) {
+    StatusOr<Command> cmd = DecodeRevision(id, Body(json));
+    if (!cmd.ok()) return cmd.status();
+    return Run(p, cmd.value());
+  }
+  Status RetireIt(const Principal& p, Noun noun, const std::string& id) {
+    StatusOr<Command> cmd = DecodeRetire(noun, id, nullptr);
+    if (!cmd.ok()) return cmd.status();
+    return Run(p, cmd.value());
+  }
+  Status Close(const Principal& p, const std::string& org) {
+    return RetireIt(p, Noun::kOrganization, org);
+  }
+  // cons runs "app" built on prov's tool, through the active relationship rel.
+  void ConsumerBuildsOnTool() {
+    ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
+    ASSERT_OK(Run(Member("cons"), Noun::kService,
+                  R"({"id": "app", "provider": "cons", "name": "App", "built_on": ["tool"]})"));
+  }
+  const Event& Last(std::string_view type) const {
+    for (const Event& e : decision_.events) {
+      if (e.type == type) return e;
+    }
+    ADD_FAILURE() << "no " << type << " event";
+    static const Event kNone;
+    return kNone;
+  }
+};
+
+TEST_F(ChangeTest, PatchOrganizationByItsMemberOrTheAdmin) {
+  ASSERT_OK(Patch(Member("cons"), Noun::kOrganization, "cons",
+                  R"({"name": "Consumer Ltd", "attributes": {"tier": "gold"}})"));
+  EXPECT_EQ(EventTypes(), Types({"organization.updated"}));
+  EXPECT_EQ(state_.FindOrganization("cons")->name, "Consumer Ltd");
+  EXPECT_EQ(state_.FindOrganization("cons")->attributes.Dump(), R"({"tier":"gold"})");
+  // Merge patch: null removes a member.
+  ASSERT_OK(Patch(Admin(), Noun::kOrganization, "cons", R"({"attributes": {"tier": null}})"));
+  EXPECT_EQ(state_.FindOrganization("cons")->attributes.Dump(), "{}");
+  // The same patch again changes nothing and records nothing.
+  ASSERT_OK(Patch(Admin(), Noun::kOrganization, "cons", R"({"attributes": {"tier": null}})"));
+  EXPECT_TRUE(decision_.events.empty());
+  EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kOrganization, "cons", R"({"name": "x"})"),
+                 Code::kPermissionDenied, "forbidden"));
+  EXPECT_TRUE(Is(Patch(Viewer("cons"), Noun::kOrganization, "cons", R"({"name": "x"})"),
+                 Code::kPermissionDenied, "forbidden"));
+  EXPECT_TRUE(Is(Patch(Admin(), Noun::kOrganization, "nobody", R"({"name": "x"})"),
+                 Code::kNotFound, "not_found"));
+  EXPECT_TRUE(Is(Patch(Admin(), Noun::kOrganization, "cons", R"({"id": "x"})"),
+                 Code::kInvalidArgument, "invalid_field"));
+  EXPECT_TRUE(Is(Patch(Admin(), Noun::kOrganization, "cons", R"({"name": ""})"),
+                 Code::kInvalidArgument, "invalid_field"));
+}
+
+TEST_F(ChangeTest, CloseNeedsTheAdminAndNoLiveRelationship) {
+  EXPECT_TRUE(Is(Close(Member("prov"), "prov"), Code::kPermissionDenied, "forbidden"));
+  EXPECT_TRUE(Is(Close(Admin(), "prov"), Code::kConflict, "has_active_relationships"));
+  ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
+  ASSERT_OK(Close(Admin(), "prov"));
+  // Closing retires its offerings (§9.16).
+  EXPECT_EQ(EventTypes(), Types({"organization.closed", "offering.retired"}));
+  EXPECT_TRUE(state_.FindOrganization("prov")->closed);
+  EXPECT_TRUE(state_.FindOffering("off")->retired);
+  ASSERT_OK(Close(Admin(), "prov"));  // already closed: a safe retry
+  EXPECT_TRUE(decision_.events.empty());
+  // A closed organization is party to no new relationship, gets no token.
+  EXPECT_TRUE(Is(Run(Member("cons"), Noun::kRelationship,
+                     R"({"offering": "off", "consumer": "cons", "type": "basic"})"),
+                 Code::kUnprocessable, "organization_closed"));
+  IssueToken t{"prov", Role::kMember, 0, "digest"};
+  EXPECT_TRUE(Is(Run(Admin(), Command{t, Json::MakeObject()}), Code::kUnprocessable,
+                 "organization_closed"));
+}
+
+TEST_F(ChangeTest, ClosedComesBeforeRetiredAndAudience) {
+  ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
+  ASSERT_OK(Close(Admin(), "cons"));
+  ASSERT_OK(RetireIt(Member("prov"), Noun::kOffering, "off"));
+  // §9.4: organization_closed, then offering_retired, then the v1 rules.
+  EXPECT_TRUE(Is(Run(Admin(), Noun::kRelationship,
+                     R"({"offering": "off", "consumer": "cons", "type": "basic"})"),
+                 Code::kUnprocessable, "organization_closed"));
+  EXPECT_TRUE(Is(Run(Member("other"), Noun::kRelationship,
+                     R"({"offering": "off", "consumer": "other", "type": "basic"})"),
+                 Code::kUnprocessable, "offering_retired"));
+}
+
+TEST_F(ChangeTest, OneLiveRelationshipPerConsumerAndOffering) {
+  const char* again = R"({"offering": "off", "consumer": "cons", "type": "cooperative"})";
+  EXPECT_TRUE(Is(Run(Member("cons"), Noun::kRelationship, again), Code::kConflict,
+                 "duplicate_relationship"));
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
+  EXPECT_TRUE(Is(Run(Member("cons"), Noun::kRelationship, again), Code::kConflict,
+                 "duplicate_relationship"));
+  ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
+  ASSERT_OK(Run(Member("cons"), Noun::kRelationship, again));
+}
+
+TEST_F(ChangeTest, OwnerGroupsAndTheAudienceThatMayNameThem) {
+  ASSERT_OK(Run(Member("prov"), Noun::kConsumerGroup,
+                R"({"id": "vip", "name": "VIP", "members": ["cons"]})"));
+  EXPECT_EQ(state_.FindGroup("vip")->owner, "prov");  // left out: its own organization
+  EXPECT_TRUE(Is(Patch(Member("cons"), Noun::kConsumerGroup, "vip", R"({"add": ["other"]})"),
+                 Code::kPermissionDenied, "forbidden"));
+  EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kConsumerGroup, "grp", R"({"add": ["other"]})"),
+                 Code::kPermissionDenied, "forbidden"));  // the admin's group
+  ASSERT_OK(Patch(Member("prov"), Noun::kConsumerGroup, "vip",
+                  R"({"add": ["other"], "remove": ["cons"]})"));
+  EXPECT_EQ(Last("consumer_group.updated").data.Dump(),
+            R"({"added":["other"],"removed":["cons"]})");
+  EXPECT_EQ(state_.FindGroup("vip")->members, std::vector<std::string>({"other"}));
+  EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kConsumerGroup, "vip", R"({"add": ["ghost"]})"),
+                 Code::kUnprocessable, "unknown_reference"));
+  // An audience names admin-made groups and the provider's own (§9.10).
+  ASSERT_OK(Run(Member("cons"), Noun::kConsumerGroup, R"({"id": "mine", "name": "Mine", "members": []})"));
+  EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kOffering, "off",
+                       R"({"audience": {"consumer_groups": ["mine"]}})"),
+                 Code::kUnprocessable, "unknown_reference"));
+  ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off",
+                  R"({"audience": {"consumer_groups": ["vip", "grp"]}})"));
+  // other joined vip, so it may now request.
+  ASSERT_OK(Run(Member("other"), Noun::kRelationship,
+                R"({"offering": "off", "consumer": "other", "type": "basic"})"));
+}
+
+TEST_F(ChangeTest, RevisionMakesAVersionWithoutProvision) {
+  ASSERT_OK(Revise(Member("prov"), "tool", R"({"name": "Tool 2", "attributes": {"v": 2}})"));
+  EXPECT_EQ(EventTypes(), Types({"resource.revised"}));
+  EXPECT_TRUE(decision_.created);
+  EXPECT_EQ(decision_.version, 2);
+  const ResourceVersion& v = Current("tool");
+  EXPECT_EQ(v.version, 2);
+  EXPECT_EQ(v.name, "Tool 2");
+  EXPECT_EQ(v.attributes.Dump(), R"({"v":2})");
+  EXPECT_TRUE(v.provision.empty());
+  // cons sees tool (public offering gives access to it) but does not own it.
+  EXPECT_TRUE(Is(Revise(Member("cons"), "tool", R"({"attributes": {"v": 3}})"),
+                 Code::kPermissionDenied, "forbidden"));
+  EXPECT_TRUE(Is(Revise(Member("other"), "data", R"({"attributes": {}})"), Code::kNotFound,
+                 "not_found"));
+  EXPECT_TRUE(Is(Revise(Member("prov"), "tool", R"({})"), Code::kInvalidArgument,
+                 "invalid_field"));
+  ASSERT_OK(Run(Member("prov"), Noun::kResource,
+                R"({"id": "spare", "owner": "prov", "kind": "goods", "name": "Spare"})"));
+  ASSERT_OK(RetireIt(Member("prov"), Noun::kResource, "spare"));
+  EXPECT_TRUE(Is(Revise(Member("prov"), "spare", R"({"attributes": {"x": 1}})"),
+                 Code::kConflict, "retired"));
+}
+
+TEST_F(ChangeTest, InUseCountsOnlyTheOwnersObjects) {
+  EXPECT_TRUE(Is(RetireIt(Member("prov"), Noun::kResource, "tool"), Code::kConflict, "in_use"));
+  EXPECT_TRUE(Is(RetireIt(Member("prov"), Noun::kService, "svc"), Code::kConflict, "in_use"));
+  EXPECT_TRUE(Is(RetireIt(Member("cons"), Noun::kService, "svc"), Code::kPermissionDenied,
+                 "forbidden"));
+  ASSERT_OK(RetireIt(Member("prov"), Noun::kOffering, "off"));
+  // The relationship on its offering is still requested: the service is in use.
+  EXPECT_TRUE(Is(RetireIt(Member("prov"), Noun::kService, "svc"), Code::kConflict, "in_use"));
+  ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
+  ASSERT_OK(RetireIt(Member("prov"), Noun::kService, "svc"));
+  // Only retired objects use tool now.
+  ASSERT_OK(RetireIt(Member("prov"), Noun::kResource, "tool"));
+  EXPECT_EQ(EventTypes(), Types({"resource.retired"}));
+}
+
+TEST_F(ChangeTest, RetiredReferencesAreRefused) {
+  ASSERT_OK(Run(Member("prov"), Noun::kResource,
+                R"({"id": "old", "owner": "prov", "kind": "technology", "name": "Old"})"));
+  ASSERT_OK(RetireIt(Member("prov"), Noun::kResource, "old"));
+  EXPECT_TRUE(Is(Run(Member("prov"), Noun::kService,
+                     R"({"provider": "prov", "name": "S", "built_on": ["old"]})"),
+                 Code::kUnprocessable, "retired_reference"));
+  EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kService, "svc", R"({"built_on": ["tool", "old"]})"),
+                 Code::kUnprocessable, "retired_reference"));
+  EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kOffering, "off",
+                       R"({"access": [{"resource": "old"}]})"),
+                 Code::kUnprocessable, "retired_reference"));
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
+  EXPECT_TRUE(Is(Provide(R"({"relationship": "rel", "action": "advise", "used": ["old"]})"),
+                 Code::kUnprocessable, "retired_reference"));
+}
+
+TEST_F(ChangeTest, PatchServiceChecksTheRulesAgain) {
+  ASSERT_OK(Patch(Member("prov"), Noun::kService, "svc",
+                  R"({"description": "now on widgets", "built_on": ["widget"]})"));
+  EXPECT_EQ(Last("service.updated").data.Dump(),
+            R"({"before":{"description":"","built_on":["tool"]},"after":{"description":"now on widgets","built_on":["widget"]}})");
+  EXPECT_EQ(state_.FindService("svc")->built_on, std::vector<std::string>({"widget"}));
+  EXPECT_TRUE(state_.ServicesBuiltOn("tool").empty());
+  EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kService, "svc", R"({"built_on": ["data"]})"),
+                 Code::kUnprocessable, "unknown_reference"));  // prov cannot see data
+  EXPECT_TRUE(Is(Patch(Admin(), Noun::kService, "svc", R"({"built_on": ["data"]})"),
+                 Code::kUnprocessable, "resource_not_usable"));
+  EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kService, "svc", R"({"provider": "cons"})"),
+                 Code::kInvalidArgument, "invalid_field"));
+  EXPECT_TRUE(Is(Patch(Member("cons"), Noun::kService, "svc", R"({"name": "x"})"),
+                 Code::kPermissionDenied, "forbidden"));
+}
+
+TEST_F(ChangeTest, OfferingChangesReachActiveRelationships) {
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
+  ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off",
+                  R"({"access": [{"resource": "widget"}],
+                      "actions": [{"name": "advise", "effect": "none"}]})"));
+  EXPECT_EQ(EventTypes(), Types({"offering.updated", "access.granted", "access.revoked"}));
+  EXPECT_EQ(state_.FindOffering("off")->version, 2);
+  EXPECT_EQ(state_.OfferingVersions("off").size(), 2u);
+  EXPECT_TRUE(state_.HasAccess("cons", "widget"));
+  EXPECT_FALSE(state_.HasAccess("cons", "tool"));
+  // Removed actions cannot be performed any more.
+  EXPECT_TRUE(Is(Provide(R"({"relationship": "rel", "action": "make", "creates": []})"),
+                 Code::kUnprocessable, "action_not_offered"));
+  ASSERT_OK(Provide(R"({"relationship": "rel", "action": "advise"})"));
+  EXPECT_TRUE(Is(Patch(Member("cons"), Noun::kOffering, "off", R"({"name": "x"})"),
+                 Code::kPermissionDenied, "forbidden"));
+  ASSERT_OK(RetireIt(Member("prov"), Noun::kOffering, "off"));
+  EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kOffering, "off", R"({"name": "x"})"),
+                 Code::kConflict, "retired"));
+  // Existing relationships carry on.
+  ASSERT_OK(Provide(R"({"relationship": "rel", "action": "advise"})"));
+}
+
+TEST_F(ChangeTest, LosingAccessDegradesAndRegainingRestores) {
+  ConsumerBuildsOnTool();
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
+  EXPECT_EQ(EventTypes(), Types({"relationship.suspended", "access.revoked", "service.degraded"}));
+  EXPECT_EQ(Last("service.degraded").data.Dump(),
+            R"({"degraded_by":[{"resource":"tool","relationship":"rel"}]})");
+  EXPECT_EQ(state_.FindService("app")->status(), "degraded");
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kResume));
+  EXPECT_EQ(EventTypes(), Types({"relationship.resumed", "access.granted", "service.restored"}));
+  EXPECT_EQ(state_.FindService("app")->status(), "active");
+  // An offering change that removes the access degrades it too.
+  ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off", R"({"access": []})"));
+  EXPECT_EQ(EventTypes(), Types({"offering.updated", "access.revoked", "service.degraded"}));
+  ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off", R"({"access": [{"resource": "tool"}]})"));
+  EXPECT_EQ(state_.FindService("app")->status(), "active");
+  // The consumer may rebuild its service without the lost resource.
+  ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
+  EXPECT_EQ(state_.FindService("app")->status(), "degraded");
+  ASSERT_OK(Patch(Member("cons"), Noun::kService, "app", R"({"built_on": []})"));
+  EXPECT_EQ(EventTypes(), Types({"service.updated", "service.restored"}));
+}
+
+TEST_F(ChangeTest, RetiringAResourceRevokesEveryAccessToIt) {
+  ConsumerBuildsOnTool();
+  ASSERT_OK(Patch(Member("prov"), Noun::kService, "svc", R"({"built_on": []})"));
+  ASSERT_OK(RetireIt(Member("prov"), Noun::kOffering, "off"));
+  // Consumers' services never block a retirement (§9.12).
+  ASSERT_OK(RetireIt(Member("prov"), Noun::kResource, "tool"));
+  EXPECT_EQ(EventTypes(), Types({"resource.retired", "access.revoked", "service.degraded"}));
+  EXPECT_FALSE(state_.HasAccess("cons", "tool"));
+  // A resumption grants the offering's access as it is then: not a retired resource.
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kResume));
+  EXPECT_EQ(Last("access.granted").data.Dump(), R"({"consumer":"cons","resources":[]})");
+  EXPECT_EQ(state_.FindService("app")->status(), "degraded");
+}
+
+TEST_F(ChangeTest, DependingOnAConsumedServiceDegradesWithTheRelationship) {
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
+  ASSERT_OK(Run(Member("cons"), Noun::kService,
+                R"({"id": "front", "provider": "cons", "name": "Front", "depends_on": ["svc"]})"));
+  ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
+  EXPECT_EQ(Last("service.degraded").data.Dump(),
+            R"({"degraded_by":[{"service":"svc","relationship":"rel"}]})");
+  for (const auto& id : state_.Ids(Noun::kService)) {
+    const Service& s = *state_.FindService(id);
+    EXPECT_EQ(s.degraded_by, state_.DegradationOf(s)) << id;
+  }
 }
 
 }  // namespace

@@ -128,6 +128,37 @@ class DataRedactor {
     data_.Set(std::string(key), std::move(kept));
     Count(key, left_out);
   }
+  // Degradation reasons: an entry whose resource or service is hidden is left
+  // out; a hidden relationship in a kept entry is null.
+  void DegradedBy(std::string_view key) {
+    const Json* v = data_.Find(key);
+    if (v == nullptr || !v->is_array()) return;
+    Json kept = Json::MakeArray();
+    int64_t left_out = 0;
+    for (const Json& item : v->items()) {
+      std::string what = StrOr(item, "resource", StrOr(item, "service"));
+      if (!filter_.Shows(what)) {
+        ++left_out;
+        continue;
+      }
+      Json copy = item;
+      DataRedactor(copy, filter_).Ref("relationship");
+      kept.Push(std::move(copy));
+    }
+    if (left_out == 0 && kept == *v) return;
+    data_.Set(std::string(key), std::move(kept));
+    if (left_out > 0) Count(key, left_out);
+  }
+  // The same redaction applied inside data[outer] (an object).
+  template <typename F>
+  void Inside(std::string_view outer, F&& fn) {
+    const Json* o = data_.Find(outer);
+    if (o == nullptr || !o->is_object()) return;
+    Json copy = *o;
+    DataRedactor inner(copy, filter_);
+    fn(inner);
+    data_.Set(std::string(outer), std::move(copy));
+  }
   // Role transition evidence: an entry naming anything hidden is left out.
   void Evidence(std::string_view key) {
     const Json* v = data_.Find(key);
@@ -195,6 +226,44 @@ Json VisibleEventData(const State& state, const Principal& p, const Event& e) {
   } else if (t == "role.transitioned") {
     r.Ref("relationship");
     r.Evidence("evidence");
+  } else if (t == "service.updated") {
+    const Service* s = state.FindService(e.subject);
+    if (s == nullptr || s->provider != p.organization) {
+      for (std::string_view side : {"before", "after"}) {
+        r.Inside(side, [](DataRedactor& in) {
+          in.List("built_on");
+          in.List("depends_on");
+        });
+      }
+    }
+  } else if (t == "offering.updated") {
+    const Offering* o = state.FindOffering(e.subject);
+    if (o == nullptr || o->provider != p.organization) {
+      for (std::string_view side : {"before", "after"}) {
+        r.Inside(side, [](DataRedactor& in) { in.List("access", "resource"); });
+      }
+    }
+  } else if (t == "service.degraded") {
+    const Service* s = state.FindService(e.subject);
+    if (s == nullptr || s->provider != p.organization) r.DegradedBy("degraded_by");
+  } else if (t == "consumer_group.created" || t == "consumer_group.updated") {
+    // An organization's own group shows its members to the owner, and to
+    // each member only itself (CONTRACT §9.10).
+    const ConsumerGroup* g = state.FindGroup(e.subject);
+    if (g != nullptr && !g->owner.empty() && g->owner != p.organization) {
+      class OnlySelf final : public IdFilter {
+       public:
+        explicit OnlySelf(const std::string& org) : org_(org) {}
+        bool Shows(const std::string& id) const override { return id == org_; }
+
+       private:
+        const std::string& org_;
+      } self(p.organization);
+      DataRedactor members(data, self);
+      members.List("members");
+      members.List("added");
+      members.List("removed");
+    }
   }
   // organization.*, consumer_group.*, token.* and the relationship moves
   // name only organizations and their own subject.
