@@ -1,8 +1,10 @@
 // The ecosystem map: organizations as nodes, relationships as edges (provider → consumer),
-// consumers that turned provider marked (a star), cycles (GET /cycles) in red.
+// consumers that turned provider marked (a star), cycles (GET /cycles) in red, providers
+// of degraded services (GET /services?status=degraded) ringed in orange, closed
+// organizations faded.
 // Over AGGREGATE_LIMIT organizations, organizations are collapsed into clusters
 // (label propagation over the relationships), each expandable on demand.
-import { ApiError, describeError, get, listAll, type Cycle, type Relationship } from '../api';
+import { ApiError, describeError, get, listAll, type Cycle, type Relationship, type Service } from '../api';
 import { h, clear, errorBox, link, section } from '../dom';
 import { renderGraph, spiral, type GEdge, type GNode, type GraphHandle } from '../graph';
 import { organizations, forgetOrganizations, type View } from './common';
@@ -90,6 +92,7 @@ function clusterize(ids: string[], rels: Relationship[], maxSize = 250): Map<str
 interface MapOrg {
   id: string;
   name: string;
+  status?: string;
 }
 interface MapData {
   orgs: Map<string, MapOrg>;
@@ -102,7 +105,7 @@ interface CycleData {
 }
 /** GET /graph/organizations: the whole map in one answer. */
 interface OrgGraph {
-  nodes: { id: string; name: string; consumer_since: string | null; provider_since: string | null }[];
+  nodes: { id: string; name: string; status?: string; consumer_since: string | null; provider_since: string | null }[];
   edges: { id: string; provider: string; consumer: string; offering: string; type: Relationship['type']; status: Relationship['status']; activated_at: string | null }[];
   redacted: number;
 }
@@ -122,7 +125,7 @@ async function loadMapData(signal?: AbortSignal): Promise<MapData> {
   const orgs = new Map<string, MapOrg>();
   const turned = new Set<string>();
   for (const n of g.nodes) {
-    orgs.set(n.id, { id: n.id, name: n.name });
+    orgs.set(n.id, { id: n.id, name: n.name, status: n.status });
     if (n.consumer_since && n.provider_since && Date.parse(n.consumer_since) < Date.parse(n.provider_since)) turned.add(n.id);
   }
   const rels = g.edges as Relationship[];
@@ -133,6 +136,23 @@ function loadCycles(signal?: AbortSignal): Promise<CycleData> {
   return get<{ items: Cycle[]; redacted: number }>('/cycles', signal).then(
     (cycles) => ({ cycles }),
     (cycleError) => ({ cycles: { items: [] as Cycle[], redacted: 0 }, cycleError }),
+  );
+}
+
+/** Organizations providing a degraded service, each with those services' ids. A server
+ *  without statuses refuses the filter (400): then none is marked. */
+function loadDegraded(signal?: AbortSignal): Promise<Map<string, string[]>> {
+  return listAll<Service>('services', { status: 'degraded' }, signal).then(
+    (items) => {
+      const out = new Map<string, string[]>();
+      for (const x of items) {
+        if (x.status !== 'degraded') continue;
+        if (!out.has(x.provider)) out.set(x.provider, []);
+        out.get(x.provider)!.push(x.id);
+      }
+      return out;
+    },
+    () => new Map<string, string[]>(),
   );
 }
 
@@ -160,12 +180,18 @@ export const mapView: View = async (root, _params, ctx) => {
   // Cycles come separately and are marked once they arrive: the map does not wait for them.
   const dataP = fresh?.data ?? loadMapData(ctx.signal);
   const cyclesP = fresh?.cycles ?? dataP.then(() => loadCycles(ctx.signal), () => loadCycles(ctx.signal));
+  const degradedP = loadDegraded(ctx.signal);
   const { orgs, rels, turned } = await dataP;
   if (ctx.signal.aborted) return;
   const tFetched = performance.now();
   status.textContent = '';
   const cycleOrgs = new Set<string>();
   const cycleRels = new Set<string>();
+  let degraded = new Map<string, string[]>();
+  const degradedText = (id: string) => {
+    const n = degraded.get(id)?.length ?? 0;
+    return n ? `${n} degraded service${n === 1 ? '' : 's'}` : '';
+  };
   const orgIds = [...orgs.keys()];
   const forceClusters = orgIds.length > AGGREGATE_LIMIT;
 
@@ -190,6 +216,8 @@ export const mapView: View = async (root, _params, ctx) => {
     h('li', null, h('span', { class: 'sw org' }), 'organization'),
     h('li', null, h('span', { class: 'sw turned' }), 'consumer turned provider (star)'),
     h('li', null, h('span', { class: 'sw cycle' }), 'in a cycle (red)'),
+    h('li', null, h('span', { class: 'sw degraded' }), 'provides a degraded service (orange ring)'),
+    h('li', null, h('span', { class: 'sw closed' }), 'closed (faded)'),
     h('li', null, 'edge: provider → consumer; dashed suspended, dotted requested'),
   );
   const graphHost = h('div');
@@ -234,13 +262,18 @@ export const mapView: View = async (root, _params, ctx) => {
     ];
     const orgNode = (id: string): GNode => {
       const o = orgs.get(id);
-      const classes = [...(turned.has(id) ? ['turned'] : []), ...(cycleOrgs.has(id) ? ['cycle'] : [])];
+      const classes = [
+        ...(turned.has(id) ? ['turned'] : []),
+        ...(cycleOrgs.has(id) ? ['cycle'] : []),
+        ...(degraded.has(id) ? ['degraded'] : []),
+        ...(o?.status === 'closed' ? ['closed'] : []),
+      ];
       return {
         id,
         label: o?.name ?? id,
         kind: 'organization',
         classes,
-        cells: [turned.has(id) ? 'consumer turned provider' : '', cycleOrgs.has(id) ? 'in a cycle' : ''],
+        cells: [turned.has(id) ? 'consumer turned provider' : '', cycleOrgs.has(id) ? 'in a cycle' : '', [o?.status ?? '', degraded.has(id) ? ` · ${degradedText(id)}` : ''].join('')],
       };
     };
     let nodes: GNode[];
@@ -270,8 +303,8 @@ export const mapView: View = async (root, _params, ctx) => {
             y: center.y,
             size: 30 + Math.sqrt(m.length) * 9,
             href: '#',
-            classes: m.some((o) => cycleOrgs.has(o)) ? ['cycle'] : [],
-            cells: [`${m.length} organizations (e.g. ${m.slice(0, 3).join(', ')})${turnedCount ? `, ${turnedCount} turned provider` : ''}`, ''],
+            classes: [...(m.some((o) => cycleOrgs.has(o)) ? ['cycle'] : []), ...(m.some((o) => degraded.has(o)) ? ['degraded'] : [])],
+            cells: [`${m.length} organizations (e.g. ${m.slice(0, 3).join(', ')})${turnedCount ? `, ${turnedCount} turned provider` : ''}`, '', ''],
           };
           nodes.push(node);
         }
@@ -301,7 +334,7 @@ export const mapView: View = async (root, _params, ctx) => {
       title: 'Ecosystem map',
       // Small ecosystems read best as tiers, providers above their consumers.
       layout: nodes.length <= 60 ? 'tree' : 'auto',
-      columns: ['role', 'cycles'],
+      columns: ['role', 'cycles', 'status'],
       legend,
       onNodeActivate: (n) => {
         if (n.kind !== 'cluster') return false;
@@ -362,6 +395,29 @@ export const mapView: View = async (root, _params, ctx) => {
         for (const id of cycleOrgs) g.cy.getElementById(id).addClass('cycle');
         for (const id of cycleRels) g.cy.getElementById(`edge:${id}`).addClass('cycle');
       });
+    });
+  });
+  void degradedP.then((d) => {
+    if (ctx.signal.aborted || !d.size) return;
+    degraded = d;
+    if (clusterBox.checked) return draw();
+    // Mark the drawn graph in place, as the cycles are.
+    for (const id of degraded.keys()) {
+      const n = shownNodes.get(id);
+      if (!n) continue;
+      n.classes = [...(n.classes ?? []), 'degraded'];
+      const text = [orgs.get(id)?.status ?? '', ` · ${degradedText(id)}`].join('');
+      if (n.cells) n.cells[2] = text;
+      const row = graphHost.querySelector<HTMLTableRowElement>(`tr[data-node-id="${CSS.escape(id)}"]`);
+      if (row && row.cells[5]) row.cells[5].textContent = text;
+    }
+    const g = graph!;
+    void g.complete.then(() => {
+      if (g.cy.destroyed()) return;
+      g.cy.batch(() => {
+        for (const id of degraded.keys()) g.cy.getElementById(id).addClass('degraded');
+      });
+      g.root.querySelector('.graph-block')?.setAttribute('data-degraded', String(degraded.size));
     });
   });
   return () => graph?.destroy();
