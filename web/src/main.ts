@@ -1,6 +1,6 @@
 // Entry point: sign-in (from a #token= link or the form), the shell, and hash routing.
 // Routes: #/ map · #/org/ID · #/catalog · #/relationship/ID · #/resource/ID ·
-// #/impact/ID · #/events · #/offering/ID · #/service/ID · #/group/ID ·
+// #/impact/ID · #/events · #/offering/ID · #/service/ID · #/group/ID · #/tokens ·
 // #/provision/ID (details).
 import './style.css';
 import { clearToken, describeError, get, getToken, setToken, setUnauthorizedHandler, type Me, type Organization } from './api';
@@ -18,6 +18,7 @@ import { detailView } from './views/detail';
 import { groupView } from './views/group';
 import { serviceView } from './views/service';
 import { offeringView } from './views/offering';
+import { tokensView } from './views/tokens';
 
 const app = document.getElementById('app')!;
 
@@ -85,6 +86,7 @@ function shell(): void {
     h('a', { href: '#/catalog', 'data-nav': 'catalog' }, 'Catalog'),
     h('a', { href: '#/impact', 'data-nav': 'impact' }, 'Impact'),
     h('a', { href: '#/events', 'data-nav': 'events' }, 'Live events'),
+    h('a', { href: '#/tokens', 'data-nav': 'tokens' }, 'Tokens'),
   );
   whoEl = h('span', { class: 'who', 'data-testid': 'who' });
   renderWho();
@@ -122,6 +124,7 @@ const routes: [RegExp, View][] = [
   [/^\/(?:group|consumer-group)\/(.+)$/, groupView],
   [/^\/service\/(.+)$/, serviceView],
   [/^\/offering\/(.+)$/, offeringView],
+  [/^\/tokens$/, tokensView],
   [/^\/(provision)\/(.+)$/, detailView],
 ];
 
