@@ -12,6 +12,8 @@ export const tokensView: View = async (root, _params, ctx) => {
   root.append(h('h1', null, 'Tokens'));
   const issued = h('div', { 'aria-live': 'polite', 'data-testid': 'token-issued' });
   const list = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+  // Outlives the list (read again after each revocation).
+  const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': 'revoke-result' });
   const orgs = await organizations(s);
 
   const load = async (): Promise<void> => {
@@ -29,7 +31,6 @@ export const tokensView: View = async (root, _params, ctx) => {
     } finally {
       list.removeAttribute('aria-busy');
     }
-    const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': 'revoke-result' });
     const revoke = (t: Token) =>
       h(
         'button',
@@ -74,7 +75,6 @@ export const tokensView: View = async (root, _params, ctx) => {
             { 'data-testid': 'tokens' },
           )
         : h('p', { class: 'muted', 'data-testid': 'tokens-empty' }, 'No tokens issued.'),
-      result,
     );
     for (const row of list.querySelectorAll('tbody tr')) {
       const id = row.querySelector('button[data-revoke]')?.getAttribute('data-revoke');
@@ -82,7 +82,7 @@ export const tokensView: View = async (root, _params, ctx) => {
     }
   };
 
-  root.append(section('Issued tokens', h('p', { class: 'muted' }, 'Secrets are never shown again after issue; a revoked token answers 401.'), list));
+  root.append(section('Issued tokens', h('p', { class: 'muted' }, 'Secrets are never shown again after issue; a revoked token answers 401.'), list, result));
   if (isAdmin(ctx)) root.append(issueForm(orgs, issued, () => void load()));
   await load();
 };
