@@ -168,7 +168,7 @@ function styles(big: boolean): cytoscape.StylesheetJson {
     // Columns by depth: every label drawn, to the right of its node, at any zoom.
     // Columns by depth: every label drawn at any zoom, wrapped after - _ . : to fit a column.
     { selector: 'node.layered', style: { label: 'data(wrapped)', 'text-wrap': 'wrap', 'text-max-width': '160px', 'min-zoomed-font-size': 0, 'font-size': 11 } },
-    { selector: 'node.degraded', style: { 'border-width': 4, 'border-color': '#d35400', 'border-style': 'double' } },
+    { selector: 'node.degraded', style: { 'border-width': 3, 'border-color': '#fff', 'outline-width': 4, 'outline-color': '#e65100', 'outline-offset': 0 } },
     { selector: 'node.closed', style: { opacity: 0.45, 'border-width': 2, 'border-color': '#555', 'border-style': 'dashed' } },
     { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#1565c0' } },
     {

@@ -1,7 +1,7 @@
 // The ecosystem map: organizations as nodes, relationships as edges (provider → consumer),
 // consumers that turned provider marked (a star), cycles (GET /cycles) in red, providers
 // of degraded services (GET /services?status=degraded) ringed in orange, closed
-// organizations faded.
+// organizations (GET /organizations?status=closed) faded.
 // Over AGGREGATE_LIMIT organizations, organizations are collapsed into clusters
 // (label propagation over the relationships), each expandable on demand.
 import { ApiError, describeError, get, listAll, type Cycle, type Relationship, type Service } from '../api';
@@ -139,10 +139,15 @@ function loadCycles(signal?: AbortSignal): Promise<CycleData> {
   );
 }
 
-/** Organizations providing a degraded service, each with those services' ids. A server
- *  without statuses refuses the filter (400): then none is marked. */
-function loadDegraded(signal?: AbortSignal): Promise<Map<string, string[]>> {
-  return listAll<Service>('services', { status: 'degraded' }, signal).then(
+interface Marks {
+  degraded: Map<string, string[]>; // organization → its degraded services
+  closed: Set<string>;
+}
+/** Organizations providing a degraded service (with those services' ids), and closed
+ *  ones: two short filtered lists. A server without statuses refuses the filters (400):
+ *  then nothing is marked. */
+function loadMarks(signal?: AbortSignal): Promise<Marks> {
+  const degraded = listAll<Service>('services', { status: 'degraded' }, signal).then(
     (items) => {
       const out = new Map<string, string[]>();
       for (const x of items) {
@@ -154,6 +159,11 @@ function loadDegraded(signal?: AbortSignal): Promise<Map<string, string[]>> {
     },
     () => new Map<string, string[]>(),
   );
+  const closed = listAll<{ id: string; status?: string }>('organizations', { status: 'closed' }, signal).then(
+    (items) => new Set(items.filter((o) => o.status === 'closed').map((o) => o.id)),
+    () => new Set<string>(),
+  );
+  return Promise.all([degraded, closed]).then(([d, c]) => ({ degraded: d, closed: c }));
 }
 
 /** Starts loading the map's data while the session is still being set up. */
@@ -180,7 +190,7 @@ export const mapView: View = async (root, _params, ctx) => {
   // Cycles come separately and are marked once they arrive: the map does not wait for them.
   const dataP = fresh?.data ?? loadMapData(ctx.signal);
   const cyclesP = fresh?.cycles ?? dataP.then(() => loadCycles(ctx.signal), () => loadCycles(ctx.signal));
-  const degradedP = loadDegraded(ctx.signal);
+  const marksP = loadMarks(ctx.signal);
   const { orgs, rels, turned } = await dataP;
   if (ctx.signal.aborted) return;
   const tFetched = performance.now();
@@ -188,6 +198,8 @@ export const mapView: View = async (root, _params, ctx) => {
   const cycleOrgs = new Set<string>();
   const cycleRels = new Set<string>();
   let degraded = new Map<string, string[]>();
+  let closed = new Set<string>();
+  const statusText = (id: string) => [closed.has(id) || orgs.get(id)?.status === 'closed' ? 'closed' : '', degraded.has(id) ? degradedText(id) : ''].filter(Boolean).join(' · ');
   const degradedText = (id: string) => {
     const n = degraded.get(id)?.length ?? 0;
     return n ? `${n} degraded service${n === 1 ? '' : 's'}` : '';
@@ -266,14 +278,14 @@ export const mapView: View = async (root, _params, ctx) => {
         ...(turned.has(id) ? ['turned'] : []),
         ...(cycleOrgs.has(id) ? ['cycle'] : []),
         ...(degraded.has(id) ? ['degraded'] : []),
-        ...(o?.status === 'closed' ? ['closed'] : []),
+        ...(o?.status === 'closed' || closed.has(id) ? ['closed'] : []),
       ];
       return {
         id,
         label: o?.name ?? id,
         kind: 'organization',
         classes,
-        cells: [turned.has(id) ? 'consumer turned provider' : '', cycleOrgs.has(id) ? 'in a cycle' : '', [o?.status ?? '', degraded.has(id) ? ` · ${degradedText(id)}` : ''].join('')],
+        cells: [turned.has(id) ? 'consumer turned provider' : '', cycleOrgs.has(id) ? 'in a cycle' : '', statusText(id)],
       };
     };
     let nodes: GNode[];
@@ -397,25 +409,27 @@ export const mapView: View = async (root, _params, ctx) => {
       });
     });
   });
-  void degradedP.then((d) => {
-    if (ctx.signal.aborted || !d.size) return;
-    degraded = d;
+  void marksP.then((m) => {
+    if (ctx.signal.aborted || (!m.degraded.size && !m.closed.size)) return;
+    degraded = m.degraded;
+    closed = m.closed;
     if (clusterBox.checked) return draw();
     // Mark the drawn graph in place, as the cycles are.
-    for (const id of degraded.keys()) {
+    const marked = [...degraded.keys(), ...closed];
+    for (const id of marked) {
       const n = shownNodes.get(id);
       if (!n) continue;
-      n.classes = [...(n.classes ?? []), 'degraded'];
-      const text = [orgs.get(id)?.status ?? '', ` · ${degradedText(id)}`].join('');
-      if (n.cells) n.cells[2] = text;
+      n.classes = [...(n.classes ?? []), ...(degraded.has(id) ? ['degraded'] : []), ...(closed.has(id) ? ['closed'] : [])];
+      if (n.cells) n.cells[2] = statusText(id);
       const row = graphHost.querySelector<HTMLTableRowElement>(`tr[data-node-id="${CSS.escape(id)}"]`);
-      if (row && row.cells[5]) row.cells[5].textContent = text;
+      if (row && row.cells[5]) row.cells[5].textContent = statusText(id);
     }
     const g = graph!;
     void g.complete.then(() => {
       if (g.cy.destroyed()) return;
       g.cy.batch(() => {
         for (const id of degraded.keys()) g.cy.getElementById(id).addClass('degraded');
+        for (const id of closed) g.cy.getElementById(id).addClass('closed');
       });
       g.root.querySelector('.graph-block')?.setAttribute('data-degraded', String(degraded.size));
     });
