@@ -173,7 +173,14 @@ export const resourceView: View = async (root, [id], ctx) => {
             id: iid,
             label: String(item.name ?? item.action ?? iid),
             kind,
-            cells: [kind === 'provision' ? `at ${fmtTime(item.at as string)}` : typeof item.version === 'number' ? `version ${item.version}` : ''],
+            cells: [
+              h(
+                'span',
+                null,
+                kind === 'provision' ? `at ${fmtTime(item.at as string)}` : typeof item.version === 'number' ? `version ${item.version} ` : '',
+                typeof item.status === 'string' ? statusBadge(item.status) : null,
+              ),
+            ],
           });
         }
       }
