@@ -91,6 +91,8 @@ export async function request<T>(method: string, path: string, body?: unknown, s
 
 export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal);
 export const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body);
+export const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, body);
+export const del = (path: string) => request<void>('DELETE', path);
 
 export interface Page<T> {
   items: T[];
@@ -121,11 +123,25 @@ export const enc = encodeURIComponent;
 
 // ---- shapes (as the server answers them) ----
 
+// Every object has a status; a server from before statuses answers none.
+export type OrgStatus = 'active' | 'closed';
+export type ObjectStatus = 'active' | 'retired';
+export type ServiceStatus = 'active' | 'retired' | 'degraded';
+
 export interface Organization {
   id: string;
   name: string;
   description?: string;
   attributes?: Record<string, unknown>;
+  status?: OrgStatus;
+  created_at?: string;
+}
+export interface ConsumerGroup {
+  id: string;
+  name: string;
+  owner?: string | null;
+  members?: string[];
+  status?: string;
   created_at?: string;
 }
 export interface Resource {
@@ -136,6 +152,7 @@ export interface Resource {
   attributes: Record<string, unknown>;
   version: number;
   origin: { provision: string } | null;
+  status?: ObjectStatus;
   created_at?: string;
   updated_at?: string;
 }
@@ -156,6 +173,9 @@ export interface Service {
   description?: string;
   built_on: string[];
   depends_on: string[];
+  status?: ServiceStatus;
+  /** What broke a degraded service: a resource or service it lost access to, and through which relationship. */
+  degraded_by?: { resource?: string; service?: string; relationship?: string | null }[];
 }
 export type Effect = 'create' | 'modify' | 'transfer' | 'none';
 export interface Offering {
@@ -169,6 +189,8 @@ export interface Offering {
   actions: { name: string; effect: Effect }[];
   service_levels: { metric: string; objective: number; unit: string }[];
   price?: { amount: number; currency: string; period: string } | null;
+  status?: ObjectStatus;
+  version?: number;
 }
 export type RelStatus = 'requested' | 'active' | 'suspended' | 'rejected' | 'terminated';
 export interface Relationship {
@@ -245,6 +267,18 @@ export interface CocreateEvent {
   actor: string;
   subject: string;
   data: unknown;
+}
+export interface Token {
+  id: string;
+  organization: string;
+  role: 'member' | 'viewer';
+  person?: string | null;
+  created_at: string;
+  expires_at?: string | null;
+}
+/** POST /tokens answers the token's listing fields and, this once, its secret. */
+export interface IssuedToken extends Partial<Token> {
+  token: string;
 }
 export interface Me {
   organization: string | null;

@@ -50,6 +50,8 @@ export function routeOf(kind: string, id: string): string {
       return `#/service/${enc(id)}`;
     case 'provision':
       return `#/provision/${enc(id)}`;
+    case 'consumer_group':
+      return `#/group/${enc(id)}`;
     default:
       return `#/impact/${enc(id)}`;
   }
@@ -58,6 +60,12 @@ export function routeOf(kind: string, id: string): string {
 export function link(kind: string, id: string | null | undefined, text?: string): Node {
   if (!id) return h('span', { class: 'muted' }, '(hidden)');
   return h('a', { href: routeOf(kind, id), 'data-id': id }, text ?? id);
+}
+
+/** A status as a badge (active, retired, closed, degraded, requested, ...); nothing when unknown. */
+export function statusBadge(status: string | null | undefined): Node | null {
+  if (!status) return null;
+  return h('span', { class: `status ${status}`, 'data-status': status }, status);
 }
 
 export function fmtTime(t: string | null | undefined): string {

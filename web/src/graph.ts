@@ -35,11 +35,13 @@ export interface GEdge {
 }
 export interface GraphOptions {
   title: string; // accessible name
-  layout?: 'auto' | 'rings' | 'tree';
+  layout?: 'auto' | 'rings' | 'tree' | 'layers'; // layers: one column per `ring`, nodes in the order given
   columns?: string[]; // headers of the extra cells
   onNodeActivate?: (n: GNode) => boolean | void; // return true when handled
   height?: string;
   legend?: Node;
+  /** Never fit below this zoom: a wider graph starts at its left edge, to be panned. */
+  minFitZoom?: number;
 }
 export interface GraphHandle {
   cy: cytoscape.Core; // big graphs: set once built, just after the first frame (await complete)
@@ -59,7 +61,25 @@ export function spiral(i: number, s: number, cx = 0, cy = 0): { x: number; y: nu
   return { x: cx + r * Math.cos(a), y: cy + r * Math.sin(a) };
 }
 
-function precompute(nodes: GNode[], edges: GEdge[], mode: 'auto' | 'rings'): void {
+/** Column spacing and row spacing of the 'layers' layout. */
+export const LAYER_GAP = { x: 180, y: 60 };
+
+function precompute(nodes: GNode[], edges: GEdge[], mode: 'auto' | 'rings' | 'layers'): void {
+  if (mode === 'layers') {
+    const byRing = new Map<number, GNode[]>();
+    for (const n of nodes) {
+      const r = n.ring ?? 0;
+      if (!byRing.has(r)) byRing.set(r, []);
+      byRing.get(r)!.push(n);
+    }
+    for (const [r, col] of byRing) {
+      col.forEach((n, i) => {
+        n.x = r * LAYER_GAP.x;
+        n.y = (i - (col.length - 1) / 2) * LAYER_GAP.y;
+      });
+    }
+    return;
+  }
   if (mode === 'rings') {
     const byRing = new Map<number, GNode[]>();
     for (const n of nodes) {
@@ -104,6 +124,7 @@ function styles(big: boolean): cytoscape.StylesheetJson {
       { selector: 'node', style: { 'background-color': '#5b7fa6', width: 10, height: 10, label: '' } },
       { selector: 'node.turned', style: { 'background-color': '#d9822b', shape: 'star', width: 14, height: 14 } },
       { selector: 'node.cycle', style: { 'border-width': 2, 'border-color': '#c0392b' } },
+      { selector: 'node.degraded', style: { 'border-width': 2, 'border-color': '#d35400', 'background-color': '#f0b27a' } },
       { selector: 'node.labelled', style: { label: 'data(label)', 'font-size': 9, color: '#1d2733', 'text-valign': 'bottom', 'text-margin-y': 2 } },
       { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#1565c0' } },
       { selector: 'node[kind = "cluster"]', style: { 'background-color': '#9bb3cc', width: 'data(size)', height: 'data(size)', label: 'data(label)', 'font-size': 12 } },
@@ -144,6 +165,11 @@ function styles(big: boolean): cytoscape.StylesheetJson {
     { selector: 'node.start', style: { 'background-color': '#111', width: 30, height: 30, 'border-width': 4, 'border-color': '#f1c40f' } },
     { selector: 'node.affected', style: { 'border-width': 3, 'border-color': '#e67e22' } },
     { selector: 'node.dim', style: { opacity: 0.25 } },
+    // Columns by depth: every label drawn, to the right of its node, at any zoom.
+    // Columns by depth: every label drawn at any zoom, wrapped after - _ . : to fit a column.
+    { selector: 'node.layered', style: { label: 'data(wrapped)', 'text-wrap': 'wrap', 'text-max-width': '160px', 'min-zoomed-font-size': 0, 'font-size': 11 } },
+    { selector: 'node.degraded', style: { 'border-width': 3, 'border-color': '#fff', 'outline-width': 4, 'outline-color': '#e65100', 'outline-offset': 0 } },
+    { selector: 'node.closed', style: { opacity: 0.45, 'border-width': 2, 'border-color': '#555', 'border-style': 'dashed' } },
     { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#1565c0' } },
     {
       selector: 'edge',
@@ -165,6 +191,7 @@ function styles(big: boolean): cytoscape.StylesheetJson {
     },
     { selector: 'edge.cycle', style: { 'line-color': '#c0392b', 'target-arrow-color': '#c0392b', width: big ? 1.5 : 3, opacity: 1 } },
     { selector: 'edge.suspended', style: { 'line-style': 'dashed' } },
+    { selector: 'edge.via-hidden', style: { 'line-style': 'dashed', 'line-color': '#b0b8c0', 'target-arrow-color': '#b0b8c0' } },
     { selector: 'edge.requested', style: { 'line-style': 'dotted' } },
     { selector: 'edge.ended', style: { 'line-color': '#c9d1d9', 'target-arrow-color': '#c9d1d9' } },
   ];
@@ -244,8 +271,8 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
   const big = nodes.length > BIG_LIMIT;
   const layoutMode = opts.layout ?? 'auto';
   const hasPositions = nodes.length > 0 && nodes.every((n) => n.x !== undefined && n.y !== undefined);
-  const usePreset = hasPositions || layoutMode === 'rings' || nodes.length > COSE_LIMIT;
-  if (usePreset) precompute(nodes, edges, layoutMode === 'rings' ? 'rings' : 'auto');
+  const usePreset = hasPositions || layoutMode === 'rings' || layoutMode === 'layers' || nodes.length > COSE_LIMIT;
+  if (usePreset) precompute(nodes, edges, layoutMode === 'rings' || layoutMode === 'layers' ? layoutMode : 'auto');
 
   const canvas = h('div', {
     class: 'graph',
@@ -304,7 +331,7 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
   for (const n of nodes) {
     elements.push({
       group: 'nodes',
-      data: { id: n.id, label: n.label, kind: n.kind, size: (n as GNode & { size?: number }).size ?? 30 },
+      data: { id: n.id, label: n.label, wrapped: n.label.replace(/([-_.:])/g, '$1\u200b'), kind: n.kind, size: (n as GNode & { size?: number }).size ?? 30 },
       classes: n.classes?.join(' '),
       position: usePreset ? { x: n.x ?? 0, y: n.y ?? 0 } : undefined,
     });
@@ -357,6 +384,11 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
       boxSelectionEnabled: false,
     });
     timings.construct = performance.now() - tConstruct;
+    if (opts.minFitZoom && !big && cy.zoom() < opts.minFitZoom) {
+      const bb = cy.elements().boundingBox();
+      cy.zoom(opts.minFitZoom);
+      cy.pan({ x: 20 - bb.x1 * opts.minFitZoom, y: canvas.clientHeight / 2 - ((bb.y1 + bb.y2) / 2) * opts.minFitZoom });
+    }
     cy.one('render', () => {
       timings.interactive = performance.now() - tStart;
       quick?.remove();

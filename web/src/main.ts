@@ -1,6 +1,7 @@
 // Entry point: sign-in (from a #token= link or the form), the shell, and hash routing.
 // Routes: #/ map · #/org/ID · #/catalog · #/relationship/ID · #/resource/ID ·
-// #/impact/ID · #/events · #/offering/ID, #/service/ID, #/provision/ID (details).
+// #/impact/ID · #/events · #/offering/ID · #/service/ID · #/group/ID · #/tokens ·
+// #/provision/ID (details).
 import './style.css';
 import { clearToken, describeError, get, getToken, setToken, setUnauthorizedHandler, type Me, type Organization } from './api';
 import { h, clear, errorBox, link } from './dom';
@@ -14,6 +15,10 @@ import { resourceView } from './views/resource';
 import { impactView } from './views/impact';
 import { eventsView } from './views/events';
 import { detailView } from './views/detail';
+import { groupView } from './views/group';
+import { serviceView } from './views/service';
+import { offeringView } from './views/offering';
+import { tokensView } from './views/tokens';
 
 const app = document.getElementById('app')!;
 
@@ -29,6 +34,7 @@ function readTokenFromUrl(): void {
 let me: Me | null = null;
 let meOrg: Organization | null = null;
 let current: { abort: AbortController; cleanup?: () => void } | null = null;
+let flash: string | null = null; // shown once, above the next view rendered
 
 function signInForm(message?: string): void {
   current?.abort.abort();
@@ -80,6 +86,7 @@ function shell(): void {
     h('a', { href: '#/catalog', 'data-nav': 'catalog' }, 'Catalog'),
     h('a', { href: '#/impact', 'data-nav': 'impact' }, 'Impact'),
     h('a', { href: '#/events', 'data-nav': 'events' }, 'Live events'),
+    h('a', { href: '#/tokens', 'data-nav': 'tokens' }, 'Tokens'),
   );
   whoEl = h('span', { class: 'who', 'data-testid': 'who' });
   renderWho();
@@ -114,7 +121,11 @@ const routes: [RegExp, View][] = [
   [/^\/resource\/(.+)$/, resourceView],
   [/^\/impact(?:\/(.+))?$/, impactView],
   [/^\/events$/, eventsView],
-  [/^\/(offering|service|provision|consumer-group)\/(.+)$/, detailView],
+  [/^\/(?:group|consumer-group)\/(.+)$/, groupView],
+  [/^\/service\/(.+)$/, serviceView],
+  [/^\/offering\/(.+)$/, offeringView],
+  [/^\/tokens$/, tokensView],
+  [/^\/(provision)\/(.+)$/, detailView],
 ];
 
 async function route(): Promise<void> {
@@ -140,7 +151,13 @@ async function route(): Promise<void> {
   const params = match[0].exec(pathname)!.slice(1).map((p) => (p === undefined ? '' : decodeURIComponent(p)));
   const navKey = pathname.split('/')[1] || 'map';
   document.querySelector(`nav a[data-nav="${navKey}"]`)?.setAttribute('aria-current', 'page');
-  const ctx: Ctx = { me, signal: abort.signal, query: new URLSearchParams(query) };
+  const reload = (message?: string) => {
+    flash = message ?? null;
+    void route();
+  };
+  const ctx: Ctx = { me, signal: abort.signal, query: new URLSearchParams(query), reload };
+  if (flash) mainEl.append(h('p', { class: 'ok flash', role: 'status', 'data-testid': 'flash' }, flash));
+  flash = null;
   mainEl.focus({ preventScroll: true });
   try {
     const cleanup = await match[1](mainEl, params, ctx);

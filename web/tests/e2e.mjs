@@ -277,7 +277,7 @@ test('impact view lists exactly the nodes GET /impact answers, and explains them
   const page = await newPage();
   await signIn(page, ADMIN);
   const from = (await all('resources')).find((r) => r.owner === story.offering.provider)?.id ?? story.resource;
-  const expected = await api('GET', `/impact?from=${encodeURIComponent(from)}`);
+  const expected = await api('GET', `/impact?from=${encodeURIComponent(from)}&explain=true`);
   await page.goto(`${BASE}/#/impact/${encodeURIComponent(from)}`);
   await page.getByTestId('impact-counts').waitFor();
   const { graphIds, tableIds } = await graphAndTableIds(page, 'Impact');
@@ -287,11 +287,9 @@ test('impact view lists exactly the nodes GET /impact answers, and explains them
   for (const [type, n] of Object.entries(expected.counts)) {
     assert.match(await page.locator(`[data-testid=impact-counts] li[data-type="${type}"]`).innerText(), new RegExp(`^${n} `));
   }
-  await page.getByTestId('explain').click();
-  await page.getByTestId('impact-why').waitFor();
+  // The explanation comes with the view: one row per affected node, and the paths drawn.
   assert.equal(await page.locator('[data-testid=impact-why] tbody tr').count(), expected.affected.length);
-  const edges = await page.evaluate(() => window.__graphs.Impact.edges().length);
-  assert.ok(want.length === 0 || edges > 0, 'explained paths draw edges');
+  assert.deepEqual(await impactEdges(page), pathPairs(expected.affected), 'each consecutive pair on the paths is an edge');
   await shot(page, 'impact-1280');
 
   // Impact typed by hand, through the form; a consumer group is no start: shown in words.
@@ -301,6 +299,58 @@ test('impact view lists exactly the nodes GET /impact answers, and explains them
   const err = page.locator('main .error');
   await err.waitFor();
   assert.match(await err.innerText(), /422/);
+  await page.context().close();
+});
+
+/** The visible consecutive pairs of the explained paths, as "a>b" strings, sorted. */
+function pathPairs(affected) {
+  const out = new Set();
+  for (const a of affected) {
+    const p = (a.path ?? []).filter(Boolean);
+    for (let i = 1; i < p.length; i++) if (p[i - 1] !== p[i]) out.add(`${p[i - 1]}>${p[i]}`);
+  }
+  return [...out].sort();
+}
+const impactEdges = (page) => page.evaluate(() => window.__graphs.Impact.edges().map((e) => `${e.source().id()}>${e.target().id()}`).sort());
+
+test("impact from the demo's control plane: labelled nodes, the paths' edges, one column per depth", async () => {
+  const page = await newPage();
+  await signIn(page, ADMIN);
+  const resources = await all('resources');
+  const start = (resources.find((r) => /control-plane/.test(r.id)) ?? resources[0]).id;
+  const expected = await api('GET', `/impact?from=${encodeURIComponent(start)}&explain=true`);
+  assert.ok(expected.affected.length > 5, `the demo's ${start} reaches something`);
+  const orgs = new Map((await all('organizations')).map((o) => [o.id, o.name]));
+  await page.goto(`${BASE}/#/impact/${encodeURIComponent(start)}`);
+  await page.waitForFunction(() => window.__graphs && window.__graphs.Impact);
+  const edges = await impactEdges(page);
+  assert.ok(edges.length >= expected.affected.length, `edges drawn: ${edges.length}`);
+  assert.deepEqual(edges, pathPairs(expected.affected));
+  assert.match(await page.locator('.graph-block[data-graph="Impact"] .graph-counts').innerText(), new RegExp(`${expected.affected.length + 1} nodes, ${edges.length} edges`));
+  // Every node carries its label (an organization its name, anything else its id), and the
+  // label is drawn at the zoom the view opens with.
+  const nodes = await page.evaluate(() =>
+    window.__graphs.Impact.nodes().map((n) => ({ id: n.id(), label: n.data('label'), drawn: n.style('label').replace(/\u200b/g, ''), minZoomed: parseFloat(n.style('min-zoomed-font-size')), x: n.position('x') })),
+  );
+  for (const n of nodes) {
+    assert.equal(n.label, orgs.get(n.id) ?? n.id, `label of ${n.id}`);
+    assert.equal(n.drawn, n.label, `drawn label of ${n.id}`);
+    assert.equal(n.minZoomed, 0, `label of ${n.id} drawn at any zoom`);
+  }
+  // One column per depth: the start alone at depth 0, then x grows with depth.
+  const depthOf = new Map([[start, 0], ...expected.affected.filter((a) => a.id).map((a) => [a.id, a.depth])]);
+  const xs = new Map();
+  for (const n of nodes) {
+    const d = depthOf.get(n.id);
+    if (!xs.has(d)) xs.set(d, new Set());
+    xs.get(d).add(Math.round(n.x));
+  }
+  const depths = [...xs.keys()].sort((a, b) => a - b);
+  assert.equal(depths[0], 0);
+  for (const d of depths) assert.equal(xs.get(d).size, 1, `depth ${d} is one column`);
+  for (let i = 1; i < depths.length; i++) assert.ok([...xs.get(depths[i])][0] > [...xs.get(depths[i - 1])][0], `depth ${depths[i]} right of depth ${depths[i - 1]}`);
+  assert.equal(nodes.filter((n) => depthOf.get(n.id) === 0).length, 1, 'the start alone at depth 0');
+  await shot(page, 'impact-control-plane-1280');
   await page.context().close();
 });
 
@@ -338,6 +388,351 @@ test('the live event feed shows new events as they happen', async () => {
   await page.locator(`[data-testid=events] li[data-type="organization.created"]`).filter({ hasText: id }).waitFor();
   await shot(page, 'events-1280');
   await page.context().close();
+});
+
+// ---- A living ecosystem: edit, retire, revise, close, versions, tokens, degraded ----
+
+/** The error a request answers (it must fail): {status, code, message}. */
+async function refusedBy(method, path, body, token = ADMIN) {
+  const res = await fetch(`${BASE}/api/v1${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json().catch(() => null);
+  assert.ok(!res.ok, `${method} ${path} should be refused, got ${res.status}`);
+  return { status: res.status, ...json.error };
+}
+const uid = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+
+/** A fresh organization with a member token: {id, token}. */
+async function freshOrg(label) {
+  const id = `org-e2e-${label}-${uid()}`;
+  await api('POST', '/organizations', { id, name: `E2E ${label}`, description: `made by the browser tests (${label})`, attributes: { tier: 'gold', region: 'eu' } });
+  return { id, token: await tokenFor(id) };
+}
+
+/** Asserts the refusal shown in `box` carries the server's code and its own message. */
+async function assertShowsRefusal(box, expected) {
+  await box.waitFor();
+  const text = await box.innerText();
+  assert.equal(await box.getAttribute('data-code'), expected.code);
+  assert.ok(text.includes(expected.code), `the code is shown: ${text}`);
+  assert.ok(text.includes(expected.message), `the rule's message is shown: ${text} (expected ${expected.message})`);
+  assert.ok(text.includes(`HTTP ${expected.status}`), text);
+}
+
+const living = {};
+
+test('organization: an edit that succeeds (name, attributes as a merge patch) and a close the server refuses', async () => {
+  const X = await freshOrg('edit');
+  living.X = X;
+  const page = await newPage();
+  await signIn(page, X.token);
+  await page.goto(`${BASE}/#/org/${X.id}`);
+  await page.locator('[data-testid=org-manage] summary').click();
+  await page.fill('#org-edit-name', 'E2E edited organization');
+  // Delete "region", change "tier", add "since": the form sends the merge patch between them.
+  await page.fill('#org-edit-attributes', JSON.stringify({ tier: 'platinum', since: 2026 }));
+  await page.locator('[data-testid=org-edit] button[type=submit]').click();
+  await page.getByTestId('flash').filter({ hasText: 'changed' }).waitFor();
+  await page.locator('h1').filter({ hasText: 'E2E edited organization' }).waitFor();
+  const org = await api('GET', `/organizations/${X.id}`);
+  assert.equal(org.name, 'E2E edited organization');
+  assert.deepEqual(org.attributes, { tier: 'platinum', since: 2026 });
+  assert.equal(org.status, 'active');
+  assert.equal(await page.locator('h1 .status').innerText(), 'active');
+  // A member may not close its organization: no Close button for it.
+  assert.equal(await page.getByTestId('org-close').count(), 0);
+  await page.context().close();
+
+  // The admin may, but not while the organization is party to a live relationship: 409.
+  const busy = (await all('relationships')).find((r) => r.status === 'active').provider;
+  const expected = await refusedBy('POST', `/organizations/${busy}/close`);
+  assert.equal(expected.code, 'has_active_relationships');
+  const admin = await newPage();
+  await signIn(admin, ADMIN);
+  await admin.goto(`${BASE}/#/org/${busy}`);
+  await admin.locator('[data-testid=org-manage] summary').click();
+  await admin.getByTestId('org-close').click();
+  await admin.getByTestId('org-close-confirm').click();
+  await assertShowsRefusal(admin.locator('[data-testid=org-close-result] .error'), expected);
+  await shot(admin, 'organization-close-refused-1280');
+  assert.equal((await api('GET', `/organizations/${busy}`)).status, 'active');
+
+  // An organization with nothing live closes: the badge says so.
+  const Z = await freshOrg('close');
+  await admin.goto(`${BASE}/#/org/${Z.id}`);
+  await admin.locator('[data-testid=org-manage] summary').click();
+  await admin.getByTestId('org-close').click();
+  await admin.getByTestId('org-close-confirm').click();
+  await admin.getByTestId('flash').filter({ hasText: 'closed' }).waitFor();
+  assert.equal(await admin.locator('h1 .status').innerText(), 'closed');
+  assert.equal((await api('GET', `/organizations/${Z.id}`)).status, 'closed');
+  living.closed = Z.id;
+  await admin.context().close();
+});
+
+test('resource: a new revision, a retire refused as in use (409), a service edit refused (422 retired_reference), a retire', async () => {
+  const X = living.X ?? (await freshOrg('edit'));
+  const used = await api('POST', '/resources', { owner: X.id, kind: 'technology', name: 'E2E used resource', attributes: { size: 1, zone: 'a' } }, X.token);
+  const spare = await api('POST', '/resources', { owner: X.id, kind: 'technology', name: 'E2E spare resource', attributes: {} }, X.token);
+  const svc = await api('POST', '/services', { provider: X.id, name: 'E2E service', built_on: [used.id], depends_on: [] }, X.token);
+  const page = await newPage();
+  await signIn(page, X.token);
+
+  // New revision: attributes edited whole, sent as a merge patch; version 2 appears.
+  await page.goto(`${BASE}/#/resource/${used.id}`);
+  await page.locator('[data-testid=resource-manage] summary').click();
+  await page.fill('#revision-attributes', JSON.stringify({ size: 2 }));
+  await page.locator('[data-testid=revision] button[type=submit]').click();
+  await page.getByTestId('flash').filter({ hasText: 'version 2' }).waitFor();
+  await page.locator('[data-testid=versions] > li[data-version="2"]').waitFor();
+  const r2 = await api('GET', `/resources/${used.id}`);
+  assert.equal(r2.version, 2);
+  assert.deepEqual(r2.attributes, { size: 2 });
+  assert.match(await page.locator('[data-testid=versions] > li[data-version="2"] ul.diff').innerText(), /size/);
+
+  // Retire while a service is built on it: 409 in_use, in the server's words.
+  const inUse = await refusedBy('POST', `/resources/${used.id}/retire`, undefined, X.token);
+  assert.equal(inUse.code, 'in_use');
+  await page.locator('[data-testid=resource-manage] summary').click();
+  await page.getByTestId('resource-retire').click();
+  await page.getByTestId('resource-retire-confirm').click();
+  await assertShowsRefusal(page.locator('[data-testid=resource-retire-result] .error'), inUse);
+  await shot(page, 'resource-retire-refused-1280');
+
+  // Retire one nothing uses: done, badged.
+  await page.goto(`${BASE}/#/resource/${spare.id}`);
+  await page.locator('[data-testid=resource-manage] summary').click();
+  await page.getByTestId('resource-retire').click();
+  await page.getByTestId('resource-retire-confirm').click();
+  await page.getByTestId('flash').filter({ hasText: 'retired' }).waitFor();
+  assert.equal(await page.locator('h1 .status').innerText(), 'retired');
+  assert.equal((await api('GET', `/resources/${spare.id}`)).status, 'retired');
+  // The organization lists it with its badge.
+  await page.goto(`${BASE}/#/org/${X.id}`);
+  await page.locator(`[data-testid=org-resources] tr:has(a[data-id="${spare.id}"]) .status[data-status=retired]`).waitFor();
+
+  // A service may not be built on a retired resource: 422 retired_reference, shown by the form.
+  const refused = await refusedBy('PATCH', `/services/${svc.id}`, { built_on: [used.id, spare.id] }, X.token);
+  assert.equal(refused.code, 'retired_reference');
+  await page.goto(`${BASE}/#/service/${svc.id}`);
+  await page.fill('#service-edit-built_on', `${used.id}, ${spare.id}`);
+  await page.locator('[data-testid=service-edit] button[type=submit]').click();
+  await assertShowsRefusal(page.locator('[data-testid=service-edit-result] .error'), refused);
+  await shot(page, 'service-edit-refused-1280');
+  // ... and an edit within the rules goes through.
+  await page.fill('#service-edit-name', 'E2E service, renamed');
+  await page.fill('#service-edit-built_on', used.id);
+  await page.locator('[data-testid=service-edit] button[type=submit]').click();
+  await page.getByTestId('flash').filter({ hasText: 'changed' }).waitFor();
+  assert.equal((await api('GET', `/services/${svc.id}`)).name, 'E2E service, renamed');
+  living.service = svc.id;
+  await page.context().close();
+});
+
+test('offering: an edit makes a new version, then it is retired from its page', async () => {
+  const X = living.X ?? (await freshOrg('edit'));
+  const svc = living.service ?? (await api('POST', '/services', { provider: X.id, name: 'E2E service', built_on: [], depends_on: [] }, X.token)).id;
+  const off = await api(
+    'POST',
+    '/offerings',
+    { provider: X.id, service: svc, name: 'E2E offering', audience: 'public', goods: [], access: [], actions: [{ name: 'advise', effect: 'none' }], service_levels: [] },
+    X.token,
+  );
+  const page = await newPage();
+  await signIn(page, X.token);
+  await page.goto(`${BASE}/#/offering/${off.id}`);
+  await page.fill('#offering-edit-name', 'E2E offering v2');
+  await page.fill('#offering-edit-actions', JSON.stringify([{ name: 'advise', effect: 'none' }, { name: 'review', effect: 'none' }]));
+  await page.locator('[data-testid=offering-edit] button[type=submit]').click();
+  await page.getByTestId('flash').filter({ hasText: 'version 2' }).waitFor();
+  const o2 = await api('GET', `/offerings/${off.id}`);
+  assert.equal(o2.version, 2);
+  assert.equal(o2.name, 'E2E offering v2');
+  assert.equal(o2.actions.length, 2);
+  await page.locator('[data-testid=offering-versions] > li[data-version="2"]').filter({ hasText: /changed: .*name/ }).waitFor();
+  // A malformed JSON field is caught before anything is sent.
+  await page.fill('#offering-edit-price', '{"amount": ');
+  await page.locator('[data-testid=offering-edit] button[type=submit]').click();
+  await page.locator('[data-testid=offering-edit-result] .error').filter({ hasText: 'not valid JSON' }).waitFor();
+  assert.equal(await page.getAttribute('#offering-edit-price', 'aria-invalid'), 'true');
+
+  await page.getByTestId('offering-retire').click();
+  await page.getByTestId('offering-retire-confirm').click();
+  await page.getByTestId('flash').filter({ hasText: 'retired' }).waitFor();
+  assert.equal(await page.locator('h1 .status').innerText(), 'retired');
+  assert.equal((await api('GET', `/offerings/${off.id}`)).status, 'retired');
+  await page.goto(`${BASE}/#/org/${X.id}`);
+  await page.locator(`[data-testid=org-offerings] tr:has(a[data-id="${off.id}"]) .status[data-status=retired]`).waitFor();
+  await page.context().close();
+});
+
+test('consumer group page: rename and add a member by form, remove one by its button', async () => {
+  const X = living.X ?? (await freshOrg('edit'));
+  const orgs = await all('organizations');
+  const [m1, m2] = orgs.filter((o) => o.id !== X.id && o.status !== 'closed');
+  const g = await api('POST', '/consumer-groups', { name: 'E2E group', owner: X.id, members: [m1.id] }, X.token);
+  const page = await newPage();
+  await signIn(page, X.token);
+  await page.goto(`${BASE}/#/org/${X.id}`);
+  await page.locator(`[data-testid=org-groups] a[data-id="${g.id}"]`).click();
+  await page.locator('[data-testid=group-members]').waitFor();
+  await page.fill('#group-edit-name', 'E2E group, renamed');
+  await page.fill('#group-edit-add', m2.id);
+  await page.locator('[data-testid=group-edit] button[type=submit]').click();
+  await page.getByTestId('flash').filter({ hasText: 'changed' }).waitFor();
+  await page.locator(`[data-testid=group-members] a[data-id="${m2.id}"]`).waitFor();
+  let got = await api('GET', `/consumer-groups/${g.id}`);
+  assert.equal(got.name, 'E2E group, renamed');
+  assert.deepEqual(got.members.slice().sort(), [m1.id, m2.id].sort());
+  await page.locator(`button[data-remove="${m1.id}"]`).click();
+  await page.getByTestId('flash').filter({ hasText: 'left the group' }).waitFor();
+  got = await api('GET', `/consumer-groups/${g.id}`);
+  assert.deepEqual(got.members, [m2.id]);
+  await shot(page, 'group-1280');
+  await page.context().close();
+});
+
+test('resource version picker: choosing a version redraws the lineage graph and table as of it', async () => {
+  const page = await newPage();
+  await signIn(page, ADMIN);
+  // The demo resource with the most versions made by provisions.
+  const resources = (await all('resources')).filter((r) => r.version > 1).sort((a, b) => b.version - a.version);
+  let target = null;
+  for (const r of resources) {
+    const v = await api('GET', `/resources/${r.id}/versions`);
+    if (v.items.filter((x) => x.provision).length >= 2) {
+      target = r;
+      break;
+    }
+  }
+  target ??= resources[0];
+  const lineageIds = async (version) => {
+    const l = await api('GET', `/resources/${target.id}/lineage?version=${version}`);
+    const ids = new Set([target.id]);
+    for (const k of ['provisions', 'resources', 'services', 'offerings', 'relationships', 'organizations']) for (const x of l[k]) if (x.id) ids.add(x.id);
+    return [...ids].sort();
+  };
+  await page.goto(`${BASE}/#/resource/${target.id}`);
+  await page.locator(`#lineage-version option[value="${target.version}"]`).waitFor({ state: 'attached' });
+  assert.equal(await page.locator('#lineage-version option').count(), target.version);
+  assert.equal(await page.inputValue('#lineage-version'), String(target.version));
+  const latest = await graphAndTableIds(page, 'Lineage');
+  assert.deepEqual(latest.tableIds, await lineageIds(target.version));
+
+  await page.selectOption('#lineage-version', '1');
+  await page.locator('[data-testid=lineage-summary][data-version="1"]').waitFor();
+  const v1 = await graphAndTableIds(page, 'Lineage');
+  const want = await lineageIds(1);
+  assert.deepEqual(v1.tableIds, want, 'the table is the lineage of version 1');
+  assert.deepEqual(v1.graphIds, want, 'the graph is the lineage of version 1');
+  assert.notDeepEqual(want, latest.tableIds, `the lineage of ${target.id} as of version 1 is not the latest one`);
+  await shot(page, 'resource-version-1-1280');
+  await page.context().close();
+});
+
+test('tokens page: the admin issues one (secret shown once), a member sees its own, revokes one; a viewer is told no', async () => {
+  const X = living.X ?? (await freshOrg('edit'));
+  const page = await newPage();
+  await signIn(page, ADMIN);
+  await page.locator('nav a[data-nav=tokens]').click();
+  await page.locator('[data-testid=tokens]').waitFor();
+  const listed = (await api('GET', '/tokens?limit=1000')).items;
+  assert.equal(await page.locator('[data-testid=tokens] tbody tr').count(), listed.length);
+  await page.fill('#token-org', X.id);
+  await page.selectOption('#token-role', 'member');
+  await page.fill('#token-expires', '3600');
+  await page.locator('[data-testid=token-issue] button[type=submit]').click();
+  const secret = await page.getByTestId('token-secret').inputValue();
+  assert.ok(secret.length >= 20, 'the secret is shown');
+  assert.equal((await api('GET', '/me', undefined, secret)).organization, X.id);
+  const issued = (await api('GET', '/tokens?limit=1000')).items.find((t) => t.organization === X.id && t.expires_at);
+  assert.ok(issued, 'the new token is listed, with its expiry');
+  await page.locator(`[data-testid=tokens] tr[data-token="${issued.id}"]`).waitFor();
+  assert.ok(!(await page.locator('[data-testid=tokens]').innerText()).includes(secret), 'the list never shows a secret');
+  await shot(page, 'tokens-admin-1280');
+  await page.context().close();
+
+  // A member sees its organization's tokens only, and revokes one (two clicks).
+  const member = await newPage();
+  await signIn(member, X.token);
+  await member.goto(`${BASE}/#/tokens`);
+  await member.locator('[data-testid=tokens]').waitFor();
+  const orgsShown = await member.locator('[data-testid=tokens] tbody tr td:nth-child(2) a').evaluateAll((as) => as.map((a) => a.dataset.id));
+  assert.ok(orgsShown.length >= 2 && orgsShown.every((o) => o === X.id), `only ${X.id}'s tokens: ${orgsShown}`);
+  assert.equal(await member.getByTestId('token-issue').count(), 0, 'no issue form for a member');
+  const button = member.locator(`button[data-revoke="${issued.id}"]`);
+  await button.click();
+  await button.click();
+  await member.getByTestId('revoke-result').filter({ hasText: 'revoked' }).waitFor();
+  await member.locator(`[data-testid=tokens] tr[data-token="${issued.id}"]`).waitFor({ state: 'detached' });
+  const after = await fetch(`${BASE}/api/v1/me`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal(after.status, 401, 'a revoked token is refused');
+  await member.context().close();
+
+  // A viewer may not list tokens: told so in words.
+  const viewer = await newPage();
+  await signIn(viewer, await tokenFor(X.id, 'viewer'));
+  await viewer.goto(`${BASE}/#/tokens`);
+  const err = viewer.getByTestId('tokens-error');
+  await err.waitFor();
+  assert.match(await err.innerText(), /403/);
+  await viewer.context().close();
+});
+
+test('degraded: a consumer that loses access sees its service degraded, with what broke it; the map marks it (and closed organizations)', async () => {
+  // Setup (API): P offers access to a resource; C builds a service on it; P suspends.
+  const P = await freshOrg('provider');
+  const C = await freshOrg('consumer');
+  const res = await api('POST', '/resources', { owner: P.id, kind: 'technology', name: 'E2E shared database', attributes: {} }, P.token);
+  const psvc = await api('POST', '/services', { provider: P.id, name: 'E2E database service', built_on: [res.id], depends_on: [] }, P.token);
+  const off = await api(
+    'POST',
+    '/offerings',
+    { provider: P.id, service: psvc.id, name: 'E2E database access', audience: 'public', goods: [], access: [{ resource: res.id }], actions: [{ name: 'operate', effect: 'none' }], service_levels: [] },
+    P.token,
+  );
+  const rel = await api('POST', '/relationships', { offering: off.id, consumer: C.id, type: 'basic' }, C.token);
+  await api('POST', `/relationships/${rel.id}/activate`, {}, P.token);
+  const csvc = await api('POST', '/services', { provider: C.id, name: 'E2E app on the shared database', built_on: [res.id], depends_on: [] }, C.token);
+  await api('POST', `/relationships/${rel.id}/suspend`, {}, P.token);
+  const degraded = await api('GET', `/services/${csvc.id}`, undefined, C.token);
+  assert.equal(degraded.status, 'degraded', 'the API degrades the service (setup)');
+
+  const page = await newPage();
+  await signIn(page, C.token);
+  await page.goto(`${BASE}/#/org/${C.id}`);
+  const row = page.locator(`[data-testid=org-services] tr:has(a[data-id="${csvc.id}"])`);
+  await row.locator('.status[data-status=degraded]').waitFor();
+  const why = row.getByTestId('degraded-by');
+  await why.locator(`a[href="#/resource/${res.id}"]`).waitFor();
+  await why.locator(`a[href="#/relationship/${rel.id}"]`).waitFor();
+  assert.match(await page.getByTestId('org-degraded-note').innerText(), /1 degraded service/);
+  await shot(page, 'organization-degraded-1280');
+  // The service's own page says why too.
+  await page.goto(`${BASE}/#/service/${csvc.id}`);
+  await page.locator(`[data-testid=degraded-by] a[href="#/resource/${res.id}"]`).waitFor();
+  await page.context().close();
+
+  // The admin's map marks C (class, table) and not P.
+  const admin = await newPage();
+  await signIn(admin, ADMIN);
+  await admin.waitForFunction(() => window.__mapRenderMs !== undefined);
+  await admin.waitForFunction((id) => window.__cy.getElementById(id).hasClass('degraded'), C.id);
+  assert.equal(await admin.evaluate((id) => window.__cy.getElementById(id).hasClass('degraded'), P.id), false);
+  if (living.closed) assert.ok(await admin.evaluate((id) => window.__cy.getElementById(id).hasClass('closed'), living.closed), 'a closed organization is marked too');
+  const { tableIds } = await graphAndTableIds(admin, 'Ecosystem map');
+  assert.ok(tableIds.includes(C.id));
+  assert.match(await admin.locator(`tr[data-node-id="${C.id}"]`).innerText(), /1 degraded service/);
+  await admin.locator('details.graph-alt summary').click();
+  await shot(admin, 'map-degraded-1280');
+  await admin.context().close();
+
+  // Access back: the service is active again, and the page says so.
+  await api('POST', `/relationships/${rel.id}/resume`, {}, P.token);
+  assert.equal((await api('GET', `/services/${csvc.id}`, undefined, C.token)).status, 'active');
 });
 
 test('the 5,000-organization map renders; time to first render and pan/zoom frames', { skip: !BIG }, async () => {

@@ -2,7 +2,7 @@
 // other than its own), each with a request action: POST /relationships {offering, consumer, type}.
 // The admin requests on behalf of a consumer it names.
 import { describeError, get, post, qs, type Offering, type Page, type Relationship } from '../api';
-import { h, errorBox, link } from '../dom';
+import { h, errorBox, link, statusBadge } from '../dom';
 import { organizations, isAdmin, type View } from './common';
 
 const PAGE = 50;
@@ -61,7 +61,7 @@ export const catalogView: View = async (root, _params, ctx) => {
     return h(
       'li',
       { class: 'card offering', 'data-offering': o.id },
-      h('h2', null, link('offering', o.id, o.name)),
+      h('h2', null, link('offering', o.id, o.name), ' ', statusBadge(o.status)),
       h(
         'p',
         null,
@@ -86,8 +86,7 @@ export const catalogView: View = async (root, _params, ctx) => {
         h('dt', null, 'Service levels'),
         h('dd', null, o.service_levels.map((l) => `${l.metric} ${l.objective} ${l.unit}`).join('; ') || '—'),
       ),
-      form,
-      result,
+      o.status === 'retired' ? h('p', { class: 'muted' }, 'Retired: it takes no new requests.') : [form, result],
     );
   }
 

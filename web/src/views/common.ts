@@ -5,12 +5,21 @@ export interface Ctx {
   me: Me;
   signal: AbortSignal; // aborted when the user leaves the view
   query: URLSearchParams;
+  /** Renders the view again (after a change), with `flash` shown above it once. */
+  reload: (flash?: string) => void;
 }
 /** Renders into root; may return a cleanup run when the view is left. */
 export type View = (root: HTMLElement, params: string[], ctx: Ctx) => Promise<(() => void) | void>;
 
 export function isAdmin(ctx: Ctx): boolean {
   return ctx.me.role === 'admin';
+}
+
+/** Whether the caller may change what `owner` owns: the admin, or a (non-viewer) token of
+ *  that organization. The server has the last word; this only decides what to offer. */
+export function mayChange(ctx: Ctx, owner: string | null | undefined): boolean {
+  if (isAdmin(ctx)) return true;
+  return !!owner && ctx.me.organization === owner && ctx.me.role !== 'viewer';
 }
 
 import { listAll, type Organization } from '../api';

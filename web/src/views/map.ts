@@ -1,8 +1,10 @@
 // The ecosystem map: organizations as nodes, relationships as edges (provider → consumer),
-// consumers that turned provider marked (a star), cycles (GET /cycles) in red.
+// consumers that turned provider marked (a star), cycles (GET /cycles) in red, providers
+// of degraded services (GET /services?status=degraded) ringed in orange, closed
+// organizations (GET /organizations?status=closed) faded.
 // Over AGGREGATE_LIMIT organizations, organizations are collapsed into clusters
 // (label propagation over the relationships), each expandable on demand.
-import { ApiError, describeError, get, listAll, type Cycle, type Relationship } from '../api';
+import { ApiError, describeError, get, listAll, type Cycle, type Relationship, type Service } from '../api';
 import { h, clear, errorBox, link, section } from '../dom';
 import { renderGraph, spiral, type GEdge, type GNode, type GraphHandle } from '../graph';
 import { organizations, forgetOrganizations, type View } from './common';
@@ -90,6 +92,7 @@ function clusterize(ids: string[], rels: Relationship[], maxSize = 250): Map<str
 interface MapOrg {
   id: string;
   name: string;
+  status?: string;
 }
 interface MapData {
   orgs: Map<string, MapOrg>;
@@ -102,7 +105,7 @@ interface CycleData {
 }
 /** GET /graph/organizations: the whole map in one answer. */
 interface OrgGraph {
-  nodes: { id: string; name: string; consumer_since: string | null; provider_since: string | null }[];
+  nodes: { id: string; name: string; status?: string; consumer_since: string | null; provider_since: string | null }[];
   edges: { id: string; provider: string; consumer: string; offering: string; type: Relationship['type']; status: Relationship['status']; activated_at: string | null }[];
   redacted: number;
 }
@@ -122,7 +125,7 @@ async function loadMapData(signal?: AbortSignal): Promise<MapData> {
   const orgs = new Map<string, MapOrg>();
   const turned = new Set<string>();
   for (const n of g.nodes) {
-    orgs.set(n.id, { id: n.id, name: n.name });
+    orgs.set(n.id, { id: n.id, name: n.name, status: n.status });
     if (n.consumer_since && n.provider_since && Date.parse(n.consumer_since) < Date.parse(n.provider_since)) turned.add(n.id);
   }
   const rels = g.edges as Relationship[];
@@ -134,6 +137,33 @@ function loadCycles(signal?: AbortSignal): Promise<CycleData> {
     (cycles) => ({ cycles }),
     (cycleError) => ({ cycles: { items: [] as Cycle[], redacted: 0 }, cycleError }),
   );
+}
+
+interface Marks {
+  degraded: Map<string, string[]>; // organization → its degraded services
+  closed: Set<string>;
+}
+/** Organizations providing a degraded service (with those services' ids), and closed
+ *  ones: two short filtered lists. A server without statuses refuses the filters (400):
+ *  then nothing is marked. */
+function loadMarks(signal?: AbortSignal): Promise<Marks> {
+  const degraded = listAll<Service>('services', { status: 'degraded' }, signal).then(
+    (items) => {
+      const out = new Map<string, string[]>();
+      for (const x of items) {
+        if (x.status !== 'degraded') continue;
+        if (!out.has(x.provider)) out.set(x.provider, []);
+        out.get(x.provider)!.push(x.id);
+      }
+      return out;
+    },
+    () => new Map<string, string[]>(),
+  );
+  const closed = listAll<{ id: string; status?: string }>('organizations', { status: 'closed' }, signal).then(
+    (items) => new Set(items.filter((o) => o.status === 'closed').map((o) => o.id)),
+    () => new Set<string>(),
+  );
+  return Promise.all([degraded, closed]).then(([d, c]) => ({ degraded: d, closed: c }));
 }
 
 /** Starts loading the map's data while the session is still being set up. */
@@ -160,12 +190,20 @@ export const mapView: View = async (root, _params, ctx) => {
   // Cycles come separately and are marked once they arrive: the map does not wait for them.
   const dataP = fresh?.data ?? loadMapData(ctx.signal);
   const cyclesP = fresh?.cycles ?? dataP.then(() => loadCycles(ctx.signal), () => loadCycles(ctx.signal));
+  const marksP = loadMarks(ctx.signal);
   const { orgs, rels, turned } = await dataP;
   if (ctx.signal.aborted) return;
   const tFetched = performance.now();
   status.textContent = '';
   const cycleOrgs = new Set<string>();
   const cycleRels = new Set<string>();
+  let degraded = new Map<string, string[]>();
+  let closed = new Set<string>();
+  const statusText = (id: string) => [closed.has(id) || orgs.get(id)?.status === 'closed' ? 'closed' : '', degraded.has(id) ? degradedText(id) : ''].filter(Boolean).join(' · ');
+  const degradedText = (id: string) => {
+    const n = degraded.get(id)?.length ?? 0;
+    return n ? `${n} degraded service${n === 1 ? '' : 's'}` : '';
+  };
   const orgIds = [...orgs.keys()];
   const forceClusters = orgIds.length > AGGREGATE_LIMIT;
 
@@ -190,6 +228,8 @@ export const mapView: View = async (root, _params, ctx) => {
     h('li', null, h('span', { class: 'sw org' }), 'organization'),
     h('li', null, h('span', { class: 'sw turned' }), 'consumer turned provider (star)'),
     h('li', null, h('span', { class: 'sw cycle' }), 'in a cycle (red)'),
+    h('li', null, h('span', { class: 'sw degraded' }), 'provides a degraded service (orange ring)'),
+    h('li', null, h('span', { class: 'sw closed' }), 'closed (faded)'),
     h('li', null, 'edge: provider → consumer; dashed suspended, dotted requested'),
   );
   const graphHost = h('div');
@@ -234,13 +274,18 @@ export const mapView: View = async (root, _params, ctx) => {
     ];
     const orgNode = (id: string): GNode => {
       const o = orgs.get(id);
-      const classes = [...(turned.has(id) ? ['turned'] : []), ...(cycleOrgs.has(id) ? ['cycle'] : [])];
+      const classes = [
+        ...(turned.has(id) ? ['turned'] : []),
+        ...(cycleOrgs.has(id) ? ['cycle'] : []),
+        ...(degraded.has(id) ? ['degraded'] : []),
+        ...(o?.status === 'closed' || closed.has(id) ? ['closed'] : []),
+      ];
       return {
         id,
         label: o?.name ?? id,
         kind: 'organization',
         classes,
-        cells: [turned.has(id) ? 'consumer turned provider' : '', cycleOrgs.has(id) ? 'in a cycle' : ''],
+        cells: [turned.has(id) ? 'consumer turned provider' : '', cycleOrgs.has(id) ? 'in a cycle' : '', statusText(id)],
       };
     };
     let nodes: GNode[];
@@ -270,8 +315,8 @@ export const mapView: View = async (root, _params, ctx) => {
             y: center.y,
             size: 30 + Math.sqrt(m.length) * 9,
             href: '#',
-            classes: m.some((o) => cycleOrgs.has(o)) ? ['cycle'] : [],
-            cells: [`${m.length} organizations (e.g. ${m.slice(0, 3).join(', ')})${turnedCount ? `, ${turnedCount} turned provider` : ''}`, ''],
+            classes: [...(m.some((o) => cycleOrgs.has(o)) ? ['cycle'] : []), ...(m.some((o) => degraded.has(o)) ? ['degraded'] : [])],
+            cells: [`${m.length} organizations (e.g. ${m.slice(0, 3).join(', ')})${turnedCount ? `, ${turnedCount} turned provider` : ''}`, '', ''],
           };
           nodes.push(node);
         }
@@ -301,7 +346,7 @@ export const mapView: View = async (root, _params, ctx) => {
       title: 'Ecosystem map',
       // Small ecosystems read best as tiers, providers above their consumers.
       layout: nodes.length <= 60 ? 'tree' : 'auto',
-      columns: ['role', 'cycles'],
+      columns: ['role', 'cycles', 'status'],
       legend,
       onNodeActivate: (n) => {
         if (n.kind !== 'cluster') return false;
@@ -362,6 +407,31 @@ export const mapView: View = async (root, _params, ctx) => {
         for (const id of cycleOrgs) g.cy.getElementById(id).addClass('cycle');
         for (const id of cycleRels) g.cy.getElementById(`edge:${id}`).addClass('cycle');
       });
+    });
+  });
+  void marksP.then((m) => {
+    if (ctx.signal.aborted || (!m.degraded.size && !m.closed.size)) return;
+    degraded = m.degraded;
+    closed = m.closed;
+    if (clusterBox.checked) return draw();
+    // Mark the drawn graph in place, as the cycles are.
+    const marked = [...degraded.keys(), ...closed];
+    for (const id of marked) {
+      const n = shownNodes.get(id);
+      if (!n) continue;
+      n.classes = [...(n.classes ?? []), ...(degraded.has(id) ? ['degraded'] : []), ...(closed.has(id) ? ['closed'] : [])];
+      if (n.cells) n.cells[2] = statusText(id);
+      const row = graphHost.querySelector<HTMLTableRowElement>(`tr[data-node-id="${CSS.escape(id)}"]`);
+      if (row && row.cells[5]) row.cells[5].textContent = statusText(id);
+    }
+    const g = graph!;
+    void g.complete.then(() => {
+      if (g.cy.destroyed()) return;
+      g.cy.batch(() => {
+        for (const id of degraded.keys()) g.cy.getElementById(id).addClass('degraded');
+        for (const id of closed) g.cy.getElementById(id).addClass('closed');
+      });
+      g.root.querySelector('.graph-block')?.setAttribute('data-degraded', String(degraded.size));
     });
   });
   return () => graph?.destroy();

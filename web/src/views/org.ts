@@ -1,8 +1,13 @@
-// An organization: resources, services, offerings, relationships as provider and as
-// consumer, role timeline (GET /organizations/{id}/roles) and value (GET .../value).
-import { describeError, enc, get, listAll, type Offering, type OrgValue, type Organization, type Relationship, type Resource, type Roles, type Service, type ValueRollup } from '../api';
-import { h, errorBox, fmtTime, link, section, table } from '../dom';
-import { organizations, type View } from './common';
+// An organization: resources, services (degraded ones with what broke them), offerings,
+// consumer groups, relationships as provider and as consumer, role timeline
+// (GET /organizations/{id}/roles) and value (GET .../value); for the admin or a member of
+// it, a form that changes it (PATCH /organizations/{id}), and for the admin a Close button
+// (POST /organizations/{id}/close; 409 has_active_relationships).
+import { describeError, enc, get, listAll, patch, post, type ConsumerGroup, type Offering, type OrgValue, type Organization, type Relationship, type Resource, type Roles, type Service, type ValueRollup } from '../api';
+import { h, errorBox, fmtTime, link, section, statusBadge, table } from '../dom';
+import { confirmButton, editForm } from '../forms';
+import { forgetOrganizations, isAdmin, mayChange, organizations, type Ctx, type View } from './common';
+import { degradedBy } from './detail';
 
 function orgName(orgs: Map<string, Organization>, id: string): Node {
   return link('organization', id, orgs.get(id)?.name ?? id);
@@ -12,7 +17,7 @@ function relTable(rels: Relationship[], orgs: Map<string, Organization>, other: 
   if (!rels.length) return h('p', { class: 'muted' }, 'None.');
   return table(
     ['relationship', other, 'offering', 'type', 'status', 'activated'],
-    rels.map((r) => [link('relationship', r.id), orgName(orgs, r[other]), link('offering', r.offering), r.type, h('span', { class: `status ${r.status}` }, r.status), fmtTime(r.activated_at)]),
+    rels.map((r) => [link('relationship', r.id), orgName(orgs, r[other]), link('offering', r.offering), r.type, statusBadge(r.status), fmtTime(r.activated_at)]),
   );
 }
 
@@ -38,14 +43,62 @@ function rollup(title: string, v: ValueRollup): Node {
   );
 }
 
+/** The forms that change an organization: edit (its admin or members), close (admin). */
+function manage(org: Organization, ctx: Ctx): HTMLElement | null {
+  const edit = mayChange(ctx, org.id) && org.status !== 'closed';
+  const close = isAdmin(ctx) && org.status !== 'closed';
+  if (!edit && !close) return null;
+  const changed = (message: string) => {
+    forgetOrganizations(); // names and statuses in the shared directory changed
+    ctx.reload(message);
+  };
+  return h(
+    'details',
+    { class: 'card manage', 'data-testid': 'org-manage' },
+    h('summary', null, h('h2', { class: 'inline-h' }, 'Change this organization')),
+    edit
+      ? editForm({
+          id: 'org-edit',
+          title: 'Edit name, description and attributes',
+          fields: [
+            { name: 'name', label: 'Name', kind: 'text', value: org.name },
+            { name: 'description', label: 'Description', kind: 'textarea', value: org.description ?? '' },
+            { name: 'attributes', label: 'Attributes (JSON object; keys you delete are removed)', kind: 'merge', value: org.attributes ?? {}, rows: 6 },
+          ],
+          submitLabel: 'Save changes',
+          send: (body) => patch<Organization>(`/organizations/${enc(org.id)}`, body),
+          onDone: () => changed('The organization was changed.'),
+        })
+      : null,
+    close
+      ? [
+          h('h3', null, 'Close'),
+          h('p', { class: 'muted' }, 'A closed organization cannot be party to a new relationship; its offerings are retired and its tokens stop working. It cannot be closed while it is party to a requested, active or suspended relationship.'),
+          confirmButton({
+            id: 'org-close',
+            label: 'Close this organization…',
+            confirmLabel: `Close ${org.name}`,
+            explain: `Close ${org.name}? This cannot be undone.`,
+            run: () => post<Organization>(`/organizations/${enc(org.id)}/close`),
+            onDone: () => changed('The organization was closed.'),
+          }),
+        ]
+      : null,
+  );
+}
+
 export const orgView: View = async (root, [id], ctx) => {
   const s = ctx.signal;
   const [org, orgs] = await Promise.all([get<Organization>(`/organizations/${enc(id)}`, s), organizations(s)]);
+  const degradedNote = h('div', { 'data-testid': 'org-degraded-note' });
   root.append(
-    h('h1', null, org.name, ' ', h('small', { class: 'muted' }, org.id)),
+    h('h1', null, org.name, ' ', statusBadge(org.status), ' ', h('small', { class: 'muted' }, org.id)),
     h('p', null, org.description ?? ''),
+    degradedNote,
     h('p', null, h('a', { href: `#/impact/${enc(org.id)}` }, 'Impact analysis from this organization')),
   );
+  const manageBox = manage(org, ctx);
+  if (manageBox) root.append(manageBox);
   const slot = (title: string) => {
     const body = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
     const sec = section(title, body);
@@ -67,6 +120,7 @@ export const orgView: View = async (root, [id], ctx) => {
   const resources = slot('Resources');
   const services = slot('Services');
   const offerings = slot('Offerings');
+  const groups = slot('Consumer groups');
   const asProvider = slot('Relationships as provider');
   const asConsumer = slot('Relationships as consumer');
 
@@ -110,26 +164,72 @@ export const orgView: View = async (root, [id], ctx) => {
       const items = await listAll<Resource>('resources', { owner: id }, s);
       if (!items.length) return h('p', { class: 'muted' }, 'None visible.');
       return table(
-        ['resource', 'name', 'kind', 'version', 'origin'],
-        items.map((r) => [link('resource', r.id), r.name, r.kind, String(r.version), r.origin ? link('provision', r.origin.provision) : '—']),
+        ['resource', 'name', 'kind', 'version', 'status', 'origin'],
+        items.map((r) => [link('resource', r.id), r.name, r.kind, String(r.version), statusBadge(r.status) ?? '—', r.origin ? link('provision', r.origin.provision) : '—']),
         { 'data-testid': 'org-resources' },
       );
     }),
     services(async () => {
       const items = await listAll<Service>('services', { provider: id }, s);
+      const degraded = items.filter((x) => x.status === 'degraded');
+      if (degraded.length)
+        degradedNote.replaceChildren(
+          h('p', { class: 'note' }, h('strong', null, `${degraded.length} degraded service${degraded.length === 1 ? '' : 's'}: `), degraded.map((x, i) => [i ? ', ' : '', link('service', x.id, x.name)]), '. See Services below for what broke them.'),
+        );
       if (!items.length) return h('p', { class: 'muted' }, 'None visible.');
       return table(
-        ['service', 'name', 'built on', 'depends on'],
-        items.map((x) => [link('service', x.id), x.name, x.built_on.map((b, i) => [i ? ', ' : '', link('resource', b)]), x.depends_on.map((b, i) => [i ? ', ' : '', link('service', b)])]),
+        ['service', 'name', 'status', 'built on', 'depends on'],
+        items.map((x) => [
+          link('service', x.id),
+          x.name,
+          [statusBadge(x.status) ?? '—', x.status === 'degraded' ? degradedBy(x) : null],
+          x.built_on.map((b, i) => [i ? ', ' : '', link('resource', b)]),
+          x.depends_on.map((b, i) => [i ? ', ' : '', link('service', b)]),
+        ]),
+        { 'data-testid': 'org-services' },
       );
     }),
     offerings(async () => {
       const items = await listAll<Offering>('offerings', { provider: id }, s);
       if (!items.length) return h('p', { class: 'muted' }, 'None visible.');
       return table(
-        ['offering', 'name', 'audience', 'actions'],
-        items.map((o) => [link('offering', o.id), o.name, o.audience === 'public' ? 'public' : o.audience.consumer_groups.join(', '), o.actions.map((a) => `${a.name} (${a.effect})`).join(', ')]),
+        ['offering', 'name', 'status', 'audience', 'actions'],
+        items.map((o) => [
+          link('offering', o.id),
+          o.name,
+          statusBadge(o.status) ?? '—',
+          o.audience === 'public' ? 'public' : o.audience.consumer_groups.map((g, i) => [i ? ', ' : '', link('consumer_group', g)]),
+          o.actions.map((a) => `${a.name} (${a.effect})`).join(', '),
+        ]),
+        { 'data-testid': 'org-offerings' },
       );
+    }),
+    groups(async () => {
+      const all = await listAll<ConsumerGroup>('consumer-groups', {}, s);
+      const mine = all.filter((g) => g.owner === id || (g.members ?? []).includes(id));
+      return [
+        mine.length
+          ? table(
+              ['group', 'name', 'owner', 'this organization'],
+              mine.map((g) => [link('consumer_group', g.id), g.name, g.owner ? orgName(orgs, g.owner) : 'admin', [g.owner === id ? 'owns it' : '', (g.members ?? []).includes(id) ? (g.owner === id ? ', member' : 'member') : '']]),
+              { 'data-testid': 'org-groups' },
+            )
+          : h('p', { class: 'muted' }, 'In no consumer group, and owns none.'),
+        mayChange(ctx, id) && org.status !== 'closed'
+          ? editForm({
+              id: 'group-new',
+              title: 'New consumer group owned by this organization',
+              fields: [
+                { name: 'name', label: 'Name', kind: 'text', value: '' },
+                { name: 'members', label: 'Members (organization ids)', kind: 'ids', value: [] },
+              ],
+              always: { owner: id, members: [] },
+              submitLabel: 'Create group',
+              send: (body) => post<ConsumerGroup>('/consumer-groups', body),
+              onDone: (g) => (location.hash = `#/group/${enc((g as ConsumerGroup).id)}`),
+            })
+          : null,
+      ].filter((n): n is HTMLElement => n !== null);
     }),
     asProvider(async () => relTable(await listAll<Relationship>('relationships', { provider: id }, s), orgs, 'consumer')),
     asConsumer(async () => relTable(await listAll<Relationship>('relationships', { consumer: id }, s), orgs, 'provider')),
