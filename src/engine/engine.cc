@@ -265,7 +265,9 @@ void Engine::CommitRound(std::vector<Pending>& round) {
       if (std::holds_alternative<IssueToken>(round[i].command.body)) {
         answers[i]->body = EncodeToken(d.subject);  // Submit adds the secret
       } else {
-        answers[i]->body = EncodeOutcome(round[i].principal, d.noun, d.subject, d.version);
+        answers[i]->body = d.proposal ? EncodeProposal(d.subject)
+                                      : EncodeOutcome(round[i].principal, d.noun, d.subject,
+                                                      d.version);
       }
     }
   }

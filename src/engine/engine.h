@@ -110,6 +110,14 @@ class Engine {
   StatusOr<std::string> OfferingVersions(const Principal& p, const std::string& offering,
                                          const ListQuery& q) const;
   StatusOr<std::string> Roles(const Principal& p, const std::string& org) const;
+  // Agreements (CONTRACT §6), to the two parties and the admin: the one in
+  // force (not_found before the first activation), every version, one
+  // proposal, a relationship's proposals.
+  StatusOr<std::string> Agreement(const Principal& p, const std::string& rel) const;
+  StatusOr<std::string> Agreements(const Principal& p, const std::string& rel) const;
+  StatusOr<std::string> ProposalOf(const Principal& p, const std::string& id) const;
+  StatusOr<std::string> Proposals(const Principal& p, const std::string& rel,
+                                  const ListQuery& q) const;
   // Forbidden unless `p` is the admin or `org` itself.
   StatusOr<std::string> ValueOf(const Principal& p, const std::string& org) const;
   // `depth` < 0: unbounded. Errors also: invalid_start (422) for a consumer group.
@@ -193,6 +201,8 @@ class Engine {
   // a resource.
   std::string EncodeOutcome(const Principal& p, Noun noun, const std::string& id,
                             int64_t version = 0) const;
+  // A proposal's JSON. REQUIRES: state_mu_ held; it exists.
+  std::string EncodeProposal(const std::string& id) const;
   // A token as GET /tokens lists it. REQUIRES: state_mu_ held; it exists.
   std::string EncodeToken(const std::string& id) const;
 

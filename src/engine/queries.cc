@@ -294,6 +294,65 @@ StatusOr<std::string> Engine::OfferingVersions(const Principal& p, const std::st
   return Done(buf);
 }
 
+std::string Engine::EncodeProposal(const std::string& id) const {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  Encode(*state_.FindProposal(id), w);
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::Agreement(const Principal& p, const std::string& rel) const {
+  std::shared_lock lock(state_mu_);
+  if (!Exists(state_, p, Noun::kRelationship, rel)) return NoSuch(Noun::kRelationship, rel);
+  const Relationship& r = *state_.FindRelationship(rel);
+  if (r.agreements.empty()) {
+    return NotFound("relationship '" + rel + "' has no agreement yet: it comes with activation");
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  Encode(r.agreements.back(), w);
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::Agreements(const Principal& p, const std::string& rel) const {
+  std::shared_lock lock(state_mu_);
+  if (!Exists(state_, p, Noun::kRelationship, rel)) return NoSuch(Noun::kRelationship, rel);
+  const Relationship& r = *state_.FindRelationship(rel);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  ListQuery all;
+  all.limit = static_cast<int64_t>(r.agreements.size());
+  BeginList(w);
+  for (const auto& a : r.agreements) Encode(a, w);
+  EndList(w, static_cast<int64_t>(r.agreements.size()), all);
+  return Done(buf);
+}
+
+StatusOr<std::string> Engine::ProposalOf(const Principal& p, const std::string& id) const {
+  std::shared_lock lock(state_mu_);
+  const Proposal* proposal = state_.FindProposal(id);
+  if (proposal == nullptr || !CanSee(state_, p, Noun::kRelationship, proposal->relationship)) {
+    return NotFound("no proposal '" + id + "'");
+  }
+  return EncodeProposal(id);
+}
+
+StatusOr<std::string> Engine::Proposals(const Principal& p, const std::string& rel,
+                                        const ListQuery& q) const {
+  std::shared_lock lock(state_mu_);
+  if (!Exists(state_, p, Noun::kRelationship, rel)) return NoSuch(Noun::kRelationship, rel);
+  const auto& ids = state_.ProposalsOf(rel);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  BeginList(w);
+  int64_t total = static_cast<int64_t>(ids.size());
+  for (int64_t i = q.offset; i < total && i < q.offset + q.limit; ++i) {
+    Encode(*state_.FindProposal(ids[static_cast<size_t>(i)]), w);
+  }
+  EndList(w, total, q);
+  return Done(buf);
+}
+
 StatusOr<std::string> Engine::Roles(const Principal& p, const std::string& org) const {
   std::shared_lock lock(state_mu_);
   if (!Exists(state_, p, Noun::kOrganization, org)) return NoSuch(Noun::kOrganization, org);

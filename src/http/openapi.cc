@@ -87,6 +87,23 @@ const std::vector<Op>& Operations() {
                  "Retire (provider): new requests are 422 offering_retired; relationships "
                  "carry on",
                  "Empty", 200, "Offering", {}});
+    v.push_back({"post", "/relationships/{id}/proposals",
+                 "Propose an agreement change (either party, while active or suspended)",
+                 "ProposalCreate", 201, "Proposal", {}});
+    v.push_back({"get", "/relationships/{id}/proposals", "The relationship's proposals",
+                 nullptr, 200, "List", {"limit", "offset"}});
+    v.push_back({"get", "/relationships/{id}/agreement", "The agreement in force", nullptr, 200,
+                 "Agreement", {}});
+    v.push_back({"get", "/relationships/{id}/agreements", "Every agreement version, oldest first",
+                 nullptr, 200, "List", {}});
+    v.push_back({"get", "/proposals/{id}", "One proposal", nullptr, 200, "Proposal", {}});
+    v.push_back({"post", "/proposals/{id}/accept",
+                 "Accept (the other party): the agreement's version + 1", "Reason", 200,
+                 "Proposal", {}});
+    v.push_back({"post", "/proposals/{id}/decline", "Decline (the other party)", "Reason", 200,
+                 "Proposal", {}});
+    v.push_back({"post", "/proposals/{id}/withdraw", "Withdraw (the proposer)", "Reason", 200,
+                 "Proposal", {}});
     for (const char* verb : {"activate", "reject", "suspend", "resume", "terminate"}) {
       paths.push_back(std::string("/relationships/{id}/") + verb);
       v.push_back({"post", paths.back().c_str(), "Move the relationship through its lifecycle",
@@ -144,6 +161,19 @@ const char* kSchemas = R"({
 "Organization": {"type": "object", "properties": {"id": {"type": "string"},
   "name": {"type": "string"}, "description": {"type": "string"}, "attributes": {"type": "object"},
   "created_at": {"type": "string", "format": "date-time"}}},
+"Reason": {"type": "object", "properties": {"reason": {"type": "string"}}},
+"ProposalCreate": {"type": "object", "properties": {"id": {"$ref": "#/components/schemas/Id"},
+  "type": {"type": "string", "enum": ["basic", "cooperative", "partnership"]},
+  "service_levels": {"type": "array"}, "price": {}, "end": {"type": "string", "nullable": true},
+  "renewal": {"type": "string", "enum": ["none", "auto"]}, "note": {"type": "string"}}},
+"Proposal": {"type": "object", "properties": {"id": {"type": "string"},
+  "relationship": {"type": "string"}, "by": {"type": "string"},
+  "status": {"type": "string", "enum": ["open", "accepted", "declined", "withdrawn"]},
+  "changes": {"type": "object"}}},
+"Agreement": {"type": "object", "properties": {"version": {"type": "integer"},
+  "type": {"type": "string"}, "service_levels": {"type": "array"}, "price": {},
+  "start": {"type": "string"}, "end": {"type": "string", "nullable": true},
+  "renewal": {"type": "string"}}},
 "OrganizationPatch": {"type": "object", "properties": {"name": {"type": "string"},
   "description": {"type": "string"}, "attributes": {"type": "object"}}},
 "ConsumerGroupPatch": {"type": "object", "properties": {"name": {"type": "string"},

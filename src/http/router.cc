@@ -297,6 +297,39 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
         if (!page.ok()) return reply(Error(page.status()));
         ReplyWith(reply, engine_.OfferingVersions(p, params.path[0], *page));
       });
+  // Agreements and proposals (CONTRACT §6).
+  Add("POST", "/relationships/{id}/proposals", true,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json* body,
+             Reply& reply) {
+        if (body == nullptr) {
+          return reply(Error(Status(Code::kInvalidArgument, "invalid_json",
+                                    "this request needs a JSON object body")));
+        }
+        Submit(p, DecodeProposal(params.path[0], *body), reply);
+      });
+  Add("GET", "/relationships/{id}/proposals", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        ReplyWith(reply, engine_.Proposals(p, params.path[0], *page));
+      });
+  Add("GET", "/relationships/{id}/agreement", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) { ReplyWith(reply, engine_.Agreement(p, params.path[0])); });
+  Add("GET", "/relationships/{id}/agreements", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) { ReplyWith(reply, engine_.Agreements(p, params.path[0])); });
+  Add("GET", "/proposals/{id}", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) { ReplyWith(reply, engine_.ProposalOf(p, params.path[0])); });
+  for (ProposalVerb verb : {ProposalVerb::kAccept, ProposalVerb::kDecline, ProposalVerb::kWithdraw}) {
+    Add("POST", "/proposals/{id}/" + std::string(ProposalVerbName(verb)), true,
+        [this, verb](const Principal& p, const HttpRequest&, const Params& params,
+                     const Json* body, Reply& reply) {
+          Submit(p, DecodeAnswer(params.path[0], verb, body), reply);
+        });
+  }
   for (int v = 0; v < 5; ++v) {
     auto verb = static_cast<LifecycleVerb>(v);
     Add("POST", "/relationships/{id}/" + std::string(LifecycleVerbName(verb)), true,
@@ -413,6 +446,7 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
   TakesQuery("GET", "/tokens", {"limit", "offset"});
   TakesQuery("GET", "/resources/{id}/lineage", {"format", "version"});
   TakesQuery("GET", "/offerings/{id}/versions", {"limit", "offset"});
+  TakesQuery("GET", "/relationships/{id}/proposals", {"limit", "offset"});
   TakesQuery("GET", "/impact", {"from", "depth", "explain"});
   TakesQuery("GET", "/chains", {"from", "to", "limit"});
   TakesQuery("GET", "/analysis/concentration", {"top"});

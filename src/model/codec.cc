@@ -94,6 +94,115 @@ std::vector<std::string> StrList(const Json& j, std::string_view key) {
   return out;
 }
 
+static void WriteServiceLevels(JsonWriter& w, const std::vector<ServiceLevel>& levels) {
+  WriteKey(w, "service_levels");
+  w.StartArray();
+  for (const auto& l : levels) {
+    w.StartObject();
+    Str(w, "metric", l.metric);
+    WriteKey(w, "objective");
+    l.objective.Write(w);
+    Str(w, "unit", l.unit);
+    Str(w, "target", l.target);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+static void WritePrice(JsonWriter& w, const std::optional<Price>& price) {
+  WriteKey(w, "price");
+  if (price) {
+    w.StartObject();
+    WriteKey(w, "amount");
+    price->amount.Write(w);
+    Str(w, "currency", price->currency);
+    Str(w, "period", price->period);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+}
+
+static std::vector<ServiceLevel> ReadServiceLevels(const Json& j) {
+  std::vector<ServiceLevel> out;
+  if (const Json* levels = j.Find("service_levels"); levels && levels->is_array()) {
+    for (const Json& l : levels->items()) {
+      const Json* objective = l.Find("objective");
+      out.push_back({StrOr(l, "metric"), objective ? *objective : Json(), StrOr(l, "unit"),
+                     StrOr(l, "target", "at_least")});
+    }
+  }
+  return out;
+}
+
+static std::optional<Price> ReadPrice(const Json& j) {
+  const Json* price = j.Find("price");
+  if (price == nullptr || !price->is_object()) return std::nullopt;
+  const Json* amount = price->Find("amount");
+  return Price{amount ? *amount : Json(0), StrOr(*price, "currency"), StrOr(*price, "period")};
+}
+
+void Encode(const Agreement& a, JsonWriter& w) {
+  w.StartObject();
+  WriteKey(w, "version");
+  w.Int64(a.version);
+  Str(w, "type", RelationshipTypeName(a.type));
+  WriteServiceLevels(w, a.service_levels);
+  WritePrice(w, a.price);
+  Str(w, "start", a.start);
+  OptStr(w, "end", a.end);
+  Str(w, "renewal", a.renewal);
+  OptStr(w, "proposal", a.proposal);
+  Str(w, "at", a.at);
+  w.EndObject();
+}
+
+StatusOr<Agreement> DecodeAgreement(const Json& j) {
+  Agreement a;
+  const Json* v = j.Find("version");
+  auto type = RelationshipTypeFromName(StrOr(j, "type"));
+  if (v == nullptr || !v->is_int() || !type) return Broken("agreement", "version/type");
+  a.version = v->as_int();
+  a.type = *type;
+  a.service_levels = ReadServiceLevels(j);
+  a.price = ReadPrice(j);
+  a.start = StrOr(j, "start");
+  a.end = StrOr(j, "end");
+  a.renewal = StrOr(j, "renewal", "none");
+  a.proposal = StrOr(j, "proposal");
+  a.at = StrOr(j, "at");
+  return a;
+}
+
+void Encode(const Proposal& p, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", p.id);
+  Str(w, "relationship", p.relationship);
+  Str(w, "by", p.by);
+  Str(w, "status", ProposalStatusName(p.status));
+  WriteKey(w, "changes");
+  p.changes.Write(w);
+  OptStr(w, "note", p.note);
+  Str(w, "created_at", p.created_at);
+  OptStr(w, "closed_at", p.closed_at);
+  if (!p.reason.empty()) Str(w, "reason", p.reason);
+  w.EndObject();
+}
+
+StatusOr<Proposal> DecodeProposal(const Json& j) {
+  Proposal p;
+  p.id = StrOr(j, "id");
+  p.relationship = StrOr(j, "relationship");
+  p.by = StrOr(j, "by");
+  if (p.id.empty() || p.relationship.empty() || p.by.empty()) {
+    return Broken("proposal", "id/relationship/by");
+  }
+  if (const Json* c = j.Find("changes"); c && c->is_object()) p.changes = *c;
+  p.note = StrOr(j, "note");
+  p.created_at = StrOr(j, "created_at");
+  return p;
+}
+
 StatusOr<std::vector<DegradedBy>> DecodeDegradedBy(const Json& list) {
   std::vector<DegradedBy> out;
   for (const Json& item : list.items()) {
@@ -325,28 +434,8 @@ void Encode(const Offering& o, JsonWriter& w, const IdFilter* filter) {
     w.EndObject();
   }
   w.EndArray();
-  WriteKey(w, "service_levels");
-  w.StartArray();
-  for (const auto& l : o.service_levels) {
-    w.StartObject();
-    Str(w, "metric", l.metric);
-    WriteKey(w, "objective");
-    l.objective.Write(w);
-    Str(w, "unit", l.unit);
-    w.EndObject();
-  }
-  w.EndArray();
-  WriteKey(w, "price");
-  if (o.price) {
-    w.StartObject();
-    WriteKey(w, "amount");
-    o.price->amount.Write(w);
-    Str(w, "currency", o.price->currency);
-    Str(w, "period", o.price->period);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
+  WriteServiceLevels(w, o.service_levels);
+  WritePrice(w, o.price);
   WriteKey(w, "version");
   w.Int64(o.version);
   Str(w, "status", o.retired ? "retired" : "active");
@@ -381,17 +470,8 @@ StatusOr<Offering> DecodeOffering(const Json& j) {
       o.actions.push_back({StrOr(a, "name"), *effect});
     }
   }
-  if (const Json* levels = j.Find("service_levels"); levels && levels->is_array()) {
-    for (const Json& l : levels->items()) {
-      const Json* objective = l.Find("objective");
-      o.service_levels.push_back(
-          {StrOr(l, "metric"), objective ? *objective : Json(), StrOr(l, "unit")});
-    }
-  }
-  if (const Json* price = j.Find("price"); price && price->is_object()) {
-    const Json* amount = price->Find("amount");
-    o.price = Price{amount ? *amount : Json(0), StrOr(*price, "currency"), StrOr(*price, "period")};
-  }
+  o.service_levels = ReadServiceLevels(j);
+  o.price = ReadPrice(j);
   o.created_at = StrOr(j, "created_at");
   o.updated_at = StrOr(j, "updated_at");
   if (o.updated_at == o.created_at) o.updated_at.clear();
@@ -414,6 +494,12 @@ void Encode(const Relationship& r, JsonWriter& w, const IdFilter* filter) {
   Str(w, "requested_at", r.requested_at);
   OptStr(w, "activated_at", r.activated_at);
   Str(w, "updated_at", r.updated_at);
+  WriteKey(w, "agreement");
+  if (r.agreements.empty()) {
+    w.Null();
+  } else {
+    Encode(r.agreements.back(), w);
+  }
   w.EndObject();
 }
 

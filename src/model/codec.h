@@ -45,6 +45,8 @@ void Encode(const Relationship& r, JsonWriter& w, const IdFilter* filter = nullp
 void Encode(const Provision& p, JsonWriter& w, const IdFilter* filter = nullptr);
 void Encode(const Value& v, JsonWriter& w);
 void Encode(const Evidence& e, JsonWriter& w);
+void Encode(const Agreement& a, JsonWriter& w);
+void Encode(const Proposal& p, JsonWriter& w);
 // [{resource or service, relationship}], unfiltered (event data).
 void Encode(const std::vector<DegradedBy>& list, JsonWriter& w);
 void EncodeStrings(const std::vector<std::string>& items, JsonWriter& w);
@@ -70,6 +72,8 @@ StatusOr<Relationship> DecodeRelationship(const Json& j);
 StatusOr<Provision> DecodeProvision(const Json& j);
 StatusOr<Value> DecodeStoredValue(const Json& j);
 StatusOr<Evidence> DecodeEvidence(const Json& j);
+StatusOr<Agreement> DecodeAgreement(const Json& j);
+StatusOr<Proposal> DecodeProposal(const Json& j);
 StatusOr<std::vector<DegradedBy>> DecodeDegradedBy(const Json& list);
 
 // Small readers shared by the decoders.

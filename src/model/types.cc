@@ -60,6 +60,16 @@ std::optional<ValueKind> ValueKindFromName(std::string_view s) {
   return FromName<ValueKind>(kValueKinds, s);
 }
 
+std::string_view ProposalStatusName(ProposalStatus s) {
+  switch (s) {
+    case ProposalStatus::kOpen: return "open";
+    case ProposalStatus::kAccepted: return "accepted";
+    case ProposalStatus::kDeclined: return "declined";
+    case ProposalStatus::kWithdrawn: return "withdrawn";
+  }
+  return "open";
+}
+
 const ResourceVersion* Resource::AsOf(int64_t seq) const {
   const ResourceVersion* found = nullptr;
   for (const ResourceVersion& v : versions) {

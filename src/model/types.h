@@ -101,7 +101,14 @@ std::optional<Effect> EffectFromName(std::string_view s);
 
 struct Good { std::string kind, name; };
 struct ServiceAction { std::string name; Effect effect = Effect::kNone; };
-struct ServiceLevel { std::string metric; Json objective; std::string unit; };
+// A service level (CONTRACT §6): `target` says which side of the objective
+// meets it: "at_least" (the default) or "at_most".
+struct ServiceLevel {
+  std::string metric;
+  Json objective;
+  std::string unit;
+  std::string target = "at_least";
+};
 struct Price { Json amount; std::string currency, period; };
 
 struct Offering {
@@ -133,6 +140,21 @@ enum class RelationshipStatus { kRequested, kActive, kSuspended, kTerminated, kR
 std::string_view RelationshipStatusName(RelationshipStatus s);
 std::optional<RelationshipStatus> RelationshipStatusFromName(std::string_view s);
 
+// What the two parties of a relationship agreed (CONTRACT §6). Version 1 is
+// made on the first activation from the request and the offering; each
+// accepted proposal makes the next.
+struct Agreement {
+  int64_t version = 1;
+  RelationshipType type = RelationshipType::kBasic;
+  std::vector<ServiceLevel> service_levels;
+  std::optional<Price> price;
+  std::string start;  // RFC 3339: the activation
+  std::string end;    // RFC 3339, or empty: open-ended
+  std::string renewal = "none";  // "none" or "auto"
+  std::string proposal;  // the accepted proposal that made it, or empty
+  std::string at;        // when it came into force
+};
+
 struct Relationship {
   std::string id;
   std::string offering;
@@ -143,12 +165,30 @@ struct Relationship {
   std::string requested_at;
   std::string updated_at;
   std::string activated_at;  // first activation, or empty
+  std::vector<Agreement> agreements;  // oldest first; empty until activated
   int64_t seq = 0;  // the event that made this state (never encoded)
   // True while requested, active or suspended.
   bool live() const {
     return status == RelationshipStatus::kRequested || status == RelationshipStatus::kActive ||
            status == RelationshipStatus::kSuspended;
   }
+};
+
+enum class ProposalStatus { kOpen, kAccepted, kDeclined, kWithdrawn };
+std::string_view ProposalStatusName(ProposalStatus s);
+
+// A proposed change of a relationship's agreement (CONTRACT §6). `changes`
+// holds the agreement fields proposed, in the agreement's JSON shape.
+struct Proposal {
+  std::string id;
+  std::string relationship;
+  std::string by;  // the proposing party (an organization)
+  ProposalStatus status = ProposalStatus::kOpen;
+  Json changes = Json::MakeObject();
+  std::string note;
+  std::string created_at;
+  std::string closed_at;
+  std::string reason;  // why it was withdrawn or declined, when a reason was given
 };
 
 enum class ValueKind { kIntroduced, kRemoved };

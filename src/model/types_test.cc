@@ -84,8 +84,16 @@ TEST(CodecTest, OfferingRoundTrip) {
 }
 
 TEST(CodecTest, RelationshipAndProvisionRoundTrip) {
-  Relationship r{"rel", "of", "p", "c", RelationshipType::kPartnership,
-                 RelationshipStatus::kSuspended, "t0", "t1", "t0"};
+  Relationship r;
+  r.id = "rel";
+  r.offering = "of";
+  r.provider = "p";
+  r.consumer = "c";
+  r.type = RelationshipType::kPartnership;
+  r.status = RelationshipStatus::kSuspended;
+  r.requested_at = "t0";
+  r.updated_at = "t1";
+  r.activated_at = "t0";
   Relationship rb = DecodeRelationship(ToJson(r)).value();
   EXPECT_EQ(rb.type, RelationshipType::kPartnership);
   EXPECT_EQ(rb.status, RelationshipStatus::kSuspended);

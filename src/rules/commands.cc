@@ -1,5 +1,7 @@
 #include "rules/commands.h"
 
+#include "model/env.h"
+
 #include <algorithm>
 #include <array>
 
@@ -262,6 +264,11 @@ Status DecodeServiceLevels(const Fields& f, Offering& o) {
     }
     level.objective = *objective;
     CC_ASSIGN_OR_RETURN(level.unit, l.String("unit", false));
+    CC_ASSIGN_OR_RETURN(std::string target, l.String("target", false));
+    if (!target.empty() && target != "at_least" && target != "at_most") {
+      return InvalidField(l.Path("target"), "'" + l.Path("target") + "' must be at_least or at_most");
+    }
+    if (!target.empty()) level.target = target;
     o.service_levels.push_back(std::move(level));
   }
   return Status::Ok();
@@ -578,6 +585,92 @@ StatusOr<Command> DecodeRetire(Noun noun, const std::string& id, const Json* bod
   }
   if (noun == Noun::kOrganization) return Command{CloseOrganization{id}, Json::MakeObject()};
   return Command{Retire{noun, id}, Json::MakeObject()};
+}
+
+}  // namespace cocreate
+
+namespace cocreate {
+
+std::string_view ProposalVerbName(ProposalVerb v) {
+  switch (v) {
+    case ProposalVerb::kAccept: return "accept";
+    case ProposalVerb::kDecline: return "decline";
+    case ProposalVerb::kWithdraw: return "withdraw";
+  }
+  return "accept";
+}
+
+StatusOr<Command> DecodeProposal(const std::string& relationship, const Json& body) {
+  CC_RETURN_IF_ERROR(RequireObject(body));
+  CC_RETURN_IF_ERROR(OnlyFields(body, {"id", "type", "service_levels", "price", "end", "renewal",
+                                       "note", "by"},
+                                "a proposal"));
+  Fields f(body, "");
+  ProposeAgreement c;
+  c.relationship = relationship;
+  CC_ASSIGN_OR_RETURN(c.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(c.by, f.Id("by", false));
+  CC_ASSIGN_OR_RETURN(c.note, f.String("note", false));
+  // Normalized through the offering's readers, so the changes read back in
+  // the agreement's shape whatever the body's spelling.
+  Offering o;
+  if (Has(body, "type")) {
+    CC_ASSIGN_OR_RETURN(std::string type, f.String("type", true));
+    if (!RelationshipTypeFromName(type)) {
+      return InvalidField("type", "'type' must be basic, cooperative or partnership");
+    }
+    c.changes.Set("type", Json(type));
+  }
+  if (Has(body, "service_levels")) {
+    CC_RETURN_IF_ERROR(DecodeServiceLevels(f, o));
+    Json levels = Json::MakeArray();
+    for (const auto& l : o.service_levels) {
+      levels.Push(Json::MakeObject({{"metric", Json(l.metric)}, {"objective", l.objective},
+                                    {"unit", Json(l.unit)}, {"target", Json(l.target)}}));
+    }
+    c.changes.Set("service_levels", std::move(levels));
+  }
+  if (Has(body, "price")) {
+    CC_RETURN_IF_ERROR(DecodePrice(f, o));
+    c.changes.Set("price", o.price ? Json::MakeObject({{"amount", o.price->amount},
+                                                       {"currency", Json(o.price->currency)},
+                                                       {"period", Json(o.price->period)}})
+                                   : Json());
+  }
+  if (Has(body, "end")) {
+    const Json* end = body.Find("end");
+    if (end->is_null()) {
+      c.changes.Set("end", Json());
+    } else {
+      if (!end->is_string() || !UnixMillis(end->as_string())) {
+        return InvalidField("end", "'end' must be an RFC 3339 time or null");
+      }
+      c.changes.Set("end", Json(FormatUnixMillis(*UnixMillis(end->as_string()))));
+    }
+  }
+  if (Has(body, "renewal")) {
+    CC_ASSIGN_OR_RETURN(std::string renewal, f.String("renewal", true));
+    if (renewal != "none" && renewal != "auto") {
+      return InvalidField("renewal", "'renewal' must be none or auto");
+    }
+    c.changes.Set("renewal", Json(renewal));
+  }
+  if (c.changes.members().empty()) {
+    return InvalidField("", "a proposal changes at least one of type, service_levels, price, "
+                            "end, renewal");
+  }
+  return Command{std::move(c), body};
+}
+
+StatusOr<Command> DecodeAnswer(const std::string& proposal, ProposalVerb verb, const Json* body) {
+  AnswerProposal c{proposal, verb, ""};
+  if (body != nullptr) {
+    CC_RETURN_IF_ERROR(RequireObject(*body));
+    CC_RETURN_IF_ERROR(OnlyFields(*body, {"reason"}, "an answer to a proposal"));
+    Fields f(*body, "");
+    CC_ASSIGN_OR_RETURN(c.reason, f.String("reason", false));
+  }
+  return Command{std::move(c), Json::MakeObject()};
 }
 
 }  // namespace cocreate

@@ -101,12 +101,29 @@ struct Retire {
   std::string id;
 };
 
+// POST /relationships/{id}/proposals (CONTRACT §6): the agreement fields to
+// change, in the agreement's JSON shape, normalized.
+struct ProposeAgreement {
+  std::string id;  // client id, or empty
+  std::string relationship;
+  std::string by;  // the admin's choice of party; empty: the caller's organization
+  Json changes = Json::MakeObject();
+  std::string note;
+};
+enum class ProposalVerb { kAccept, kDecline, kWithdraw };
+std::string_view ProposalVerbName(ProposalVerb v);
+struct AnswerProposal {
+  std::string proposal;
+  ProposalVerb verb = ProposalVerb::kAccept;
+  std::string reason;
+};
+
 using CommandBody = std::variant<CreateOrganization, CreateConsumerGroup, CreateResource,
                                  CreateService, CreateOffering, CreateRelationship,
                                  CreateProvision, IssueToken, ChangeRelationship,
                                  RevokeToken, PatchOrganization, CloseOrganization,
                                  PatchConsumerGroup, ReviseResource, PatchService,
-                                 PatchOffering, Retire>;
+                                 PatchOffering, Retire, ProposeAgreement, AnswerProposal>;
 
 // A decoded command plus the request body it came from (kept for idempotent
 // retries of creates).
@@ -133,6 +150,11 @@ StatusOr<Command> DecodeRevision(const std::string& id, const Json& body);
 // POST /{collection}/{id}/retire and /organizations/{id}/close take an empty
 // body or {}.
 StatusOr<Command> DecodeRetire(Noun noun, const std::string& id, const Json* body);
+// POST /relationships/{id}/proposals: {id?, type?, service_levels?, price?,
+// end?, renewal?, note?, by? (admin only)}, at least one agreement field.
+StatusOr<Command> DecodeProposal(const std::string& relationship, const Json& body);
+// POST /proposals/{id}/accept|decline|withdraw: empty, {} or {reason?}.
+StatusOr<Command> DecodeAnswer(const std::string& proposal, ProposalVerb verb, const Json* body);
 // Lifecycle POSTs take an empty body or a JSON object (its members are ignored).
 StatusOr<Command> DecodeLifecycle(const std::string& relationship, LifecycleVerb verb,
                                   const Json* body);

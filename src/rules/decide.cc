@@ -42,7 +42,7 @@ std::string NewId(const State& state, std::string_view prefix, std::set<std::str
   int64_t n = state.last_seq() + 1;
   for (;;) {
     std::string id = std::string(prefix) + "-" + std::to_string(n++);
-    if (state.FindNoun(id) == nullptr && !taken.count(id)) {
+    if (!state.IdTaken(id) && !taken.count(id)) {
       taken.insert(id);
       return id;
     }
@@ -76,9 +76,11 @@ StatusOr<IdCheck> CheckClientId(const State& state, const std::string& id, Noun 
                                 const Json& request) {
   if (id.empty()) return IdCheck::kFresh;
   const Noun* existing = state.FindNoun(id);
-  if (existing == nullptr) return IdCheck::kFresh;
+  if (existing == nullptr && !state.IdTaken(id)) return IdCheck::kFresh;
   const Json* original = state.FindRequest(id);
-  if (*existing == noun && original != nullptr && *original == request) return IdCheck::kRetry;
+  if (existing != nullptr && *existing == noun && original != nullptr && *original == request) {
+    return IdCheck::kRetry;
+  }
   return Conflict("duplicate_id", "the id '" + id +
                                       "' is already taken; a retry must send the same body");
 }
@@ -459,8 +461,28 @@ StatusOr<Decision> DecideLifecycle(const State& state, const Principal& p,
   EventSink sink(p, now);
   Json data = Json::MakeObject({{"from", Json(RelationshipStatusName(rel->status))},
                                 {"to", Json(RelationshipStatusName(*next))}});
+  if (c.verb == LifecycleVerb::kActivate && rel->activated_at.empty()) {
+    // Agreement version 1 (CONTRACT §6): the request's type, the offering's
+    // service levels and price, from now on, open-ended.
+    Agreement a;
+    a.type = rel->type;
+    a.service_levels = offering.service_levels;
+    a.price = offering.price;
+    a.start = now;
+    a.at = now;
+    data.Set("agreement", ToJson(a));
+  }
   sink.Add("relationship." + std::string(kPast[static_cast<size_t>(c.verb)]), rel->id,
            std::move(data));
+  if (*next == RelationshipStatus::kTerminated) {
+    // Its open proposals are withdrawn (CONTRACT §9.15).
+    for (const auto& id : state.ProposalsOf(rel->id)) {
+      if (state.FindProposal(id)->status != ProposalStatus::kOpen) continue;
+      sink.Add("agreement.withdrawn", rel->id,
+               Json::MakeObject({{"proposal", Json(id)},
+                                 {"reason", Json("relationship_terminated")}}));
+    }
+  }
   if (*next == RelationshipStatus::kActive) {
     sink.Add("access.granted", rel->id, AccessData(*rel, Grantable(state, offering)));
   } else if (rel->status == RelationshipStatus::kActive) {
@@ -498,7 +520,7 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
   for (size_t i = 0; i < c.creates.size(); ++i) {
     const std::string& id = c.creates[i].id;
     if (id.empty()) continue;
-    if (state.FindNoun(id) != nullptr || taken.count(id) || id == c.id) {
+    if (state.IdTaken(id) || taken.count(id) || id == c.id) {
       return Conflict("duplicate_id", "the id '" + id + "' in " + Indexed("creates", i) +
                                           " is already taken");
     }
@@ -1045,6 +1067,117 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
   }
   return Decision{sink.Take(), Noun::kOffering, o->id, false};
 }
+
+// --- Agreements (CONTRACT §6, proposals) ---
+
+// The party `p` acts as on `rel`: its own organization, or for the admin
+// `by` (default the provider). Errors: 403 for an outsider or a viewer.
+StatusOr<std::string> PartyOf(const Principal& p, const Relationship& rel, const std::string& by) {
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  if (p.is_admin()) {
+    if (by.empty()) return rel.provider;
+    if (by != rel.provider && by != rel.consumer) {
+      return InvalidField("by", "'by' must be the provider or the consumer of '" + rel.id + "'");
+    }
+    return by;
+  }
+  if (!by.empty() && by != p.organization) {
+    return Forbidden("your token acts for '" + p.organization + "', so 'by' must be '" +
+                     p.organization + "'");
+  }
+  return p.organization;
+}
+
+StatusOr<Decision> DecidePropose(const State& state, const Principal& p, const ProposeAgreement& c,
+                                 const Json& request, const std::string& now) {
+  const Relationship* rel = state.FindRelationship(c.relationship);
+  if (rel == nullptr || !CanSee(state, p, Noun::kRelationship, rel->id)) {
+    return NotFound("no relationship '" + c.relationship + "'");
+  }
+  CC_ASSIGN_OR_RETURN(std::string by, PartyOf(p, *rel, c.by));
+  if (!c.id.empty() && state.IdTaken(c.id)) {
+    const Proposal* existing = state.FindProposal(c.id);
+    const Json* original = state.FindRequest(c.id);
+    if (existing != nullptr && existing->relationship == rel->id && original != nullptr &&
+        *original == request) {
+      Decision d;
+      d.subject = c.id;
+      d.proposal = true;
+      return d;
+    }
+    return Conflict("duplicate_id",
+                    "the id '" + c.id + "' is already taken; a retry must send the same body");
+  }
+  if (rel->status != RelationshipStatus::kActive && rel->status != RelationshipStatus::kSuspended) {
+    return Conflict("relationship_not_active",
+                    "agreements change only while the relationship is active or suspended; '" +
+                        rel->id + "' is " + std::string(RelationshipStatusName(rel->status)));
+  }
+  Proposal proposal;
+  std::set<std::string> taken;
+  proposal.id = c.id.empty() ? NewId(state, "prop", taken) : c.id;
+  proposal.relationship = rel->id;
+  proposal.by = by;
+  proposal.changes = c.changes;
+  proposal.note = c.note;
+  proposal.created_at = now;
+  EventSink sink(p, now);
+  sink.Add("agreement.proposed", rel->id, Json::MakeObject({{"proposal", ToJson(proposal)}}))
+      .private_data = RequestData(request);
+  Decision d{sink.Take(), Noun::kRelationship, proposal.id, true};
+  d.proposal = true;
+  return d;
+}
+
+StatusOr<Decision> DecideAnswer(const State& state, const Principal& p, const AnswerProposal& c,
+                                const std::string& now) {
+  const Proposal* proposal = state.FindProposal(c.proposal);
+  if (proposal == nullptr || !CanSee(state, p, Noun::kRelationship, proposal->relationship)) {
+    return NotFound("no proposal '" + c.proposal + "'");
+  }
+  const Relationship& rel = *state.FindRelationship(proposal->relationship);
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  const std::string other = proposal->by == rel.provider ? rel.consumer : rel.provider;
+  std::string_view verb = ProposalVerbName(c.verb);
+  if (!p.is_admin()) {
+    const std::string& who = c.verb == ProposalVerb::kWithdraw ? proposal->by : other;
+    if (p.organization != who) {
+      return Forbidden(c.verb == ProposalVerb::kWithdraw
+                           ? "only the proposer '" + proposal->by + "' may withdraw it"
+                           : "only the other party '" + other + "' may " + std::string(verb) +
+                                 " this proposal");
+    }
+  }
+  if (proposal->status != ProposalStatus::kOpen) {
+    return Conflict("proposal_not_open",
+                    "proposal '" + proposal->id + "' is " +
+                        std::string(ProposalStatusName(proposal->status)) + ", not open");
+  }
+  EventSink sink(p, now);
+  Json data = Json::MakeObject({{"proposal", Json(proposal->id)}});
+  if (!c.reason.empty()) data.Set("reason", Json(c.reason));
+  if (c.verb == ProposalVerb::kAccept) {
+    if (rel.status != RelationshipStatus::kActive && rel.status != RelationshipStatus::kSuspended) {
+      return Conflict("relationship_not_active",
+                      "relationship '" + rel.id + "' is " +
+                          std::string(RelationshipStatusName(rel.status)));
+    }
+    // The agreement in force, with the proposed fields replaced.
+    Json next = ToJson(rel.agreements.back());
+    for (const auto& [k, v] : proposal->changes.members()) next.Set(k, v);
+    next.Set("version", Json(rel.agreements.back().version + 1));
+    next.Set("proposal", Json(proposal->id));
+    next.Set("at", Json(now));
+    data.Set("agreement", std::move(next));
+    sink.Add("agreement.changed", rel.id, std::move(data));
+  } else {
+    sink.Add(c.verb == ProposalVerb::kDecline ? "agreement.declined" : "agreement.withdrawn",
+             rel.id, std::move(data));
+  }
+  Decision d{sink.Take(), Noun::kRelationship, proposal->id, false};
+  d.proposal = true;
+  return d;
+}
 }  // namespace
 
 std::optional<RelationshipStatus> NextStatus(RelationshipStatus from, LifecycleVerb verb) {
@@ -1125,6 +1258,10 @@ StatusOr<Decision> Decide(const State& state, const Principal& principal,
           return DecidePatchOffering(state, principal, c, now);
         } else if constexpr (std::is_same_v<T, Retire>) {
           return DecideRetire(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, ProposeAgreement>) {
+          return DecidePropose(state, principal, c, request, now);
+        } else if constexpr (std::is_same_v<T, AnswerProposal>) {
+          return DecideAnswer(state, principal, c, now);
         } else {
           return DecideLifecycle(state, principal, c, now);
         }

@@ -36,6 +36,8 @@ struct Decision {
   bool created = false;  // true: 201 (a new object); false: 200
   // The answer is the resource version `version` (a revision), not the object.
   int64_t version = 0;
+  // The answer is the proposal `subject` (CONTRACT §6).
+  bool proposal = false;
 };
 
 // Returns the events recording `command`, performed by `principal` at `now`

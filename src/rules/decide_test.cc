@@ -537,8 +537,12 @@ TEST_F(DecideTest, EveryAllowedMoveAndItsEvents) {
   EXPECT_EQ(StatusOf("rel"), S::kActive);
   EXPECT_EQ(EventTypes(), (Types{"relationship.activated", "access.granted"}));
   EXPECT_FALSE(decision_.created);
+  // The first activation carries agreement version 1 (CONTRACT §6).
   EXPECT_EQ(decision_.events[0].data,
-            Body(R"({"from": "requested", "to": "active"})"));
+            Body(R"({"from": "requested", "to": "active", "agreement": {
+                    "version": 1, "type": "basic", "service_levels": [], "price": null,
+                    "start": "2026-01-01T00:00:00.000Z", "end": null, "renewal": "none",
+                    "proposal": null, "at": "2026-01-01T00:00:00.000Z"}})"));
 
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
   EXPECT_EQ(StatusOf("rel"), S::kSuspended);
@@ -1388,6 +1392,76 @@ TEST_F(ChangeTest, DependingOnAConsumedServiceDegradesWithTheRelationship) {
     const Service& s = *state_.FindService(id);
     EXPECT_EQ(s.degraded_by, state_.DegradationOf(s)) << id;
   }
+}
+
+// ---- CONTRACT §6, proposals: the agreement changes only by consent ----
+
+class ProposalTest : public ChangeTest {
+ protected:
+  Status Propose(const Principal& p, std::string_view json) {
+    StatusOr<Command> cmd = DecodeProposal("rel", Body(json));
+    if (!cmd.ok()) return cmd.status();
+    return Run(p, cmd.value());
+  }
+  Status Answer(const Principal& p, const std::string& id, ProposalVerb verb) {
+    StatusOr<Command> cmd = DecodeAnswer(id, verb, nullptr);
+    if (!cmd.ok()) return cmd.status();
+    return Run(p, cmd.value());
+  }
+};
+
+TEST_F(ProposalTest, AcceptedProposalRetypesTheRelationship) {
+  EXPECT_TRUE(Is(Propose(Member("cons"), R"({"type": "partnership"})"), Code::kConflict,
+                 "relationship_not_active"));
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
+  ASSERT_EQ(state_.FindRelationship("rel")->agreements.size(), 1u);
+  EXPECT_TRUE(Is(Propose(Member("other"), R"({"type": "partnership"})"), Code::kNotFound,
+                 "not_found"));
+  EXPECT_TRUE(Is(Propose(Viewer("cons"), R"({"type": "partnership"})"),
+                 Code::kPermissionDenied, "forbidden"));
+  EXPECT_TRUE(Is(Propose(Member("cons"), R"({"note": "hi"})"), Code::kInvalidArgument,
+                 "invalid_field"));
+  ASSERT_OK(Propose(Member("cons"), R"({"id": "p1", "type": "partnership", "renewal": "auto"})"));
+  EXPECT_EQ(EventTypes(), Types({"agreement.proposed"}));
+  EXPECT_TRUE(decision_.proposal);
+  EXPECT_EQ(state_.FindProposal("p1")->by, "cons");
+  // The proposer cannot accept its own proposal; the other party can.
+  EXPECT_TRUE(Is(Answer(Member("cons"), "p1", ProposalVerb::kAccept), Code::kPermissionDenied,
+                 "forbidden"));
+  ASSERT_OK(Answer(Member("prov"), "p1", ProposalVerb::kAccept));
+  EXPECT_EQ(EventTypes(), Types({"agreement.changed"}));
+  const Relationship& rel = *state_.FindRelationship("rel");
+  EXPECT_EQ(rel.type, RelationshipType::kPartnership);
+  ASSERT_EQ(rel.agreements.size(), 2u);
+  EXPECT_EQ(rel.agreements.back().version, 2);
+  EXPECT_EQ(rel.agreements.back().renewal, "auto");
+  EXPECT_EQ(rel.agreements.back().proposal, "p1");
+  EXPECT_EQ(rel.agreements.back().start, rel.agreements.front().start);
+  EXPECT_TRUE(Is(Answer(Member("prov"), "p1", ProposalVerb::kDecline), Code::kConflict,
+                 "proposal_not_open"));
+}
+
+TEST_F(ProposalTest, DeclineWithdrawAndTermination) {
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
+  ASSERT_OK(Propose(Member("prov"), R"({"id": "p1", "price": {"amount": 12.5, "currency": "EUR", "period": "month"}})"));
+  ASSERT_OK(Propose(Member("cons"), R"({"id": "p2", "type": "cooperative"})"));
+  ASSERT_OK(Propose(Member("cons"), R"({"id": "p3", "end": "2027-01-01T00:00:00Z"})"));
+  EXPECT_TRUE(Is(Answer(Member("prov"), "p2", ProposalVerb::kWithdraw), Code::kPermissionDenied,
+                 "forbidden"));
+  ASSERT_OK(Answer(Member("cons"), "p1", ProposalVerb::kDecline));
+  EXPECT_EQ(EventTypes(), Types({"agreement.declined"}));
+  ASSERT_OK(Answer(Member("cons"), "p2", ProposalVerb::kWithdraw));
+  EXPECT_EQ(state_.FindProposal("p2")->status, ProposalStatus::kWithdrawn);
+  // Terminating withdraws what is still open (§9.15).
+  ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
+  EXPECT_EQ(EventTypes(), Types({"relationship.terminated", "agreement.withdrawn",
+                                 "access.revoked"}));
+  EXPECT_EQ(state_.FindProposal("p3")->status, ProposalStatus::kWithdrawn);
+  EXPECT_EQ(state_.FindProposal("p3")->reason, "relationship_terminated");
+  EXPECT_EQ(state_.FindRelationship("rel")->agreements.size(), 1u);
+  // A proposal id is taken like any other.
+  EXPECT_TRUE(Is(Run(Admin(), Noun::kOrganization, R"({"id": "p3", "name": "x"})"),
+                 Code::kConflict, "duplicate_id"));
 }
 
 }  // namespace

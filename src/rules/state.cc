@@ -50,6 +50,9 @@ const std::vector<std::string>& State::RelationshipsOf(const std::string& org) c
 const std::vector<std::string>& State::GroupsOf(const std::string& org) const {
   return Get(groups_of_, org);
 }
+const std::vector<std::string>& State::ProposalsOf(const std::string& rel) const {
+  return Get(proposals_of_, rel);
+}
 const std::vector<std::string>& State::ServicesOf(const std::string& org) const {
   return Get(services_of_, org);
 }
@@ -236,6 +239,21 @@ Status State::ApplyRelationshipChange(const Event& e, RelationshipStatus to) {
   relationship_history_[rel.id].push_back({e.seq, rel.type, to});
   if (to == RelationshipStatus::kActive && rel.activated_at.empty()) {
     rel.activated_at = e.at;
+    // Agreement version 1 (CONTRACT §6): from the event, or, for a log
+    // written before agreements, from the request and the offering as it is.
+    Agreement a;
+    if (const Json* j = e.data.Find("agreement"); j && j->is_object()) {
+      CC_ASSIGN_OR_RETURN(a, DecodeAgreement(*j));
+    } else {
+      a.type = rel.type;
+      if (const Offering* o = FindOffering(rel.offering)) {
+        a.service_levels = o->service_levels;
+        a.price = o->price;
+      }
+      a.start = e.at;
+      a.at = e.at;
+    }
+    rel.agreements.push_back(std::move(a));
     RoleRecord& consumer = roles_[rel.consumer];
     if (consumer.consumer_since.empty()) consumer.consumer_since = e.at;
     RoleRecord& provider = roles_[rel.provider];
@@ -321,6 +339,37 @@ Status State::Apply(const Event& e) {
     CC_RETURN_IF_ERROR(ApplyRelationshipChange(e, RelationshipStatus::kRejected));
   } else if (t == "access.granted" || t == "access.revoked") {
     CC_RETURN_IF_ERROR(ApplyAccess(e, t == "access.granted"));
+  } else if (t == "agreement.proposed") {
+    const Json* j = e.data.Find("proposal");
+    if (j == nullptr) return Corrupt(e, "no proposal");
+    CC_ASSIGN_OR_RETURN(Proposal proposal, DecodeProposal(*j));
+    if (IdTaken(proposal.id)) return Corrupt(e, "proposal id taken");
+    if (!relationships_.count(proposal.relationship)) return Corrupt(e, "unknown relationship");
+    if (const Json* request = e.private_data.Find("request")) requests_[proposal.id] = *request;
+    proposals_of_[proposal.relationship].push_back(proposal.id);
+    proposals_[proposal.id] = std::move(proposal);
+  } else if (t == "agreement.changed" || t == "agreement.declined" ||
+             t == "agreement.withdrawn") {
+    auto it = proposals_.find(StrOr(e.data, "proposal"));
+    if (it == proposals_.end()) return Corrupt(e, "unknown proposal");
+    Proposal& proposal = it->second;
+    proposal.closed_at = e.at;
+    proposal.reason = StrOr(e.data, "reason");
+    if (t == "agreement.changed") {
+      proposal.status = ProposalStatus::kAccepted;
+      const Json* j = e.data.Find("agreement");
+      if (j == nullptr) return Corrupt(e, "no agreement");
+      CC_ASSIGN_OR_RETURN(Agreement a, DecodeAgreement(*j));
+      Relationship& rel = relationships_.at(proposal.relationship);
+      rel.type = a.type;  // a relationship's type is its agreement's (§9.3)
+      rel.updated_at = e.at;
+      rel.seq = e.seq;
+      relationship_history_[rel.id].push_back({e.seq, rel.type, rel.status});
+      rel.agreements.push_back(std::move(a));
+    } else {
+      proposal.status =
+          t == "agreement.declined" ? ProposalStatus::kDeclined : ProposalStatus::kWithdrawn;
+    }
   } else if (t == "organization.updated") {
     auto it = orgs_.find(e.subject);
     if (it == orgs_.end()) return Corrupt(e, "unknown organization");

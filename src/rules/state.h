@@ -69,6 +69,13 @@ class State {
     return Find(relationships_, id);
   }
   const Provision* FindProvision(const std::string& id) const { return Find(provisions_, id); }
+  const Proposal* FindProposal(const std::string& id) const { return Find(proposals_, id); }
+  // Proposals on a relationship, oldest first.
+  const std::vector<std::string>& ProposalsOf(const std::string& relationship) const;
+  // True when `id` is taken by any object (nouns and proposals).
+  bool IdTaken(const std::string& id) const {
+    return nouns_.count(id) != 0 || proposals_.count(id) != 0;
+  }
   // The noun an id names, if any.
   const Noun* FindNoun(const std::string& id) const { return Find(nouns_, id); }
   // The create request an id was made by (for idempotent retries), or nullptr.
@@ -164,6 +171,7 @@ class State {
   std::unordered_map<std::string, RoleRecord> roles_;
   std::vector<std::string> order_[7];
 
+  std::unordered_map<std::string, Proposal> proposals_;
   std::unordered_map<std::string, std::vector<Service>> service_history_;
   std::unordered_map<std::string, std::vector<Offering>> offering_history_;
   std::unordered_map<std::string, std::vector<RelationshipChange>> relationship_history_;
@@ -172,6 +180,7 @@ class State {
   std::unordered_map<std::string, std::vector<std::string>> grants_;
   std::unordered_map<std::string, std::string> last_grant_;
 
+  Index proposals_of_;
   Index built_on_, accessing_, depending_, offerings_of_, relationships_on_, provisions_in_,
       relationships_of_, groups_of_, services_of_;
   std::unordered_map<std::string, std::vector<TouchRecord>> touches_;
