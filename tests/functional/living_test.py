@@ -259,6 +259,39 @@ class TestDegradedServices(ApiTestCase):
         self.assertEqual(svc["degraded_by"], [{"resource": w.res, "relationship": rel}])
 
 
+class TestProposals(ApiTestCase):
+
+    def test_relationship_retyped_through_an_accepted_proposal(self):
+        w = build_pair("prop")
+        rel = active_rel(w)
+        agreement = self.assertStatus(req("GET", f"/relationships/{rel}/agreement", token=w.tc),
+                                      200)
+        self.assertEqual((agreement["version"], agreement["type"], agreement["renewal"]),
+                         (1, "basic", "none"))
+        self.assertEqual(agreement["service_levels"][0]["target"], "at_least")
+        proposal = self.assertStatus(req("POST", f"/relationships/{rel}/proposals",
+                                         {"type": "partnership", "note": "let's go deeper"},
+                                         token=w.tc), 201)
+        self.assertEqual((proposal["status"], proposal["by"]), ("open", w.cons))
+        self.assertEqual(proposal["changes"], {"type": "partnership"})
+        pid = proposal["id"]
+        self.assertError(req("POST", f"/proposals/{pid}/accept", token=w.tc), 403, "forbidden")
+        self.assertError(req("GET", f"/proposals/{pid}", token=w.to), 404)
+        accepted = self.assertStatus(req("POST", f"/proposals/{pid}/accept", {}, token=w.tp), 200)
+        self.assertEqual(accepted["status"], "accepted")
+        self.assertEqual(self.assertStatus(req("GET", f"/relationships/{rel}", token=w.tc),
+                                           200)["type"], "partnership")
+        versions = self.assertStatus(req("GET", f"/relationships/{rel}/agreements", token=w.tp),
+                                     200)
+        self.assertEqual([(a["version"], a["type"]) for a in versions["items"]],
+                         [(1, "basic"), (2, "partnership")])
+        self.assertError(req("POST", f"/proposals/{pid}/decline", token=w.tp), 409,
+                         "proposal_not_open")
+        types = [e["type"] for e in all_events(w.tc) if e["subject"] == rel]
+        self.assertEqual(types[-2:], ["agreement.proposed", "agreement.changed"])
+        self.assertEqual([e for e in all_events(w.to) if e["type"].startswith("agreement.")], [])
+
+
 class TestChangesSurviveRestart(ApiTestCase):
 
     def test_every_change_reads_back_after_kill_9(self):
