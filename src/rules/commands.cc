@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_set>
 
 namespace cocreate {
 
@@ -69,6 +70,19 @@ class Fields {
         return InvalidField(path, "'" + path + "' must be an id string");
       }
       out.push_back(items[i].as_string());
+    }
+    return out;
+  }
+
+  // An id list that names each id once (400 naming the repeated entry).
+  StatusOr<std::vector<std::string>> UniqueIdList(std::string_view key) const {
+    CC_ASSIGN_OR_RETURN(std::vector<std::string> out, IdList(key));
+    std::unordered_set<std::string> seen;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (!seen.insert(out[i]).second) {
+        std::string path = Path(key) + "[" + std::to_string(i) + "]";
+        return InvalidField(path, "'" + out[i] + "' is listed twice in '" + Path(key) + "'");
+      }
     }
     return out;
   }
@@ -166,7 +180,7 @@ StatusOr<CommandBody> DecodeConsumerGroup(const Fields& f) {
   CC_ASSIGN_OR_RETURN(c.group.id, f.Id("id", false));
   CC_ASSIGN_OR_RETURN(c.group.name, f.String("name", true));
   CC_ASSIGN_OR_RETURN(c.group.owner, f.Id("owner", false));
-  CC_ASSIGN_OR_RETURN(c.group.members, f.IdList("members"));
+  CC_ASSIGN_OR_RETURN(c.group.members, f.UniqueIdList("members"));
   return CommandBody(std::move(c));
 }
 
@@ -183,8 +197,8 @@ StatusOr<CommandBody> DecodeService(const Fields& f) {
   CC_ASSIGN_OR_RETURN(c.service.provider, f.Id("provider", true));
   CC_ASSIGN_OR_RETURN(c.service.name, f.String("name", true));
   CC_ASSIGN_OR_RETURN(c.service.description, f.String("description", false));
-  CC_ASSIGN_OR_RETURN(c.service.built_on, f.IdList("built_on"));
-  CC_ASSIGN_OR_RETURN(c.service.depends_on, f.IdList("depends_on"));
+  CC_ASSIGN_OR_RETURN(c.service.built_on, f.UniqueIdList("built_on"));
+  CC_ASSIGN_OR_RETURN(c.service.depends_on, f.UniqueIdList("depends_on"));
   return CommandBody(std::move(c));
 }
 
@@ -226,6 +240,9 @@ Status DecodeAccess(const Fields& f, Offering& o) {
   o.access.clear();
   for (const Fields& a : access) {
     CC_ASSIGN_OR_RETURN(std::string r, a.Id("resource", true));
+    if (std::find(o.access.begin(), o.access.end(), r) != o.access.end()) {
+      return InvalidField(a.Path("resource"), "'" + r + "' is listed twice in 'access'");
+    }
     o.access.push_back(std::move(r));
   }
   return Status::Ok();
@@ -497,8 +514,8 @@ StatusOr<Command> PatchGroupFrom(const std::string& id, const Fields& f) {
   PatchConsumerGroup c;
   c.id = id;
   CC_ASSIGN_OR_RETURN(c.name, NewName(f, "name", true));
-  CC_ASSIGN_OR_RETURN(c.add, f.IdList("add"));
-  CC_ASSIGN_OR_RETURN(c.remove, f.IdList("remove"));
+  CC_ASSIGN_OR_RETURN(c.add, f.UniqueIdList("add"));
+  CC_ASSIGN_OR_RETURN(c.remove, f.UniqueIdList("remove"));
   for (size_t i = 0; i < c.remove.size(); ++i) {
     if (std::find(c.add.begin(), c.add.end(), c.remove[i]) != c.add.end()) {
       std::string field = "remove[" + std::to_string(i) + "]";
@@ -521,8 +538,8 @@ StatusOr<Command> PatchServiceFrom(const std::string& id, const Fields& f) {
   if (Has(body, "description")) {
     CC_ASSIGN_OR_RETURN(c.fields.description, f.String("description", false));
   }
-  CC_ASSIGN_OR_RETURN(c.fields.built_on, f.IdList("built_on"));
-  CC_ASSIGN_OR_RETURN(c.fields.depends_on, f.IdList("depends_on"));
+  CC_ASSIGN_OR_RETURN(c.fields.built_on, f.UniqueIdList("built_on"));
+  CC_ASSIGN_OR_RETURN(c.fields.depends_on, f.UniqueIdList("depends_on"));
   return Command{std::move(c), body};
 }
 

@@ -630,5 +630,70 @@ TEST(DecodeLifecycleTest, VerbNamesRoundTrip) {
   EXPECT_FALSE(LifecycleVerbFromName("approve").has_value());
 }
 
+// ---- changes (CONTRACT §5) and proposals (§6) ----
+
+Status PatchError(Noun noun, std::string_view body) {
+  StatusOr<Command> c = DecodePatch(noun, "x", Body(body));
+  return c.ok() ? Status::Ok() : c.status();
+}
+
+TEST(DecodePatchTest, OnlyTheFieldsANounMayChange) {
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOrganization, R"({"id": "y"})"), "id"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kService, R"({"provider": "y"})"), "provider"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOffering, R"({"service": "y"})"), "service"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kConsumerGroup, R"({"members": []})"), "members"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOrganization, R"([])"), ""));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOrganization, R"({"name": null})"), "name"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOrganization, R"({"attributes": 3})"), "attributes"));
+  EXPECT_TRUE(PatchError(Noun::kOrganization, R"({"description": null})").ok());
+  EXPECT_TRUE(PatchError(Noun::kOffering, R"({})").ok());
+}
+
+TEST(DecodePatchTest, ListsNameEachIdOnce) {
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kService, R"({"built_on": ["a", "b", "a"]})"),
+                        "built_on[2]"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kService, R"({"depends_on": ["a", "a"]})"),
+                        "depends_on[1]"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOffering,
+                                   R"({"access": [{"resource": "a"}, {"resource": "a"}]})"),
+                        "access[1].resource"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kConsumerGroup, R"({"add": ["a"], "remove": ["a"]})"),
+                        "remove[0]"));
+  EXPECT_TRUE(InvalidAt(CreateError(Noun::kService,
+                                    R"({"provider": "p", "name": "s", "built_on": ["r", "r"]})"),
+                        "built_on[1]"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOffering,
+                                   R"({"service_levels": [{"metric": "m", "objective": 1, "target": "about"}]})"),
+                        "service_levels[0].target"));
+}
+
+TEST(DecodePatchTest, PatchKeepsWhichFieldsWereSent) {
+  StatusOr<Command> c = DecodePatch(Noun::kOffering, "o", Body(R"({"name": "n", "price": null})"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const auto& patch = std::get<PatchOffering>(c->body);
+  EXPECT_EQ(patch.present, std::vector<std::string>({"name", "price"}));
+  EXPECT_FALSE(patch.fields.price.has_value());
+}
+
+TEST(DecodeRevisionTest, NameOrAttributes) {
+  EXPECT_TRUE(InvalidAt(DecodeRevision("r", Body("{}")).status(), "attributes"));
+  EXPECT_TRUE(InvalidAt(DecodeRevision("r", Body(R"({"attributes": []})")).status(), "attributes"));
+  EXPECT_TRUE(InvalidAt(DecodeRevision("r", Body(R"({"owner": "x"})")).status(), "owner"));
+  EXPECT_TRUE(DecodeRevision("r", Body(R"({"name": "n"})")).ok());
+}
+
+TEST(DecodeProposalTest, AtLeastOneAgreementFieldInItsShape) {
+  EXPECT_TRUE(InvalidAt(DecodeProposal("rel", Body(R"({"note": "n"})")).status(), ""));
+  EXPECT_TRUE(InvalidAt(DecodeProposal("rel", Body(R"({"type": "deep"})")).status(), "type"));
+  EXPECT_TRUE(InvalidAt(DecodeProposal("rel", Body(R"({"renewal": "yes"})")).status(), "renewal"));
+  EXPECT_TRUE(InvalidAt(DecodeProposal("rel", Body(R"({"end": "tomorrow"})")).status(), "end"));
+  EXPECT_TRUE(InvalidAt(DecodeProposal("rel", Body(R"({"status": "open"})")).status(), "status"));
+  StatusOr<Command> c = DecodeProposal(
+      "rel", Body(R"({"end": "2027-01-01T00:00:00Z", "price": {"amount": 1e1, "currency": "EUR"}})"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(std::get<ProposeAgreement>(c->body).changes.Dump(),
+            R"({"price":{"amount":1e1,"currency":"EUR","period":""},"end":"2027-01-01T00:00:00.000Z"})");
+}
+
 }  // namespace
 }  // namespace cocreate

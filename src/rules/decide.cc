@@ -935,21 +935,6 @@ StatusOr<Decision> DecidePatchService(const State& state, const Principal& p,
   links.provider = s->provider;
   if (present("built_on")) links.built_on = next.built_on = c.fields.built_on;
   if (present("depends_on")) links.depends_on = next.depends_on = c.fields.depends_on;
-  for (size_t i = 0; i < links.built_on.size(); ++i) {
-    for (size_t j = 0; j < i; ++j) {
-      if (links.built_on[j] == links.built_on[i]) {
-        return InvalidField(Indexed("built_on", i), "'" + links.built_on[i] + "' is listed twice");
-      }
-    }
-  }
-  for (size_t i = 0; i < links.depends_on.size(); ++i) {
-    for (size_t j = 0; j < i; ++j) {
-      if (links.depends_on[j] == links.depends_on[i]) {
-        return InvalidField(Indexed("depends_on", i),
-                            "'" + links.depends_on[i] + "' is listed twice");
-      }
-    }
-  }
   // References the service already had stay allowed (a degraded service
   // keeps them); new ones must be usable now.
   Service fresh = links;
@@ -1028,14 +1013,6 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
       field = Indexed("access", static_cast<size_t>(it - next.access.begin())) + ".resource";
     }
     return Status(links_ok.code(), links_ok.reason(), links_ok.message(), field);
-  }
-  for (size_t i = 0; i < next.access.size(); ++i) {
-    for (size_t j = 0; j < i; ++j) {
-      if (next.access[j] == next.access[i]) {
-        return InvalidField(Indexed("access", i) + ".resource",
-                            "'" + next.access[i] + "' is listed twice");
-      }
-    }
   }
   std::optional<Json> diff =
       Difference(ToJson(*o), ToJson(next), {"name", "audience", "goods", "access", "actions",
