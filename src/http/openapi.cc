@@ -37,8 +37,11 @@ const std::vector<Op>& Operations() {
       const char* collection = paths.back().c_str();
       paths.push_back(std::string("/") + n[0] + "/{id}");
       const char* item = paths.back().c_str();
+      std::vector<const char*> query = {"limit", "offset"};
+      // The filters are string literals, so their data is terminated.
+      for (std::string_view f : ListFilters(*NounFromCollection(n[0]))) query.push_back(f.data());
       v.push_back({"get", collection, "List the visible objects (filters: field=value)", nullptr,
-                   200, "List", {"limit", "offset"}});
+                   200, "List", std::move(query)});
       v.push_back({"post", collection, "Create; a retry with the same id and body answers 200",
                    n[2], 201, n[1], {}});
       v.push_back({"get", item, "Get one object", nullptr, 200, n[1], {}});
@@ -151,7 +154,8 @@ const char* kSchemas = R"({
 "Empty": {"type": "object", "maxProperties": 0},
 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
   "required": ["code", "message"], "properties": {"code": {"type": "string"},
-  "message": {"type": "string"}, "field": {"type": "string"}}}}},
+  "message": {"type": "string"}, "field": {"type": "string"},
+  "request_id": {"type": "string"}}}}},
 "Id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},
 "List": {"type": "object", "required": ["items", "total"], "properties": {
   "items": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"}}},
@@ -160,7 +164,9 @@ const char* kSchemas = R"({
   "description": {"type": "string"}, "attributes": {"type": "object"}}},
 "Organization": {"type": "object", "properties": {"id": {"type": "string"},
   "name": {"type": "string"}, "description": {"type": "string"}, "attributes": {"type": "object"},
-  "created_at": {"type": "string", "format": "date-time"}}},
+  "status": {"type": "string", "enum": ["active", "closed"]},
+  "created_at": {"type": "string", "format": "date-time"},
+  "updated_at": {"type": "string", "format": "date-time"}}},
 "Reason": {"type": "object", "properties": {"reason": {"type": "string"}}},
 "ProposalCreate": {"type": "object", "properties": {"id": {"$ref": "#/components/schemas/Id"},
   "type": {"type": "string", "enum": ["basic", "cooperative", "partnership"]},
@@ -194,15 +200,17 @@ const char* kSchemas = R"({
   "actions": {"type": "array"}, "service_levels": {"type": "array"}, "price": {}}},
 "ConsumerGroupCreate": {"type": "object", "required": ["name"], "properties": {
   "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"},
-  "members": {"type": "array", "items": {"type": "string"}}}},
+  "owner": {"type": "string"}, "members": {"type": "array", "items": {"type": "string"}}}},
 "ConsumerGroup": {"type": "object", "properties": {"id": {"type": "string"},
-  "name": {"type": "string"}, "members": {"type": "array", "items": {"type": "string"}}}},
+  "name": {"type": "string"}, "owner": {"type": "string", "nullable": true},
+  "members": {"type": "array", "items": {"type": "string"}}}},
 "ResourceCreate": {"type": "object", "required": ["owner", "kind", "name"], "properties": {
   "id": {"$ref": "#/components/schemas/Id"}, "owner": {"type": "string"},
   "kind": {"type": "string"}, "name": {"type": "string"}, "attributes": {"type": "object"}}},
 "Resource": {"type": "object", "properties": {"id": {"type": "string"},
   "owner": {"type": "string"}, "kind": {"type": "string"}, "name": {"type": "string"},
   "attributes": {"type": "object"}, "version": {"type": "integer"},
+  "status": {"type": "string", "enum": ["active", "retired"]},
   "origin": {"type": "object", "nullable": true, "properties": {"provision": {"type": "string"}}}}},
 "ServiceCreate": {"type": "object", "required": ["provider", "name"], "properties": {
   "id": {"$ref": "#/components/schemas/Id"}, "provider": {"type": "string"},
@@ -212,7 +220,11 @@ const char* kSchemas = R"({
 "Service": {"type": "object", "properties": {"id": {"type": "string"},
   "provider": {"type": "string"}, "name": {"type": "string"},
   "built_on": {"type": "array", "items": {"type": "string"}},
-  "depends_on": {"type": "array", "items": {"type": "string"}}}},
+  "depends_on": {"type": "array", "items": {"type": "string"}},
+  "status": {"type": "string", "enum": ["active", "retired", "degraded"]},
+  "degraded_by": {"type": "array", "items": {"type": "object", "properties": {
+    "resource": {"type": "string"}, "service": {"type": "string"},
+    "relationship": {"type": "string", "nullable": true}}}}}},
 "OfferingCreate": {"type": "object", "required": ["provider", "service", "name", "audience"],
   "properties": {"id": {"$ref": "#/components/schemas/Id"}, "provider": {"type": "string"},
   "service": {"type": "string"}, "name": {"type": "string"},
@@ -226,7 +238,8 @@ const char* kSchemas = R"({
   "service_levels": {"type": "array", "items": {"type": "object"}},
   "price": {"type": "object", "properties": {"amount": {"type": "number"},
     "currency": {"type": "string"}, "period": {"type": "string"}}}}},
-"Offering": {"type": "object"},
+"Offering": {"type": "object", "properties": {"id": {"type": "string"},
+  "version": {"type": "integer"}, "status": {"type": "string", "enum": ["active", "retired"]}}},
 "RelationshipCreate": {"type": "object", "required": ["offering", "consumer", "type"],
   "properties": {"id": {"$ref": "#/components/schemas/Id"}, "offering": {"type": "string"},
   "consumer": {"type": "string"},
@@ -234,7 +247,8 @@ const char* kSchemas = R"({
 "Relationship": {"type": "object", "properties": {"id": {"type": "string"},
   "offering": {"type": "string"}, "provider": {"type": "string"}, "consumer": {"type": "string"},
   "type": {"type": "string"}, "status": {"type": "string",
-  "enum": ["requested", "active", "suspended", "terminated", "rejected"]}}},
+  "enum": ["requested", "active", "suspended", "terminated", "rejected"]},
+  "agreement": {"allOf": [{"$ref": "#/components/schemas/Agreement"}], "nullable": true}}},
 "ProvisionCreate": {"type": "object", "required": ["relationship", "action"], "properties": {
   "id": {"$ref": "#/components/schemas/Id"}, "relationship": {"type": "string"},
   "action": {"type": "string"}, "used": {"type": "array", "items": {"type": "string"}},

@@ -365,9 +365,15 @@ StatusOr<CommandBody> DecodeProvision(const Fields& f) {
                           "'" + m.Path("attributes") + "' must be a JSON merge patch object");
     }
     spec.patch = *attrs;
+    for (const auto& earlier : c.modifies) {
+      if (earlier.resource == spec.resource) {
+        return InvalidField(m.Path("resource"),
+                            "resource '" + spec.resource + "' is listed twice in 'modifies'");
+      }
+    }
     c.modifies.push_back(std::move(spec));
   }
-  CC_ASSIGN_OR_RETURN(c.transfers, f.IdList("transfers"));
+  CC_ASSIGN_OR_RETURN(c.transfers, f.UniqueIdList("transfers"));
   const Json* value = f.json().Find("value");
   if (value != nullptr && !value->is_null()) {
     CC_ASSIGN_OR_RETURN(Value v, DecodeValue(*value));

@@ -210,6 +210,10 @@ StatusOr<Decision> DecideGroup(const State& state, const Principal& p,
   for (size_t i = 0; i < group.members.size(); ++i) {
     CC_RETURN_IF_ERROR(RequireOrganization(state, group.members[i], Indexed("members", i)));
   }
+  for (size_t i = 0; i < group.members.size(); ++i) {
+    CC_RETURN_IF_ERROR(
+        RequireOpen(state, group.members[i], Indexed("members", i), "join consumer groups"));
+  }
   return Created(state, p, Noun::kConsumerGroup, "group", group, request, now);
 }
 
@@ -364,24 +368,26 @@ StatusOr<Decision> DecideRelationship(const State& state, const Principal& p,
   CC_RETURN_IF_ERROR(RequireSelf(p, spec.consumer, "consumer"));
   CC_ASSIGN_OR_RETURN(IdCheck check, CheckClientId(state, spec.id, Noun::kRelationship, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kRelationship, spec.id);
+  // One live relationship per consumer and offering (CONTRACT §5). A 409
+  // before the 422s (§3 order); it reveals nothing: the consumer is party to
+  // that relationship, so it sees the offering.
+  for (const auto& other_id : state.RelationshipsOn(spec.offering)) {
+    const Relationship& other = *state.FindRelationship(other_id);
+    if (other.consumer == spec.consumer && other.live()) {
+      return Conflict("duplicate_relationship",
+                      "'" + spec.consumer + "' already has relationship '" + other.id +
+                          "' on offering '" + spec.offering + "' (" +
+                          std::string(RelationshipStatusName(other.status)) +
+                          "); terminate it before requesting another");
+    }
+  }
   CC_RETURN_IF_ERROR(RequireOrganization(state, spec.consumer, "consumer"));
+  CC_RETURN_IF_ERROR(RequireOpen(state, spec.consumer, "consumer", "request new relationships"));
   // An offering the caller may not see is unknown, worded as one that does
   // not exist (CONTRACT §3); `not_in_audience` is left for a caller who sees
   // the offering, e.g. the admin acting for a consumer outside its audience.
   CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kOffering, spec.offering, "offering"));
   const Offering& offering = *state.FindOffering(spec.offering);
-  // One live relationship per consumer and offering (CONTRACT §5).
-  for (const auto& other_id : state.RelationshipsOn(offering.id)) {
-    const Relationship& other = *state.FindRelationship(other_id);
-    if (other.consumer == spec.consumer && other.live()) {
-      return Conflict("duplicate_relationship",
-                      "'" + spec.consumer + "' already has relationship '" + other.id +
-                          "' on offering '" + offering.id + "' (" +
-                          std::string(RelationshipStatusName(other.status)) +
-                          "); terminate it before requesting another");
-    }
-  }
-  CC_RETURN_IF_ERROR(RequireOpen(state, spec.consumer, "consumer", "request new relationships"));
   CC_RETURN_IF_ERROR(
       RequireOpen(state, offering.provider, "offering", "be party to new relationships"));
   if (offering.retired) {
@@ -721,15 +727,15 @@ StatusOr<Decision> DecidePatchOrganization(const State& state, const Principal& 
   const Organization* org = state.FindOrganization(c.id);
   if (org == nullptr) return NotFound("no organization '" + c.id + "'");
   CC_RETURN_IF_ERROR(RequireMemberOf(p, org->id, "change organization '" + org->id + "'"));
+  bool changes_something =
+      (c.name && *c.name != org->name) || (c.description && *c.description != org->description) ||
+      (c.attributes && !(MergePatch(org->attributes, *c.attributes) == org->attributes));
+  if (!changes_something) return Unchanged(Noun::kOrganization, org->id);
+  // data.changes is the patch as sent (CONTRACT §5).
   Json changes = Json::MakeObject();
-  if (c.name && *c.name != org->name) changes.Set("name", Json(*c.name));
-  if (c.description && *c.description != org->description) {
-    changes.Set("description", Json(*c.description));
-  }
-  if (c.attributes && !(MergePatch(org->attributes, *c.attributes) == org->attributes)) {
-    changes.Set("attributes", *c.attributes);
-  }
-  if (changes.members().empty()) return Unchanged(Noun::kOrganization, org->id);
+  if (c.name) changes.Set("name", Json(*c.name));
+  if (c.description) changes.Set("description", Json(*c.description));
+  if (c.attributes) changes.Set("attributes", *c.attributes);
   EventSink sink(p, now);
   sink.Add("organization.updated", org->id, Json::MakeObject({{"changes", std::move(changes)}}));
   return Decision{sink.Take(), Noun::kOrganization, org->id, false};
@@ -809,6 +815,12 @@ StatusOr<Decision> DecideRevision(const State& state, const Principal& p, const 
   const ResourceVersion& v = r->current();
   CC_RETURN_IF_ERROR(RequireMemberOf(p, v.owner, "revise resource '" + r->id + "'"));
   if (r->retired) return RetiredConflict(Noun::kResource, r->id);
+  // A revision that changes nothing makes no version: a retry is safe.
+  if ((!c.name || *c.name == v.name) && MergePatch(v.attributes, c.patch) == v.attributes) {
+    Decision same = Unchanged(Noun::kResource, r->id);
+    same.version = v.version;
+    return same;
+  }
   Json changes = Json::MakeObject();
   if (c.name) changes.Set("name", Json(*c.name));
   changes.Set("attributes", c.patch);
