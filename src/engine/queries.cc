@@ -235,6 +235,24 @@ StatusOr<std::string> Engine::List(const Principal& p, Noun noun, const ListQuer
       return InvalidField(key, "'" + key + "' is not a filter of " +
                                    std::string(CollectionName(noun)));
     }
+    // A misspelt status would silently answer nothing: name the ones there are.
+    if (key == "status") {
+      std::vector<std::string_view> statuses;
+      switch (noun) {
+        case Noun::kOrganization: statuses = {"active", "closed"}; break;
+        case Noun::kService: statuses = {"active", "retired", "degraded"}; break;
+        case Noun::kRelationship:
+          statuses = {"requested", "active", "suspended", "terminated", "rejected"};
+          break;
+        default: statuses = {"active", "retired"}; break;
+      }
+      if (std::find(statuses.begin(), statuses.end(), value) == statuses.end()) {
+        std::string list;
+        for (auto st : statuses) list += (list.empty() ? "" : ", ") + std::string(st);
+        return InvalidField("status", "'status' of " + std::string(CollectionName(noun)) +
+                                          " is one of " + list);
+      }
+    }
   }
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);

@@ -54,13 +54,15 @@ void ReplyWith(Router::Reply& reply, StatusOr<std::string> body) {
   reply(body.ok() ? Json200(std::move(body).value()) : Router::Error(body.status()));
 }
 
-bool IsJsonContentType(std::string_view ct) {
+// application/json, and for PATCH (RFC 7396 merge patches) also
+// application/merge-patch+json.
+bool IsJsonContentType(std::string_view ct, bool patch) {
   auto semi = ct.find(';');
   std::string_view media = ct.substr(0, semi);
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
   std::string lower(media);
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower == "application/json";
+  return lower == "application/json" || (patch && lower == "application/merge-patch+json");
 }
 
 const char* kHomePage = R"(<!doctype html>
@@ -631,7 +633,7 @@ void Router::HandleAs(const Principal& principal, const HttpRequest& request, Re
   std::optional<Json> body;
   bool has_body = !request.body.empty();
   if (has_body) {
-    if (!IsJsonContentType(request.content_type)) {
+    if (!IsJsonContentType(request.content_type, request.method == "PATCH")) {
       return reply(Error(Status(Code::kUnsupportedMediaType, "unsupported_media_type",
                                 "send the body as Content-Type: application/json")));
     }

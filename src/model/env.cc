@@ -46,7 +46,8 @@ class RealEnv final : public Env {
 }  // namespace
 
 std::optional<int64_t> UnixMillis(std::string_view time) {
-  // YYYY-MM-DDTHH:MM:SS[.fff...]Z
+  // YYYY-MM-DDTHH:MM:SS[.fff...](Z|+HH:MM|-HH:MM), RFC 3339 section 5.6:
+  // every field in its range (no normalising of 2026-02-30 into March).
   auto digits = [&](size_t at, size_t n) -> std::optional<int> {
     if (at + n > time.size()) return std::nullopt;
     int v = 0;
@@ -59,20 +60,37 @@ std::optional<int64_t> UnixMillis(std::string_view time) {
   auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2), hour = digits(11, 2),
        minute = digits(14, 2), second = digits(17, 2);
   if (!year || !month || !day || !hour || !minute || !second || time.size() < 20 ||
-      time[4] != '-' || time[7] != '-' || time[10] != 'T' || time[13] != ':' ||
-      time[16] != ':') {
+      time[4] != '-' || time[7] != '-' || (time[10] != 'T' && time[10] != 't') ||
+      time[13] != ':' || time[16] != ':') {
     return std::nullopt;
   }
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (*year % 4 == 0 && *year % 100 != 0) || *year % 400 == 0;
+  if (*month < 1 || *month > 12) return std::nullopt;
+  int days = kDays[*month - 1] + (*month == 2 && leap ? 1 : 0);
+  if (*day < 1 || *day > days || *hour > 23 || *minute > 59 || *second > 59) return std::nullopt;
   int64_t millis = 0;
   size_t at = 19;
   if (time[at] == '.') {
     int64_t scale = 100;
-    for (++at; at < time.size() && time[at] >= '0' && time[at] <= '9'; ++at) {
+    size_t first = ++at;
+    for (; at < time.size() && time[at] >= '0' && time[at] <= '9'; ++at) {
       millis += (time[at] - '0') * scale;
       scale /= 10;
     }
+    if (at == first) return std::nullopt;
   }
-  if (at + 1 != time.size() || time[at] != 'Z') return std::nullopt;
+  int64_t offset_minutes = 0;
+  if (at + 1 == time.size() && (time[at] == 'Z' || time[at] == 'z')) {
+    // UTC
+  } else if (at + 6 == time.size() && (time[at] == '+' || time[at] == '-') &&
+             time[at + 3] == ':') {
+    auto oh = digits(at + 1, 2), om = digits(at + 4, 2);
+    if (!oh || !om || *oh > 23 || *om > 59) return std::nullopt;
+    offset_minutes = (*oh * 60 + *om) * (time[at] == '+' ? 1 : -1);
+  } else {
+    return std::nullopt;
+  }
   std::tm tm{};
   tm.tm_year = *year - 1900;
   tm.tm_mon = *month - 1;
@@ -80,7 +98,7 @@ std::optional<int64_t> UnixMillis(std::string_view time) {
   tm.tm_hour = *hour;
   tm.tm_min = *minute;
   tm.tm_sec = *second;
-  return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + millis - offset_minutes * 60'000;
 }
 
 std::string FormatUnixMillis(int64_t millis) {

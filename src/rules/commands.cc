@@ -216,7 +216,7 @@ Status DecodeAudience(const Fields& f, Offering& o) {
       return InvalidField("audience.consumer_groups", "'audience.consumer_groups' is required");
     }
     o.audience_public = false;
-    CC_ASSIGN_OR_RETURN(o.audience_groups, af.IdList("consumer_groups"));
+    CC_ASSIGN_OR_RETURN(o.audience_groups, af.UniqueIdList("consumer_groups"));
   } else {
     return InvalidField("audience", "'audience' must be \"public\" or {\"consumer_groups\": [...]}");
   }
@@ -278,6 +278,16 @@ Status DecodeServiceLevels(const Fields& f, Offering& o) {
     const Json* objective = l.json().Find("objective");
     if (objective == nullptr || objective->is_null()) {
       return InvalidField(l.Path("objective"), "'" + l.Path("objective") + "' is required");
+    }
+    if (!objective->is_number()) {
+      return InvalidField(l.Path("objective"),
+                          "'" + l.Path("objective") + "' must be a number (what a measurement "
+                          "is compared with)");
+    }
+    for (const auto& earlier : o.service_levels) {
+      if (earlier.metric == level.metric) {
+        return InvalidField(l.Path("metric"), "metric '" + level.metric + "' is listed twice");
+      }
     }
     level.objective = *objective;
     CC_ASSIGN_OR_RETURN(level.unit, l.String("unit", false));
@@ -456,7 +466,7 @@ Command DecodeRevokeToken(const std::string& id) {
 
 StatusOr<Command> DecodeLifecycle(const std::string& relationship, LifecycleVerb verb,
                                   const Json* body) {
-  if (body != nullptr && !body->is_object()) {
+  if (body != nullptr && (!body->is_object() || !body->members().empty())) {
     return InvalidField("", "a lifecycle request takes an empty body or {}");
   }
   return Command{ChangeRelationship{relationship, verb}, Json::MakeObject()};
@@ -496,6 +506,18 @@ StatusOr<std::optional<std::string>> NewName(const Fields& f, std::string_view k
   return std::optional<std::string>(std::move(s));
 }
 
+// A list a PATCH replaces may be [] but not null (a list, not a deletion).
+Status NoNullLists(const Json& body, std::initializer_list<std::string_view> keys) {
+  for (std::string_view key : keys) {
+    const Json* v = body.Find(key);
+    if (v != nullptr && v->is_null()) {
+      return InvalidField(std::string(key), "'" + std::string(key) +
+                                                "' must be a list; send [] to empty it");
+    }
+  }
+  return Status::Ok();
+}
+
 StatusOr<Command> PatchOrganizationFrom(const std::string& id, const Fields& f) {
   const Json& body = f.json();
   CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "description", "attributes"},
@@ -517,6 +539,7 @@ StatusOr<Command> PatchOrganizationFrom(const std::string& id, const Fields& f) 
 StatusOr<Command> PatchGroupFrom(const std::string& id, const Fields& f) {
   const Json& body = f.json();
   CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "add", "remove"}, "PATCH /consumer-groups/{id}"));
+  CC_RETURN_IF_ERROR(NoNullLists(body, {"add", "remove"}));
   PatchConsumerGroup c;
   c.id = id;
   CC_ASSIGN_OR_RETURN(c.name, NewName(f, "name", true));
@@ -535,6 +558,7 @@ StatusOr<Command> PatchServiceFrom(const std::string& id, const Fields& f) {
   const Json& body = f.json();
   CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "description", "built_on", "depends_on"},
                                 "PATCH /services/{id}"));
+  CC_RETURN_IF_ERROR(NoNullLists(body, {"built_on", "depends_on"}));
   PatchService c;
   c.id = id;
   for (const auto& [key, value] : body.members()) c.present.push_back(key);
@@ -555,6 +579,10 @@ StatusOr<Command> PatchOfferingFrom(const std::string& id, const Fields& f) {
                                 {"name", "audience", "goods", "access", "actions",
                                  "service_levels", "price"},
                                 "PATCH /offerings/{id}"));
+  CC_RETURN_IF_ERROR(NoNullLists(body, {"goods", "access", "actions", "service_levels"}));
+  if (const Json* a = body.Find("audience"); a != nullptr && a->is_null()) {
+    return InvalidField("audience", "'audience' must be \"public\" or {\"consumer_groups\": [...]}");
+  }
   PatchOffering c;
   c.id = id;
   for (const auto& [key, value] : body.members()) c.present.push_back(key);
@@ -603,7 +631,7 @@ StatusOr<Command> DecodeRevision(const std::string& id, const Json& body) {
 }
 
 StatusOr<Command> DecodeRetire(Noun noun, const std::string& id, const Json* body) {
-  if (body != nullptr && !body->is_object()) {
+  if (body != nullptr && (!body->is_object() || !body->members().empty())) {
     return InvalidField("", "this request takes an empty body or {}");
   }
   if (noun == Noun::kOrganization) return Command{CloseOrganization{id}, Json::MakeObject()};

@@ -592,7 +592,7 @@ TEST(DecodeIssueTokenTest, RoleDefaultsToMember) {
 
 // ---- lifecycle ----
 
-TEST(DecodeLifecycleTest, TakesNoBodyOrAnObject) {
+TEST(DecodeLifecycleTest, TakesNoBodyOrAnEmptyObject) {
   StatusOr<Command> none =
       DecodeLifecycle("rel", LifecycleVerb::kSuspend, nullptr);
   ASSERT_TRUE(none.ok()) << none.status().ToString();
@@ -603,8 +603,11 @@ TEST(DecodeLifecycleTest, TakesNoBodyOrAnObject) {
 
   Json empty = Json::MakeObject();
   EXPECT_TRUE(DecodeLifecycle("rel", LifecycleVerb::kActivate, &empty).ok());
-  Json ignored = Body(R"({"reason": "ignored"})");
-  EXPECT_TRUE(DecodeLifecycle("rel", LifecycleVerb::kActivate, &ignored).ok());
+  // The contract's "empty body or {}", and nothing else.
+  Json members = Body(R"({"reason": "no"})");
+  EXPECT_TRUE(InvalidAt(DecodeLifecycle("rel", LifecycleVerb::kActivate, &members).status(), ""));
+  EXPECT_TRUE(InvalidAt(DecodeRetire(Noun::kService, "s", &members).status(), ""));
+  EXPECT_TRUE(InvalidAt(DecodeRetire(Noun::kOrganization, "o", &members).status(), ""));
 }
 
 TEST(DecodeLifecycleTest, NonObjectBodyIsInvalid) {
@@ -645,6 +648,19 @@ TEST(DecodePatchTest, OnlyTheFieldsANounMayChange) {
   EXPECT_TRUE(InvalidAt(PatchError(Noun::kOrganization, R"([])"), ""));
   EXPECT_TRUE(InvalidAt(PatchError(Noun::kOrganization, R"({"name": null})"), "name"));
   EXPECT_TRUE(InvalidAt(PatchError(Noun::kOrganization, R"({"attributes": 3})"), "attributes"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kService, R"({"built_on": null})"), "built_on"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOffering, R"({"access": null})"), "access"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOffering, R"({"audience": null})"), "audience"));
+  EXPECT_TRUE(PatchError(Noun::kOffering, R"({"price": null})").ok());
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOffering,
+                                   R"({"service_levels": [{"metric": "m", "objective": "99"}]})"),
+                        "service_levels[0].objective"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOffering,
+                                   R"({"service_levels": [{"metric": "m", "objective": 1}, {"metric": "m", "objective": 2}]})"),
+                        "service_levels[1].metric"));
+  EXPECT_TRUE(InvalidAt(PatchError(Noun::kOffering,
+                                   R"({"audience": {"consumer_groups": ["g", "g"]}})"),
+                        "audience.consumer_groups[1]"));
   EXPECT_TRUE(PatchError(Noun::kOrganization, R"({"description": null})").ok());
   EXPECT_TRUE(PatchError(Noun::kOffering, R"({})").ok());
 }

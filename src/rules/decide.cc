@@ -266,6 +266,20 @@ StatusOr<Decision> DecideService(const State& state, const Principal& p, const C
 
 // The §2 rules on a service's built_on and depends_on (at create and PATCH).
 Status CheckServiceLinks(const State& state, const Principal& p, const Service& spec) {
+  // §9.4: retired_reference before the v1 rules (unknown_reference among
+  // them); only a reference the caller may see can be called retired.
+  for (size_t i = 0; i < spec.built_on.size(); ++i) {
+    if (CanSeeId(state, p, spec.built_on[i])) {
+      CC_RETURN_IF_ERROR(
+          RequireNotRetired(state, Noun::kResource, spec.built_on[i], Indexed("built_on", i)));
+    }
+  }
+  for (size_t i = 0; i < spec.depends_on.size(); ++i) {
+    if (CanSeeId(state, p, spec.depends_on[i])) {
+      CC_RETURN_IF_ERROR(
+          RequireNotRetired(state, Noun::kService, spec.depends_on[i], Indexed("depends_on", i)));
+    }
+  }
   for (size_t i = 0; i < spec.built_on.size(); ++i) {
     CC_RETURN_IF_ERROR(
         RequireVisible(state, p, Noun::kResource, spec.built_on[i], Indexed("built_on", i)));
@@ -334,6 +348,12 @@ StatusOr<Decision> DecideOffering(const State& state, const Principal& p,
 
 // The rules on an offering's access and audience (at create and PATCH).
 Status CheckOfferingLinks(const State& state, const Principal& p, const Offering& spec) {
+  for (size_t i = 0; i < spec.access.size(); ++i) {
+    if (CanSeeId(state, p, spec.access[i])) {
+      CC_RETURN_IF_ERROR(RequireNotRetired(state, Noun::kResource, spec.access[i],
+                                           Indexed("access", i) + ".resource"));
+    }
+  }
   for (size_t i = 0; i < spec.access.size(); ++i) {
     const std::string field = Indexed("access", i) + ".resource";
     CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kResource, spec.access[i], field));
@@ -489,6 +509,9 @@ StatusOr<Decision> DecideLifecycle(const State& state, const Principal& p,
                                  {"reason", Json("relationship_terminated")}}));
     }
   }
+  // Every activation and resumption grants, every suspension and
+  // termination of an active one revokes (CONTRACT §2), even when the
+  // offering gives access to nothing: the event marks the moment.
   if (*next == RelationshipStatus::kActive) {
     sink.Add("access.granted", rel->id, AccessData(*rel, Grantable(state, offering)));
   } else if (rel->status == RelationshipStatus::kActive) {
@@ -536,6 +559,12 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
     return Conflict("relationship_not_active",
                     "provisions are performed only within an active relationship; '" + rel.id +
                         "' is " + std::string(RelationshipStatusName(rel.status)));
+  }
+  for (size_t i = 0; i < c.used.size(); ++i) {
+    if (CanSeeId(state, p, c.used[i])) {
+      CC_RETURN_IF_ERROR(
+          RequireNotRetired(state, Noun::kResource, c.used[i], Indexed("used", i)));
+    }
   }
   for (size_t i = 0; i < c.used.size(); ++i) {
     CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kResource, c.used[i], Indexed("used", i)));
@@ -884,16 +913,20 @@ StatusOr<Decision> DecideRetire(const State& state, const Principal& p, const Re
     CC_ASSIGN_OR_RETURN(const Service* s, Visible(state, p, c.noun, state.FindService(c.id), c.id));
     CC_RETURN_IF_ERROR(RequireMemberOf(p, s->provider, "retire service '" + s->id + "'"));
     if (s->retired) return Unchanged(c.noun, s->id);
+    // Offerings not retired, and live relationships on them (§9.12).
     for (const auto& o : state.OfferingsOf(s->id)) {
       const Offering& offering = *state.FindOffering(o);
-      if (!offering.retired) return in_use("offering '" + o + "' offers it");
+      if (offering.retired) continue;
       for (const auto& rel_id : state.RelationshipsOn(o)) {
         const Relationship& rel = *state.FindRelationship(rel_id);
         if (rel.live()) {
-          return in_use("relationship '" + rel.id + "' on its offering '" + o + "' is " +
-                        std::string(RelationshipStatusName(rel.status)));
+          return Conflict("in_use", "service '" + s->id + "' is in use: relationship '" + rel.id +
+                                        "' on its offering '" + o + "' is " +
+                                        std::string(RelationshipStatusName(rel.status)) +
+                                        "; terminate it or retire the offering first");
         }
       }
+      return in_use("offering '" + o + "' offers it");
     }
     for (const auto& d : state.ServicesDependingOn(s->id)) {
       const Service& dependent = *state.FindService(d);
@@ -1101,6 +1134,15 @@ StatusOr<Decision> DecidePropose(const State& state, const Principal& p, const P
     return Conflict("relationship_not_active",
                     "agreements change only while the relationship is active or suspended; '" +
                         rel->id + "' is " + std::string(RelationshipStatusName(rel->status)));
+  }
+  if (const Json* end = c.changes.Find("end"); end != nullptr && end->is_string()) {
+    const std::string& start = rel->agreements.back().start;
+    auto end_ms = UnixMillis(end->as_string());
+    auto start_ms = UnixMillis(start);
+    if (end_ms && start_ms && *end_ms <= *start_ms) {
+      return Unprocessable("end_before_start",
+                           "'end' must come after the agreement's start (" + start + ")", "end");
+    }
   }
   Proposal proposal;
   std::set<std::string> taken;

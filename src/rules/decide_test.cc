@@ -1277,10 +1277,13 @@ TEST_F(ChangeTest, InUseCountsOnlyTheOwnersObjects) {
   EXPECT_TRUE(Is(RetireIt(Member("prov"), Noun::kService, "svc"), Code::kConflict, "in_use"));
   EXPECT_TRUE(Is(RetireIt(Member("cons"), Noun::kService, "svc"), Code::kPermissionDenied,
                  "forbidden"));
-  ASSERT_OK(RetireIt(Member("prov"), Noun::kOffering, "off"));
-  // The relationship on its offering is still requested: the service is in use.
+  // A live relationship on an offering that is not retired keeps it in use.
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
+  ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off", R"({"access": []})"));
   EXPECT_TRUE(Is(RetireIt(Member("prov"), Noun::kService, "svc"), Code::kConflict, "in_use"));
-  ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
+  // Once the offering is retired, its relationships carry on but no longer
+  // count (§9.12: "offerings here: those not retired").
+  ASSERT_OK(RetireIt(Member("prov"), Noun::kOffering, "off"));
   ASSERT_OK(RetireIt(Member("prov"), Noun::kService, "svc"));
   // Only retired objects use tool now.
   ASSERT_OK(RetireIt(Member("prov"), Noun::kResource, "tool"));

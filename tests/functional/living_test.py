@@ -154,11 +154,12 @@ class TestChangeAndRetire(ApiTestCase):
                               token=w.tp), 201)
         self.assertError(req("PATCH", f"/offerings/{w.offering}", {"name": "x"}, token=w.tp),
                          409, "retired")
-        # The service is in use while a relationship on its offering is live.
-        self.assertError(req("POST", f"/services/{w.svc}/retire", token=w.tp), 409, "in_use")
-        must(lifecycle(rel, "terminate", w.tc), 200, "terminate")
+        # A relationship on a retired offering no longer keeps the service in use (§9.12).
         self.assertStatus(req("POST", f"/services/{w.svc}/retire", token=w.tp), 200)
         self.assertStatus(req("POST", f"/resources/{w.res}/retire", token=w.tp), 200)
+        # Retiring the resource ended the consumer's access to it.
+        self.assertEqual(all_events(w.tp)[-1]["type"], "access.revoked")
+        must(lifecycle(rel, "terminate", w.tc), 200, "terminate")
 
     def test_one_live_relationship_per_consumer_and_offering(self):
         w = self.w
