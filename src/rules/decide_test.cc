@@ -1448,6 +1448,9 @@ TEST_F(ProposalTest, DeclineWithdrawAndTermination) {
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
   ASSERT_OK(Propose(Member("prov"), R"({"id": "p1", "price": {"amount": 12.5, "currency": "EUR", "period": "month"}})"));
   ASSERT_OK(Propose(Member("cons"), R"({"id": "p2", "type": "cooperative"})"));
+  // An agreement ends after it starts (the fixture's clock is 2026-01-01).
+  EXPECT_TRUE(Is(Propose(Member("cons"), R"({"end": "2025-12-31T23:59:59Z"})"),
+                 Code::kUnprocessable, "end_before_start"));
   ASSERT_OK(Propose(Member("cons"), R"({"id": "p3", "end": "2027-01-01T00:00:00Z"})"));
   EXPECT_TRUE(Is(Answer(Member("prov"), "p2", ProposalVerb::kWithdraw), Code::kPermissionDenied,
                  "forbidden"));

@@ -49,6 +49,11 @@ class TestChangeAndRetire(ApiTestCase):
                          400, "invalid_field", "owner")
         self.assertError(req("PATCH", "/organizations/nobody-at-all", {"name": "x"}), 404)
         self.assertError(req("PATCH", f"/organizations/{w.cons}", [1], token=w.tc), 400)
+        # A merge patch may say so (RFC 7396); a lifecycle POST takes {} and nothing else.
+        self.assertStatus(req("PATCH", f"/organizations/{w.cons}", None, token=w.tc,
+                              raw=b'{"description": "by the harbour"}',
+                              headers={"Content-Type": "application/merge-patch+json"}), 200)
+        self.assertError(req("POST", f"/organizations/{w.cons}/close", {"why": "x"}), 400)
 
     def test_revision_is_a_new_version_without_provision(self):
         w = self.w
@@ -82,6 +87,8 @@ class TestChangeAndRetire(ApiTestCase):
         self.assertStatus(req("POST", f"/resources/{spare}/retire", {}, token=w.tp), 200)
         retired = [e for e in events_of({"resource.retired"}) if e["subject"] == spare]
         self.assertEqual(len(retired), 1)
+        self.assertError(req("GET", "/resources?status=retird", token=w.tp), 400,
+                         "invalid_field", "status")
         listed = self.assertStatus(req("GET", f"/resources?owner={w.prov}&status=retired",
                                        token=w.tp), 200)
         self.assertEqual([r["id"] for r in listed["items"]], [spare])

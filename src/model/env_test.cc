@@ -1,0 +1,33 @@
+// Tests of the RFC 3339 reader: every field in its range, offsets applied,
+// nothing normalised.
+#include "model/env.h"
+
+#include <gtest/gtest.h>
+
+namespace cocreate {
+namespace {
+
+TEST(UnixMillisTest, ReadsUtcAndOffsets) {
+  EXPECT_EQ(UnixMillis("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(UnixMillis("1970-01-01T00:00:01.5Z"), 1500);
+  EXPECT_EQ(UnixMillis("1970-01-01t00:00:00z"), 0);
+  EXPECT_EQ(UnixMillis("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_EQ(UnixMillis("1969-12-31T23:30:00-00:30"), 0);
+  EXPECT_EQ(UnixMillis("2024-02-29T00:00:00Z"), UnixMillis("2024-03-01T00:00:00Z").value() -
+                                                     86'400'000);
+  EXPECT_EQ(FormatUnixMillis(*UnixMillis("2026-12-01T10:00:00+01:00")),
+            "2026-12-01T09:00:00.000Z");
+}
+
+TEST(UnixMillisTest, RefusesWhatIsNotATime) {
+  for (const char* bad : {"2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z",
+                          "2026-01-01T24:00:00Z", "2026-01-01T10:60:00Z", "2026-01-01T10:00:60Z",
+                          "2026-00-10T00:00:00Z", "2026-01-00T00:00:00Z", "2026-01-01T00:00:00",
+                          "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00+1:00",
+                          "2026-01-01T00:00:00+24:00", "2026-01-01 00:00:00Z", "tomorrow", ""}) {
+    EXPECT_FALSE(UnixMillis(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace cocreate
