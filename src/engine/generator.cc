@@ -198,8 +198,10 @@ class Builder {
         for (auto& d : Sample(o.services, deps)) depends.push_back(std::move(d));
       }
       std::string svc = NewId("g-svc");
-      services_[svc] = {o.id, built_on, depends};
-      for (const auto& r : built_on) ++committed_[r];
+      if (options_.evolve) {
+        services_[svc] = {o.id, built_on, depends};
+        for (const auto& r : built_on) ++committed_[r];
+      }
       Add(Create(Noun::kService, Obj({{"id", Json(svc)}, {"provider", Json(o.id)},
                                       {"name", Json("service " + svc)}, {"built_on", Ids(built_on)},
                                       {"depends_on", Ids(depends)}})));
@@ -211,12 +213,14 @@ class Builder {
       } else {
         for (const auto& r : Sample(o.resources, 2)) access.Push(Obj({{"resource", Json(r)}}));
       }
-      std::vector<std::string>& access_ids = offerings_[off].access;
-      offerings_[off].provider = o.id;
-      offerings_[off].service = svc;
-      for (const Json& a : access.items()) {
-        access_ids.push_back(a.Find("resource")->as_string());
-        ++committed_[access_ids.back()];
+      if (options_.evolve) {
+        OfferingInfo& info = offerings_[off];
+        info.provider = o.id;
+        info.service = svc;
+        for (const Json& a : access.items()) {
+          info.access.push_back(a.Find("resource")->as_string());
+          ++committed_[info.access.back()];
+        }
       }
       Json actions = Json::MakeArray();
       for (const char* e : {"create", "modify", "transfer", "none"}) {
@@ -253,8 +257,10 @@ class Builder {
                  Obj({{"id", Json(rel)}, {"offering", Json(p->offerings[k])},
                       {"consumer", Json(c->id)}, {"type", Json(kTypes[rng_() % 3])}})));
       rels.push_back({rel, {p, c}});
-      offerings_[p->offerings[k]].relationships++;
-      live_.push_back({rel, p, c});
+      if (options_.evolve) {
+        offerings_[p->offerings[k]].relationships++;
+        live_.push_back({rel, p, c});
+      }
       consumed_[c->id].emplace_back(rel, p->services[k]);
       providers_of_[c->id].push_back(p);
     }
@@ -279,14 +285,14 @@ class Builder {
                       {"value", Obj({{"outcomes", Ids({"set up"})}, {"costs", costs}})}})));
       c->obtained.push_back(res);
       made.emplace_back(rel, res);
-      made_by_[rel].push_back(res);
+      if (options_.evolve) made_by_[rel].push_back(res);
       auto& spares = spares_[p->id];
       if (!spares.empty() && rng_() % 4 == 0) {
         Add(Create(Noun::kProvision, Obj({{"id", Json(NewId("g-prov"))}, {"relationship", Json(rel)},
                                           {"action", Json("do-transfer")},
                                           {"transfers", Ids({spares.back()})}})));
         c->obtained.push_back(spares.back());
-        devices_[c->id].push_back(spares.back());
+        if (options_.evolve) devices_[c->id].push_back(spares.back());
         spares.pop_back();
       }
     }
