@@ -1,8 +1,11 @@
 // Differential tests of the graph walks: on generated ecosystems of
-// thousands of nodes, every impact and lineage answer of graph/traversal
-// equals the answer of the same question asked of SQLite as a recursive CTE
-// and of a plain BFS, both over an edge list derived independently from the
-// event log (not from the State's indexes).
+// thousands of nodes that then change (patches, access changes, revisions,
+// transfers, retirements), every impact answer of graph/traversal and of the
+// graph index equals the answer of the same question asked of SQLite as a
+// recursive CTE and of a plain BFS, both over an edge list derived
+// independently from the event log (not from the State's indexes); every
+// lineage as of a version equals a walk of histories read off the events
+// and a recursive CTE over seq-bounded rows.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -256,6 +259,151 @@ class History {
   std::map<std::string, std::vector<ServiceAt>> services_;
 };
 
+// Lineage as of a version as one recursive SQL query (SQLite, several
+// recursive SELECTs) over rows valid for seq in [seq_from, seq_to), loaded
+// from the events alone. A walk row is (kind, id, n): n is a resource's
+// version, or for the others the seq they are read as of.
+class SqliteHistory {
+ public:
+  explicit SqliteHistory(const std::vector<Event>& events) {
+    sqlite3_open(":memory:", &db_);
+    Exec("CREATE TABLE version (res TEXT, v INT, seq_from INT, seq_to INT, provision TEXT);"
+         "CREATE TABLE provision (id TEXT PRIMARY KEY, seq INT, rel TEXT);"
+         "CREATE TABLE used (provision TEXT, res TEXT);"
+         "CREATE TABLE rel (id TEXT PRIMARY KEY, offering TEXT);"
+         "CREATE TABLE offering (id TEXT, v INT, seq_from INT, seq_to INT, service TEXT);"
+         "CREATE TABLE built_on (service TEXT, res TEXT, seq_from INT, seq_to INT);"
+         "CREATE TABLE depends (service TEXT, dep TEXT, seq_from INT, seq_to INT);"
+         "CREATE INDEX version_res ON version (res);"
+         "CREATE INDEX used_provision ON used (provision);"
+         "CREATE INDEX offering_id ON offering (id);"
+         "CREATE INDEX built_on_service ON built_on (service);"
+         "CREATE INDEX depends_service ON depends (service);");
+    Exec("BEGIN");
+    // Open intervals, closed when the next state of the same object comes.
+    struct Open {
+      int64_t from = 0;
+      int64_t version = 0;
+      std::string a;                     // provision (versions) or service (offerings)
+      std::vector<std::string> b, c;     // built_on, depends_on (services)
+    };
+    std::map<std::string, Open> versions, offerings, services;
+    const int64_t kForever = int64_t{1} << 62;
+    auto close_version = [&](const std::string& r, const Open& o, int64_t to) {
+      Insert("INSERT INTO version VALUES (?, ?, ?, ?, ?)", {r}, {o.version, o.from, to}, {o.a});
+    };
+    auto close_offering = [&](const std::string& id, const Open& o, int64_t to) {
+      Insert("INSERT INTO offering VALUES (?, ?, ?, ?, ?)", {id}, {o.version, o.from, to}, {o.a});
+    };
+    auto close_service = [&](const std::string& id, const Open& o, int64_t to) {
+      for (const auto& r : o.b) Insert("INSERT INTO built_on VALUES (?, ?, ?, ?)", {id, r}, {o.from, to}, {});
+      for (const auto& d : o.c) Insert("INSERT INTO depends VALUES (?, ?, ?, ?)", {id, d}, {o.from, to}, {});
+    };
+    for (const Event& e : events) {
+      const Json& d = e.data;
+      const std::string& id = e.subject;
+      if (e.type == "resource.created") {
+        std::string origin;
+        if (const Json* o = d.Find("origin"); o && o->is_object()) origin = StrOr(*o, "provision");
+        versions[id] = {e.seq, 1, origin, {}, {}};
+      } else if (e.type == "resource.modified" || e.type == "resource.transferred" ||
+                 e.type == "resource.revised") {
+        Open& o = versions[id];
+        close_version(id, o, e.seq);
+        o = {e.seq, o.version + 1, e.type == "resource.revised" ? "" : StrOr(d, "provision"), {}, {}};
+      } else if (e.type == "provision.performed") {
+        Insert("INSERT INTO provision VALUES (?, ?, ?)", {id}, {e.seq}, {StrOr(d, "relationship")});
+        for (const auto& u : StrList(d, "used")) Insert("INSERT INTO used VALUES (?, ?)", {id, u}, {}, {});
+      } else if (e.type == "relationship.requested") {
+        Insert("INSERT INTO rel VALUES (?, ?)", {id, StrOr(d, "offering")}, {}, {});
+      } else if (e.type == "offering.created") {
+        offerings[id] = {e.seq, 1, StrOr(d, "service"), {}, {}};
+      } else if (e.type == "offering.updated") {
+        Open& o = offerings[id];
+        close_offering(id, o, e.seq);
+        o = {e.seq, d.Find("version")->as_int(), o.a, {}, {}};
+      } else if (e.type == "service.created") {
+        services[id] = {e.seq, 0, "", StrList(d, "built_on"), StrList(d, "depends_on")};
+      } else if (e.type == "service.updated") {
+        Open& o = services[id];
+        close_service(id, o, e.seq);
+        const Json& after = *d.Find("after");
+        o.from = e.seq;
+        if (after.Find("built_on")) o.b = StrList(after, "built_on");
+        if (after.Find("depends_on")) o.c = StrList(after, "depends_on");
+      }
+    }
+    for (const auto& [id, o] : versions) close_version(id, o, kForever);
+    for (const auto& [id, o] : offerings) close_offering(id, o, kForever);
+    for (const auto& [id, o] : services) close_service(id, o, kForever);
+    Exec("COMMIT");
+  }
+  ~SqliteHistory() {
+    for (auto& [sql, st] : statements_) sqlite3_finalize(st);
+    sqlite3_close(db_);
+  }
+
+  std::set<std::string> Lineage(const std::string& start, int64_t version) {
+    static const char* kQuery =
+        "WITH RECURSIVE walk(kind, id, n) AS ("
+        "  SELECT 'resource', ?1, ?2"
+        "  UNION SELECT 'provision', v.provision, p.seq FROM walk w"
+        "    JOIN version v ON w.kind = 'resource' AND v.res = w.id AND v.v <= w.n"
+        "    JOIN provision p ON p.id = v.provision"
+        "  UNION SELECT 'relationship', p.rel, w.n FROM walk w"
+        "    JOIN provision p ON w.kind = 'provision' AND p.id = w.id"
+        "  UNION SELECT 'resource', u.res, v.v FROM walk w"
+        "    JOIN used u ON w.kind = 'provision' AND u.provision = w.id"
+        "    JOIN version v ON v.res = u.res AND v.seq_from <= w.n AND w.n < v.seq_to"
+        "  UNION SELECT 'offering', r.offering, w.n FROM walk w"
+        "    JOIN rel r ON w.kind = 'relationship' AND r.id = w.id"
+        "  UNION SELECT 'service', o.service, w.n FROM walk w"
+        "    JOIN offering o ON w.kind = 'offering' AND o.id = w.id"
+        "      AND o.seq_from <= w.n AND w.n < o.seq_to"
+        "  UNION SELECT 'resource', b.res, v.v FROM walk w"
+        "    JOIN built_on b ON w.kind = 'service' AND b.service = w.id"
+        "      AND b.seq_from <= w.n AND w.n < b.seq_to"
+        "    JOIN version v ON v.res = b.res AND v.seq_from <= w.n AND w.n < v.seq_to"
+        "  UNION SELECT 'service', d.dep, w.n FROM walk w"
+        "    JOIN depends d ON w.kind = 'service' AND d.service = w.id"
+        "      AND d.seq_from <= w.n AND w.n < d.seq_to)"
+        "SELECT kind || ':' || id FROM walk WHERE kind IN ('provision', 'relationship', 'service')"
+        " UNION SELECT 'offering:' || w.id || '@' || o.v FROM walk w JOIN offering o"
+        "   ON w.kind = 'offering' AND o.id = w.id AND o.seq_from <= w.n AND w.n < o.seq_to"
+        " UNION SELECT 'resource:' || id || '@' || n FROM walk"
+        "   WHERE kind = 'resource' AND id != ?1";
+    sqlite3_stmt* q;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, kQuery, -1, &q, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+    sqlite3_bind_text(q, 1, start.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, version);
+    std::set<std::string> out;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      out.insert(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
+    }
+    sqlite3_finalize(q);
+    return out;
+  }
+
+ private:
+  void Exec(const char* sql) {
+    ASSERT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+  }
+  // Binds the texts first, then the integers, then the trailing texts.
+  void Insert(const char* sql, std::vector<std::string> texts, std::vector<int64_t> ints,
+              std::vector<std::string> tail) {
+    sqlite3_stmt*& st = statements_[sql];
+    if (st == nullptr) sqlite3_prepare_v2(db_, sql, -1, &st, nullptr);
+    int k = 0;
+    for (const auto& t : texts) sqlite3_bind_text(st, ++k, t.c_str(), -1, SQLITE_TRANSIENT);
+    for (int64_t i : ints) sqlite3_bind_int64(st, ++k, i);
+    for (const auto& t : tail) sqlite3_bind_text(st, ++k, t.c_str(), -1, SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(db_);
+    sqlite3_reset(st);
+  }
+  sqlite3* db_ = nullptr;
+  std::map<std::string, sqlite3_stmt*> statements_;
+};
+
 // The same strings from a LineageResult.
 std::set<std::string> Flatten(const LineageResult& l) {
   std::set<std::string> out;
@@ -389,6 +537,7 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     }
     Graph graph = FromEvents(state.events());
     History history(state.events());
+    SqliteHistory sql_history(state.events());
     SqliteEdges down(graph.down), up(graph.up);
     std::vector<std::string> ids;
     for (const auto& [id, type] : graph.noun) ids.push_back(id);
@@ -504,6 +653,8 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
         ASSERT_TRUE(lineage.ok()) << start;
         std::set<std::string> want = history.Lineage(start, version == 0 ? latest : version);
         ASSERT_EQ(Flatten(*lineage), want) << "lineage of " << start << " version " << version;
+        ASSERT_EQ(sql_history.Lineage(start, version == 0 ? latest : version), want)
+            << "SQL lineage of " << start << " version " << version;
         expected_lineage.push_back({{start, version}, want});
         older_versions += version != 0 && version < latest && !want.empty();
       }
