@@ -126,8 +126,9 @@ class Adjacency {
 
   // Logs an added edge; with `live`, also makes it visible at once (lifting
   // its tombstone, or putting it in the overlay). Without (a bulk load),
-  // only the next fold sees it.
-  // REQUIRES: the edge is not among u's edges now.
+  // only the next fold sees it. An edge added twice is harmless (walks and
+  // folds drop repeats) as long as it is never removed.
+  // REQUIRES: for an edge that may be removed, it is not among u's edges now.
   void Add(NodeId from, NodeId to, EdgeType type, bool live);
   // Logs a removed edge; with `live`, tombstones it at once.
   // REQUIRES: the edge is among u's edges now.
@@ -149,9 +150,10 @@ class Adjacency {
   size_t MemoryBytes() const;
 
  private:
-  std::shared_ptr<const Csr> base_;
+  // Makes one logged change visible in the overlay and the tombstones.
   void ApplyLive(const Edge& e);
 
+  std::shared_ptr<const Csr> base_;
   std::vector<Edge> log_;  // changes since the base, in the order they came
   std::unordered_map<NodeId, std::vector<uint32_t>> overlay_;
   std::unordered_map<NodeId, std::vector<uint32_t>> tombstones_;
