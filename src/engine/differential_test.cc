@@ -1,15 +1,20 @@
 // Differential tests of the graph walks: on generated ecosystems of
-// thousands of nodes, every impact and lineage answer of graph/traversal
-// equals the answer of the same question asked of SQLite as a recursive CTE
-// and of a plain BFS, both over an edge list derived independently from the
-// event log (not from the State's indexes).
+// thousands of nodes that then change (patches, access changes, revisions,
+// transfers, retirements), every impact answer of graph/traversal and of the
+// graph index equals the answer of the same question asked of SQLite as a
+// recursive CTE and of a plain BFS, both over an edge list derived
+// independently from the event log (not from the State's indexes); every
+// lineage as of a version equals a walk of histories read off the events
+// and a recursive CTE over seq-bounded rows.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstring>
 #include <deque>
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "engine/generator.h"
 #include "graph/index.h"
@@ -23,18 +28,30 @@ namespace {
 
 using Edges = std::map<std::string, std::set<std::string>>;
 
-// The contract's edges, read off the events alone.
+// The contract's edges as they stand after the last event, read off the
+// events alone.
 struct Graph {
   Edges down;      // downstream (impact), organizations are sinks
-  Edges up;        // upstream (lineage)
+  Edges up;        // upstream (the current-state index walk)
   Edges org_seed;  // organization → its resources and services (impact start only)
   std::map<std::string, std::string> noun;  // id → type name
+  int cut_by_ownership = 0;  // relationship → resource edges left out (§3)
 };
+
+std::vector<std::string> AccessOf(const Json& offering) {
+  std::vector<std::string> out;
+  if (const Json* a = offering.Find("access"); a && a->is_array()) {
+    for (const Json& x : a->items()) out.push_back(StrOr(x, "resource"));
+  }
+  return out;
+}
 
 Graph FromEvents(const std::vector<Event>& events) {
   Graph g;
-  std::map<std::string, std::string> status, consumer, offering_of, owner;
-  std::map<std::string, std::set<std::string>> offering_rels, touched_by_rel;
+  std::map<std::string, std::string> status, consumer, offering_of, owner, service_of;
+  std::map<std::string, std::vector<std::string>> built_on, depends_on, access;
+  std::map<std::string, std::set<std::string>> touched_by_rel;
+  std::set<std::string> retired;
   for (const Event& e : events) {
     const Json& d = e.data;
     if (e.type == "organization.created") g.noun[e.subject] = "organization";
@@ -43,23 +60,25 @@ Graph FromEvents(const std::vector<Event>& events) {
       owner[e.subject] = StrOr(d, "owner");
     }
     if (e.type == "resource.transferred") owner[e.subject] = StrOr(d, "to");
+    if (e.type == "resource.retired") retired.insert(e.subject);
     if (e.type == "service.created") {
       g.noun[e.subject] = "service";
       g.org_seed[StrOr(d, "provider")].insert(e.subject);
-      for (const auto& r : StrList(d, "built_on")) {
-        g.down[r].insert(e.subject);
-        g.up[e.subject].insert(r);
-      }
-      for (const auto& s : StrList(d, "depends_on")) {
-        g.down[s].insert(e.subject);
-        g.up[e.subject].insert(s);
-      }
+      built_on[e.subject] = StrList(d, "built_on");
+      depends_on[e.subject] = StrList(d, "depends_on");
+    }
+    if (e.type == "service.updated") {
+      const Json& after = *d.Find("after");
+      if (after.Find("built_on")) built_on[e.subject] = StrList(after, "built_on");
+      if (after.Find("depends_on")) depends_on[e.subject] = StrList(after, "depends_on");
     }
     if (e.type == "offering.created") {
       g.noun[e.subject] = "offering";
-      g.down[StrOr(d, "service")].insert(e.subject);
-      g.up[e.subject].insert(StrOr(d, "service"));
-      for (const Json& a : d.Find("access")->items()) g.down[StrOr(a, "resource")].insert(e.subject);
+      service_of[e.subject] = StrOr(d, "service");
+      access[e.subject] = AccessOf(d);
+    }
+    if (e.type == "offering.updated" && d.Find("after")->Find("access")) {
+      access[e.subject] = AccessOf(*d.Find("after"));
     }
     if (e.type == "relationship.requested") {
       g.noun[e.subject] = "relationship";
@@ -85,13 +104,315 @@ Graph FromEvents(const std::vector<Event>& events) {
       }
     }
   }
+  for (const auto& [s, list] : built_on) {
+    for (const auto& r : list) {
+      g.down[r].insert(s);
+      g.up[s].insert(r);
+    }
+  }
+  for (const auto& [s, list] : depends_on) {
+    for (const auto& x : list) {
+      g.down[x].insert(s);
+      g.up[s].insert(x);
+    }
+  }
+  for (const auto& [o, svc] : service_of) {
+    g.down[svc].insert(o);
+    g.up[o].insert(svc);
+    for (const auto& r : access[o]) g.down[r].insert(o);
+  }
   for (const auto& [rel, st] : status) {
     if (st == "active" || st == "suspended") g.down[offering_of[rel]].insert(rel);
     g.down[rel].insert(consumer[rel]);
-    for (const auto& r : touched_by_rel[rel]) g.down[rel].insert(r);
+    // Only what the consumer still owns and has not retired (CONTRACT §3).
+    for (const auto& r : touched_by_rel[rel]) {
+      if (owner[r] == consumer[rel] && !retired.count(r)) {
+        g.down[rel].insert(r);
+      } else {
+        ++g.cut_by_ownership;
+      }
+    }
   }
   for (const auto& [r, o] : owner) g.org_seed[o].insert(r);
   return g;
+}
+
+// Lineage as of a version (CONTRACT §5, Time), from the events alone: each
+// object's history as the events wrote it, walked with its seq bounds.
+class History {
+ public:
+  explicit History(const std::vector<Event>& events) {
+    for (const Event& e : events) {
+      const Json& d = e.data;
+      if (e.type == "resource.created") {
+        std::string origin;
+        if (const Json* o = d.Find("origin"); o && o->is_object()) origin = StrOr(*o, "provision");
+        versions_[e.subject].push_back({e.seq, origin, StrOr(d, "owner")});
+      } else if (e.type == "resource.modified" || e.type == "resource.transferred") {
+        auto& v = versions_[e.subject];
+        std::string to = e.type == "resource.transferred" ? StrOr(d, "to") : v.back().owner;
+        v.push_back({e.seq, StrOr(d, "provision"), to});
+      } else if (e.type == "resource.revised") {
+        auto& v = versions_[e.subject];
+        v.push_back({e.seq, "", v.back().owner});
+      } else if (e.type == "provision.performed") {
+        provisions_[e.subject] = {e.seq, StrOr(d, "relationship"), StrList(d, "used")};
+      } else if (e.type == "relationship.requested") {
+        offering_of_[e.subject] = StrOr(d, "offering");
+      } else if (e.type == "offering.created") {
+        offerings_[e.subject].push_back({e.seq, 1});
+        service_of_[e.subject] = StrOr(d, "service");
+      } else if (e.type == "offering.updated") {
+        offerings_[e.subject].push_back({e.seq, d.Find("version")->as_int()});
+      } else if (e.type == "service.created") {
+        services_[e.subject].push_back({e.seq, StrList(d, "built_on"), StrList(d, "depends_on")});
+      } else if (e.type == "service.updated") {
+        ServiceAt next = services_[e.subject].back();
+        next.seq = e.seq;
+        const Json& after = *d.Find("after");
+        if (after.Find("built_on")) next.built_on = StrList(after, "built_on");
+        if (after.Find("depends_on")) next.depends_on = StrList(after, "depends_on");
+        services_[e.subject].push_back(std::move(next));
+      }
+    }
+  }
+
+  int64_t Latest(const std::string& r) const {
+    return static_cast<int64_t>(versions_.at(r).size());
+  }
+
+  // "provision:ID", "relationship:ID", "service:ID", "offering:ID@V" and
+  // "resource:ID@V" (the start resource left out).
+  std::set<std::string> Lineage(const std::string& start, int64_t version) const {
+    std::set<std::string> out;
+    std::set<std::string> walked;
+    std::deque<std::tuple<std::string, std::string, int64_t>> queue;  // kind, id, version|seq
+    auto push = [&](const std::string& kind, const std::string& id, int64_t n) {
+      if (walked.insert(kind + ":" + id + "#" + std::to_string(n)).second) {
+        queue.emplace_back(kind, id, n);
+      }
+    };
+    auto resource_at = [&](const std::string& r, int64_t seq) {
+      int64_t v = 0;
+      for (const auto& x : versions_.at(r)) v += x.seq <= seq;
+      if (v > 0) push("resource", r, v);
+    };
+    push("resource", start, version);
+    while (!queue.empty()) {
+      auto [kind, id, n] = queue.front();
+      queue.pop_front();
+      if (kind == "resource") {
+        if (id != start) out.insert("resource:" + id + "@" + std::to_string(n));
+        for (int64_t k = 0; k < n; ++k) {
+          const std::string& p = versions_.at(id)[k].provision;
+          if (!p.empty()) push("provision", p, provisions_.at(p).seq);
+        }
+      } else if (kind == "provision") {
+        out.insert("provision:" + id);
+        const auto& p = provisions_.at(id);
+        push("relationship", p.relationship, n);
+        for (const auto& u : p.used) resource_at(u, n);
+      } else if (kind == "relationship") {
+        out.insert("relationship:" + id);
+        push("offering", offering_of_.at(id), n);
+      } else if (kind == "offering") {
+        int64_t v = 0;
+        for (const auto& x : offerings_.at(id)) {
+          if (x.seq <= n) v = x.version;
+        }
+        out.insert("offering:" + id + "@" + std::to_string(v));
+        push("service", service_of_.at(id), n);
+      } else if (kind == "service") {
+        out.insert("service:" + id);
+        const ServiceAt* at = nullptr;
+        for (const auto& x : services_.at(id)) {
+          if (x.seq <= n) at = &x;
+        }
+        for (const auto& r : at->built_on) resource_at(r, n);
+        for (const auto& x : at->depends_on) push("service", x, n);
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Version {
+    int64_t seq;
+    std::string provision, owner;
+  };
+  struct ProvisionAt {
+    int64_t seq;
+    std::string relationship;
+    std::vector<std::string> used;
+  };
+  struct OfferingAt {
+    int64_t seq, version;
+  };
+  struct ServiceAt {
+    int64_t seq;
+    std::vector<std::string> built_on, depends_on;
+  };
+  std::map<std::string, std::vector<Version>> versions_;
+  std::map<std::string, ProvisionAt> provisions_;
+  std::map<std::string, std::string> offering_of_, service_of_;
+  std::map<std::string, std::vector<OfferingAt>> offerings_;
+  std::map<std::string, std::vector<ServiceAt>> services_;
+};
+
+// Lineage as of a version as one recursive SQL query (SQLite, several
+// recursive SELECTs) over rows valid for seq in [seq_from, seq_to), loaded
+// from the events alone. A walk row is (kind, id, n): n is a resource's
+// version, or for the others the seq they are read as of.
+class SqliteHistory {
+ public:
+  explicit SqliteHistory(const std::vector<Event>& events) {
+    sqlite3_open(":memory:", &db_);
+    Exec("CREATE TABLE version (res TEXT, v INT, seq_from INT, seq_to INT, provision TEXT);"
+         "CREATE TABLE provision (id TEXT PRIMARY KEY, seq INT, rel TEXT);"
+         "CREATE TABLE used (provision TEXT, res TEXT);"
+         "CREATE TABLE rel (id TEXT PRIMARY KEY, offering TEXT);"
+         "CREATE TABLE offering (id TEXT, v INT, seq_from INT, seq_to INT, service TEXT);"
+         "CREATE TABLE built_on (service TEXT, res TEXT, seq_from INT, seq_to INT);"
+         "CREATE TABLE depends (service TEXT, dep TEXT, seq_from INT, seq_to INT);"
+         "CREATE INDEX version_res ON version (res);"
+         "CREATE INDEX used_provision ON used (provision);"
+         "CREATE INDEX offering_id ON offering (id);"
+         "CREATE INDEX built_on_service ON built_on (service);"
+         "CREATE INDEX depends_service ON depends (service);");
+    Exec("BEGIN");
+    // Open intervals, closed when the next state of the same object comes.
+    struct Open {
+      int64_t from = 0;
+      int64_t version = 0;
+      std::string a;                     // provision (versions) or service (offerings)
+      std::vector<std::string> b, c;     // built_on, depends_on (services)
+    };
+    std::map<std::string, Open> versions, offerings, services;
+    const int64_t kForever = int64_t{1} << 62;
+    auto close_version = [&](const std::string& r, const Open& o, int64_t to) {
+      Insert("INSERT INTO version VALUES (?, ?, ?, ?, ?)", {r}, {o.version, o.from, to}, {o.a});
+    };
+    auto close_offering = [&](const std::string& id, const Open& o, int64_t to) {
+      Insert("INSERT INTO offering VALUES (?, ?, ?, ?, ?)", {id}, {o.version, o.from, to}, {o.a});
+    };
+    auto close_service = [&](const std::string& id, const Open& o, int64_t to) {
+      for (const auto& r : o.b) Insert("INSERT INTO built_on VALUES (?, ?, ?, ?)", {id, r}, {o.from, to}, {});
+      for (const auto& d : o.c) Insert("INSERT INTO depends VALUES (?, ?, ?, ?)", {id, d}, {o.from, to}, {});
+    };
+    for (const Event& e : events) {
+      const Json& d = e.data;
+      const std::string& id = e.subject;
+      if (e.type == "resource.created") {
+        std::string origin;
+        if (const Json* o = d.Find("origin"); o && o->is_object()) origin = StrOr(*o, "provision");
+        versions[id] = {e.seq, 1, origin, {}, {}};
+      } else if (e.type == "resource.modified" || e.type == "resource.transferred" ||
+                 e.type == "resource.revised") {
+        Open& o = versions[id];
+        close_version(id, o, e.seq);
+        o = {e.seq, o.version + 1, e.type == "resource.revised" ? "" : StrOr(d, "provision"), {}, {}};
+      } else if (e.type == "provision.performed") {
+        Insert("INSERT INTO provision VALUES (?, ?, ?)", {id}, {e.seq}, {StrOr(d, "relationship")});
+        for (const auto& u : StrList(d, "used")) Insert("INSERT INTO used VALUES (?, ?)", {id, u}, {}, {});
+      } else if (e.type == "relationship.requested") {
+        Insert("INSERT INTO rel VALUES (?, ?)", {id, StrOr(d, "offering")}, {}, {});
+      } else if (e.type == "offering.created") {
+        offerings[id] = {e.seq, 1, StrOr(d, "service"), {}, {}};
+      } else if (e.type == "offering.updated") {
+        Open& o = offerings[id];
+        close_offering(id, o, e.seq);
+        o = {e.seq, d.Find("version")->as_int(), o.a, {}, {}};
+      } else if (e.type == "service.created") {
+        services[id] = {e.seq, 0, "", StrList(d, "built_on"), StrList(d, "depends_on")};
+      } else if (e.type == "service.updated") {
+        Open& o = services[id];
+        close_service(id, o, e.seq);
+        const Json& after = *d.Find("after");
+        o.from = e.seq;
+        if (after.Find("built_on")) o.b = StrList(after, "built_on");
+        if (after.Find("depends_on")) o.c = StrList(after, "depends_on");
+      }
+    }
+    for (const auto& [id, o] : versions) close_version(id, o, kForever);
+    for (const auto& [id, o] : offerings) close_offering(id, o, kForever);
+    for (const auto& [id, o] : services) close_service(id, o, kForever);
+    Exec("COMMIT");
+  }
+  ~SqliteHistory() {
+    for (auto& [sql, st] : statements_) sqlite3_finalize(st);
+    sqlite3_close(db_);
+  }
+
+  std::set<std::string> Lineage(const std::string& start, int64_t version) {
+    static const char* kQuery =
+        "WITH RECURSIVE walk(kind, id, n) AS ("
+        "  SELECT 'resource', ?1, ?2"
+        "  UNION SELECT 'provision', v.provision, p.seq FROM walk w"
+        "    JOIN version v ON w.kind = 'resource' AND v.res = w.id AND v.v <= w.n"
+        "    JOIN provision p ON p.id = v.provision"
+        "  UNION SELECT 'relationship', p.rel, w.n FROM walk w"
+        "    JOIN provision p ON w.kind = 'provision' AND p.id = w.id"
+        "  UNION SELECT 'resource', u.res, v.v FROM walk w"
+        "    JOIN used u ON w.kind = 'provision' AND u.provision = w.id"
+        "    JOIN version v ON v.res = u.res AND v.seq_from <= w.n AND w.n < v.seq_to"
+        "  UNION SELECT 'offering', r.offering, w.n FROM walk w"
+        "    JOIN rel r ON w.kind = 'relationship' AND r.id = w.id"
+        "  UNION SELECT 'service', o.service, w.n FROM walk w"
+        "    JOIN offering o ON w.kind = 'offering' AND o.id = w.id"
+        "      AND o.seq_from <= w.n AND w.n < o.seq_to"
+        "  UNION SELECT 'resource', b.res, v.v FROM walk w"
+        "    JOIN built_on b ON w.kind = 'service' AND b.service = w.id"
+        "      AND b.seq_from <= w.n AND w.n < b.seq_to"
+        "    JOIN version v ON v.res = b.res AND v.seq_from <= w.n AND w.n < v.seq_to"
+        "  UNION SELECT 'service', d.dep, w.n FROM walk w"
+        "    JOIN depends d ON w.kind = 'service' AND d.service = w.id"
+        "      AND d.seq_from <= w.n AND w.n < d.seq_to)"
+        "SELECT kind || ':' || id FROM walk WHERE kind IN ('provision', 'relationship', 'service')"
+        " UNION SELECT 'offering:' || w.id || '@' || o.v FROM walk w JOIN offering o"
+        "   ON w.kind = 'offering' AND o.id = w.id AND o.seq_from <= w.n AND w.n < o.seq_to"
+        " UNION SELECT 'resource:' || id || '@' || n FROM walk"
+        "   WHERE kind = 'resource' AND id != ?1";
+    sqlite3_stmt* q;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, kQuery, -1, &q, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+    sqlite3_bind_text(q, 1, start.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, version);
+    std::set<std::string> out;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      out.insert(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
+    }
+    sqlite3_finalize(q);
+    return out;
+  }
+
+ private:
+  void Exec(const char* sql) {
+    ASSERT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+  }
+  // Binds the texts first, then the integers, then the trailing texts.
+  void Insert(const char* sql, std::vector<std::string> texts, std::vector<int64_t> ints,
+              std::vector<std::string> tail) {
+    sqlite3_stmt*& st = statements_[sql];
+    if (st == nullptr) sqlite3_prepare_v2(db_, sql, -1, &st, nullptr);
+    int k = 0;
+    for (const auto& t : texts) sqlite3_bind_text(st, ++k, t.c_str(), -1, SQLITE_TRANSIENT);
+    for (int64_t i : ints) sqlite3_bind_int64(st, ++k, i);
+    for (const auto& t : tail) sqlite3_bind_text(st, ++k, t.c_str(), -1, SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(db_);
+    sqlite3_reset(st);
+  }
+  sqlite3* db_ = nullptr;
+  std::map<std::string, sqlite3_stmt*> statements_;
+};
+
+// The same strings from a LineageResult.
+std::set<std::string> Flatten(const LineageResult& l) {
+  std::set<std::string> out;
+  for (const auto& i : l.provisions) out.insert("provision:" + i.id);
+  for (const auto& i : l.relationships) out.insert("relationship:" + i.id);
+  for (const auto& i : l.services) out.insert("service:" + i.id);
+  for (const auto& i : l.offerings) out.insert("offering:" + i.id + "@" + std::to_string(i.version));
+  for (const auto& i : l.resources) out.insert("resource:" + i.id + "@" + std::to_string(i.version));
+  return out;
 }
 
 // id → smallest depth, the start excluded.
@@ -190,14 +511,33 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
   GeneratorOptions g;
   g.organizations = 300;
   g.seed = GetParam();
+  g.evolve = true;  // patches, access changes, revisions, transfers on, retirements
   auto stats = Generate(*engine, g);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   ASSERT_EQ(stats->rejected, 0);
 
   std::vector<std::pair<std::string, Reach>> expected_impact;
-  std::vector<std::pair<std::string, std::set<std::string>>> expected_lineage;
+  // (resource, version) → the lineage as strings (see History::Lineage).
+  std::vector<std::pair<std::pair<std::string, int64_t>, std::set<std::string>>> expected_lineage;
   engine->Inspect([&](const State& state) {
+    // Every kind of change is in the log, so every one is exercised.
+    std::map<std::string, int> kinds;
+    for (const Event& e : state.events()) kinds[e.type]++;
+    for (const char* t : {"service.updated", "offering.updated", "access.granted",
+                          "access.revoked", "resource.revised", "resource.retired",
+                          "resource.transferred", "resource.modified", "service.retired",
+                          "offering.retired", "service.degraded",
+                          "relationship.suspended", "relationship.resumed",
+                          "organization.updated"}) {
+      EXPECT_GT(kinds[t], 5) << t;
+    }
+    EXPECT_GT(kinds["service.restored"], 0);
+    for (const char* t : {"consumer_group.updated", "organization.closed"}) {
+      EXPECT_EQ(kinds[t], 1) << t;
+    }
     Graph graph = FromEvents(state.events());
+    History history(state.events());
+    SqliteHistory sql_history(state.events());
     SqliteEdges down(graph.down), up(graph.up);
     std::vector<std::string> ids;
     for (const auto& [id, type] : graph.noun) ids.push_back(id);
@@ -207,7 +547,7 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     }
     ASSERT_GT(ids.size(), 2000u) << "a network of thousands of nodes";
     std::mt19937 rng(static_cast<uint32_t>(GetParam()));
-    int compared = 0, nontrivial = 0;
+    int compared = 0, nontrivial = 0, older_versions = 0;
     constexpr int kMaxDepth = 40;
     // The graph index built from the same events in two halves: a folded
     // base for the first, the overlay for the rest.
@@ -222,6 +562,25 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     folded.BeginBulk();
     for (const Event& e : events) folded.Apply(e, state);
     folded.EndBulk();
+    // Built live, folding in the background whenever the overlay is large
+    // enough, so folds land in the middle of the changes (removals in a
+    // folded prefix, re-additions in the replayed rest).
+    GraphIndex stepped;
+    int installs = 0, installs_after_changes = 0;
+    bool changed = false;
+    for (const Event& e : events) {
+      stepped.Apply(e, state);
+      changed = changed || e.type == "service.updated" || e.type == "offering.updated";
+      if (stepped.FinishFold(e.seq % 64 == 0)) {
+        ++installs;
+        installs_after_changes += changed;
+      }
+      stepped.MaybeStartFold(0);
+    }
+    stepped.FinishFold(true);
+    EXPECT_GT(installs, 3);
+    EXPECT_GT(installs_after_changes, 0);
+    EXPECT_GT(graph.cut_by_ownership, 5) << "relationships whose resources moved on or retired";
     auto index_reach = [&](const GraphIndex& g, const std::string& start, int max_depth = -1) {
       NodeId n = g.Find(start);
       std::vector<NodeId> starts;
@@ -258,6 +617,7 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
       ASSERT_EQ(engine_reach, cte) << "impact from " << start;
       ASSERT_EQ(index_reach(index, start), bfs) << "index (base + overlay) impact from " << start;
       ASSERT_EQ(index_reach(folded, start), bfs) << "index (folded) impact from " << start;
+      ASSERT_EQ(index_reach(stepped, start), bfs) << "index (stepped folds) impact from " << start;
       expected_impact.emplace_back(start, bfs);
       for (int max_depth : {1, 2, 3}) {
         Reach shallow;
@@ -269,32 +629,38 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
       }
       nontrivial += engine_reach.size() > 5;
       ++compared;
-      // Lineage, for resources.
+      // Lineage, for resources: the index's walk of the present against
+      // the current edges; the time-aware walk against the history.
       if (graph.noun[start] != "resource") continue;
-      auto lineage = Lineage(state, start);
-      ASSERT_TRUE(lineage.ok());
-      std::set<std::string> engine_up;
-      for (const auto* list : {&lineage->provisions, &lineage->resources, &lineage->services,
-                               &lineage->offerings, &lineage->relationships}) {
-        engine_up.insert(list->begin(), list->end());
-      }
       std::set<std::string> useeds;
       auto it = graph.up.find(start);
       if (it != graph.up.end()) useeds = it->second;
       std::set<std::string> bfs_up, cte_up;
       for (const auto& [id, d] : Bfs(graph.up, useeds, start)) bfs_up.insert(id);
       for (const auto& [id, d] : up.Walk(useeds, start, kMaxDepth)) cte_up.insert(id);
-      ASSERT_EQ(engine_up, bfs_up) << "lineage of " << start;
-      ASSERT_EQ(engine_up, cte_up) << "lineage of " << start;
-      for (const GraphIndex* g : {&index, &folded}) {
+      ASSERT_EQ(bfs_up, cte_up) << "lineage of " << start;
+      for (const GraphIndex* g : {&index, &folded, &stepped}) {
         std::vector<NodeId> up_nodes;
         g->WalkUpstream(g->Find(start), up_nodes);
         std::set<std::string> index_up;
         for (NodeId n : up_nodes) index_up.emplace(g->Id(n));
         ASSERT_EQ(index_up, bfs_up) << "index lineage of " << start;
       }
-      expected_lineage.emplace_back(start, bfs_up);
+      const int64_t latest = history.Latest(start);
+      ASSERT_EQ(latest, state.FindResource(start)->current().version) << start;
+      for (int64_t version : {int64_t{0}, latest, int64_t{1} + static_cast<int64_t>(rng() % latest)}) {
+        auto lineage = Lineage(state, start, version);
+        ASSERT_TRUE(lineage.ok()) << start;
+        std::set<std::string> want = history.Lineage(start, version == 0 ? latest : version);
+        ASSERT_EQ(Flatten(*lineage), want) << "lineage of " << start << " version " << version;
+        ASSERT_EQ(sql_history.Lineage(start, version == 0 ? latest : version), want)
+            << "SQL lineage of " << start << " version " << version;
+        expected_lineage.push_back({{start, version}, want});
+        older_versions += version != 0 && version < latest && !want.empty();
+      }
+      EXPECT_EQ(Lineage(state, start, latest + 1).status().code(), Code::kNotFound);
     }
+    EXPECT_GT(older_versions, 3) << "lineage as of an older version, not empty";
     EXPECT_EQ(compared, 150);
     EXPECT_GT(nontrivial, 10) << "the starts must reach something";
     // Concentration from the index equals the one from the state's walks.
@@ -364,15 +730,24 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     }
     EXPECT_GT(checked, 10) << org;
   }
-  for (const auto& [start, up] : expected_lineage) {
-    auto body = engine->Lineage(Principal::Admin(), start, false);
+  for (const auto& [asked, want] : expected_lineage) {
+    const auto& [start, version] = asked;
+    auto body = engine->Lineage(Principal::Admin(), start, false, nullptr, version);
     ASSERT_TRUE(body.ok()) << start;
     Json j = Json::Parse(*body).value();
     std::set<std::string> got;
-    for (const char* k : {"provisions", "resources", "services", "offerings", "relationships"}) {
-      for (const Json& a : j.Find(k)->items()) got.insert(a.Find("id")->as_string());
+    for (const char* k : {"provisions", "relationships", "services"}) {
+      std::string noun(k, std::strlen(k) - 1);
+      for (const Json& a : j.Find(k)->items()) got.insert(noun + ":" + a.Find("id")->as_string());
     }
-    ASSERT_EQ(got, up) << "GET /resources/" << start << "/lineage";
+    for (const char* k : {"offerings", "resources"}) {
+      std::string noun(k, std::strlen(k) - 1);
+      for (const Json& a : j.Find(k)->items()) {
+        got.insert(noun + ":" + a.Find("id")->as_string() + "@" +
+                   std::to_string(a.Find("version")->as_int()));
+      }
+    }
+    ASSERT_EQ(got, want) << "GET /resources/" << start << "/lineage?version=" << version;
   }
 }
 

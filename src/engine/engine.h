@@ -183,7 +183,6 @@ class Engine {
   Status Replay();
   StatusOr<NodeId> ImpactLocked(const Principal& p, const std::string& from, int depth,
                                 bool explain, Reached& reached, std::vector<bool>& visible) const;
-  LineageResult LineageLocked(const std::string& resource) const;
   // Applies one event to the state and the graph index.
   Status ApplyEvent(const Event& e);
   Status RebuildLocked();

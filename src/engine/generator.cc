@@ -123,6 +123,7 @@ class Builder {
       }
     }
     CC_RETURN_IF_ERROR(Relate(back));
+    if (options_.evolve) CC_RETURN_IF_ERROR(Evolve());
     stats_.events = engine_.last_seq();
     return stats_;
   }
@@ -197,6 +198,10 @@ class Builder {
         for (auto& d : Sample(o.services, deps)) depends.push_back(std::move(d));
       }
       std::string svc = NewId("g-svc");
+      if (options_.evolve) {
+        services_[svc] = {o.id, built_on, depends};
+        for (const auto& r : built_on) ++committed_[r];
+      }
       Add(Create(Noun::kService, Obj({{"id", Json(svc)}, {"provider", Json(o.id)},
                                       {"name", Json("service " + svc)}, {"built_on", Ids(built_on)},
                                       {"depends_on", Ids(depends)}})));
@@ -207,6 +212,15 @@ class Builder {
         if (o.resources.size() > 1) access.Push(Obj({{"resource", Json(o.resources[1])}}));
       } else {
         for (const auto& r : Sample(o.resources, 2)) access.Push(Obj({{"resource", Json(r)}}));
+      }
+      if (options_.evolve) {
+        OfferingInfo& info = offerings_[off];
+        info.provider = o.id;
+        info.service = svc;
+        for (const Json& a : access.items()) {
+          info.access.push_back(a.Find("resource")->as_string());
+          ++committed_[info.access.back()];
+        }
       }
       Json actions = Json::MakeArray();
       for (const char* e : {"create", "modify", "transfer", "none"}) {
@@ -243,6 +257,10 @@ class Builder {
                  Obj({{"id", Json(rel)}, {"offering", Json(p->offerings[k])},
                       {"consumer", Json(c->id)}, {"type", Json(kTypes[rng_() % 3])}})));
       rels.push_back({rel, {p, c}});
+      if (options_.evolve) {
+        offerings_[p->offerings[k]].relationships++;
+        live_.push_back({rel, p, c});
+      }
       consumed_[c->id].emplace_back(rel, p->services[k]);
       providers_of_[c->id].push_back(p);
     }
@@ -267,12 +285,14 @@ class Builder {
                       {"value", Obj({{"outcomes", Ids({"set up"})}, {"costs", costs}})}})));
       c->obtained.push_back(res);
       made.emplace_back(rel, res);
+      if (options_.evolve) made_by_[rel].push_back(res);
       auto& spares = spares_[p->id];
       if (!spares.empty() && rng_() % 4 == 0) {
         Add(Create(Noun::kProvision, Obj({{"id", Json(NewId("g-prov"))}, {"relationship", Json(rel)},
                                           {"action", Json("do-transfer")},
                                           {"transfers", Ids({spares.back()})}})));
         c->obtained.push_back(spares.back());
+        if (options_.evolve) devices_[c->id].push_back(spares.back());
         spares.pop_back();
       }
     }
@@ -294,6 +314,245 @@ class Builder {
       if (r <= 2) inactive_.insert(rel);
     }
     return Flush();
+  }
+
+  // The ecosystem changes (GeneratorOptions::evolve), in rounds whose
+  // commands the rules all accept: every choice is checked against what the
+  // builder knows of the state.
+  Status Evolve() {
+    auto has = [](const std::vector<std::string>& v, const std::string& x) {
+      return std::find(v.begin(), v.end(), x) != v.end();
+    };
+    auto usable = [&](const std::string& org, const std::string& r) {
+      return !retired_.count(r) && owner_of(r, org);
+    };
+    // 1. Services change what they stand on: one link dropped, one own
+    // resource or earlier own service added; offerings change their access.
+    std::vector<std::pair<std::string, Links>> undo;  // the links before
+    for (auto& o : orgs_) {
+      for (size_t k = 0; k < o.services.size(); ++k) {
+        if (rng_() % 3 != 0) continue;
+        const std::string& svc = o.services[k];
+        Links& now = services_[svc];
+        Links next = now;
+        if (!next.built_on.empty() && rng_() % 2 == 0) {
+          next.built_on.erase(next.built_on.begin() + rng_() % next.built_on.size());
+        }
+        for (const auto& r : o.resources) {
+          if (!has(next.built_on, r) && rng_() % 2 == 0) {
+            next.built_on.push_back(r);
+            break;
+          }
+        }
+        if (!next.depends_on.empty() && rng_() % 2 == 0) {
+          next.depends_on.erase(next.depends_on.begin() + rng_() % next.depends_on.size());
+        } else if (k > 0 && !has(next.depends_on, o.services[k - 1])) {
+          next.depends_on.push_back(o.services[rng_() % k]);
+          if (std::count(next.depends_on.begin(), next.depends_on.end(), next.depends_on.back()) > 1) {
+            next.depends_on.pop_back();
+          }
+        }
+        if (next.built_on == now.built_on && next.depends_on == now.depends_on) continue;
+        Patch(Noun::kService, svc, Obj({{"built_on", Ids(next.built_on)},
+                                        {"depends_on", Ids(next.depends_on)}}));
+        undo.emplace_back(svc, now);
+        Relink(now, next);
+      }
+      for (const auto& off : o.offerings) {
+        if (rng_() % 3 != 0) continue;
+        auto& access = offerings_[off].access;
+        std::vector<std::string> next = access;
+        if (!next.empty() && rng_() % 2 == 0) next.erase(next.begin() + rng_() % next.size());
+        for (const auto& r : o.resources) {
+          if (!has(next, r) && rng_() % 3 == 0) {
+            next.push_back(r);
+            break;
+          }
+        }
+        if (next == access) continue;
+        Json list = Json::MakeArray();
+        for (const auto& r : next) list.Push(Obj({{"resource", Json(r)}}));
+        Patch(Noun::kOffering, off, Obj({{"access", list}}));
+        for (const auto& r : access) --committed_[r];
+        for (const auto& r : next) ++committed_[r];
+        access = next;
+      }
+      // Owners revise some of their resources.
+      for (const auto& r : o.resources) {
+        if (rng_() % 4 == 0) Revise(r);
+      }
+      for (const auto& r : o.obtained) {
+        if (rng_() % 5 == 0 && usable(o.id, r)) Revise(r);
+      }
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    // 2. Provisions after the changes modify what earlier ones made, so a
+    // resource's versions stand on different upstreams.
+    for (const auto& [rel, p, c] : live_) {
+      if (inactive_.count(rel) || rng_() % 2) continue;
+      for (const auto& res : made_by_[rel]) {
+        if (!usable(c->id, res)) continue;
+        Json modifies = Json::MakeArray();
+        modifies.Push(Obj({{"resource", Json(res)},
+                           {"attributes", Obj({{"round", Json(int64_t(2))}})}}));
+        Json used = Json::MakeArray();
+        used.Push(Json(p->resources[0]));
+        Add(Create(Noun::kProvision, Obj({{"id", Json(NewId("g-prov"))}, {"relationship", Json(rel)},
+                                          {"action", Json("do-modify")}, {"used", used},
+                                          {"modifies", modifies}})));
+      }
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    // 3. Consumers pass obtained goods on to their own consumers (the
+    // relationship that brought them no longer reaches them), and retire
+    // some of what they were given.
+    for (const auto& [rel, p, c] : live_) {
+      if (inactive_.count(rel)) continue;
+      auto& devices = devices_[p->id];
+      if (devices.empty() || rng_() % 2) continue;
+      std::string d = devices.back();
+      devices.pop_back();
+      if (!usable(p->id, d) || committed_[d] > 0) continue;
+      Add(Create(Noun::kProvision, Obj({{"id", Json(NewId("g-prov"))}, {"relationship", Json(rel)},
+                                        {"action", Json("do-transfer")}, {"transfers", Ids({d})}})));
+      owner_[d] = c->id;
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    // Some relationships pause: what the consumers built on them degrades.
+    std::vector<std::string> paused;
+    for (const auto& [rel, p, c] : live_) {
+      if (inactive_.count(rel) || rng_() % 10) continue;
+      Add(Move(rel, LifecycleVerb::kSuspend));
+      paused.push_back(rel);
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    for (const auto& rel : paused) {
+      if (rng_() % 2) {
+        Add(Move(rel, LifecycleVerb::kResume));
+      } else {
+        inactive_.insert(rel);
+      }
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    for (const auto& o : orgs_) {
+      for (const auto& r : o.obtained) {
+        if (committed_[r] > 0 || !usable(o.id, r) || rng_() % 3) continue;
+        Add(Retire(Noun::kResource, r));
+        retired_.insert(r);
+      }
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    // 4. Some links come back: services return to what they stood on before
+    // step 1, where that is still theirs to use.
+    for (const auto& [svc, before] : undo) {
+      if (rng_() % 2) continue;
+      Links& now = services_[svc];
+      const std::string& provider = now.provider;
+      Links next = now;
+      for (const auto& r : before.built_on) {
+        if (!has(next.built_on, r) && usable(provider, r)) next.built_on.push_back(r);
+      }
+      for (const auto& d : before.depends_on) {
+        if (!has(next.depends_on, d) && !retired_.count(d) && own_service(provider, d)) {
+          next.depends_on.push_back(d);
+        }
+      }
+      if (next.built_on == now.built_on && next.depends_on == now.depends_on) continue;
+      Patch(Noun::kService, svc, Obj({{"built_on", Ids(next.built_on)},
+                                      {"depends_on", Ids(next.depends_on)}}));
+      Relink(now, next);
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    // 5. Offerings nobody took retire, then their services when nothing
+    // else of the provider depends on them.
+    for (auto& o : orgs_) {
+      for (size_t k = 0; k < o.offerings.size(); ++k) {
+        const std::string& off = o.offerings[k];
+        if (rng_() % 4 != 0) continue;
+        Add(Retire(Noun::kOffering, off));
+        retired_.insert(off);
+        const std::string& svc = o.services[k];
+        if (offerings_[off].relationships > 0) continue;
+        bool depended = false;
+        for (const auto& other : o.services) {
+          depended = depended || (other != svc && !retired_.count(other) &&
+                                  has(services_[other].depends_on, svc));
+        }
+        if (depended) continue;
+        pending_service_retirements_.push_back(svc);
+      }
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    for (const auto& svc : pending_service_retirements_) {
+      Add(Retire(Noun::kService, svc));
+      retired_.insert(svc);
+      Relink(services_[svc], Links{services_[svc].provider, {}, {}});
+    }
+    CC_RETURN_IF_ERROR(Flush());
+    // 6. The directory changes too: organizations are renamed, a consumer
+    // group changes members, and a newcomer closes again.
+    for (size_t i = 0; i < orgs_.size(); i += 7) {
+      Patch(Noun::kOrganization, orgs_[i].id, Obj({{"description", Json("renamed")}}));
+    }
+    Add(Create(Noun::kConsumerGroup,
+               Obj({{"id", Json("g-group")}, {"name", Json("group")},
+                    {"members", Ids({orgs_[0].id, orgs_[1].id})}})));
+    std::string newcomer = "g-org-closing";
+    Add(Create(Noun::kOrganization, Obj({{"id", Json(newcomer)}, {"name", Json("newcomer")}})));
+    Add(Create(Noun::kResource, Obj({{"id", Json(NewId("g-res"))}, {"owner", Json(newcomer)},
+                                     {"kind", Json("platform")}, {"name", Json("left behind")}})));
+    CC_RETURN_IF_ERROR(Flush());
+    Patch(Noun::kConsumerGroup, "g-group",
+          Obj({{"add", Ids({orgs_[2].id})}, {"remove", Ids({orgs_[0].id})}}));
+    Add(DecodeRetire(Noun::kOrganization, newcomer, nullptr).value());
+    return Flush();
+  }
+
+  struct Links {
+    std::string provider;
+    std::vector<std::string> built_on, depends_on;
+  };
+  struct OfferingInfo {
+    std::string provider, service;
+    std::vector<std::string> access;
+    int relationships = 0;
+  };
+  struct Live {
+    std::string rel;
+    Org* provider;
+    Org* consumer;
+  };
+
+  // Whether `org` owns `r` now: resources keep their first owner unless a
+  // transfer this builder made moved them.
+  bool owner_of(const std::string& r, const std::string& org) const {
+    auto it = owner_.find(r);
+    if (it != owner_.end()) return it->second == org;
+    for (const auto& o : orgs_) {
+      if (o.id != org) continue;
+      return std::find(o.resources.begin(), o.resources.end(), r) != o.resources.end() ||
+             std::find(o.obtained.begin(), o.obtained.end(), r) != o.obtained.end();
+    }
+    return false;
+  }
+  bool own_service(const std::string& org, const std::string& svc) {
+    auto it = services_.find(svc);
+    return it != services_.end() && it->second.provider == org;
+  }
+  void Relink(Links& now, const Links& next) {
+    for (const auto& r : now.built_on) --committed_[r];
+    for (const auto& r : next.built_on) ++committed_[r];
+    now.built_on = next.built_on;
+    now.depends_on = next.depends_on;
+  }
+  void Patch(Noun noun, const std::string& id, Json body) {
+    Add(DecodePatch(noun, id, body).value());
+  }
+  void Revise(const std::string& r) {
+    Add(DecodeRevision(r, Obj({{"attributes", Obj({{"revised", Json(true)}})}})).value());
+  }
+  Command Retire(Noun noun, const std::string& id) {
+    return DecodeRetire(noun, id, nullptr).value();
   }
 
   void Add(Command command) { batch_.push_back(std::move(command)); }
@@ -325,6 +584,16 @@ class Builder {
   std::unordered_set<std::string> inactive_;  // suspended or terminated relationships
   std::unordered_set<std::string> requested_;  // "consumer\noffering" already requested
   std::unordered_map<std::string, std::vector<Org*>> providers_of_;
+  // For Evolve: what the builder knows of the state it wrote.
+  std::unordered_map<std::string, Links> services_;
+  std::unordered_map<std::string, OfferingInfo> offerings_;
+  std::unordered_map<std::string, int> committed_;  // built_on and access references
+  std::unordered_map<std::string, std::string> owner_;  // after a transfer
+  std::unordered_map<std::string, std::vector<std::string>> made_by_;  // relationship → created
+  std::unordered_map<std::string, std::vector<std::string>> devices_;  // goods obtained
+  std::unordered_set<std::string> retired_;
+  std::vector<Live> live_;
+  std::vector<std::string> pending_service_retirements_;
   int64_t ids_ = 0;
   GeneratorStats stats_;
 };

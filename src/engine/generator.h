@@ -28,6 +28,12 @@ struct GeneratorOptions {
   // F+2 resources and run F/2 services each built on F resources and
   // depending on up to F/2 services: about F/3 edges per node.
   int fanout = 0;
+  // With evolve, the ecosystem then changes (CONTRACT §5): services' built_on
+  // and depends_on shrink, grow and get edges back, offerings' access
+  // changes, owners revise resources, new provisions modify what earlier
+  // ones made, consumers transfer obtained goods onwards, and resources,
+  // offerings and services retire. Default false.
+  bool evolve = false;
   // Called after each window with (commands accepted so far, total planned).
   std::function<void(int64_t, int64_t)> progress;
 };

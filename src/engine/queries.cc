@@ -632,239 +632,361 @@ StatusOr<std::string> Engine::Impact(const Principal& p, const std::string& from
   return Done(buf);
 }
 
-// REQUIRES: state_mu_ held; `resource` exists.
-LineageResult Engine::LineageLocked(const std::string& resource) const {
-  LineageResult out;
-  out.resource = resource;
-  NodeId start = graph_.Find(resource);
-  if (start == kNoNode) return out;
-  std::vector<NodeId> reached;
-  graph_.WalkUpstream(start, reached);
-  std::vector<NodeId> orgs;
-  auto add_org = [&](NodeId n) {
-    NodeId o = graph_.OrganizationOf(n);
-    if (o != kNoNode && std::find(orgs.begin(), orgs.end(), o) == orgs.end()) orgs.push_back(o);
-  };
-  for (NodeId n : reached) {
-    std::string id(graph_.Id(n));
-    switch (graph_.NounOf(n)) {
-      case Noun::kProvision: out.provisions.push_back(std::move(id)); break;
-      case Noun::kResource: out.resources.push_back(std::move(id)); add_org(n); break;
-      case Noun::kService: out.services.push_back(std::move(id)); add_org(n); break;
-      case Noun::kOffering: out.offerings.push_back(std::move(id)); break;
-      case Noun::kRelationship: out.relationships.push_back(std::move(id)); add_org(n); break;
-      default: break;
-    }
-  }
-  for (NodeId o : orgs) out.organizations.emplace_back(graph_.Id(o));
-  return out;
-}
+namespace {
 
-StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& resource,
-                                      bool prov, int64_t* redacted_out,
-                                      int64_t version) const {
-  std::shared_lock lock(state_mu_);
-  if (!Exists(state_, p, Noun::kResource, resource)) return NoSuch(Noun::kResource, resource);
-  if (version > state_.FindResource(resource)->current().version) {
-    return NotFound("resource '" + resource + "' has no version " + std::to_string(version));
-  }
-  LineageResult result = LineageLocked(resource);
+// The lineage of one resource version as the caller may see it: each item
+// it may not see left out and counted.
+struct ShownLineage {
+  LineageResult result;
   int64_t redacted = 0;
-  auto keep = [&](std::vector<std::string>& ids, Noun noun) {
-    std::vector<std::string> kept;
-    for (auto& id : ids) {
-      if (CanSee(state_, p, noun, id)) {
-        kept.push_back(std::move(id));
-      } else {
-        ++redacted;
-      }
-    }
-    ids = std::move(kept);
+};
+
+ShownLineage ShowLineage(const State& state, const Principal& p, LineageResult result) {
+  ShownLineage out;
+  auto keep = [&](std::vector<LineageItem>& items, Noun noun) {
+    std::erase_if(items, [&](const LineageItem& item) {
+      bool hidden = !CanSee(state, p, noun, item.id);
+      out.redacted += hidden;
+      return hidden;
+    });
   };
   keep(result.provisions, Noun::kProvision);
   keep(result.resources, Noun::kResource);
   keep(result.services, Noun::kService);
   keep(result.offerings, Noun::kOffering);
   keep(result.relationships, Noun::kRelationship);
-  keep(result.organizations, Noun::kOrganization);
-  if (redacted_out != nullptr) *redacted_out = redacted;
+  std::erase_if(result.organizations, [&](const std::string& id) {
+    bool hidden = !CanSee(state, p, Noun::kOrganization, id);
+    out.redacted += hidden;
+    return hidden;
+  });
+  out.result = std::move(result);
+  return out;
+}
 
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
+const ResourceVersion& VersionOf(const State& state, const std::string& id, int64_t version) {
+  return state.FindResource(id)->versions[static_cast<size_t>(version - 1)];
+}
+
+// GET /resources/{id}/lineage: each object as it stood when the walk
+// reached it (CONTRACT §5, "Time").
+void WriteLineageJson(const State& state, const LineageResult& l, int64_t redacted,
+                      JsonWriter& w) {
   auto str = [&](std::string_view k, std::string_view v) {
     WriteKey(w, k);
     WriteString(w, v);
   };
-  if (!prov) {
+  auto num = [&](std::string_view k, int64_t v) {
+    WriteKey(w, k);
+    w.Int64(v);
+  };
+  auto list = [&](std::string_view key, const std::vector<LineageItem>& items, auto fields) {
+    WriteKey(w, key);
+    w.StartArray();
+    for (const auto& item : items) {
+      w.StartObject();
+      str("id", item.id);
+      fields(item);
+      w.EndObject();
+    }
+    w.EndArray();
+  };
+  w.StartObject();
+  str("resource", l.resource);
+  num("version", l.version);
+  list("provisions", l.provisions, [&](const LineageItem& item) {
+    const Provision& x = *state.FindProvision(item.id);
+    str("action", x.action);
+    str("relationship", x.relationship);
+    str("at", x.at);
+  });
+  list("resources", l.resources, [&](const LineageItem& item) {
+    const ResourceVersion& v = VersionOf(state, item.id, item.version);
+    num("version", v.version);
+    str("kind", v.kind);
+    str("name", v.name);
+    str("owner", v.owner);
+  });
+  list("services", l.services, [&](const LineageItem& item) {
+    const Service& x = *state.ServiceAt(item.id, item.seq);
+    str("name", x.name);
+    str("provider", x.provider);
+  });
+  list("offerings", l.offerings, [&](const LineageItem& item) {
+    const Offering& x = *state.OfferingAt(item.id, item.seq);
+    num("version", x.version);
+    str("name", x.name);
+    str("provider", x.provider);
+  });
+  list("relationships", l.relationships, [&](const LineageItem& item) {
+    const Relationship& x = *state.FindRelationship(item.id);
+    const RelationshipChange& at = *state.RelationshipAt(item.id, item.seq);
+    str("provider", x.provider);
+    str("consumer", x.consumer);
+    str("type", RelationshipTypeName(at.type));
+    str("status", RelationshipStatusName(at.status));
+  });
+  WriteKey(w, "organizations");
+  w.StartArray();
+  for (const auto& id : l.organizations) {
     w.StartObject();
-    str("resource", resource);
-    // Each list: objects of `id` plus the fields `fields(id)` names.
-    using Fields = std::vector<std::pair<std::string_view, std::string>>;
-    auto list = [&](std::string_view key, const std::vector<std::string>& ids, auto fields) {
-      WriteKey(w, key);
-      w.StartArray();
-      for (const auto& id : ids) {
-        w.StartObject();
-        str("id", id);
-        for (const auto& [k, v] : fields(id)) str(k, v);
-        w.EndObject();
-      }
-      w.EndArray();
-    };
-    list("provisions", result.provisions, [&](const std::string& id) {
-      const Provision& x = *state_.FindProvision(id);
-      return Fields{{"action", x.action}, {"relationship", x.relationship}, {"at", x.at}};
-    });
-    list("resources", result.resources, [&](const std::string& id) {
-      const ResourceVersion& v = state_.FindResource(id)->current();
-      return Fields{{"kind", v.kind}, {"name", v.name}, {"owner", v.owner}};
-    });
-    list("services", result.services, [&](const std::string& id) {
-      const Service& x = *state_.FindService(id);
-      return Fields{{"name", x.name}, {"provider", x.provider}};
-    });
-    list("offerings", result.offerings, [&](const std::string& id) {
-      const Offering& x = *state_.FindOffering(id);
-      return Fields{{"name", x.name}, {"provider", x.provider}};
-    });
-    list("relationships", result.relationships, [&](const std::string& id) {
-      const Relationship& x = *state_.FindRelationship(id);
-      return Fields{{"provider", x.provider},
-                    {"consumer", x.consumer},
-                    {"type", std::string(RelationshipTypeName(x.type))},
-                    {"status", std::string(RelationshipStatusName(x.status))}};
-    });
-    list("organizations", result.organizations, [&](const std::string& id) {
-      return Fields{{"name", state_.FindOrganization(id)->name}};
-    });
-    WriteKey(w, "redacted");
-    w.Int64(redacted);
+    str("id", id);
+    str("name", state.FindOrganization(id)->name);
     w.EndObject();
-    return Done(buf);
   }
+  w.EndArray();
+  num("redacted", redacted);
+  w.EndObject();
+}
 
-  // W3C PROV-JSON: resources, services, offerings and relationships are
-  // entities, provisions are activities, organizations are agents.
-  auto q = [](const std::string& id) { return "cc:" + id; };
-  std::unordered_set<std::string> shown(result.resources.begin(), result.resources.end());
-  shown.insert(resource);
+// ?format=prov: W3C PROV-JSON (CONTRACT §5, §9.21). Each resource version
+// is an entity cc:ID@N generated exactly once: by its provision, by
+// cc:revision:ID@N (an owner's revision) or by cc:create:ID (created
+// directly); each version after the first is a prov:Revision of the one
+// before. Provisions, revisions and creations are activities; organizations
+// are agents; services, offerings and relationships are entities. A version
+// whose provision the caller may not see has no generation listed.
+void WriteLineageProv(const State& state, const LineageResult& l, JsonWriter& w) {
+  auto str = [&](std::string_view k, std::string_view v) {
+    WriteKey(w, k);
+    WriteString(w, v);
+  };
+  // prov:type as the `prov` package writes it: a typed qualified name.
+  auto type = [&](std::string_view name) {
+    WriteKey(w, "prov:type");
+    w.StartObject();
+    str("$", name);
+    str("type", "prov:QUALIFIED_NAME");
+    w.EndObject();
+  };
+  auto q = [](std::string_view id) { return "cc:" + std::string(id); };
+  auto qv = [](std::string_view id, int64_t version) {
+    return "cc:" + std::string(id) + "@" + std::to_string(version);
+  };
+  // Every shown resource with its versions 1..N: N the highest reached.
+  std::vector<std::pair<std::string, int64_t>> resources{{l.resource, l.version}};
+  for (const auto& item : l.resources) {
+    auto it = std::find_if(resources.begin(), resources.end(),
+                           [&](const auto& r) { return r.first == item.id; });
+    if (it == resources.end()) {
+      resources.emplace_back(item.id, item.version);
+    } else {
+      it->second = std::max(it->second, item.version);
+    }
+  }
+  std::set<std::string> provisions;
+  for (const auto& item : l.provisions) provisions.insert(item.id);
+  // How each version was made: the generating activity's id, or "" (hidden).
+  auto activity_of = [&](const std::string& id, const ResourceVersion& v) -> std::string {
+    if (!v.provision.empty()) return provisions.count(v.provision) ? q(v.provision) : "";
+    if (v.version == 1) return "cc:create:" + id;
+    return "cc:revision:" + id + "@" + std::to_string(v.version);
+  };
+  std::vector<std::string> agents = l.organizations;
+  auto agent = [&](const std::string& org) {
+    if (std::find(agents.begin(), agents.end(), org) == agents.end()) agents.push_back(org);
+  };
+  for (const auto& [id, n] : resources) {
+    for (int64_t k = 1; k <= n; ++k) agent(VersionOf(state, id, k).owner);
+  }
   int relations = 0;
-  auto rel_id = [&] { return "_:r" + std::to_string(++relations); };
+  auto relation_key = [&] { WriteKey(w, "_:r" + std::to_string(++relations)); };
+  auto relation = [&](std::string_view a, const std::string& a_id, std::string_view b,
+                      const std::string& b_id) {
+    relation_key();
+    w.StartObject();
+    str(a, a_id);
+    str(b, b_id);
+    w.EndObject();
+  };
+
   w.StartObject();
   WriteKey(w, "prefix");
   w.StartObject();
   str("cc", "urn:cocreate:");
   w.EndObject();
+
   WriteKey(w, "entity");
   w.StartObject();
-  std::vector<std::string> all_resources = result.resources;
-  all_resources.insert(all_resources.begin(), resource);
-  for (const auto& id : all_resources) {
-    const ResourceVersion& v = state_.FindResource(id)->current();
-    WriteKey(w, q(id));
-    w.StartObject();
-    str("prov:type", "cc:resource");
-    str("prov:label", v.name);
-    str("cc:kind", v.kind);
-    WriteKey(w, "cc:version");
-    w.Int64(v.version);
-    w.EndObject();
-  }
-  auto entities = [&](const std::vector<std::string>& ids, std::string_view type, auto label) {
-    for (const auto& id : ids) {
-      WriteKey(w, q(id));
+  for (const auto& [id, n] : resources) {
+    for (int64_t k = 1; k <= n; ++k) {
+      const ResourceVersion& v = VersionOf(state, id, k);
+      WriteKey(w, qv(id, k));
       w.StartObject();
-      str("prov:type", type);
-      str("prov:label", label(id));
+      type("cc:resource");
+      str("prov:label", v.name);
+      str("cc:kind", v.kind);
+      WriteKey(w, "cc:version");
+      w.Int64(v.version);
+      w.EndObject();
+    }
+  }
+  auto entities = [&](const std::vector<LineageItem>& items, std::string_view noun,
+                      auto label) {
+    for (const auto& item : items) {
+      WriteKey(w, q(item.id));
+      w.StartObject();
+      type(noun);
+      str("prov:label", label(item));
       w.EndObject();
     }
   };
-  entities(result.services, "cc:service", [&](const std::string& id) { return state_.FindService(id)->name; });
-  entities(result.offerings, "cc:offering", [&](const std::string& id) { return state_.FindOffering(id)->name; });
-  entities(result.relationships, "cc:relationship", [&](const std::string& id) {
-    return std::string(RelationshipTypeName(state_.FindRelationship(id)->type)) + " relationship";
+  entities(l.services, "cc:service",
+           [&](const LineageItem& i) { return state.ServiceAt(i.id, i.seq)->name; });
+  std::set<std::string> offerings;  // one entity per offering
+  std::vector<LineageItem> first_offerings;
+  for (const auto& item : l.offerings) {
+    if (offerings.insert(item.id).second) first_offerings.push_back(item);
+  }
+  entities(first_offerings, "cc:offering",
+           [&](const LineageItem& i) { return state.OfferingAt(i.id, i.seq)->name; });
+  entities(l.relationships, "cc:relationship", [&](const LineageItem& i) {
+    return std::string(RelationshipTypeName(state.RelationshipAt(i.id, i.seq)->type)) +
+           " relationship";
   });
   w.EndObject();
+
   WriteKey(w, "activity");
   w.StartObject();
-  for (const auto& id : result.provisions) {
-    const Provision& x = *state_.FindProvision(id);
-    WriteKey(w, q(id));
+  for (const auto& item : l.provisions) {
+    const Provision& x = *state.FindProvision(item.id);
+    WriteKey(w, q(item.id));
     w.StartObject();
-    str("prov:type", "cc:provision");
+    type("cc:provision");
     str("prov:label", x.action);
     str("prov:startTime", x.at);
     str("prov:endTime", x.at);
     w.EndObject();
   }
-  w.EndObject();
-  WriteKey(w, "agent");
-  w.StartObject();
-  for (const auto& id : result.organizations) {
-    WriteKey(w, q(id));
-    w.StartObject();
-    str("prov:type", "prov:Organization");
-    str("prov:label", state_.FindOrganization(id)->name);
-    w.EndObject();
-  }
-  w.EndObject();
-  std::set<std::string> provisions(result.provisions.begin(), result.provisions.end());
-  WriteKey(w, "wasGeneratedBy");
-  w.StartObject();
-  for (const auto& id : all_resources) {
-    for (const auto& touch : state_.TouchesOf(id)) {
-      if (!provisions.count(touch.provision)) continue;
-      WriteKey(w, rel_id());
+  for (const auto& [id, n] : resources) {
+    for (int64_t k = 1; k <= n; ++k) {
+      const ResourceVersion& v = VersionOf(state, id, k);
+      if (!v.provision.empty()) continue;
+      WriteKey(w, activity_of(id, v));
       w.StartObject();
-      str("prov:entity", q(id));
-      str("prov:activity", q(touch.provision));
-      str("cc:how", touch.how == Touch::kCreated    ? "created"
-                    : touch.how == Touch::kModified ? "modified"
-                                                    : "transferred");
+      type(k == 1 ? "cc:create" : "cc:revision");
+      str("prov:startTime", v.at);
+      str("prov:endTime", v.at);
       w.EndObject();
     }
   }
   w.EndObject();
-  // A binary PROV relation, keyed by a fresh blank-node id.
-  auto relation = [&](std::string_view a, const std::string& a_id, std::string_view b,
-                      const std::string& b_id) {
-    WriteKey(w, rel_id());
+
+  WriteKey(w, "agent");
+  w.StartObject();
+  for (const auto& id : agents) {
+    WriteKey(w, q(id));
     w.StartObject();
-    str(a, q(a_id));
-    str(b, q(b_id));
+    type("prov:Organization");
+    str("prov:label", state.FindOrganization(id)->name);
     w.EndObject();
-  };
+  }
+  w.EndObject();
+
+  WriteKey(w, "wasGeneratedBy");
+  w.StartObject();
+  for (const auto& [id, n] : resources) {
+    for (int64_t k = 1; k <= n; ++k) {
+      const ResourceVersion& v = VersionOf(state, id, k);
+      std::string activity = activity_of(id, v);
+      if (activity.empty()) continue;
+      relation_key();
+      w.StartObject();
+      str("prov:entity", qv(id, k));
+      str("prov:activity", activity);
+      str("prov:time", v.at);
+      w.EndObject();
+    }
+  }
+  w.EndObject();
+
+  // A provision used each resource at the version current at its seq.
   WriteKey(w, "used");
   w.StartObject();
-  for (const auto& id : result.provisions) {
-    for (const auto& r : state_.FindProvision(id)->used) {
-      if (shown.count(r)) relation("prov:activity", id, "prov:entity", r);
+  for (const auto& item : l.provisions) {
+    for (const auto& r : state.FindProvision(item.id)->used) {
+      const ResourceVersion* v = state.FindResource(r)->AsOf(item.seq);
+      auto shown = std::find_if(resources.begin(), resources.end(),
+                                [&](const auto& x) { return x.first == r; });
+      if (v != nullptr && shown != resources.end() && v->version <= shown->second) {
+        relation("prov:activity", q(item.id), "prov:entity", qv(r, v->version));
+      }
     }
   }
   w.EndObject();
+
   WriteKey(w, "wasAssociatedWith");
   w.StartObject();
-  for (const auto& id : result.provisions) {
-    relation("prov:activity", id, "prov:agent", state_.FindProvision(id)->provider);
+  for (const auto& item : l.provisions) {
+    relation("prov:activity", q(item.id), "prov:agent", q(state.FindProvision(item.id)->provider));
   }
-  w.EndObject();
-  WriteKey(w, "wasAttributedTo");
-  w.StartObject();
-  for (const auto& id : all_resources) {
-    relation("prov:entity", id, "prov:agent", state_.FindResource(id)->current().owner);
-  }
-  w.EndObject();
-  WriteKey(w, "wasDerivedFrom");
-  w.StartObject();
-  for (const auto& id : result.services) {
-    for (const auto& r : state_.FindService(id)->built_on) {
-      if (shown.count(r)) relation("prov:generatedEntity", id, "prov:usedEntity", r);
+  for (const auto& [id, n] : resources) {
+    for (int64_t k = 1; k <= n; ++k) {
+      const ResourceVersion& v = VersionOf(state, id, k);
+      if (v.provision.empty()) relation("prov:activity", activity_of(id, v), "prov:agent", q(v.owner));
     }
   }
   w.EndObject();
-  // The top level holds only PROV-JSON keys: the count travels in the
-  // Cocreate-Redacted header (redacted_out).
+
+  WriteKey(w, "wasAttributedTo");
+  w.StartObject();
+  for (const auto& [id, n] : resources) {
+    for (int64_t k = 1; k <= n; ++k) {
+      relation("prov:entity", qv(id, k), "prov:agent", q(VersionOf(state, id, k).owner));
+    }
+  }
   w.EndObject();
+
+  WriteKey(w, "wasDerivedFrom");
+  w.StartObject();
+  for (const auto& [id, n] : resources) {
+    for (int64_t k = 2; k <= n; ++k) {
+      relation_key();
+      w.StartObject();
+      str("prov:generatedEntity", qv(id, k));
+      str("prov:usedEntity", qv(id, k - 1));
+      type("prov:Revision");
+      w.EndObject();
+    }
+  }
+  // A service derives from the resource versions it was built on when reached.
+  for (const auto& item : l.services) {
+    const Service& s = *state.ServiceAt(item.id, item.seq);
+    for (const auto& r : s.built_on) {
+      const Resource* res = state.FindResource(r);
+      const ResourceVersion* v = res == nullptr ? nullptr : res->AsOf(item.seq);
+      auto shown = std::find_if(resources.begin(), resources.end(),
+                                [&](const auto& x) { return x.first == r; });
+      if (v != nullptr && shown != resources.end() && v->version <= shown->second) {
+        relation("prov:generatedEntity", q(item.id), "prov:usedEntity", qv(r, v->version));
+      }
+    }
+  }
+  w.EndObject();
+  // The top level holds only PROV-JSON keys: the redacted count travels in
+  // the Cocreate-Redacted header.
+  w.EndObject();
+}
+
+}  // namespace
+
+StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& resource,
+                                      bool prov, int64_t* redacted_out,
+                                      int64_t version) const {
+  std::shared_lock lock(state_mu_);
+  if (!Exists(state_, p, Noun::kResource, resource)) return NoSuch(Noun::kResource, resource);
+  // A walk over the state's history: the index knows only the present.
+  StatusOr<LineageResult> walked = cocreate::Lineage(state_, resource, version);
+  if (!walked.ok()) return walked.status();  // a version beyond the latest: 404
+  ShownLineage shown = ShowLineage(state_, p, std::move(*walked));
+  if (redacted_out != nullptr) *redacted_out = shown.redacted;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  if (prov) {
+    WriteLineageProv(state_, shown.result, w);
+  } else {
+    WriteLineageJson(state_, shown.result, shown.redacted, w);
+  }
   return Done(buf);
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <unordered_set>
 
 namespace cocreate {
 
@@ -10,24 +11,62 @@ namespace cocreate {
 
 Adjacency::Adjacency() : base_(std::make_shared<Csr>()) {}
 
-void Adjacency::Add(NodeId from, NodeId to, EdgeType type, bool index_overlay) {
-  uint32_t packed = Pack(to, type);
-  log_.push_back({from, packed});
-  if (index_overlay) overlay_[from].push_back(packed);
+void Adjacency::Add(NodeId from, NodeId to, EdgeType type, bool live) {
+  log_.push_back({from, Pack(to, type), false});
+  if (live) ApplyLive(log_.back());
 }
 
-void Adjacency::IndexOverlay() {
+void Adjacency::Remove(NodeId from, NodeId to, EdgeType type, bool live) {
+  log_.push_back({from, Pack(to, type), true});
+  if (live) ApplyLive(log_.back());
+}
+
+void Adjacency::ApplyLive(const Edge& e) {
+  if (e.removed) {
+    tombstones_[e.from].push_back(e.packed);
+    return;
+  }
+  auto it = tombstones_.find(e.from);
+  if (it != tombstones_.end()) {
+    auto& dead = it->second;
+    auto d = std::find(dead.begin(), dead.end(), e.packed);
+    if (d != dead.end()) {  // re-added: the edge is still in the base or overlay
+      dead.erase(d);
+      if (dead.empty()) tombstones_.erase(it);
+      return;
+    }
+  }
+  overlay_[e.from].push_back(e.packed);
+}
+
+void Adjacency::Replay() {
   overlay_.clear();
-  for (const Edge& e : log_) overlay_[e.from].push_back(e.packed);
+  tombstones_.clear();
+  for (const Edge& e : log_) ApplyLive(e);
 }
 
 std::shared_ptr<const Adjacency::Csr> Adjacency::Fold(std::shared_ptr<const Csr> base,
                                                       std::vector<Edge> log, size_t nodes) {
   auto out = std::make_shared<Csr>();
   const Csr& b = *base;
+  // The edges removed by the end of the log: a remove tombstones, a later
+  // add lifts the tombstone (the edge is still in the base or an earlier add).
+  auto key = [](NodeId from, uint32_t packed) {
+    return (static_cast<uint64_t>(from) << 32) | packed;
+  };
+  std::unordered_set<uint64_t> dead;
+  std::vector<bool> has_dead(nodes, false);
+  for (const Edge& e : log) {
+    if (e.removed) {
+      dead.insert(key(e.from, e.packed));
+      has_dead[e.from] = true;
+    } else {
+      dead.erase(key(e.from, e.packed));
+    }
+  }
   std::vector<uint32_t> cursor(nodes + 1, 0);
   for (size_t u = 0; u < b.nodes(); ++u) cursor[u + 1] = b.offsets[u + 1] - b.offsets[u];
-  for (const Edge& e : log) cursor[e.from + 1]++;
+  for (const Edge& e : log) cursor[e.from + 1] += !e.removed;
   for (size_t u = 0; u < nodes; ++u) cursor[u + 1] += cursor[u];
   std::vector<uint32_t> targets(cursor[nodes]);
   for (size_t u = 0; u < b.nodes(); ++u) {
@@ -35,17 +74,21 @@ std::shared_ptr<const Adjacency::Csr> Adjacency::Fold(std::shared_ptr<const Csr>
               targets.begin() + cursor[u]);
     cursor[u] += b.offsets[u + 1] - b.offsets[u];
   }
-  for (const Edge& e : log) targets[cursor[e.from]++] = e.packed;
-  // cursor[u] is now the end of u's edges. Drop repeated targets (a
-  // relationship reaches a resource through several provisions: one edge,
-  // typed by the first relation), keeping the order edges came in.
+  for (const Edge& e : log) {
+    if (!e.removed) targets[cursor[e.from]++] = e.packed;
+  }
+  // cursor[u] is now the end of u's edges. Drop removed edges, then repeated
+  // targets (a relationship reaches a resource through several provisions:
+  // one edge, typed by the first relation), keeping the order edges came in.
   std::vector<NodeId> mark(nodes, kNoNode);
   out->offsets.resize(nodes + 1);
   out->offsets[0] = 0;
   uint32_t write = 0, begin = 0;
   for (size_t u = 0; u < nodes; ++u) {
     uint32_t end = cursor[u];
+    const bool check_dead = !dead.empty() && has_dead[u];
     for (uint32_t i = begin; i < end; ++i) {
+      if (check_dead && dead.count(key(static_cast<NodeId>(u), targets[i]))) continue;
       NodeId v = Target(targets[i]);
       if (mark[v] == u) continue;
       mark[v] = static_cast<NodeId>(u);
@@ -64,13 +107,14 @@ void Adjacency::Install(std::shared_ptr<const Csr> base, size_t folded) {
   base_ = std::move(base);
   log_.erase(log_.begin(), log_.begin() + static_cast<std::ptrdiff_t>(folded));
   log_.shrink_to_fit();
-  IndexOverlay();
+  Replay();
 }
 
 size_t Adjacency::MemoryBytes() const {
   size_t bytes = base_->offsets.capacity() * 4 + base_->targets.capacity() * 4 +
                  log_.capacity() * sizeof(Edge);
   for (const auto& [u, v] : overlay_) bytes += 32 + v.capacity() * 4;
+  for (const auto& [u, v] : tombstones_) bytes += 32 + v.capacity() * 4;
   return bytes;
 }
 
@@ -112,6 +156,7 @@ NodeId GraphIndex::GetOrAdd(std::string_view id, Noun noun) {
   noun_.push_back(static_cast<uint8_t>(noun));
   flags_.push_back(0);
   org_.push_back(kNoNode);
+  consumer_.push_back(kNoNode);
   size_t mask = table_.size() - 1;
   size_t i = hash & mask;
   while (table_[i] != kNoNode) i = (i + 1) & mask;
@@ -121,9 +166,47 @@ NodeId GraphIndex::GetOrAdd(std::string_view id, Noun noun) {
 }
 
 void GraphIndex::AddEdge(bool downstream, NodeId from, NodeId to, EdgeType type) {
-  Adjacency& a = downstream ? down_ : up_;
-  a.Add(from, to, type, !bulk_);
-  if (!bulk_) flags_[from] |= downstream ? kDownOverlay : kUpOverlay;
+  (downstream ? down_ : up_).Add(from, to, type, !bulk_);
+  if (!bulk_) FlagEdges(from);
+}
+
+void GraphIndex::RemoveEdge(bool downstream, NodeId from, NodeId to, EdgeType type) {
+  (downstream ? down_ : up_).Remove(from, to, type, !bulk_);
+  if (!bulk_) FlagEdges(from);
+}
+
+void GraphIndex::FlagEdges(NodeId n) {
+  uint8_t f = flags_[n] & kNodeFlags;
+  if (down_.HasOverlay(n)) f |= kDownOverlay;
+  if (up_.HasOverlay(n)) f |= kUpOverlay;
+  if (down_.Tombstones(n) != nullptr) f |= kDownRemoved;
+  if (up_.Tombstones(n) != nullptr) f |= kUpRemoved;
+  flags_[n] = f;
+}
+
+void GraphIndex::LinkService(NodeId n, const Service* before, const Service& now) {
+  static const std::vector<std::string> kNone;
+  auto relink = [&](const std::vector<std::string>& was, const std::vector<std::string>& is,
+                    Noun noun, EdgeType type) {
+    auto has = [](const std::vector<std::string>& v, const std::string& x) {
+      return std::find(v.begin(), v.end(), x) != v.end();
+    };
+    for (const auto& x : was) {
+      if (has(is, x)) continue;
+      NodeId xn = GetOrAdd(x, noun);
+      RemoveEdge(true, xn, n, type);
+      RemoveEdge(false, n, xn, type);
+    }
+    for (const auto& x : is) {
+      if (has(was, x)) continue;
+      NodeId xn = GetOrAdd(x, noun);
+      AddEdge(true, xn, n, type);
+      AddEdge(false, n, xn, type);
+    }
+  };
+  relink(before ? before->built_on : kNone, now.built_on, Noun::kResource, EdgeType::kBuiltOn);
+  relink(before ? before->depends_on : kNone, now.depends_on, Noun::kService,
+         EdgeType::kDependsOn);
 }
 
 void GraphIndex::SetRelationshipStatus(NodeId n, RelationshipStatus s) {
@@ -138,6 +221,8 @@ void GraphIndex::SetRelationshipStatus(NodeId n, RelationshipStatus s) {
 // ---------------------------------------------------------------------------
 // GraphIndex: events
 
+// Reads the state as of the event (its history), so a state that has
+// applied later events too gives the same index.
 void GraphIndex::Apply(const Event& e, const State& state) {
   std::string_view type = e.type;
   const std::string& id = e.subject;
@@ -146,56 +231,71 @@ void GraphIndex::Apply(const Event& e, const State& state) {
     GetOrAdd(id, Noun::kOrganization);
   } else if (type == "consumer_group.created") {
     GetOrAdd(id, Noun::kConsumerGroup);
-  } else if (type == "resource.created") {
+  } else if (type == "resource.created" || type == "resource.transferred") {
     const Resource* r = state.FindResource(id);
-    if (r == nullptr) return;
-    NodeId n = GetOrAdd(id, Noun::kResource);
-    org_[n] = org(r->current().owner);
-  } else if (type == "resource.transferred") {
-    const Resource* r = state.FindResource(id);
-    if (r == nullptr) return;
-    org_[GetOrAdd(id, Noun::kResource)] = org(r->current().owner);
-  } else if (type == "service.created") {
-    const Service* s = state.FindService(id);
+    const ResourceVersion* v = r == nullptr ? nullptr : r->AsOf(e.seq);
+    if (v == nullptr) return;
+    org_[GetOrAdd(id, Noun::kResource)] = org(v->owner);
+  } else if (type == "resource.retired") {
+    if (state.FindResource(id) == nullptr) return;
+    flags_[GetOrAdd(id, Noun::kResource)] |= kRetired;
+  } else if (type == "service.created" || type == "service.updated") {
+    const Service* s = state.ServiceAt(id, e.seq);
     if (s == nullptr) return;
     NodeId n = GetOrAdd(id, Noun::kService);
     org_[n] = org(s->provider);
-    for (const auto& r : s->built_on) {
-      NodeId rn = GetOrAdd(r, Noun::kResource);
-      AddEdge(true, rn, n, EdgeType::kBuiltOn);
-      AddEdge(false, n, rn, EdgeType::kBuiltOn);
-    }
-    for (const auto& d : s->depends_on) {
-      NodeId dn = GetOrAdd(d, Noun::kService);
-      AddEdge(true, dn, n, EdgeType::kDependsOn);
-      AddEdge(false, n, dn, EdgeType::kDependsOn);
-    }
-  } else if (type == "offering.created") {
-    const Offering* o = state.FindOffering(id);
+    LinkService(n, type == "service.created" ? nullptr : state.ServiceAt(id, e.seq - 1), *s);
+  } else if (type == "offering.created" || type == "offering.updated") {
+    const Offering* o = state.OfferingAt(id, e.seq);
     if (o == nullptr) return;
+    const Offering* before = type == "offering.created" ? nullptr : state.OfferingAt(id, e.seq - 1);
     NodeId n = GetOrAdd(id, Noun::kOffering);
     org_[n] = org(o->provider);
     NodeId sn = GetOrAdd(o->service, Noun::kService);
+    if (before == nullptr) {
+      AddEdge(true, sn, n, EdgeType::kOffers);
+      AddEdge(false, n, sn, EdgeType::kOffers);
+    }
+    static const std::vector<std::string> kNone;
+    const auto& was = before ? before->access : kNone;
+    for (const auto& a : was) {
+      if (std::find(o->access.begin(), o->access.end(), a) == o->access.end()) {
+        RemoveEdge(true, GetOrAdd(a, Noun::kResource), n, EdgeType::kAccess);
+      }
+    }
+    for (const auto& a : o->access) {
+      if (std::find(was.begin(), was.end(), a) == was.end()) {
+        AddEdge(true, GetOrAdd(a, Noun::kResource), n, EdgeType::kAccess);
+      }
+    }
+    // Public: the offering's audience now; its service while any of the
+    // service's offerings is public (as of this event).
     if (o->audience_public) {
       flags_[n] |= kPublic;
       flags_[sn] |= kPublic;
+    } else {
+      flags_[n] &= static_cast<uint8_t>(~kPublic);
+      bool any = false;
+      for (const auto& other : state.OfferingsOf(o->service)) {
+        const Offering* x = state.OfferingAt(other, e.seq);
+        any = any || (x != nullptr && x->audience_public);
+      }
+      if (!any) flags_[sn] &= static_cast<uint8_t>(~kPublic);
     }
-    AddEdge(true, sn, n, EdgeType::kOffers);
-    AddEdge(false, n, sn, EdgeType::kOffers);
-    for (const auto& a : o->access) AddEdge(true, GetOrAdd(a, Noun::kResource), n,
-                                            EdgeType::kAccess);
   } else if (type.rfind("relationship.", 0) == 0) {
     const Relationship* r = state.FindRelationship(id);
-    if (r == nullptr) return;
+    const RelationshipChange* at = state.RelationshipAt(id, e.seq);
+    if (r == nullptr || at == nullptr) return;
     NodeId n = GetOrAdd(id, Noun::kRelationship);
     if (type == "relationship.requested") {
       org_[n] = org(r->provider);
+      consumer_[n] = org(r->consumer);
       NodeId on = GetOrAdd(r->offering, Noun::kOffering);
       AddEdge(true, on, n, EdgeType::kRelationshipOn);
-      AddEdge(true, n, org(r->consumer), EdgeType::kConsumerOf);
+      AddEdge(true, n, consumer_[n], EdgeType::kConsumerOf);
       AddEdge(false, n, on, EdgeType::kRelationshipOn);
     }
-    SetRelationshipStatus(n, r->status);
+    SetRelationshipStatus(n, at->status);
   } else if (type == "provision.performed") {
     const Provision* p = state.FindProvision(id);
     if (p == nullptr) return;
@@ -216,10 +316,12 @@ void GraphIndex::Apply(const Event& e, const State& state) {
   }
 }
 
+// After a fold: flags from the logs left (an over-approximation is safe:
+// a flagged node without overlay edges or tombstones only costs a lookup).
 void GraphIndex::Reflag() {
-  for (auto& f : flags_) f &= static_cast<uint8_t>(kBlocked | kPublic);
-  for (const auto& e : down_.log()) flags_[e.from] |= kDownOverlay;
-  for (const auto& e : up_.log()) flags_[e.from] |= kUpOverlay;
+  for (auto& f : flags_) f &= kNodeFlags;
+  for (const auto& e : down_.log()) flags_[e.from] |= e.removed ? kDownRemoved : kDownOverlay;
+  for (const auto& e : up_.log()) flags_[e.from] |= e.removed ? kUpRemoved : kUpOverlay;
 }
 
 void GraphIndex::EndBulk() {
@@ -265,7 +367,7 @@ bool GraphIndex::FinishFold(bool wait) {
 size_t GraphIndex::MemoryBytes() const {
   return down_.MemoryBytes() + up_.MemoryBytes() + id_bytes_.capacity() +
          id_offset_.capacity() * 4 + table_.capacity() * 4 + noun_.capacity() +
-         flags_.capacity() + org_.capacity() * 4;
+         flags_.capacity() + org_.capacity() * 4 + consumer_.capacity() * 4;
 }
 
 // ---------------------------------------------------------------------------
@@ -343,19 +445,33 @@ void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, 
   const uint32_t* targets = base.targets.data();
   const size_t base_nodes = base.nodes();
   constexpr uint32_t kRelationshipOn = static_cast<uint32_t>(EdgeType::kRelationshipOn);
+  constexpr uint32_t kCreated = static_cast<uint32_t>(EdgeType::kCreated);
+  constexpr uint32_t kTransferred = static_cast<uint32_t>(EdgeType::kTransferred);
   const bool any_overlay = !down_.log().empty();
+  const NodeId* org = org_.data();
   uint32_t parent = kNoNode;
+  NodeId consumer = kNoNode;  // of the relationship being expanded
   auto visit = [&](uint32_t packed) {
     const NodeId w = Adjacency::Target(packed);
     if (seen[w] == stamp) return;
     const uint32_t type = packed >> Adjacency::kNodeBits;
     if (type == kRelationshipOn && (flags[w] & kBlocked)) return;
+    // From a relationship, only what its consumer still owns, not retired.
+    if (type >= kCreated && type <= kTransferred && consumer != kNoNode &&
+        (org[w] != consumer || (flags[w] & kRetired))) {
+      return;
+    }
     seen[w] = stamp;
     ++by_type[type];
     out.nodes.push_back(w);
     if (parents) out.parent.push_back(parent);
   };
   auto expand = [&](NodeId u) {
+    consumer = consumer_[u];
+    if (flags[u] & kDownRemoved) {  // the slow path: some edges are tombstoned
+      down_.ForEach(u, flags[u] & kDownOverlay, true, visit);
+      return;
+    }
     if (u < base_nodes) {
       for (uint32_t i = offsets[u], end = offsets[u + 1]; i < end; ++i) visit(targets[i]);
     }

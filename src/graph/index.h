@@ -8,8 +8,19 @@
 // modified, transferred) and `upstream` (where a resource came from: the
 // reverse edges plus used and provision in). Each adjacency is a CSR base
 // (offsets and packed targets, 4 bytes per edge) plus an overlay of edges
-// added since the base was built. The graph only grows; a relationship's
-// status is a node flag the walk reads, and an owner change is a node field.
+// added since the base was built. Edges also go away (CONTRACT §5: a
+// service's built_on or depends_on, an offering's access shrink): a removed
+// edge is a tombstone beside the overlay, and only nodes flagged as having
+// tombstones pay for looking them up during a walk; the next fold drops the
+// edge for good. A relationship's status, a resource's retirement and an
+// owner change are node fields the walk reads.
+//
+// Invariant (per node u): tombstones(u) ⊆ base(u) ∪ overlay(u), compared by
+// packed value; the edges of u are base(u) ∪ overlay(u) minus tombstones(u).
+// Adding an edge that is tombstoned lifts the tombstone; adding any other
+// puts it in the overlay. The log keeps every add and remove in order, so a
+// fold of any prefix of it is exact, and the suffix is replayed on the new
+// base.
 //
 // Updating: Apply(event, state) after the state applied the event, under
 // the same exclusive lock, before the write is acknowledged; so a read after
@@ -23,6 +34,7 @@
 #ifndef COCREATE_GRAPH_INDEX_H_
 #define COCREATE_GRAPH_INDEX_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <future>
 #include <memory>
@@ -71,22 +83,32 @@ class Adjacency {
     std::vector<uint32_t> targets;  // packed
     size_t nodes() const { return offsets.empty() ? 0 : offsets.size() - 1; }
   };
+  // One change to the edges: an edge added, or (removed) taken away.
   struct Edge {
     NodeId from;
     uint32_t packed;
+    bool removed = false;
   };
 
   Adjacency();
 
-  // Calls fn(packed) for every edge out of `u`: the base's, then the overlay's.
+  // Calls fn(packed) for every edge out of `u`: the base's, then the
+  // overlay's, leaving out tombstoned ones. `in_overlay` and `has_removed`
+  // say whether to look in the overlay and the tombstones at all.
   template <typename F>
-  void ForEach(NodeId u, bool in_overlay, F&& fn) const {
+  void ForEach(NodeId u, bool in_overlay, bool has_removed, F&& fn) const {
+    const std::vector<uint32_t>* dead = has_removed ? Tombstones(u) : nullptr;
+    auto live = [&](uint32_t packed) {
+      if (dead == nullptr || std::find(dead->begin(), dead->end(), packed) == dead->end()) {
+        fn(packed);
+      }
+    };
     const Csr& b = *base_;
     if (u < b.nodes()) {
       const uint32_t* t = b.targets.data();
-      for (uint32_t i = b.offsets[u], end = b.offsets[u + 1]; i < end; ++i) fn(t[i]);
+      for (uint32_t i = b.offsets[u], end = b.offsets[u + 1]; i < end; ++i) live(t[i]);
     }
-    if (in_overlay) ForEachOverlay(u, fn);
+    if (in_overlay) ForEachOverlay(u, live);
   }
   template <typename F>
   void ForEachOverlay(NodeId u, F&& fn) const {
@@ -95,17 +117,31 @@ class Adjacency {
       for (uint32_t packed : it->second) fn(packed);
     }
   }
+  // The tombstoned edges out of `u` (packed), or nullptr when none.
+  const std::vector<uint32_t>* Tombstones(NodeId u) const {
+    auto it = tombstones_.find(u);
+    return it == tombstones_.end() ? nullptr : &it->second;
+  }
+  bool HasOverlay(NodeId u) const { return overlay_.count(u) > 0; }
 
-  // Adds an edge to the overlay. Returns true (the node now has overlay edges).
-  void Add(NodeId from, NodeId to, EdgeType type, bool index_overlay);
-  // Builds the per-node overlay map from the log (after a bulk load).
-  void IndexOverlay();
+  // Logs an added edge; with `live`, also makes it visible at once (lifting
+  // its tombstone, or putting it in the overlay). Without (a bulk load),
+  // only the next fold sees it. An edge added twice is harmless (walks and
+  // folds drop repeats) as long as it is never removed.
+  // REQUIRES: for an edge that may be removed, it is not among u's edges now.
+  void Add(NodeId from, NodeId to, EdgeType type, bool live);
+  // Logs a removed edge; with `live`, tombstones it at once.
+  // REQUIRES: the edge is among u's edges now.
+  void Remove(NodeId from, NodeId to, EdgeType type, bool live);
+  // Rebuilds the overlay and the tombstones from the log (after a bulk load
+  // or a fold).
+  void Replay();
 
-  // Builds a new base from `base` and the first `upto` log edges, dropping
-  // duplicate edges. Pure; safe on any thread while `base` lives.
+  // Builds a new base from `base` and the log's changes in order, dropping
+  // removed and duplicate edges. Pure; safe on any thread while `base` lives.
   static std::shared_ptr<const Csr> Fold(std::shared_ptr<const Csr> base,
                                          std::vector<Edge> log, size_t nodes);
-  // Installs a folded base that covers the first `folded` log edges.
+  // Installs a folded base that covers the first `folded` log changes.
   void Install(std::shared_ptr<const Csr> base, size_t folded);
 
   const std::shared_ptr<const Csr>& base() const { return base_; }
@@ -114,9 +150,13 @@ class Adjacency {
   size_t MemoryBytes() const;
 
  private:
+  // Makes one logged change visible in the overlay and the tombstones.
+  void ApplyLive(const Edge& e);
+
   std::shared_ptr<const Csr> base_;
-  std::vector<Edge> log_;  // overlay edges in the order they came
+  std::vector<Edge> log_;  // changes since the base, in the order they came
   std::unordered_map<NodeId, std::vector<uint32_t>> overlay_;
+  std::unordered_map<NodeId, std::vector<uint32_t>> tombstones_;
 };
 
 // The answer of a downstream walk, in breadth-first order.
@@ -162,6 +202,8 @@ class GraphIndex {
   NodeId OrganizationOf(NodeId n) const { return org_[n]; }
 
   // Downstream walk (CONTRACT §3, impact) from `starts`, all at depth 1,
+  // through a relationship to the resources its provisions touched only
+  // while its consumer owns them and they are not retired,
   // never listing `exclude` (the start itself); with `expand_exclude`, the
   // edges out of `exclude` are the depth-1 starts too. max_depth < 0:
   // unbounded.
@@ -177,12 +219,17 @@ class GraphIndex {
     for (NodeId n = 0; n < noun_.size(); ++n) fn(n, static_cast<Noun>(noun_[n]));
   }
 
-  // Calls fn(to, type) for every edge out of `n`.
+  // Calls fn(to, type) for every edge out of `n` a walk follows now:
+  // downstream, a relationship's created/modified/transferred edges only to
+  // resources its consumer still owns and that are not retired.
   template <typename F>
   void ForEachEdge(NodeId n, bool downstream, F&& fn) const {
     const Adjacency& a = downstream ? down_ : up_;
+    const NodeId consumer = downstream ? consumer_[n] : kNoNode;
     a.ForEach(n, flags_[n] & (downstream ? kDownOverlay : kUpOverlay),
-              [&](uint32_t p) { fn(Adjacency::Target(p), Adjacency::Type(p)); });
+              flags_[n] & (downstream ? kDownRemoved : kUpRemoved), [&](uint32_t p) {
+                if (Follows(consumer, p)) fn(Adjacency::Target(p), Adjacency::Type(p));
+              });
   }
   // A public offering, or a service with one: every organization sees it.
   bool Public(NodeId n) const { return flags_[n] & kPublic; }
@@ -200,11 +247,35 @@ class GraphIndex {
   static constexpr uint8_t kDownOverlay = 2;  // has downstream overlay edges
   static constexpr uint8_t kUpOverlay = 4;
   static constexpr uint8_t kPublic = 8;       // see Public()
+  static constexpr uint8_t kRetired = 16;     // a retired resource
+  static constexpr uint8_t kDownRemoved = 32; // has downstream tombstones
+  static constexpr uint8_t kUpRemoved = 64;
+  // Flags that describe the node itself, not its edges.
+  static constexpr uint8_t kNodeFlags = kBlocked | kPublic | kRetired;
+
+  // Whether a walk follows edge `packed` out of a node whose consumer (for a
+  // relationship; kNoNode otherwise) is `consumer`.
+  bool Follows(NodeId consumer, uint32_t packed) const {
+    if (consumer == kNoNode) return true;
+    const auto type = Adjacency::Type(packed);
+    if (type != EdgeType::kCreated && type != EdgeType::kModified &&
+        type != EdgeType::kTransferred) {
+      return true;
+    }
+    const NodeId w = Adjacency::Target(packed);
+    return org_[w] == consumer && !(flags_[w] & kRetired);
+  }
 
   NodeId GetOrAdd(std::string_view id, Noun noun);
   NodeId Lookup(std::string_view id, size_t hash) const;
   void Grow();
   void AddEdge(bool downstream, NodeId from, NodeId to, EdgeType type);
+  void RemoveEdge(bool downstream, NodeId from, NodeId to, EdgeType type);
+  // Sets n's overlay and tombstone flags from its adjacencies.
+  void FlagEdges(NodeId n);
+  // Makes the edges between service `n` and what it is built on and
+  // depends on those of `now`, given those of `before` (nullptr: none).
+  void LinkService(NodeId n, const Service* before, const Service& now);
   void SetRelationshipStatus(NodeId n, RelationshipStatus s);
   void Reflag();
 
@@ -216,6 +287,7 @@ class GraphIndex {
   std::vector<uint8_t> noun_;
   std::vector<uint8_t> flags_;
   std::vector<NodeId> org_;
+  std::vector<NodeId> consumer_;  // a relationship's consumer; kNoNode for others
 
   Adjacency down_, up_;
   bool bulk_ = false;

@@ -1,6 +1,8 @@
 #include "graph/traversal.h"
 
 #include <deque>
+#include <set>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -28,12 +30,20 @@ void Downstream(const State& state, const std::string& id, Noun noun, F&& visit)
       }
       break;
     case Noun::kRelationship: {
-      visit(state.FindRelationship(id)->consumer, Noun::kOrganization);
+      const std::string& consumer = state.FindRelationship(id)->consumer;
+      visit(consumer, Noun::kOrganization);
+      // Only what the consumer still owns and has not retired (CONTRACT §3).
+      auto held = [&](const std::string& r) {
+        const Resource* res = state.FindResource(r);
+        if (res != nullptr && !res->retired && res->current().owner == consumer) {
+          visit(r, Noun::kResource);
+        }
+      };
       for (const auto& p : state.ProvisionsIn(id)) {
         const Provision& prov = *state.FindProvision(p);
-        for (const auto& r : prov.created) visit(r, Noun::kResource);
-        for (const auto& m : prov.modified) visit(m.resource, Noun::kResource);
-        for (const auto& r : prov.transferred) visit(r, Noun::kResource);
+        for (const auto& r : prov.created) held(r);
+        for (const auto& m : prov.modified) held(m.resource);
+        for (const auto& r : prov.transferred) held(r);
       }
       break;
     }
@@ -101,63 +111,149 @@ StatusOr<ImpactResult> Impact(const State& state, const std::string& from, int m
   return result;
 }
 
-StatusOr<LineageResult> Lineage(const State& state, const std::string& resource) {
-  if (state.FindResource(resource) == nullptr) return NotFound("no resource '" + resource + "'");
+int64_t ProvisionSeq(const State& state, const std::string& provision) {
+  // A provision's resource events follow its provision.performed in the
+  // same round: search back from the first version it made.
+  const Provision* p = state.FindProvision(provision);
+  if (p == nullptr) return 0;
+  std::string first;
+  if (!p->created.empty()) {
+    first = p->created.front();
+  } else if (!p->modified.empty()) {
+    first = p->modified.front().resource;
+  } else if (!p->transferred.empty()) {
+    first = p->transferred.front();
+  }
+  const auto& events = state.events();  // events[i].seq == i + 1
+  int64_t from = static_cast<int64_t>(events.size());
+  if (const Resource* r = first.empty() ? nullptr : state.FindResource(first)) {
+    for (const auto& v : r->versions) {
+      if (v.provision == provision) {
+        from = v.seq;
+        break;
+      }
+    }
+  }
+  for (int64_t seq = from; seq >= 1; --seq) {
+    const Event& e = events[static_cast<size_t>(seq - 1)];
+    if (e.type == "provision.performed" && e.subject == provision) return e.seq;
+  }
+  return 0;
+}
+
+StatusOr<LineageResult> Lineage(const State& state, const std::string& resource,
+                                int64_t version) {
+  const Resource* start = state.FindResource(resource);
+  if (start == nullptr) return NotFound("no resource '" + resource + "'");
+  const int64_t latest = start->current().version;
+  if (version < 0 || version > latest) {
+    return NotFound("resource '" + resource + "' has no version " + std::to_string(version));
+  }
   LineageResult out;
   out.resource = resource;
-  std::unordered_set<std::string> seen{resource};
+  out.version = version == 0 ? latest : version;
+
+  // A step of the walk: an object as of a seq (resources: at a version).
+  struct Step {
+    Noun noun;
+    std::string id;
+    int64_t version;  // resources
+    int64_t seq;      // the others
+  };
+  std::deque<Step> queue;
+  std::set<std::tuple<Noun, std::string, int64_t>> walked;  // (noun, id, version or seq)
+  std::unordered_set<std::string> listed;                   // "noun\nid" or "id@version"
   std::unordered_set<std::string> orgs_seen;
-  std::deque<std::pair<std::string, Noun>> queue{{resource, Noun::kResource}};
   auto add_org = [&](const std::string& org) {
     if (orgs_seen.insert(org).second) out.organizations.push_back(org);
   };
-  auto reach = [&](const std::string& id, Noun noun) {
-    if (!seen.insert(id).second) return;
-    switch (noun) {
-      case Noun::kProvision: out.provisions.push_back(id); break;
-      case Noun::kResource:
-        out.resources.push_back(id);
-        add_org(state.FindResource(id)->current().owner);
-        break;
-      case Noun::kService:
-        out.services.push_back(id);
-        add_org(state.FindService(id)->provider);
-        break;
-      case Noun::kOffering: out.offerings.push_back(id); break;
-      case Noun::kRelationship:
-        out.relationships.push_back(id);
-        add_org(state.FindRelationship(id)->provider);
-        break;
-      default: break;
+  auto once = [&](const std::string& key) { return listed.insert(key).second; };
+
+  auto reach_resource = [&](const std::string& id, int64_t v) {
+    if (!walked.emplace(Noun::kResource, id, v).second) return;
+    const Resource* r = state.FindResource(id);
+    if (id != resource) {
+      out.resources.push_back({id, v, 0});
+      add_org(r->versions[static_cast<size_t>(v - 1)].owner);
     }
-    queue.emplace_back(id, noun);
+    queue.push_back({Noun::kResource, id, v, 0});
   };
-  while (!queue.empty()) {
-    auto [id, noun] = queue.front();
-    queue.pop_front();
+  // A resource as it stood at `seq`, when it existed then.
+  auto reach_resource_at = [&](const std::string& id, int64_t seq) {
+    const Resource* r = state.FindResource(id);
+    const ResourceVersion* v = r == nullptr ? nullptr : r->AsOf(seq);
+    if (v != nullptr) reach_resource(id, v->version);
+  };
+  auto reach = [&](Noun noun, const std::string& id, int64_t seq) {
+    if (!walked.emplace(noun, id, seq).second) return;
     switch (noun) {
-      case Noun::kResource:
-        for (const auto& touch : state.TouchesOf(id)) reach(touch.provision, Noun::kProvision);
+      case Noun::kProvision:
+        out.provisions.push_back({id, 0, seq});
         break;
+      case Noun::kRelationship:
+        if (once("r\n" + id)) {
+          out.relationships.push_back({id, 0, seq});
+          add_org(state.FindRelationship(id)->provider);
+        }
+        break;
+      case Noun::kOffering: {
+        const Offering* o = state.OfferingAt(id, seq);
+        if (o == nullptr) return;
+        if (once(id + "@" + std::to_string(o->version))) {
+          out.offerings.push_back({id, o->version, seq});
+        }
+        break;
+      }
+      case Noun::kService: {
+        const Service* s = state.ServiceAt(id, seq);
+        if (s == nullptr) return;
+        if (once("s\n" + id)) {
+          out.services.push_back({id, 0, seq});
+          add_org(s->provider);
+        }
+        break;
+      }
+      default:
+        return;
+    }
+    queue.push_back({noun, id, 0, seq});
+  };
+
+  reach_resource(resource, out.version);
+  while (!queue.empty()) {
+    Step at = std::move(queue.front());
+    queue.pop_front();
+    switch (at.noun) {
+      case Noun::kResource: {
+        const Resource& r = *state.FindResource(at.id);
+        for (int64_t k = 0; k < at.version; ++k) {
+          const std::string& p = r.versions[static_cast<size_t>(k)].provision;
+          if (!p.empty() && state.FindProvision(p) != nullptr) {
+            reach(Noun::kProvision, p, ProvisionSeq(state, p));
+          }
+        }
+        break;
+      }
       case Noun::kProvision: {
-        const Provision& p = *state.FindProvision(id);
-        reach(p.relationship, Noun::kRelationship);
-        for (const auto& r : p.used) reach(r, Noun::kResource);
+        const Provision& p = *state.FindProvision(at.id);
+        reach(Noun::kRelationship, p.relationship, at.seq);
+        for (const auto& u : p.used) reach_resource_at(u, at.seq);
         break;
       }
       case Noun::kRelationship:
-        reach(state.FindRelationship(id)->offering, Noun::kOffering);
+        reach(Noun::kOffering, state.FindRelationship(at.id)->offering, at.seq);
         break;
       case Noun::kOffering:
-        reach(state.FindOffering(id)->service, Noun::kService);
+        reach(Noun::kService, state.OfferingAt(at.id, at.seq)->service, at.seq);
         break;
       case Noun::kService: {
-        const Service& s = *state.FindService(id);
-        for (const auto& r : s.built_on) reach(r, Noun::kResource);
-        for (const auto& d : s.depends_on) reach(d, Noun::kService);
+        const Service& s = *state.ServiceAt(at.id, at.seq);
+        for (const auto& r : s.built_on) reach_resource_at(r, at.seq);
+        for (const auto& d : s.depends_on) reach(Noun::kService, d, at.seq);
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   return out;

@@ -45,6 +45,19 @@ class TraversalTest : public ::testing::Test {
 
   static void Ok(const StatusOr<Decision>& d) { ASSERT_TRUE(d.ok()) << d.status().ToString(); }
 
+  StatusOr<Decision> Patch(Noun noun, const std::string& id, std::string_view body) {
+    return s_.Run(Principal::Admin(), DecodePatch(noun, id, Json::Parse(body).value()));
+  }
+
+  // "id" or "id@version" for each item.
+  static std::vector<std::string> Ids(const std::vector<LineageItem>& items) {
+    std::vector<std::string> out;
+    for (const auto& i : items) {
+      out.push_back(i.version == 0 ? i.id : i.id + "@" + std::to_string(i.version));
+    }
+    return out;
+  }
+
   std::map<std::string, int> Depths(const std::string& from, int max_depth = -1) {
     auto result = Impact(s_.state(), from, max_depth);
     EXPECT_TRUE(result.ok()) << result.status().ToString();
@@ -111,19 +124,85 @@ TEST_F(TraversalTest, ImpactErrors) {
 
 TEST_F(TraversalTest, LineageWalksUpstream) {
   auto l = Lineage(s_.state(), "c1").value();
-  EXPECT_EQ(l.provisions, std::vector<std::string>{"p1"});
-  EXPECT_EQ(l.relationships, std::vector<std::string>{"rel1"});
-  EXPECT_EQ(l.offerings, std::vector<std::string>{"of1"});
-  EXPECT_EQ(l.services, std::vector<std::string>{"s1"});
-  EXPECT_EQ(l.resources, std::vector<std::string>{"r1"});
+  EXPECT_EQ(l.version, 1);
+  EXPECT_EQ(Ids(l.provisions), std::vector<std::string>{"p1"});
+  EXPECT_EQ(Ids(l.relationships), std::vector<std::string>{"rel1"});
+  EXPECT_EQ(Ids(l.offerings), std::vector<std::string>{"of1@1"});
+  EXPECT_EQ(Ids(l.services), std::vector<std::string>{"s1"});
+  EXPECT_EQ(Ids(l.resources), std::vector<std::string>{"r1@1"});
   EXPECT_EQ(l.organizations, std::vector<std::string>{"o1"});
   EXPECT_EQ(Lineage(s_.state(), "s1").status().code(), Code::kNotFound);
+  EXPECT_EQ(Lineage(s_.state(), "c1", 2).status().code(), Code::kNotFound);
 }
 
 TEST_F(TraversalTest, LineageOfAnUntouchedResourceIsEmpty) {
   auto l = Lineage(s_.state(), "r1").value();
   EXPECT_TRUE(l.provisions.empty());
   EXPECT_TRUE(l.organizations.empty());
+}
+
+// Between c1's versions 1 and 2, s1 moved from r1 to r1b and r1 was
+// revised: each version's lineage shows things as they stood when the
+// provision that made it ran, and nothing later.
+TEST_F(TraversalTest, LineageAsOfAVersionFollowsTime) {
+  Principal admin = Principal::Admin();
+  Ok(s_.Create(admin, Noun::kResource, R"({"id":"r1b","owner":"o1","kind":"vm","name":"b"})"));
+  Ok(Patch(Noun::kService, "s1", R"({"built_on":["r1b"]})"));
+  Ok(Patch(Noun::kOffering, "of1",
+           R"({"actions":[{"name":"make","effect":"create"},{"name":"tune","effect":"modify"}]})"));
+  Ok(s_.Run(admin, DecodeRevision("r1", Json::Parse(R"({"attributes":{"x":1}})").value())));
+  Ok(s_.Create(admin, Noun::kProvision,
+               R"({"id":"p3","relationship":"rel1","action":"tune","used":["r1"],
+                   "modifies":[{"resource":"c1","attributes":{"tuned":true}}]})"));
+  ASSERT_EQ(s_.state().FindResource("c1")->current().version, 2);
+
+  auto v1 = Lineage(s_.state(), "c1", 1).value();
+  EXPECT_EQ(Ids(v1.provisions), std::vector<std::string>{"p1"});
+  EXPECT_EQ(Ids(v1.offerings), std::vector<std::string>{"of1@1"});
+  EXPECT_EQ(Ids(v1.services), std::vector<std::string>{"s1"});
+  EXPECT_EQ(Ids(v1.resources), std::vector<std::string>{"r1@1"});
+
+  for (int64_t latest : {0, 2}) {
+    auto v2 = Lineage(s_.state(), "c1", latest).value();
+    EXPECT_EQ(v2.version, 2);
+    EXPECT_EQ(Ids(v2.provisions), (std::vector<std::string>{"p1", "p3"}));
+    EXPECT_EQ(Ids(v2.relationships), std::vector<std::string>{"rel1"});
+    EXPECT_EQ(Ids(v2.offerings), (std::vector<std::string>{"of1@1", "of1@2"}));
+    EXPECT_EQ(Ids(v2.services), std::vector<std::string>{"s1"});
+    // p1 used r1 at version 1 when s1 stood on it; p3 used r1 at version 2
+    // when s1 stood on r1b.
+    EXPECT_EQ(Ids(v2.resources), (std::vector<std::string>{"r1@1", "r1@2", "r1b@1"}));
+    EXPECT_EQ(v2.organizations, std::vector<std::string>{"o1"});
+  }
+}
+
+// o2 passes d1, obtained through rel1, on to o3 through rel3; then retires
+// c1: rel1 reaches neither any more (CONTRACT §3).
+TEST_F(TraversalTest, ImpactThroughARelationshipFollowsOwnership) {
+  Principal admin = Principal::Admin();
+  Ok(s_.Create(admin, Noun::kResource, R"({"id":"d1","owner":"o1","kind":"device","name":"d"})"));
+  const char* give = R"({"goods":[{"kind":"device","name":"device"}],
+      "actions":[{"name":"make","effect":"create"},{"name":"give","effect":"transfer"}]})";
+  Ok(Patch(Noun::kOffering, "of1", give));
+  Ok(Patch(Noun::kOffering, "of2", give));
+  Ok(s_.Create(admin, Noun::kProvision,
+               R"({"id":"p2","relationship":"rel1","action":"give","transfers":["d1"]})"));
+  std::map<std::string, int> before = {{"o2", 1}, {"c1", 1}, {"d1", 1}, {"s2", 2},
+                                       {"of2", 3}, {"rel2", 4}, {"o3", 5}};
+  EXPECT_EQ(Depths("rel1"), before);
+
+  Ok(s_.Create(admin, Noun::kProvision,
+               R"({"id":"p4","relationship":"rel2","action":"give","transfers":["d1"]})"));
+  std::map<std::string, int> transferred = {{"o2", 1}, {"c1", 1}, {"s2", 2},
+                                            {"of2", 3}, {"rel2", 4}, {"o3", 5}, {"d1", 5}};
+  EXPECT_EQ(Depths("rel1"), transferred) << "d1 is reached through rel2 only";
+  EXPECT_EQ(Depths("rel2"), (std::map<std::string, int>{{"o3", 1}, {"d1", 1}}));
+
+  Ok(Patch(Noun::kService, "s2", R"({"built_on":[]})"));
+  Ok(s_.Run(admin, DecodeRetire(Noun::kResource, "c1", nullptr)));
+  EXPECT_EQ(Depths("rel1"), (std::map<std::string, int>{{"o2", 1}}));
+  // A provision still starts at what it touched.
+  EXPECT_EQ(Depths("p1"), (std::map<std::string, int>{{"c1", 1}}));
 }
 
 }  // namespace
