@@ -26,17 +26,6 @@ void WriteTimeOrNull(JsonWriter& w, std::string_view key, const std::string& at)
   }
 }
 
-// Which members of an organization's own consumer group a caller other than
-// its owner sees: itself only (CONTRACT §9.10).
-class OnlySelf final : public IdFilter {
- public:
-  explicit OnlySelf(const std::string& org) : org_(org) {}
-  bool Shows(const std::string& id) const override { return id == org_; }
-
- private:
-  const std::string& org_;
-};
-
 // The object as `p` may see it: with every id it may not see redacted
 // (CONTRACT §7), except in its own objects (§9.7).
 void EncodeObject(const State& s, const Principal& p, Noun noun, const std::string& id,

@@ -506,6 +506,16 @@ StatusOr<std::optional<std::string>> NewName(const Fields& f, std::string_view k
   return std::optional<std::string>(std::move(s));
 }
 
+// `attributes` as an RFC 7396 merge patch (an object), or nullopt when left out.
+StatusOr<std::optional<Json>> AttributesPatch(const Json& body) {
+  const Json* a = body.Find("attributes");
+  if (a == nullptr) return std::optional<Json>();
+  if (!a->is_object()) {
+    return InvalidField("attributes", "'attributes' must be a JSON merge patch object");
+  }
+  return std::optional<Json>(*a);
+}
+
 // A list a PATCH replaces may be [] but not null (a list, not a deletion).
 Status NoNullLists(const Json& body, std::initializer_list<std::string_view> keys) {
   for (std::string_view key : keys) {
@@ -526,13 +536,7 @@ StatusOr<Command> PatchOrganizationFrom(const std::string& id, const Fields& f) 
   c.id = id;
   CC_ASSIGN_OR_RETURN(c.name, NewName(f, "name", true));
   CC_ASSIGN_OR_RETURN(c.description, NewName(f, "description", false));
-  if (Has(body, "attributes")) {
-    const Json* a = body.Find("attributes");
-    if (!a->is_object()) {
-      return InvalidField("attributes", "'attributes' must be a JSON merge patch object");
-    }
-    c.attributes = *a;
-  }
+  CC_ASSIGN_OR_RETURN(c.attributes, AttributesPatch(body));
   return Command{std::move(c), body};
 }
 
@@ -618,12 +622,9 @@ StatusOr<Command> DecodeRevision(const std::string& id, const Json& body) {
   ReviseResource c;
   c.id = id;
   CC_ASSIGN_OR_RETURN(c.name, NewName(f, "name", true));
-  if (Has(body, "attributes")) {
-    const Json* a = body.Find("attributes");
-    if (!a->is_object()) {
-      return InvalidField("attributes", "'attributes' must be a JSON merge patch object");
-    }
-    c.patch = *a;
+  CC_ASSIGN_OR_RETURN(std::optional<Json> patch, AttributesPatch(body));
+  if (patch) {
+    c.patch = std::move(*patch);
   } else if (!c.name) {
     return InvalidField("attributes", "a revision changes 'name' or 'attributes'; send one");
   }

@@ -251,14 +251,7 @@ Json VisibleEventData(const State& state, const Principal& p, const Event& e) {
     // each member only itself (CONTRACT §9.10).
     const ConsumerGroup* g = state.FindGroup(e.subject);
     if (g != nullptr && !g->owner.empty() && g->owner != p.organization) {
-      class OnlySelf final : public IdFilter {
-       public:
-        explicit OnlySelf(const std::string& org) : org_(org) {}
-        bool Shows(const std::string& id) const override { return id == org_; }
-
-       private:
-        const std::string& org_;
-      } self(p.organization);
+      OnlySelf self(p.organization);
       DataRedactor members(data, self);
       members.List("members");
       members.List("added");

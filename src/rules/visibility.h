@@ -31,6 +31,17 @@ class VisibleIds final : public IdFilter {
   const Principal& p_;
 };
 
+// Which members of an organization's own consumer group a caller other than
+// its owner sees: itself only (CONTRACT §9.10). Lives as long as `org`.
+class OnlySelf final : public IdFilter {
+ public:
+  explicit OnlySelf(const std::string& org) : org_(org) {}
+  bool Shows(const std::string& id) const override { return id == org_; }
+
+ private:
+  const std::string& org_;
+};
+
 // True when the encoding of object `id` of `noun` for `p` must be filtered:
 // false for the admin and for the caller's own services, offerings and
 // provisions, whose references it named itself (CONTRACT §9.7).
