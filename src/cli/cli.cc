@@ -236,6 +236,18 @@ int Import(const std::string& data_dir, const std::string& store_spec, std::istr
     if (!applied.ok()) return fail(applied.message());
     events.push_back(std::move(e));
   }
+  if (events.empty()) {
+    // Most likely an export that failed (its error went to its stderr).
+    std::cerr << "cocreate: no events on stdin; nothing was imported\n";
+    return 1;
+  }
+  // What each event cannot show alone: the log as a whole must be one the
+  // rules could have written (a hand-edited grant or degradation is refused).
+  if (Status consistent = CheckConsistency(state); !consistent.ok()) {
+    std::cerr << "cocreate: the log contradicts itself: " << consistent.message()
+              << "; nothing was imported\n";
+    return 1;
+  }
   Status st = (*store)->Append(events);
   if (!st.ok()) {
     std::cerr << "cocreate: " << st.message() << "; nothing was imported\n";

@@ -389,6 +389,10 @@ void CheckInvariants(const State& s) {
     ASSERT_TRUE(std::find(access.begin(), access.end(), r) != access.end()) << rel << " " << r;
   }
 
+  // What an import checks of a whole log holds for every log the rules write.
+  Status consistent = CheckConsistency(s);
+  ASSERT_TRUE(consistent.ok()) << consistent.ToString();
+
   // Degraded services match a recomputation from scratch.
   for (const auto& id : s.Ids(Noun::kService)) {
     const Service& v = *s.FindService(id);

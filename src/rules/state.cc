@@ -112,6 +112,15 @@ const std::vector<std::string>& State::AccessGrants(const std::string& org,
   return Get(grants_, AccessKey(org, resource));
 }
 
+std::vector<State::Grant> State::AllGrants() const {
+  std::vector<Grant> out;
+  for (const auto& [key, rels] : grants_) {
+    size_t cut = key.find('\n');
+    for (const auto& rel : rels) out.push_back({key.substr(0, cut), key.substr(cut + 1), rel});
+  }
+  return out;
+}
+
 std::string State::LastGrant(const std::string& org, const std::string& resource) const {
   auto it = last_grant_.find(AccessKey(org, resource));
   return it == last_grant_.end() ? std::string() : it->second;
@@ -519,6 +528,48 @@ Status State::Apply(const Event& e) {
   last_seq_ = e.seq;
   events_.push_back(e);
   events_.back().private_data = Json();  // kept in requests_/tokens_ where needed
+  return Status::Ok();
+}
+
+Status CheckConsistency(const State& state) {
+  // A recorded degradation must be what the access explains. (A log written
+  // before degradations were recorded has none, and stays importable.)
+  for (const auto& id : state.Ids(Noun::kService)) {
+    const Service& s = *state.FindService(id);
+    if (!s.degraded_by.empty() && s.degraded_by != state.DegradationOf(s)) {
+      return Internal("service '" + id + "' records a degradation that its access does not explain");
+    }
+  }
+  for (const auto& id : state.Ids(Noun::kRelationship)) {
+    const Relationship& rel = *state.FindRelationship(id);
+    for (const auto& r : state.FindOffering(rel.offering)->access) {
+      const auto& grants = state.AccessGrants(rel.consumer, r);
+      bool granted = std::find(grants.begin(), grants.end(), id) != grants.end();
+      const Resource* resource = state.FindResource(r);
+      bool expected = rel.status == RelationshipStatus::kActive && resource != nullptr &&
+                      !resource->retired;
+      if (granted != expected) {
+        return Internal("relationship '" + id + "' " +
+                        (granted ? "grants" : "does not grant") + " access to '" + r +
+                        "', which its status and offering contradict");
+      }
+    }
+  }
+  for (const State::Grant& g : state.AllGrants()) {
+    const Relationship* rel = state.FindRelationship(g.relationship);
+    const auto* access = rel ? &state.FindOffering(rel->offering)->access : nullptr;
+    if (rel == nullptr || rel->consumer != g.consumer ||
+        std::find(access->begin(), access->end(), g.resource) == access->end()) {
+      return Internal("'" + g.consumer + "' holds access to '" + g.resource + "' through '" +
+                      g.relationship + "', which does not give it");
+    }
+  }
+  for (const Event& e : state.events()) {
+    if (e.actor != "admin" && e.actor != "system" && state.FindOrganization(e.actor) == nullptr) {
+      return Internal("event " + std::to_string(e.seq) + " (" + e.type + ") has actor '" +
+                      e.actor + "', who is not an organization");
+    }
+  }
   return Status::Ok();
 }
 

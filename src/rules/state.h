@@ -48,6 +48,17 @@ struct RelationshipChange {
 enum class Touch { kCreated, kModified, kTransferred };
 struct TouchRecord { std::string provision; Touch how; };
 
+class State;
+
+// Checks what the rules guarantee of any log they wrote, beyond what Apply
+// checks event by event: a service's recorded degraded_by is what
+// State::DegradationOf computes; access is granted exactly to the active
+// relationships, for their offering's access less retired resources; every
+// actor is the admin, "system" or an organization. Errors: Internal naming
+// the first object at fault. For an imported log (cocreate import); a server
+// start never refuses what its own store holds.
+Status CheckConsistency(const State& state);
+
 class State {
  public:
   // Applies one committed event. Errors only when the log contradicts itself
@@ -116,6 +127,9 @@ class State {
   // The relationships that now give `org` access to `resource`.
   const std::vector<std::string>& AccessGrants(const std::string& org,
                                                const std::string& resource) const;
+  // Every access granted now, as (consumer, resource, relationship).
+  struct Grant { std::string consumer, resource, relationship; };
+  std::vector<Grant> AllGrants() const;
   // The relationship that last granted `org` access to `resource`, or "".
   std::string LastGrant(const std::string& org, const std::string& resource) const;
   // The last relationship (in request order) through which `org` consumed

@@ -300,6 +300,63 @@ class TestProposals(ApiTestCase):
         self.assertEqual([e for e in all_events(w.to) if e["type"].startswith("agreement.")], [])
 
 
+class TestImportChecksTheLog(ApiTestCase):
+
+    def test_a_hand_edited_log_is_refused(self):
+        """An export imports; the same export with one grant or degradation edited does not."""
+        import json
+        import subprocess
+        import tempfile
+        server = Server()
+        self.addCleanup(server.close)
+        server.start()
+        r = server.req
+        prov = must(r("POST", "/organizations", {"name": "p"}), 201, "org")["id"]
+        cons = must(r("POST", "/organizations", {"name": "c"}), 201, "org")["id"]
+        res = must(r("POST", "/resources", {"owner": prov, "kind": "vm", "name": "vm"}), 201,
+                   "res")["id"]
+        other = must(r("POST", "/resources", {"owner": prov, "kind": "vm", "name": "vm2"}), 201,
+                     "res")["id"]
+        svc = must(r("POST", "/services", {"provider": prov, "name": "s"}), 201, "svc")["id"]
+        off = must(r("POST", "/offerings", {"provider": prov, "service": svc, "name": "o",
+                                            "audience": "public", "access": [{"resource": res}],
+                                            "actions": [{"name": "a", "effect": "none"}]}),
+                   201, "off")["id"]
+        rel = must(r("POST", "/relationships", {"offering": off, "consumer": cons,
+                                                "type": "basic"}), 201, "rel")["id"]
+        must(r("POST", f"/relationships/{rel}/activate", {}), 200, "activate")
+        must(r("POST", "/services", {"provider": cons, "name": "app", "built_on": [res]}), 201,
+             "app")
+        must(r("POST", f"/relationships/{rel}/suspend", {}), 200, "suspend")
+        server.stop()
+        source = ["--data-dir", server.data_dir] + (["--store", server.store] if server.store
+                                                     else [])
+        exported = subprocess.run([api_test.cocreate_bin(), "export", *source],
+                                  capture_output=True, check=True).stdout
+        lines = [json.loads(x) for x in exported.decode().splitlines()]
+
+        def attempt(events):
+            with tempfile.TemporaryDirectory() as d:
+                text = "".join(json.dumps(e) + "\n" for e in events).encode()
+                return subprocess.run([api_test.cocreate_bin(), "import", "--data-dir", d],
+                                      input=text, capture_output=True)
+
+        self.assertEqual(attempt(lines).returncode, 0)
+        granted = [e for e in lines if e["type"] == "access.granted"][0]
+        granted["data"]["resources"] = [res, other]  # a grant the offering never gave
+        refused = attempt(lines)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn(b"contradicts itself", refused.stderr)
+        granted["data"]["resources"] = [res]
+        degraded = [e for e in lines if e["type"] == "service.degraded"][0]
+        degraded["data"]["degraded_by"][0]["resource"] = other
+        self.assertIn(b"degradation", attempt(lines).stderr)
+        empty = subprocess.run([api_test.cocreate_bin(), "import", "--data-dir",
+                                tempfile.mkdtemp()], input=b"", capture_output=True)
+        self.assertEqual(empty.returncode, 1)
+        self.assertIn(b"no events", empty.stderr)
+
+
 class TestChangesSurviveRestart(ApiTestCase):
 
     def test_every_change_reads_back_after_kill_9(self):
