@@ -21,6 +21,29 @@ def events_of(types, token=api_test._ADMIN, after=0):
     return [e for e in all_events(token) if e["type"] in types and e["seq"] > after]
 
 
+def small_world(server):
+    """On its own server: provider p owns vm `res` and runs `svc` built on it, offered publicly
+    (`off`, access to `res`, one action); consumer c holds active `rel` on it and runs `app`
+    built on `res`. Returns (prov, cons, res, svc, off, rel, app)."""
+    r = server.req
+    prov = must(r("POST", "/organizations", {"name": "p"}), 201, "org")["id"]
+    cons = must(r("POST", "/organizations", {"name": "c"}), 201, "org")["id"]
+    res = must(r("POST", "/resources", {"owner": prov, "kind": "vm", "name": "vm"}), 201,
+               "res")["id"]
+    svc = must(r("POST", "/services", {"provider": prov, "name": "s", "built_on": [res]}),
+               201, "svc")["id"]
+    off = must(r("POST", "/offerings", {"provider": prov, "service": svc, "name": "o",
+                                        "audience": "public", "access": [{"resource": res}],
+                                        "actions": [{"name": "a", "effect": "none"}]}),
+               201, "off")["id"]
+    rel = must(r("POST", "/relationships", {"offering": off, "consumer": cons,
+                                            "type": "basic"}), 201, "rel")["id"]
+    must(r("POST", f"/relationships/{rel}/activate", {}), 200, "activate")
+    app = must(r("POST", "/services", {"provider": cons, "name": "app", "built_on": [res]}),
+               201, "app")["id"]
+    return prov, cons, res, svc, off, rel, app
+
+
 class TestChangeAndRetire(ApiTestCase):
 
     def setUp(self):
@@ -311,22 +334,9 @@ class TestImportChecksTheLog(ApiTestCase):
         self.addCleanup(server.close)
         server.start()
         r = server.req
-        prov = must(r("POST", "/organizations", {"name": "p"}), 201, "org")["id"]
-        cons = must(r("POST", "/organizations", {"name": "c"}), 201, "org")["id"]
-        res = must(r("POST", "/resources", {"owner": prov, "kind": "vm", "name": "vm"}), 201,
-                   "res")["id"]
+        prov, _, res, _, _, rel, _ = small_world(server)
         other = must(r("POST", "/resources", {"owner": prov, "kind": "vm", "name": "vm2"}), 201,
                      "res")["id"]
-        svc = must(r("POST", "/services", {"provider": prov, "name": "s"}), 201, "svc")["id"]
-        off = must(r("POST", "/offerings", {"provider": prov, "service": svc, "name": "o",
-                                            "audience": "public", "access": [{"resource": res}],
-                                            "actions": [{"name": "a", "effect": "none"}]}),
-                   201, "off")["id"]
-        rel = must(r("POST", "/relationships", {"offering": off, "consumer": cons,
-                                                "type": "basic"}), 201, "rel")["id"]
-        must(r("POST", f"/relationships/{rel}/activate", {}), 200, "activate")
-        must(r("POST", "/services", {"provider": cons, "name": "app", "built_on": [res]}), 201,
-             "app")
         must(r("POST", f"/relationships/{rel}/suspend", {}), 200, "suspend")
         server.stop()
         source = ["--data-dir", server.data_dir] + (["--store", server.store] if server.store
@@ -364,22 +374,8 @@ class TestChangesSurviveRestart(ApiTestCase):
         server = Server()
         self.addCleanup(server.close)
         server.start()
-        r = lambda *a, **k: server.req(*a, **k)  # noqa: E731
-        prov = must(r("POST", "/organizations", {"name": "p"}), 201, "org")["id"]
-        cons = must(r("POST", "/organizations", {"name": "c"}), 201, "org")["id"]
-        res = must(r("POST", "/resources", {"owner": prov, "kind": "vm", "name": "vm"}), 201,
-                   "res")["id"]
-        svc = must(r("POST", "/services", {"provider": prov, "name": "s", "built_on": [res]}),
-                   201, "svc")["id"]
-        off = must(r("POST", "/offerings", {"provider": prov, "service": svc, "name": "o",
-                                            "audience": "public", "access": [{"resource": res}],
-                                            "actions": [{"name": "a", "effect": "none"}]}),
-                   201, "off")["id"]
-        rel = must(r("POST", "/relationships", {"offering": off, "consumer": cons,
-                                                "type": "basic"}), 201, "rel")["id"]
-        must(r("POST", f"/relationships/{rel}/activate", {}), 200, "activate")
-        app = must(r("POST", "/services", {"provider": cons, "name": "app", "built_on": [res]}),
-                   201, "app")["id"]
+        r = server.req
+        prov, cons, res, svc, off, rel, app = small_world(server)
         group = must(r("POST", "/consumer-groups", {"name": "g", "owner": prov, "members": []}),
                      201, "group")["id"]
         must(r("PATCH", f"/organizations/{cons}", {"description": "a café",
