@@ -166,7 +166,6 @@ struct Relationship {
   std::string updated_at;
   std::string activated_at;  // first activation, or empty
   std::vector<Agreement> agreements;  // oldest first; empty until activated
-  int64_t seq = 0;  // the event that made this state (never encoded)
   // True while requested, active or suspended.
   bool live() const {
     return status == RelationshipStatus::kRequested || status == RelationshipStatus::kActive ||

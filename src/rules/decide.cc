@@ -457,8 +457,7 @@ std::vector<std::string> Grantable(const State& state, const Offering& offering)
 std::vector<std::string> Granted(const State& state, const Relationship& rel) {
   std::vector<std::string> out;
   for (const auto& r : state.FindOffering(rel.offering)->access) {
-    const auto& grants = state.AccessGrants(rel.consumer, r);
-    if (std::find(grants.begin(), grants.end(), rel.id) != grants.end()) out.push_back(r);
+    if (state.GrantsThrough(rel.consumer, r, rel.id)) out.push_back(r);
   }
   return out;
 }
@@ -903,8 +902,7 @@ StatusOr<Decision> DecideRetire(const State& state, const Principal& p, const Re
     for (const auto& o : state.OfferingsAccessing(r->id)) {
       for (const auto& rel_id : state.RelationshipsOn(o)) {
         const Relationship& rel = *state.FindRelationship(rel_id);
-        const auto& grants = state.AccessGrants(rel.consumer, r->id);
-        if (std::find(grants.begin(), grants.end(), rel.id) != grants.end()) {
+        if (state.GrantsThrough(rel.consumer, r->id, rel.id)) {
           sink.Add("access.revoked", rel.id, AccessData(rel, {r->id}));
         }
       }
@@ -1081,8 +1079,7 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
     if (rel.status != RelationshipStatus::kActive) continue;
     std::vector<std::string> revoke;
     for (const auto& r : removed) {
-      const auto& grants = state.AccessGrants(rel.consumer, r);
-      if (std::find(grants.begin(), grants.end(), rel.id) != grants.end()) revoke.push_back(r);
+      if (state.GrantsThrough(rel.consumer, r, rel.id)) revoke.push_back(r);
     }
     if (!added.empty()) sink.Add("access.granted", rel.id, AccessData(rel, added));
     if (!revoke.empty()) sink.Add("access.revoked", rel.id, AccessData(rel, revoke));

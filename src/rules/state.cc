@@ -112,6 +112,12 @@ const std::vector<std::string>& State::AccessGrants(const std::string& org,
   return Get(grants_, AccessKey(org, resource));
 }
 
+bool State::GrantsThrough(const std::string& org, const std::string& resource,
+                          const std::string& relationship) const {
+  const auto& grants = AccessGrants(org, resource);
+  return std::find(grants.begin(), grants.end(), relationship) != grants.end();
+}
+
 std::vector<State::Grant> State::AllGrants() const {
   std::vector<Grant> out;
   for (const auto& [key, rels] : grants_) {
@@ -244,7 +250,6 @@ Status State::ApplyRelationshipChange(const Event& e, RelationshipStatus to) {
   Relationship& rel = it->second;
   rel.status = to;
   rel.updated_at = e.at;
-  rel.seq = e.seq;
   relationship_history_[rel.id].push_back({e.seq, rel.type, to});
   if (to == RelationshipStatus::kActive && rel.activated_at.empty()) {
     rel.activated_at = e.at;
@@ -335,7 +340,6 @@ Status State::Apply(const Event& e) {
     relationships_on_[r.offering].push_back(r.id);
     relationships_of_[r.provider].push_back(r.id);
     relationships_of_[r.consumer].push_back(r.id);
-    r.seq = e.seq;
     relationship_history_[r.id].push_back({e.seq, r.type, r.status});
     relationships_[r.id] = std::move(r);
   } else if (t == "relationship.activated" || t == "relationship.resumed") {
@@ -372,7 +376,6 @@ Status State::Apply(const Event& e) {
       Relationship& rel = relationships_.at(proposal.relationship);
       rel.type = a.type;  // a relationship's type is its agreement's (§9.3)
       rel.updated_at = e.at;
-      rel.seq = e.seq;
       relationship_history_[rel.id].push_back({e.seq, rel.type, rel.status});
       rel.agreements.push_back(std::move(a));
     } else {
@@ -543,8 +546,7 @@ Status CheckConsistency(const State& state) {
   for (const auto& id : state.Ids(Noun::kRelationship)) {
     const Relationship& rel = *state.FindRelationship(id);
     for (const auto& r : state.FindOffering(rel.offering)->access) {
-      const auto& grants = state.AccessGrants(rel.consumer, r);
-      bool granted = std::find(grants.begin(), grants.end(), id) != grants.end();
+      bool granted = state.GrantsThrough(rel.consumer, r, id);
       const Resource* resource = state.FindResource(r);
       bool expected = rel.status == RelationshipStatus::kActive && resource != nullptr &&
                       !resource->retired;

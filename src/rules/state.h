@@ -127,6 +127,9 @@ class State {
   // The relationships that now give `org` access to `resource`.
   const std::vector<std::string>& AccessGrants(const std::string& org,
                                                const std::string& resource) const;
+  // True when `relationship` is one of those giving `org` access to `resource`.
+  bool GrantsThrough(const std::string& org, const std::string& resource,
+                     const std::string& relationship) const;
   // Every access granted now, as (consumer, resource, relationship).
   struct Grant { std::string consumer, resource, relationship; };
   std::vector<Grant> AllGrants() const;

@@ -17,9 +17,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import api_test  # noqa: E402  (the shared server harness)
-from api_test import ApiTestCase, Server, cocreate_bin, uid  # noqa: E402
-
-SERVER = None
+from api_test import ApiTestCase, req, uid  # noqa: E402,F401
+from api_test import setUpModule  # noqa: E402,F401  (starts the shared server)
 
 # The top-level keys of a PROV-JSON document.
 PROV_KEYS = {"prefix", "entity", "activity", "agent", "wasGeneratedBy", "used",
@@ -85,17 +84,6 @@ def read_with_prov(document):
     raise AssertionError("the Python `prov` package is missing (run script/bootstrap --test, "
                          "which installs Debian's python3-prov)")
 
-
-def setUpModule():
-    global SERVER
-    cocreate_bin()
-    SERVER = Server()
-    unittest.addModuleCleanup(SERVER.close)
-    SERVER.start()
-
-
-def req(method, path, body=None, token=api_test._ADMIN):
-    return SERVER.req(method, path, body, token)
 
 
 def must(resp, status, what):
@@ -239,7 +227,7 @@ class TestLineageAsOfAVersion(ApiTestCase):
         w = self.w
         token = must(req("POST", "/tokens", {"organization": w.cons, "role": "member"}), 201,
                      "token")["token"]
-        status, doc, headers = SERVER.req(
+        status, doc, headers = api_test.SERVER.req(
             "GET", f"/resources/{w.made}/lineage?format=prov", token=token)
         self.assertEqual(status, 200, doc)
         redacted = int(headers.get("Cocreate-Redacted"))
@@ -247,7 +235,7 @@ class TestLineageAsOfAVersion(ApiTestCase):
         self.assertLessEqual(set(doc), PROV_KEYS)
         for hidden in (w.base, w.other):
             self.assertNotIn(hidden, json.dumps(doc))
-        status, body, _ = SERVER.req("GET", f"/resources/{w.made}/lineage", token=token)
+        status, body, _ = api_test.SERVER.req("GET", f"/resources/{w.made}/lineage", token=token)
         self.assertEqual(status, 200, body)
         self.assertEqual(body["redacted"], redacted)
         read_with_prov(doc)
