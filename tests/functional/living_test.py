@@ -389,6 +389,20 @@ class TestChangesSurviveRestart(ApiTestCase):
                  f"/resources/{res}/versions", f"/services/{svc}", f"/services/{app}",
                  f"/offerings/{off}", f"/offerings/{off}/versions", f"/relationships/{rel}",
                  "/events?limit=1000"]
+        # The deepest merge patch the server takes, on an organization and a revision.
+        def nested(depth):
+            value = 1
+            for _ in range(depth):
+                value = {"k": value}
+            return value
+        for path, wrap, ok in ((f"/organizations/{cons}", lambda v: {"attributes": v}, 200),
+                               (f"/resources/{res}/revisions", lambda v: {"attributes": v}, 201)):
+            depth = 70
+            while r("PATCH" if ok == 200 else "POST", path, wrap(nested(depth)))[0] != ok:
+                depth -= 1
+                self.assertGreater(depth, 50, f"{path} takes no deep patch")
+            self.assertEqual(r("PATCH" if ok == 200 else "POST", path,
+                               wrap(nested(depth + 1)))[0], 400)
         before = {p: r("GET", p)[1] for p in paths}
         self.assertEqual(before[f"/services/{app}"]["status"], "degraded")
         server.kill9()
