@@ -169,7 +169,21 @@ void Engine::CommitLoop() {
     std::vector<Pending> round;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // Woken by a command, or once a second to let time do its part: an
+      // agreement whose end has passed terminates or renews (CONTRACT §9.17).
+      bool woken = queue_cv_.wait_for(lock, std::chrono::seconds(1),
+                                      [this] { return stopping_ || !queue_.empty(); });
+      if (!woken) {
+        lock.unlock();
+        if (ExpiryDue()) {
+          Pending expiry{Principal::System(), Command{ExpireAgreements{}, Json::MakeObject()},
+                         [](StatusOr<Outcome>) {}};
+          std::vector<Pending> one;
+          one.push_back(std::move(expiry));
+          CommitRound(one);
+        }
+        continue;
+      }
       if (queue_.empty()) return;  // stopping and drained
       round.swap(queue_);
     }
@@ -200,6 +214,9 @@ void Engine::CommitRound(std::vector<Pending>& round) {
               std::string now = options_.env->Now();
               StatusOr<Decision> d = Decide(state_, pending.principal, pending.command, now);
               if (d.ok()) {
+                for (Event& e : d->events) {
+                  if (e.type == "service_level.breached") CountBreachReach(e);
+                }
                 Status applied;
                 auto apply = [&](std::vector<Event>& events, size_t from) {
                   for (size_t i = from; i < events.size() && applied.ok(); ++i) {
@@ -246,7 +263,10 @@ void Engine::CommitRound(std::vector<Pending>& round) {
       }
       Outcome o;
       o.status = d->created ? 201 : 200;
-      if (std::holds_alternative<RevokeToken>(round[i].command.body)) o.status = 204;
+      if (std::holds_alternative<RevokeToken>(round[i].command.body) ||
+          d->shows == Decision::Shows::kNothing) {
+        o.status = 204;
+      }
       answers.push_back(std::move(o));
     }
     last_seq_ = state_.last_seq();
@@ -264,10 +284,10 @@ void Engine::CommitRound(std::vector<Pending>& round) {
       const Decision& d = *decisions[i];
       if (std::holds_alternative<IssueToken>(round[i].command.body)) {
         answers[i]->body = EncodeToken(d.subject);  // Submit adds the secret
+      } else if (d.shows == Decision::Shows::kNoun) {
+        answers[i]->body = EncodeOutcome(round[i].principal, d.noun, d.subject, d.version);
       } else {
-        answers[i]->body = d.proposal ? EncodeProposal(d.subject)
-                                      : EncodeOutcome(round[i].principal, d.noun, d.subject,
-                                                      d.version);
+        answers[i]->body = EncodeRecord(round[i].principal, d);
       }
     }
   }

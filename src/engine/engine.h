@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -38,6 +39,7 @@
 #include "model/env.h"
 #include "model/status.h"
 #include "rules/commands.h"
+#include "rules/decide.h"
 #include "rules/state.h"
 #include "store/store.h"
 
@@ -69,6 +71,13 @@ struct ImpactSummary {
   int64_t affected = 0;   // visible nodes reached
   int64_t redacted = 0;   // hidden nodes reached
   int64_t counts[7] = {};  // visible nodes reached, by Noun
+};
+
+// A period of time a question is limited to, both ends included (Unix
+// milliseconds; nullopt: open).
+struct TimeWindow {
+  std::optional<int64_t> from, to;
+  bool Contains(int64_t t) const { return (!from || t >= *from) && (!to || t <= *to); }
 };
 
 struct ListQuery {
@@ -118,8 +127,44 @@ class Engine {
   StatusOr<std::string> ProposalOf(const Principal& p, const std::string& id) const;
   StatusOr<std::string> Proposals(const Principal& p, const std::string& rel,
                                   const ListQuery& q) const;
-  // Forbidden unless `p` is the admin or `org` itself.
-  StatusOr<std::string> ValueOf(const Principal& p, const std::string& org) const;
+  // Forbidden unless `p` is the admin or `org` itself. `window` selects
+  // provisions by their time and value statements by their period's end
+  // (their time when they have none).
+  StatusOr<std::string> ValueOf(const Principal& p, const std::string& org,
+                                const TimeWindow& window = {}) const;
+
+  // Service relationship management (CONTRACT §6), to the two parties of a
+  // relationship and the admin; not_found for a relationship, request or
+  // person absent or hidden.
+  // GET /relationships/{id}/value: value as each party states it.
+  StatusOr<std::string> RelationshipValue(const Principal& p, const std::string& rel,
+                                          const TimeWindow& window) const;
+  // GET /relationships/{id}/measurements: ordered by the period's end,
+  // filtered by `metric` (when not empty) and the period's end.
+  StatusOr<std::string> Measurements(const Principal& p, const std::string& rel,
+                                     const std::string& metric, const TimeWindow& window,
+                                     const ListQuery& q) const;
+  // GET /relationships/{id}/service-levels: per metric, the measurements in
+  // `window` (by the period's end), how many met, attainment, the last one
+  // and the breaches.
+  StatusOr<std::string> ServiceLevels(const Principal& p, const std::string& rel,
+                                      const TimeWindow& window) const;
+  // GET /organizations/{id}/breaches: the breaches whose impact reached
+  // `org`; forbidden unless `p` is the admin or `org` itself.
+  StatusOr<std::string> Breaches(const Principal& p, const std::string& org,
+                                 const TimeWindow& window, const ListQuery& q) const;
+  // GET /relationships/{id}/requests (filter `status`) and GET /requests/{id}.
+  StatusOr<std::string> Requests(const Principal& p, const std::string& rel,
+                                 const ListQuery& q) const;
+  StatusOr<std::string> RequestOf(const Principal& p, const std::string& id) const;
+  // GET /organizations/{id}/people: all of them (with email) to the admin
+  // and the organization itself; to others, those it may see, without email.
+  StatusOr<std::string> People(const Principal& p, const std::string& org,
+                               const ListQuery& q) const;
+  StatusOr<std::string> PersonOf(const Principal& p, const std::string& id) const;
+  // GET /relationships/{id}/roles.
+  StatusOr<std::string> RoleAssignments(const Principal& p, const std::string& rel,
+                                        const ListQuery& q) const;
   // `depth` < 0: unbounded. Errors also: invalid_start (422) for a consumer group.
   StatusOr<std::string> Impact(const Principal& p, const std::string& from, int depth,
                                bool explain) const;
@@ -134,9 +179,10 @@ class Engine {
   StatusOr<std::string> Lineage(const Principal& p, const std::string& resource,
                                 bool prov, int64_t* redacted = nullptr,
                                 int64_t version = 0) const;
-  // Value chains from one organization to another, shortest first.
+  // Value chains from one organization to another, shortest first; with
+  // `value`, each hop's value as GET /relationships/{id}/value states it.
   StatusOr<std::string> Chains(const Principal& p, const std::string& from, const std::string& to,
-                               int limit) const;
+                               int limit, bool value = false) const;
   // Cycles among organizations through active relationships.
   std::string Cycles(const Principal& p) const;
   // The organization graph in one answer (for the map): every organization
@@ -202,6 +248,19 @@ class Engine {
                             int64_t version = 0) const;
   // A proposal's JSON. REQUIRES: state_mu_ held; it exists.
   std::string EncodeProposal(const std::string& id) const;
+  // The answer to a decision that shows a record rather than a noun
+  // (proposal, measurement, request, value statement, person, role).
+  // REQUIRES: state_mu_ held.
+  std::string EncodeRecord(const Principal& p, const Decision& d) const;
+  // {relationship, provider_stated, consumer_stated}. REQUIRES: state_mu_ held.
+  void WriteRelationshipValue(const std::string& rel, const TimeWindow& window,
+                              JsonWriter& w) const;
+  // Fills a service_level.breached event's `consumers_reached` from the
+  // graph index, and keeps who was reached in its private data.
+  // REQUIRES: state_mu_ held.
+  void CountBreachReach(Event& e) const;
+  // True when an agreement's `end` has passed (CONTRACT §9.17).
+  bool ExpiryDue() const;
   // A token as GET /tokens lists it. REQUIRES: state_mu_ held; it exists.
   std::string EncodeToken(const std::string& id) const;
 

@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "engine/answers.h"
 #include "engine/engine.h"
 #include "graph/questions.h"
 #include "graph/traversal.h"
@@ -12,11 +13,8 @@
 
 namespace cocreate {
 
-namespace {
-
 std::string Done(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
 
-// "key": "time", or "key": null for a time that has not come.
 void WriteTimeOrNull(JsonWriter& w, std::string_view key, const std::string& at) {
   WriteKey(w, key);
   if (at.empty()) {
@@ -25,6 +23,34 @@ void WriteTimeOrNull(JsonWriter& w, std::string_view key, const std::string& at)
     WriteString(w, at);
   }
 }
+
+void BeginList(JsonWriter& w) {
+  w.StartObject();
+  WriteKey(w, "items");
+  w.StartArray();
+}
+
+void EndList(JsonWriter& w, int64_t total, const ListQuery& q) {
+  w.EndArray();
+  WriteKey(w, "total");
+  w.Int64(total);
+  WriteKey(w, "limit");
+  w.Int64(q.limit);
+  WriteKey(w, "offset");
+  w.Int64(q.offset);
+  w.EndObject();
+}
+
+bool Exists(const State& s, const Principal& p, Noun noun, const std::string& id) {
+  const Noun* n = s.FindNoun(id);
+  return n != nullptr && *n == noun && CanSee(s, p, noun, id);
+}
+
+Status NoSuch(Noun noun, const std::string& id) {
+  return NotFound("no " + std::string(NounName(noun)) + " '" + id + "'");
+}
+
+namespace {
 
 // The object as `p` may see it: with every id it may not see redacted
 // (CONTRACT §7), except in its own objects (§9.7).
@@ -69,33 +95,6 @@ void WriteIfEveryHopVisible(const State& s, const Principal& p,
   w.EndObject();
 }
 
-// Opens a list: `{"items": [`.
-void BeginList(JsonWriter& w) {
-  w.StartObject();
-  WriteKey(w, "items");
-  w.StartArray();
-}
-
-// Closes a list's items and writes its `total`, `limit` and `offset`.
-void EndList(JsonWriter& w, int64_t total, const ListQuery& q) {
-  w.EndArray();
-  WriteKey(w, "total");
-  w.Int64(total);
-  WriteKey(w, "limit");
-  w.Int64(q.limit);
-  WriteKey(w, "offset");
-  w.Int64(q.offset);
-  w.EndObject();
-}
-
-bool Exists(const State& s, const Principal& p, Noun noun, const std::string& id) {
-  const Noun* n = s.FindNoun(id);
-  return n != nullptr && *n == noun && CanSee(s, p, noun, id);
-}
-
-Status NoSuch(Noun noun, const std::string& id) {
-  return NotFound("no " + std::string(NounName(noun)) + " '" + id + "'");
-}
 
 }  // namespace
 
@@ -405,80 +404,6 @@ StatusOr<std::string> Engine::Roles(const Principal& p, const std::string& org) 
     w.EndObject();
   }
   w.EndArray();
-  w.EndObject();
-  return Done(buf);
-}
-
-namespace {
-
-struct ValueSum {
-  int64_t provisions = 0;
-  std::vector<std::string> outcomes;
-  std::map<std::string, Decimal> costs[2];
-  std::vector<std::string> risks[2];
-
-  void Add(const Provision& p) {
-    ++provisions;
-    if (!p.value) return;
-    for (const auto& o : p.value->outcomes) outcomes.push_back(o);
-    for (const auto& c : p.value->costs) costs[static_cast<int>(c.kind)][c.currency] += c.amount;
-    for (const auto& r : p.value->risks) risks[static_cast<int>(r.kind)].push_back(r.description);
-  }
-
-  void Write(JsonWriter& w) const {
-    w.StartObject();
-    WriteKey(w, "provisions");
-    w.Int64(provisions);
-    WriteKey(w, "outcomes");
-    EncodeStrings(outcomes, w);
-    WriteKey(w, "costs");
-    w.StartObject();
-    for (int k = 0; k < 2; ++k) {
-      WriteKey(w, ValueKindName(static_cast<ValueKind>(k)));
-      w.StartObject();
-      for (const auto& [currency, sum] : costs[k]) {
-        WriteKey(w, currency);
-        sum.Write(w);
-      }
-      w.EndObject();
-    }
-    w.EndObject();
-    WriteKey(w, "risks");
-    w.StartObject();
-    for (int k = 0; k < 2; ++k) {
-      WriteKey(w, ValueKindName(static_cast<ValueKind>(k)));
-      EncodeStrings(risks[k], w);
-    }
-    w.EndObject();
-    w.EndObject();
-  }
-};
-
-}  // namespace
-
-StatusOr<std::string> Engine::ValueOf(const Principal& p, const std::string& org) const {
-  std::shared_lock lock(state_mu_);
-  if (!Exists(state_, p, Noun::kOrganization, org)) return NoSuch(Noun::kOrganization, org);
-  if (!p.is_admin() && p.organization != org) {
-    return Forbidden("the value of '" + org + "' is shown only to itself and the admin");
-  }
-  ValueSum received, provided;
-  for (const auto& rel_id : state_.RelationshipsOf(org)) {
-    for (const auto& prov_id : state_.ProvisionsIn(rel_id)) {
-      const Provision& prov = *state_.FindProvision(prov_id);
-      if (prov.consumer == org) received.Add(prov);
-      if (prov.provider == org) provided.Add(prov);
-    }
-  }
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  WriteKey(w, "organization");
-  WriteString(w, org);
-  WriteKey(w, "received");
-  received.Write(w);
-  WriteKey(w, "provided");
-  provided.Write(w);
   w.EndObject();
   return Done(buf);
 }
@@ -989,6 +914,10 @@ void WriteToken(const TokenRecord& t, JsonWriter& w) {
   WriteString(w, t.principal.organization);
   WriteKey(w, "role");
   WriteString(w, RoleName(t.principal.role));
+  if (!t.principal.person.empty()) {
+    WriteKey(w, "person");
+    WriteString(w, t.principal.person);
+  }
   WriteKey(w, "created_at");
   WriteString(w, t.created_at);
   if (!t.expires_at.empty()) {
@@ -1061,7 +990,7 @@ std::string Engine::Events(const Principal& p, int64_t after, int64_t limit) con
 }
 
 StatusOr<std::string> Engine::Chains(const Principal& p, const std::string& from,
-                                     const std::string& to, int limit) const {
+                                     const std::string& to, int limit, bool value) const {
   std::shared_lock lock(state_mu_);
   CC_ASSIGN_OR_RETURN(std::vector<Chain> chains, cocreate::Chains(state_, from, to, limit));
   int64_t redacted = 0;
@@ -1073,7 +1002,26 @@ StatusOr<std::string> Engine::Chains(const Principal& p, const std::string& from
   // A chain is listed only when `p` may see every relationship in it, so
   // nobody learns who supplies whom through a hidden hop; the others count.
   for (const Chain& c : chains) {
-    WriteIfEveryHopVisible(state_, p, c.organizations, c.relationships, w, redacted);
+    bool every_hop = std::all_of(c.relationships.begin(), c.relationships.end(),
+                                 [&](const std::string& id) {
+                                   return CanSee(state_, p, Noun::kRelationship, id);
+                                 });
+    if (!every_hop) {
+      ++redacted;
+      continue;
+    }
+    w.StartObject();
+    WriteKey(w, "organizations");
+    EncodeStrings(c.organizations, w);
+    WriteKey(w, "relationships");
+    EncodeStrings(c.relationships, w);
+    if (value) {  // value per hop, as GET /relationships/{id}/value (CONTRACT §6)
+      WriteKey(w, "value");
+      w.StartArray();
+      for (const auto& id : c.relationships) WriteRelationshipValue(id, TimeWindow{}, w);
+      w.EndArray();
+    }
+    w.EndObject();
   }
   w.EndArray();
   WriteKey(w, "redacted");

@@ -48,8 +48,9 @@ const std::vector<Op>& Operations() {
     }
     v.push_back({"get", "/organizations/{id}/roles", "Role timeline and transitions", nullptr,
                  200, "Roles", {}});
-    v.push_back({"get", "/organizations/{id}/value", "Value received and provided", nullptr, 200,
-                 "ValueRollup", {}});
+    v.push_back({"get", "/organizations/{id}/value",
+                 "Value received and provided (itself and the admin); from/to limit the period",
+                 nullptr, 200, "ValueRollup", {"from", "to"}});
     v.push_back({"get", "/resources/{id}/versions", "Every version, oldest first", nullptr, 200,
                  "List", {}});
     v.push_back({"get", "/resources/{id}/lineage",
@@ -107,6 +108,50 @@ const std::vector<Op>& Operations() {
                  "Proposal", {}});
     v.push_back({"post", "/proposals/{id}/withdraw", "Withdraw (the proposer)", "Reason", 200,
                  "Proposal", {}});
+    // Service relationship management (CONTRACT §6).
+    v.push_back({"post", "/relationships/{id}/measurements",
+                 "Record a measurement of a service level (either party, while active or "
+                 "suspended); a miss also records service_level.breached",
+                 "MeasurementCreate", 201, "Measurement", {}});
+    v.push_back({"get", "/relationships/{id}/measurements",
+                 "Measurements by the end of their period; metric, from and to filter", nullptr,
+                 200, "List", {"metric", "from", "to", "limit", "offset"}});
+    v.push_back({"get", "/relationships/{id}/service-levels",
+                 "Per metric: objective, measurements, met, attainment, last, breaches", nullptr,
+                 200, "ServiceLevels", {"from", "to"}});
+    v.push_back({"get", "/organizations/{id}/breaches",
+                 "Breaches whose impact reached the organization (itself and the admin)",
+                 nullptr, 200, "List", {"from", "to", "limit", "offset"}});
+    v.push_back({"post", "/relationships/{id}/requests",
+                 "Open a request for one of the offering's actions (the consumer, while active)",
+                 "RequestCreate", 201, "Request", {}});
+    v.push_back({"get", "/relationships/{id}/requests",
+                 "The relationship's requests, with their lead time", nullptr, 200, "List",
+                 {"status", "limit", "offset"}});
+    v.push_back({"get", "/requests/{id}", "One request", nullptr, 200, "Request", {}});
+    v.push_back({"post", "/requests/{id}/decline", "Decline an open request (the provider)",
+                 "Reason", 200, "Request", {}});
+    v.push_back({"post", "/requests/{id}/cancel", "Cancel an open request (the consumer)",
+                 "Reason", 200, "Request", {}});
+    v.push_back({"post", "/relationships/{id}/value",
+                 "State value as one party sees it (the two parties only)", "ValueCreate", 201,
+                 "ValueRecord", {}});
+    v.push_back({"get", "/relationships/{id}/value",
+                 "Value as each party states it, side by side; from/to limit the period", nullptr,
+                 200, "RelationshipValue", {"from", "to"}});
+    v.push_back({"post", "/organizations/{id}/people", "Add a person (admin or a member)",
+                 "PersonCreate", 201, "Person", {}});
+    v.push_back({"get", "/organizations/{id}/people", "The organization's people", nullptr, 200,
+                 "List", {"limit", "offset"}});
+    v.push_back({"get", "/people/{id}", "One person", nullptr, 200, "Person", {}});
+    v.push_back({"post", "/relationships/{id}/roles",
+                 "Assign one of the party's own people to a role: customer, user, sponsor "
+                 "(consumer) or relationship_manager (provider)",
+                 "RoleCreate", 201, "RoleAssignment", {}});
+    v.push_back({"get", "/relationships/{id}/roles", "People in roles on the relationship",
+                 nullptr, 200, "List", {"limit", "offset"}});
+    v.push_back({"delete", "/relationships/{id}/roles/{person}/{role}",
+                 "Unassign a person from a role (its own party)", nullptr, 204, nullptr, {}});
     for (const char* verb : {"activate", "reject", "suspend", "resume", "terminate"}) {
       paths.push_back(std::string("/relationships/{id}/") + verb);
       v.push_back({"post", paths.back().c_str(), "Move the relationship through its lifecycle",
@@ -129,7 +174,7 @@ const std::vector<Op>& Operations() {
     v.push_back({"get", "/impact", "Downstream impact of a failure", nullptr, 200, "Impact",
                  {"from", "depth", "explain"}});
     v.push_back({"get", "/chains", "Value chains between two organizations, shortest first",
-                 nullptr, 200, "Chains", {"from", "to", "limit"}});
+                 nullptr, 200, "Chains", {"from", "to", "limit", "value"}});
     v.push_back({"get", "/graph/organizations",
                  "The organization graph in one answer: organizations with role dates, "
                  "visible relationships as edges", nullptr, 200, "OrganizationGraph", {}});
@@ -168,6 +213,57 @@ const char* kSchemas = R"({
   "created_at": {"type": "string", "format": "date-time"},
   "updated_at": {"type": "string", "format": "date-time"}}},
 "Reason": {"type": "object", "properties": {"reason": {"type": "string"}}},
+"Period": {"type": "object", "required": ["start", "end"], "properties": {
+  "start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"}}},
+"MeasurementCreate": {"type": "object", "required": ["metric", "value", "period"], "properties": {
+  "id": {"$ref": "#/components/schemas/Id"}, "metric": {"type": "string"}, "value": {"type": "number"},
+  "period": {"$ref": "#/components/schemas/Period"}, "note": {"type": "string"}}},
+"Measurement": {"type": "object", "properties": {"id": {"type": "string"},
+  "relationship": {"type": "string"}, "by": {"type": "string"}, "metric": {"type": "string"},
+  "value": {"type": "number"}, "unit": {"type": "string"},
+  "period": {"$ref": "#/components/schemas/Period"}, "objective": {"type": "number"},
+  "target": {"type": "string", "enum": ["at_least", "at_most"]}, "met": {"type": "boolean"},
+  "agreement_version": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}}},
+"ServiceLevels": {"type": "object", "properties": {"relationship": {"type": "string"},
+  "items": {"type": "array", "items": {"type": "object", "properties": {
+    "metric": {"type": "string"}, "objective": {"type": "number"}, "unit": {"type": "string"},
+    "target": {"type": "string"}, "measurements": {"type": "integer"}, "met": {"type": "integer"},
+    "attainment": {"type": "number", "nullable": true}, "last": {"type": "object", "nullable": true},
+    "breaches": {"type": "array", "items": {"$ref": "#/components/schemas/Measurement"}}}}}}},
+"RequestCreate": {"type": "object", "required": ["action"], "properties": {
+  "id": {"$ref": "#/components/schemas/Id"}, "action": {"type": "string"},
+  "note": {"type": "string"}, "details": {"type": "object"}}},
+"Request": {"type": "object", "properties": {"id": {"type": "string"},
+  "relationship": {"type": "string"}, "consumer": {"type": "string"}, "provider": {"type": "string"},
+  "action": {"type": "string"}, "details": {"type": "object"},
+  "status": {"type": "string", "enum": ["open", "fulfilled", "declined", "cancelled"]},
+  "opened_at": {"type": "string", "format": "date-time"},
+  "closed_at": {"type": "string", "nullable": true}, "provision": {"type": "string", "nullable": true},
+  "reason": {"type": "string", "nullable": true},
+  "lead_time_seconds": {"type": "number", "nullable": true}}},
+"ValueCreate": {"type": "object", "properties": {"id": {"$ref": "#/components/schemas/Id"},
+  "outcomes": {"type": "array", "items": {"type": "string"}},
+  "costs": {"type": "array", "items": {"type": "object", "required": ["amount", "currency", "kind"]}},
+  "risks": {"type": "array", "items": {"type": "object", "required": ["description", "kind"]}},
+  "period": {"$ref": "#/components/schemas/Period"}, "note": {"type": "string"}}},
+"ValueRecord": {"type": "object", "properties": {"id": {"type": "string"},
+  "relationship": {"type": "string"}, "party": {"type": "string"},
+  "outcomes": {"type": "array", "items": {"type": "string"}}, "costs": {"type": "array"},
+  "risks": {"type": "array"}, "period": {"type": "object", "nullable": true},
+  "at": {"type": "string", "format": "date-time"}}},
+"RelationshipValue": {"type": "object", "properties": {"relationship": {"type": "string"},
+  "provider_stated": {"type": "object"}, "consumer_stated": {"type": "object"}}},
+"PersonCreate": {"type": "object", "required": ["name"], "properties": {
+  "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"}, "email": {"type": "string"}}},
+"Person": {"type": "object", "properties": {"id": {"type": "string"},
+  "organization": {"type": "string", "nullable": true}, "name": {"type": "string"},
+  "email": {"type": "string", "nullable": true}, "created_at": {"type": "string", "format": "date-time"}}},
+"RoleCreate": {"type": "object", "required": ["person", "role"], "properties": {
+  "person": {"type": "string"},
+  "role": {"type": "string", "enum": ["customer", "user", "sponsor", "relationship_manager"]}}},
+"RoleAssignment": {"type": "object", "properties": {"relationship": {"type": "string"},
+  "person": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"},
+  "organization": {"type": "string"}, "assigned_at": {"type": "string", "format": "date-time"}}},
 "ProposalCreate": {"type": "object", "properties": {"id": {"$ref": "#/components/schemas/Id"},
   "type": {"type": "string", "enum": ["basic", "cooperative", "partnership"]},
   "service_levels": {"type": "array"}, "price": {}, "end": {"type": "string", "nullable": true},
@@ -252,6 +348,7 @@ const char* kSchemas = R"({
 "ProvisionCreate": {"type": "object", "required": ["relationship", "action"], "properties": {
   "id": {"$ref": "#/components/schemas/Id"}, "relationship": {"type": "string"},
   "action": {"type": "string"}, "used": {"type": "array", "items": {"type": "string"}},
+  "request": {"type": "string", "description": "an open request of the same relationship and action that this provision fulfils"},
   "creates": {"type": "array", "items": {"type": "object", "required": ["kind", "name"]}},
   "modifies": {"type": "array", "items": {"type": "object", "required": ["resource", "attributes"]}},
   "transfers": {"type": "array", "items": {"type": "string"}},
@@ -265,6 +362,7 @@ const char* kSchemas = R"({
   "transferred": {"type": "array", "items": {"type": "string"}}}},
 "TokenCreate": {"type": "object", "required": ["organization"], "properties": {
   "organization": {"type": "string"}, "role": {"type": "string", "enum": ["member", "viewer"]},
+  "person": {"type": "string", "description": "a person of the organization: events name them as actor"},
   "expires_in": {"type": "integer", "minimum": 60, "maximum": 31536000}}},
 "TokenInfo": {"type": "object", "required": ["id", "organization", "role", "created_at"],
   "properties": {"id": {"type": "string"}, "organization": {"type": "string"},
@@ -284,7 +382,8 @@ const char* kSchemas = R"({
     "activated_at": {"type": "string", "nullable": true}}}},
   "redacted": {"type": "integer"}}},
 "Me": {"type": "object", "required": ["organization", "role"], "properties": {
-  "organization": {"type": "string", "nullable": true}, "role": {"type": "string", "enum": ["admin", "member", "viewer"]}}},
+  "organization": {"type": "string", "nullable": true}, "role": {"type": "string", "enum": ["admin", "member", "viewer"]},
+  "person": {"type": "string", "nullable": true}}},
 "Token": {"type": "object", "required": ["id", "token", "organization", "role", "created_at"],
   "properties": {"id": {"type": "string"}, "token": {"type": "string"},
   "organization": {"type": "string"}, "role": {"type": "string", "enum": ["member", "viewer"]},

@@ -44,6 +44,25 @@ StatusOr<bool> BoolParam(const std::map<std::string, std::string>& q, const std:
   return InvalidField(key, "'" + key + "' must be true or false");
 }
 
+// `from` and `to` (RFC 3339, both included) of a period question.
+StatusOr<TimeWindow> WindowParams(const std::map<std::string, std::string>& q) {
+  TimeWindow window;
+  for (const char* key : {"from", "to"}) {
+    auto it = q.find(key);
+    if (it == q.end()) continue;
+    auto ms = UnixMillis(it->second);
+    if (!ms) {
+      return InvalidField(key, fmt::format("'{}' must be an RFC 3339 time, e.g. "
+                                           "2026-01-01T00:00:00Z", key));
+    }
+    (std::string_view(key) == "from" ? window.from : window.to) = *ms;
+  }
+  if (window.from && window.to && *window.from > *window.to) {
+    return InvalidField("to", "'to' must not come before 'from'");
+  }
+  return window;
+}
+
 HttpResponse Json200(std::string body) {
   HttpResponse r;
   r.body = std::move(body);
@@ -191,6 +210,107 @@ std::string Router::PatternOf(std::string_view path) const {
   return "/{unknown}";
 }
 
+// Service relationship management (CONTRACT §6): measurements and service
+// levels, requests, value both ways, people and their roles.
+void Router::AddRelationshipManagement() {
+  // A POST whose body is a JSON object, decoded by `decode(path[0], body)`.
+  auto post = [this](std::string pattern, StatusOr<Command> (*decode)(const std::string&,
+                                                                      const Json&)) {
+    Add("POST", std::move(pattern), true,
+        [this, decode](const Principal& p, const HttpRequest&, const Params& params,
+                       const Json* body, Reply& reply) {
+          if (body == nullptr) {
+            return reply(Error(Status(Code::kInvalidArgument, "invalid_json",
+                                      "this request needs a JSON object body")));
+          }
+          Submit(p, decode(params.path[0], *body), reply);
+        });
+  };
+  post("/relationships/{id}/measurements", DecodeRecordMeasurement);
+  post("/relationships/{id}/requests", DecodeOpenRequest);
+  post("/relationships/{id}/value", DecodeValueStatement);
+  post("/organizations/{id}/people", DecodeCreatePerson);
+  post("/relationships/{id}/roles", DecodeRoleAssignment);
+  Add("DELETE", "/relationships/{id}/roles/{person}/{role}", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        Submit(p, DecodeRoleUnassignment(params.path[0], params.path[1], params.path[2]), reply);
+      });
+  for (RequestVerb verb : {RequestVerb::kDecline, RequestVerb::kCancel}) {
+    Add("POST", "/requests/{id}/" + std::string(RequestVerbName(verb)), true,
+        [this, verb](const Principal& p, const HttpRequest&, const Params& params,
+                     const Json* body, Reply& reply) {
+          Submit(p, DecodeCloseRequest(params.path[0], verb, body), reply);
+        });
+  }
+  Add("GET", "/relationships/{id}/measurements", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        auto window = WindowParams(params.query);
+        if (!window.ok()) return reply(Error(window.status()));
+        auto metric = params.query.find("metric");
+        ReplyWith(reply, engine_.Measurements(
+                             p, params.path[0],
+                             metric == params.query.end() ? std::string() : metric->second,
+                             *window, *page));
+      });
+  Add("GET", "/relationships/{id}/service-levels", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto window = WindowParams(params.query);
+        if (!window.ok()) return reply(Error(window.status()));
+        ReplyWith(reply, engine_.ServiceLevels(p, params.path[0], *window));
+      });
+  Add("GET", "/organizations/{id}/breaches", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        auto window = WindowParams(params.query);
+        if (!window.ok()) return reply(Error(window.status()));
+        ReplyWith(reply, engine_.Breaches(p, params.path[0], *window, *page));
+      });
+  Add("GET", "/relationships/{id}/requests", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        if (auto status = params.query.find("status"); status != params.query.end()) {
+          page->filters["status"] = status->second;
+        }
+        ReplyWith(reply, engine_.Requests(p, params.path[0], *page));
+      });
+  Add("GET", "/requests/{id}", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) { ReplyWith(reply, engine_.RequestOf(p, params.path[0])); });
+  Add("GET", "/relationships/{id}/value", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto window = WindowParams(params.query);
+        if (!window.ok()) return reply(Error(window.status()));
+        ReplyWith(reply, engine_.RelationshipValue(p, params.path[0], *window));
+      });
+  Add("GET", "/organizations/{id}/people", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        ReplyWith(reply, engine_.People(p, params.path[0], *page));
+      });
+  Add("GET", "/people/{id}", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) { ReplyWith(reply, engine_.PersonOf(p, params.path[0])); });
+  Add("GET", "/relationships/{id}/roles", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        ReplyWith(reply, engine_.RoleAssignments(p, params.path[0], *page));
+      });
+}
+
 void Router::AddNoun(Noun noun) {
   std::string collection = "/" + std::string(CollectionName(noun));
   Add("GET", collection, false,
@@ -233,7 +353,11 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
              Reply& reply) { ReplyWith(reply, engine_.Roles(p, params.path[0])); });
   Add("GET", "/organizations/{id}/value", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
-             Reply& reply) { ReplyWith(reply, engine_.ValueOf(p, params.path[0])); });
+             Reply& reply) {
+        auto window = WindowParams(params.query);
+        if (!window.ok()) return reply(Error(window.status()));
+        ReplyWith(reply, engine_.ValueOf(p, params.path[0], *window));
+      });
   Add("GET", "/resources/{id}/versions", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
              Reply& reply) { ReplyWith(reply, engine_.Versions(p, params.path[0])); });
@@ -332,6 +456,7 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
           Submit(p, DecodeAnswer(params.path[0], verb, body), reply);
         });
   }
+  AddRelationshipManagement();
   for (int v = 0; v < 5; ++v) {
     auto verb = static_cast<LifecycleVerb>(v);
     Add("POST", "/relationships/{id}/" + std::string(LifecycleVerbName(verb)), true,
@@ -385,7 +510,10 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
         }
         auto limit = IntParam(params.query, "limit", 10, 1, 1000);
         if (!limit.ok()) return reply(Error(limit.status()));
-        ReplyWith(reply, engine_.Chains(p, from->second, to->second, static_cast<int>(*limit)));
+        auto value = BoolParam(params.query, "value");
+        if (!value.ok()) return reply(Error(value.status()));
+        ReplyWith(reply, engine_.Chains(p, from->second, to->second, static_cast<int>(*limit),
+                                        *value));
       });
   Add("GET", "/me", false,
       [](const Principal& p, const HttpRequest&, const Params&, const Json*, Reply& reply) {
@@ -400,6 +528,12 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
         }
         WriteKey(w, "role");
         WriteString(w, RoleName(p.role));
+        WriteKey(w, "person");
+        if (p.person.empty()) {
+          w.Null();
+        } else {
+          WriteString(w, p.person);
+        }
         w.EndObject();
         reply(Json200(std::string(buf.GetString(), buf.GetSize())));
       });
@@ -450,7 +584,15 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
   TakesQuery("GET", "/offerings/{id}/versions", {"limit", "offset"});
   TakesQuery("GET", "/relationships/{id}/proposals", {"limit", "offset"});
   TakesQuery("GET", "/impact", {"from", "depth", "explain"});
-  TakesQuery("GET", "/chains", {"from", "to", "limit"});
+  TakesQuery("GET", "/chains", {"from", "to", "limit", "value"});
+  TakesQuery("GET", "/organizations/{id}/value", {"from", "to"});
+  TakesQuery("GET", "/relationships/{id}/value", {"from", "to"});
+  TakesQuery("GET", "/relationships/{id}/measurements", {"metric", "from", "to", "limit", "offset"});
+  TakesQuery("GET", "/relationships/{id}/service-levels", {"from", "to"});
+  TakesQuery("GET", "/organizations/{id}/breaches", {"from", "to", "limit", "offset"});
+  TakesQuery("GET", "/relationships/{id}/requests", {"status", "limit", "offset"});
+  TakesQuery("GET", "/organizations/{id}/people", {"limit", "offset"});
+  TakesQuery("GET", "/relationships/{id}/roles", {"limit", "offset"});
   TakesQuery("GET", "/analysis/concentration", {"top"});
   TakesQuery("GET", "/events", {"after", "limit"});
   TakesQuery("GET", "/events/stream", {"after"});

@@ -113,6 +113,7 @@ class Router {
   };
   void Add(std::string method, std::string pattern, bool takes_body, Handler handler);
   void AddNoun(Noun noun);
+  void AddRelationshipManagement();
   // The pattern of the route `path` (below /api/v1) names, whatever the
   // method; "/{unknown}" when none does. For the log, which never holds ids
   // of requests that were not authenticated.

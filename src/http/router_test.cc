@@ -239,14 +239,25 @@ namespace {
 TEST_F(RouterTest, MeNamesTheTokensOrganizationAndRole) {
   auto admin = Call("GET", "/api/v1/me");
   EXPECT_EQ(admin.status, 200);
-  EXPECT_EQ(admin.body, R"({"organization":null,"role":"admin"})");
+  EXPECT_EQ(admin.body, R"({"organization":null,"role":"admin","person":null})");
   ASSERT_EQ(Call("POST", "/api/v1/organizations", R"({"id":"o1","name":"O"})").status, 201);
   auto issued = Call("POST", "/api/v1/tokens", R"({"organization":"o1","role":"viewer"})");
   ASSERT_EQ(issued.status, 201);
   std::string token = Json::Parse(issued.body)->Find("token")->as_string();
   auto viewer = Call("GET", "/api/v1/me", "", token);
-  EXPECT_EQ(viewer.body, R"({"organization":"o1","role":"viewer"})");
+  EXPECT_EQ(viewer.body, R"({"organization":"o1","role":"viewer","person":null})");
   EXPECT_EQ(Call("GET", "/api/v1/me", "", "").status, 401);
+  // A person token names its person (CONTRACT §6, people).
+  ASSERT_EQ(Call("POST", "/api/v1/organizations/o1/people", R"({"id":"ana","name":"Ana"})").status,
+            201);
+  auto person = Call("POST", "/api/v1/tokens", R"({"organization":"o1","person":"ana"})");
+  ASSERT_EQ(person.status, 201);
+  std::string person_token = Json::Parse(person.body)->Find("token")->as_string();
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", person_token).body,
+            R"({"organization":"o1","role":"member","person":"ana"})");
+  // Someone else's person, or nobody, is no person for o1's token.
+  EXPECT_EQ(Call("POST", "/api/v1/tokens", R"({"organization":"o1","person":"nobody"})").status,
+            422);
 }
 
 // A web folder given at start-up is served at /, with caching that fits

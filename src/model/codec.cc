@@ -1,5 +1,7 @@
 #include "model/codec.h"
 
+#include "model/env.h"
+
 namespace cocreate {
 
 namespace {
@@ -93,6 +95,8 @@ std::vector<std::string> StrList(const Json& j, std::string_view key) {
   }
   return out;
 }
+
+static void WriteValueMembers(const Value& v, JsonWriter& w);
 
 static void WriteServiceLevels(JsonWriter& w, const std::vector<ServiceLevel>& levels) {
   WriteKey(w, "service_levels");
@@ -201,6 +205,159 @@ StatusOr<Proposal> DecodeProposal(const Json& j) {
   p.note = StrOr(j, "note");
   p.created_at = StrOr(j, "created_at");
   return p;
+}
+
+void Encode(const Person& p, JsonWriter& w, bool with_email) {
+  w.StartObject();
+  Str(w, "id", p.id);
+  OptStr(w, "organization", p.organization);
+  Str(w, "name", p.name);
+  if (with_email) OptStr(w, "email", p.email);
+  Str(w, "created_at", p.created_at);
+  w.EndObject();
+}
+
+StatusOr<Person> DecodePerson(const Json& j) {
+  Person p{StrOr(j, "id"), StrOr(j, "organization"), StrOr(j, "name"), StrOr(j, "email"),
+           StrOr(j, "created_at")};
+  if (p.id.empty()) return Broken("person", "id");
+  return p;
+}
+
+void EncodePeriod(const Period& p, JsonWriter& w) {
+  if (p.empty()) {
+    w.Null();
+    return;
+  }
+  w.StartObject();
+  Str(w, "start", p.start);
+  Str(w, "end", p.end);
+  w.EndObject();
+}
+
+Period DecodePeriod(const Json* j) {
+  if (j == nullptr || !j->is_object()) return Period{};
+  return Period{StrOr(*j, "start"), StrOr(*j, "end")};
+}
+
+void Encode(const Measurement& m, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", m.id);
+  Str(w, "relationship", m.relationship);
+  Str(w, "by", m.by);
+  Str(w, "metric", m.metric);
+  WriteKey(w, "value");
+  m.value.Write(w);
+  Str(w, "unit", m.unit);
+  WriteKey(w, "period");
+  EncodePeriod(m.period, w);
+  OptStr(w, "note", m.note);
+  WriteKey(w, "objective");
+  m.objective.Write(w);
+  Str(w, "target", m.target);
+  WriteKey(w, "met");
+  w.Bool(m.met);
+  WriteKey(w, "agreement_version");
+  w.Int64(m.agreement_version);
+  Str(w, "at", m.at);
+  w.EndObject();
+}
+
+StatusOr<Measurement> DecodeMeasurement(const Json& j) {
+  Measurement m;
+  m.id = StrOr(j, "id");
+  m.relationship = StrOr(j, "relationship");
+  m.by = StrOr(j, "by");
+  m.metric = StrOr(j, "metric");
+  const Json* value = j.Find("value");
+  const Json* objective = j.Find("objective");
+  const Json* met = j.Find("met");
+  const Json* version = j.Find("agreement_version");
+  if (m.id.empty() || m.relationship.empty() || value == nullptr || !value->is_number() ||
+      objective == nullptr || met == nullptr || !met->is_bool() || version == nullptr ||
+      !version->is_int()) {
+    return Broken("measurement", "id/relationship/value/objective/met");
+  }
+  m.value = *value;
+  m.objective = *objective;
+  m.met = met->as_bool();
+  m.agreement_version = version->as_int();
+  m.unit = StrOr(j, "unit");
+  m.period = DecodePeriod(j.Find("period"));
+  m.note = StrOr(j, "note");
+  m.target = StrOr(j, "target", "at_least");
+  m.at = StrOr(j, "at");
+  return m;
+}
+
+void Encode(const ServiceRequest& r, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", r.id);
+  Str(w, "relationship", r.relationship);
+  Str(w, "consumer", r.consumer);
+  Str(w, "provider", r.provider);
+  Str(w, "action", r.action);
+  OptStr(w, "note", r.note);
+  WriteKey(w, "details");
+  r.details.Write(w);
+  Str(w, "status", RequestStatusName(r.status));
+  Str(w, "opened_at", r.opened_at);
+  OptStr(w, "closed_at", r.closed_at);
+  OptStr(w, "provision", r.provision);
+  OptStr(w, "reason", r.reason);
+  WriteKey(w, "lead_time_seconds");
+  auto opened = UnixMillis(r.opened_at);
+  auto closed = UnixMillis(r.closed_at);
+  if (r.status == RequestStatus::kFulfilled && opened && closed) {
+    w.Double(static_cast<double>(*closed - *opened) / 1000.0);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+}
+
+StatusOr<ServiceRequest> DecodeServiceRequest(const Json& j) {
+  ServiceRequest r;
+  r.id = StrOr(j, "id");
+  r.relationship = StrOr(j, "relationship");
+  r.action = StrOr(j, "action");
+  if (r.id.empty() || r.relationship.empty() || r.action.empty()) {
+    return Broken("request", "id/relationship/action");
+  }
+  r.consumer = StrOr(j, "consumer");
+  r.provider = StrOr(j, "provider");
+  r.note = StrOr(j, "note");
+  if (const Json* d = j.Find("details"); d && d->is_object()) r.details = *d;
+  r.opened_at = StrOr(j, "opened_at");
+  return r;
+}
+
+void Encode(const ValueRecord& v, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", v.id);
+  Str(w, "relationship", v.relationship);
+  Str(w, "party", v.party);
+  WriteValueMembers(v.value, w);
+  WriteKey(w, "period");
+  EncodePeriod(v.period, w);
+  OptStr(w, "note", v.note);
+  Str(w, "at", v.at);
+  w.EndObject();
+}
+
+StatusOr<ValueRecord> DecodeValueRecord(const Json& j) {
+  ValueRecord v;
+  v.id = StrOr(j, "id");
+  v.relationship = StrOr(j, "relationship");
+  v.party = StrOr(j, "party");
+  if (v.id.empty() || v.relationship.empty() || v.party.empty()) {
+    return Broken("value record", "id/relationship/party");
+  }
+  CC_ASSIGN_OR_RETURN(v.value, DecodeStoredValue(j));
+  v.period = DecodePeriod(j.Find("period"));
+  v.note = StrOr(j, "note");
+  v.at = StrOr(j, "at");
+  return v;
 }
 
 StatusOr<std::vector<DegradedBy>> DecodeDegradedBy(const Json& list) {
@@ -523,8 +680,7 @@ StatusOr<Relationship> DecodeRelationship(const Json& j) {
   return r;
 }
 
-void Encode(const Value& v, JsonWriter& w) {
-  w.StartObject();
+static void WriteValueMembers(const Value& v, JsonWriter& w) {
   List(w, "outcomes", v.outcomes);
   WriteKey(w, "costs");
   w.StartArray();
@@ -546,6 +702,11 @@ void Encode(const Value& v, JsonWriter& w) {
     w.EndObject();
   }
   w.EndArray();
+}
+
+void Encode(const Value& v, JsonWriter& w) {
+  w.StartObject();
+  WriteValueMembers(v, w);
   w.EndObject();
 }
 
@@ -593,6 +754,7 @@ void Encode(const Provision& p, JsonWriter& w, const IdFilter* filter) {
   }
   w.EndArray();
   FilteredList(w, "transferred", p.transferred, redactions);
+  if (!p.request.empty()) Str(w, "request", p.request);
   WriteKey(w, "value");
   if (p.value) {
     Encode(*p.value, w);
@@ -621,6 +783,7 @@ StatusOr<Provision> DecodeProvision(const Json& j) {
     }
   }
   p.transferred = StrList(j, "transferred");
+  p.request = StrOr(j, "request");
   if (const Json* value = j.Find("value"); value && value->is_object()) {
     CC_ASSIGN_OR_RETURN(Value v, DecodeStoredValue(*value));
     p.value = std::move(v);

@@ -47,6 +47,12 @@ void Encode(const Value& v, JsonWriter& w);
 void Encode(const Evidence& e, JsonWriter& w);
 void Encode(const Agreement& a, JsonWriter& w);
 void Encode(const Proposal& p, JsonWriter& w);
+void Encode(const Person& p, JsonWriter& w, bool with_email = true);
+void Encode(const Measurement& m, JsonWriter& w);
+void Encode(const ServiceRequest& r, JsonWriter& w);
+void Encode(const ValueRecord& v, JsonWriter& w);
+// {start, end}, or null when empty.
+void EncodePeriod(const Period& p, JsonWriter& w);
 // [{resource or service, relationship}], unfiltered (event data).
 void Encode(const std::vector<DegradedBy>& list, JsonWriter& w);
 void EncodeStrings(const std::vector<std::string>& items, JsonWriter& w);
@@ -74,6 +80,11 @@ StatusOr<Value> DecodeStoredValue(const Json& j);
 StatusOr<Evidence> DecodeEvidence(const Json& j);
 StatusOr<Agreement> DecodeAgreement(const Json& j);
 StatusOr<Proposal> DecodeProposal(const Json& j);
+StatusOr<Person> DecodePerson(const Json& j);
+StatusOr<Measurement> DecodeMeasurement(const Json& j);
+StatusOr<ServiceRequest> DecodeServiceRequest(const Json& j);
+StatusOr<ValueRecord> DecodeValueRecord(const Json& j);
+Period DecodePeriod(const Json* j);
 StatusOr<std::vector<DegradedBy>> DecodeDegradedBy(const Json& list);
 
 // Small readers shared by the decoders.

@@ -185,6 +185,63 @@ void Json::Erase(std::string_view key) {
   std::erase_if(*object_, [&](const Member& m) { return m.first == key; });
 }
 
+std::string Json::NumberText() const {
+  if (is_int_) return std::to_string(int_);
+  if (!str_.empty()) return str_;
+  if (!std::isfinite(num_)) return "";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, num_);
+  return std::string(buf, r.ptr);
+}
+
+int CompareNumbers(const Json& a, const Json& b) {
+  assert(a.is_number() && b.is_number());
+  if (a.is_int() && b.is_int()) return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int();
+  std::string ta = a.NumberText(), tb = b.NumberText();
+  std::string ca = ta.empty() ? "" : CanonicalNumber(ta);
+  std::string cb = tb.empty() ? "" : CanonicalNumber(tb);
+  auto by_double = [&] {
+    return a.as_double() < b.as_double() ? -1 : a.as_double() > b.as_double();
+  };
+  if (ca.empty() || cb.empty() || ca.find('x') != std::string::npos ||
+      cb.find('x') != std::string::npos) {
+    return by_double();
+  }
+  // Canonical: "-"? digits "e" scale, or "0"; value = digits * 10^scale.
+  struct Parts {
+    int sign = 0;
+    std::string digits;
+    int64_t top = 0;  // the power of ten just above the leading digit
+  };
+  auto parts = [](const std::string& c) {
+    Parts p;
+    if (c == "0") return p;
+    size_t at = 0;
+    p.sign = 1;
+    if (c[0] == '-') {
+      p.sign = -1;
+      at = 1;
+    }
+    size_t e = c.find('e');
+    p.digits = c.substr(at, e - at);
+    p.top = std::stoll(c.substr(e + 1)) + static_cast<int64_t>(p.digits.size());
+    return p;
+  };
+  Parts x = parts(ca), y = parts(cb);
+  if (x.sign != y.sign) return x.sign < y.sign ? -1 : 1;
+  if (x.sign == 0) return 0;
+  int magnitude = 0;
+  if (x.top != y.top) {
+    magnitude = x.top < y.top ? -1 : 1;
+  } else {
+    size_t n = std::max(x.digits.size(), y.digits.size());
+    x.digits.resize(n, '0');
+    y.digits.resize(n, '0');
+    magnitude = x.digits < y.digits ? -1 : x.digits > y.digits;
+  }
+  return x.sign * magnitude;
+}
+
 bool Json::operator==(const Json& other) const {
   if (type_ != other.type_) return false;
   switch (type_) {
@@ -192,15 +249,7 @@ bool Json::operator==(const Json& other) const {
     case Type::kBool: return bool_ == other.bool_;
     case Type::kNumber: {
       if (is_int_ && other.is_int_) return int_ == other.int_;
-      auto text = [](const Json& j) -> std::string {
-        if (j.is_int_) return std::to_string(j.int_);
-        if (!j.str_.empty()) return j.str_;
-        if (!std::isfinite(j.num_)) return "";
-        char buf[64];
-        auto r = std::to_chars(buf, buf + sizeof buf, j.num_);
-        return std::string(buf, r.ptr);
-      };
-      std::string a = text(*this), b = text(other);
+      std::string a = NumberText(), b = other.NumberText();
       if (a.empty() || b.empty()) return num_ == other.num_;
       return a == b || CanonicalNumber(a) == CanonicalNumber(b);
     }

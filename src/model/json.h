@@ -121,6 +121,9 @@ class Json {
   // The number's literal when it was parsed from one that is not an int64
   // ("" otherwise). REQUIRES: is_number().
   const std::string& literal() const { return str_; }
+  // The number's digits as a JSON literal ("" for a non-finite double).
+  // REQUIRES: is_number().
+  std::string NumberText() const;
 
  private:
   Type type_ = Type::kNull;
@@ -146,6 +149,10 @@ bool IsJsonNumber(std::string_view s);
 // exponent of the last digit): equal values give equal strings.
 // REQUIRES: IsJsonNumber(s).
 std::string CanonicalNumber(std::string_view s);
+
+// -1, 0 or 1 as number `a` is below, equal to or above number `b`, exactly
+// (by their digits, whatever their notation). REQUIRES: both are numbers.
+int CompareNumbers(const Json& a, const Json& b);
 
 // RFC 7396 JSON Merge Patch: returns `target` with `patch` applied.
 Json MergePatch(const Json& target, const Json& patch);

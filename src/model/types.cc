@@ -70,6 +70,24 @@ std::string_view ProposalStatusName(ProposalStatus s) {
   return "open";
 }
 
+namespace {
+constexpr std::array<std::string_view, 4> kRequestStatuses = {"open", "fulfilled", "declined",
+                                                              "cancelled"};
+}  // namespace
+
+std::string_view RequestStatusName(RequestStatus s) {
+  return kRequestStatuses[static_cast<size_t>(s)];
+}
+std::optional<RequestStatus> RequestStatusFromName(std::string_view s) {
+  return FromName<RequestStatus>(kRequestStatuses, s);
+}
+
+std::optional<bool> IsConsumerRole(std::string_view role) {
+  if (role == "customer" || role == "user" || role == "sponsor") return true;
+  if (role == "relationship_manager") return false;
+  return std::nullopt;
+}
+
 const ResourceVersion* Resource::AsOf(int64_t seq) const {
   const ResourceVersion* found = nullptr;
   for (const ResourceVersion& v : versions) {

@@ -140,6 +140,28 @@ enum class RelationshipStatus { kRequested, kActive, kSuspended, kTerminated, kR
 std::string_view RelationshipStatusName(RelationshipStatus s);
 std::optional<RelationshipStatus> RelationshipStatusFromName(std::string_view s);
 
+// A person of an organization (CONTRACT §6, people). `organization` is
+// empty for a person the admin made without one.
+struct Person {
+  std::string id;
+  std::string organization;
+  std::string name;
+  std::string email;
+  std::string created_at;
+};
+
+// A person in a role on a relationship: the consumer's `customer`, `user`,
+// `sponsor`, or the provider's `relationship_manager`.
+struct RoleAssignment {
+  std::string person;
+  std::string role;
+  std::string organization;  // the person's organization (a party)
+  std::string assigned_at;
+};
+// True for the roles the consumer's (false: the provider's) people may take;
+// nullopt for a role that does not exist.
+std::optional<bool> IsConsumerRole(std::string_view role);
+
 // What the two parties of a relationship agreed (CONTRACT §6). Version 1 is
 // made on the first activation from the request and the offering; each
 // accepted proposal makes the next.
@@ -166,6 +188,7 @@ struct Relationship {
   std::string updated_at;
   std::string activated_at;  // first activation, or empty
   std::vector<Agreement> agreements;  // oldest first; empty until activated
+  std::vector<RoleAssignment> roles;  // people in roles on it, in assignment order
   // True while requested, active or suspended.
   bool live() const {
     return status == RelationshipStatus::kRequested || status == RelationshipStatus::kActive ||
@@ -203,6 +226,60 @@ struct Value {
   bool empty() const { return outcomes.empty() && costs.empty() && risks.empty(); }
 };
 
+// A period a measurement or a value statement is about (RFC 3339 times).
+struct Period {
+  std::string start, end;
+  bool empty() const { return start.empty() && end.empty(); }
+};
+
+// A measurement of a service level (CONTRACT §6): the value measured over a
+// period, judged against the objective in force at the period's end.
+struct Measurement {
+  std::string id;
+  std::string relationship;
+  std::string by;  // the party that measured it
+  std::string metric;
+  Json value;
+  Period period;
+  std::string note;
+  Json objective;
+  std::string unit;
+  std::string target = "at_least";
+  bool met = true;
+  int64_t agreement_version = 1;
+  std::string at;
+};
+
+enum class RequestStatus { kOpen, kFulfilled, kDeclined, kCancelled };
+std::string_view RequestStatusName(RequestStatus s);
+std::optional<RequestStatus> RequestStatusFromName(std::string_view s);
+
+// A consumer's request for one of the offering's actions (CONTRACT §6).
+struct ServiceRequest {
+  std::string id;
+  std::string relationship;
+  std::string consumer, provider;  // the relationship's parties
+  std::string action;
+  std::string note;
+  Json details = Json::MakeObject();
+  RequestStatus status = RequestStatus::kOpen;
+  std::string opened_at;
+  std::string closed_at;
+  std::string provision;  // the provision that fulfilled it
+  std::string reason;     // why it was declined or cancelled
+};
+
+// Value as one party of a relationship states it (CONTRACT §6).
+struct ValueRecord {
+  std::string id;
+  std::string relationship;
+  std::string party;
+  Value value;
+  Period period;
+  std::string note;
+  std::string at;
+};
+
 struct ModifiedResource { std::string resource; int64_t version = 0; };
 
 struct Provision {
@@ -216,6 +293,7 @@ struct Provision {
   std::vector<ModifiedResource> modified;
   std::vector<std::string> transferred;
   std::optional<Value> value;
+  std::string request;  // the request it fulfilled, or empty
   std::string at;
 };
 
@@ -247,14 +325,29 @@ enum class Role { kAdmin, kMember, kViewer };
 // "admin", "member", "viewer".
 std::string_view RoleName(Role role);
 
-// Who a request acts for: the admin, or an organization as member or viewer.
+// Who a request acts for: the admin, or an organization as member or viewer,
+// possibly through one of its people; or the server itself ("system": the
+// admin's rights, for what time brings about, CONTRACT §9.17).
 struct Principal {
+  Principal() = default;
+  Principal(Role r, std::string org) : role(r), organization(std::move(org)) {}
   Role role = Role::kAdmin;
   std::string organization;  // empty for the admin
+  std::string person;        // the person a person token acts for, or empty
+  bool system = false;
   bool is_admin() const { return role == Role::kAdmin; }
   bool can_write() const { return role != Role::kViewer; }
-  // The `actor` recorded on events.
-  std::string actor() const { return is_admin() ? "admin" : organization; }
+  // The `actor` recorded on events: the person when there is one.
+  std::string actor() const {
+    if (system) return "system";
+    if (!person.empty()) return person;
+    return is_admin() ? "admin" : organization;
+  }
+  static Principal System() {
+    Principal p;
+    p.system = true;
+    return p;
+  }
   static Principal Admin() { return Principal{}; }
   static Principal Member(std::string org) { return Principal{Role::kMember, std::move(org)}; }
 };

@@ -384,6 +384,7 @@ StatusOr<CommandBody> DecodeProvision(const Fields& f) {
     c.modifies.push_back(std::move(spec));
   }
   CC_ASSIGN_OR_RETURN(c.transfers, f.UniqueIdList("transfers"));
+  CC_ASSIGN_OR_RETURN(c.request, f.Id("request", false));
   const Json* value = f.json().Find("value");
   if (value != nullptr && !value->is_null()) {
     CC_ASSIGN_OR_RETURN(Value v, DecodeValue(*value));
@@ -441,6 +442,7 @@ StatusOr<Command> DecodeIssueToken(const Json& body) {
   Fields f(body, "");
   IssueToken t;
   CC_ASSIGN_OR_RETURN(t.organization, f.Id("organization", true));
+  CC_ASSIGN_OR_RETURN(t.person, f.Id("person", false));
   CC_ASSIGN_OR_RETURN(std::string role, f.String("role", false));
   if (role.empty() || role == "member") {
     t.role = Role::kMember;
@@ -480,13 +482,13 @@ namespace {
 
 // Refuses every member of `body` not in `allowed`, naming it.
 Status OnlyFields(const Json& body, std::initializer_list<std::string_view> allowed,
-                  std::string_view what) {
+                  std::string_view what, bool change = true) {
   for (const auto& [key, value] : body.members()) {
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string list;
     for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-    return InvalidField(key, "'" + key + "' cannot be changed by " + std::string(what) +
-                                 "; it takes " + list);
+    return InvalidField(key, "'" + key + (change ? "' cannot be changed by " : "' is not part of ") +
+                                 std::string(what) + "; it takes " + list);
   }
   return Status::Ok();
 }
@@ -723,6 +725,161 @@ StatusOr<Command> DecodeAnswer(const std::string& proposal, ProposalVerb verb, c
     CC_ASSIGN_OR_RETURN(c.reason, f.String("reason", false));
   }
   return Command{std::move(c), Json::MakeObject()};
+}
+
+}  // namespace cocreate
+
+namespace cocreate {
+
+namespace {
+
+// A period {start, end}: two RFC 3339 times, the end not before the start.
+// Required when `required`; nullopt-like empty Period when left out or null.
+StatusOr<Period> DecodePeriodField(const Json& body, bool required) {
+  const Json* v = body.Find("period");
+  if (v == nullptr || v->is_null()) {
+    if (required) return InvalidField("period", "'period' is required: {\"start\", \"end\"}");
+    return Period{};
+  }
+  if (!v->is_object()) return InvalidField("period", "'period' must be an object {start, end}");
+  CC_RETURN_IF_ERROR(OnlyFields(*v, {"start", "end"}, "a period", false));
+  Fields f(*v, "period.");
+  Period p;
+  CC_ASSIGN_OR_RETURN(p.start, f.String("start", true));
+  CC_ASSIGN_OR_RETURN(p.end, f.String("end", true));
+  auto start = UnixMillis(p.start);
+  auto end = UnixMillis(p.end);
+  if (!start) return InvalidField("period.start", "'period.start' must be an RFC 3339 time");
+  if (!end) return InvalidField("period.end", "'period.end' must be an RFC 3339 time");
+  if (*end < *start) {
+    return InvalidField("period.end", "'period.end' must not come before 'period.start'");
+  }
+  return p;
+}
+
+// An empty body, {} or {reason?}.
+StatusOr<std::string> ReasonOf(const Json* body, std::string_view what) {
+  if (body == nullptr) return std::string();
+  CC_RETURN_IF_ERROR(RequireObject(*body));
+  CC_RETURN_IF_ERROR(OnlyFields(*body, {"reason"}, what));
+  return Fields(*body, "").String("reason", false);
+}
+
+}  // namespace
+
+std::string_view RequestVerbName(RequestVerb v) {
+  return v == RequestVerb::kDecline ? "decline" : "cancel";
+}
+
+StatusOr<Command> DecodeRecordMeasurement(const std::string& relationship, const Json& body) {
+  CC_RETURN_IF_ERROR(RequireObject(body));
+  CC_RETURN_IF_ERROR(
+      OnlyFields(body, {"id", "metric", "value", "period", "note", "by"}, "a measurement", false));
+  Fields f(body, "");
+  RecordMeasurement c;
+  c.relationship = relationship;
+  CC_ASSIGN_OR_RETURN(c.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(c.by, f.Id("by", false));
+  CC_ASSIGN_OR_RETURN(c.metric, f.String("metric", true));
+  const Json* value = body.Find("value");
+  if (value == nullptr || value->is_null()) return InvalidField("value", "'value' is required");
+  if (!value->is_number()) return InvalidField("value", "'value' must be a number");
+  c.value = *value;
+  CC_ASSIGN_OR_RETURN(c.period, DecodePeriodField(body, true));
+  CC_ASSIGN_OR_RETURN(c.note, f.String("note", false));
+  return Command{std::move(c), body};
+}
+
+StatusOr<Command> DecodeOpenRequest(const std::string& relationship, const Json& body) {
+  CC_RETURN_IF_ERROR(RequireObject(body));
+  CC_RETURN_IF_ERROR(OnlyFields(body, {"id", "action", "note", "details"}, "a request", false));
+  Fields f(body, "");
+  OpenRequest c;
+  c.relationship = relationship;
+  CC_ASSIGN_OR_RETURN(c.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(c.action, f.String("action", true));
+  CC_ASSIGN_OR_RETURN(c.note, f.String("note", false));
+  CC_ASSIGN_OR_RETURN(c.details, f.Object("details"));
+  return Command{std::move(c), body};
+}
+
+StatusOr<Command> DecodeCloseRequest(const std::string& request, RequestVerb verb,
+                                     const Json* body) {
+  CloseRequest c{request, verb, ""};
+  CC_ASSIGN_OR_RETURN(c.reason, ReasonOf(body, "an answer to a request"));
+  return Command{std::move(c), Json::MakeObject()};
+}
+
+StatusOr<Command> DecodeValueStatement(const std::string& relationship, const Json& body) {
+  CC_RETURN_IF_ERROR(RequireObject(body));
+  CC_RETURN_IF_ERROR(OnlyFields(body, {"id", "outcomes", "costs", "risks", "period", "note"},
+                                "a value statement", false));
+  Fields f(body, "");
+  StateValue c;
+  c.relationship = relationship;
+  CC_ASSIGN_OR_RETURN(c.id, f.Id("id", false));
+  Json value = Json::MakeObject();
+  for (std::string_view key : {"outcomes", "costs", "risks"}) {
+    if (const Json* v = body.Find(key)) value.Set(std::string(key), *v);
+  }
+  auto decoded = DecodeValue(value);
+  if (!decoded.ok()) {
+    // DecodeValue names fields under "value."; here they sit at the top.
+    const Status& st = decoded.status();
+    std::string field = st.field();
+    if (field.rfind("value.", 0) == 0) field.erase(0, 6);
+    std::string message = st.message();
+    if (auto at = message.find("'value."); at != std::string::npos) message.erase(at + 1, 6);
+    return Status(st.code(), st.reason(), message, field);
+  }
+  c.value = std::move(decoded).value();
+  if (c.value.empty()) {
+    return InvalidField("", "a value statement names at least one outcome, cost or risk");
+  }
+  CC_ASSIGN_OR_RETURN(c.period, DecodePeriodField(body, false));
+  CC_ASSIGN_OR_RETURN(c.note, f.String("note", false));
+  return Command{std::move(c), body};
+}
+
+StatusOr<Command> DecodeCreatePerson(const std::string& organization, const Json& body) {
+  CC_RETURN_IF_ERROR(RequireObject(body));
+  CC_RETURN_IF_ERROR(OnlyFields(body, {"id", "name", "email"}, "a person", false));
+  Fields f(body, "");
+  CreatePerson c;
+  c.organization = organization;
+  CC_ASSIGN_OR_RETURN(c.person.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(c.person.name, f.String("name", true));
+  CC_ASSIGN_OR_RETURN(c.person.email, f.String("email", false));
+  if (!c.person.email.empty()) {
+    const std::string& e = c.person.email;
+    auto at = e.find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == e.size() ||
+        e.find('@', at + 1) != std::string::npos ||
+        e.find_first_of(" \t\r\n<>") != std::string::npos) {
+      return InvalidField("email", "'email' must be an address like name@example.org");
+    }
+  }
+  return Command{std::move(c), body};
+}
+
+StatusOr<Command> DecodeRoleAssignment(const std::string& relationship, const Json& body) {
+  CC_RETURN_IF_ERROR(RequireObject(body));
+  CC_RETURN_IF_ERROR(OnlyFields(body, {"person", "role"}, "a role assignment", false));
+  Fields f(body, "");
+  AssignRole c;
+  c.relationship = relationship;
+  CC_ASSIGN_OR_RETURN(c.person, f.Id("person", true));
+  CC_ASSIGN_OR_RETURN(c.role, f.String("role", true));
+  if (!IsConsumerRole(c.role)) {
+    return InvalidField("role", "'role' must be customer, user, sponsor (the consumer's) or "
+                                "relationship_manager (the provider's)");
+  }
+  return Command{std::move(c), body};
+}
+
+Command DecodeRoleUnassignment(const std::string& relationship, const std::string& person,
+                               const std::string& role) {
+  return Command{AssignRole{relationship, person, role, false}, Json::MakeObject()};
 }
 
 }  // namespace cocreate

@@ -40,6 +40,7 @@ struct CreateProvision {
   std::vector<ModifySpec> modifies;
   std::vector<std::string> transfers;
   std::optional<Value> value;
+  std::string request;  // the open request it fulfils, or empty (CONTRACT §6)
 };
 
 // Bounds of POST /tokens `expires_in`, in seconds (CONTRACT §9.6).
@@ -51,6 +52,7 @@ struct IssueToken {
   Role role = Role::kMember;
   int64_t expires_in = 0;     // seconds; 0: the token never expires
   std::string secret_digest;  // filled by the engine; never from the body
+  std::string person = {};    // a person of `organization` the token acts for, or empty
 };
 
 struct RevokeToken {
@@ -118,12 +120,60 @@ struct AnswerProposal {
   std::string reason;
 };
 
+// Service relationship management (CONTRACT §6). `by` is the admin's choice
+// of party where the body may name one; empty: the caller's organization.
+struct RecordMeasurement {
+  std::string id;
+  std::string relationship;
+  std::string by;
+  std::string metric;
+  Json value;
+  Period period;
+  std::string note;
+};
+struct OpenRequest {
+  std::string id;
+  std::string relationship;
+  std::string action;
+  std::string note;
+  Json details = Json::MakeObject();
+};
+enum class RequestVerb { kDecline, kCancel };
+std::string_view RequestVerbName(RequestVerb v);
+struct CloseRequest {
+  std::string request;
+  RequestVerb verb = RequestVerb::kDecline;
+  std::string reason;
+};
+struct StateValue {
+  std::string id;
+  std::string relationship;
+  Value value;
+  Period period;
+  std::string note;
+};
+struct CreatePerson {
+  std::string organization;
+  Person person;
+};
+struct AssignRole {
+  std::string relationship;
+  std::string person;
+  std::string role;
+  bool assign = true;  // false: unassign
+};
+// What time brings about (CONTRACT §9.17): agreements whose `end` has passed
+// terminate or renew. Only the server's own System principal sends it.
+struct ExpireAgreements {};
+
 using CommandBody = std::variant<CreateOrganization, CreateConsumerGroup, CreateResource,
                                  CreateService, CreateOffering, CreateRelationship,
                                  CreateProvision, IssueToken, ChangeRelationship,
                                  RevokeToken, PatchOrganization, CloseOrganization,
                                  PatchConsumerGroup, ReviseResource, PatchService,
-                                 PatchOffering, Retire, ProposeAgreement, AnswerProposal>;
+                                 PatchOffering, Retire, ProposeAgreement, AnswerProposal,
+                                 RecordMeasurement, OpenRequest, CloseRequest, StateValue,
+                                 CreatePerson, AssignRole, ExpireAgreements>;
 
 // A decoded command plus the request body it came from (kept for idempotent
 // retries of creates).
@@ -155,6 +205,24 @@ StatusOr<Command> DecodeRetire(Noun noun, const std::string& id, const Json* bod
 StatusOr<Command> DecodeProposal(const std::string& relationship, const Json& body);
 // POST /proposals/{id}/accept|decline|withdraw: empty, {} or {reason?}.
 StatusOr<Command> DecodeAnswer(const std::string& proposal, ProposalVerb verb, const Json* body);
+// POST /relationships/{id}/measurements: {id?, metric, value, period: {start,
+// end}, note?, by? (admin only)}.
+StatusOr<Command> DecodeRecordMeasurement(const std::string& relationship, const Json& body);
+// POST /relationships/{id}/requests: {id?, action, note?, details?}.
+StatusOr<Command> DecodeOpenRequest(const std::string& relationship, const Json& body);
+// POST /requests/{id}/decline|cancel: empty, {} or {reason?}.
+StatusOr<Command> DecodeCloseRequest(const std::string& request, RequestVerb verb,
+                                     const Json* body);
+// POST /relationships/{id}/value: {id?, outcomes?, costs?, risks?, period?,
+// note?}, at least one outcome, cost or risk.
+StatusOr<Command> DecodeValueStatement(const std::string& relationship, const Json& body);
+// POST /organizations/{id}/people: {id?, name, email?}.
+StatusOr<Command> DecodeCreatePerson(const std::string& organization, const Json& body);
+// POST /relationships/{id}/roles: {person, role}.
+StatusOr<Command> DecodeRoleAssignment(const std::string& relationship, const Json& body);
+// DELETE /relationships/{id}/roles/{person}/{role}.
+Command DecodeRoleUnassignment(const std::string& relationship, const std::string& person,
+                               const std::string& role);
 // Lifecycle POSTs take an empty body or a JSON object (its members are ignored).
 StatusOr<Command> DecodeLifecycle(const std::string& relationship, LifecycleVerb verb,
                                   const Json* body);

@@ -14,7 +14,8 @@ namespace {
 // Builds events of one decision with a shared time and actor.
 class EventSink {
  public:
-  EventSink(const Principal& p, const std::string& now) : actor_(p.actor()), now_(now) {}
+  EventSink(const Principal& p, const std::string& now)
+      : actor_(p.actor()), now_(now), organization_(p.person.empty() ? "" : p.organization) {}
   Event& Add(std::string type, std::string subject, Json data) {
     Event e;
     e.type = std::move(type);
@@ -22,6 +23,10 @@ class EventSink {
     e.actor = actor_;
     e.subject = std::move(subject);
     e.data = std::move(data);
+    // A person acts for its organization (CONTRACT §6, people).
+    if (!organization_.empty() && e.data.is_object() && e.data.Find("organization") == nullptr) {
+      e.data.Set("organization", Json(organization_));
+    }
     events_.push_back(std::move(e));
     return events_.back();
   }
@@ -30,6 +35,7 @@ class EventSink {
  private:
   std::string actor_;
   std::string now_;
+  std::string organization_;  // set when a person acts
   std::vector<Event> events_;
 };
 
@@ -507,6 +513,13 @@ StatusOr<Decision> DecideLifecycle(const State& state, const Principal& p,
                Json::MakeObject({{"proposal", Json(id)},
                                  {"reason", Json("relationship_terminated")}}));
     }
+    // And its open requests cancelled.
+    for (const auto& id : state.RequestsOf(rel->id)) {
+      if (state.FindServiceRequest(id)->status != RequestStatus::kOpen) continue;
+      sink.Add("request.cancelled", id,
+               Json::MakeObject({{"relationship", Json(rel->id)},
+                                 {"reason", Json("relationship_terminated")}}));
+    }
   }
   // Every activation and resumption grants, every suspension and
   // termination of an active one revokes (CONTRACT §2), even when the
@@ -558,6 +571,29 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
     return Conflict("relationship_not_active",
                     "provisions are performed only within an active relationship; '" + rel.id +
                         "' is " + std::string(RelationshipStatusName(rel.status)));
+  }
+  // The request it fulfils (CONTRACT §6): one of this relationship's, open
+  // (409 before the 422s), for this action.
+  const ServiceRequest* fulfils =
+      c.request.empty() ? nullptr : state.FindServiceRequest(c.request);
+  if (fulfils != nullptr && fulfils->relationship == rel.id &&
+      fulfils->status != RequestStatus::kOpen) {
+    return Conflict("request_not_open",
+                    "request '" + fulfils->id + "' is " +
+                        std::string(RequestStatusName(fulfils->status)) + ", not open");
+  }
+  if (!c.request.empty()) {
+    if (fulfils == nullptr || !CanSee(state, p, Noun::kRelationship, fulfils->relationship)) {
+      return UnknownReference("request", c.request);
+    }
+    if (fulfils->relationship != rel.id || fulfils->action != c.action) {
+      return Unprocessable("request_mismatch",
+                           "request '" + fulfils->id + "' asks for '" + fulfils->action +
+                               "' within '" + fulfils->relationship +
+                               "'; a provision fulfils it with the same action in the same "
+                               "relationship",
+                           "request");
+    }
   }
   for (size_t i = 0; i < c.used.size(); ++i) {
     if (CanSeeId(state, p, c.used[i])) {
@@ -668,6 +704,7 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
   prov.consumer = rel.consumer;
   prov.used = c.used;
   prov.value = c.value;
+  prov.request = c.request;
   prov.at = now;
   std::vector<Resource> created;
   for (const auto& spec : c.creates) {
@@ -702,6 +739,10 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
                                {"to", Json(rel.consumer)},
                                {"version", Json(r.current().version + 1)}}));
   }
+  if (!c.request.empty()) {
+    sink.Add("request.fulfilled", c.request,
+             Json::MakeObject({{"relationship", Json(rel.id)}, {"provision", Json(prov.id)}}));
+  }
   return Decision{sink.Take(), Noun::kProvision, prov.id, true};
 }
 
@@ -711,6 +752,12 @@ StatusOr<Decision> DecideToken(const State& state, const Principal& p, const Iss
   CC_RETURN_IF_ERROR(RequireAdmin(p, "issue tokens"));
   CC_RETURN_IF_ERROR(RequireOrganization(state, c.organization, "organization"));
   CC_RETURN_IF_ERROR(RequireOpen(state, c.organization, "organization", "be given tokens"));
+  if (!c.person.empty()) {
+    const Person* person = state.FindPerson(c.person);
+    if (person == nullptr || person->organization != c.organization) {
+      return UnknownReference("person", c.person);
+    }
+  }
   if (c.secret_digest.empty()) return Internal("token digest missing");
   // The event's seq makes the id unique; tokens issued before they had ids
   // get theirs the same way, from their own seq (State::Apply).
@@ -719,6 +766,7 @@ StatusOr<Decision> DecideToken(const State& state, const Principal& p, const Iss
       {{"id", Json(id)},
        {"organization", Json(c.organization)},
        {"role", Json(RoleName(c.role))}});
+  if (!c.person.empty()) data.Set("person", Json(c.person));
   if (c.expires_in > 0) {
     std::optional<int64_t> at = UnixMillis(now);
     if (!at) return Internal("the clock gave a time that is not RFC 3339: " + now);
@@ -1084,6 +1132,18 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
     if (!added.empty()) sink.Add("access.granted", rel.id, AccessData(rel, added));
     if (!revoke.empty()) sink.Add("access.revoked", rel.id, AccessData(rel, revoke));
   }
+  // Open requests for an action the offering no longer has are declined
+  // (CONTRACT §9.14).
+  for (const auto& rel_id : state.RelationshipsOn(o->id)) {
+    for (const auto& id : state.RequestsOf(rel_id)) {
+      const ServiceRequest& r = *state.FindServiceRequest(id);
+      if (r.status == RequestStatus::kOpen && next.FindAction(r.action) == nullptr) {
+        sink.Add("request.declined", id,
+                 Json::MakeObject({{"relationship", Json(rel_id)},
+                                   {"reason", Json("action_removed")}}));
+      }
+    }
+  }
   return Decision{sink.Take(), Noun::kOffering, o->id, false};
 }
 
@@ -1121,7 +1181,7 @@ StatusOr<Decision> DecidePropose(const State& state, const Principal& p, const P
         *original == request) {
       Decision d;
       d.subject = c.id;
-      d.proposal = true;
+      d.shows = Decision::Shows::kProposal;
       return d;
     }
     return Conflict("duplicate_id",
@@ -1153,7 +1213,7 @@ StatusOr<Decision> DecidePropose(const State& state, const Principal& p, const P
   sink.Add("agreement.proposed", rel->id, Json::MakeObject({{"proposal", ToJson(proposal)}}))
       .private_data = RequestData(request);
   Decision d{sink.Take(), Noun::kRelationship, proposal.id, true};
-  d.proposal = true;
+  d.shows = Decision::Shows::kProposal;
   return d;
 }
 
@@ -1203,9 +1263,374 @@ StatusOr<Decision> DecideAnswer(const State& state, const Principal& p, const An
              rel.id, std::move(data));
   }
   Decision d{sink.Take(), Noun::kRelationship, proposal->id, false};
-  d.proposal = true;
+  d.shows = Decision::Shows::kProposal;
   return d;
 }
+// --- Service relationship management (CONTRACT §6) ---
+
+// The relationship the URL names, or 404 for one absent or hidden.
+StatusOr<const Relationship*> NamedRelationship(const State& state, const Principal& p,
+                                                const std::string& id) {
+  const Relationship* rel = state.FindRelationship(id);
+  if (rel == nullptr || !CanSee(state, p, Noun::kRelationship, id)) {
+    return NotFound("no relationship '" + id + "'");
+  }
+  return rel;
+}
+
+// The duplicate-id check of a create that is not a noun: kRetry when `id`
+// was made by the same body (`same_kind`: it is of the kind being created).
+StatusOr<IdCheck> CheckRecordId(const State& state, const std::string& id, bool same_kind,
+                                const Json& request) {
+  if (id.empty() || !state.IdTaken(id)) return IdCheck::kFresh;
+  const Json* original = state.FindRequest(id);
+  if (same_kind && original != nullptr && *original == request) return IdCheck::kRetry;
+  return Conflict("duplicate_id",
+                  "the id '" + id + "' is already taken; a retry must send the same body");
+}
+
+Status RequireActiveOrSuspended(const Relationship& rel, std::string_view what) {
+  if (rel.status == RelationshipStatus::kActive || rel.status == RelationshipStatus::kSuspended) {
+    return Status::Ok();
+  }
+  return Conflict("relationship_not_active",
+                  std::string(what) + " only while the relationship is active or suspended; '" +
+                      rel.id + "' is " + std::string(RelationshipStatusName(rel.status)));
+}
+
+Decision Shown(std::vector<Event> events, Decision::Shows shows, std::string subject,
+               bool created) {
+  Decision d{std::move(events), Noun::kRelationship, std::move(subject), created};
+  d.shows = shows;
+  return d;
+}
+
+// The agreement version in force at `time` (RFC 3339): the last that came
+// into force by then; version 1 for a time before it (CONTRACT §9.19).
+const Agreement& AgreementAt(const Relationship& rel, const std::string& time) {
+  auto t = UnixMillis(time);
+  const Agreement* found = &rel.agreements.front();
+  for (const Agreement& a : rel.agreements) {
+    auto at = UnixMillis(a.at);
+    if (t && at && *at <= *t) found = &a;
+  }
+  return *found;
+}
+
+// The consumer's services that feel a miss of `rel`'s service levels: those
+// built on a resource the relationship gives access to or its provisions
+// touched, or depending on the relationship's service (CONTRACT §6).
+std::vector<std::string> BreachStarts(const State& state, const Relationship& rel) {
+  const Offering& offering = *state.FindOffering(rel.offering);
+  std::set<std::string> resources(offering.access.begin(), offering.access.end());
+  for (const auto& prov_id : state.ProvisionsIn(rel.id)) {
+    const Provision& prov = *state.FindProvision(prov_id);
+    resources.insert(prov.created.begin(), prov.created.end());
+    for (const auto& m : prov.modified) resources.insert(m.resource);
+    resources.insert(prov.transferred.begin(), prov.transferred.end());
+  }
+  std::vector<std::string> out;
+  for (const auto& id : state.ServicesOf(rel.consumer)) {
+    const Service& s = *state.FindService(id);
+    if (s.retired) continue;
+    bool feels = std::find(s.depends_on.begin(), s.depends_on.end(), offering.service) !=
+                 s.depends_on.end();
+    for (const auto& r : s.built_on) feels = feels || resources.count(r) != 0;
+    if (feels) out.push_back(id);
+  }
+  return out;
+}
+
+StatusOr<Decision> DecideMeasurement(const State& state, const Principal& p,
+                                     const RecordMeasurement& c, const Json& request,
+                                     const std::string& now) {
+  CC_ASSIGN_OR_RETURN(const Relationship* rel, NamedRelationship(state, p, c.relationship));
+  CC_ASSIGN_OR_RETURN(std::string by, PartyOf(p, *rel, c.by));
+  CC_ASSIGN_OR_RETURN(IdCheck check,
+                      CheckRecordId(state, c.id, state.FindMeasurement(c.id) != nullptr, request));
+  if (check == IdCheck::kRetry) return Shown({}, Decision::Shows::kMeasurement, c.id, false);
+  CC_RETURN_IF_ERROR(RequireActiveOrSuspended(*rel, "measurements are recorded"));
+  const Agreement& agreement = AgreementAt(*rel, c.period.end);
+  const ServiceLevel* level = nullptr;
+  std::string metrics;
+  for (const auto& l : agreement.service_levels) {
+    if (l.metric == c.metric) level = &l;
+    metrics += (metrics.empty() ? "" : ", ") + l.metric;
+  }
+  if (level == nullptr || !level->objective.is_number()) {
+    return Unprocessable("unknown_metric",
+                         "'" + c.metric + "' is not a service level of the agreement in force "
+                         "at the period's end (version " + std::to_string(agreement.version) +
+                             (metrics.empty() ? ", which has none)" : ": " + metrics + ")"),
+                         "metric");
+  }
+  Measurement m;
+  std::set<std::string> taken;
+  m.id = c.id.empty() ? NewId(state, "meas", taken) : c.id;
+  m.relationship = rel->id;
+  m.by = by;
+  m.metric = c.metric;
+  m.value = c.value;
+  m.period = c.period;
+  m.note = c.note;
+  m.objective = level->objective;
+  m.unit = level->unit;
+  m.target = level->target;
+  int order = CompareNumbers(c.value, level->objective);
+  m.met = level->target == "at_most" ? order <= 0 : order >= 0;  // equal is met (§9.19)
+  m.agreement_version = agreement.version;
+  m.at = now;
+  EventSink sink(p, now);
+  sink.Add("measurement.recorded", rel->id, Json::MakeObject({{"measurement", ToJson(m)}}))
+      .private_data = RequestData(request);
+  if (!m.met) {
+    // The engine counts `consumers_reached` with its graph index from the
+    // starts, and keeps who was reached in the private data.
+    Json period = Json::MakeObject({{"start", Json(m.period.start)}, {"end", Json(m.period.end)}});
+    Json starts = Json::MakeArray();
+    for (const auto& s : BreachStarts(state, *rel)) starts.Push(Json(s));
+    Event& e = sink.Add("service_level.breached", rel->id,
+                        Json::MakeObject({{"measurement", Json(m.id)},
+                                          {"metric", Json(m.metric)},
+                                          {"value", m.value},
+                                          {"objective", m.objective},
+                                          {"target", Json(m.target)},
+                                          {"unit", Json(m.unit)},
+                                          {"period", std::move(period)},
+                                          {"consumers_reached", Json(int64_t{1})}}));
+    e.private_data = Json::MakeObject({{"consumer", Json(rel->consumer)},
+                                       {"starts", std::move(starts)},
+                                       {"reached", Json::MakeArray({Json(rel->consumer)})}});
+  }
+  return Shown(sink.Take(), Decision::Shows::kMeasurement, m.id, true);
+}
+
+StatusOr<Decision> DecideOpenRequest(const State& state, const Principal& p,
+                                     const OpenRequest& c, const Json& request,
+                                     const std::string& now) {
+  CC_ASSIGN_OR_RETURN(const Relationship* rel, NamedRelationship(state, p, c.relationship));
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  if (!p.is_admin() && p.organization != rel->consumer) {
+    return Forbidden("only the consumer '" + rel->consumer + "' opens requests");
+  }
+  CC_ASSIGN_OR_RETURN(IdCheck check, CheckRecordId(state, c.id,
+                                                   state.FindServiceRequest(c.id) != nullptr,
+                                                   request));
+  if (check == IdCheck::kRetry) return Shown({}, Decision::Shows::kRequest, c.id, false);
+  if (rel->status != RelationshipStatus::kActive) {
+    return Conflict("relationship_not_active",
+                    "requests are opened only within an active relationship; '" + rel->id +
+                        "' is " + std::string(RelationshipStatusName(rel->status)));
+  }
+  const Offering& offering = *state.FindOffering(rel->offering);
+  if (offering.FindAction(c.action) == nullptr) {
+    return Unprocessable("action_not_offered", "offering '" + offering.id +
+                                                   "' has no action '" + c.action + "'",
+                         "action");
+  }
+  ServiceRequest r;
+  std::set<std::string> taken;
+  r.id = c.id.empty() ? NewId(state, "req", taken) : c.id;
+  r.relationship = rel->id;
+  r.consumer = rel->consumer;
+  r.provider = rel->provider;
+  r.action = c.action;
+  r.note = c.note;
+  r.details = c.details;
+  r.opened_at = now;
+  EventSink sink(p, now);
+  sink.Add("request.opened", r.id, Json::MakeObject({{"request", ToJson(r)}}))
+      .private_data = RequestData(request);
+  return Shown(sink.Take(), Decision::Shows::kRequest, r.id, true);
+}
+
+StatusOr<Decision> DecideCloseRequest(const State& state, const Principal& p,
+                                      const CloseRequest& c, const std::string& now) {
+  const ServiceRequest* r = state.FindServiceRequest(c.request);
+  if (r == nullptr || !CanSee(state, p, Noun::kRelationship, r->relationship)) {
+    return NotFound("no request '" + c.request + "'");
+  }
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  const bool decline = c.verb == RequestVerb::kDecline;
+  const std::string& who = decline ? r->provider : r->consumer;
+  if (!p.is_admin() && p.organization != who) {
+    return Forbidden(std::string("only the ") + (decline ? "provider" : "consumer") + " '" + who +
+                     "' may " + std::string(RequestVerbName(c.verb)) + " this request");
+  }
+  if (r->status != RequestStatus::kOpen) {
+    return Conflict("request_not_open", "request '" + r->id + "' is " +
+                                            std::string(RequestStatusName(r->status)) +
+                                            ", not open");
+  }
+  Json data = Json::MakeObject({{"relationship", Json(r->relationship)}});
+  if (!c.reason.empty()) data.Set("reason", Json(c.reason));
+  EventSink sink(p, now);
+  sink.Add(decline ? "request.declined" : "request.cancelled", r->id, std::move(data));
+  return Shown(sink.Take(), Decision::Shows::kRequest, r->id, false);
+}
+
+StatusOr<Decision> DecideStateValue(const State& state, const Principal& p, const StateValue& c,
+                                    const Json& request, const std::string& now) {
+  CC_ASSIGN_OR_RETURN(const Relationship* rel, NamedRelationship(state, p, c.relationship));
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  if (p.is_admin()) {
+    return Forbidden("only the two parties state value; the admin may read it (GET "
+                     "/relationships/" + rel->id + "/value)");
+  }
+  CC_ASSIGN_OR_RETURN(IdCheck check, CheckRecordId(state, c.id,
+                                                   state.FindValueRecord(c.id) != nullptr,
+                                                   request));
+  if (check == IdCheck::kRetry) return Shown({}, Decision::Shows::kValueRecord, c.id, false);
+  if (rel->activated_at.empty()) {
+    return Conflict("relationship_not_active",
+                    "value is stated on a relationship that has been active; '" + rel->id +
+                        "' is " + std::string(RelationshipStatusName(rel->status)));
+  }
+  ValueRecord v;
+  std::set<std::string> taken;
+  v.id = c.id.empty() ? NewId(state, "val", taken) : c.id;
+  v.relationship = rel->id;
+  v.party = p.organization;
+  v.value = c.value;
+  v.period = c.period;
+  v.note = c.note;
+  v.at = now;
+  EventSink sink(p, now);
+  sink.Add("value.stated", rel->id, Json::MakeObject({{"value", ToJson(v)}}))
+      .private_data = RequestData(request);
+  return Shown(sink.Take(), Decision::Shows::kValueRecord, v.id, true);
+}
+
+StatusOr<Decision> DecideCreatePerson(const State& state, const Principal& p,
+                                      const CreatePerson& c, const Json& request,
+                                      const std::string& now) {
+  const Organization* org = state.FindOrganization(c.organization);
+  if (org == nullptr) return NotFound("no organization '" + c.organization + "'");
+  CC_RETURN_IF_ERROR(RequireMemberOf(p, org->id, "add people to '" + org->id + "'"));
+  CC_ASSIGN_OR_RETURN(IdCheck check,
+                      CheckRecordId(state, c.person.id,
+                                    state.FindPerson(c.person.id) != nullptr &&
+                                        state.FindPerson(c.person.id)->organization == org->id,
+                                    request));
+  if (check == IdCheck::kRetry) return Shown({}, Decision::Shows::kPerson, c.person.id, false);
+  CC_RETURN_IF_ERROR(RequireOpen(state, org->id, "organization", "take on people"));
+  Person person = c.person;
+  std::set<std::string> taken;
+  if (person.id.empty()) person.id = NewId(state, "person", taken);
+  person.organization = org->id;
+  person.created_at = now;
+  EventSink sink(p, now);
+  sink.Add("person.created", person.id, Json::MakeObject({{"person", ToJson(person)}}))
+      .private_data = RequestData(request);
+  return Shown(sink.Take(), Decision::Shows::kPerson, person.id, true);
+}
+
+StatusOr<Decision> DecideRole(const State& state, const Principal& p, const AssignRole& c,
+                              const std::string& now) {
+  CC_ASSIGN_OR_RETURN(const Relationship* rel, NamedRelationship(state, p, c.relationship));
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  auto same = [&](const RoleAssignment& r) { return r.person == c.person && r.role == c.role; };
+  const bool assigned = std::any_of(rel->roles.begin(), rel->roles.end(), same);
+  const Person* person = state.FindPerson(c.person);
+  Decision::Shows shows =
+      c.assign ? Decision::Shows::kRoleAssignment : Decision::Shows::kNothing;
+  auto answer = [&](std::vector<Event> events, bool created) {
+    Decision d = Shown(std::move(events), shows, rel->id, created);
+    d.person = c.person;
+    d.role = c.role;
+    return d;
+  };
+  if (!c.assign) {
+    if (!assigned) {
+      return NotFound("'" + c.person + "' is not in role '" + c.role + "' on '" + rel->id + "'");
+    }
+    if (!p.is_admin() && person->organization != p.organization) {
+      return Forbidden("a party unassigns only its own people; '" + c.person + "' is of '" +
+                       person->organization + "'");
+    }
+    EventSink sink(p, now);
+    sink.Add("role.unassigned", rel->id,
+             Json::MakeObject({{"person", Json(c.person)},
+                               {"role", Json(c.role)},
+                               {"organization", Json(person->organization)}}));
+    return answer(sink.Take(), false);
+  }
+  // A person the caller may not see is as absent as one that does not exist.
+  bool visible = person != nullptr &&
+                 (p.is_admin() || person->organization == p.organization ||
+                  (!person->organization.empty() &&
+                   (person->organization == rel->provider ||
+                    person->organization == rel->consumer) &&
+                   std::any_of(rel->roles.begin(), rel->roles.end(),
+                               [&](const RoleAssignment& r) { return r.person == c.person; })));
+  if (visible && !p.is_admin() && person->organization != p.organization) {
+    return Forbidden("a party assigns roles only to its own people; '" + c.person + "' is of '" +
+                     person->organization + "'");
+  }
+  if (assigned) return answer({}, false);  // a safe retry
+  if (!rel->live()) {
+    return Conflict("relationship_not_active",
+                    "roles are assigned on a relationship that is requested, active or "
+                    "suspended; '" + rel->id + "' is " +
+                        std::string(RelationshipStatusName(rel->status)));
+  }
+  if (!visible) return UnknownReference("person", c.person);
+  const bool consumer_role = *IsConsumerRole(c.role);
+  const std::string& side = consumer_role ? rel->consumer : rel->provider;
+  if (person->organization != side) {
+    return Unprocessable("role_not_for_party",
+                         "'" + c.role + "' is a role of the " +
+                             (consumer_role ? "consumer '" : "provider '") + side + "'; '" +
+                             c.person + "' is of '" + person->organization + "'",
+                         "role");
+  }
+  EventSink sink(p, now);
+  sink.Add("role.assigned", rel->id,
+           Json::MakeObject({{"person", Json(c.person)},
+                             {"name", Json(person->name)},
+                             {"role", Json(c.role)},
+                             {"organization", Json(person->organization)}}));
+  return answer(sink.Take(), true);
+}
+
+// Agreements whose `end` has passed by `now` (CONTRACT §9.17): with renewal
+// "none" the relationship terminates; with "auto" the agreement's term moves
+// on by its length (start = the old end) until it ends after `now`.
+StatusOr<Decision> DecideExpiry(const State& state, const Principal& p, const std::string& now) {
+  if (!p.system) return Forbidden("only the server expires agreements");
+  auto now_ms = UnixMillis(now);
+  if (!now_ms) return Internal("the clock gave a time that is not RFC 3339: " + now);
+  std::vector<Event> events;
+  for (const auto& id : state.RelationshipsWithEnd()) {
+    const Relationship& rel = *state.FindRelationship(id);
+    const Agreement& a = rel.agreements.back();
+    auto end = UnixMillis(a.end);
+    auto start = UnixMillis(a.start);
+    if (!end || *end > *now_ms) continue;
+    if (a.renewal == "auto" && start && *end > *start) {
+      int64_t length = *end - *start;
+      int64_t next_start = *end;
+      while (next_start + length <= *now_ms) next_start += length;
+      Agreement next = a;
+      next.version = a.version + 1;
+      next.start = FormatUnixMillis(next_start);
+      next.end = FormatUnixMillis(next_start + length);
+      next.proposal.clear();
+      next.at = now;
+      EventSink sink(p, now);
+      sink.Add("agreement.changed", rel.id,
+               Json::MakeObject({{"agreement", ToJson(next)}, {"reason", Json("renewed")}}));
+      for (Event& e : sink.Take()) events.push_back(std::move(e));
+    } else {
+      CC_ASSIGN_OR_RETURN(Decision d,
+                          DecideLifecycle(state, p, {rel.id, LifecycleVerb::kTerminate}, now));
+      if (!d.events.empty()) d.events.front().data.Set("reason", Json("agreement_ended"));
+      for (Event& e : d.events) events.push_back(std::move(e));
+    }
+  }
+  return Shown(std::move(events), Decision::Shows::kNothing, "", false);
+}
+
 }  // namespace
 
 std::optional<RelationshipStatus> NextStatus(RelationshipStatus from, LifecycleVerb verb) {
@@ -1290,6 +1715,20 @@ StatusOr<Decision> Decide(const State& state, const Principal& principal,
           return DecidePropose(state, principal, c, request, now);
         } else if constexpr (std::is_same_v<T, AnswerProposal>) {
           return DecideAnswer(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, RecordMeasurement>) {
+          return DecideMeasurement(state, principal, c, request, now);
+        } else if constexpr (std::is_same_v<T, OpenRequest>) {
+          return DecideOpenRequest(state, principal, c, request, now);
+        } else if constexpr (std::is_same_v<T, CloseRequest>) {
+          return DecideCloseRequest(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, StateValue>) {
+          return DecideStateValue(state, principal, c, request, now);
+        } else if constexpr (std::is_same_v<T, CreatePerson>) {
+          return DecideCreatePerson(state, principal, c, request, now);
+        } else if constexpr (std::is_same_v<T, AssignRole>) {
+          return DecideRole(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, ExpireAgreements>) {
+          return DecideExpiry(state, principal, now);
         } else {
           return DecideLifecycle(state, principal, c, now);
         }

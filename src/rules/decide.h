@@ -36,8 +36,14 @@ struct Decision {
   bool created = false;  // true: 201 (a new object); false: 200
   // The answer is the resource version `version` (a revision), not the object.
   int64_t version = 0;
-  // The answer is the proposal `subject` (CONTRACT §6).
-  bool proposal = false;
+  // What the answer shows when it is not the noun `subject` (CONTRACT §6).
+  enum class Shows {
+    kNoun, kProposal, kMeasurement, kRequest, kValueRecord, kPerson, kRoleAssignment, kNothing
+  };
+  Shows shows = Shows::kNoun;
+  // For kRoleAssignment: the assignment of `person` to `role` on `subject`.
+  std::string person = {};
+  std::string role = {};
 };
 
 // Returns the events recording `command`, performed by `principal` at `now`

@@ -1426,7 +1426,7 @@ TEST_F(ProposalTest, AcceptedProposalRetypesTheRelationship) {
                  "invalid_field"));
   ASSERT_OK(Propose(Member("cons"), R"({"id": "p1", "type": "partnership", "renewal": "auto"})"));
   EXPECT_EQ(EventTypes(), Types({"agreement.proposed"}));
-  EXPECT_TRUE(decision_.proposal);
+  EXPECT_EQ(decision_.shows, Decision::Shows::kProposal);
   EXPECT_EQ(state_.FindProposal("p1")->by, "cons");
   // The proposer cannot accept its own proposal; the other party can.
   EXPECT_TRUE(Is(Answer(Member("cons"), "p1", ProposalVerb::kAccept), Code::kPermissionDenied,

@@ -53,6 +53,32 @@ const std::vector<std::string>& State::GroupsOf(const std::string& org) const {
 const std::vector<std::string>& State::ProposalsOf(const std::string& rel) const {
   return Get(proposals_of_, rel);
 }
+const std::vector<std::string>& State::PeopleOf(const std::string& org) const {
+  return Get(people_of_, org);
+}
+const std::vector<std::string>& State::MeasurementsOf(const std::string& rel) const {
+  return Get(measurements_of_, rel);
+}
+const std::vector<std::string>& State::RequestsOf(const std::string& rel) const {
+  return Get(requests_of_, rel);
+}
+const std::vector<std::string>& State::ValueRecordsOf(const std::string& rel) const {
+  return Get(value_records_of_, rel);
+}
+const std::vector<int64_t>& State::BreachesReaching(const std::string& org) const {
+  static const std::vector<int64_t> kEmpty;
+  auto it = breaches_reaching_.find(org);
+  return it == breaches_reaching_.end() ? kEmpty : it->second;
+}
+
+void State::NoteAgreementEnd(const Relationship& rel) {
+  if (rel.live() && !rel.agreements.empty() && !rel.agreements.back().end.empty()) {
+    with_end_.insert(rel.id);
+  } else {
+    with_end_.erase(rel.id);
+  }
+}
+
 const std::vector<std::string>& State::ServicesOf(const std::string& org) const {
   return Get(services_of_, org);
 }
@@ -273,6 +299,7 @@ Status State::ApplyRelationshipChange(const Event& e, RelationshipStatus to) {
     RoleRecord& provider = roles_[rel.provider];
     if (provider.provider_since.empty()) provider.provider_since = e.at;
   }
+  NoteAgreementEnd(rel);
   return Status::Ok();
 }
 
@@ -325,6 +352,7 @@ Status State::Apply(const Event& e) {
     if (token_digests_.count(token.id)) return Corrupt(e, "token id issued twice");
     std::string role = StrOr(e.data, "role");
     token.principal = Principal{role == "viewer" ? Role::kViewer : Role::kMember, e.subject};
+    token.principal.person = StrOr(e.data, "person");
     token.created_at = e.at;
     token.expires_at = StrOr(e.data, "expires_at");
     token_digests_[token.id] = token.digest;
@@ -361,6 +389,15 @@ Status State::Apply(const Event& e) {
     if (const Json* request = e.private_data.Find("request")) requests_[proposal.id] = *request;
     proposals_of_[proposal.relationship].push_back(proposal.id);
     proposals_[proposal.id] = std::move(proposal);
+  } else if (t == "agreement.changed" && e.data.Find("proposal") == nullptr) {
+    // A renewal (CONTRACT §9.17): the agreement moves on without a proposal.
+    auto it = relationships_.find(e.subject);
+    const Json* j = e.data.Find("agreement");
+    if (it == relationships_.end() || j == nullptr) return Corrupt(e, "no relationship/agreement");
+    CC_ASSIGN_OR_RETURN(Agreement a, DecodeAgreement(*j));
+    it->second.updated_at = e.at;
+    it->second.agreements.push_back(std::move(a));
+    NoteAgreementEnd(it->second);
   } else if (t == "agreement.changed" || t == "agreement.declined" ||
              t == "agreement.withdrawn") {
     auto it = proposals_.find(StrOr(e.data, "proposal"));
@@ -378,6 +415,7 @@ Status State::Apply(const Event& e) {
       rel.updated_at = e.at;
       relationship_history_[rel.id].push_back({e.seq, rel.type, rel.status});
       rel.agreements.push_back(std::move(a));
+      NoteAgreementEnd(rel);
     } else {
       proposal.status =
           t == "agreement.declined" ? ProposalStatus::kDeclined : ProposalStatus::kWithdrawn;
@@ -515,6 +553,75 @@ Status State::Apply(const Event& e) {
       touches_[r.id].push_back({v.provision, Touch::kTransferred});
     }
     r.versions.push_back(std::move(v));
+  } else if (t == "person.created") {
+    const Json* j = e.data.Find("person");
+    if (j == nullptr) return Corrupt(e, "no person");
+    CC_ASSIGN_OR_RETURN(Person person, DecodePerson(*j));
+    if (IdTaken(person.id)) return Corrupt(e, "person id taken");
+    if (const Json* request = e.private_data.Find("request")) requests_[person.id] = *request;
+    people_of_[person.organization].push_back(person.id);
+    persons_[person.id] = std::move(person);
+  } else if (t == "role.assigned" || t == "role.unassigned") {
+    auto it = relationships_.find(e.subject);
+    if (it == relationships_.end()) return Corrupt(e, "unknown relationship");
+    RoleAssignment a{StrOr(e.data, "person"), StrOr(e.data, "role"),
+                     StrOr(e.data, "organization"), e.at};
+    auto& roles = it->second.roles;
+    auto same = [&](const RoleAssignment& r) { return r.person == a.person && r.role == a.role; };
+    if (t == "role.assigned") {
+      if (std::any_of(roles.begin(), roles.end(), same)) return Corrupt(e, "role assigned twice");
+      roles.push_back(std::move(a));
+    } else if (std::erase_if(roles, same) == 0) {
+      return Corrupt(e, "role not assigned");
+    }
+  } else if (t == "measurement.recorded") {
+    const Json* j = e.data.Find("measurement");
+    if (j == nullptr) return Corrupt(e, "no measurement");
+    CC_ASSIGN_OR_RETURN(Measurement m, DecodeMeasurement(*j));
+    if (IdTaken(m.id)) return Corrupt(e, "measurement id taken");
+    if (!relationships_.count(m.relationship)) return Corrupt(e, "unknown relationship");
+    if (const Json* request = e.private_data.Find("request")) requests_[m.id] = *request;
+    measurements_of_[m.relationship].push_back(m.id);
+    measurements_[m.id] = std::move(m);
+  } else if (t == "service_level.breached") {
+    // Who the breach reached is kept out of the data (it may name hidden
+    // organizations); the store keeps it in the private data.
+    if (const Json* reached = e.private_data.Find("reached"); reached && reached->is_array()) {
+      for (const Json& org : reached->items()) {
+        if (org.is_string()) breaches_reaching_[org.as_string()].push_back(e.seq);
+      }
+    }
+  } else if (t == "request.opened") {
+    const Json* j = e.data.Find("request");
+    if (j == nullptr) return Corrupt(e, "no request");
+    CC_ASSIGN_OR_RETURN(ServiceRequest r, DecodeServiceRequest(*j));
+    if (IdTaken(r.id)) return Corrupt(e, "request id taken");
+    if (!relationships_.count(r.relationship)) return Corrupt(e, "unknown relationship");
+    if (const Json* request = e.private_data.Find("request")) requests_[r.id] = *request;
+    requests_of_[r.relationship].push_back(r.id);
+    service_requests_[r.id] = std::move(r);
+  } else if (t == "request.fulfilled" || t == "request.declined" || t == "request.cancelled") {
+    auto it = service_requests_.find(e.subject);
+    if (it == service_requests_.end()) return Corrupt(e, "unknown request");
+    ServiceRequest& r = it->second;
+    if (r.status != RequestStatus::kOpen) return Corrupt(e, "request not open");
+    r.closed_at = e.at;
+    r.reason = StrOr(e.data, "reason");
+    if (t == "request.fulfilled") {
+      r.status = RequestStatus::kFulfilled;
+      r.provision = StrOr(e.data, "provision");
+    } else {
+      r.status = t == "request.declined" ? RequestStatus::kDeclined : RequestStatus::kCancelled;
+    }
+  } else if (t == "value.stated") {
+    const Json* j = e.data.Find("value");
+    if (j == nullptr) return Corrupt(e, "no value");
+    CC_ASSIGN_OR_RETURN(ValueRecord v, DecodeValueRecord(*j));
+    if (IdTaken(v.id)) return Corrupt(e, "value record id taken");
+    if (!relationships_.count(v.relationship)) return Corrupt(e, "unknown relationship");
+    if (const Json* request = e.private_data.Find("request")) requests_[v.id] = *request;
+    value_records_of_[v.relationship].push_back(v.id);
+    value_records_[v.id] = std::move(v);
   } else if (t == "role.transitioned") {
     RoleTransition transition;
     transition.at = e.at;
@@ -567,9 +674,10 @@ Status CheckConsistency(const State& state) {
     }
   }
   for (const Event& e : state.events()) {
-    if (e.actor != "admin" && e.actor != "system" && state.FindOrganization(e.actor) == nullptr) {
+    if (e.actor != "admin" && e.actor != "system" && state.FindOrganization(e.actor) == nullptr &&
+        state.FindPerson(e.actor) == nullptr) {
       return Internal("event " + std::to_string(e.seq) + " (" + e.type + ") has actor '" +
-                      e.actor + "', who is not an organization");
+                      e.actor + "', who is neither an organization nor a person");
     }
   }
   return Status::Ok();

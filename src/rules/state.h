@@ -83,10 +83,38 @@ class State {
   const Proposal* FindProposal(const std::string& id) const { return Find(proposals_, id); }
   // Proposals on a relationship, oldest first.
   const std::vector<std::string>& ProposalsOf(const std::string& relationship) const;
-  // True when `id` is taken by any object (nouns and proposals).
+  // True when `id` is taken by any object (nouns, proposals and the records
+  // of service relationship management).
   bool IdTaken(const std::string& id) const {
-    return nouns_.count(id) != 0 || proposals_.count(id) != 0;
+    return nouns_.count(id) != 0 || proposals_.count(id) != 0 || persons_.count(id) != 0 ||
+           measurements_.count(id) != 0 || service_requests_.count(id) != 0 ||
+           value_records_.count(id) != 0;
   }
+
+  // Service relationship management (CONTRACT §6); nullptr when absent.
+  const Person* FindPerson(const std::string& id) const { return Find(persons_, id); }
+  const Measurement* FindMeasurement(const std::string& id) const {
+    return Find(measurements_, id);
+  }
+  const ServiceRequest* FindServiceRequest(const std::string& id) const {
+    return Find(service_requests_, id);
+  }
+  const ValueRecord* FindValueRecord(const std::string& id) const {
+    return Find(value_records_, id);
+  }
+  // Each in creation order.
+  const std::vector<std::string>& PeopleOf(const std::string& org) const;
+  const std::vector<std::string>& MeasurementsOf(const std::string& relationship) const;
+  const std::vector<std::string>& RequestsOf(const std::string& relationship) const;
+  const std::vector<std::string>& ValueRecordsOf(const std::string& relationship) const;
+  // The seqs of the service_level.breached events whose impact reached `org`
+  // (the consumer of the relationship, or an organization downstream).
+  const std::vector<int64_t>& BreachesReaching(const std::string& org) const;
+  // Relationships whose agreement in force has an `end` (candidates for
+  // expiry, CONTRACT §9.17), by id.
+  const std::set<std::string>& RelationshipsWithEnd() const { return with_end_; }
+  // The event with seq `seq`. REQUIRES: 1 <= seq <= last_seq().
+  const Event& EventAt(int64_t seq) const { return events_[static_cast<size_t>(seq - 1)]; }
   // The noun an id names, if any.
   const Noun* FindNoun(const std::string& id) const { return Find(nouns_, id); }
   // The create request an id was made by (for idempotent retries), or nullptr.
@@ -196,6 +224,15 @@ class State {
   // last one that ever did.
   std::unordered_map<std::string, std::vector<std::string>> grants_;
   std::unordered_map<std::string, std::string> last_grant_;
+
+  std::unordered_map<std::string, Person> persons_;
+  std::unordered_map<std::string, Measurement> measurements_;
+  std::unordered_map<std::string, ServiceRequest> service_requests_;
+  std::unordered_map<std::string, ValueRecord> value_records_;
+  Index people_of_, measurements_of_, requests_of_, value_records_of_;
+  std::unordered_map<std::string, std::vector<int64_t>> breaches_reaching_;
+  std::set<std::string> with_end_;
+  void NoteAgreementEnd(const Relationship& rel);
 
   Index proposals_of_;
   Index built_on_, accessing_, depending_, offerings_of_, relationships_on_, provisions_in_,

@@ -56,14 +56,45 @@ bool CanSee(const State& state, const Principal& p, Noun noun, const std::string
   return false;
 }
 
+bool CanSeePerson(const State& state, const Principal& p, const Person& person) {
+  if (p.is_admin() || person.organization == p.organization) return true;
+  // A person in a role on a relationship is visible to the other party (§9.11).
+  for (const auto& rel_id : state.RelationshipsOf(person.organization)) {
+    const Relationship& rel = *state.FindRelationship(rel_id);
+    if (rel.provider != p.organization && rel.consumer != p.organization) continue;
+    for (const auto& r : rel.roles) {
+      if (r.person == person.id) return true;
+    }
+  }
+  return false;
+}
+
 bool CanSeeId(const State& state, const Principal& p, const std::string& id) {
-  const Noun* noun = state.FindNoun(id);
-  return noun != nullptr && CanSee(state, p, *noun, id);
+  if (const Noun* noun = state.FindNoun(id)) return CanSee(state, p, *noun, id);
+  // The records of a relationship are seen by whoever sees the relationship.
+  if (const ServiceRequest* r = state.FindServiceRequest(id)) {
+    return CanSee(state, p, Noun::kRelationship, r->relationship);
+  }
+  if (const Proposal* r = state.FindProposal(id)) {
+    return CanSee(state, p, Noun::kRelationship, r->relationship);
+  }
+  if (const Measurement* r = state.FindMeasurement(id)) {
+    return CanSee(state, p, Noun::kRelationship, r->relationship);
+  }
+  if (const ValueRecord* r = state.FindValueRecord(id)) {
+    return CanSee(state, p, Noun::kRelationship, r->relationship);
+  }
+  if (const Person* person = state.FindPerson(id)) return CanSeePerson(state, p, *person);
+  return false;
 }
 
 bool CanSeeEvent(const State& state, const Principal& p, const Event& e) {
   if (p.is_admin()) return true;
   if (e.type == "token.issued" || e.type == "token.revoked") return e.subject == p.organization;
+  if (e.type == "person.created") {  // it carries the email: its organization only
+    const Person* person = state.FindPerson(e.subject);
+    return person != nullptr && person->organization == p.organization;
+  }
   return CanSeeId(state, p, e.subject);
 }
 
@@ -211,6 +242,7 @@ Json VisibleEventData(const State& state, const Principal& p, const Event& e) {
     }
   } else if (t == "provision.performed") {
     r.Ref("relationship");
+    r.Ref("request");
     if (!own) r.List("used");
     r.List("created");
     r.List("modified", "resource");

@@ -14,7 +14,11 @@ namespace cocreate {
 
 // True when `p` may see the object `id` of kind `noun`. REQUIRES: it exists.
 bool CanSee(const State& state, const Principal& p, Noun noun, const std::string& id);
-// True when `id` names an object (of any noun) that `p` may see.
+// True when `p` may see `person`: its own organization's people, and those in
+// a role on a relationship `p`'s organization is party to (CONTRACT §9.11).
+bool CanSeePerson(const State& state, const Principal& p, const Person& person);
+// True when `id` names an object (of any noun, or a record of a relationship,
+// or a person) that `p` may see.
 bool CanSeeId(const State& state, const Principal& p, const std::string& id);
 // True when the event is about something `p` may see.
 bool CanSeeEvent(const State& state, const Principal& p, const Event& e);
