@@ -685,7 +685,7 @@ class TestHealthMetricsOpenApi(ApiTestCase):
     def test_me(self):
         """GET /me names the token's organization and role."""
         body = self.assertStatus(req("GET", "/me"), 200)
-        self.assertEqual(body, {"organization": None, "role": "admin"})
+        self.assertEqual(body, {"organization": None, "role": "admin", "person": None})
 
 
 # --------------------------------------------------------------------------------------------
@@ -1260,7 +1260,7 @@ class TestValue(ApiTestCase):
             body = self.value_of(org, token)
             v = body[side]
             self.assertEqual(v["provisions"], 1)
-            self.assertTrue(mentions(v["outcomes"], "x", "outcome"), v)
+            self.assertTrue(mentions(v["outcomes"], "x", "text"), v)
             self.assertAlmostEqual(v["costs"]["introduced"]["EUR"], 10)
             self.assertTrue(mentions(v["risks"]["removed"], "d", "description"), v)
             self.assertEqual(v["risks"]["introduced"], [])
@@ -1270,7 +1270,7 @@ class TestValue(ApiTestCase):
         for org, token, side in [(w.cons, w.tc, "received"), (w.prov, _ADMIN, "provided")]:
             v = self.value_of(org, token)[side]
             self.assertEqual(v["provisions"], 2)
-            self.assertTrue(mentions(v["outcomes"], "y", "outcome"), v)
+            self.assertTrue(mentions(v["outcomes"], "y", "text"), v)
             self.assertAlmostEqual(v["costs"]["introduced"]["EUR"], 15)
             self.assertAlmostEqual(v["costs"]["removed"]["USD"], 2.5)
             self.assertTrue(mentions(v["risks"]["introduced"], "r2", "description"), v)
