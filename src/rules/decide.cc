@@ -1347,7 +1347,10 @@ StatusOr<Decision> DecideMeasurement(const State& state, const Principal& p,
   CC_ASSIGN_OR_RETURN(const Relationship* rel, NamedRelationship(state, p, c.relationship));
   CC_ASSIGN_OR_RETURN(std::string by, PartyOf(p, *rel, c.by));
   CC_ASSIGN_OR_RETURN(IdCheck check,
-                      CheckRecordId(state, c.id, state.FindMeasurement(c.id) != nullptr, request));
+                      CheckRecordId(state, c.id,
+                                    state.FindMeasurement(c.id) != nullptr &&
+                                        state.FindMeasurement(c.id)->relationship == rel->id,
+                                    request));
   if (check == IdCheck::kRetry) return Shown({}, Decision::Shows::kMeasurement, c.id, false);
   CC_RETURN_IF_ERROR(RequireActiveOrSuspended(*rel, "measurements are recorded"));
   const Agreement& agreement = AgreementAt(*rel, c.period.end);
@@ -1413,9 +1416,11 @@ StatusOr<Decision> DecideOpenRequest(const State& state, const Principal& p,
   if (!p.is_admin() && p.organization != rel->consumer) {
     return Forbidden("only the consumer '" + rel->consumer + "' opens requests");
   }
-  CC_ASSIGN_OR_RETURN(IdCheck check, CheckRecordId(state, c.id,
-                                                   state.FindServiceRequest(c.id) != nullptr,
-                                                   request));
+  const ServiceRequest* earlier = state.FindServiceRequest(c.id);
+  CC_ASSIGN_OR_RETURN(IdCheck check,
+                      CheckRecordId(state, c.id,
+                                    earlier != nullptr && earlier->relationship == rel->id,
+                                    request));
   if (check == IdCheck::kRetry) return Shown({}, Decision::Shows::kRequest, c.id, false);
   if (rel->status != RelationshipStatus::kActive) {
     return Conflict("relationship_not_active",
@@ -1477,9 +1482,13 @@ StatusOr<Decision> DecideStateValue(const State& state, const Principal& p, cons
     return Forbidden("only the two parties state value; the admin may read it (GET "
                      "/relationships/" + rel->id + "/value)");
   }
-  CC_ASSIGN_OR_RETURN(IdCheck check, CheckRecordId(state, c.id,
-                                                   state.FindValueRecord(c.id) != nullptr,
-                                                   request));
+  // A retry is the same party's, on the same relationship.
+  const ValueRecord* earlier = state.FindValueRecord(c.id);
+  CC_ASSIGN_OR_RETURN(IdCheck check,
+                      CheckRecordId(state, c.id,
+                                    earlier != nullptr && earlier->relationship == rel->id &&
+                                        earlier->party == p.organization,
+                                    request));
   if (check == IdCheck::kRetry) return Shown({}, Decision::Shows::kValueRecord, c.id, false);
   if (rel->activated_at.empty()) {
     return Conflict("relationship_not_active",

@@ -1470,5 +1470,255 @@ TEST_F(ProposalTest, DeclineWithdrawAndTermination) {
                  Code::kConflict, "duplicate_id"));
 }
 
+// --- Service relationship management (CONTRACT §6) ---
+
+class ManageTest : public ProposalTest {
+ protected:
+  void SetUp() override {
+    ProposalTest::SetUp();
+    ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off", R"({"service_levels": [
+        {"metric": "uptime", "objective": 99.5, "unit": "%"},
+        {"metric": "latency", "objective": 200, "unit": "ms", "target": "at_most"}]})"));
+    ConsumerBuildsOnTool();  // activates rel; cons's "app" is built on prov's tool
+  }
+  Status Measure(const Principal& p, std::string_view json) {
+    StatusOr<Command> cmd = DecodeRecordMeasurement("rel", Body(json));
+    if (!cmd.ok()) return cmd.status();
+    return Run(p, cmd.value());
+  }
+  Status Open(const Principal& p, std::string_view json) {
+    StatusOr<Command> cmd = DecodeOpenRequest("rel", Body(json));
+    if (!cmd.ok()) return cmd.status();
+    return Run(p, cmd.value());
+  }
+  Status CloseIt(const Principal& p, const std::string& id, RequestVerb verb) {
+    StatusOr<Command> cmd = DecodeCloseRequest(id, verb, nullptr);
+    if (!cmd.ok()) return cmd.status();
+    return Run(p, cmd.value());
+  }
+  Status StateIt(const Principal& p, const std::string& rel, std::string_view json) {
+    StatusOr<Command> cmd = DecodeValueStatement(rel, Body(json));
+    if (!cmd.ok()) return cmd.status();
+    return Run(p, cmd.value());
+  }
+  Status AddPerson(const Principal& p, const std::string& org, std::string_view json) {
+    StatusOr<Command> cmd = DecodeCreatePerson(org, Body(json));
+    if (!cmd.ok()) return cmd.status();
+    return Run(p, cmd.value());
+  }
+  Status Assign(const Principal& p, std::string_view json) {
+    StatusOr<Command> cmd = DecodeRoleAssignment("rel", Body(json));
+    if (!cmd.ok()) return cmd.status();
+    return Run(p, cmd.value());
+  }
+  Status Unassign(const Principal& p, const std::string& person, const std::string& role) {
+    return Run(p, DecodeRoleUnassignment("rel", person, role));
+  }
+};
+
+TEST_F(ManageTest, MeasurementsAreJudgedAgainstTheObjectiveInForce) {
+  constexpr char kJan[] = R"("period": {"start": "2025-12-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"})";
+  auto body = [&](std::string_view metric, std::string_view value) {
+    return "{\"metric\": \"" + std::string(metric) + "\", \"value\": " + std::string(value) +
+           ", " + kJan + "}";
+  };
+  ASSERT_OK(Measure(Member("prov"), body("uptime", "99.5")));  // equal is met (§9.19)
+  EXPECT_EQ(EventTypes(), Types({"measurement.recorded"}));
+  EXPECT_EQ(decision_.shows, Decision::Shows::kMeasurement);
+  const Measurement& m = *state_.FindMeasurement(decision_.subject);
+  EXPECT_TRUE(m.met);
+  EXPECT_EQ(m.by, "prov");
+  EXPECT_EQ(m.agreement_version, 1);
+  // at_most: 200 is met, 200.0001 is not; notation does not matter.
+  ASSERT_OK(Measure(Member("cons"), body("latency", "2e2")));
+  EXPECT_TRUE(state_.FindMeasurement(decision_.subject)->met);
+  ASSERT_OK(Measure(Member("cons"), body("latency", "200.0001")));
+  EXPECT_FALSE(state_.FindMeasurement(decision_.subject)->met);
+  EXPECT_EQ(EventTypes(), Types({"measurement.recorded", "service_level.breached"}));
+  const Event& breach = Last("service_level.breached");
+  EXPECT_EQ(breach.subject, "rel");
+  EXPECT_EQ(breach.data.Find("consumers_reached")->as_int(), 1);  // the engine counts the walk
+  // The services that feel the miss: cons's app, built on the tool rel gives access to.
+  EXPECT_EQ(breach.private_data.Find("starts")->Dump(), R"(["app"])");
+  EXPECT_FALSE(breach.data.Dump().find("app") != std::string::npos);
+  ASSERT_OK(Measure(Member("prov"), body("uptime", "0.995e2")));
+  EXPECT_TRUE(state_.FindMeasurement(decision_.subject)->met);
+
+  EXPECT_TRUE(Is(Measure(Member("prov"), body("errors", "1")), Code::kUnprocessable,
+                 "unknown_metric"));
+  EXPECT_TRUE(Is(Measure(Member("other"), body("uptime", "1")), Code::kNotFound, "not_found"));
+  EXPECT_TRUE(Is(Measure(Viewer("cons"), body("uptime", "1")), Code::kPermissionDenied,
+                 "forbidden"));
+  EXPECT_TRUE(Is(Measure(Member("cons"), R"({"metric": "uptime", "value": 1, "by": "prov",)" +
+                                              std::string(kJan) + "}"),
+                 Code::kPermissionDenied, "forbidden"));
+  EXPECT_TRUE(Is(Measure(Member("prov"), R"({"metric": "uptime", "value": "1"})"),
+                 Code::kInvalidArgument, "invalid_field"));
+  // A later agreement version judges the periods that end after it.
+  ASSERT_OK(Propose(Member("cons"), R"({"id": "p9", "service_levels": [
+      {"metric": "uptime", "objective": 99.9}]})"));
+  ASSERT_OK(Answer(Member("prov"), "p9", ProposalVerb::kAccept));
+  ASSERT_OK(Measure(Member("prov"), R"({"metric": "uptime", "value": 99.8, "period":
+      {"start": "2026-02-01T00:00:00Z", "end": "2026-03-01T00:00:00Z"}})"));
+  EXPECT_FALSE(state_.FindMeasurement(decision_.subject)->met);
+  EXPECT_EQ(state_.FindMeasurement(decision_.subject)->agreement_version, 2);
+  EXPECT_TRUE(Is(Measure(Member("prov"), R"({"metric": "latency", "value": 1, "period":
+      {"start": "2026-02-01T00:00:00Z", "end": "2026-03-01T00:00:00Z"}})"),
+                 Code::kUnprocessable, "unknown_metric"));
+  ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
+  EXPECT_TRUE(Is(Measure(Member("prov"), body("uptime", "1")), Code::kConflict,
+                 "relationship_not_active"));
+}
+
+TEST_F(ManageTest, RequestsAreOpenedByTheConsumerAndFulfilledByAProvision) {
+  EXPECT_TRUE(Is(Open(Member("prov"), R"({"action": "tune"})"), Code::kPermissionDenied,
+                 "forbidden"));
+  EXPECT_TRUE(Is(Open(Member("cons"), R"({"action": "dance"})"), Code::kUnprocessable,
+                 "action_not_offered"));
+  ASSERT_OK(Open(Member("cons"), R"({"id": "q1", "action": "advise", "details": {"n": 1}})"));
+  EXPECT_EQ(EventTypes(), Types({"request.opened"}));
+  EXPECT_EQ(decision_.shows, Decision::Shows::kRequest);
+  EXPECT_TRUE(decision_.created);
+  ASSERT_OK(Open(Member("cons"), R"({"id": "q2", "action": "tune"})"));
+  // Another action is a mismatch; an unknown request an unknown reference.
+  EXPECT_TRUE(Is(Provide(R"({"relationship": "rel", "action": "tune", "request": "q1",
+                             "modifies": [{"resource": "data", "attributes": {"x": 1}}]})"),
+                 Code::kUnprocessable, "request_mismatch"));
+  EXPECT_TRUE(Is(Provide(R"({"relationship": "rel", "action": "advise", "request": "q0"})"),
+                 Code::kUnprocessable, "unknown_reference"));
+  ASSERT_OK(Provide(R"({"id": "pv", "relationship": "rel", "action": "advise", "request": "q1"})"));
+  EXPECT_EQ(EventTypes(), Types({"provision.performed", "request.fulfilled"}));
+  EXPECT_EQ(state_.FindServiceRequest("q1")->status, RequestStatus::kFulfilled);
+  EXPECT_EQ(state_.FindServiceRequest("q1")->provision, "pv");
+  EXPECT_EQ(state_.FindProvision("pv")->request, "q1");
+  // Not open is 409, before the 422s (another action too).
+  EXPECT_TRUE(Is(Provide(R"({"relationship": "rel", "action": "tune", "request": "q1"})"),
+                 Code::kConflict, "request_not_open"));
+  EXPECT_TRUE(Is(CloseIt(Member("cons"), "q2", RequestVerb::kDecline), Code::kPermissionDenied,
+                 "forbidden"));
+  EXPECT_TRUE(Is(CloseIt(Member("prov"), "q2", RequestVerb::kCancel), Code::kPermissionDenied,
+                 "forbidden"));
+  EXPECT_TRUE(Is(CloseIt(Member("other"), "q2", RequestVerb::kCancel), Code::kNotFound,
+                 "not_found"));
+  ASSERT_OK(CloseIt(Member("prov"), "q2", RequestVerb::kDecline));
+  EXPECT_EQ(EventTypes(), Types({"request.declined"}));
+  EXPECT_TRUE(Is(CloseIt(Member("cons"), "q2", RequestVerb::kCancel), Code::kConflict,
+                 "request_not_open"));
+  // §9.14: an action removed declines its open requests; §9.15: termination cancels.
+  ASSERT_OK(Open(Member("cons"), R"({"id": "q3", "action": "give"})"));
+  ASSERT_OK(Open(Member("cons"), R"({"id": "q4", "action": "advise"})"));
+  ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off", R"({"actions": [
+      {"name": "make", "effect": "create"}, {"name": "advise", "effect": "none"}]})"));
+  EXPECT_EQ(state_.FindServiceRequest("q3")->status, RequestStatus::kDeclined);
+  EXPECT_EQ(state_.FindServiceRequest("q3")->reason, "action_removed");
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
+  EXPECT_TRUE(Is(Open(Member("cons"), R"({"action": "advise"})"), Code::kConflict,
+                 "relationship_not_active"));
+  ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
+  EXPECT_EQ(state_.FindServiceRequest("q4")->status, RequestStatus::kCancelled);
+  EXPECT_EQ(state_.FindServiceRequest("q4")->reason, "relationship_terminated");
+}
+
+TEST_F(ManageTest, ValueIsStatedByEitherPartyOnly) {
+  constexpr char kBody[] = R"({"id": "v1", "costs": [{"amount": 0.1, "currency": "EUR", "kind": "introduced"}]})";
+  EXPECT_TRUE(Is(StateIt(Admin(), "rel", kBody), Code::kPermissionDenied, "forbidden"));
+  EXPECT_TRUE(Is(StateIt(Member("other"), "rel", kBody), Code::kNotFound, "not_found"));
+  EXPECT_TRUE(Is(StateIt(Viewer("cons"), "rel", kBody), Code::kPermissionDenied, "forbidden"));
+  EXPECT_TRUE(Is(StateIt(Member("cons"), "rel", "{}"), Code::kInvalidArgument, "invalid_field"));
+  ASSERT_OK(StateIt(Member("cons"), "rel", kBody));
+  EXPECT_EQ(EventTypes(), Types({"value.stated"}));
+  EXPECT_EQ(state_.FindValueRecord("v1")->party, "cons");
+  // A retry with the same body is safe; another body is a duplicate.
+  ASSERT_OK(StateIt(Member("cons"), "rel", kBody));
+  EXPECT_TRUE(decision_.events.empty());
+  EXPECT_TRUE(Is(StateIt(Member("prov"), "rel", kBody), Code::kConflict, "duplicate_id"));
+  // A relationship never active has no value yet.
+  ASSERT_OK(Run(Member("other"), Noun::kRelationship,
+                R"({"id": "rel2", "offering": "off", "consumer": "other", "type": "basic"})"));
+  EXPECT_TRUE(Is(StateIt(Member("other"), "rel2", R"({"outcomes": ["x"]})"), Code::kConflict,
+                 "relationship_not_active"));
+}
+
+TEST_F(ManageTest, PeopleTakeRolesForTheirOwnParty) {
+  EXPECT_TRUE(Is(AddPerson(Member("prov"), "cons", R"({"name": "X"})"),
+                 Code::kPermissionDenied, "forbidden"));
+  EXPECT_TRUE(Is(AddPerson(Admin(), "nobody", R"({"name": "X"})"), Code::kNotFound, "not_found"));
+  ASSERT_OK(AddPerson(Member("cons"), "cons", R"({"id": "ana", "name": "Ana"})"));
+  EXPECT_EQ(EventTypes(), Types({"person.created"}));
+  ASSERT_OK(AddPerson(Admin(), "prov", R"({"id": "bo", "name": "Bo"})"));
+  ASSERT_OK(AddPerson(Member("other"), "other", R"({"id": "cy", "name": "Cy"})"));
+  EXPECT_TRUE(Is(AddPerson(Member("cons"), "cons", R"({"id": "bo", "name": "Bo"})"),
+                 Code::kConflict, "duplicate_id"));
+
+  EXPECT_TRUE(Is(Assign(Member("cons"), R"({"person": "ana", "role": "relationship_manager"})"),
+                 Code::kUnprocessable, "role_not_for_party"));
+  EXPECT_TRUE(Is(Assign(Member("cons"), R"({"person": "bo", "role": "user"})"),
+                 Code::kUnprocessable, "unknown_reference"));
+  EXPECT_TRUE(Is(Assign(Admin(), R"({"person": "cy", "role": "user"})"), Code::kUnprocessable,
+                 "role_not_for_party"));
+  ASSERT_OK(Assign(Member("cons"), R"({"person": "ana", "role": "sponsor"})"));
+  EXPECT_EQ(EventTypes(), Types({"role.assigned"}));
+  EXPECT_EQ(decision_.shows, Decision::Shows::kRoleAssignment);
+  ASSERT_OK(Assign(Member("cons"), R"({"person": "ana", "role": "sponsor"})"));
+  EXPECT_TRUE(decision_.events.empty());
+  EXPECT_FALSE(decision_.created);
+  // The provider now sees Ana, but she is not its person to place.
+  EXPECT_TRUE(Is(Assign(Member("prov"), R"({"person": "ana", "role": "user"})"),
+                 Code::kPermissionDenied, "forbidden"));
+  ASSERT_OK(Assign(Member("prov"), R"({"person": "bo", "role": "relationship_manager"})"));
+  EXPECT_EQ(state_.FindRelationship("rel")->roles.size(), 2u);
+  EXPECT_TRUE(Is(Unassign(Member("prov"), "ana", "sponsor"), Code::kPermissionDenied,
+                 "forbidden"));
+  EXPECT_TRUE(Is(Unassign(Member("cons"), "ana", "user"), Code::kNotFound, "not_found"));
+  ASSERT_OK(Unassign(Member("cons"), "ana", "sponsor"));
+  EXPECT_EQ(EventTypes(), Types({"role.unassigned"}));
+  EXPECT_EQ(decision_.shows, Decision::Shows::kNothing);
+
+  // A person token: the person is the actor, its organization in the data.
+  Principal ana = Member("cons");
+  ana.person = "ana";
+  ASSERT_OK(Open(ana, R"({"action": "advise"})"));
+  EXPECT_EQ(decision_.events[0].actor, "ana");
+  EXPECT_EQ(decision_.events[0].data.Find("organization")->as_string(), "cons");
+
+  // A closed organization takes on nobody.
+  ASSERT_OK(Close(Admin(), "other"));
+  EXPECT_TRUE(Is(AddPerson(Admin(), "other", R"({"name": "Di"})"), Code::kUnprocessable,
+                 "organization_closed"));
+}
+
+TEST_F(ManageTest, AnAgreementThatEndsTerminatesOrRenews) {
+  Command expire{ExpireAgreements{}, Json::MakeObject()};
+  EXPECT_TRUE(Is(Decide(state_, Admin(), expire, kNow).status(), Code::kPermissionDenied,
+                 "forbidden"));
+  ASSERT_OK(Propose(Member("cons"), R"({"id": "pe", "end": "2026-03-01T00:00:00Z",
+                                        "renewal": "auto"})"));
+  ASSERT_OK(Answer(Member("prov"), "pe", ProposalVerb::kAccept));
+  // Before the end nothing happens.
+  auto early = Decide(state_, Principal::System(), expire, "2026-02-28T00:00:00.000Z");
+  ASSERT_TRUE(early.ok());
+  EXPECT_TRUE(early->events.empty());
+  // Auto: the term moves on by its length (59 days) until it ends after now, as "system".
+  auto renewed = Decide(state_, Principal::System(), expire, "2026-06-15T00:00:00.000Z");
+  ASSERT_TRUE(renewed.ok());
+  ASSERT_EQ(renewed->events.size(), 1u);
+  const Event& e = renewed->events[0];
+  EXPECT_EQ(e.type, "agreement.changed");
+  EXPECT_EQ(e.actor, "system");
+  const Json& a = *e.data.Find("agreement");
+  EXPECT_EQ(a.Find("version")->as_int(), 3);
+  EXPECT_EQ(a.Find("start")->as_string(), "2026-04-29T00:00:00.000Z");
+  EXPECT_EQ(a.Find("end")->as_string(), "2026-06-27T00:00:00.000Z");
+  // None: the relationship terminates, as "system", with what termination brings.
+  ASSERT_OK(Propose(Member("prov"), R"({"id": "pn", "renewal": "none"})"));
+  ASSERT_OK(Answer(Member("cons"), "pn", ProposalVerb::kAccept));
+  auto ended = Decide(state_, Principal::System(), expire, "2026-03-02T00:00:00.000Z");
+  ASSERT_TRUE(ended.ok());
+  ASSERT_FALSE(ended->events.empty());
+  EXPECT_EQ(ended->events[0].type, "relationship.terminated");
+  EXPECT_EQ(ended->events[0].actor, "system");
+  EXPECT_EQ(ended->events[0].data.Find("reason")->as_string(), "agreement_ended");
+}
+
 }  // namespace
 }  // namespace cocreate
