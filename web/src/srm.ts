@@ -118,6 +118,17 @@ export function requestMoves(r: Pick<ServiceRequest, 'status'>, side: Side): Req
   return [];
 }
 
+/** Requests as a queue: the open ones first, oldest first; then the closed, newest first. */
+export function queueOrder<R extends Pick<ServiceRequest, 'status' | 'opened_at' | 'closed_at'>>(items: R[]): R[] {
+  const closedAt = (r: R) => r.closed_at ?? r.opened_at;
+  return items.slice().sort((a, b) => {
+    const ao = a.status === 'open';
+    if (ao !== (b.status === 'open')) return ao ? -1 : 1;
+    if (ao) return a.opened_at < b.opened_at ? -1 : a.opened_at > b.opened_at ? 1 : 0;
+    return closedAt(a) > closedAt(b) ? -1 : closedAt(a) < closedAt(b) ? 1 : 0;
+  });
+}
+
 /** The roles a party gives its own people on a relationship. */
 export function rolesFor(side: 'provider' | 'consumer'): RoleName[] {
   return side === 'provider' ? ['relationship_manager'] : ['customer', 'user', 'sponsor'];
