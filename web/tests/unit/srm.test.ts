@@ -11,6 +11,7 @@ import {
   moneyText,
   objectiveText,
   proposalMoves,
+  queueOrder,
   requestMoves,
   rolesFor,
   seriesOf,
@@ -125,4 +126,15 @@ test('seriesOf: one metric in order of period end, breaches where not met', () =
   assert.deepEqual(s.breach, [null, 98, null]);
   assert.equal(s.breaches, 1);
   assert.equal(seriesOf([], 'availability').x.length, 0);
+});
+
+test('queueOrder: open requests first, oldest first; then closed ones, newest first', () => {
+  const r = (id: string, status: 'open' | 'fulfilled' | 'declined' | 'cancelled', opened_at: string, closed_at: string | null = null) => ({ id, status, opened_at, closed_at });
+  const got = queueOrder([
+    r('f1', 'fulfilled', '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z'),
+    r('o2', 'open', '2026-01-05T00:00:00Z'),
+    r('c1', 'cancelled', '2026-01-03T00:00:00Z', '2026-01-04T00:00:00Z'),
+    r('o1', 'open', '2026-01-01T12:00:00Z'),
+  ]);
+  assert.deepEqual(got.map((x) => x.id), ['o1', 'o2', 'c1', 'f1']);
 });
