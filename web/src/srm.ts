@@ -1,7 +1,7 @@
 // Pure helpers of the service relationship views (agreements, service levels, requests,
 // value, roles): what to offer whom, how to word it, what to draw. No DOM, no fetch, so
 // tests/unit covers them.
-import type { Agreement, AgreementChanges, Measurement, Proposal, Relationship, RoleName, ServiceLevel, ServiceRequest } from './api';
+import type { Agreement, AgreementChanges, Measurement, Proposal, Relationship, RoleName, ServiceLevel, ServiceRequest, StatedValue } from './api';
 import type { Decimal } from './decimal';
 
 /** Which party the caller is on a relationship: the admin acts as either. */
@@ -43,6 +43,19 @@ export function fmtDuration(seconds: number | null | undefined): string {
 export function moneyText(m: Record<string, Decimal> | null | undefined): string {
   const entries = Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return entries.map(([cur, amount]) => `${amount} ${cur}`).join(', ') || '—';
+}
+
+/** Value as one party states it, in a few lines: costs by direction, counts of outcomes
+ *  and risks; ["nothing stated"] when empty. */
+export function valueLines(v: StatedValue): string[] {
+  const out: string[] = [];
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  if (Object.keys(v.costs.introduced).length) out.push(`costs introduced: ${moneyText(v.costs.introduced)}`);
+  if (Object.keys(v.costs.removed).length) out.push(`costs removed: ${moneyText(v.costs.removed)}`);
+  if (v.outcomes.length) out.push(plural(v.outcomes.length, 'outcome'));
+  if (v.risks.introduced.length) out.push(`${plural(v.risks.introduced.length, 'risk')} introduced`);
+  if (v.risks.removed.length) out.push(`${plural(v.risks.removed.length, 'risk')} removed`);
+  return out.length ? out : ['nothing stated'];
 }
 
 // ---- times typed by a person: <input type="datetime-local"> read as UTC ----

@@ -63,17 +63,6 @@ export function valueTable(columns: Column[], orgs: Map<string, Organization>, t
   );
 }
 
-/** A chain hop's value in a few words: costs and counts, as one party states it. */
-export function valueBrief(v: StatedValue): string {
-  const parts: string[] = [];
-  if (Object.keys(v.costs.introduced).length) parts.push(`+${moneyText(v.costs.introduced)}`);
-  if (Object.keys(v.costs.removed).length) parts.push(`−${moneyText(v.costs.removed)}`);
-  if (v.outcomes.length) parts.push(`${v.outcomes.length} outcome${v.outcomes.length === 1 ? '' : 's'}`);
-  const risks = v.risks.introduced.length + v.risks.removed.length;
-  if (risks) parts.push(`${risks} risk${risks === 1 ? '' : 's'}`);
-  return parts.join(' · ') || 'nothing stated';
-}
-
 /** The form in which a party states value on a relationship; `onDone` gets the record. */
 export function stateValueForm(relId: string, currency: string, onDone: (r: ValueRecord) => void): HTMLElement {
   const outcomes = h('textarea', { id: 'value-outcomes', rows: 2, placeholder: 'one outcome per line' });

@@ -17,6 +17,7 @@ import {
   seriesOf,
   sideOf,
   utcFromInput,
+  valueLines,
 } from '../../src/srm';
 
 const rel = { provider: 'p', consumer: 'c' };
@@ -137,4 +138,19 @@ test('queueOrder: open requests first, oldest first; then closed ones, newest fi
     r('o1', 'open', '2026-01-01T12:00:00Z'),
   ]);
   assert.deepEqual(got.map((x) => x.id), ['o1', 'o2', 'c1', 'f1']);
+});
+
+test("valueLines: a hop's value in a few lines, as stated", () => {
+  const src = { type: 'value' as const, id: 'v1' };
+  const empty = { provisions: 0, statements: 0, outcomes: [], costs: { introduced: {}, removed: {} }, risks: { introduced: [], removed: [] } };
+  assert.deepEqual(valueLines(empty), ['nothing stated']);
+  assert.deepEqual(
+    valueLines({
+      ...empty,
+      outcomes: [{ text: 'a', source: src, party: 'p' }, { text: 'b', source: src, party: 'p' }],
+      costs: { introduced: { EUR: '123456789012345.1234' }, removed: { USD: '3' } },
+      risks: { introduced: [{ description: 'x', kind: 'introduced', source: src, party: 'p' }], removed: [] },
+    }),
+    ['costs introduced: 123456789012345.1234 EUR', 'costs removed: 3 USD', '2 outcomes', '1 risk introduced'],
+  );
 });
