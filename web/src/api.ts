@@ -212,6 +212,9 @@ export interface Relationship {
   requested_at?: string;
   activated_at?: string | null;
   updated_at?: string;
+  /** The agreement in force (read it exactly from /relationships/{id}/agreement); null
+   *  until activation. Absent from servers before agreements. */
+  agreement?: { version: number } | null;
 }
 export interface Value {
   outcomes?: string[];

@@ -95,6 +95,7 @@ function proposalItem(p: Proposal, rel: Relationship, ctx: Ctx, orgName: (id: st
 /** The agreement section's content. `onChanged` reloads the page's parts an agreement touches. */
 export async function agreementSection(rel: Relationship, side: Side, ctx: Ctx, orgs: Map<string, Organization>, onChanged: (message: string) => void): Promise<Node[]> {
   const s = ctx.signal;
+  if (rel.agreement === null) return [h('p', { class: 'muted', 'data-testid': 'agreement-none' }, 'No agreement yet: version 1 comes with activation, from the offering’s service levels and price.')];
   const [current, { items: versions }, proposals] = await Promise.all([
     getExact<Agreement>(`/relationships/${enc(rel.id)}/agreement`, s),
     getExact<Page<Agreement>>(`/relationships/${enc(rel.id)}/agreements`, s), // every version: not paged

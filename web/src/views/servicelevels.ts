@@ -65,6 +65,7 @@ export function serviceLevels(current: () => Relationship, side: Side, signal: A
   const render = async (): Promise<Node[]> => {
     dispose();
     const rel = current();
+    if (rel.agreement === null) return [h('p', { class: 'muted' }, 'Service levels are measured once the relationship is active and has its agreement.')];
     const [summary, measurements] = await Promise.all([
       getExact<ServiceLevels>(`/relationships/${enc(rel.id)}/service-levels`, signal),
       listAll<Measurement>(`relationships/${enc(rel.id)}/measurements`, {}, signal),
