@@ -6,7 +6,7 @@
 // as consumer, role timeline (GET .../roles); for the admin or a member of it, forms that
 // add a person (POST .../people) and change it (PATCH /organizations/{id}), and for the
 // admin a Close button (POST /organizations/{id}/close; 409 has_active_relationships).
-import { ApiError, describeError, enc, get, getExact, listAll, patch, post, qs, type Breaches, type ConsumerGroup, type Offering, type OrgStatedValue, type Organization, type Page, type Person, type Relationship, type Resource, type RoleAssignment, type Roles, type Service } from '../api';
+import { ApiError, describeError, enc, get, getExact, listAll, patch, post, qs, type Breaches, type ConsumerGroup, type Offering, type OrgStatedValue, type Organization, type Person, type Relationship, type Resource, type RoleAssignment, type Roles, type Service } from '../api';
 import { h, errorBox, fmtTime, link, section, statusBadge, table } from '../dom';
 import { confirmButton, editForm } from '../forms';
 import { inputFromUtc, utcFromInput } from '../srm';
@@ -310,7 +310,7 @@ function notYours(e: unknown, what: string): Node {
 async function breachesSection(id: string, period: PeriodQuery, orgs: Map<string, Organization>, s: AbortSignal): Promise<Node[]> {
   let b: Breaches;
   try {
-    b = await get<Breaches>(`/organizations/${enc(id)}/breaches${qs(period)}`, s);
+    b = await get<Breaches>(`/organizations/${enc(id)}/breaches${qs({ ...period, limit: 1000 })}`, s);
   } catch (e) {
     return [notYours(e, 'Only the organization itself and the admin see the breaches that reached it')];
   }
@@ -344,7 +344,7 @@ async function peopleSection(org: Organization, ctx: Ctx, rels: Promise<Relation
   const s = ctx.signal;
   let people: Person[];
   try {
-    people = (await get<Page<Person>>(`/organizations/${enc(org.id)}/people`, s)).items;
+    people = await listAll<Person>(`organizations/${enc(org.id)}/people`, {}, s);
   } catch (e) {
     return [notYours(e, 'People are visible to their organization and the admin')];
   }
@@ -354,8 +354,8 @@ async function peopleSection(org: Organization, ctx: Ctx, rels: Promise<Relation
   const held = new Map<string, { rel: string; role: string }[]>();
   await Promise.all(
     lookups.map(async (r) => {
-      const roles = await get<Page<RoleAssignment>>(`/relationships/${enc(r.id)}/roles`, s).catch(() => null);
-      for (const a of roles?.items ?? []) {
+      const roles = await listAll<RoleAssignment>(`relationships/${enc(r.id)}/roles`, {}, s).catch(() => [] as RoleAssignment[]);
+      for (const a of roles) {
         if (a.organization !== org.id) continue;
         if (!held.has(a.person)) held.set(a.person, []);
         held.get(a.person)!.push({ rel: r.id, role: a.role });

@@ -2,22 +2,22 @@
 // user or sponsor and the provider's relationship manager (GET /relationships/{id}/roles);
 // a party assigns one of its own people (POST .../roles {person, role}) and unassigns
 // them (DELETE .../roles/{person}/{role}).
-import { del, enc, get, post, type Organization, type Page, type Person, type Relationship, type RoleAssignment } from '../api';
+import { del, enc, listAll, post, type Organization, type Person, type Relationship, type RoleAssignment } from '../api';
 import { h, link, table } from '../dom';
 import { refusal } from '../forms';
 import { rolesFor, type Side } from '../srm';
 
 export async function rolesSection(rel: Relationship, side: Side, orgs: Map<string, Organization>, signal: AbortSignal, changed: (message: string) => void): Promise<Node[]> {
-  const roles = await get<Page<RoleAssignment>>(`/relationships/${enc(rel.id)}/roles`, signal);
+  const roles = await listAll<RoleAssignment>(`relationships/${enc(rel.id)}/roles`, {}, signal);
   // The parties whose people the caller may place: its own side, or both for the admin.
   const mine: ('provider' | 'consumer')[] = side === 'admin' ? ['provider', 'consumer'] : side === 'provider' || side === 'consumer' ? [side] : [];
   const mayUnassign = (a: RoleAssignment) => side === 'admin' || mine.some((p) => rel[p] === a.organization);
   const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': 'roles-result' });
   const nodes: Node[] = [
-    roles.items.length
+    roles.length
       ? table(
           ['person', 'role', 'organization', ''],
-          roles.items.map((a) => [
+          roles.map((a) => [
             h('span', { 'data-person': a.person }, a.name, ' ', h('small', { class: 'muted' }, a.person)),
             h('span', { class: `role role-${a.role}` }, a.role.replace('_', ' ')),
             link('organization', a.organization, orgs.get(a.organization)?.name ?? a.organization),
@@ -54,7 +54,7 @@ export async function rolesSection(rel: Relationship, side: Side, orgs: Map<stri
     const people = (
       await Promise.all(
         mine.map(async (p) =>
-          (await get<Page<Person>>(`/organizations/${enc(rel[p])}/people`, signal).then((x) => x.items, () => [] as Person[])).map((person) => ({ person, party: p })),
+          (await listAll<Person>(`organizations/${enc(rel[p])}/people`, {}, signal).catch(() => [] as Person[])).map((person) => ({ person, party: p })),
         ),
       )
     ).flat();
