@@ -49,18 +49,23 @@ export function liveSection(title: string, testid: string, signal: AbortSignal, 
   const note = h('div', { 'aria-live': 'polite', 'data-testid': `${testid}-message` });
   const body = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
   const el = h('section', { class: 'card', 'data-testid': testid, 'aria-label': title }, h('h2', null, title), note, body);
+  let latest = 0; // a load started later wins over one that ends later
   const load = async (message?: Node | string) => {
+    const mine = ++latest;
     el.setAttribute('aria-busy', 'true');
-    note.replaceChildren(typeof message === 'string' ? h('p', { class: 'ok' }, message) : (message ?? ''));
+    // The message appears with the content it confirms, not before.
+    const said = typeof message === 'string' ? h('p', { class: 'ok' }, message) : (message ?? '');
     try {
       const n = await render();
-      if (signal.aborted) return;
+      if (signal.aborted || mine !== latest) return;
       body.replaceChildren(...(Array.isArray(n) ? n : [n]));
+      note.replaceChildren(said);
     } catch (e) {
-      if (signal.aborted) return;
+      if (signal.aborted || mine !== latest) return;
+      note.replaceChildren();
       body.replaceChildren(errorBox(describeError(e)));
     } finally {
-      el.removeAttribute('aria-busy');
+      if (mine === latest) el.removeAttribute('aria-busy');
     }
   };
   return { el, load };
