@@ -19,20 +19,31 @@ function loadUPlot(): Promise<UPlot> {
 const COLORS = { value: '#1565c0', objective: '#4a5561', breach: '#b3261e' };
 
 /** One metric's chart: measured value (line and points), the objective (dashed steps, as
- *  it changes with the agreement) and the misses (red dots). Returns the uPlot to destroy. */
+ *  it changes with the agreement: each measurement's objective holds over the time up to
+ *  its period end) and the misses (red dots). Returns the uPlot to destroy. */
 function drawChart(uPlot: UPlot, target: HTMLElement, measurements: Measurement[], sl: ServiceLevel): uPlotType {
   const s = seriesOf(measurements, sl.metric);
+  // A margin either side, over which the objective line runs on (so one point has a line too).
+  const first = s.x[0];
+  const last = s.x[s.x.length - 1];
+  const pad = last > first ? (last - first) * 0.04 : 86400;
+  const data: uPlotType.AlignedData = [
+    [first - pad, ...s.x, last + pad],
+    [null, ...s.value, null],
+    [s.objective[0], ...s.objective, s.objective[s.objective.length - 1]],
+    [null, ...s.breach, null],
+  ];
   const width = Math.max(280, Math.min(target.clientWidth || 640, 900));
   const opts: uPlotType.Options = {
     width,
     height: 220,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     scales: {
-      x: { time: true, range: (_u, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]) },
+      x: { time: true },
       y: {
         range: (_u, min, max) => {
-          const pad = Math.max((max - min) * 0.15, Math.abs(max) * 0.001, 0.5);
-          return [min - pad, max + pad];
+          const margin = Math.max((max - min) * 0.15, Math.abs(max) * 0.001, 0.5);
+          return [min - margin, max + margin];
         },
       },
     },
@@ -40,12 +51,12 @@ function drawChart(uPlot: UPlot, target: HTMLElement, measurements: Measurement[
     series: [
       { label: 'period end (UTC)' },
       { label: 'measured', stroke: COLORS.value, width: 2, points: { show: true, size: 6, fill: COLORS.value } },
-      { label: `objective (${objectiveText(sl)})`, stroke: COLORS.objective, width: 1.5, dash: [6, 4], paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } },
+      { label: `objective (${objectiveText(sl)})`, stroke: COLORS.objective, width: 1.5, dash: [6, 4], paths: uPlot.paths.stepped!({ align: -1 }), points: { show: false } },
       { label: 'breach', stroke: COLORS.breach, fill: COLORS.breach, width: 0, paths: () => null, points: { show: true, size: 10, width: 2, stroke: COLORS.breach, fill: COLORS.breach } },
     ],
     legend: { live: false },
   };
-  return new uPlot(opts, [s.x, s.value, s.objective, s.breach], target);
+  return new uPlot(opts, data, target);
 }
 
 export interface LevelsSection {
