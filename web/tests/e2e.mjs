@@ -54,6 +54,11 @@ async function signIn(page, token, base = BASE) {
   await page.locator('[data-testid=who]').filter({ hasText: 'Signed in' }).waitFor();
 }
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+/** A picture of one part of a page (with the sticky header out of its way). */
+async function shotOf(locator, name) {
+  await locator.page().addStyleTag({ content: 'header.top { position: static !important; }' });
+  await locator.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
 
 /** Node ids of a graph (from Cytoscape) and of its text alternative (the table). */
 async function graphAndTableIds(page, title) {
@@ -197,6 +202,7 @@ test('story: request from the catalog, provider activates and provisions, the co
   assert.ok(created, 'the provision created a resource');
   story.resource = created;
   await pp.locator(`[data-testid=provisions] li`).filter({ hasText: createAction.name }).first().waitFor();
+  await pp.evaluate(() => window.scrollTo(0, 0));
   await shot(pp, 'relationship-1280');
   const res = await api('GET', `/resources/${created}`);
   assert.equal(res.owner, C.id);
@@ -849,7 +855,7 @@ test('requests: the consumer opens one in the UI, the provider fulfils it by cli
   assert.equal(declined.reason, 'no budget this quarter');
   // The queue: nothing open is left, and the closed ones come newest first.
   assert.deepEqual(await pp.locator('[data-testid=requests] > li').evaluateAll((ls) => ls.map((l) => l.dataset.request)), [r3.id, r2.id, reqId]);
-  await pp.getByTestId('requests-section').screenshot({ path: join(ARTIFACTS, 'relationship-requests-1280.png') });
+  await shotOf(pp.getByTestId('requests-section'), 'relationship-requests-1280');
   await cp.context().close();
   await pp.context().close();
 });
@@ -896,7 +902,7 @@ test('service levels: a breach recorded through the API is marked on the chart; 
   assert.equal(recorded.period.end, '2026-04-28T00:00:00Z', 'times typed are UTC');
   assert.equal(recorded.by, C.id);
   // A metric outside the agreement is refused by the server (422 unknown_metric), not by guessing.
-  await page.getByTestId('levels-section').screenshot({ path: join(ARTIFACTS, 'relationship-service-levels-1280.png') });
+  await shotOf(page.getByTestId('levels-section'), 'relationship-service-levels-1280');
   await page.context().close();
 });
 
@@ -937,7 +943,7 @@ test('agreement: a proposal made in the UI and accepted in the UI changes the re
   assert.match(await cp.locator('[data-testid=agreement-versions] > li[data-version="2"]').innerText(), /changed: type, price/);
   assert.equal((await api('GET', `/relationships/${rel}`)).type, 'partnership');
   assert.equal((await api('GET', `/relationships/${rel}/agreement`)).version, 2);
-  await cp.getByTestId('agreement-section').screenshot({ path: join(ARTIFACTS, 'relationship-agreement-1280.png') });
+  await shotOf(cp.getByTestId('agreement-section'), 'relationship-agreement-1280');
 
   // A second proposal, withdrawn by its proposer in the UI.
   const p2 = await api('POST', `/relationships/${rel}/proposals`, { renewal: 'auto' }, P.token);
@@ -977,7 +983,7 @@ test('value both ways and people in roles on the relationship page', async () =>
   assert.match(await cell('provider', 'outcomes').innerText(), /Fewer lost hours/);
   assert.match(await cell('provider', 'count').innerText(), new RegExp(`${v.provider_stated.provisions} provision`));
   assert.match(await cell('provider', 'costs-introduced').innerText(), /310\.25 EUR/);
-  await page.getByTestId('value-section').screenshot({ path: join(ARTIFACTS, 'relationship-value-1280.png') });
+  await shotOf(page.getByTestId('value-section'), 'relationship-value-1280');
 
   // Roles: the consumer makes its person sponsor, then takes it back.
   await page.selectOption('#role-person', person.id);
@@ -987,7 +993,7 @@ test('value both ways and people in roles on the relationship page', async () =>
   let roles = await api('GET', `/relationships/${rel}/roles`, undefined, P.token);
   assert.deepEqual(roles.items.map((r) => [r.person, r.role, r.organization]), [[person.id, 'sponsor', C.id]]);
   assert.equal(await page.locator('#role-role option').evaluateAll((os) => os.map((o) => o.value).join(',')), 'customer,user,sponsor');
-  await page.getByTestId('roles-section').screenshot({ path: join(ARTIFACTS, 'relationship-roles-1280.png') });
+  await shotOf(page.getByTestId('roles-section'), 'relationship-roles-1280');
   // The provider sees the person by name, and may not unassign the consumer's people.
   const pp = await newPage();
   await signIn(pp, P.token);
@@ -1005,7 +1011,10 @@ test('value both ways and people in roles on the relationship page', async () =>
 });
 
 test('organization page: people (added in the UI), breaches that reached it, value over a chosen period', async () => {
-  const { C, rel } = await srmWorld();
+  const { P, C, rel } = await srmWorld();
+  // Setup (API): one more breach and one more statement of value, in 2026.
+  await api('POST', `/relationships/${rel}/measurements`, { metric: 'availability', value: 97, period: { start: '2026-05-01T00:00:00Z', end: '2026-05-28T00:00:00Z' } }, P.token);
+  await api('POST', `/relationships/${rel}/value`, { outcomes: ['Audit passed'], period: { start: '2026-05-01T00:00:00Z', end: '2026-05-28T00:00:00Z' } }, P.token);
   const page = await newPage();
   await signIn(page, C.token);
   await page.goto(`${BASE}/#/org/${C.id}`);
@@ -1023,7 +1032,7 @@ test('organization page: people (added in the UI), breaches that reached it, val
 
   // Breaches that reached C: those of the service levels test, as the server lists them.
   const breaches = await api('GET', `/organizations/${C.id}/breaches`, undefined, C.token);
-  assert.ok(breaches.total >= 1, 'setup: a breach reached the consumer');
+  assert.ok(breaches.total >= 1, 'a breach reached the consumer');
   assert.equal(await page.locator('[data-testid=org-breaches] tbody tr').count(), breaches.items.length);
   await page.locator(`[data-testid=org-breaches] a[data-id="${rel}"]`).first().waitFor();
 
@@ -1031,7 +1040,7 @@ test('organization page: people (added in the UI), breaches that reached it, val
   const all = await api('GET', `/organizations/${C.id}/value`, undefined, C.token);
   const countCell = () => page.locator('[data-testid=org-value] tr[data-row=count] td[data-side=received]');
   assert.match(await countCell().innerText(), new RegExp(`^${all.received.provisions} provisions?, ${all.received.statements} statements?$`));
-  assert.ok(all.received.provisions + all.received.statements > 0, 'setup: C received value');
+  assert.ok(all.received.provisions + all.received.statements > 0, 'C received value');
   await page.fill('#period-from', '2099-01-01T00:00');
   await page.fill('#period-to', '2099-12-31T23:59');
   await page.getByRole('button', { name: 'Apply' }).click();
