@@ -1015,6 +1015,8 @@ test('organization page: people (added in the UI), breaches that reached it, val
   // Setup (API): one more breach and one more statement of value, in 2026.
   await api('POST', `/relationships/${rel}/measurements`, { metric: 'availability', value: 97, period: { start: '2026-05-01T00:00:00Z', end: '2026-05-28T00:00:00Z' } }, P.token);
   await api('POST', `/relationships/${rel}/value`, { outcomes: ['Audit passed'], period: { start: '2026-05-01T00:00:00Z', end: '2026-05-28T00:00:00Z' } }, P.token);
+  const cleo = await api('POST', `/organizations/${C.id}/people`, { name: 'E2E Cleo Customer' }, C.token);
+  await api('POST', `/relationships/${rel}/roles`, { person: cleo.id, role: 'customer' }, C.token);
   const page = await newPage();
   await signIn(page, C.token);
   await page.goto(`${BASE}/#/org/${C.id}`);
@@ -1029,6 +1031,11 @@ test('organization page: people (added in the UI), breaches that reached it, val
   assert.equal(uma.organization, C.id);
   assert.equal(await page.locator('[data-testid=org-people] tbody tr').count(), people.length);
   await page.locator(`[data-testid=org-people] [data-person="${uma.id}"]`).waitFor();
+  // Each person with the roles held, read from the relationships.
+  const cleoRow = page.locator(`[data-testid=org-people] tr:has([data-person="${cleo.id}"])`);
+  assert.match(await cleoRow.innerText(), /customer on/);
+  await cleoRow.locator(`a[data-id="${rel}"]`).waitFor();
+  assert.match(await page.locator(`[data-testid=org-people] tr:has([data-person="${uma.id}"])`).innerText(), /none/);
 
   // Breaches that reached C: those of the service levels test, as the server lists them.
   const breaches = await api('GET', `/organizations/${C.id}/breaches`, undefined, C.token);
@@ -1053,7 +1060,9 @@ test('organization page: people (added in the UI), breaches that reached it, val
   await page.getByTestId('period-all').click();
   await countCell().filter({ hasText: new RegExp(`^${all.received.provisions} provision`) }).waitFor();
   await page.locator('[data-testid=org-breaches] tbody tr').first().waitFor();
-  await shot(page, 'organization-srm-1280');
+  await shotOf(page.getByTestId('org-people-section'), 'organization-people-1280');
+  await shotOf(page.getByTestId('org-value-section'), 'organization-value-1280');
+  await shotOf(page.getByTestId('org-breaches-section'), 'organization-breaches-1280');
   await page.context().close();
 });
 
