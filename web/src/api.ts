@@ -1,6 +1,9 @@
 // The one way the UI reads and writes: the cocreate HTTP API under /api/v1.
 // Every call carries the session's bearer token; every failure becomes an ApiError
 // whose message is the server's words ({"error": {code, message, field?}}).
+// Bodies are written by stringifyExact (an Amount goes out digit for digit); getExact
+// reads an answer keeping its money amounts as the decimals the server wrote.
+import { parseJsonExact, stringifyExact, type Decimal } from './decimal';
 
 const BASE = '/api/v1';
 const TOKEN_KEY = 'cocreate.token';
@@ -67,13 +70,13 @@ async function toError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, 'http_error', text.trim() || res.statusText || 'request failed');
 }
 
-export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, exact = false): Promise<T> {
   let res: Response;
   try {
     res = await fetch(BASE + path, {
       method,
       headers: headers(body !== undefined),
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : stringifyExact(body),
       signal,
     });
   } catch (e) {
@@ -86,11 +89,16 @@ export async function request<T>(method: string, path: string, body?: unknown, s
     throw err;
   }
   if (res.status === 204) return undefined as T;
-  return (await res.json()) as T;
+  if (!exact) return (await res.json()) as T;
+  return parseJsonExact(await res.text()) as T;
 }
 
 export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal);
+/** GET, with every money amount of the answer kept as the decimal the server wrote. */
+export const getExact = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal, true);
 export const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body);
+/** POST, reading money in the answer exactly (as getExact). */
+export const postExact = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body, undefined, true);
 export const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, body);
 export const del = (path: string) => request<void>('DELETE', path);
 
@@ -106,15 +114,16 @@ export function qs(params: Record<string, string | number | boolean | undefined 
   return s ? `?${s}` : '';
 }
 
-/** Every item of a listing: the first page, then the rest in parallel (limit max 1000). */
-export async function listAll<T>(collection: string, filters: Record<string, string> = {}, signal?: AbortSignal): Promise<T[]> {
+/** Every item of a listing: the first page, then the rest in parallel (limit max 1000).
+ *  `collection` may be a sub-listing (`relationships/ID/measurements`); `exact` reads money
+ *  as getExact does. */
+export async function listAll<T>(collection: string, filters: Record<string, string> = {}, signal?: AbortSignal, exact = false): Promise<T[]> {
   const limit = 1000;
-  const first = await get<Page<T>>(`/${collection}${qs({ ...filters, limit, offset: 0 })}`, signal);
+  const read = (offset: number) => request<Page<T>>('GET', `/${collection}${qs({ ...filters, limit, offset })}`, undefined, signal, exact);
+  const first = await read(0);
   const items = first.items.slice();
   const rest: Promise<Page<T>>[] = [];
-  for (let offset = limit; offset < first.total; offset += limit) {
-    rest.push(get<Page<T>>(`/${collection}${qs({ ...filters, limit, offset })}`, signal));
-  }
+  for (let offset = limit; offset < first.total; offset += limit) rest.push(read(offset));
   for (const page of await Promise.all(rest)) items.push(...page.items);
   return items;
 }
@@ -203,6 +212,9 @@ export interface Relationship {
   requested_at?: string;
   activated_at?: string | null;
   updated_at?: string;
+  /** The agreement in force (read it exactly from /relationships/{id}/agreement); null
+   *  until activation. Absent from servers before agreements. */
+  agreement?: { version: number } | null;
 }
 export interface Value {
   outcomes?: string[];
@@ -283,4 +295,180 @@ export interface IssuedToken extends Partial<Token> {
 export interface Me {
   organization: string | null;
   role: 'admin' | 'member' | 'viewer' | 'unknown';
+}
+
+// ---- service relationship management (CONTRACT §6): read with getExact, so every
+// money amount below is a Decimal, the literal the server wrote ----
+
+export type RelType = Relationship['type'];
+export type Target = 'at_least' | 'at_most';
+export interface ServiceLevel {
+  metric: string;
+  objective: number;
+  unit: string;
+  target?: Target;
+}
+export interface Price {
+  amount: Decimal;
+  currency: string;
+  period: string;
+}
+export interface Agreement {
+  version: number;
+  type: RelType;
+  service_levels: ServiceLevel[];
+  price: Price | null;
+  start: string;
+  end: string | null;
+  renewal: 'none' | 'auto';
+  /** The proposal whose acceptance made this version (null for version 1). */
+  proposal: string | null;
+  at: string;
+}
+export type ProposalStatus = 'open' | 'accepted' | 'declined' | 'withdrawn';
+export interface AgreementChanges {
+  type?: RelType;
+  service_levels?: ServiceLevel[];
+  price?: Price | null;
+  end?: string | null;
+  renewal?: 'none' | 'auto';
+}
+export interface Proposal {
+  id: string;
+  relationship: string;
+  /** The organization that proposed it. */
+  by: string;
+  status: ProposalStatus;
+  changes: AgreementChanges;
+  note?: string;
+  created_at: string;
+  closed_at?: string | null;
+  reason?: string | null;
+}
+export interface Period {
+  start: string;
+  end: string;
+}
+export interface Measurement {
+  id: string;
+  relationship: string;
+  by: string;
+  metric: string;
+  value: number;
+  unit: string;
+  period: Period;
+  note?: string;
+  objective: number;
+  target: Target;
+  met: boolean;
+  agreement_version: number;
+  at: string;
+}
+export interface ServiceLevelSummary extends ServiceLevel {
+  measurements: number;
+  met: number;
+  attainment: number | null;
+  last: Measurement | null;
+  breaches: Measurement[];
+}
+export interface ServiceLevels {
+  relationship: string;
+  items: ServiceLevelSummary[];
+}
+export interface Breach {
+  seq: number;
+  at: string;
+  /** null when the caller may not see the relationship. */
+  relationship: string | null;
+  metric: string;
+  period: Period;
+  consumers_reached: number;
+  value?: number;
+  objective?: number;
+}
+export interface Breaches extends Page<Breach> {
+  organization: string;
+}
+export type RequestStatus = 'open' | 'fulfilled' | 'declined' | 'cancelled';
+/** A request the consumer opened for one of the offering's actions. */
+export interface ServiceRequest {
+  id: string;
+  relationship: string;
+  consumer: string;
+  provider: string;
+  action: string;
+  note?: string;
+  details: Record<string, unknown>;
+  status: RequestStatus;
+  opened_at: string;
+  closed_at: string | null;
+  provision: string | null;
+  reason: string | null;
+  lead_time_seconds: number | null;
+}
+export interface Requests extends Page<ServiceRequest> {
+  lead_time: { fulfilled: number; mean_seconds: number | null; median_seconds: number | null };
+}
+export interface Source {
+  type: 'provision' | 'value';
+  id: string;
+}
+export interface StatedRisk {
+  description: string;
+  kind: string;
+  source: Source;
+  party: string;
+}
+/** Value as one party states it (V in the contract). */
+export interface StatedValue {
+  provisions: number;
+  statements: number;
+  outcomes: { text: string; source: Source; party: string }[];
+  costs: { introduced: Record<string, Decimal>; removed: Record<string, Decimal> };
+  risks: { introduced: StatedRisk[]; removed: StatedRisk[] };
+}
+export interface RelationshipValue {
+  relationship: string;
+  provider_stated: StatedValue;
+  consumer_stated: StatedValue;
+}
+export interface OrgStatedValue {
+  organization: string;
+  received: StatedValue;
+  provided: StatedValue;
+}
+export interface ValueRecord {
+  id: string;
+  relationship: string;
+  party: string;
+  outcomes: string[];
+  costs: { amount: Decimal; currency: string; kind: 'introduced' | 'removed' }[];
+  risks: { description: string; kind: string }[];
+  period: Period | null;
+  note?: string;
+  at: string;
+}
+export interface Chain {
+  organizations: (string | null)[];
+  relationships: (string | null)[];
+  value?: RelationshipValue[];
+}
+export interface Chains {
+  items: Chain[];
+  redacted: number;
+}
+export interface Person {
+  id: string;
+  organization: string | null;
+  name: string;
+  email?: string;
+  created_at: string;
+}
+export type RoleName = 'customer' | 'user' | 'sponsor' | 'relationship_manager';
+export interface RoleAssignment {
+  person: string;
+  name: string;
+  role: RoleName;
+  organization: string;
+  assigned_at?: string;
 }

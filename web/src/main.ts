@@ -1,7 +1,7 @@
 // Entry point: sign-in (from a #token= link or the form), the shell, and hash routing.
 // Routes: #/ map · #/org/ID · #/catalog · #/relationship/ID · #/resource/ID ·
 // #/impact/ID · #/events · #/offering/ID · #/service/ID · #/group/ID · #/tokens ·
-// #/provision/ID (details).
+// #/chains?from=&to= · #/provision/ID (details).
 import './style.css';
 import { clearToken, describeError, get, getToken, setToken, setUnauthorizedHandler, type Me, type Organization } from './api';
 import { h, clear, errorBox, link } from './dom';
@@ -19,6 +19,7 @@ import { groupView } from './views/group';
 import { serviceView } from './views/service';
 import { offeringView } from './views/offering';
 import { tokensView } from './views/tokens';
+import { chainsView } from './views/chains';
 
 const app = document.getElementById('app')!;
 
@@ -85,6 +86,7 @@ function shell(): void {
     me?.organization ? h('a', { href: `#/org/${encodeURIComponent(me.organization)}`, 'data-nav': 'org' }, 'My organization') : null,
     h('a', { href: '#/catalog', 'data-nav': 'catalog' }, 'Catalog'),
     h('a', { href: '#/impact', 'data-nav': 'impact' }, 'Impact'),
+    h('a', { href: '#/chains', 'data-nav': 'chains' }, 'Value chains'),
     h('a', { href: '#/events', 'data-nav': 'events' }, 'Live events'),
     h('a', { href: '#/tokens', 'data-nav': 'tokens' }, 'Tokens'),
   );
@@ -125,6 +127,7 @@ const routes: [RegExp, View][] = [
   [/^\/service\/(.+)$/, serviceView],
   [/^\/offering\/(.+)$/, offeringView],
   [/^\/tokens$/, tokensView],
+  [/^\/chains$/, chainsView],
   [/^\/(provision)\/(.+)$/, detailView],
 ];
 

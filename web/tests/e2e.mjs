@@ -54,6 +54,11 @@ async function signIn(page, token, base = BASE) {
   await page.locator('[data-testid=who]').filter({ hasText: 'Signed in' }).waitFor();
 }
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+/** A picture of one part of a page (with the sticky header out of its way). */
+async function shotOf(locator, name) {
+  await locator.page().addStyleTag({ content: 'header.top { position: static !important; }' });
+  await locator.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
 
 /** Node ids of a graph (from Cytoscape) and of its text alternative (the table). */
 async function graphAndTableIds(page, title) {
@@ -197,6 +202,7 @@ test('story: request from the catalog, provider activates and provisions, the co
   assert.ok(created, 'the provision created a resource');
   story.resource = created;
   await pp.locator(`[data-testid=provisions] li`).filter({ hasText: createAction.name }).first().waitFor();
+  await pp.evaluate(() => window.scrollTo(0, 0));
   await shot(pp, 'relationship-1280');
   const res = await api('GET', `/resources/${created}`);
   assert.equal(res.owner, C.id);
@@ -733,6 +739,355 @@ test('degraded: a consumer that loses access sees its service degraded, with wha
   // Access back: the service is active again, and the page says so.
   await api('POST', `/relationships/${rel.id}/resume`, {}, P.token);
   assert.equal((await api('GET', `/services/${csvc.id}`, undefined, C.token)).status, 'active');
+});
+
+// ---- Service relationship management (CONTRACT §6): agreements, service levels, requests,
+// value both ways, people in roles, breaches, value chains ----
+
+const srm = {};
+
+/** P provides C a service with two service levels and two actions; C provides D: the chain P → C → D. */
+async function srmWorld() {
+  if (srm.rel) return srm;
+  const P = await freshOrg('srm-provider');
+  const C = await freshOrg('srm-consumer');
+  const D = await freshOrg('srm-downstream');
+  const res = await api('POST', '/resources', { owner: P.id, kind: 'technology', name: 'E2E helpdesk platform', attributes: {} }, P.token);
+  const svc = await api('POST', '/services', { provider: P.id, name: 'E2E helpdesk', built_on: [res.id], depends_on: [] }, P.token);
+  const off = await api(
+    'POST',
+    '/offerings',
+    {
+      provider: P.id,
+      service: svc.id,
+      name: 'E2E managed helpdesk',
+      audience: 'public',
+      goods: [{ kind: 'technology', name: 'Mailbox' }],
+      access: [{ resource: res.id }],
+      actions: [
+        { name: 'reset-password', effect: 'none' },
+        { name: 'add-mailbox', effect: 'create' },
+      ],
+      service_levels: [
+        { metric: 'availability', objective: 99.9, unit: 'percent', target: 'at_least' },
+        { metric: 'response-time', objective: 4, unit: 'hours', target: 'at_most' },
+      ],
+      price: { amount: 1250.5, currency: 'EUR', period: 'month' },
+    },
+    P.token,
+  );
+  const rel = await api('POST', '/relationships', { offering: off.id, consumer: C.id, type: 'basic' }, C.token);
+  await api('POST', `/relationships/${rel.id}/activate`, {}, P.token);
+  // Downstream: C serves D with a service that depends on what it gets from P.
+  const csvc = await api('POST', '/services', { provider: C.id, name: 'E2E office IT', built_on: [res.id], depends_on: [] }, C.token);
+  const coff = await api(
+    'POST',
+    '/offerings',
+    { provider: C.id, service: csvc.id, name: 'E2E office IT for D', audience: 'public', goods: [], access: [], actions: [{ name: 'advise', effect: 'none' }], service_levels: [] },
+    C.token,
+  );
+  const rel2 = await api('POST', '/relationships', { offering: coff.id, consumer: D.id, type: 'basic' }, D.token);
+  await api('POST', `/relationships/${rel2.id}/activate`, {}, C.token);
+  Object.assign(srm, { P, C, D, offering: off, rel: rel.id, rel2: rel2.id });
+  return srm;
+}
+
+/** The raw text of an API answer (to compare amounts digit for digit). */
+async function rawText(path, token = ADMIN) {
+  const res = await fetch(`${BASE}/api/v1${path}`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.ok(res.ok, `${path}: ${res.status}`);
+  return res.text();
+}
+
+test('requests: the consumer opens one in the UI, the provider fulfils it by clicking; a cancel and a decline', async () => {
+  const { P, C, rel } = await srmWorld();
+  const cp = await newPage();
+  await signIn(cp, C.token);
+  await cp.goto(`${BASE}/#/relationship/${rel}`);
+  await cp.getByTestId('request-open').waitFor();
+  await cp.selectOption('#request-action', 'reset-password');
+  await cp.fill('#request-note', 'Locked out of the mailbox');
+  await cp.getByRole('button', { name: 'Open request' }).click();
+  await cp.getByTestId('requests-section-message').filter({ hasText: 'opened' }).waitFor();
+  const item = cp.locator('[data-testid=requests] li[data-status=open]');
+  await item.first().waitFor();
+  assert.equal(await item.count(), 1);
+  const reqId = await item.first().getAttribute('data-request');
+  let req = await api('GET', `/requests/${reqId}`);
+  assert.equal(req.status, 'open');
+  assert.equal(req.action, 'reset-password');
+  assert.equal(req.consumer, C.id);
+  // The consumer may cancel, not fulfil.
+  assert.equal(await item.first().locator('button[data-request-move=fulfil]').count(), 0);
+  assert.equal(await item.first().locator('button[data-request-move=cancel]').count(), 1);
+
+  const pp = await newPage();
+  await signIn(pp, P.token);
+  await pp.goto(`${BASE}/#/relationship/${rel}`);
+  const row = pp.locator(`[data-testid=requests] li[data-request="${reqId}"]`);
+  await row.waitFor();
+  assert.equal(await row.locator('button[data-request-move=cancel]').count(), 0, 'the provider may not cancel');
+  await row.locator('button[data-request-move=fulfil]').click();
+  await pp.locator(`[data-testid=requests] li[data-request="${reqId}"][data-status=fulfilled]`).waitFor();
+  req = await api('GET', `/requests/${reqId}`);
+  assert.equal(req.status, 'fulfilled');
+  assert.ok(req.provision, 'the request names the provision that fulfilled it');
+  const prov = await api('GET', `/provisions/${req.provision}`);
+  assert.equal(prov.action, 'reset-password');
+  assert.equal(prov.relationship, rel);
+  await pp.locator(`[data-testid=provisions] li[data-provision="${req.provision}"]`).waitFor();
+  await pp.locator(`[data-testid=requests] li[data-request="${reqId}"] a[data-id="${req.provision}"]`).waitFor();
+  assert.match(await pp.getByTestId('requests-summary').innerText(), /fulfilled\s*1/);
+
+  // Two more: the consumer cancels one, the provider declines the other with a reason.
+  const r2 = await api('POST', `/relationships/${rel}/requests`, { action: 'reset-password', note: 'never mind' }, C.token);
+  const r3 = await api('POST', `/relationships/${rel}/requests`, { action: 'add-mailbox', note: 'for the intern' }, C.token);
+  await cp.reload(); // the same route: read it again
+  await cp.locator(`li[data-request="${r2.id}"] button[data-request-move=cancel]`).click();
+  await cp.locator(`li[data-request="${r2.id}"][data-status=cancelled]`).waitFor();
+  await pp.reload();
+  await pp.locator(`li[data-request="${r3.id}"] input[data-reason]`).fill('no budget this quarter');
+  await pp.locator(`li[data-request="${r3.id}"] button[data-request-move=decline]`).click();
+  await pp.locator(`li[data-request="${r3.id}"][data-status=declined]`).waitFor();
+  assert.equal((await api('GET', `/requests/${r2.id}`)).status, 'cancelled');
+  const declined = await api('GET', `/requests/${r3.id}`);
+  assert.equal(declined.status, 'declined');
+  assert.equal(declined.reason, 'no budget this quarter');
+  // The queue: nothing open is left, and the closed ones come newest first.
+  assert.deepEqual(await pp.locator('[data-testid=requests] > li').evaluateAll((ls) => ls.map((l) => l.dataset.request)), [r3.id, r2.id, reqId]);
+  await shotOf(pp.getByTestId('requests-section'), 'relationship-requests-1280');
+  await cp.context().close();
+  await pp.context().close();
+});
+
+test('service levels: a breach recorded through the API is marked on the chart; one recorded in the form too', async () => {
+  const { P, C, rel } = await srmWorld();
+  const m = (metric, value, month) => api('POST', `/relationships/${rel}/measurements`, { metric, value, period: { start: `2026-0${month}-01T00:00:00Z`, end: `2026-0${month}-28T00:00:00Z` } }, P.token);
+  assert.equal((await m('availability', 99.95, 1)).met, true);
+  const breach = await m('availability', 99.5, 2);
+  assert.equal(breach.met, false, 'setup: 99.5 misses 99.9');
+  assert.equal((await m('availability', 99.99, 3)).met, true);
+  assert.equal((await m('response-time', 3, 1)).met, true);
+
+  const page = await newPage();
+  await signIn(page, C.token);
+  await page.goto(`${BASE}/#/relationship/${rel}`);
+  const chart = page.locator('figure.sl-chart[data-metric=availability]');
+  await chart.locator('canvas').first().waitFor();
+  assert.equal(await chart.getAttribute('data-points'), '3');
+  assert.equal(await chart.getAttribute('data-breaches'), '1');
+  assert.ok((await chart.locator('canvas').first().evaluate((c) => c.width)) > 200, 'the chart is drawn');
+  assert.match(await chart.locator('figcaption').innerText(), /1 breach marked in red/);
+  assert.equal(await page.locator('figure.sl-chart[data-metric="response-time"]').getAttribute('data-breaches'), '0');
+  assert.equal(await page.locator('[data-testid=sl-breaches] tbody tr').count(), 1);
+  assert.match(await page.locator('[data-testid=sl-breaches] tbody tr').innerText(), /99\.5 percent/);
+  const summary = await api('GET', `/relationships/${rel}/service-levels`, undefined, C.token);
+  const avail = summary.items.find((x) => x.metric === 'availability');
+  assert.equal(avail.breaches.length, 1);
+  assert.equal(await page.locator('.attainment[data-metric=availability]').getAttribute('data-attainment'), String(avail.attainment));
+  assert.match(await page.locator('.attainment[data-metric=availability]').innerText(), /66\.7 %/);
+
+  // The consumer records a miss in the form: a second red mark.
+  await page.selectOption('#measure-metric', 'availability');
+  await page.fill('#measure-value', '98');
+  await page.fill('#measure-start', '2026-04-01T00:00');
+  await page.fill('#measure-end', '2026-04-28T00:00');
+  await page.getByRole('button', { name: 'Record measurement' }).click();
+  await page.getByTestId('levels-section-message').filter({ hasText: 'breach' }).waitFor();
+  await page.locator('figure.sl-chart[data-metric=availability][data-breaches="2"] canvas').first().waitFor();
+  assert.equal(await page.locator('[data-testid=sl-breaches] tbody tr').count(), 2);
+  const items = (await api('GET', `/relationships/${rel}/measurements?metric=availability`, undefined, C.token)).items;
+  const recorded = items.find((x) => x.value === 98);
+  assert.ok(recorded, 'the form recorded the measurement');
+  assert.equal(recorded.period.end, '2026-04-28T00:00:00Z', 'times typed are UTC');
+  assert.equal(recorded.by, C.id);
+  // A metric outside the agreement is refused by the server (422 unknown_metric), not by guessing.
+  await shotOf(page.getByTestId('levels-section'), 'relationship-service-levels-1280');
+  await page.context().close();
+});
+
+test('agreement: a proposal made in the UI and accepted in the UI changes the relationship type; a price stays exact', async () => {
+  const { P, C, rel } = await srmWorld();
+  const pp = await newPage();
+  await signIn(pp, P.token);
+  await pp.goto(`${BASE}/#/relationship/${rel}`);
+  await pp.getByTestId('propose').waitFor();
+  assert.equal(await pp.getByTestId('rel-type').innerText(), 'basic');
+  await pp.selectOption('#propose-type', 'partnership');
+  await pp.fill('#propose-price-amount', '123456789012345.1234');
+  await pp.fill('#propose-note', 'Let us grow together');
+  await pp.getByRole('button', { name: 'Propose' }).click();
+  const open = pp.locator('[data-testid=proposals-open] li[data-status=open]');
+  await open.first().waitFor();
+  const propId = await open.first().getAttribute('data-proposal');
+  const prop = await api('GET', `/relationships/${rel}/proposals`).then((x) => x.items.find((p) => p.id === propId));
+  assert.equal(prop.by, P.id);
+  assert.deepEqual(Object.keys(prop.changes).sort(), ['price', 'type'], 'only the terms changed are proposed');
+  assert.ok((await rawText(`/relationships/${rel}/proposals`)).includes('"amount":123456789012345.1234'), 'the amount went out digit for digit');
+  // The proposer may withdraw, not accept.
+  assert.deepEqual(await open.first().locator('button[data-proposal-move]').evaluateAll((bs) => bs.map((b) => b.dataset.proposalMove)), ['withdraw']);
+
+  const cp = await newPage();
+  await signIn(cp, C.token);
+  await cp.goto(`${BASE}/#/relationship/${rel}`);
+  const mine = cp.locator(`[data-testid=proposals-open] li[data-proposal="${propId}"]`);
+  await mine.waitFor();
+  assert.match(await mine.innerText(), /type → partnership/);
+  assert.match(await mine.innerText(), /123456789012345\.1234 EUR per month/);
+  await mine.locator('button[data-proposal-move=accept]').click();
+  await cp.getByTestId('rel-type').filter({ hasText: 'partnership' }).waitFor();
+  await cp.locator('[data-testid=agreement][data-version="2"]').waitFor();
+  assert.equal(await cp.getByTestId('agreement-type').innerText(), 'partnership');
+  assert.equal(await cp.getByTestId('agreement-price').innerText(), '123456789012345.1234 EUR per month');
+  assert.equal(await cp.locator('[data-testid=agreement-versions] > li').count(), 2);
+  assert.match(await cp.locator('[data-testid=agreement-versions] > li[data-version="2"]').innerText(), /changed: type, price/);
+  assert.equal((await api('GET', `/relationships/${rel}`)).type, 'partnership');
+  assert.equal((await api('GET', `/relationships/${rel}/agreement`)).version, 2);
+  await shotOf(cp.getByTestId('agreement-section'), 'relationship-agreement-1280');
+
+  // A second proposal, withdrawn by its proposer in the UI.
+  const p2 = await api('POST', `/relationships/${rel}/proposals`, { renewal: 'auto' }, P.token);
+  await pp.reload();
+  await pp.locator(`li[data-proposal="${p2.id}"] button[data-proposal-move=withdraw]`).click();
+  await pp.locator(`[data-testid=proposals-closed] li[data-proposal="${p2.id}"][data-status=withdrawn]`).waitFor({ state: 'attached' });
+  assert.equal((await api('GET', `/relationships/${rel}/proposals`)).items.find((p) => p.id === p2.id).status, 'withdrawn');
+  await pp.context().close();
+  await cp.context().close();
+});
+
+test('value both ways and people in roles on the relationship page', async () => {
+  const { P, C, rel } = await srmWorld();
+  await api('POST', `/relationships/${rel}/value`, { outcomes: ['Fewer lost hours'], costs: [{ amount: 310.25, currency: 'EUR', kind: 'introduced' }] }, P.token);
+  const person = await api('POST', `/organizations/${C.id}/people`, { name: 'E2E Sam Sponsor', email: 'sam@example.test' }, C.token);
+  const page = await newPage();
+  await signIn(page, C.token);
+  await page.goto(`${BASE}/#/relationship/${rel}`);
+  // The consumer states its own value: an exact amount, an outcome, a risk.
+  await page.getByTestId('value-state').waitFor();
+  await page.fill('#value-outcomes', 'Staff back at work within the hour');
+  await page.fill('#value-cost-amount-0', '4200.0001');
+  await page.selectOption('#value-cost-kind-0', 'removed');
+  await page.fill('#value-risk-0', 'Depends on one helpdesk vendor');
+  await page.getByRole('button', { name: 'State value' }).click();
+  await page.getByTestId('value-section-message').filter({ hasText: 'as the consumer' }).waitFor();
+  const table = page.getByTestId('value-compare');
+  const cell = (side, row) => table.locator(`tr[data-row="${row}"] td[data-side="${side}"]`);
+  // Each column shows what the server answers for that party, amounts as it writes them.
+  const raw = await rawText(`/relationships/${rel}/value`, C.token);
+  const v = JSON.parse(raw);
+  const removedLiteral = /"consumer_stated":\{.*?"removed":\{"EUR":([-0-9.]+)\}/.exec(raw)?.[1];
+  assert.equal(removedLiteral, '4200.0001');
+  assert.equal(await cell('consumer', 'costs-removed').innerText(), '4200.0001 EUR');
+  assert.match(await cell('consumer', 'outcomes').innerText(), /Staff back at work within the hour/);
+  assert.match(await cell('consumer', 'risks-introduced').innerText(), /Depends on one helpdesk vendor/);
+  assert.match(await cell('provider', 'outcomes').innerText(), /Fewer lost hours/);
+  assert.match(await cell('provider', 'count').innerText(), new RegExp(`${v.provider_stated.provisions} provision`));
+  assert.match(await cell('provider', 'costs-introduced').innerText(), /310\.25 EUR/);
+  await shotOf(page.getByTestId('value-section'), 'relationship-value-1280');
+
+  // Roles: the consumer makes its person sponsor, then takes it back.
+  await page.selectOption('#role-person', person.id);
+  await page.selectOption('#role-role', 'sponsor');
+  await page.getByRole('button', { name: 'Assign' }).click();
+  await page.locator(`[data-testid=roles] [data-person="${person.id}"]`).waitFor();
+  let roles = await api('GET', `/relationships/${rel}/roles`, undefined, P.token);
+  assert.deepEqual(roles.items.map((r) => [r.person, r.role, r.organization]), [[person.id, 'sponsor', C.id]]);
+  assert.equal(await page.locator('#role-role option').evaluateAll((os) => os.map((o) => o.value).join(',')), 'customer,user,sponsor');
+  await shotOf(page.getByTestId('roles-section'), 'relationship-roles-1280');
+  // The provider sees the person by name, and may not unassign the consumer's people.
+  const pp = await newPage();
+  await signIn(pp, P.token);
+  await pp.goto(`${BASE}/#/relationship/${rel}`);
+  await pp.locator(`[data-testid=roles] [data-person="${person.id}"]`).filter({ hasText: 'E2E Sam Sponsor' }).waitFor();
+  assert.equal(await pp.locator(`button[data-unassign="${person.id}/sponsor"]`).count(), 0);
+  await pp.context().close();
+  await page.locator(`button[data-unassign="${person.id}/sponsor"]`).click();
+  await page.getByTestId('roles-empty').waitFor();
+  roles = await api('GET', `/relationships/${rel}/roles`, undefined, P.token);
+  assert.equal(roles.items.length, 0);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, 'relationship-390');
+  await page.context().close();
+});
+
+test('organization page: people (added in the UI), breaches that reached it, value over a chosen period', async () => {
+  const { P, C, rel } = await srmWorld();
+  // Setup (API): one more breach and one more statement of value, in 2026.
+  await api('POST', `/relationships/${rel}/measurements`, { metric: 'availability', value: 97, period: { start: '2026-05-01T00:00:00Z', end: '2026-05-28T00:00:00Z' } }, P.token);
+  await api('POST', `/relationships/${rel}/value`, { outcomes: ['Audit passed'], period: { start: '2026-05-01T00:00:00Z', end: '2026-05-28T00:00:00Z' } }, P.token);
+  const cleo = await api('POST', `/organizations/${C.id}/people`, { name: 'E2E Cleo Customer' }, C.token);
+  await api('POST', `/relationships/${rel}/roles`, { person: cleo.id, role: 'customer' }, C.token);
+  const page = await newPage();
+  await signIn(page, C.token);
+  await page.goto(`${BASE}/#/org/${C.id}`);
+  await page.getByTestId('person-new').waitFor();
+  await page.fill('#person-new-name', 'E2E Uma User');
+  await page.fill('#person-new-email', 'uma@example.test');
+  await page.locator('[data-testid=person-new] button[type=submit]').click();
+  await page.getByTestId('org-people-section-message').filter({ hasText: 'added' }).waitFor();
+  const people = (await api('GET', `/organizations/${C.id}/people`, undefined, C.token)).items;
+  const uma = people.find((p) => p.name === 'E2E Uma User');
+  assert.ok(uma, 'the person was created');
+  assert.equal(uma.organization, C.id);
+  assert.equal(await page.locator('[data-testid=org-people] tbody tr').count(), people.length);
+  await page.locator(`[data-testid=org-people] [data-person="${uma.id}"]`).waitFor();
+  // Each person with the roles held, read from the relationships.
+  const cleoRow = page.locator(`[data-testid=org-people] tr:has([data-person="${cleo.id}"])`);
+  assert.match(await cleoRow.innerText(), /customer on/);
+  await cleoRow.locator(`a[data-id="${rel}"]`).waitFor();
+  assert.match(await page.locator(`[data-testid=org-people] tr:has([data-person="${uma.id}"])`).innerText(), /none/);
+
+  // Breaches that reached C: those of the service levels test, as the server lists them.
+  const breaches = await api('GET', `/organizations/${C.id}/breaches`, undefined, C.token);
+  assert.ok(breaches.total >= 1, 'a breach reached the consumer');
+  assert.equal(await page.locator('[data-testid=org-breaches] tbody tr').count(), breaches.items.length);
+  await page.locator(`[data-testid=org-breaches] a[data-id="${rel}"]`).first().waitFor();
+
+  // Value: all time, then a period in the future (nothing in it), then all time again.
+  const all = await api('GET', `/organizations/${C.id}/value`, undefined, C.token);
+  const countCell = () => page.locator('[data-testid=org-value] tr[data-row=count] td[data-side=received]');
+  assert.match(await countCell().innerText(), new RegExp(`^${all.received.provisions} provisions?, ${all.received.statements} statements?$`));
+  assert.ok(all.received.provisions + all.received.statements > 0, 'C received value');
+  await page.fill('#period-from', '2099-01-01T00:00');
+  await page.fill('#period-to', '2099-12-31T23:59');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByTestId('org-value-period').filter({ hasText: '2099-01-01' }).waitFor();
+  assert.ok(page.url().includes('from=2099-01-01T00%3A00%3A00Z'), `the period is in the route: ${page.url()}`);
+  const future = await api('GET', `/organizations/${C.id}/value?from=2099-01-01T00:00:00Z&to=2099-12-31T23:59:00Z`, undefined, C.token);
+  assert.equal(future.received.provisions + future.received.statements, 0);
+  await countCell().filter({ hasText: /^0 provisions, 0 statements$/ }).waitFor();
+  await page.getByTestId('org-breaches-none').waitFor();
+  await page.getByTestId('period-all').click();
+  await countCell().filter({ hasText: new RegExp(`^${all.received.provisions} provision`) }).waitFor();
+  await page.locator('[data-testid=org-breaches] tbody tr').first().waitFor();
+  await shotOf(page.getByTestId('org-people-section'), 'organization-people-1280');
+  await shotOf(page.getByTestId('org-value-section'), 'organization-value-1280');
+  await shotOf(page.getByTestId('org-breaches-section'), 'organization-breaches-1280');
+  await page.context().close();
+});
+
+test('value chains: from provider to the consumer downstream, the value on each hop', async () => {
+  const { P, C, D, rel, rel2 } = await srmWorld();
+  const expected = await api('GET', `/chains?from=${P.id}&to=${D.id}&value=true`);
+  assert.ok(expected.items.length >= 1, 'setup: a chain P → C → D');
+  const page = await newPage();
+  await signIn(page, ADMIN);
+  await page.locator('nav a[data-nav=chains]').click();
+  await page.fill('#chain-from', P.id);
+  await page.fill('#chain-to', D.id);
+  await page.getByRole('button', { name: 'Show chains' }).click();
+  await page.getByTestId('chains').waitFor();
+  assert.equal(await page.locator('[data-testid=chains] > li').count(), expected.items.length);
+  const first = page.locator('[data-testid=chains] > li[data-chain="0"]');
+  assert.deepEqual(await first.locator('li.chain-org').evaluateAll((ls) => ls.map((l) => l.dataset.org)), [P.id, C.id, D.id]);
+  assert.deepEqual(await first.locator('li.chain-hop').evaluateAll((ls) => ls.map((l) => l.dataset.relationship)), [rel, rel2]);
+  // Each hop shows both parties' statements; the first hop carries what was stated above.
+  const hop = first.locator(`li.chain-hop[data-relationship="${rel}"]`);
+  assert.match(await hop.locator('dd[data-side=provider_stated]').innerText(), /costs introduced: .*EUR/);
+  assert.match(await hop.locator('dd[data-side=consumer_stated]').innerText(), /costs removed: 4200\.0001 EUR/);
+  assert.match(await first.locator(`li.chain-hop[data-relationship="${rel2}"] dd[data-side=consumer_stated]`).innerText(), /nothing stated/);
+  await shot(page, 'chains-1280');
+  await page.context().close();
 });
 
 test('the 5,000-organization map renders; time to first render and pan/zoom frames', { skip: !BIG }, async () => {

@@ -1,13 +1,18 @@
-// An organization: resources, services (degraded ones with what broke them), offerings,
-// consumer groups, relationships as provider and as consumer, role timeline
-// (GET /organizations/{id}/roles) and value (GET .../value); for the admin or a member of
-// it, a form that changes it (PATCH /organizations/{id}), and for the admin a Close button
-// (POST /organizations/{id}/close; 409 has_active_relationships).
-import { describeError, enc, get, listAll, patch, post, type ConsumerGroup, type Offering, type OrgValue, type Organization, type Relationship, type Resource, type Roles, type Service, type ValueRollup } from '../api';
+// An organization: its people and the roles they hold on relationships, value received
+// and provided over a period (GET /organizations/{id}/value?from=&to=) and the breaches of
+// service levels that reached it (GET .../breaches?from=&to=), one period picker for both
+// (kept in the route: #/org/ID?from=&to=, RFC 3339 UTC); resources, services (degraded
+// ones with what broke them), offerings, consumer groups, relationships as provider and
+// as consumer, role timeline (GET .../roles); for the admin or a member of it, forms that
+// add a person (POST .../people) and change it (PATCH /organizations/{id}), and for the
+// admin a Close button (POST /organizations/{id}/close; 409 has_active_relationships).
+import { ApiError, describeError, enc, get, getExact, listAll, patch, post, qs, type Breaches, type ConsumerGroup, type Offering, type OrgStatedValue, type Organization, type Person, type Relationship, type Resource, type RoleAssignment, type Roles, type Service } from '../api';
 import { h, errorBox, fmtTime, link, section, statusBadge, table } from '../dom';
 import { confirmButton, editForm } from '../forms';
-import { forgetOrganizations, isAdmin, mayChange, organizations, type Ctx, type View } from './common';
+import { inputFromUtc, utcFromInput } from '../srm';
+import { forgetOrganizations, isAdmin, liveSection, mayChange, organizations, type Ctx, type View } from './common';
 import { degradedBy } from './detail';
+import { valueTable } from './value';
 
 function orgName(orgs: Map<string, Organization>, id: string): Node {
   return link('organization', id, orgs.get(id)?.name ?? id);
@@ -18,28 +23,6 @@ function relTable(rels: Relationship[], orgs: Map<string, Organization>, other: 
   return table(
     ['relationship', other, 'offering', 'type', 'status', 'activated'],
     rels.map((r) => [link('relationship', r.id), orgName(orgs, r[other]), link('offering', r.offering), r.type, statusBadge(r.status), fmtTime(r.activated_at)]),
-  );
-}
-
-function rollup(title: string, v: ValueRollup): Node {
-  const money = (m: Record<string, number>) =>
-    Object.entries(m)
-      .map(([cur, n]) => `${n.toLocaleString('en')} ${cur}`)
-      .join(', ') || '—';
-  return h(
-    'div',
-    { class: 'value' },
-    h('h3', null, `${title} (${v.provisions} provisions)`),
-    h('dl', null, h('dt', null, 'Costs introduced'), h('dd', null, money(v.costs.introduced)), h('dt', null, 'Costs removed'), h('dd', null, money(v.costs.removed))),
-    h('h4', null, 'Outcomes'),
-    v.outcomes.length ? h('ul', null, v.outcomes.map((o) => h('li', null, o))) : h('p', { class: 'muted' }, 'None.'),
-    h('h4', null, 'Risks'),
-    h(
-      'ul',
-      null,
-      v.risks.introduced.map((r) => h('li', null, `introduced: ${r}`)),
-      v.risks.removed.map((r) => h('li', null, `removed: ${r}`)),
-    ),
   );
 }
 
@@ -116,7 +99,40 @@ export const orgView: View = async (root, [id], ctx) => {
         .finally(() => body.removeAttribute('aria-busy'));
   };
   const roles = slot('Role timeline');
-  const value = slot('Value');
+
+  // Relationships of both kinds: listed below, and where its people hold roles.
+  const rels = Promise.all([listAll<Relationship>('relationships', { provider: id }, s), listAll<Relationship>('relationships', { consumer: id }, s)]);
+  const people = liveSection('People', 'org-people-section', s, () => peopleSection(org, ctx, rels, () => void people.load('The person was added.')));
+  people.el.dataset.section = 'people';
+  let period = { from: ctx.query.get('from') ?? '', to: ctx.query.get('to') ?? '' };
+  const value = liveSection('Value', 'org-value-section', s, async () => {
+    const v = await getExact<OrgStatedValue>(`/organizations/${enc(id)}/value${qs(period)}`, s);
+    return [
+      h('p', { class: 'muted', 'data-testid': 'org-value-period' }, periodText(period)),
+      h(
+        'div',
+        { class: 'value-grid' },
+        valueTable(
+          [
+            { title: 'Received (as consumer; both parties’ statements)', side: 'received', v: v.received },
+            { title: 'Provided (as provider; both parties’ statements)', side: 'provided', v: v.provided },
+          ],
+          orgs,
+          'org-value',
+        ),
+      ),
+    ];
+  });
+  value.el.dataset.section = 'value';
+  const breaches = liveSection('Breaches that reached us', 'org-breaches-section', s, () => breachesSection(id, period, orgs, s));
+  breaches.el.dataset.section = 'breaches';
+  const picker = periodPicker(period, (p) => {
+    period = p;
+    history.replaceState(null, '', `#/org/${enc(id)}${qs(p)}`);
+    void value.load();
+    void breaches.load();
+  });
+  root.append(people.el, picker, value.el, breaches.el);
   const resources = slot('Resources');
   const services = slot('Services');
   const offerings = slot('Offerings');
@@ -156,10 +172,9 @@ export const orgView: View = async (root, [id], ctx) => {
       nodes.push(known.length ? h('ol', { class: 'timeline', 'data-testid': 'roles' }, known.map((i) => h('li', null, h('time', { datetime: i.at! }, fmtTime(i.at)), ' ', i.what))) : h('p', { class: 'muted' }, 'No active relationship yet.'));
       return nodes;
     }),
-    value(async () => {
-      const v = await get<OrgValue>(`/organizations/${enc(id)}/value`, s);
-      return h('div', { class: 'value-grid' }, rollup('Received', v.received), rollup('Provided', v.provided));
-    }),
+    people.load(),
+    value.load(),
+    breaches.load(),
     resources(async () => {
       const items = await listAll<Resource>('resources', { owner: id }, s);
       if (!items.length) return h('p', { class: 'muted' }, 'None visible.');
@@ -231,7 +246,153 @@ export const orgView: View = async (root, [id], ctx) => {
           : null,
       ].filter((n): n is HTMLElement => n !== null);
     }),
-    asProvider(async () => relTable(await listAll<Relationship>('relationships', { provider: id }, s), orgs, 'consumer')),
-    asConsumer(async () => relTable(await listAll<Relationship>('relationships', { consumer: id }, s), orgs, 'provider')),
+    asProvider(async () => relTable((await rels)[0], orgs, 'consumer')),
+    asConsumer(async () => relTable((await rels)[1], orgs, 'provider')),
   ]);
 };
+
+type PeriodQuery = { from: string; to: string };
+
+function periodText(p: PeriodQuery): string {
+  if (!p.from && !p.to) return 'All time.';
+  return `From ${p.from ? fmtTime(p.from) : 'the beginning'} to ${p.to ? fmtTime(p.to) : 'now'} (UTC).`;
+}
+
+/** From and to (UTC) for value and breaches, with two presets and "All time". */
+function periodPicker(initial: PeriodQuery, apply: (p: PeriodQuery) => void): HTMLElement {
+  const from = h('input', { id: 'period-from', type: 'datetime-local', value: inputFromUtc(initial.from) });
+  const to = h('input', { id: 'period-to', type: 'datetime-local', value: inputFromUtc(initial.to) });
+  const result = h('div', { class: 'result', 'aria-live': 'polite' });
+  const set = (f: Date | null, t: Date | null) => {
+    from.value = inputFromUtc(f);
+    to.value = inputFromUtc(t);
+    submit();
+  };
+  const submit = () => {
+    result.replaceChildren();
+    try {
+      const p = { from: utcFromInput(from.value) ?? '', to: utcFromInput(to.value) ?? '' };
+      if (p.from && p.to && p.from > p.to) throw new Error('The period ends before it starts.');
+      apply(p);
+    } catch (e) {
+      result.append(errorBox(describeError(e)));
+    }
+  };
+  const daysAgo = (n: number) => new Date(Date.now() - n * 86400_000);
+  return h(
+    'form',
+    {
+      class: 'card period-picker',
+      'aria-label': 'Period of value and breaches',
+      'data-testid': 'period-picker',
+      onsubmit: (ev: Event) => {
+        ev.preventDefault();
+        submit();
+      },
+    },
+    h('strong', null, 'Period of value and breaches'),
+    h('div', { class: 'field' }, h('label', { for: 'period-from' }, 'From (UTC)'), from),
+    h('div', { class: 'field' }, h('label', { for: 'period-to' }, 'To (UTC)'), to),
+    h('button', { type: 'submit', class: 'primary' }, 'Apply'),
+    h('button', { type: 'button', onclick: () => set(daysAgo(30), null) }, 'Last 30 days'),
+    h('button', { type: 'button', onclick: () => set(daysAgo(365), null) }, 'Last 12 months'),
+    h('button', { type: 'button', 'data-testid': 'period-all', onclick: () => set(null, null) }, 'All time'),
+    result,
+  );
+}
+
+/** Said in words when the caller may not see something of another organization. */
+function notYours(e: unknown, what: string): Node {
+  if (e instanceof ApiError && (e.status === 403 || e.status === 404)) return h('p', { class: 'muted', 'data-code': e.code }, `${what} (${e.describe()})`);
+  throw e;
+}
+
+async function breachesSection(id: string, period: PeriodQuery, orgs: Map<string, Organization>, s: AbortSignal): Promise<Node[]> {
+  let b: Breaches;
+  try {
+    b = await get<Breaches>(`/organizations/${enc(id)}/breaches${qs({ ...period, limit: 1000 })}`, s);
+  } catch (e) {
+    return [notYours(e, 'Only the organization itself and the admin see the breaches that reached it')];
+  }
+  const items = b.items.slice().sort((x, y) => y.seq - x.seq);
+  const nodes: Node[] = [
+    h('p', { class: 'muted' }, `Service levels missed on relationships whose impact reaches ${orgs.get(id)?.name ?? id}, as consumer or further downstream. ${periodText(period)}`),
+    items.length
+      ? table(
+          ['when', 'metric', 'relationship', 'period (UTC)', 'measured', 'objective', 'consumers reached'],
+          items.map((x) => [
+            fmtTime(x.at),
+            h('strong', null, x.metric),
+            x.relationship ? link('relationship', x.relationship) : h('span', { class: 'muted' }, '(not visible to you)'),
+            `${fmtTime(x.period.start)} → ${fmtTime(x.period.end)}`,
+            x.value !== undefined ? h('span', { class: 'missed' }, String(x.value)) : '—',
+            x.objective !== undefined ? String(x.objective) : '—',
+            String(x.consumers_reached),
+          ]),
+          { 'data-testid': 'org-breaches' },
+        )
+      : h('p', { class: 'muted', 'data-testid': 'org-breaches-none' }, 'No breach reached this organization in the period.'),
+  ];
+  if (b.total > b.items.length) nodes.push(h('p', { class: 'muted' }, `${b.items.length} of ${b.total} shown.`));
+  return nodes;
+}
+
+/** Relationships whose roles are read to show who holds which (each is one request). */
+const ROLE_LOOKUPS = 100;
+
+async function peopleSection(org: Organization, ctx: Ctx, rels: Promise<Relationship[][]>, added: () => void): Promise<Node[]> {
+  const s = ctx.signal;
+  let people: Person[];
+  try {
+    people = await listAll<Person>(`organizations/${enc(org.id)}/people`, {}, s);
+  } catch (e) {
+    return [notYours(e, 'People are visible to their organization and the admin')];
+  }
+  // Which roles they hold: read from the relationships it is party to (no listing by person).
+  const live = (await rels).flat().filter((r) => r.status === 'active' || r.status === 'suspended' || r.status === 'requested');
+  const lookups = live.slice(0, ROLE_LOOKUPS);
+  const held = new Map<string, { rel: string; role: string }[]>();
+  await Promise.all(
+    lookups.map(async (r) => {
+      const roles = await listAll<RoleAssignment>(`relationships/${enc(r.id)}/roles`, {}, s).catch(() => [] as RoleAssignment[]);
+      for (const a of roles) {
+        if (a.organization !== org.id) continue;
+        if (!held.has(a.person)) held.set(a.person, []);
+        held.get(a.person)!.push({ rel: r.id, role: a.role });
+      }
+    }),
+  );
+  const nodes: Node[] = [
+    people.length
+      ? table(
+          ['person', 'email', 'roles on relationships', 'since'],
+          people.map((p) => [
+            h('span', { 'data-person': p.id }, h('strong', null, p.name), ' ', h('small', { class: 'muted' }, p.id)),
+            p.email ?? '—',
+            (held.get(p.id) ?? []).length
+              ? h('ul', { class: 'stated' }, (held.get(p.id) ?? []).map((x) => h('li', null, h('span', { class: 'role' }, x.role.replace('_', ' ')), ' on ', link('relationship', x.rel))))
+              : h('span', { class: 'muted' }, 'none'),
+            fmtTime(p.created_at),
+          ]),
+          { 'data-testid': 'org-people' },
+        )
+      : h('p', { class: 'muted', 'data-testid': 'org-people-none' }, 'No people yet.'),
+  ];
+  if (live.length > lookups.length) nodes.push(h('p', { class: 'muted' }, `Roles read from the first ${lookups.length} of ${live.length} live relationships.`));
+  if (mayChange(ctx, org.id) && org.status !== 'closed') {
+    nodes.push(
+      editForm({
+        id: 'person-new',
+        title: 'Add a person',
+        fields: [
+          { name: 'name', label: 'Name', kind: 'text', value: '' },
+          { name: 'email', label: 'Email (optional)', kind: 'text', value: '' },
+        ],
+        submitLabel: 'Add person',
+        send: (body) => post<Person>(`/organizations/${enc(org.id)}/people`, body),
+        onDone: added,
+      }),
+    );
+  }
+  return nodes;
+}

@@ -1,6 +1,9 @@
-// A relationship: its lifecycle actions for the party allowed to take them, its
-// provisions as a timeline, and (for the provider, while active) a form that performs
-// a provision (POST /provisions).
+// A relationship: its lifecycle actions for the party allowed to take them; its agreement,
+// service levels, requests, value both ways and people in roles (CONTRACT §6: each a
+// section of its own, in views/agreement.ts, servicelevels.ts, requests.ts, value.ts,
+// roles.ts); its provisions as a timeline, and (for the provider, while active) a form
+// that performs a provision (POST /provisions), fulfilling a request when one is chosen.
+// A change reloads only the sections it touches.
 //
 //             activate (provider)        suspend (provider)
 // requested ─────────────────────▶ active ◀──────────────▶ suspended
@@ -9,9 +12,15 @@
 //  rejected                           ▼                          ▼
 //                                terminated ◀────────────────────┘
 //    (terminate from requested, by either party, withdraws it: → terminated)
-import { describeError, enc, get, listAll, post, type Effect, type Offering, type Organization, type Provision, type RelStatus, type Relationship, type Value } from '../api';
-import { h, clear, errorBox, fmtTime, link, section } from '../dom';
-import { organizations, isAdmin, type Ctx, type View } from './common';
+import { describeError, enc, get, getExact, listAll, post, type Effect, type Offering, type Organization, type Provision, type RelStatus, type Relationship, type RelationshipValue, type ServiceRequest, type Value } from '../api';
+import { h, errorBox, fmtTime, link } from '../dom';
+import { sideOf } from '../srm';
+import { agreementSection } from './agreement';
+import { liveSection, organizations, isAdmin, type Ctx, type View } from './common';
+import { requestsSection } from './requests';
+import { rolesSection } from './roles';
+import { serviceLevels } from './servicelevels';
+import { stateValueForm, valueTable } from './value';
 
 type Action = 'activate' | 'reject' | 'suspend' | 'resume' | 'terminate';
 const BY_STATUS: Record<RelStatus, { action: Action; who: 'provider' | 'either' }[]> = {
@@ -69,8 +78,14 @@ function valueText(v: Value | null | undefined): Node | null {
   return parts.length ? h('ul', { class: 'value-list' }, parts.map((p) => h('li', null, p))) : null;
 }
 
-function provisionForm(rel: Relationship, offering: Offering, onDone: (message: Node) => void): HTMLElement {
-  const actionSel = h('select', { id: 'prov-action', name: 'action' }, offering.actions.map((a) => h('option', { value: a.name, 'data-effect': a.effect }, `${a.name} (${a.effect})`)));
+/** The provision form; with `fulfils`, it performs that request's action and names the
+ *  request (POST /provisions {request}), which fulfils it. */
+function provisionForm(rel: Relationship, offering: Offering, onDone: (message: Node) => void, fulfils?: ServiceRequest, onCancelFulfil?: () => void): HTMLElement {
+  const actionSel = h(
+    'select',
+    { id: 'prov-action', name: 'action', disabled: !!fulfils },
+    offering.actions.map((a) => h('option', { value: a.name, 'data-effect': a.effect, selected: fulfils?.action === a.name }, `${a.name} (${a.effect})`)),
+  );
   const effectOf = (): Effect => offering.actions.find((a) => a.name === actionSel.value)?.effect ?? 'none';
 
   const createRows = h('div', { class: 'rows' });
@@ -134,6 +149,7 @@ function provisionForm(rel: Relationship, offering: Offering, onDone: (message: 
         try {
           const effect = effectOf();
           const body: Record<string, unknown> = { relationship: rel.id, action: actionSel.value, used: ids(used.value) };
+          if (fulfils) body.request = fulfils.id;
           if (effect === 'create') {
             body.creates = [...createRows.querySelectorAll('[data-create-row]')].map((_, i) => {
               const val = (id: string) => (document.getElementById(id) as HTMLInputElement).value.trim();
@@ -160,7 +176,9 @@ function provisionForm(rel: Relationship, offering: Offering, onDone: (message: 
               { class: 'ok', 'data-testid': 'provision-result' },
               'Provision ',
               link('provision', p.id),
-              ' performed.',
+              ' performed',
+              fulfils ? ` (fulfils request ${fulfils.id})` : '',
+              '.',
               p.created.length ? [' Created: ', p.created.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
               p.transferred.length ? [' Transferred: ', p.transferred.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
               p.modified.length ? [' Modified: ', p.modified.map((m, i) => [i ? ', ' : '', typeof m === 'string' ? link('resource', m) : link('resource', m.resource, `${m.resource} (v${m.version})`)])] : '',
@@ -173,6 +191,14 @@ function provisionForm(rel: Relationship, offering: Offering, onDone: (message: 
         }
       },
     },
+    fulfils
+      ? h(
+          'p',
+          { class: 'note', 'data-testid': 'prov-fulfils' },
+          `Fulfils request ${fulfils.id} (${fulfils.action})${fulfils.note ? `: “${fulfils.note}”` : ''}. `,
+          h('button', { type: 'button', onclick: () => onCancelFulfil?.() }, 'Not now'),
+        )
+      : null,
     h('label', { for: 'prov-action' }, 'Service action'),
     actionSel,
     createBox,
@@ -194,22 +220,119 @@ function provisionForm(rel: Relationship, offering: Offering, onDone: (message: 
   );
 }
 
+type Part = 'agreement' | 'levels' | 'requests' | 'value' | 'roles' | 'provisions';
+
 export const relationshipView: View = async (root, [id], ctx) => {
   const s = ctx.signal;
   const orgs = await organizations(s);
   const orgLink = (o: string) => link('organization', o, orgs.get(o)?.name ?? o);
   const name = (o: Organization | undefined, fallback: string) => o?.name ?? fallback;
+  let rel = await get<Relationship>(`/relationships/${enc(id)}`, s);
+  const offering = await get<Offering>(`/offerings/${enc(rel.offering)}`, s).catch(() => null);
+  const side = sideOf(rel, ctx.me);
 
   const header = h('div');
   const actions = h('section', { class: 'card', 'aria-label': 'Lifecycle' });
-  const timeline = section('Provisions');
-  const formSlot = h('div');
-  root.append(header, actions, timeline, formSlot);
-  let offering: Offering | null = null;
+  const pageNav = h('nav', { class: 'page-nav', 'aria-label': 'Sections of this relationship' });
 
-  async function load(message?: Node, provMessage?: Node): Promise<void> {
-    const rel = await get<Relationship>(`/relationships/${enc(id)}`, s);
-    offering ??= await get<Offering>(`/offerings/${enc(rel.offering)}`, s).catch(() => null);
+  /** Reads the relationship again and reloads the parts named (all of them when none). */
+  const refresh = async (parts: Part[] | 'all', message?: string, where?: Part): Promise<void> => {
+    rel = await get<Relationship>(`/relationships/${enc(id)}`, s);
+    drawHeader();
+    const names = parts === 'all' ? (Object.keys(sections) as Part[]) : parts;
+    await Promise.all(names.map((p) => sections[p].load(p === where ? message : undefined)));
+  };
+  const changedBy = (where: Part, parts: Part[]) => (message: string) => void refresh(parts, message, where);
+
+  const levels = serviceLevels(() => rel, side, s, changedBy('levels', ['levels']));
+  let fulfilling: ServiceRequest | undefined;
+  const sections: Record<Part, ReturnType<typeof liveSection>> = {
+    agreement: liveSection('Agreement', 'agreement-section', s, () => agreementSection(rel, side, ctx, orgs, changedBy('agreement', ['agreement', 'levels']))),
+    levels: liveSection('Service levels', 'levels-section', s, levels.render),
+    requests: liveSection('Requests', 'requests-section', s, () =>
+      requestsSection(rel, offering, side, s, {
+        changed: changedBy('requests', ['requests', 'provisions', 'value']),
+        fulfilWithForm: (r) => {
+          fulfilling = r;
+          void sections.provisions.load().then(() => document.getElementById('prov-form')?.scrollIntoView({ block: 'start' }));
+        },
+      }),
+    ),
+    value: liveSection('Value, as each party states it', 'value-section', s, () => valueSection()),
+    roles: liveSection('People in roles', 'roles-section', s, () => rolesSection(rel, side, orgs, s, changedBy('roles', ['roles']))),
+    provisions: liveSection('Provisions', 'provisions-section', s, () => provisionsPart()),
+  };
+
+  async function valueSection(): Promise<Node[]> {
+    const v = await getExact<RelationshipValue>(`/relationships/${enc(rel.id)}/value`, s);
+    const provider = name(orgs.get(rel.provider), rel.provider);
+    const consumer = name(orgs.get(rel.consumer), rel.consumer);
+    const nodes: Node[] = [
+      h('p', { class: 'muted' }, 'Provisions count as value the provider states. Amounts are as stated, summed per currency by the server.'),
+      valueTable(
+        [
+          { title: `As ${provider} (provider) states it`, side: 'provider', v: v.provider_stated },
+          { title: `As ${consumer} (consumer) states it`, side: 'consumer', v: v.consumer_stated },
+        ],
+        orgs,
+        'value-compare',
+      ),
+    ];
+    if (side === 'provider' || side === 'consumer') {
+      nodes.push(stateValueForm(rel.id, offering?.price?.currency ?? 'EUR', (r) => void refresh(['value'], `Value stated (${r.id}) as ${r.party === rel.provider ? 'the provider' : 'the consumer'}.`, 'value')));
+    } else if (side === 'admin') {
+      nodes.push(h('p', { class: 'muted' }, 'Only the two parties state value (the admin may not).'));
+    }
+    return nodes;
+  }
+
+  async function provisionsPart(): Promise<Node[]> {
+    const provs = (await listAll<Provision>('provisions', { relationship: rel.id }, s)).sort((a, b) => (a.at < b.at ? -1 : 1));
+    const nodes: Node[] = [
+      provs.length
+        ? h(
+            'ol',
+            { class: 'timeline', 'data-testid': 'provisions' },
+            provs.map((p) =>
+              h(
+                'li',
+                { 'data-provision': p.id },
+                h('time', { datetime: p.at }, fmtTime(p.at)),
+                ' ',
+                h('strong', null, p.action),
+                ' — ',
+                link('provision', p.id),
+                p.created.length ? [h('br'), 'created ', p.created.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
+                p.modified.length ? [h('br'), 'modified ', p.modified.map((m, i) => [i ? ', ' : '', link('resource', typeof m === 'string' ? m : m.resource)])] : '',
+                p.transferred.length ? [h('br'), 'transferred ', p.transferred.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
+                p.used.length ? [h('br'), 'used ', p.used.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
+                valueText(p.value),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'No provision yet.'),
+    ];
+    const canProvide = side === 'provider' || side === 'admin';
+    if (canProvide && offering) {
+      if (rel.status === 'active') {
+        const fulfils = fulfilling;
+        fulfilling = undefined;
+        nodes.push(
+          h(
+            'div',
+            { id: 'prov-form' },
+            h('h3', null, `Perform a provision for ${name(orgs.get(rel.consumer), rel.consumer)}`),
+            provisionForm(rel, offering, (m) => void Promise.all([refresh(fulfils ? ['requests', 'value'] : ['value']), sections.provisions.load(m)]), fulfils, () => void sections.provisions.load()),
+          ),
+        );
+      } else {
+        nodes.push(h('p', { class: 'muted' }, `Provisions are performed only while the relationship is active (it is ${rel.status}).`));
+      }
+    }
+    return nodes;
+  }
+
+  function drawHeader(message?: Node): void {
     header.replaceChildren(
       h('h1', null, `Relationship ${rel.id}`),
       h(
@@ -220,7 +343,8 @@ export const relationshipView: View = async (root, [id], ctx) => {
         offering ? link('offering', offering.id, offering.name) : link('offering', rel.offering),
         ' to ',
         orgLink(rel.consumer),
-        ` · ${rel.type}`,
+        ' · ',
+        h('span', { class: 'rel-type', 'data-testid': 'rel-type' }, rel.type),
       ),
       h(
         'dl',
@@ -237,7 +361,7 @@ export const relationshipView: View = async (root, [id], ctx) => {
     );
     const allowed = allowedActions(rel, ctx);
     const feedback = h('div', { 'aria-live': 'polite' }, message ?? null);
-    const role = isAdmin(ctx) ? 'the admin' : ctx.me.organization === rel.provider ? 'the provider' : ctx.me.organization === rel.consumer ? 'the consumer' : 'not a party';
+    const role = side === 'admin' ? 'the admin' : side === 'provider' ? 'the provider' : side === 'consumer' ? 'the consumer' : ctx.me.role === 'viewer' ? 'a viewer' : 'not a party';
     actions.replaceChildren(
       h('h2', null, 'Lifecycle'),
       h('p', null, `You act as ${role}.`, allowed.length ? '' : ' No lifecycle action is open to you in this status.'),
@@ -255,7 +379,8 @@ export const relationshipView: View = async (root, [id], ctx) => {
                 (ev.currentTarget as HTMLButtonElement).disabled = true;
                 try {
                   const r = await post<Relationship>(`/relationships/${enc(rel.id)}/${a}`, {});
-                  await load(h('p', { class: 'ok' }, `Done: the relationship is now ${r.status}.`));
+                  await refresh('all');
+                  drawHeader(h('p', { class: 'ok' }, `Done: the relationship is now ${r.status}.`));
                 } catch (e) {
                   feedback.replaceChildren(errorBox(`Could not ${a}: ${describeError(e)}`));
                   (ev.target as HTMLButtonElement).disabled = false;
@@ -268,42 +393,13 @@ export const relationshipView: View = async (root, [id], ctx) => {
       ),
       feedback,
     );
-
-    const provs = (await listAll<Provision>('provisions', { relationship: rel.id }, s)).sort((a, b) => (a.at < b.at ? -1 : 1));
-    const list = provs.length
-      ? h(
-          'ol',
-          { class: 'timeline', 'data-testid': 'provisions' },
-          provs.map((p) =>
-            h(
-              'li',
-              { 'data-provision': p.id },
-              h('time', { datetime: p.at }, fmtTime(p.at)),
-              ' ',
-              h('strong', null, p.action),
-              ' — ',
-              link('provision', p.id),
-              p.created.length ? [h('br'), 'created ', p.created.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
-              p.modified.length ? [h('br'), 'modified ', p.modified.map((m, i) => [i ? ', ' : '', link('resource', typeof m === 'string' ? m : m.resource)])] : '',
-              p.transferred.length ? [h('br'), 'transferred ', p.transferred.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
-              p.used.length ? [h('br'), 'used ', p.used.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
-              valueText(p.value),
-            ),
-          ),
-        )
-      : h('p', { class: 'muted' }, 'No provision yet.');
-    clear(timeline);
-    timeline.append(h('h2', null, `Provisions (${provs.length})`), list);
-
-    clear(formSlot);
-    const canProvide = ctx.me.role !== 'viewer' && (isAdmin(ctx) || ctx.me.organization === rel.provider);
-    if (canProvide && offering) {
-      if (rel.status === 'active') {
-        formSlot.append(section(`Perform a provision for ${name(orgs.get(rel.consumer), rel.consumer)}`, h('div', { 'aria-live': 'polite' }, provMessage ?? null), provisionForm(rel, offering, (m) => void load(undefined, m))));
-      } else {
-        formSlot.append(section('Perform a provision', h('p', { class: 'muted' }, `Provisions are performed only while the relationship is active (it is ${rel.status}).`)));
-      }
-    }
   }
-  await load();
+
+  const order: Part[] = ['agreement', 'levels', 'requests', 'value', 'roles', 'provisions'];
+  const titles: Record<Part, string> = { agreement: 'Agreement', levels: 'Service levels', requests: 'Requests', value: 'Value', roles: 'Roles', provisions: 'Provisions' };
+  pageNav.append(...order.map((p) => h('button', { type: 'button', class: 'link', onclick: () => sections[p].el.scrollIntoView({ block: 'start' }) }, titles[p])));
+  drawHeader();
+  root.append(header, pageNav, actions, ...order.map((p) => sections[p].el));
+  await Promise.all(order.map((p) => sections[p].load()));
+  return levels.dispose;
 };
