@@ -1786,6 +1786,10 @@ std::vector<Event> Consequences(const State& state, const std::vector<Event>& ap
       e.type = "service.degraded";
       e.data = Json::MakeObject({{"degraded_by", ToJson(now)}});
     }
+    // Caused by a person: named with its organization, like the cause.
+    if (const Person* person = state.FindPerson(cause.actor)) {
+      e.data.Set("organization", Json(person->organization));
+    }
     out.push_back(std::move(e));
   }
   return out;
