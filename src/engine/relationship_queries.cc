@@ -241,6 +241,7 @@ StatusOr<std::string> Engine::ServiceLevels(const Principal& p, const std::strin
   struct Level {
     ServiceLevel level;
     std::vector<const Measurement*> measurements;
+    bool agreed = true;  // in the agreement now in force
   };
   std::vector<Level> levels;
   auto find = [&](const std::string& metric) -> Level* {
@@ -256,7 +257,7 @@ StatusOr<std::string> Engine::ServiceLevels(const Principal& p, const std::strin
     const Measurement& m = *state_.FindMeasurement(id);
     Level* level = find(m.metric);
     if (level == nullptr) {
-      levels.push_back({ServiceLevel{m.metric, m.objective, m.unit, m.target}, {}});
+      levels.push_back({ServiceLevel{m.metric, m.objective, m.unit, m.target}, {}, false});
       level = &levels.back();
     }
     if (InWindow(window, m.period)) level->measurements.push_back(&m);
@@ -285,6 +286,17 @@ StatusOr<std::string> Engine::ServiceLevels(const Principal& p, const std::strin
     WriteString(w, l.level.unit);
     WriteKey(w, "target");
     WriteString(w, l.level.target);
+    // The objective above is the agreement's now in force (`agreement_version`);
+    // each measurement keeps the one it was judged against. A metric no longer
+    // agreed shows the objective of its last measurement.
+    WriteKey(w, "agreed");
+    w.Bool(l.agreed);
+    WriteKey(w, "agreement_version");
+    if (rel.agreements.empty()) {
+      w.Null();
+    } else {
+      w.Int64(rel.agreements.back().version);
+    }
     WriteKey(w, "measurements");
     w.Int64(n);
     WriteKey(w, "met");

@@ -103,6 +103,19 @@ class Fields {
     return out;
   }
 
+  // Refuses a member not in `allowed` (400 naming its path): a nested
+  // object says what it keeps, so nothing sent is silently dropped.
+  Status Known(std::initializer_list<std::string_view> allowed, std::string_view what) const {
+    for (const auto& [key, value] : obj_.members()) {
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return InvalidField(Path(key), "'" + Path(key) + "' is not part of " + std::string(what) +
+                                         "; it takes " + list);
+    }
+    return Status::Ok();
+  }
+
   const Json& json() const { return obj_; }
 
  private:
@@ -136,16 +149,19 @@ StatusOr<ValueKind> DecodeValueKind(const Fields& f) {
 StatusOr<Value> DecodeValue(const Json& v) {
   if (!v.is_object()) return InvalidField("value", "'value' must be an object");
   Fields f(v, "value.");
+  CC_RETURN_IF_ERROR(f.Known({"outcomes", "costs", "risks"}, "a value"));
   Value value;
   CC_ASSIGN_OR_RETURN(std::vector<Json> outcomes, f.List("outcomes"));
   for (size_t i = 0; i < outcomes.size(); ++i) {
-    if (!outcomes[i].is_string()) {
-      return InvalidField("value.outcomes[" + std::to_string(i) + "]", "outcomes must be text");
+    if (!outcomes[i].is_string() || outcomes[i].as_string().empty()) {
+      return InvalidField("value.outcomes[" + std::to_string(i) + "]",
+                          "'value.outcomes[" + std::to_string(i) + "]' must be a non-empty text");
     }
     value.outcomes.push_back(outcomes[i].as_string());
   }
   CC_ASSIGN_OR_RETURN(std::vector<Fields> costs, f.ObjectList("costs"));
   for (const Fields& c : costs) {
+    CC_RETURN_IF_ERROR(c.Known({"amount", "currency", "kind"}, "a cost"));
     Cost cost;
     const Json* amount = c.json().Find("amount");
     if (amount == nullptr) {
@@ -158,6 +174,7 @@ StatusOr<Value> DecodeValue(const Json& v) {
   }
   CC_ASSIGN_OR_RETURN(std::vector<Fields> risks, f.ObjectList("risks"));
   for (const Fields& r : risks) {
+    CC_RETURN_IF_ERROR(r.Known({"description", "kind"}, "a risk"));
     Risk risk;
     CC_ASSIGN_OR_RETURN(risk.description, r.String("description", true));
     CC_ASSIGN_OR_RETURN(risk.kind, DecodeValueKind(r));
@@ -273,6 +290,7 @@ Status DecodeServiceLevels(const Fields& f, Offering& o) {
   CC_ASSIGN_OR_RETURN(std::vector<Fields> levels, f.ObjectList("service_levels"));
   o.service_levels.clear();
   for (const Fields& l : levels) {
+    CC_RETURN_IF_ERROR(l.Known({"metric", "objective", "unit", "target"}, "a service level"));
     ServiceLevel level;
     CC_ASSIGN_OR_RETURN(level.metric, l.String("metric", true));
     const Json* objective = l.json().Find("objective");
@@ -307,6 +325,7 @@ Status DecodePrice(const Fields& f, Offering& o) {
   if (price != nullptr && !price->is_null()) {
     if (!price->is_object()) return InvalidField("price", "'price' must be an object");
     Fields pf(*price, "price.");
+    CC_RETURN_IF_ERROR(pf.Known({"amount", "currency", "period"}, "a price"));
     Price p;
     const Json* amount = price->Find("amount");
     if (amount == nullptr || !amount->is_number()) {
@@ -742,8 +761,8 @@ StatusOr<Period> DecodePeriodField(const Json& body, bool required) {
     return Period{};
   }
   if (!v->is_object()) return InvalidField("period", "'period' must be an object {start, end}");
-  CC_RETURN_IF_ERROR(OnlyFields(*v, {"start", "end"}, "a period", false));
   Fields f(*v, "period.");
+  CC_RETURN_IF_ERROR(f.Known({"start", "end"}, "a period"));
   Period p;
   CC_ASSIGN_OR_RETURN(p.start, f.String("start", true));
   CC_ASSIGN_OR_RETURN(p.end, f.String("end", true));

@@ -713,3 +713,35 @@ TEST(DecodeProposalTest, AtLeastOneAgreementFieldInItsShape) {
 
 }  // namespace
 }  // namespace cocreate
+
+namespace cocreate {
+namespace {
+
+// Nested objects say what they keep: nothing sent is silently dropped.
+TEST(NestedFieldsTest, UnknownMembersOfNestedObjectsAreRefusedByPath) {
+  auto field = [](StatusOr<Command> c) { return c.ok() ? std::string("ok") : c.status().field(); };
+  auto body = [](std::string_view text) { return Json::Parse(text).value(); };
+  EXPECT_EQ(field(DecodeValueStatement("rel", body(
+                R"({"risks": [{"description": "d", "kind": "introduced", "party": "x"}]})"))),
+            "risks[0].party");
+  EXPECT_EQ(field(DecodeValueStatement("rel", body(
+                R"({"costs": [{"amount": 1, "currency": "EUR", "kind": "removed", "x": 1}]})"))),
+            "costs[0].x");
+  EXPECT_EQ(field(DecodeValueStatement("rel", body(R"({"outcomes": [""]})"))), "outcomes[0]");
+  EXPECT_EQ(field(DecodeProposal("rel", body(
+                R"({"service_levels": [{"metric": "a", "objective": 1, "bogus": 1}]})"))),
+            "service_levels[0].bogus");
+  EXPECT_EQ(field(DecodeProposal("rel", body(
+                R"({"price": {"amount": 1, "currency": "EUR", "bogus": 1}})"))),
+            "price.bogus");
+  EXPECT_EQ(field(DecodeCreate(Noun::kProvision, body(
+                R"({"relationship": "r", "action": "a", "value": {"outcomes": [], "why": 1}})"))),
+            "value.why");
+  EXPECT_EQ(field(DecodeRecordMeasurement("rel", body(
+                R"({"metric": "m", "value": 1, "period": {"start": "2026-01-01T00:00:00Z",
+                    "end": "2026-02-01T00:00:00Z", "tz": "x"}})"))),
+            "period.tz");
+}
+
+}  // namespace
+}  // namespace cocreate

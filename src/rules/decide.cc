@@ -1149,6 +1149,40 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
 
 // --- Agreements (CONTRACT §6, proposals) ---
 
+// The agreement `current` with `changes` applied must end after it starts
+// (422 end_before_start) and after `now` (422 end_passed: an end already
+// past would end or renew it at once), and a term that renews itself lasts
+// at least a second (422 term_too_short), so renewals never outrun the clock.
+Status CheckTerm(const Agreement& current, const Json& changes, const std::string& now) {
+  std::string end = current.end;
+  if (const Json* e = changes.Find("end")) end = e->is_string() ? e->as_string() : "";
+  std::string renewal = current.renewal;
+  if (const Json* r = changes.Find("renewal"); r != nullptr && r->is_string()) {
+    renewal = r->as_string();
+  }
+  auto end_ms = UnixMillis(end);
+  auto start_ms = UnixMillis(current.start);
+  auto now_ms = UnixMillis(now);
+  if (!end_ms || !start_ms) return Status::Ok();  // open-ended
+  if (*end_ms <= *start_ms) {
+    return Unprocessable("end_before_start",
+                         "'end' must come after the agreement's start (" + current.start + ")",
+                         "end");
+  }
+  if (now_ms && *end_ms <= *now_ms) {
+    return Unprocessable("end_passed", "the agreement's end (" + end +
+                                           ") has passed; propose an end in the future",
+                         "end");
+  }
+  if (renewal == "auto" && *end_ms - *start_ms < 1000) {
+    return Unprocessable("term_too_short",
+                         "an agreement that renews itself runs at least one second from its "
+                         "start (" + current.start + ") to its end",
+                         "end");
+  }
+  return Status::Ok();
+}
+
 // The party `p` acts as on `rel`: its own organization, or for the admin
 // `by` (default the provider). Errors: 403 for an outsider or a viewer.
 StatusOr<std::string> PartyOf(const Principal& p, const Relationship& rel, const std::string& by) {
@@ -1192,15 +1226,7 @@ StatusOr<Decision> DecidePropose(const State& state, const Principal& p, const P
                     "agreements change only while the relationship is active or suspended; '" +
                         rel->id + "' is " + std::string(RelationshipStatusName(rel->status)));
   }
-  if (const Json* end = c.changes.Find("end"); end != nullptr && end->is_string()) {
-    const std::string& start = rel->agreements.back().start;
-    auto end_ms = UnixMillis(end->as_string());
-    auto start_ms = UnixMillis(start);
-    if (end_ms && start_ms && *end_ms <= *start_ms) {
-      return Unprocessable("end_before_start",
-                           "'end' must come after the agreement's start (" + start + ")", "end");
-    }
-  }
+  CC_RETURN_IF_ERROR(CheckTerm(rel->agreements.back(), c.changes, now));
   Proposal proposal;
   std::set<std::string> taken;
   proposal.id = c.id.empty() ? NewId(state, "prop", taken) : c.id;
@@ -1250,6 +1276,8 @@ StatusOr<Decision> DecideAnswer(const State& state, const Principal& p, const An
                       "relationship '" + rel.id + "' is " +
                           std::string(RelationshipStatusName(rel.status)));
     }
+    // Time may have passed the proposed end since it was proposed.
+    CC_RETURN_IF_ERROR(CheckTerm(rel.agreements.back(), proposal->changes, now));
     // The agreement in force, with the proposed fields replaced.
     Json next = ToJson(rel.agreements.back());
     for (const auto& [k, v] : proposal->changes.members()) next.Set(k, v);
@@ -1349,7 +1377,8 @@ StatusOr<Decision> DecideMeasurement(const State& state, const Principal& p,
   CC_ASSIGN_OR_RETURN(IdCheck check,
                       CheckRecordId(state, c.id,
                                     state.FindMeasurement(c.id) != nullptr &&
-                                        state.FindMeasurement(c.id)->relationship == rel->id,
+                                        state.FindMeasurement(c.id)->relationship == rel->id &&
+                                        state.FindMeasurement(c.id)->by == by,
                                     request));
   if (check == IdCheck::kRetry) return Shown({}, Decision::Shows::kMeasurement, c.id, false);
   CC_RETURN_IF_ERROR(RequireActiveOrSuspended(*rel, "measurements are recorded"));
@@ -1618,8 +1647,8 @@ StatusOr<Decision> DecideExpiry(const State& state, const Principal& p, const st
     if (!end || *end > *now_ms) continue;
     if (a.renewal == "auto" && start && *end > *start) {
       int64_t length = *end - *start;
-      int64_t next_start = *end;
-      while (next_start + length <= *now_ms) next_start += length;
+      // The first term that ends after now, in one step however many passed.
+      int64_t next_start = *end + (*now_ms - *end) / length * length;
       Agreement next = a;
       next.version = a.version + 1;
       next.start = FormatUnixMillis(next_start);

@@ -1448,9 +1448,12 @@ TEST_F(ProposalTest, DeclineWithdrawAndTermination) {
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
   ASSERT_OK(Propose(Member("prov"), R"({"id": "p1", "price": {"amount": 12.5, "currency": "EUR", "period": "month"}})"));
   ASSERT_OK(Propose(Member("cons"), R"({"id": "p2", "type": "cooperative"})"));
-  // An agreement ends after it starts (the fixture's clock is 2026-01-01).
+  // An agreement ends after it starts (the fixture's clock is 2026-01-01),
+  // in the future, and when it renews itself, a second or more after it starts.
   EXPECT_TRUE(Is(Propose(Member("cons"), R"({"end": "2025-12-31T23:59:59Z"})"),
                  Code::kUnprocessable, "end_before_start"));
+  EXPECT_TRUE(Is(Propose(Member("cons"), R"({"end": "2026-01-01T00:00:00.500Z", "renewal": "auto"})"),
+                 Code::kUnprocessable, "term_too_short"));
   ASSERT_OK(Propose(Member("cons"), R"({"id": "p3", "end": "2027-01-01T00:00:00Z"})"));
   EXPECT_TRUE(Is(Answer(Member("prov"), "p2", ProposalVerb::kWithdraw), Code::kPermissionDenied,
                  "forbidden"));
@@ -1554,6 +1557,13 @@ TEST_F(ManageTest, MeasurementsAreJudgedAgainstTheObjectiveInForce) {
                  Code::kPermissionDenied, "forbidden"));
   EXPECT_TRUE(Is(Measure(Member("prov"), R"({"metric": "uptime", "value": "1"})"),
                  Code::kInvalidArgument, "invalid_field"));
+  // A retry is the same party's: the other party sending the same id is 409.
+  const std::string retry = R"({"id": "m1", "metric": "uptime", "value": 99.7, )" +
+                            std::string(kJan) + "}";
+  ASSERT_OK(Measure(Member("cons"), retry));
+  ASSERT_OK(Measure(Member("cons"), retry));
+  EXPECT_TRUE(decision_.events.empty());
+  EXPECT_TRUE(Is(Measure(Member("prov"), retry), Code::kConflict, "duplicate_id"));
   // A later agreement version judges the periods that end after it.
   ASSERT_OK(Propose(Member("cons"), R"({"id": "p9", "service_levels": [
       {"metric": "uptime", "objective": 99.9}]})"));
@@ -1712,6 +1722,12 @@ TEST_F(ManageTest, AnAgreementThatEndsTerminatesOrRenews) {
   // None: the relationship terminates, as "system", with what termination brings.
   ASSERT_OK(Propose(Member("prov"), R"({"id": "pn", "renewal": "none"})"));
   ASSERT_OK(Answer(Member("cons"), "pn", ProposalVerb::kAccept));
+  // An end that passed since it was proposed cannot be accepted.
+  ASSERT_OK(Propose(Member("prov"), R"({"id": "late", "end": "2026-01-01T00:00:01Z"})"));
+  auto too_late = Decide(state_, Member("cons"),
+                         DecodeAnswer("late", ProposalVerb::kAccept, nullptr).value(),
+                         "2026-01-02T00:00:00.000Z");
+  EXPECT_TRUE(Is(too_late.status(), Code::kUnprocessable, "end_passed"));
   auto ended = Decide(state_, Principal::System(), expire, "2026-03-02T00:00:00.000Z");
   ASSERT_TRUE(ended.ok());
   ASSERT_FALSE(ended->events.empty());
