@@ -19,7 +19,10 @@ std::string Done(rapidjson::StringBuffer& buf);
 void WriteTimeOrNull(JsonWriter& w, std::string_view key, const std::string& at);
 // Opens a list: `{"items": [`.
 void BeginList(JsonWriter& w);
-// Closes a list's items and writes its `total`, `limit` and `offset`.
+// Closes a list's items and writes its `total`, `limit` and `offset`; the
+// object stays open for more members.
+void EndItems(JsonWriter& w, int64_t total, const ListQuery& q);
+// EndItems, and closes the object.
 void EndList(JsonWriter& w, int64_t total, const ListQuery& q);
 // True when `id` is a `noun` that `p` may see.
 bool Exists(const State& s, const Principal& p, Noun noun, const std::string& id);

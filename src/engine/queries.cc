@@ -30,7 +30,7 @@ void BeginList(JsonWriter& w) {
   w.StartArray();
 }
 
-void EndList(JsonWriter& w, int64_t total, const ListQuery& q) {
+void EndItems(JsonWriter& w, int64_t total, const ListQuery& q) {
   w.EndArray();
   WriteKey(w, "total");
   w.Int64(total);
@@ -38,6 +38,10 @@ void EndList(JsonWriter& w, int64_t total, const ListQuery& q) {
   w.Int64(q.limit);
   WriteKey(w, "offset");
   w.Int64(q.offset);
+}
+
+void EndList(JsonWriter& w, int64_t total, const ListQuery& q) {
+  EndItems(w, total, q);
   w.EndObject();
 }
 

@@ -378,14 +378,7 @@ StatusOr<std::string> Engine::Breaches(const Principal& p, const std::string& or
     }
     w.EndObject();
   }
-  w.EndArray();
-  WriteKey(w, "total");
-  w.Int64(total);
-  WriteKey(w, "limit");
-  w.Int64(q.limit);
-  WriteKey(w, "offset");
-  w.Int64(q.offset);
-  w.EndObject();
+  EndList(w, total, q);
   return Done(buf);
 }
 
@@ -418,13 +411,7 @@ StatusOr<std::string> Engine::Requests(const Principal& p, const std::string& re
     if (total >= q.offset && total < q.offset + q.limit) Encode(r, w);
     ++total;
   }
-  w.EndArray();
-  WriteKey(w, "total");
-  w.Int64(total);
-  WriteKey(w, "limit");
-  w.Int64(q.limit);
-  WriteKey(w, "offset");
-  w.Int64(q.offset);
+  EndItems(w, total, q);
   // Lead time: from opening to fulfilment, in seconds.
   WriteKey(w, "lead_time");
   w.StartObject();

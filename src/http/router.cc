@@ -243,71 +243,66 @@ void Router::AddRelationshipManagement() {
           Submit(p, DecodeCloseRequest(params.path[0], verb, body), reply);
         });
   }
-  Add("GET", "/relationships/{id}/measurements", false,
-      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
-             Reply& reply) {
-        auto page = PageParams(params.query);
-        if (!page.ok()) return reply(Error(page.status()));
-        auto window = WindowParams(params.query);
-        if (!window.ok()) return reply(Error(window.status()));
-        auto metric = params.query.find("metric");
-        ReplyWith(reply, engine_.Measurements(
-                             p, params.path[0],
-                             metric == params.query.end() ? std::string() : metric->second,
-                             *window, *page));
+  // A GET answered from the path, the page (`limit`, `offset`) and the
+  // period (`from`, `to`); which of them a route takes is declared below with
+  // TakesQuery, so any other parameter is 400 before this runs.
+  using Answer = std::function<StatusOr<std::string>(const Principal&, const Params&,
+                                                     const ListQuery&, const TimeWindow&)>;
+  auto get = [this](std::string pattern, Answer answer) {
+    Add("GET", std::move(pattern), false,
+        [answer = std::move(answer)](const Principal& p, const HttpRequest&,
+                                     const Params& params, const Json*, Reply& reply) {
+          auto page = PageParams(params.query);
+          if (!page.ok()) return reply(Error(page.status()));
+          auto window = WindowParams(params.query);
+          if (!window.ok()) return reply(Error(window.status()));
+          ReplyWith(reply, answer(p, params, *page, *window));
+        });
+  };
+  auto query = [](const Params& params, const std::string& key) {
+    auto it = params.query.find(key);
+    return it == params.query.end() ? std::string() : it->second;
+  };
+  get("/relationships/{id}/measurements",
+      [this, query](const Principal& p, const Params& params, const ListQuery& page,
+                    const TimeWindow& window) {
+        return engine_.Measurements(p, params.path[0], query(params, "metric"), window, page);
       });
-  Add("GET", "/relationships/{id}/service-levels", false,
-      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
-             Reply& reply) {
-        auto window = WindowParams(params.query);
-        if (!window.ok()) return reply(Error(window.status()));
-        ReplyWith(reply, engine_.ServiceLevels(p, params.path[0], *window));
+  get("/relationships/{id}/service-levels",
+      [this](const Principal& p, const Params& params, const ListQuery&, const TimeWindow& window) {
+        return engine_.ServiceLevels(p, params.path[0], window);
       });
-  Add("GET", "/organizations/{id}/breaches", false,
-      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
-             Reply& reply) {
-        auto page = PageParams(params.query);
-        if (!page.ok()) return reply(Error(page.status()));
-        auto window = WindowParams(params.query);
-        if (!window.ok()) return reply(Error(window.status()));
-        ReplyWith(reply, engine_.Breaches(p, params.path[0], *window, *page));
+  get("/organizations/{id}/breaches",
+      [this](const Principal& p, const Params& params, const ListQuery& page,
+             const TimeWindow& window) {
+        return engine_.Breaches(p, params.path[0], window, page);
       });
-  Add("GET", "/relationships/{id}/requests", false,
-      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
-             Reply& reply) {
-        auto page = PageParams(params.query);
-        if (!page.ok()) return reply(Error(page.status()));
+  get("/relationships/{id}/requests",
+      [this](const Principal& p, const Params& params, ListQuery page, const TimeWindow&) {
         if (auto status = params.query.find("status"); status != params.query.end()) {
-          page->filters["status"] = status->second;
+          page.filters["status"] = status->second;
         }
-        ReplyWith(reply, engine_.Requests(p, params.path[0], *page));
+        return engine_.Requests(p, params.path[0], page);
       });
-  Add("GET", "/requests/{id}", false,
-      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
-             Reply& reply) { ReplyWith(reply, engine_.RequestOf(p, params.path[0])); });
-  Add("GET", "/relationships/{id}/value", false,
-      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
-             Reply& reply) {
-        auto window = WindowParams(params.query);
-        if (!window.ok()) return reply(Error(window.status()));
-        ReplyWith(reply, engine_.RelationshipValue(p, params.path[0], *window));
+  get("/requests/{id}",
+      [this](const Principal& p, const Params& params, const ListQuery&, const TimeWindow&) {
+        return engine_.RequestOf(p, params.path[0]);
       });
-  Add("GET", "/organizations/{id}/people", false,
-      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
-             Reply& reply) {
-        auto page = PageParams(params.query);
-        if (!page.ok()) return reply(Error(page.status()));
-        ReplyWith(reply, engine_.People(p, params.path[0], *page));
+  get("/relationships/{id}/value",
+      [this](const Principal& p, const Params& params, const ListQuery&, const TimeWindow& window) {
+        return engine_.RelationshipValue(p, params.path[0], window);
       });
-  Add("GET", "/people/{id}", false,
-      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
-             Reply& reply) { ReplyWith(reply, engine_.PersonOf(p, params.path[0])); });
-  Add("GET", "/relationships/{id}/roles", false,
-      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
-             Reply& reply) {
-        auto page = PageParams(params.query);
-        if (!page.ok()) return reply(Error(page.status()));
-        ReplyWith(reply, engine_.RoleAssignments(p, params.path[0], *page));
+  get("/organizations/{id}/people",
+      [this](const Principal& p, const Params& params, const ListQuery& page, const TimeWindow&) {
+        return engine_.People(p, params.path[0], page);
+      });
+  get("/people/{id}",
+      [this](const Principal& p, const Params& params, const ListQuery&, const TimeWindow&) {
+        return engine_.PersonOf(p, params.path[0]);
+      });
+  get("/relationships/{id}/roles",
+      [this](const Principal& p, const Params& params, const ListQuery& page, const TimeWindow&) {
+        return engine_.RoleAssignments(p, params.path[0], page);
       });
 }
 
