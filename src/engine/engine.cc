@@ -165,28 +165,31 @@ StatusOr<Outcome> Engine::Execute(const Principal& principal, Command command) {
 }
 
 void Engine::CommitLoop() {
+  auto last_expiry_check = std::chrono::steady_clock::now();
   for (;;) {
     std::vector<Pending> round;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      // Woken by a command, or once a second to let time do its part: an
-      // agreement whose end has passed terminates or renews (CONTRACT §9.17).
-      bool woken = queue_cv_.wait_for(lock, std::chrono::seconds(1),
-                                      [this] { return stopping_ || !queue_.empty(); });
-      if (!woken) {
-        lock.unlock();
-        if (ExpiryDue()) {
-          Pending expiry{Principal::System(), Command{ExpireAgreements{}, Json::MakeObject()},
-                         [](StatusOr<Outcome>) {}};
-          std::vector<Pending> one;
-          one.push_back(std::move(expiry));
-          CommitRound(one);
-        }
-        continue;
-      }
-      if (queue_.empty()) return;  // stopping and drained
+      // Woken by a command, or after a second to let time do its part.
+      queue_cv_.wait_for(lock, std::chrono::seconds(1),
+                         [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;  // stopping and drained
       round.swap(queue_);
     }
+    // Once a second, busy or not: an agreement whose end has passed
+    // terminates or renews (CONTRACT §9.17), as a round of its own.
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_expiry_check >= std::chrono::seconds(1)) {
+      last_expiry_check = now;
+      if (ExpiryDue()) {
+        std::vector<Pending> expiry;
+        expiry.push_back(Pending{Principal::System(),
+                                 Command{ExpireAgreements{}, Json::MakeObject()},
+                                 [](StatusOr<Outcome>) {}});
+        CommitRound(expiry);
+      }
+    }
+    if (round.empty()) continue;
     CommitRound(round);
   }
 }

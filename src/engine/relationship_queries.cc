@@ -257,9 +257,10 @@ StatusOr<std::string> Engine::ServiceLevels(const Principal& p, const std::strin
     const Measurement& m = *state_.FindMeasurement(id);
     Level* level = find(m.metric);
     if (level == nullptr) {
-      levels.push_back({ServiceLevel{m.metric, m.objective, m.unit, m.target}, {}, false});
+      levels.push_back({ServiceLevel{}, {}, false});
       level = &levels.back();
     }
+    if (!level->agreed) level->level = ServiceLevel{m.metric, m.objective, m.unit, m.target};
     if (InWindow(window, m.period)) level->measurements.push_back(&m);
   }
   rapidjson::StringBuffer buf;

@@ -1654,7 +1654,7 @@ StatusOr<Decision> DecideExpiry(const State& state, const Principal& p, const st
       next.start = FormatUnixMillis(next_start);
       next.end = FormatUnixMillis(next_start + length);
       next.proposal.clear();
-      next.at = now;
+      next.at = a.end;  // in force from the moment the old term ended, however late noticed
       EventSink sink(p, now);
       sink.Add("agreement.changed", rel.id,
                Json::MakeObject({{"agreement", ToJson(next)}, {"reason", Json("renewed")}}));

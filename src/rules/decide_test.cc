@@ -1719,6 +1719,7 @@ TEST_F(ManageTest, AnAgreementThatEndsTerminatesOrRenews) {
   EXPECT_EQ(a.Find("version")->as_int(), 3);
   EXPECT_EQ(a.Find("start")->as_string(), "2026-04-29T00:00:00.000Z");
   EXPECT_EQ(a.Find("end")->as_string(), "2026-06-27T00:00:00.000Z");
+  EXPECT_EQ(a.Find("at")->as_string(), "2026-03-01T00:00:00.000Z");  // when the old term ended
   // None: the relationship terminates, as "system", with what termination brings.
   ASSERT_OK(Propose(Member("prov"), R"({"id": "pn", "renewal": "none"})"));
   ASSERT_OK(Answer(Member("cons"), "pn", ProposalVerb::kAccept));
