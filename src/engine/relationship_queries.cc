@@ -115,20 +115,24 @@ class ValueSum {
 
 // When a value statement counts for a period question: its period's end, or
 // its time when it has no period (CONTRACT §9.20).
+bool Unbounded(const TimeWindow& window) { return !window.from && !window.to; }
+bool InWindow(const TimeWindow& window, const std::string& time) {
+  if (Unbounded(window)) return true;
+  auto t = UnixMillis(time);
+  return !t || window.Contains(*t);
+}
 bool InWindow(const TimeWindow& window, const ValueRecord& v) {
-  auto t = UnixMillis(v.period.empty() ? v.at : v.period.end);
-  return !t || window.Contains(*t);
+  return InWindow(window, v.period.empty() ? v.at : v.period.end);
 }
-bool InWindow(const TimeWindow& window, const Provision& p) {
-  auto t = UnixMillis(p.at);
-  return !t || window.Contains(*t);
-}
+bool InWindow(const TimeWindow& window, const Provision& p) { return InWindow(window, p.at); }
 bool InWindow(const TimeWindow& window, const Period& period) {
-  auto t = UnixMillis(period.end);
-  return !t || window.Contains(*t);
+  return InWindow(window, period.end);
+}
+bool InWindow(const TimeWindow& window, const Measurement& m) {
+  return Unbounded(window) || window.Contains(m.end_ms);
 }
 
-int64_t PeriodEnd(const Measurement& m) { return UnixMillis(m.period.end).value_or(0); }
+int64_t PeriodEnd(const Measurement& m) { return m.end_ms; }
 
 Status NoRelationship(const std::string& id) {
   return NotFound("no relationship '" + id + "'");
@@ -215,7 +219,7 @@ StatusOr<std::string> Engine::Measurements(const Principal& p, const std::string
   std::vector<const Measurement*> list;
   for (const auto& id : state_.MeasurementsOf(rel)) {
     const Measurement& m = *state_.FindMeasurement(id);
-    if ((metric.empty() || m.metric == metric) && InWindow(window, m.period)) list.push_back(&m);
+    if ((metric.empty() || m.metric == metric) && InWindow(window, m)) list.push_back(&m);
   }
   std::stable_sort(list.begin(), list.end(), [](const Measurement* a, const Measurement* b) {
     return PeriodEnd(*a) < PeriodEnd(*b);
@@ -261,7 +265,7 @@ StatusOr<std::string> Engine::ServiceLevels(const Principal& p, const std::strin
       level = &levels.back();
     }
     if (!level->agreed) level->level = ServiceLevel{m.metric, m.objective, m.unit, m.target};
-    if (InWindow(window, m.period)) level->measurements.push_back(&m);
+    if (InWindow(window, m)) level->measurements.push_back(&m);
   }
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);

@@ -248,6 +248,7 @@ struct Measurement {
   bool met = true;
   int64_t agreement_version = 1;
   std::string at;
+  int64_t end_ms = 0;  // period.end in Unix milliseconds (set when applied, never encoded)
 };
 
 enum class RequestStatus { kOpen, kFulfilled, kDeclined, kCancelled };

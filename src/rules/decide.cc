@@ -1296,6 +1296,12 @@ StatusOr<Decision> DecideAnswer(const State& state, const Principal& p, const An
 }
 // --- Service relationship management (CONTRACT §6) ---
 
+// What a record's event keeps for idempotent retries: the request, when
+// the client named the id (a server-made id is never retried).
+Json RetryData(const std::string& client_id, const Json& request) {
+  return client_id.empty() ? Json() : RequestData(request);
+}
+
 // The relationship the URL names, or 404 for one absent or hidden.
 StatusOr<const Relationship*> NamedRelationship(const State& state, const Principal& p,
                                                 const std::string& id) {
@@ -1414,7 +1420,7 @@ StatusOr<Decision> DecideMeasurement(const State& state, const Principal& p,
   m.at = now;
   EventSink sink(p, now);
   sink.Add("measurement.recorded", rel->id, Json::MakeObject({{"measurement", ToJson(m)}}))
-      .private_data = RequestData(request);
+      .private_data = RetryData(c.id, request);
   if (!m.met) {
     // The engine counts `consumers_reached` with its graph index from the
     // starts, and keeps who was reached in the private data.
@@ -1474,7 +1480,7 @@ StatusOr<Decision> DecideOpenRequest(const State& state, const Principal& p,
   r.opened_at = now;
   EventSink sink(p, now);
   sink.Add("request.opened", r.id, Json::MakeObject({{"request", ToJson(r)}}))
-      .private_data = RequestData(request);
+      .private_data = RetryData(c.id, request);
   return Shown(sink.Take(), Decision::Shows::kRequest, r.id, true);
 }
 
@@ -1535,7 +1541,7 @@ StatusOr<Decision> DecideStateValue(const State& state, const Principal& p, cons
   v.at = now;
   EventSink sink(p, now);
   sink.Add("value.stated", rel->id, Json::MakeObject({{"value", ToJson(v)}}))
-      .private_data = RequestData(request);
+      .private_data = RetryData(c.id, request);
   return Shown(sink.Take(), Decision::Shows::kValueRecord, v.id, true);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "model/codec.h"
+#include "model/env.h"
 
 namespace cocreate {
 
@@ -581,6 +582,7 @@ Status State::Apply(const Event& e) {
     if (IdTaken(m.id)) return Corrupt(e, "measurement id taken");
     if (!relationships_.count(m.relationship)) return Corrupt(e, "unknown relationship");
     if (const Json* request = e.private_data.Find("request")) requests_[m.id] = *request;
+    m.end_ms = UnixMillis(m.period.end).value_or(0);
     measurements_of_[m.relationship].push_back(m.id);
     measurements_[m.id] = std::move(m);
   } else if (t == "service_level.breached") {
