@@ -123,7 +123,8 @@ class Engine {
   // force (not_found before the first activation), every version, one
   // proposal, a relationship's proposals.
   StatusOr<std::string> Agreement(const Principal& p, const std::string& rel) const;
-  StatusOr<std::string> Agreements(const Principal& p, const std::string& rel) const;
+  StatusOr<std::string> Agreements(const Principal& p, const std::string& rel,
+                                   const ListQuery& q = {}) const;
   StatusOr<std::string> ProposalOf(const Principal& p, const std::string& id) const;
   StatusOr<std::string> Proposals(const Principal& p, const std::string& rel,
                                   const ListQuery& q) const;

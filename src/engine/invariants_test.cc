@@ -642,6 +642,38 @@ TEST_P(InvariantsTest, RandomCommandSequencesKeepTheInvariants) {
       }
     }
   });
+  // Attainment as GET service-levels answers it equals a recount of the
+  // measurements, metric by metric.
+  std::vector<std::string> relationships;
+  engine->Inspect([&](const State& s) { relationships = s.Ids(Noun::kRelationship); });
+  int64_t recounted = 0;
+  for (const auto& rel : relationships) {
+    std::map<std::string, std::pair<int64_t, int64_t>> expect;  // metric → (measured, met)
+    engine->Inspect([&](const State& s) {
+      for (const auto& id : s.MeasurementsOf(rel)) {
+        const Measurement& m = *s.FindMeasurement(id);
+        expect[m.metric].first++;
+        expect[m.metric].second += m.met;
+      }
+    });
+    auto answer = engine->ServiceLevels(Principal::Admin(), rel, TimeWindow{});
+    ASSERT_TRUE(answer.ok()) << rel;
+    Json levels = Json::Parse(*answer).value();
+    for (const Json& item : levels.Find("items")->items()) {
+      auto [measured, met] = expect[item.Find("metric")->as_string()];
+      ASSERT_EQ(item.Find("measurements")->as_int(), measured) << rel;
+      ASSERT_EQ(item.Find("met")->as_int(), met) << rel;
+      const Json* attainment = item.Find("attainment");
+      if (measured == 0) {
+        ASSERT_TRUE(attainment->is_null()) << rel;
+      } else {
+        ASSERT_DOUBLE_EQ(attainment->as_double(),
+                         static_cast<double>(met) / static_cast<double>(measured)) << rel;
+        ++recounted;
+      }
+    }
+  }
+  EXPECT_GT(recounted, 0);
   std::map<std::string, int> events_by_type;
   engine->Inspect([&](const State& s) {
     for (const Event& e : s.events()) events_by_type[e.type]++;

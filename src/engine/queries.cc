@@ -324,17 +324,19 @@ StatusOr<std::string> Engine::Agreement(const Principal& p, const std::string& r
   return Done(buf);
 }
 
-StatusOr<std::string> Engine::Agreements(const Principal& p, const std::string& rel) const {
+StatusOr<std::string> Engine::Agreements(const Principal& p, const std::string& rel,
+                                         const ListQuery& q) const {
   std::shared_lock lock(state_mu_);
   if (!Exists(state_, p, Noun::kRelationship, rel)) return NoSuch(Noun::kRelationship, rel);
   const Relationship& r = *state_.FindRelationship(rel);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  ListQuery all;
-  all.limit = static_cast<int64_t>(r.agreements.size());
   BeginList(w);
-  for (const auto& a : r.agreements) Encode(a, w);
-  EndList(w, static_cast<int64_t>(r.agreements.size()), all);
+  const int64_t total = static_cast<int64_t>(r.agreements.size());
+  for (int64_t i = q.offset; i < total && i < q.offset + q.limit; ++i) {
+    Encode(r.agreements[static_cast<size_t>(i)], w);
+  }
+  EndList(w, total, q);
   return Done(buf);
 }
 

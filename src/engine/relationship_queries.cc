@@ -240,12 +240,10 @@ StatusOr<std::string> Engine::ServiceLevels(const Principal& p, const std::strin
   std::shared_lock lock(state_mu_);
   if (!Exists(state_, p, Noun::kRelationship, rel_id)) return NoRelationship(rel_id);
   const Relationship& rel = *state_.FindRelationship(rel_id);
-  // The agreement's metrics first, then those measured under an earlier
-  // version only.
+  // The service levels of the agreement in force, each with its measurements.
   struct Level {
     ServiceLevel level;
     std::vector<const Measurement*> measurements;
-    bool agreed = true;  // in the agreement now in force
   };
   std::vector<Level> levels;
   auto find = [&](const std::string& metric) -> Level* {
@@ -259,13 +257,10 @@ StatusOr<std::string> Engine::ServiceLevels(const Principal& p, const std::strin
   }
   for (const auto& id : state_.MeasurementsOf(rel_id)) {
     const Measurement& m = *state_.FindMeasurement(id);
+    // A metric no longer agreed is not a service level any more; its
+    // measurements stay in GET /relationships/{id}/measurements.
     Level* level = find(m.metric);
-    if (level == nullptr) {
-      levels.push_back({ServiceLevel{}, {}, false});
-      level = &levels.back();
-    }
-    if (!level->agreed) level->level = ServiceLevel{m.metric, m.objective, m.unit, m.target};
-    if (InWindow(window, m)) level->measurements.push_back(&m);
+    if (level != nullptr && InWindow(window, m)) level->measurements.push_back(&m);
   }
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -292,10 +287,7 @@ StatusOr<std::string> Engine::ServiceLevels(const Principal& p, const std::strin
     WriteKey(w, "target");
     WriteString(w, l.level.target);
     // The objective above is the agreement's now in force (`agreement_version`);
-    // each measurement keeps the one it was judged against. A metric no longer
-    // agreed shows the objective of its last measurement.
-    WriteKey(w, "agreed");
-    w.Bool(l.agreed);
+    // each measurement keeps the one it was judged against.
     WriteKey(w, "agreement_version");
     if (rel.agreements.empty()) {
       w.Null();

@@ -99,7 +99,7 @@ const std::vector<Op>& Operations() {
     v.push_back({"get", "/relationships/{id}/agreement", "The agreement in force", nullptr, 200,
                  "Agreement", {}});
     v.push_back({"get", "/relationships/{id}/agreements", "Every agreement version, oldest first",
-                 nullptr, 200, "List", {}});
+                 nullptr, 200, "List", {"limit", "offset"}});
     v.push_back({"get", "/proposals/{id}", "One proposal", nullptr, 200, "Proposal", {}});
     v.push_back({"post", "/proposals/{id}/accept",
                  "Accept (the other party): the agreement's version + 1", "Reason", 200,

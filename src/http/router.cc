@@ -440,7 +440,11 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
              Reply& reply) { ReplyWith(reply, engine_.Agreement(p, params.path[0])); });
   Add("GET", "/relationships/{id}/agreements", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
-             Reply& reply) { ReplyWith(reply, engine_.Agreements(p, params.path[0])); });
+             Reply& reply) {
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        ReplyWith(reply, engine_.Agreements(p, params.path[0], *page));
+      });
   Add("GET", "/proposals/{id}", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
              Reply& reply) { ReplyWith(reply, engine_.ProposalOf(p, params.path[0])); });
@@ -578,6 +582,7 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
   TakesQuery("GET", "/resources/{id}/lineage", {"format", "version"});
   TakesQuery("GET", "/offerings/{id}/versions", {"limit", "offset"});
   TakesQuery("GET", "/relationships/{id}/proposals", {"limit", "offset"});
+  TakesQuery("GET", "/relationships/{id}/agreements", {"limit", "offset"});
   TakesQuery("GET", "/impact", {"from", "depth", "explain"});
   TakesQuery("GET", "/chains", {"from", "to", "limit", "value"});
   TakesQuery("GET", "/organizations/{id}/value", {"from", "to"});

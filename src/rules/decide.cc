@@ -1154,6 +1154,9 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
 // past would end or renew it at once), and a term that renews itself lasts
 // at least a second (422 term_too_short), so renewals never outrun the clock.
 Status CheckTerm(const Agreement& current, const Json& changes, const std::string& now) {
+  // Only a change of the term is judged: a proposal of a new type is not
+  // refused because the end passed a moment ago (expiry is about to act).
+  if (changes.Find("end") == nullptr && changes.Find("renewal") == nullptr) return Status::Ok();
   std::string end = current.end;
   if (const Json* e = changes.Find("end")) end = e->is_string() ? e->as_string() : "";
   std::string renewal = current.renewal;
@@ -1388,17 +1391,26 @@ StatusOr<Decision> DecideMeasurement(const State& state, const Principal& p,
                                     request));
   if (check == IdCheck::kRetry) return Shown({}, Decision::Shows::kMeasurement, c.id, false);
   CC_RETURN_IF_ERROR(RequireActiveOrSuspended(*rel, "measurements are recorded"));
-  const Agreement& agreement = AgreementAt(*rel, c.period.end);
+  // The objective in force at the period's end; for a metric agreed only
+  // later (a proposal added it), the first version that has it: the
+  // objective that first applied to it.
+  const Agreement* agreement = &AgreementAt(*rel, c.period.end);
   const ServiceLevel* level = nullptr;
   std::string metrics;
-  for (const auto& l : agreement.service_levels) {
-    if (l.metric == c.metric) level = &l;
+  for (const auto& l : agreement->service_levels) {
     metrics += (metrics.empty() ? "" : ", ") + l.metric;
+  }
+  for (const Agreement& a : rel->agreements) {
+    if (a.version < agreement->version || level != nullptr) continue;
+    for (const auto& l : a.service_levels) {
+      if (l.metric == c.metric) level = &l;
+    }
+    if (level != nullptr) agreement = &a;
   }
   if (level == nullptr || !level->objective.is_number()) {
     return Unprocessable("unknown_metric",
                          "'" + c.metric + "' is not a service level of the agreement in force "
-                         "at the period's end (version " + std::to_string(agreement.version) +
+                         "at the period's end (version " + std::to_string(agreement->version) +
                              (metrics.empty() ? ", which has none)" : ": " + metrics + ")"),
                          "metric");
   }
@@ -1416,7 +1428,7 @@ StatusOr<Decision> DecideMeasurement(const State& state, const Principal& p,
   m.target = level->target;
   int order = CompareNumbers(c.value, level->objective);
   m.met = level->target == "at_most" ? order <= 0 : order >= 0;  // equal is met (§9.19)
-  m.agreement_version = agreement.version;
+  m.agreement_version = agreement->version;
   m.at = now;
   EventSink sink(p, now);
   sink.Add("measurement.recorded", rel->id, Json::MakeObject({{"measurement", ToJson(m)}}))
@@ -1651,16 +1663,19 @@ StatusOr<Decision> DecideExpiry(const State& state, const Principal& p, const st
     auto end = UnixMillis(a.end);
     auto start = UnixMillis(a.start);
     if (!end || *end > *now_ms) continue;
-    if (a.renewal == "auto" && start && *end > *start) {
-      int64_t length = *end - *start;
+    // The term: from the start to the end, or for a renewed version (no
+    // proposal made it) from when it came into force, so terms keep their
+    // length while `start` stays the agreement's start.
+    auto term_start = a.proposal.empty() ? UnixMillis(a.at) : start;
+    if (a.renewal == "auto" && term_start && *end > *term_start) {
+      int64_t length = *end - *term_start;
       // The first term that ends after now, in one step however many passed.
       int64_t next_start = *end + (*now_ms - *end) / length * length;
       Agreement next = a;
       next.version = a.version + 1;
-      next.start = FormatUnixMillis(next_start);
       next.end = FormatUnixMillis(next_start + length);
       next.proposal.clear();
-      next.at = a.end;  // in force from the moment the old term ended, however late noticed
+      next.at = FormatUnixMillis(next_start);  // the term in force, however late noticed
       EventSink sink(p, now);
       sink.Add("agreement.changed", rel.id,
                Json::MakeObject({{"agreement", ToJson(next)}, {"reason", Json("renewed")}}));

@@ -1575,6 +1575,15 @@ TEST_F(ManageTest, MeasurementsAreJudgedAgainstTheObjectiveInForce) {
   EXPECT_TRUE(Is(Measure(Member("prov"), R"({"metric": "latency", "value": 1, "period":
       {"start": "2026-02-01T00:00:00Z", "end": "2026-03-01T00:00:00Z"}})"),
                  Code::kUnprocessable, "unknown_metric"));
+  // A metric a later version added is measured, for an earlier period too,
+  // against the first version that has it.
+  ASSERT_OK(Propose(Member("cons"), R"({"id": "p10", "service_levels": [
+      {"metric": "uptime", "objective": 99.9}, {"metric": "errors", "objective": 5,
+       "target": "at_most"}]})"));
+  ASSERT_OK(Answer(Member("prov"), "p10", ProposalVerb::kAccept));
+  ASSERT_OK(Measure(Member("prov"), body("errors", "4")));
+  EXPECT_TRUE(state_.FindMeasurement(decision_.subject)->met);
+  EXPECT_EQ(state_.FindMeasurement(decision_.subject)->agreement_version, 3);
   ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
   EXPECT_TRUE(Is(Measure(Member("prov"), body("uptime", "1")), Code::kConflict,
                  "relationship_not_active"));
@@ -1717,9 +1726,9 @@ TEST_F(ManageTest, AnAgreementThatEndsTerminatesOrRenews) {
   EXPECT_EQ(e.actor, "system");
   const Json& a = *e.data.Find("agreement");
   EXPECT_EQ(a.Find("version")->as_int(), 3);
-  EXPECT_EQ(a.Find("start")->as_string(), "2026-04-29T00:00:00.000Z");
+  EXPECT_EQ(a.Find("start")->as_string(), kNow);  // the agreement's start stays
   EXPECT_EQ(a.Find("end")->as_string(), "2026-06-27T00:00:00.000Z");
-  EXPECT_EQ(a.Find("at")->as_string(), "2026-03-01T00:00:00.000Z");  // when the old term ended
+  EXPECT_EQ(a.Find("at")->as_string(), "2026-04-29T00:00:00.000Z");  // the term in force
   // None: the relationship terminates, as "system", with what termination brings.
   ASSERT_OK(Propose(Member("prov"), R"({"id": "pn", "renewal": "none"})"));
   ASSERT_OK(Answer(Member("cons"), "pn", ProposalVerb::kAccept));
