@@ -107,9 +107,13 @@ class TestMeasurements(ApiTestCase):
             "service_levels": [{"metric": "latency", "objective": 200, "unit": "ms",
                                 "target": "at_most"}]}, token=w.tc), 201)
         self.assertStatus(req("POST", f"/proposals/{prop['id']}/accept", {}, token=w.tp), 200)
-        # The period of 2026 ends before this agreement began: version 1 (availability).
-        self.assertError(self.measure(150, 5, metric="latency"), 422, "unknown_metric", "metric")
-        self.assertFalse(self.assertStatus(self.measure(99.0, 5), 201)["met"])
+        # The period of 2026 ends before this agreement began: version 1 (availability) judges
+        # it; latency, which only version 2 agreed, is held to version 2's objective.
+        early = self.assertStatus(self.measure(150, 5, metric="latency"), 201)
+        self.assertEqual((early["met"], early["agreement_version"]), (True, 2))
+        m = self.assertStatus(self.measure(99.0, 5), 201)
+        self.assertEqual((m["met"], m["agreement_version"]), (False, 1))
+        self.assertError(self.measure(1, 5, metric="errors"), 422, "unknown_metric", "metric")
         late = {"start": "2099-01-01T00:00:00Z", "end": "2099-02-01T00:00:00Z"}
         m = self.assertStatus(req("POST", f"/relationships/{self.rel}/measurements",
                                   {"metric": "latency", "value": 200, "period": late},
