@@ -158,6 +158,9 @@ class Engine {
   StatusOr<std::string> Requests(const Principal& p, const std::string& rel,
                                  const ListQuery& q) const;
   StatusOr<std::string> RequestOf(const Principal& p, const std::string& id) const;
+  // GET /requests: the requests of every relationship `p` is party to (all
+  // to the admin), filtered by `status` and `as` (consumer or provider).
+  StatusOr<std::string> AllRequests(const Principal& p, const ListQuery& q) const;
   // GET /organizations/{id}/people: all of them (with email) to the admin
   // and the organization itself; to others, those it may see, without email.
   StatusOr<std::string> People(const Principal& p, const std::string& org,

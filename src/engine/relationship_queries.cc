@@ -438,6 +438,46 @@ StatusOr<std::string> Engine::Requests(const Principal& p, const std::string& re
   return Done(buf);
 }
 
+StatusOr<std::string> Engine::AllRequests(const Principal& p, const ListQuery& q) const {
+  std::optional<RequestStatus> status;
+  std::string side;
+  for (const auto& [key, value] : q.filters) {
+    if (key == "status") {
+      status = RequestStatusFromName(value);
+      if (!status) {
+        return InvalidField("status", "'status' must be open, fulfilled, declined or cancelled");
+      }
+    } else if (key == "as") {
+      if (value != "consumer" && value != "provider") {
+        return InvalidField("as", "'as' must be consumer or provider");
+      }
+      side = value;
+    }
+  }
+  std::shared_lock lock(state_mu_);
+  // The caller's relationships (every one for the admin), in creation
+  // order, and their requests in the order they were opened.
+  const std::vector<std::string>& rels = p.is_admin() ? state_.Ids(Noun::kRelationship)
+                                                      : state_.RelationshipsOf(p.organization);
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  BeginList(w);
+  int64_t total = 0;
+  for (const auto& rel_id : rels) {
+    const Relationship& rel = *state_.FindRelationship(rel_id);
+    if (side == "consumer" && !p.is_admin() && rel.consumer != p.organization) continue;
+    if (side == "provider" && !p.is_admin() && rel.provider != p.organization) continue;
+    for (const auto& id : state_.RequestsOf(rel_id)) {
+      const ServiceRequest& r = *state_.FindServiceRequest(id);
+      if (status && r.status != *status) continue;
+      if (total >= q.offset && total < q.offset + q.limit) Encode(r, w);
+      ++total;
+    }
+  }
+  EndList(w, total, q);
+  return Done(buf);
+}
+
 StatusOr<std::string> Engine::RequestOf(const Principal& p, const std::string& id) const {
   std::shared_lock lock(state_mu_);
   const ServiceRequest* r = state_.FindServiceRequest(id);
@@ -449,6 +489,32 @@ StatusOr<std::string> Engine::RequestOf(const Principal& p, const std::string& i
   Encode(*r, w);
   return Done(buf);
 }
+
+namespace {
+
+// A person as `p` may see it: the email to its own organization and the
+// admin only; `roles`, the roles it holds on relationships `p` may see.
+void WritePerson(const State& state, const Principal& p, const Person& person, JsonWriter& w) {
+  const bool own = p.is_admin() || person.organization == p.organization;
+  rapidjson::StringBuffer buf;
+  JsonWriter inner(buf);
+  Encode(person, inner, own);
+  Json object = Json::Parse(std::string_view(buf.GetString(), buf.GetSize())).value();
+  Json roles = Json::MakeArray();
+  for (const auto& rel_id : state.RelationshipsOf(person.organization)) {
+    if (!CanSee(state, p, Noun::kRelationship, rel_id)) continue;
+    for (const RoleAssignment& a : state.FindRelationship(rel_id)->roles) {
+      if (a.person != person.id) continue;
+      roles.Push(Json::MakeObject({{"relationship", Json(rel_id)},
+                                   {"role", Json(a.role)},
+                                   {"assigned_at", Json(a.assigned_at)}}));
+    }
+  }
+  object.Set("roles", std::move(roles));
+  object.Write(w);
+}
+
+}  // namespace
 
 StatusOr<std::string> Engine::People(const Principal& p, const std::string& org,
                                      const ListQuery& q) const {
@@ -462,7 +528,7 @@ StatusOr<std::string> Engine::People(const Principal& p, const std::string& org,
   for (const auto& id : state_.PeopleOf(org)) {
     const Person& person = *state_.FindPerson(id);
     if (!own && !CanSeePerson(state_, p, person)) continue;
-    if (total >= q.offset && total < q.offset + q.limit) Encode(person, w, own);
+    if (total >= q.offset && total < q.offset + q.limit) WritePerson(state_, p, person, w);
     ++total;
   }
   EndList(w, total, q);
@@ -477,7 +543,7 @@ StatusOr<std::string> Engine::PersonOf(const Principal& p, const std::string& id
   }
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  Encode(*person, w, p.is_admin() || person->organization == p.organization);
+  WritePerson(state_, p, *person, w);
   return Done(buf);
 }
 
@@ -535,11 +601,9 @@ std::string Engine::EncodeRecord(const Principal& p, const Decision& d) const {
     case Decision::Shows::kValueRecord:
       Encode(*state_.FindValueRecord(d.subject), w);
       break;
-    case Decision::Shows::kPerson: {
-      const Person& person = *state_.FindPerson(d.subject);
-      Encode(person, w, p.is_admin() || person.organization == p.organization);
+    case Decision::Shows::kPerson:
+      WritePerson(state_, p, *state_.FindPerson(d.subject), w);
       break;
-    }
     case Decision::Shows::kRoleAssignment: {
       const Relationship& rel = *state_.FindRelationship(d.subject);
       for (const auto& a : rel.roles) {

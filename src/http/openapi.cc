@@ -128,6 +128,10 @@ const std::vector<Op>& Operations() {
     v.push_back({"get", "/relationships/{id}/requests",
                  "The relationship's requests, with their lead time", nullptr, 200, "List",
                  {"status", "limit", "offset"}});
+    v.push_back({"get", "/requests",
+                 "Every request of the caller's relationships (what waits for whom); "
+                 "as=consumer|provider, status filter",
+                 nullptr, 200, "List", {"status", "as", "limit", "offset"}});
     v.push_back({"get", "/requests/{id}", "One request", nullptr, 200, "Request", {}});
     v.push_back({"post", "/requests/{id}/decline", "Decline an open request (the provider)",
                  "Reason", 200, "Request", {}});
@@ -257,7 +261,10 @@ const char* kSchemas = R"({
   "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"}, "email": {"type": "string"}}},
 "Person": {"type": "object", "properties": {"id": {"type": "string"},
   "organization": {"type": "string", "nullable": true}, "name": {"type": "string"},
-  "email": {"type": "string", "nullable": true}, "created_at": {"type": "string", "format": "date-time"}}},
+  "email": {"type": "string", "nullable": true}, "created_at": {"type": "string", "format": "date-time"},
+  "roles": {"type": "array", "items": {"type": "object", "properties": {
+    "relationship": {"type": "string"}, "role": {"type": "string"},
+    "assigned_at": {"type": "string", "format": "date-time"}}}}}},
 "RoleCreate": {"type": "object", "required": ["person", "role"], "properties": {
   "person": {"type": "string"},
   "role": {"type": "string", "enum": ["customer", "user", "sponsor", "relationship_manager"]}}},

@@ -284,6 +284,15 @@ void Router::AddRelationshipManagement() {
         }
         return engine_.Requests(p, params.path[0], page);
       });
+  get("/requests",
+      [this](const Principal& p, const Params& params, ListQuery page, const TimeWindow&) {
+        for (const char* key : {"status", "as"}) {
+          if (auto it = params.query.find(key); it != params.query.end()) {
+            page.filters[key] = it->second;
+          }
+        }
+        return engine_.AllRequests(p, page);
+      });
   get("/requests/{id}",
       [this](const Principal& p, const Params& params, const ListQuery&, const TimeWindow&) {
         return engine_.RequestOf(p, params.path[0]);
@@ -591,6 +600,7 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
   TakesQuery("GET", "/relationships/{id}/service-levels", {"from", "to"});
   TakesQuery("GET", "/organizations/{id}/breaches", {"from", "to", "limit", "offset"});
   TakesQuery("GET", "/relationships/{id}/requests", {"status", "limit", "offset"});
+  TakesQuery("GET", "/requests", {"status", "as", "limit", "offset"});
   TakesQuery("GET", "/organizations/{id}/people", {"limit", "offset"});
   TakesQuery("GET", "/relationships/{id}/roles", {"limit", "offset"});
   TakesQuery("GET", "/analysis/concentration", {"top"});

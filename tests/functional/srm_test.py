@@ -233,6 +233,16 @@ class TestRequests(ApiTestCase):
         listed = self.assertStatus(req("GET", f"/relationships/{self.rel}/requests",
                                        token=w.tp), 200)
         self.assertEqual(listed["lead_time"]["fulfilled"], 1)
+        # Across relationships: what waits for the provider, and the consumer's own.
+        waiting = self.assertStatus(self.open("tune"), 201)
+        queue = self.assertStatus(req("GET", "/requests?as=provider&status=open", token=w.tp),
+                                  200)
+        self.assertEqual([q["id"] for q in queue["items"]], [waiting["id"]])
+        self.assertEqual(self.assertStatus(req("GET", "/requests?as=consumer", token=w.tp),
+                                           200)["total"], 0)
+        self.assertEqual(self.assertStatus(req("GET", "/requests", token=w.tc), 200)["total"], 2)
+        self.assertEqual(self.assertStatus(req("GET", "/requests", token=w.to), 200)["total"], 0)
+        self.assertError(req("GET", "/requests?as=boss", token=w.tc), 400, "invalid_field", "as")
         # Fulfilled once: a second provision naming it is 409.
         self.assertError(req("POST", "/provisions", {
             "relationship": self.rel, "action": "advise", "request": r["id"]}, token=w.tp),
@@ -451,6 +461,8 @@ class TestPeople(ApiTestCase):
         seen = self.assertStatus(req("GET", f"/people/{ana['id']}", token=w.tp), 200)
         self.assertEqual(seen["name"], "Ana")
         self.assertNotIn("email", seen)
+        self.assertEqual([(r["relationship"], r["role"]) for r in seen["roles"]],
+                         [(self.rel, "customer")])
         self.assertError(req("GET", f"/people/{ana['id']}", token=w.to), 404)
         people = self.assertStatus(req("GET", f"/organizations/{w.cons}/people", token=w.tp), 200)
         self.assertEqual([p["id"] for p in people["items"]], [ana["id"]])
