@@ -78,9 +78,17 @@ Status RequireSelf(const Principal& p, const std::string& org, std::string_view 
 // Result of the duplicate-id check of a create.
 enum class IdCheck { kFresh, kRetry };
 
+// "admin" and "system" name actors in events; no object may take them.
+bool Reserved(const std::string& id) { return id == "admin" || id == "system"; }
+
+Status ReservedId(const std::string& id) {
+  return Conflict("duplicate_id", "the id '" + id + "' is reserved: events name their actor so");
+}
+
 StatusOr<IdCheck> CheckClientId(const State& state, const std::string& id, Noun noun,
                                 const Json& request) {
   if (id.empty()) return IdCheck::kFresh;
+  if (Reserved(id)) return ReservedId(id);
   const Noun* existing = state.FindNoun(id);
   if (existing == nullptr && !state.IdTaken(id)) return IdCheck::kFresh;
   const Json* original = state.FindRequest(id);
@@ -561,7 +569,7 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
   for (size_t i = 0; i < c.creates.size(); ++i) {
     const std::string& id = c.creates[i].id;
     if (id.empty()) continue;
-    if (state.IdTaken(id) || taken.count(id) || id == c.id) {
+    if (Reserved(id) || state.IdTaken(id) || taken.count(id) || id == c.id) {
       return Conflict("duplicate_id", "the id '" + id + "' in " + Indexed("creates", i) +
                                           " is already taken");
     }
@@ -1211,6 +1219,7 @@ StatusOr<Decision> DecidePropose(const State& state, const Principal& p, const P
     return NotFound("no relationship '" + c.relationship + "'");
   }
   CC_ASSIGN_OR_RETURN(std::string by, PartyOf(p, *rel, c.by));
+  if (Reserved(c.id)) return ReservedId(c.id);
   if (!c.id.empty() && state.IdTaken(c.id)) {
     const Proposal* existing = state.FindProposal(c.id);
     const Json* original = state.FindRequest(c.id);
@@ -1319,6 +1328,7 @@ StatusOr<const Relationship*> NamedRelationship(const State& state, const Princi
 // was made by the same body (`same_kind`: it is of the kind being created).
 StatusOr<IdCheck> CheckRecordId(const State& state, const std::string& id, bool same_kind,
                                 const Json& request) {
+  if (Reserved(id)) return ReservedId(id);
   if (id.empty() || !state.IdTaken(id)) return IdCheck::kFresh;
   const Json* original = state.FindRequest(id);
   if (same_kind && original != nullptr && *original == request) return IdCheck::kRetry;

@@ -1665,6 +1665,11 @@ TEST_F(ManageTest, PeopleTakeRolesForTheirOwnParty) {
   ASSERT_OK(AddPerson(Member("cons"), "cons", R"({"id": "ana", "name": "Ana"})"));
   EXPECT_EQ(EventTypes(), Types({"person.created"}));
   ASSERT_OK(AddPerson(Admin(), "prov", R"({"id": "bo", "name": "Bo"})"));
+  // Actors' names are no ids: a person "system" would pass its acts off as the server's.
+  EXPECT_TRUE(Is(AddPerson(Member("cons"), "cons", R"({"id": "system", "name": "S"})"),
+                 Code::kConflict, "duplicate_id"));
+  EXPECT_TRUE(Is(Run(Admin(), Noun::kOrganization, R"({"id": "admin", "name": "A"})"),
+                 Code::kConflict, "duplicate_id"));
   ASSERT_OK(AddPerson(Member("other"), "other", R"({"id": "cy", "name": "Cy"})"));
   EXPECT_TRUE(Is(AddPerson(Member("cons"), "cons", R"({"id": "bo", "name": "Bo"})"),
                  Code::kConflict, "duplicate_id"));
