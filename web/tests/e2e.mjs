@@ -1018,6 +1018,10 @@ test('organization page: people (added in the UI), breaches that reached it, val
   const cleo = await api('POST', `/organizations/${C.id}/people`, { name: 'E2E Cleo Customer' }, C.token);
   await api('POST', `/relationships/${rel}/roles`, { person: cleo.id, role: 'customer' }, C.token);
   const page = await newPage();
+  const roleLookups = [];
+  page.on('request', (r) => {
+    if (/\/api\/v1\/relationships\/[^/]+\/roles/.test(r.url())) roleLookups.push(r.url());
+  });
   await signIn(page, C.token);
   await page.goto(`${BASE}/#/org/${C.id}`);
   await page.getByTestId('person-new').waitFor();
@@ -1031,10 +1035,14 @@ test('organization page: people (added in the UI), breaches that reached it, val
   assert.equal(uma.organization, C.id);
   assert.equal(await page.locator('[data-testid=org-people] tbody tr').count(), people.length);
   await page.locator(`[data-testid=org-people] [data-person="${uma.id}"]`).waitFor();
-  // Each person with the roles held, read from the relationships.
+  // Each person with the roles it holds, as the person answers them (`roles`): no
+  // relationship is asked for its roles.
+  const cleoAnswer = people.find((p) => p.id === cleo.id);
+  assert.deepEqual(cleoAnswer.roles.map((x) => [x.relationship, x.role]), [[rel, 'customer']]);
   const cleoRow = page.locator(`[data-testid=org-people] tr:has([data-person="${cleo.id}"])`);
   assert.match(await cleoRow.innerText(), /customer on/);
-  await cleoRow.locator(`a[data-id="${rel}"]`).waitFor();
+  await cleoRow.locator(`li[data-relationship="${rel}"][data-role=customer] a[data-id="${rel}"]`).waitFor();
+  assert.deepEqual(roleLookups, [], 'the page asked no relationship for its roles');
   assert.match(await page.locator(`[data-testid=org-people] tr:has([data-person="${uma.id}"])`).innerText(), /none/);
 
   // Breaches that reached C: those of the service levels test, as the server lists them.
