@@ -457,12 +457,21 @@ export interface Chains {
   items: Chain[];
   redacted: number;
 }
+/** A role a person holds on a relationship, as GET /people/{id} and
+ *  /organizations/{id}/people answer it (on relationships the caller may see). */
+export interface PersonRole {
+  relationship: string;
+  role: RoleName;
+  assigned_at: string;
+}
 export interface Person {
   id: string;
   organization: string | null;
   name: string;
   email?: string;
   created_at: string;
+  /** Absent from servers before roles were answered with the person. */
+  roles?: PersonRole[];
 }
 export type RoleName = 'customer' | 'user' | 'sponsor' | 'relationship_manager';
 export interface RoleAssignment {

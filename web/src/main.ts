@@ -1,7 +1,7 @@
 // Entry point: sign-in (from a #token= link or the form), the shell, and hash routing.
 // Routes: #/ map · #/org/ID · #/catalog · #/relationship/ID · #/resource/ID ·
 // #/impact/ID · #/events · #/offering/ID · #/service/ID · #/group/ID · #/tokens ·
-// #/chains?from=&to= · #/provision/ID (details).
+// #/chains?from=&to= · #/requests?status= · #/provision/ID (details).
 import './style.css';
 import { clearToken, describeError, get, getToken, setToken, setUnauthorizedHandler, type Me, type Organization } from './api';
 import { h, clear, errorBox, link } from './dom';
@@ -20,6 +20,7 @@ import { serviceView } from './views/service';
 import { offeringView } from './views/offering';
 import { tokensView } from './views/tokens';
 import { chainsView } from './views/chains';
+import { requestListView } from './views/requestlist';
 
 const app = document.getElementById('app')!;
 
@@ -85,6 +86,7 @@ function shell(): void {
     h('a', { href: '#/', 'data-nav': 'map' }, 'Ecosystem map'),
     me?.organization ? h('a', { href: `#/org/${encodeURIComponent(me.organization)}`, 'data-nav': 'org' }, 'My organization') : null,
     h('a', { href: '#/catalog', 'data-nav': 'catalog' }, 'Catalog'),
+    h('a', { href: '#/requests', 'data-nav': 'requests' }, 'Requests'),
     h('a', { href: '#/impact', 'data-nav': 'impact' }, 'Impact'),
     h('a', { href: '#/chains', 'data-nav': 'chains' }, 'Value chains'),
     h('a', { href: '#/events', 'data-nav': 'events' }, 'Live events'),
@@ -128,6 +130,7 @@ const routes: [RegExp, View][] = [
   [/^\/offering\/(.+)$/, offeringView],
   [/^\/tokens$/, tokensView],
   [/^\/chains$/, chainsView],
+  [/^\/requests$/, requestListView],
   [/^\/(provision)\/(.+)$/, detailView],
 ];
 

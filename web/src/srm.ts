@@ -1,7 +1,7 @@
 // Pure helpers of the service relationship views (agreements, service levels, requests,
 // value, roles): what to offer whom, how to word it, what to draw. No DOM, no fetch, so
 // tests/unit covers them.
-import type { Agreement, AgreementChanges, Measurement, Proposal, Relationship, RoleName, ServiceLevel, ServiceRequest, StatedValue } from './api';
+import type { Agreement, AgreementChanges, Measurement, Proposal, Relationship, RequestStatus, RoleName, ServiceLevel, ServiceRequest, StatedValue } from './api';
 import type { Decimal } from './decimal';
 
 /** Which party the caller is on a relationship: the admin acts as either. */
@@ -140,6 +140,55 @@ export function queueOrder<R extends Pick<ServiceRequest, 'status' | 'opened_at'
     if (ao) return a.opened_at < b.opened_at ? -1 : a.opened_at > b.opened_at ? 1 : 0;
     return closedAt(a) > closedAt(b) ? -1 : closedAt(a) < closedAt(b) ? 1 : 0;
   });
+}
+
+// ---- requests across relationships (GET /requests?as=&status=) ----
+
+/** The status filter of the Requests view: one status, or all of them. */
+export type RequestFilter = RequestStatus | 'all';
+const REQUEST_FILTERS: readonly RequestFilter[] = ['open', 'fulfilled', 'declined', 'cancelled', 'all'];
+/** The filter named in the route (`#/requests?status=`); open (what waits) when absent or unknown. */
+export function requestFilter(v: string | null | undefined): RequestFilter {
+  return REQUEST_FILTERS.includes(v as RequestFilter) ? (v as RequestFilter) : 'open';
+}
+export function requestFilters(): RequestFilter[] {
+  return REQUEST_FILTERS.slice();
+}
+
+/** One list of the Requests view: the caller's organization as provider or as consumer,
+ *  or (as null) every request, for the admin. */
+export interface RequestListing {
+  as: 'provider' | 'consumer' | null;
+  key: string;
+}
+/** The lists the caller is shown: the admin every request at once; an organization's token
+ *  what was asked of it (first: that is what waits for it) and what it asked for. */
+export function requestListings(me: { organization: string | null; role: string }): RequestListing[] {
+  if (me.role === 'admin') return [{ as: null, key: 'all' }];
+  if (!me.organization) return [];
+  return [
+    { as: 'provider', key: 'provider' },
+    { as: 'consumer', key: 'consumer' },
+  ];
+}
+
+/** The path of one page of a listing: /requests?as=&status=&limit=&offset= (no status for 'all'). */
+export function requestsPath(as: RequestListing['as'], filter: RequestFilter, limit: number, offset = 0): string {
+  const p = new URLSearchParams();
+  if (as) p.set('as', as);
+  if (filter !== 'all') p.set('status', filter);
+  p.set('limit', String(limit));
+  if (offset) p.set('offset', String(offset));
+  return `/requests?${p.toString()}`;
+}
+
+/** How long an open request has waited ("waiting 3 h"), or a closed one's lead time. */
+export function waitText(r: Pick<ServiceRequest, 'status' | 'opened_at' | 'lead_time_seconds'>, nowMs: number): string {
+  if (r.status === 'open') {
+    const t = Date.parse(r.opened_at);
+    return isNaN(t) ? 'waiting' : `waiting ${fmtDuration(Math.max(0, (nowMs - t) / 1000))}`;
+  }
+  return r.lead_time_seconds !== null && r.lead_time_seconds !== undefined ? `lead time ${fmtDuration(r.lead_time_seconds)}` : '';
 }
 
 /** The roles a party gives its own people on a relationship. */

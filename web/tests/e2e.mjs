@@ -860,6 +860,69 @@ test('requests: the consumer opens one in the UI, the provider fulfils it by cli
   await pp.context().close();
 });
 
+test('requests view: the provider sees what waits for it and follows it to fulfil; the consumer and the admin see it too', async () => {
+  const { P, C, rel } = await srmWorld();
+  const open = await api('POST', `/relationships/${rel}/requests`, { action: 'reset-password', note: 'From the requests view' }, C.token);
+  const later = await api('POST', `/relationships/${rel}/requests`, { action: 'add-mailbox', note: 'for the new hire' }, C.token);
+
+  // The provider: Requests in the navigation, what waits for it (open, oldest first).
+  const pp = await newPage();
+  await signIn(pp, P.token);
+  await pp.locator('nav a[data-nav=requests]').click();
+  await pp.waitForURL(/#\/requests$/);
+  const waiting = pp.getByTestId('requests-provider-list');
+  await waiting.locator(`li[data-request="${open.id}"][data-status=open]`).waitFor();
+  const expected = (await api('GET', '/requests?as=provider&status=open&limit=1000', undefined, P.token)).items.map((r) => r.id);
+  assert.deepEqual(await waiting.locator('> li').evaluateAll((ls) => ls.map((l) => l.dataset.request)), expected, 'the open requests asked of P, oldest first');
+  assert.deepEqual(expected.slice(-2), [open.id, later.id]);
+  const row = waiting.locator(`li[data-request="${open.id}"]`);
+  assert.match(await row.innerText(), /reset-password/);
+  assert.match(await row.innerText(), /waiting \d/);
+  assert.match(await row.innerText(), /From the requests view/);
+  await row.locator(`a[data-id="${C.id}"]`).waitFor(); // who asked
+  assert.equal(await pp.getByTestId('requests-consumer-none').count(), 1, 'P asked nothing as consumer');
+  await shot(pp, 'requests-provider-1280');
+
+  // Follow it to the relationship's queue, where it is marked, and fulfil it there.
+  await row.locator(`a[data-act="${open.id}"]`).click();
+  await pp.waitForURL(new RegExp(`#/relationship/${rel}\\?request=${open.id}$`));
+  const queued = pp.locator(`[data-testid=requests] li.wanted[data-request="${open.id}"]`);
+  await queued.waitFor();
+  await queued.locator('button[data-request-move=fulfil]').click();
+  await pp.locator(`[data-testid=requests] li[data-request="${open.id}"][data-status=fulfilled]`).waitFor();
+  assert.equal((await api('GET', `/requests/${open.id}`)).status, 'fulfilled');
+
+  // Back in the Requests view: it no longer waits; the status filter finds it fulfilled.
+  await pp.goto(`${BASE}/#/requests`);
+  await pp.getByTestId('requests-provider-list').locator(`li[data-request="${later.id}"]`).waitFor();
+  assert.equal(await pp.locator(`[data-testid=requests-provider-list] li[data-request="${open.id}"]`).count(), 0);
+  await pp.selectOption('#requests-status', 'fulfilled');
+  await pp.waitForURL(/#\/requests\?status=fulfilled$/);
+  await pp.getByTestId('requests-provider-list').locator(`li[data-request="${open.id}"][data-status=fulfilled] a[data-id]`).first().waitFor();
+
+  // The consumer sees what it asked for; it may cancel an open one in the queue.
+  const cp = await newPage();
+  await signIn(cp, C.token);
+  await cp.goto(`${BASE}/#/requests?status=all`);
+  const asked = cp.getByTestId('requests-consumer-list');
+  await asked.locator(`li[data-request="${open.id}"][data-status=fulfilled]`).waitFor();
+  const laterRow = asked.locator(`li[data-request="${later.id}"][data-status=open]`);
+  assert.match(await laterRow.locator('a[data-act]').innerText(), /^Cancel/);
+  const mine = (await api('GET', '/requests?as=consumer&limit=1000', undefined, C.token)).total;
+  assert.match(await cp.getByTestId('requests-consumer-count').innerText(), new RegExp(`^${mine} request`));
+  await shot(cp, 'requests-consumer-1280');
+
+  // The admin: one list of every request.
+  const ap = await newPage();
+  await signIn(ap, ADMIN);
+  await ap.goto(`${BASE}/#/requests`);
+  await ap.getByTestId('requests-all-list').locator(`li[data-request="${later.id}"]`).waitFor();
+  assert.equal(await ap.getByTestId('requests-provider').count(), 0);
+
+  await api('POST', `/requests/${later.id}/cancel`, {}, C.token); // leave nothing open
+  for (const p of [pp, cp, ap]) await p.context().close();
+});
+
 test('service levels: a breach recorded through the API is marked on the chart; one recorded in the form too', async () => {
   const { P, C, rel } = await srmWorld();
   const m = (metric, value, month) => api('POST', `/relationships/${rel}/measurements`, { metric, value, period: { start: `2026-0${month}-01T00:00:00Z`, end: `2026-0${month}-28T00:00:00Z` } }, P.token);
@@ -1018,6 +1081,10 @@ test('organization page: people (added in the UI), breaches that reached it, val
   const cleo = await api('POST', `/organizations/${C.id}/people`, { name: 'E2E Cleo Customer' }, C.token);
   await api('POST', `/relationships/${rel}/roles`, { person: cleo.id, role: 'customer' }, C.token);
   const page = await newPage();
+  const roleLookups = [];
+  page.on('request', (r) => {
+    if (/\/api\/v1\/relationships\/[^/]+\/roles/.test(r.url())) roleLookups.push(r.url());
+  });
   await signIn(page, C.token);
   await page.goto(`${BASE}/#/org/${C.id}`);
   await page.getByTestId('person-new').waitFor();
@@ -1031,10 +1098,14 @@ test('organization page: people (added in the UI), breaches that reached it, val
   assert.equal(uma.organization, C.id);
   assert.equal(await page.locator('[data-testid=org-people] tbody tr').count(), people.length);
   await page.locator(`[data-testid=org-people] [data-person="${uma.id}"]`).waitFor();
-  // Each person with the roles held, read from the relationships.
+  // Each person with the roles it holds, as the person answers them (`roles`): no
+  // relationship is asked for its roles.
+  const cleoAnswer = people.find((p) => p.id === cleo.id);
+  assert.deepEqual(cleoAnswer.roles.map((x) => [x.relationship, x.role]), [[rel, 'customer']]);
   const cleoRow = page.locator(`[data-testid=org-people] tr:has([data-person="${cleo.id}"])`);
   assert.match(await cleoRow.innerText(), /customer on/);
-  await cleoRow.locator(`a[data-id="${rel}"]`).waitFor();
+  await cleoRow.locator(`li[data-relationship="${rel}"][data-role=customer] a[data-id="${rel}"]`).waitFor();
+  assert.deepEqual(roleLookups, [], 'the page asked no relationship for its roles');
   assert.match(await page.locator(`[data-testid=org-people] tr:has([data-person="${uma.id}"])`).innerText(), /none/);
 
   // Breaches that reached C: those of the service levels test, as the server lists them.

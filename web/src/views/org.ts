@@ -6,7 +6,7 @@
 // as consumer, role timeline (GET .../roles); for the admin or a member of it, forms that
 // add a person (POST .../people) and change it (PATCH /organizations/{id}), and for the
 // admin a Close button (POST /organizations/{id}/close; 409 has_active_relationships).
-import { ApiError, describeError, enc, get, getExact, listAll, patch, post, qs, type Breaches, type ConsumerGroup, type Offering, type OrgStatedValue, type Organization, type Person, type Relationship, type Resource, type RoleAssignment, type Roles, type Service } from '../api';
+import { ApiError, describeError, enc, get, getExact, listAll, patch, post, qs, type Breaches, type ConsumerGroup, type Offering, type OrgStatedValue, type Organization, type Person, type PersonRole, type Relationship, type Resource, type Roles, type Service } from '../api';
 import { h, errorBox, fmtTime, link, section, statusBadge, table } from '../dom';
 import { confirmButton, editForm } from '../forms';
 import { inputFromUtc, utcFromInput } from '../srm';
@@ -337,9 +337,6 @@ async function breachesSection(id: string, period: PeriodQuery, orgs: Map<string
   return nodes;
 }
 
-/** Relationships whose roles are read to show who holds which (each is one request). */
-const ROLE_LOOKUPS = 100;
-
 async function peopleSection(org: Organization, ctx: Ctx, rels: Promise<Relationship[][]>, added: () => void): Promise<Node[]> {
   const s = ctx.signal;
   let people: Person[];
@@ -348,37 +345,36 @@ async function peopleSection(org: Organization, ctx: Ctx, rels: Promise<Relation
   } catch (e) {
     return [notYours(e, 'People are visible to their organization and the admin')];
   }
-  // Which roles they hold: read from the relationships it is party to (no listing by person).
-  const live = (await rels).flat().filter((r) => r.status === 'active' || r.status === 'suspended' || r.status === 'requested');
-  const lookups = live.slice(0, ROLE_LOOKUPS);
-  const held = new Map<string, { rel: string; role: string }[]>();
-  await Promise.all(
-    lookups.map(async (r) => {
-      const roles = await listAll<RoleAssignment>(`relationships/${enc(r.id)}/roles`, {}, s).catch(() => [] as RoleAssignment[]);
-      for (const a of roles) {
-        if (a.organization !== org.id) continue;
-        if (!held.has(a.person)) held.set(a.person, []);
-        held.get(a.person)!.push({ rel: r.id, role: a.role });
-      }
-    }),
-  );
+  // Each person answers the roles it holds (on the relationships the caller may see); the
+  // relationships listed below give their statuses, to mark roles on ones no longer live.
+  const status = new Map<string, string>();
+  for (const r of (await rels.catch(() => [] as Relationship[][])).flat()) status.set(r.id, r.status);
+  const roleItem = (x: PersonRole) => {
+    const st = status.get(x.relationship);
+    return h(
+      'li',
+      { 'data-relationship': x.relationship, 'data-role': x.role },
+      h('span', { class: 'role' }, x.role.replace('_', ' ')),
+      ' on ',
+      link('relationship', x.relationship),
+      st && st !== 'active' ? [' ', statusBadge(st)] : '',
+      x.assigned_at ? h('small', { class: 'muted' }, ` since ${fmtTime(x.assigned_at)}`) : '',
+    );
+  };
   const nodes: Node[] = [
     people.length
       ? table(
-          ['person', 'email', 'roles on relationships', 'since'],
+          ['person', 'email', 'roles on relationships', 'added'],
           people.map((p) => [
             h('span', { 'data-person': p.id }, h('strong', null, p.name), ' ', h('small', { class: 'muted' }, p.id)),
             p.email ?? '—',
-            (held.get(p.id) ?? []).length
-              ? h('ul', { class: 'stated' }, (held.get(p.id) ?? []).map((x) => h('li', null, h('span', { class: 'role' }, x.role.replace('_', ' ')), ' on ', link('relationship', x.rel))))
-              : h('span', { class: 'muted' }, 'none'),
+            p.roles?.length ? h('ul', { class: 'stated' }, p.roles.map(roleItem)) : h('span', { class: 'muted' }, 'none'),
             fmtTime(p.created_at),
           ]),
           { 'data-testid': 'org-people' },
         )
       : h('p', { class: 'muted', 'data-testid': 'org-people-none' }, 'No people yet.'),
   ];
-  if (live.length > lookups.length) nodes.push(h('p', { class: 'muted' }, `Roles read from the first ${lookups.length} of ${live.length} live relationships.`));
   if (mayChange(ctx, org.id) && org.status !== 'closed') {
     nodes.push(
       editForm({

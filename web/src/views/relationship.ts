@@ -3,7 +3,8 @@
 // section of its own, in views/agreement.ts, servicelevels.ts, requests.ts, value.ts,
 // roles.ts); its provisions as a timeline, and (for the provider, while active) a form
 // that performs a provision (POST /provisions), fulfilling a request when one is chosen.
-// A change reloads only the sections it touches.
+// A change reloads only the sections it touches. #/relationship/ID?request=REQ (a link of
+// the Requests view) marks that request in the queue and scrolls to it.
 //
 //             activate (provider)        suspend (provider)
 // requested ─────────────────────▶ active ◀──────────────▶ suspended
@@ -401,5 +402,17 @@ export const relationshipView: View = async (root, [id], ctx) => {
   drawHeader();
   root.append(header, pageNav, actions, ...order.map((p) => sections[p].el));
   await Promise.all(order.map((p) => sections[p].load()));
+  // #/relationship/ID?request=REQ (from the Requests view): that request, in the queue.
+  const wanted = ctx.query.get('request');
+  if (wanted && !s.aborted) {
+    const li = [...sections.requests.el.querySelectorAll<HTMLElement>('li[data-request]')].find((x) => x.dataset.request === wanted);
+    if (li) {
+      li.classList.add('wanted');
+      li.scrollIntoView({ block: 'center' });
+      li.querySelector<HTMLElement>('button, input')?.focus({ preventScroll: true });
+    } else {
+      sections.requests.el.scrollIntoView({ block: 'start' });
+    }
+  }
   return levels.dispose;
 };

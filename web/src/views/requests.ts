@@ -89,10 +89,21 @@ function requestItem(r: ServiceRequest, rel: Relationship, offering: Offering | 
       },
       move === 'fulfil' ? (effect === 'none' ? 'Fulfil' : 'Fulfil…') : move[0].toUpperCase() + move.slice(1),
     );
-  const details = Object.keys(r.details ?? {}).length ? h('code', { class: 'details' }, JSON.stringify(r.details)) : null;
   return h(
     'li',
     { class: `request-item ${r.status}`, 'data-request': r.id, 'data-status': r.status },
+    requestLines(r),
+    moves.length ? h('div', { class: 'actions' }, moves.map(button), reason) : null,
+    result,
+  );
+}
+
+/** A request in a few lines: status, action and id; when opened and closed, lead time and
+ *  the provision that fulfilled it; the consumer's note and details; the reason given.
+ *  Shared by the queue of a relationship and the Requests view (views/requestlist.ts). */
+export function requestLines(r: ServiceRequest, extra: (Node | string)[] = []): Node[] {
+  const details = Object.keys(r.details ?? {}).length ? h('code', { class: 'details' }, JSON.stringify(r.details)) : null;
+  return [
     h('div', { class: 'req-head' }, statusBadge(r.status), ' ', h('strong', null, r.action), ' ', h('small', { class: 'muted' }, r.id)),
     h(
       'div',
@@ -101,13 +112,12 @@ function requestItem(r: ServiceRequest, rel: Relationship, offering: Offering | 
       r.closed_at ? [' · ', h('time', { datetime: r.closed_at }, `${r.status} ${fmtTime(r.closed_at)}`)] : '',
       r.lead_time_seconds !== null && r.lead_time_seconds !== undefined ? ` · lead time ${fmtDuration(r.lead_time_seconds)}` : '',
       r.provision ? [' · by provision ', link('provision', r.provision)] : '',
+      extra,
     ),
     r.note ? h('div', null, `“${r.note}”`) : null,
     details,
     r.reason ? h('div', { class: 'muted' }, `reason: ${r.reason}`) : null,
-    moves.length ? h('div', { class: 'actions' }, moves.map(button), reason) : null,
-    result,
-  );
+  ].filter((n): n is HTMLElement => n !== null);
 }
 
 function openForm(rel: Relationship, offering: Offering, hooks: RequestHooks): HTMLElement {

@@ -12,12 +12,17 @@ import {
   objectiveText,
   proposalMoves,
   queueOrder,
+  requestFilter,
+  requestFilters,
+  requestListings,
   requestMoves,
+  requestsPath,
   rolesFor,
   seriesOf,
   sideOf,
   utcFromInput,
   valueLines,
+  waitText,
 } from '../../src/srm';
 
 const rel = { provider: 'p', consumer: 'c' };
@@ -153,4 +158,40 @@ test("valueLines: a hop's value in a few lines, as stated", () => {
     }),
     ['costs introduced: 123456789012345.1234 EUR', 'costs removed: 3 USD', '2 outcomes', '1 risk introduced'],
   );
+});
+
+test('requestFilter: a status named in the route, open when absent or unknown; all keeps every status', () => {
+  assert.equal(requestFilter(null), 'open');
+  assert.equal(requestFilter(''), 'open');
+  assert.equal(requestFilter('bogus'), 'open');
+  assert.equal(requestFilter('declined'), 'declined');
+  assert.equal(requestFilter('all'), 'all');
+  assert.deepEqual(requestFilters(), ['open', 'fulfilled', 'declined', 'cancelled', 'all']);
+});
+
+test('requestListings: the admin sees one list of all; an organization (member or viewer) what is asked of it, then what it asked', () => {
+  assert.deepEqual(requestListings({ organization: null, role: 'admin' }), [{ as: null, key: 'all' }]);
+  const two = [
+    { as: 'provider', key: 'provider' },
+    { as: 'consumer', key: 'consumer' },
+  ];
+  assert.deepEqual(requestListings({ organization: 'p', role: 'member' }), two);
+  assert.deepEqual(requestListings({ organization: 'p', role: 'viewer' }), two);
+  assert.deepEqual(requestListings({ organization: null, role: 'unknown' }), []);
+});
+
+test('requestsPath: as and status only when they narrow; offset only past the first page', () => {
+  assert.equal(requestsPath('provider', 'open', 100), '/requests?as=provider&status=open&limit=100');
+  assert.equal(requestsPath('consumer', 'all', 50, 100), '/requests?as=consumer&limit=50&offset=100');
+  assert.equal(requestsPath(null, 'fulfilled', 100), '/requests?status=fulfilled&limit=100');
+  assert.equal(requestsPath(null, 'all', 10), '/requests?limit=10');
+});
+
+test('waitText: how long an open request has waited; a closed one its lead time, or nothing', () => {
+  const now = Date.parse('2026-12-02T12:00:00Z');
+  assert.equal(waitText({ status: 'open', opened_at: '2026-12-02T09:00:00Z', lead_time_seconds: null }, now), 'waiting 3 h');
+  assert.equal(waitText({ status: 'open', opened_at: '2026-12-02T12:00:30Z', lead_time_seconds: null }, now), 'waiting 0 s');
+  assert.equal(waitText({ status: 'open', opened_at: 'garbage', lead_time_seconds: null }, now), 'waiting');
+  assert.equal(waitText({ status: 'fulfilled', opened_at: '2026-12-01T00:00:00Z', lead_time_seconds: 90 }, now), 'lead time 2 min');
+  assert.equal(waitText({ status: 'declined', opened_at: '2026-12-01T00:00:00Z', lead_time_seconds: null }, now), '');
 });
