@@ -266,6 +266,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
       }
       Outcome o;
       o.status = d->created ? 201 : 200;
+      o.subject = d->subject;
       if (std::holds_alternative<RevokeToken>(round[i].command.body) ||
           d->shows == Decision::Shows::kNothing) {
         o.status = 204;

@@ -49,6 +49,7 @@ namespace cocreate {
 struct Outcome {
   int status = 200;  // 201 for a new object, 204 for a revoked token, 200 otherwise
   std::string body;
+  std::string subject;  // the id of the object the command made or changed
 };
 
 struct EngineOptions {

@@ -611,6 +611,9 @@ std::string Engine::EncodeRecord(const Principal& p, const Decision& d) const {
       }
       break;
     }
+    case Decision::Shows::kPartyRole:
+      Encode(*state_.FindPartyRole(d.subject), w);
+      break;
     case Decision::Shows::kNoun:
     case Decision::Shows::kNothing:
       return std::string();

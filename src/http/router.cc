@@ -136,6 +136,33 @@ std::string Router::ErrorBody(const Status& status, std::string_view request_id)
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+std::string Router::TmfErrorBody(const Status& status, int http_status,
+                                 std::string_view request_id) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "@type");
+  WriteString(w, "Error");
+  WriteKey(w, "code");
+  WriteString(w, status.reason());
+  WriteKey(w, "reason");
+  WriteString(w, PublicMessage(status));
+  WriteKey(w, "message");
+  WriteString(w, PublicMessage(status));
+  WriteKey(w, "status");
+  WriteString(w, std::to_string(http_status));
+  if (!status.field().empty()) {
+    WriteKey(w, "field");
+    WriteString(w, status.field());
+  }
+  if (!request_id.empty()) {
+    WriteKey(w, "request_id");
+    WriteString(w, request_id);
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
 std::string_view BearerToken(std::string_view auth) {
   if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
     return auth.substr(7);
@@ -350,7 +377,8 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
     : engine_(engine),
       counters_(counters),
       max_body_bytes_(max_body_bytes),
-      web_(std::move(web_dir)) {
+      web_(std::move(web_dir)),
+      tmf_(engine) {
   for (int n = 0; n < 7; ++n) AddNoun(static_cast<Noun>(n));
   Add("GET", "/organizations/{id}/roles", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
@@ -679,6 +707,7 @@ void Router::Handle(const HttpRequest& request, Reply reply) {
   if (path == "/api/v1/openapi.json") {
     return reply(Json200(OpenApiDocument()));
   }
+  if (path.rfind("/tmf-api/", 0) == 0) return HandleTmf(request, std::move(reply));
   if (path.rfind("/api/v1/", 0) != 0 && path != "/api/v1") {
     return reply(Error(NotFound("no such page: " + std::string(path))));
   }
@@ -725,6 +754,68 @@ void Router::HandleMetrics(const HttpRequest& request, Reply reply) {
     r.role = "admin";
   }
   logged(std::move(r));
+}
+
+void Router::HandleTmf(const HttpRequest& request, Reply reply) {
+  std::string_view target = request.target;
+  size_t qpos = target.find('?');
+  std::string_view path = target.substr(0, qpos);
+  std::string_view query = qpos == std::string_view::npos ? "" : target.substr(qpos + 1);
+  tmf::Request tmf_request;
+  tmf_request.method = request.method;
+  tmf_request.path = SplitPath(path.substr(tmf::kRoot.size()));
+  // The log names the pattern, never the ids.
+  const auto& segs = tmf_request.path;
+  std::string route = "/tmf-api";
+  for (size_t i = 0; i < segs.size() && i < 3; ++i) route += "/" + segs[i];
+  if (segs.size() > 3) route += "/{id}";
+  if (segs.size() > 4) route += "/...";
+  if (route.size() > 120) route = "/tmf-api/{unknown}";
+  Reply logged = [reply = std::move(reply), route](HttpResponse r) {
+    r.route = route;
+    r.tmf_error = true;
+    reply(std::move(r));
+  };
+  StatusOr<Principal> principal = engine_.Authenticate(BearerToken(request.authorization));
+  if (!principal.ok()) return logged(Error(principal.status()));
+  Reply answer = [logged = std::move(logged), p = *principal](HttpResponse r) {
+    r.who = p.actor();
+    r.role = RoleName(p.role);
+    logged(std::move(r));
+  };
+  if (!engine_.healthy()) {
+    return answer(Error(Unavailable("the store is out of reach; retry shortly")));
+  }
+  if (request.body_too_large) {
+    return answer(Error(Status(Code::kPayloadTooLarge, "payload_too_large",
+                               fmt::format("the body is over the limit of {} bytes",
+                                           max_body_bytes_))));
+  }
+  std::optional<Json> body;
+  if (!request.body.empty()) {
+    if (!IsJsonContentType(request.content_type, request.method == "PATCH")) {
+      return answer(Error(Status(Code::kUnsupportedMediaType, "unsupported_media_type",
+                                 "send the body as Content-Type: application/json")));
+    }
+    StatusOr<Json> parsed = Json::ParseBody(request.body);
+    if (!parsed.ok()) return answer(Error(parsed.status()));
+    body = std::move(parsed).value();
+  }
+  StatusOr<QueryParams> parsed_query = ParseQuery(query);
+  if (!parsed_query.ok()) return answer(Error(parsed_query.status()));
+  tmf_request.query = std::move(parsed_query).value();
+  tmf_request.body = body ? &*body : nullptr;
+  tmf_.Handle(*principal, tmf_request, [answer](tmf::Answer a) {
+    HttpResponse r;
+    if (!a.error.ok()) {
+      r = Error(a.error);
+    } else {
+      r.body = std::move(a.body);
+    }
+    r.status = a.status;
+    for (auto& h : a.headers) r.headers.push_back(std::move(h));
+    answer(std::move(r));
+  });
 }
 
 void Router::HandleAs(const Principal& principal, const HttpRequest& request, Reply reply) {

@@ -14,6 +14,7 @@
 
 #include "engine/engine.h"
 #include "http/static_files.h"
+#include "tmf/tmf.h"
 
 namespace cocreate {
 
@@ -48,6 +49,8 @@ struct HttpResponse {
   // with the request id, and logs the message of a 500/503, which the client
   // never sees.
   Status error;
+  // The error body is TMF630's Error shape (a /tmf-api answer).
+  bool tmf_error = false;
   // For the request log: the route pattern that matched (empty: none did)
   // and who asked ("admin", an organization id; empty: nobody known).
   std::string route;
@@ -95,6 +98,10 @@ class Router {
   // The body of an error answer: {"error": {"code", "message", "field"?,
   // "request_id"?}}, `request_id` when not empty.
   static std::string ErrorBody(const Status& status, std::string_view request_id);
+  // The same in TMF630's shape: {"@type": "Error", "code", "reason",
+  // "message", "status", "field"?, "request_id"?}.
+  static std::string TmfErrorBody(const Status& status, int http_status,
+                                  std::string_view request_id);
 
  private:
   struct Params {
@@ -124,11 +131,14 @@ class Router {
   void Submit(const Principal& p, StatusOr<Command> command, Reply& reply);
   std::string Metrics() const;
   void HandleMetrics(const HttpRequest& request, Reply reply);
+  // /tmf-api/...: the TM Forum Open APIs (tmf/tmf.h).
+  void HandleTmf(const HttpRequest& request, Reply reply);
 
   Engine& engine_;
   HttpCounters& counters_;
   size_t max_body_bytes_;
   StaticFiles web_;
+  tmf::Api tmf_;
   std::vector<Route> routes_;
 };
 

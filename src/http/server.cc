@@ -249,7 +249,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void Respond(HttpResponse response) {
     int status_class = response.status / 100;
     if (status_class >= 1 && status_class <= 5) shared_.counters->by_class[status_class]++;
-    if (!response.error.ok()) response.body = Router::ErrorBody(response.error, request_id_);
+    if (!response.error.ok()) {
+      response.body = response.tmf_error
+                          ? Router::TmfErrorBody(response.error, response.status, request_id_)
+                          : Router::ErrorBody(response.error, request_id_);
+    }
     LogRequest(response);
     if (response.stream_events && !head_) return StartStream(std::move(response));
     auto res = std::make_shared<http::response<http::string_body>>(

@@ -214,14 +214,45 @@ void Encode(const Person& p, JsonWriter& w, bool with_email) {
   Str(w, "name", p.name);
   if (with_email) OptStr(w, "email", p.email);
   Str(w, "created_at", p.created_at);
+  OptStr(w, "given_name", p.given_name);
+  OptStr(w, "family_name", p.family_name);
   w.EndObject();
 }
 
 StatusOr<Person> DecodePerson(const Json& j) {
-  Person p{StrOr(j, "id"), StrOr(j, "organization"), StrOr(j, "name"), StrOr(j, "email"),
-           StrOr(j, "created_at")};
+  Person p{StrOr(j, "id"),         StrOr(j, "organization"), StrOr(j, "name"),
+           StrOr(j, "email"),      StrOr(j, "created_at"),   StrOr(j, "given_name"),
+           StrOr(j, "family_name")};
   if (p.id.empty()) return Broken("person", "id");
   return p;
+}
+
+void Encode(const PartyRole& r, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", r.id);
+  Str(w, "name", r.name);
+  OptStr(w, "engaged_party", r.engaged_party);
+  OptStr(w, "owner", r.owner);
+  WriteKey(w, "details");
+  r.details.Write(w);
+  Str(w, "created_at", r.created_at);
+  OptStr(w, "updated_at", r.updated_at);
+  w.EndObject();
+}
+
+StatusOr<PartyRole> DecodePartyRole(const Json& j) {
+  PartyRole r;
+  r.id = StrOr(j, "id");
+  if (r.id.empty()) return Broken("party role", "id");
+  r.name = StrOr(j, "name");
+  r.engaged_party = StrOr(j, "engaged_party");
+  r.owner = StrOr(j, "owner");
+  const Json* details = j.Find("details");
+  if (details == nullptr || !details->is_object()) return Broken("party role", "details");
+  r.details = *details;
+  r.created_at = StrOr(j, "created_at");
+  r.updated_at = StrOr(j, "updated_at");
+  return r;
 }
 
 void EncodePeriod(const Period& p, JsonWriter& w) {

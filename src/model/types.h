@@ -148,6 +148,27 @@ struct Person {
   std::string name;
   std::string email;
   std::string created_at;
+  // As given through TMF632 (CONTRACT §9.24); `name` is then both joined by
+  // a space. Empty for a person made with a plain `name`.
+  std::string given_name = {};
+  std::string family_name = {};
+};
+
+// A party role declared through TMF669 (CONTRACT §8): a role other than the
+// provider and consumer roles the rules derive. `engaged_party` is an
+// organization or a person, or empty (the role belongs to no party);
+// `owner` is the organization that declared it (empty: the admin).
+// `details` keeps the other TMF members as given (roleType, status,
+// validFor, characteristic, ...).
+struct PartyRole {
+  std::string id;
+  std::string name;
+  std::string engaged_party;
+  std::string owner;
+  Json details = Json::MakeObject();
+  std::string created_at;
+  std::string updated_at;
+  bool removed = false;
 };
 
 // A person in a role on a relationship: the consumer's `customer`, `user`,

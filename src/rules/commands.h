@@ -152,9 +152,23 @@ struct StateValue {
   Period period;
   std::string note;
 };
+// `organization` empty: a person of no organization (the admin's, through
+// TMF632, CONTRACT §9.24).
 struct CreatePerson {
   std::string organization;
   Person person;
+};
+// TMF669 party roles (CONTRACT §8): declared, changed, removed.
+struct DeclarePartyRole {
+  PartyRole role;  // id (or empty), name, engaged_party, details
+};
+struct PatchPartyRole {
+  std::string id;
+  std::optional<std::string> name;
+  Json details_patch = Json::MakeObject();  // RFC 7396 merge patch on `details`
+};
+struct RemovePartyRole {
+  std::string id;
 };
 struct AssignRole {
   std::string relationship;
@@ -173,7 +187,8 @@ using CommandBody = std::variant<CreateOrganization, CreateConsumerGroup, Create
                                  PatchConsumerGroup, ReviseResource, PatchService,
                                  PatchOffering, Retire, ProposeAgreement, AnswerProposal,
                                  RecordMeasurement, OpenRequest, CloseRequest, StateValue,
-                                 CreatePerson, AssignRole, ExpireAgreements>;
+                                 CreatePerson, AssignRole, ExpireAgreements, DeclarePartyRole,
+                                 PatchPartyRole, RemovePartyRole>;
 
 // A decoded command plus the request body it came from (kept for idempotent
 // retries of creates).

@@ -1570,25 +1570,125 @@ StatusOr<Decision> DecideStateValue(const State& state, const Principal& p, cons
 StatusOr<Decision> DecideCreatePerson(const State& state, const Principal& p,
                                       const CreatePerson& c, const Json& request,
                                       const std::string& now) {
-  const Organization* org = state.FindOrganization(c.organization);
-  if (org == nullptr) return NotFound("no organization '" + c.organization + "'");
-  CC_RETURN_IF_ERROR(RequireMemberOf(p, org->id, "add people to '" + org->id + "'"));
+  // A person of no organization is the admin's to make (TMF632, §9.24).
+  if (c.organization.empty()) {
+    CC_RETURN_IF_ERROR(RequireWriter(p));
+    if (!p.is_admin()) return Forbidden("only the admin makes a person of no organization");
+  } else {
+    const Organization* org = state.FindOrganization(c.organization);
+    if (org == nullptr) return NotFound("no organization '" + c.organization + "'");
+    CC_RETURN_IF_ERROR(RequireMemberOf(p, org->id, "add people to '" + org->id + "'"));
+  }
   CC_ASSIGN_OR_RETURN(IdCheck check,
                       CheckRecordId(state, c.person.id,
                                     state.FindPerson(c.person.id) != nullptr &&
-                                        state.FindPerson(c.person.id)->organization == org->id,
+                                        state.FindPerson(c.person.id)->organization ==
+                                            c.organization,
                                     request));
   if (check == IdCheck::kRetry) return Shown({}, Decision::Shows::kPerson, c.person.id, false);
-  CC_RETURN_IF_ERROR(RequireOpen(state, org->id, "organization", "take on people"));
+  if (!c.organization.empty()) {
+    CC_RETURN_IF_ERROR(RequireOpen(state, c.organization, "organization", "take on people"));
+  }
   Person person = c.person;
   std::set<std::string> taken;
   if (person.id.empty()) person.id = NewId(state, "person", taken);
-  person.organization = org->id;
+  person.organization = c.organization;
   person.created_at = now;
   EventSink sink(p, now);
   sink.Add("person.created", person.id, Json::MakeObject({{"person", ToJson(person)}}))
       .private_data = RequestData(request);
   return Shown(sink.Take(), Decision::Shows::kPerson, person.id, true);
+}
+
+// The ids of the roles the rules derive for each organization (TMF669):
+// "ORG:provider" and "ORG:consumer"; no declared role may take one.
+bool DerivedRoleId(const std::string& id) {
+  auto ends = [&](std::string_view suffix) {
+    return id.size() > suffix.size() && id.compare(id.size() - suffix.size(), suffix.size(),
+                                                   suffix) == 0;
+  };
+  return ends(":provider") || ends(":consumer");
+}
+
+// The organization a party role engages: the party itself, or the
+// organization of the person it names ("" for none).
+std::string EngagedOrganization(const State& state, const PartyRole& role) {
+  if (const Person* person = state.FindPerson(role.engaged_party)) return person->organization;
+  return role.engaged_party;
+}
+
+// A declared party role `p` may see and change: the admin, the organization
+// that declared it, and the organization it engages (CONTRACT §8).
+StatusOr<const PartyRole*> ChangeablePartyRole(const State& state, const Principal& p,
+                                              const std::string& id) {
+  const PartyRole* role = state.FindPartyRole(id);
+  if (role == nullptr || role->removed || !CanSeePartyRole(state, p, *role)) {
+    return NotFound("no party role '" + id + "'");
+  }
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  return role;
+}
+
+StatusOr<Decision> DecideDeclarePartyRole(const State& state, const Principal& p,
+                                          const DeclarePartyRole& c, const Json& request,
+                                          const std::string& now) {
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  PartyRole role = c.role;
+  if (!role.engaged_party.empty()) {
+    const Person* person = state.FindPerson(role.engaged_party);
+    if (person != nullptr ? !CanSeePerson(state, p, *person)
+                          : state.FindOrganization(role.engaged_party) == nullptr) {
+      return UnknownReference("engagedParty.id", role.engaged_party);
+    }
+    std::string org = EngagedOrganization(state, role);
+    if (!p.is_admin() && org != p.organization) {
+      return Forbidden("a member declares roles only of its own organization and people");
+    }
+    if (!org.empty()) {
+      CC_RETURN_IF_ERROR(RequireOpen(state, org, "engagedParty.id", "take on roles"));
+    }
+  }
+  if (DerivedRoleId(role.id)) {
+    return Conflict("duplicate_id", "the id '" + role.id +
+                                        "' is reserved: the rules derive provider and consumer "
+                                        "roles under ORG:provider and ORG:consumer");
+  }
+  CC_ASSIGN_OR_RETURN(IdCheck check,
+                      CheckRecordId(state, role.id, state.FindPartyRole(role.id) != nullptr,
+                                    request));
+  if (check == IdCheck::kRetry) return Shown({}, Decision::Shows::kPartyRole, role.id, false);
+  std::set<std::string> taken;
+  if (role.id.empty()) role.id = NewId(state, "partyrole", taken);
+  role.owner = p.is_admin() ? std::string() : p.organization;
+  role.created_at = now;
+  role.updated_at.clear();
+  EventSink sink(p, now);
+  sink.Add("party_role.declared", role.id, Json::MakeObject({{"party_role", ToJson(role)}}))
+      .private_data = RequestData(request);
+  return Shown(sink.Take(), Decision::Shows::kPartyRole, role.id, true);
+}
+
+StatusOr<Decision> DecidePatchPartyRole(const State& state, const Principal& p,
+                                        const PatchPartyRole& c, const std::string& now) {
+  CC_ASSIGN_OR_RETURN(const PartyRole* old, ChangeablePartyRole(state, p, c.id));
+  PartyRole role = *old;
+  if (c.name) role.name = *c.name;
+  role.details = MergePatch(role.details, c.details_patch);
+  if (role.name == old->name && role.details == old->details) {
+    return Shown({}, Decision::Shows::kPartyRole, role.id, false);  // nothing changed
+  }
+  role.updated_at = now;
+  EventSink sink(p, now);
+  sink.Add("party_role.updated", role.id, Json::MakeObject({{"party_role", ToJson(role)}}));
+  return Shown(sink.Take(), Decision::Shows::kPartyRole, role.id, false);
+}
+
+StatusOr<Decision> DecideRemovePartyRole(const State& state, const Principal& p,
+                                         const RemovePartyRole& c, const std::string& now) {
+  CC_ASSIGN_OR_RETURN(const PartyRole* role, ChangeablePartyRole(state, p, c.id));
+  EventSink sink(p, now);
+  sink.Add("party_role.removed", role->id, Json::MakeObject());
+  return Shown(sink.Take(), Decision::Shows::kNothing, role->id, false);
 }
 
 StatusOr<Decision> DecideRole(const State& state, const Principal& p, const AssignRole& c,
@@ -1798,6 +1898,12 @@ StatusOr<Decision> Decide(const State& state, const Principal& principal,
           return DecideRole(state, principal, c, now);
         } else if constexpr (std::is_same_v<T, ExpireAgreements>) {
           return DecideExpiry(state, principal, now);
+        } else if constexpr (std::is_same_v<T, DeclarePartyRole>) {
+          return DecideDeclarePartyRole(state, principal, c, request, now);
+        } else if constexpr (std::is_same_v<T, PatchPartyRole>) {
+          return DecidePatchPartyRole(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, RemovePartyRole>) {
+          return DecideRemovePartyRole(state, principal, c, now);
         } else {
           return DecideLifecycle(state, principal, c, now);
         }

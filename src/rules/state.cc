@@ -562,6 +562,25 @@ Status State::Apply(const Event& e) {
     if (const Json* request = e.private_data.Find("request")) requests_[person.id] = *request;
     people_of_[person.organization].push_back(person.id);
     persons_[person.id] = std::move(person);
+  } else if (t == "party_role.declared" || t == "party_role.updated") {
+    const Json* j = e.data.Find("party_role");
+    if (j == nullptr) return Corrupt(e, "no party role");
+    CC_ASSIGN_OR_RETURN(PartyRole role, DecodePartyRole(*j));
+    if (t == "party_role.declared") {
+      if (IdTaken(role.id)) return Corrupt(e, "party role id taken");
+      if (const Json* request = e.private_data.Find("request")) requests_[role.id] = *request;
+      party_role_order_.push_back(role.id);
+      party_roles_[role.id] = std::move(role);
+    } else {
+      auto it = party_roles_.find(role.id);
+      if (it == party_roles_.end() || it->second.removed) return Corrupt(e, "unknown party role");
+      it->second = std::move(role);
+    }
+  } else if (t == "party_role.removed") {
+    auto it = party_roles_.find(e.subject);
+    if (it == party_roles_.end() || it->second.removed) return Corrupt(e, "unknown party role");
+    it->second.removed = true;
+    it->second.updated_at = e.at;
   } else if (t == "role.assigned" || t == "role.unassigned") {
     auto it = relationships_.find(e.subject);
     if (it == relationships_.end()) return Corrupt(e, "unknown relationship");

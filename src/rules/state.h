@@ -88,8 +88,13 @@ class State {
   bool IdTaken(const std::string& id) const {
     return nouns_.count(id) != 0 || proposals_.count(id) != 0 || persons_.count(id) != 0 ||
            measurements_.count(id) != 0 || service_requests_.count(id) != 0 ||
-           value_records_.count(id) != 0;
+           value_records_.count(id) != 0 || party_roles_.count(id) != 0;
   }
+  // TMF669 party roles declared through the API, removed ones included
+  // (CONTRACT §8); nullptr when absent.
+  const PartyRole* FindPartyRole(const std::string& id) const { return Find(party_roles_, id); }
+  // Every declared party role's id, in declaration order.
+  const std::vector<std::string>& PartyRoleIds() const { return party_role_order_; }
 
   // Service relationship management (CONTRACT §6); nullptr when absent.
   const Person* FindPerson(const std::string& id) const { return Find(persons_, id); }
@@ -226,6 +231,8 @@ class State {
   std::unordered_map<std::string, std::string> last_grant_;
 
   std::unordered_map<std::string, Person> persons_;
+  std::unordered_map<std::string, PartyRole> party_roles_;
+  std::vector<std::string> party_role_order_;
   std::unordered_map<std::string, Measurement> measurements_;
   std::unordered_map<std::string, ServiceRequest> service_requests_;
   std::unordered_map<std::string, ValueRecord> value_records_;

@@ -69,6 +69,16 @@ bool CanSeePerson(const State& state, const Principal& p, const Person& person) 
   return false;
 }
 
+bool CanSeePartyRole(const State& state, const Principal& p, const PartyRole& role) {
+  if (p.is_admin()) return true;
+  if (!role.owner.empty() && role.owner == p.organization) return true;
+  if (role.engaged_party.empty()) return false;
+  if (const Person* person = state.FindPerson(role.engaged_party)) {
+    return !person->organization.empty() && person->organization == p.organization;
+  }
+  return role.engaged_party == p.organization;
+}
+
 bool CanSeeId(const State& state, const Principal& p, const std::string& id) {
   if (const Noun* noun = state.FindNoun(id)) return CanSee(state, p, *noun, id);
   // The records of a relationship are seen by whoever sees the relationship.
@@ -85,6 +95,7 @@ bool CanSeeId(const State& state, const Principal& p, const std::string& id) {
     return CanSee(state, p, Noun::kRelationship, r->relationship);
   }
   if (const Person* person = state.FindPerson(id)) return CanSeePerson(state, p, *person);
+  if (const PartyRole* role = state.FindPartyRole(id)) return CanSeePartyRole(state, p, *role);
   return false;
 }
 

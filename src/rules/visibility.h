@@ -19,6 +19,9 @@ bool CanSee(const State& state, const Principal& p, Noun noun, const std::string
 bool CanSeePerson(const State& state, const Principal& p, const Person& person);
 // True when `id` names an object (of any noun, or a record of a relationship,
 // or a person) that `p` may see.
+// A declared party role (TMF669): to the admin, the organization that
+// declared it and the organization it engages.
+bool CanSeePartyRole(const State& state, const Principal& p, const PartyRole& role);
 bool CanSeeId(const State& state, const Principal& p, const std::string& id);
 // True when the event is about something `p` may see.
 bool CanSeeEvent(const State& state, const Principal& p, const Event& e);

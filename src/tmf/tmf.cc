@@ -1,0 +1,570 @@
+// Routing of the TMF Open APIs and their writes: each TMF body becomes the
+// native command it stands for (docs/tmf.md), decided by the same rules.
+
+#include "tmf/tmf.h"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+
+#include "rules/commands.h"
+#include "tmf/views.h"
+
+namespace cocreate::tmf {
+
+namespace {
+
+// ---- Bodies ---------------------------------------------------------------
+
+Status BadMember(std::string member, std::string message) {
+  return InvalidField(std::move(member), std::move(message));
+}
+
+// 400 for a member `what` does not take, and for the server's own id and
+// href (TMF630: server-owned fields on a POST or PATCH).
+Status OnlyMembers(const Json& body, const std::vector<std::string_view>& allowed,
+                   std::string_view what) {
+  if (!body.is_object()) return InvalidField("", std::string(what) + " must be a JSON object");
+  for (const auto& [key, value] : body.members()) {
+    if (key == "id" || key == "href") {
+      return BadMember(key, "'" + key + "' is the server's to set; leave it out");
+    }
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return BadMember(key, "'" + key + "' is not a field of " + std::string(what) +
+                                " that cocreate keeps (docs/tmf.md lists them)");
+    }
+  }
+  return Status::Ok();
+}
+
+// A string member: nullopt when absent or null. 400 when of another type.
+StatusOr<std::optional<std::string>> StringMember(const Json& body, const std::string& key) {
+  const Json* v = body.Find(key);
+  if (v == nullptr || v->is_null()) return std::optional<std::string>();
+  if (!v->is_string()) return BadMember(key, "'" + key + "' must be a string");
+  return std::optional<std::string>(v->as_string());
+}
+
+// @type, when given, must be `expected` (@baseType likewise, when given).
+Status TypeIs(const Json& body, std::string_view expected, std::string_view base) {
+  for (auto [key, want] : {std::pair<std::string, std::string_view>{"@type", expected},
+                           std::pair<std::string, std::string_view>{"@baseType", base}}) {
+    const Json* v = body.Find(key);
+    if (v == nullptr || v->is_null() || want.empty()) continue;
+    if (!v->is_string() || v->as_string() != want) {
+      return BadMember(key, "'" + key + "' must be \"" + std::string(want) + "\" here");
+    }
+  }
+  return Status::Ok();
+}
+
+// attributes from [{name, value}] (TMF characteristics); 400 for a
+// malformed or repeated entry.
+StatusOr<Json> AttributesFrom(const Json& body, const std::string& key) {
+  const Json* list = body.Find(key);
+  Json out = Json::MakeObject();
+  if (list == nullptr || list->is_null()) return out;
+  if (!list->is_array()) return BadMember(key, "'" + key + "' must be a list of {name, value}");
+  for (size_t i = 0; i < list->items().size(); ++i) {
+    const Json& c = list->items()[i];
+    std::string at = key + "[" + std::to_string(i) + "]";
+    const Json* name = c.is_object() ? c.Find("name") : nullptr;
+    if (name == nullptr || !name->is_string() || name->as_string().empty()) {
+      return BadMember(at + ".name", "'" + at + ".name' must be a non-empty string");
+    }
+    for (const auto& [k, v] : c.members()) {
+      if (k != "name" && k != "value" && k != "valueType" && k != "@type") {
+        return BadMember(at + "." + k, "a characteristic keeps only name and value");
+      }
+    }
+    if (out.Find(name->as_string()) != nullptr) {
+      return BadMember(at + ".name", "'" + name->as_string() + "' is named twice in '" + key + "'");
+    }
+    const Json* value = c.Find("value");
+    if (value == nullptr || value->is_null()) {
+      return BadMember(at + ".value", "'" + at + ".value' is required and not null");
+    }
+    out.Set(name->as_string(), *value);
+  }
+  return out;
+}
+
+// The merge patch that turns object `from` into `to`.
+Json DiffPatch(const Json& from, const Json& to) {
+  Json patch = Json::MakeObject();
+  for (const auto& [k, v] : from.members()) {
+    if (to.Find(k) == nullptr) patch.Set(k, Json());
+  }
+  for (const auto& [k, v] : to.members()) {
+    const Json* old = from.Find(k);
+    if (old != nullptr && *old == v) continue;
+    // A merge patch merges objects: an object that was one before is
+    // turned into the new one member by member.
+    if (old != nullptr && old->is_object() && v.is_object()) {
+      patch.Set(k, DiffPatch(*old, v));
+    } else {
+      patch.Set(k, v);
+    }
+  }
+  return patch;
+}
+
+// The id of the party in a list of related parties with role `role`
+// (case-insensitive), or "" when none has it.
+StatusOr<std::string> PartyWithRole(const Json& body, const std::string& key,
+                                    std::string_view role) {
+  const Json* list = body.Find(key);
+  if (list == nullptr || list->is_null()) return std::string();
+  if (!list->is_array()) return BadMember(key, "'" + key + "' must be a list of party references");
+  for (size_t i = 0; i < list->items().size(); ++i) {
+    const Json& ref = list->items()[i];
+    std::string at = key + "[" + std::to_string(i) + "]";
+    const Json* id = ref.is_object() ? ref.Find("id") : nullptr;
+    const Json* r = ref.is_object() ? ref.Find("role") : nullptr;
+    if (id == nullptr || !id->is_string() || id->as_string().empty()) {
+      return BadMember(at + ".id", "'" + at + ".id' must name a party");
+    }
+    std::string lower = r != nullptr && r->is_string() ? r->as_string() : "";
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == role) return id->as_string();
+    return BadMember(at + ".role", "'" + at + ".role' must be \"" + std::string(role) + "\"");
+  }
+  return std::string();
+}
+
+// ---- Writes, resource by resource -----------------------------------------
+
+// What a write becomes: the native command, or nothing to do (a PATCH that
+// changes nothing answers the object as it stands).
+using Write = StatusOr<std::optional<Command>>;
+
+Write Native(StatusOr<Command> c) {
+  if (!c.ok()) return c.status();
+  return std::optional<Command>(std::move(c).value());
+}
+
+Write CreateOrganizationFrom(const State&, const Principal&, const Json& b) {
+  CC_RETURN_IF_ERROR(OnlyMembers(
+      b, {"tradingName", "name", "description", "partyCharacteristic", "@type", "@baseType"},
+      "an organization"));
+  CC_RETURN_IF_ERROR(TypeIs(b, "Organization", "Party"));
+  CC_ASSIGN_OR_RETURN(auto trading, StringMember(b, "tradingName"));
+  CC_ASSIGN_OR_RETURN(auto name, StringMember(b, "name"));
+  if (trading && name && *trading != *name) {
+    return BadMember("name", "'name' and 'tradingName' are the same field here; send one");
+  }
+  if (!trading && !name) return BadMember("tradingName", "'tradingName' is required");
+  Json native = Json::MakeObject({{"name", Json(trading ? *trading : *name)}});
+  CC_ASSIGN_OR_RETURN(auto description, StringMember(b, "description"));
+  if (description) native.Set("description", Json(*description));
+  CC_ASSIGN_OR_RETURN(Json attributes, AttributesFrom(b, "partyCharacteristic"));
+  if (!attributes.members().empty()) native.Set("attributes", std::move(attributes));
+  return Native(DecodeCreate(Noun::kOrganization, native));
+}
+
+Write PatchOrganizationFrom(const State& s, const Principal&, const std::string& id,
+                            const Json& b) {
+  CC_RETURN_IF_ERROR(OnlyMembers(
+      b, {"tradingName", "name", "description", "partyCharacteristic", "@type", "@baseType"},
+      "an organization"));
+  CC_RETURN_IF_ERROR(TypeIs(b, "Organization", "Party"));
+  const Organization* org = s.FindOrganization(id);
+  Json native = Json::MakeObject();
+  CC_ASSIGN_OR_RETURN(auto trading, StringMember(b, "tradingName"));
+  CC_ASSIGN_OR_RETURN(auto name, StringMember(b, "name"));
+  if (trading && name && *trading != *name) {
+    return BadMember("name", "'name' and 'tradingName' are the same field here; send one");
+  }
+  if (trading || name) native.Set("name", Json(trading ? *trading : *name));
+  CC_ASSIGN_OR_RETURN(auto description, StringMember(b, "description"));
+  if (description) native.Set("description", Json(*description));
+  if (b.Find("partyCharacteristic") != nullptr) {
+    CC_ASSIGN_OR_RETURN(Json attributes, AttributesFrom(b, "partyCharacteristic"));
+    Json patch = DiffPatch(org->attributes, attributes);
+    if (!patch.members().empty()) native.Set("attributes", std::move(patch));
+  }
+  if (native.members().empty()) return std::optional<Command>();
+  return Native(DecodePatch(Noun::kOrganization, id, native));
+}
+
+Write CreateIndividualFrom(const State&, const Principal& p, const Json& b) {
+  CC_RETURN_IF_ERROR(OnlyMembers(
+      b, {"givenName", "familyName", "fullName", "contactMedium", "@type", "@baseType"},
+      "an individual"));
+  CC_RETURN_IF_ERROR(TypeIs(b, "Individual", "Party"));
+  CC_ASSIGN_OR_RETURN(auto given, StringMember(b, "givenName"));
+  CC_ASSIGN_OR_RETURN(auto family, StringMember(b, "familyName"));
+  CC_ASSIGN_OR_RETURN(auto full, StringMember(b, "fullName"));
+  CreatePerson c;
+  c.organization = p.is_admin() ? std::string() : p.organization;
+  c.person.given_name = given.value_or("");
+  c.person.family_name = family.value_or("");
+  std::string joined = c.person.given_name;
+  if (!joined.empty() && !c.person.family_name.empty()) joined += ' ';
+  joined += c.person.family_name;
+  if (joined.empty()) {
+    if (!full || full->empty()) {
+      return BadMember("givenName", "an individual needs 'givenName' or 'familyName'");
+    }
+    joined = *full;
+  } else if (full && *full != joined) {
+    return BadMember("fullName", "'fullName' must be 'givenName' and 'familyName' joined by a "
+                                 "space, or left out");
+  }
+  if (joined.size() > 1000) return BadMember("givenName", "the name is over 1000 characters");
+  c.person.name = joined;
+  if (const Json* media = b.Find("contactMedium"); media != nullptr && !media->is_null()) {
+    if (!media->is_array()) return BadMember("contactMedium", "'contactMedium' must be a list");
+    for (size_t i = 0; i < media->items().size(); ++i) {
+      const Json& m = media->items()[i];
+      std::string at = "contactMedium[" + std::to_string(i) + "]";
+      const Json* type = m.is_object() ? m.Find("mediumType") : nullptr;
+      const Json* ch = m.is_object() ? m.Find("characteristic") : nullptr;
+      const Json* email = ch != nullptr && ch->is_object() ? ch->Find("emailAddress") : nullptr;
+      if (type == nullptr || !type->is_string() || type->as_string() != "email" ||
+          email == nullptr || !email->is_string()) {
+        return BadMember(at, "cocreate keeps one contact medium: {\"mediumType\": \"email\", "
+                             "\"characteristic\": {\"emailAddress\": ...}}");
+      }
+      if (!c.person.email.empty()) return BadMember(at, "only one email address is kept");
+      c.person.email = email->as_string();
+    }
+  }
+  // The native decoder checks the email and the name as it would for
+  // POST /organizations/{id}/people.
+  Json check = Json::MakeObject({{"name", Json(c.person.name)}});
+  if (!c.person.email.empty()) check.Set("email", Json(c.person.email));
+  CC_RETURN_IF_ERROR(DecodeCreatePerson(c.organization, check).status());
+  return std::optional<Command>(Command{std::move(c), b});
+}
+
+const std::vector<std::string_view> kPartyRoleMembers = {
+    "name", "roleType", "engagedParty", "description", "status", "statusReason", "validFor",
+    "characteristic", "contactMedium", "account", "agreement", "creditProfile", "paymentMethod",
+    "relatedParty", "@type", "@baseType", "@schemaLocation"};
+
+// The members of a party role kept in `details`, type-checked.
+StatusOr<Json> PartyRoleDetails(const Json& b) {
+  Json details = Json::MakeObject();
+  for (const auto& [key, value] : b.members()) {
+    if (key == "name" || key == "engagedParty") continue;
+    if (value.is_null()) {
+      details.Set(key, value);  // a PATCH removes it
+      continue;
+    }
+    std::string_view want = key == "roleType" || key == "validFor"                   ? "an object"
+                            : key == "description" || key == "status" ||
+                                      key == "statusReason" || key[0] == '@' ? "a string"
+                                                                             : "a list";
+    bool ok = want == "an object" ? value.is_object()
+              : want == "a string" ? value.is_string()
+                                   : value.is_array();
+    if (!ok) return BadMember(key, "'" + key + "' must be " + std::string(want));
+    details.Set(key, value);
+  }
+  if (const Json* t = b.Find("@type"); t != nullptr && t->is_string() &&
+                                       t->as_string() != "PartyRole") {
+    return BadMember("@type", "'@type' must be \"PartyRole\" here");
+  }
+  return details;
+}
+
+StatusOr<std::string> EngagedPartyId(const Json& b) {
+  const Json* e = b.Find("engagedParty");
+  if (e == nullptr || e->is_null()) return std::string();
+  const Json* id = e->is_object() ? e->Find("id") : nullptr;
+  if (id == nullptr || !id->is_string() || id->as_string().empty()) {
+    return BadMember("engagedParty.id", "'engagedParty' must be a reference {\"id\": ...}");
+  }
+  return id->as_string();
+}
+
+Write CreatePartyRoleFrom(const State&, const Principal&, const Json& b) {
+  CC_RETURN_IF_ERROR(OnlyMembers(b, kPartyRoleMembers, "a party role"));
+  CC_ASSIGN_OR_RETURN(auto name, StringMember(b, "name"));
+  if (!name || name->empty()) return BadMember("name", "'name' is required");
+  if (name->size() > 1000) return BadMember("name", "'name' is over 1000 characters");
+  DeclarePartyRole c;
+  c.role.name = *name;
+  CC_ASSIGN_OR_RETURN(c.role.engaged_party, EngagedPartyId(b));
+  CC_ASSIGN_OR_RETURN(c.role.details, PartyRoleDetails(b));
+  Json cleaned = Json::MakeObject();
+  for (const auto& [k, v] : c.role.details.members()) {
+    if (!v.is_null()) cleaned.Set(k, v);
+  }
+  if (cleaned.Find("roleType") == nullptr) cleaned.Set("roleType", Json::MakeObject());
+  c.role.details = std::move(cleaned);
+  return std::optional<Command>(Command{std::move(c), b});
+}
+
+Status DerivedRoleIsReadOnly(const std::string& id) {
+  return Forbidden("'" + id + "' is derived from the relationships (CONTRACT §2 roles) and is "
+                   "read-only; it changes as the organization provides and consumes");
+}
+
+Write PatchPartyRoleFrom(const State& s, const Principal&, const std::string& id, const Json& b) {
+  if (ParseDerivedRoleId(id)) return DerivedRoleIsReadOnly(id);
+  CC_RETURN_IF_ERROR(OnlyMembers(b, kPartyRoleMembers, "a party role"));
+  PatchPartyRole c;
+  c.id = id;
+  CC_ASSIGN_OR_RETURN(auto name, StringMember(b, "name"));
+  if (name && name->empty()) return BadMember("name", "'name' must not be empty");
+  c.name = name;
+  CC_ASSIGN_OR_RETURN(std::string engaged, EngagedPartyId(b));
+  const PartyRole* role = s.FindPartyRole(id);
+  if (b.Find("engagedParty") != nullptr && role != nullptr && engaged != role->engaged_party) {
+    return BadMember("engagedParty", "a party role keeps its engaged party; declare a new role");
+  }
+  CC_ASSIGN_OR_RETURN(c.details_patch, PartyRoleDetails(b));
+  return std::optional<Command>(Command{std::move(c), b});
+}
+
+Write DeletePartyRoleFrom(const State&, const Principal&, const std::string& id) {
+  if (ParseDerivedRoleId(id)) return DerivedRoleIsReadOnly(id);
+  return std::optional<Command>(Command{RemovePartyRole{id}, Json::MakeObject()});
+}
+
+const std::vector<std::string_view> kResourceMembers = {
+    "name", "@type", "@baseType", "resourceCharacteristic", "relatedParty"};
+
+Write CreateResourceFrom(const State&, const Principal& p, const Json& b) {
+  CC_RETURN_IF_ERROR(OnlyMembers(b, kResourceMembers, "a resource"));
+  CC_RETURN_IF_ERROR(TypeIs(b, "", "Resource"));
+  CC_ASSIGN_OR_RETURN(auto name, StringMember(b, "name"));
+  if (!name) return BadMember("name", "'name' is required");
+  CC_ASSIGN_OR_RETURN(auto kind, StringMember(b, "@type"));
+  CC_ASSIGN_OR_RETURN(std::string owner, PartyWithRole(b, "relatedParty", "owner"));
+  if (owner.empty()) {
+    if (p.is_admin()) {
+      return BadMember("relatedParty", "the admin names the owner: relatedParty [{\"id\": ORG, "
+                                       "\"role\": \"owner\"}]");
+    }
+    owner = p.organization;
+  }
+  Json native = Json::MakeObject({{"owner", Json(owner)},
+                                  {"kind", Json(kind && !kind->empty() ? *kind : "Resource")},
+                                  {"name", Json(*name)}});
+  CC_ASSIGN_OR_RETURN(Json attributes, AttributesFrom(b, "resourceCharacteristic"));
+  native.Set("attributes", std::move(attributes));
+  return Native(DecodeCreate(Noun::kResource, native));
+}
+
+Write PatchResourceFrom(const State& s, const Principal&, const std::string& id, const Json& b) {
+  CC_RETURN_IF_ERROR(OnlyMembers(b, kResourceMembers, "a resource"));
+  CC_RETURN_IF_ERROR(TypeIs(b, "", "Resource"));
+  const ResourceVersion& v = s.FindResource(id)->current();
+  CC_ASSIGN_OR_RETURN(auto kind, StringMember(b, "@type"));
+  if (kind && *kind != v.kind) {
+    return BadMember("@type", "'@type' is the resource's kind, '" + v.kind +
+                                  "', which does not change");
+  }
+  CC_ASSIGN_OR_RETURN(std::string owner, PartyWithRole(b, "relatedParty", "owner"));
+  if (b.Find("relatedParty") != nullptr && owner != v.owner) {
+    return BadMember("relatedParty", "the owner changes only through a provision that transfers "
+                                     "the resource (CONTRACT §2)");
+  }
+  Json native = Json::MakeObject();
+  CC_ASSIGN_OR_RETURN(auto name, StringMember(b, "name"));
+  if (name && *name != v.name) native.Set("name", Json(*name));
+  if (b.Find("resourceCharacteristic") != nullptr) {
+    CC_ASSIGN_OR_RETURN(Json attributes, AttributesFrom(b, "resourceCharacteristic"));
+    Json patch = DiffPatch(v.attributes, attributes);
+    if (!patch.members().empty()) native.Set("attributes", std::move(patch));
+  }
+  if (native.members().empty()) return std::optional<Command>();
+  return Native(DecodeRevision(id, native));
+}
+
+Write DeleteResourceFrom(const State&, const Principal&, const std::string& id) {
+  return Native(DecodeRetire(Noun::kResource, id, nullptr));
+}
+
+Write DeleteOrganizationFrom(const State&, const Principal&, const std::string& id) {
+  return Native(DecodeRetire(Noun::kOrganization, id, nullptr));
+}
+
+// ---- The resources --------------------------------------------------------
+
+struct Collection {
+  std::string_view api;       // "party"
+  std::string_view resource;  // "organization"
+  View view;
+  std::vector<std::string> (*ids)(const State&);
+  std::vector<std::string> filterable;
+  Write (*create)(const State&, const Principal&, const Json&) = nullptr;
+  Write (*patch)(const State&, const Principal&, const std::string&, const Json&) = nullptr;
+  Write (*remove)(const State&, const Principal&, const std::string&) = nullptr;
+};
+
+const std::vector<Collection>& Collections() {
+  static const auto* all = new std::vector<Collection>{
+      {"party", "organization", OrganizationView, OrganizationIds,
+       {"id", "tradingName", "name", "description", "status", "partyCharacteristic"},
+       CreateOrganizationFrom, PatchOrganizationFrom, DeleteOrganizationFrom},
+      {"party", "individual", IndividualView, IndividualIds,
+       {"id", "givenName", "familyName", "fullName", "status", "relatedParty"},
+       CreateIndividualFrom, nullptr, nullptr},
+      {"partyRoleManagement", "partyRole", PartyRoleView, PartyRoleIds,
+       {"id", "name", "status", "roleType", "engagedParty", "validFor", "description"},
+       CreatePartyRoleFrom, PatchPartyRoleFrom, DeletePartyRoleFrom},
+      {"resourceInventoryManagement", "resource", ResourceView, ResourceIds,
+       {"id", "name", "@type", "resourceVersion", "resourceStatus", "resourceCharacteristic",
+        "relatedParty"},
+       CreateResourceFrom, PatchResourceFrom, DeleteResourceFrom},
+      {"serviceCatalogManagement", "serviceSpecification", ServiceSpecificationView, ServiceIds,
+       {"id", "name", "description", "lifecycleStatus", "relatedParty"}},
+      {"serviceCatalogManagement", "serviceCandidate", ServiceCandidateView, OfferingIds,
+       {"id", "name", "version", "lifecycleStatus", "serviceSpecification", "category"}},
+      {"serviceCatalogManagement", "serviceCatalog", ServiceCatalogView, OrganizationIds,
+       {"id", "name", "relatedParty"}},
+      {"serviceInventory", "service", InventoryServiceView, RelationshipIds,
+       {"id", "name", "state", "serviceType", "serviceSpecification", "relatedParty",
+        "supportingResource"}},
+  };
+  return *all;
+}
+
+Answer Fail(Status status) {
+  Answer a;
+  a.error = std::move(status);
+  a.status = HttpStatusOf(a.error.code());
+  return a;
+}
+
+Answer Body(int status, const Json& doc) {
+  Answer a;
+  a.status = status;
+  a.body = doc.Dump();
+  return a;
+}
+
+Status MethodNotAllowed(const std::string& method, std::string allow,
+                        std::vector<std::pair<std::string, std::string>>* headers) {
+  headers->emplace_back("Allow", allow);
+  return Status(Code::kInvalidArgument, "method_not_allowed",
+                method + " is not allowed here; allowed: " + allow);
+}
+
+// A TMF DELETE of something in use is 409 (CONTRACT §9.24).
+Status AsTmfStatus(Status s) {
+  if (s.code() == Code::kUnprocessable &&
+      (s.reason() == "in_use" || s.reason() == "has_active_relationships")) {
+    return Status(Code::kConflict, s.reason(), s.message(), s.field());
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> Api::BasePaths() {
+  std::vector<std::string> out;
+  for (std::string_view base : {kPartyBase, kPartyRoleBase, kResourceBase, kCatalogBase,
+                                kInventoryBase, kOrderingBase}) {
+    out.emplace_back(base);
+  }
+  return out;
+}
+
+void Api::Handle(const Principal& p, const Request& request, Reply reply) const {
+  // /tmf-api/{api}/v4/{resource}[/{id}]
+  const auto& path = request.path;
+  const Collection* c = nullptr;
+  if ((path.size() == 3 || path.size() == 4) && path[1] == "v4") {
+    for (const auto& candidate : Collections()) {
+      if (candidate.api == path[0] && candidate.resource == path[2]) c = &candidate;
+    }
+  }
+  if (c == nullptr) {
+    return reply(Fail(NotFound("no such TMF resource: /tmf-api/" +
+                               (path.empty() ? std::string() : path[0] + "/..."))));
+  }
+  const bool item = path.size() == 4;
+  const std::string id = item ? path[3] : std::string();
+  const std::string& method = request.method;
+  std::string allow = "GET, HEAD";
+  if (item && c->patch) allow += ", PATCH";
+  if (item && c->remove) allow += ", DELETE";
+  if (!item && c->create) allow += ", POST";
+
+  if (method == "GET") {
+    Answer answer;
+    if (item) {
+      std::optional<Json> doc;
+      engine_.Inspect([&](const State& s) { doc = c->view(s, p, id); });
+      if (!doc) return reply(Fail(NotFound("no " + std::string(c->resource) + " '" + id + "'")));
+      auto params = ParseListParams(request.query, {});
+      if (!params.ok()) return reply(Fail(params.status()));
+      return reply(Body(200, SelectFields(*doc, params->fields)));
+    }
+    auto params = ParseListParams(request.query, c->filterable);
+    if (!params.ok()) return reply(Fail(params.status()));
+    Json list = Json::MakeArray();
+    int64_t total = 0;
+    engine_.Inspect([&](const State& s) {
+      for (const auto& oid : c->ids(s)) {
+        std::optional<Json> doc = c->view(s, p, oid);
+        if (!doc || !Matches(*doc, params->filters)) continue;
+        if (total >= params->offset && total < params->offset + params->limit) {
+          list.Push(SelectFields(*doc, params->fields));
+        }
+        ++total;
+      }
+    });
+    answer = Body(200, list);
+    answer.headers.emplace_back("X-Total-Count", std::to_string(total));
+    answer.headers.emplace_back("X-Result-Count", std::to_string(list.items().size()));
+    return reply(std::move(answer));
+  }
+
+  // Writes.
+  std::vector<std::pair<std::string, std::string>> headers;
+  Write write = std::optional<Command>();
+  if (method == "POST" && !item && c->create) {
+    if (request.body == nullptr) {
+      return reply(Fail(Status(Code::kInvalidArgument, "invalid_json",
+                               "this request needs a JSON object body")));
+    }
+    engine_.Inspect([&](const State& s) { write = c->create(s, p, *request.body); });
+  } else if ((method == "PATCH" && item && c->patch) || (method == "DELETE" && item && c->remove)) {
+    if (method == "PATCH" && request.body == nullptr) {
+      return reply(Fail(Status(Code::kInvalidArgument, "invalid_json",
+                               "a PATCH needs a JSON object body (a merge patch)")));
+    }
+    bool visible = false;
+    engine_.Inspect([&](const State& s) {
+      // Derived party roles are visible but read-only: their write answers
+      // 403, which the decoders say.
+      visible = c->view(s, p, id).has_value();
+      if (!visible) return;
+      write = method == "PATCH" ? c->patch(s, p, id, *request.body) : c->remove(s, p, id);
+    });
+    if (!visible) return reply(Fail(NotFound("no " + std::string(c->resource) + " '" + id + "'")));
+  } else {
+    Answer a = Fail(MethodNotAllowed(method, allow, &headers));
+    a.status = 405;
+    a.headers = std::move(headers);
+    return reply(std::move(a));
+  }
+  if (!write.ok()) return reply(Fail(write.status()));
+  const bool deleting = method == "DELETE";
+  auto answer_with = [this, c, p, deleting, reply](const std::string& subject, int status) {
+    if (deleting) {
+      Answer a;
+      a.status = 204;
+      return reply(std::move(a));
+    }
+    std::optional<Json> doc;
+    engine_.Inspect([&](const State& s) { doc = c->view(s, p, subject); });
+    // The caller made or changed it, so it sees it, unless a concurrent
+    // write retired it since: then it is gone from the TMF view.
+    if (!doc) return reply(Fail(NotFound("no " + std::string(c->resource) + " '" + subject + "'")));
+    reply(Body(status, *doc));
+  };
+  if (!write->has_value()) return answer_with(id, 200);
+  engine_.Submit(p, std::move(**write), [answer_with, reply](StatusOr<Outcome> outcome) {
+    if (!outcome.ok()) return reply(Fail(AsTmfStatus(outcome.status())));
+    answer_with(outcome->subject, outcome->status == 201 ? 201 : 200);
+  });
+}
+
+}  // namespace cocreate::tmf
