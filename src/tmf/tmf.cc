@@ -561,10 +561,14 @@ void Api::Handle(const Principal& p, const Request& request, Reply reply) const 
     reply(Body(status, *doc));
   };
   if (!write->has_value()) return answer_with(id, 200);
-  engine_.Submit(p, std::move(**write), [answer_with, reply](StatusOr<Outcome> outcome) {
-    if (!outcome.ok()) return reply(Fail(AsTmfStatus(outcome.status())));
-    answer_with(outcome->subject, outcome->status == 201 ? 201 : 200);
-  });
+  // 201 for what a POST made; a PATCH answers 200 even when the native
+  // answer is a new version (a resource's revision).
+  const bool creating = method == "POST";
+  engine_.Submit(p, std::move(**write),
+                 [answer_with, reply, creating](StatusOr<Outcome> outcome) {
+                   if (!outcome.ok()) return reply(Fail(AsTmfStatus(outcome.status())));
+                   answer_with(outcome->subject, creating && outcome->status == 201 ? 201 : 200);
+                 });
 }
 
 }  // namespace cocreate::tmf
