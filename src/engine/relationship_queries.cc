@@ -611,6 +611,9 @@ std::string Engine::EncodeRecord(const Principal& p, const Decision& d) const {
       }
       break;
     }
+    case Decision::Shows::kServiceOrder:
+      Encode(*state_.FindServiceOrder(d.subject), w);
+      break;
     case Decision::Shows::kPartyRole:
       Encode(*state_.FindPartyRole(d.subject), w);
       break;

@@ -240,6 +240,45 @@ void Encode(const PartyRole& r, JsonWriter& w) {
   w.EndObject();
 }
 
+void Encode(const ServiceOrder& o, JsonWriter& w) {
+  w.StartObject();
+  Str(w, "id", o.id);
+  OptStr(w, "orderer", o.orderer);
+  OptStr(w, "description", o.description);
+  OptStr(w, "external_id", o.external_id);
+  WriteKey(w, "items");
+  w.StartArray();
+  for (const auto& item : o.items) {
+    w.StartObject();
+    Str(w, "id", item.id);
+    Str(w, "action", item.action);
+    Str(w, "relationship", item.relationship);
+    OptStr(w, "provision", item.provision);
+    w.EndObject();
+  }
+  w.EndArray();
+  Str(w, "created_at", o.created_at);
+  w.EndObject();
+}
+
+StatusOr<ServiceOrder> DecodeServiceOrder(const Json& j) {
+  ServiceOrder o;
+  o.id = StrOr(j, "id");
+  const Json* items = j.Find("items");
+  if (o.id.empty() || items == nullptr || !items->is_array()) {
+    return Broken("service order", "id/items");
+  }
+  o.orderer = StrOr(j, "orderer");
+  o.description = StrOr(j, "description");
+  o.external_id = StrOr(j, "external_id");
+  for (const Json& item : items->items()) {
+    o.items.push_back({StrOr(item, "id"), StrOr(item, "action"), StrOr(item, "relationship"),
+                       StrOr(item, "provision")});
+  }
+  o.created_at = StrOr(j, "created_at");
+  return o;
+}
+
 StatusOr<PartyRole> DecodePartyRole(const Json& j) {
   PartyRole r;
   r.id = StrOr(j, "id");

@@ -160,6 +160,23 @@ struct Person {
 // `owner` is the organization that declared it (empty: the admin).
 // `details` keeps the other TMF members as given (roleType, status,
 // validFor, characteristic, ...).
+// A TMF641 service order (CONTRACT §8): the relationships and provisions its
+// items caused, in the items' order. Its state is derived from them.
+struct OrderItem {
+  std::string id;      // the client's item id
+  std::string action;  // "add", "modify" or "delete"
+  std::string relationship;
+  std::string provision;  // for "modify"
+};
+struct ServiceOrder {
+  std::string id;
+  std::string orderer;  // the organization that placed it; empty: the admin
+  std::string description;
+  std::string external_id;
+  std::vector<OrderItem> items;
+  std::string created_at;
+};
+
 struct PartyRole {
   std::string id;
   std::string name;

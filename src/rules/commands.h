@@ -170,6 +170,21 @@ struct PatchPartyRole {
 struct RemovePartyRole {
   std::string id;
 };
+// A TMF641 service order: its items, each the native command it stands for,
+// decided together (all or nothing). `add` requests a relationship,
+// `modify` records a provision, `delete` terminates.
+struct PlaceOrderItem {
+  std::string id;
+  std::string action;  // "add", "modify" or "delete"
+  CreateRelationship add;       // for "add" (the engine gives it an id)
+  CreateProvision modify;       // for "modify"
+  ChangeRelationship remove;    // for "delete"
+};
+struct PlaceOrder {
+  std::string description;
+  std::string external_id;
+  std::vector<PlaceOrderItem> items;
+};
 struct AssignRole {
   std::string relationship;
   std::string person;
@@ -188,7 +203,7 @@ using CommandBody = std::variant<CreateOrganization, CreateConsumerGroup, Create
                                  PatchOffering, Retire, ProposeAgreement, AnswerProposal,
                                  RecordMeasurement, OpenRequest, CloseRequest, StateValue,
                                  CreatePerson, AssignRole, ExpireAgreements, DeclarePartyRole,
-                                 PatchPartyRole, RemovePartyRole>;
+                                 PatchPartyRole, RemovePartyRole, PlaceOrder>;
 
 // A decoded command plus the request body it came from (kept for idempotent
 // retries of creates).

@@ -1691,6 +1691,57 @@ StatusOr<Decision> DecideRemovePartyRole(const State& state, const Principal& p,
   return Shown(sink.Take(), Decision::Shows::kNothing, role->id, false);
 }
 
+// A service order's items are decided against the same state, each as the
+// native command it stands for; their events, then service_order.placed,
+// are the order's. The decoder lets no two items name the same
+// relationship or offering, so no item depends on another.
+StatusOr<Decision> DecidePlaceOrder(const State& state, const Principal& p, const PlaceOrder& c,
+                                    const Json& request, const std::string& now) {
+  CC_RETURN_IF_ERROR(RequireWriter(p));
+  std::set<std::string> taken;
+  ServiceOrder order;
+  order.id = NewId(state, "order", taken);
+  order.orderer = p.is_admin() ? std::string() : p.organization;
+  order.description = c.description;
+  order.external_id = c.external_id;
+  order.created_at = now;
+  std::vector<Event> events;
+  for (size_t i = 0; i < c.items.size(); ++i) {
+    const PlaceOrderItem& item = c.items[i];
+    OrderItem record{item.id, item.action, "", ""};
+    Command native;
+    if (item.action == "add") {
+      CreateRelationship add = item.add;
+      add.relationship.id = order.id + "-" + std::to_string(i + 1);
+      record.relationship = add.relationship.id;
+      native = Command{std::move(add), Json::MakeObject()};
+    } else if (item.action == "modify") {
+      CreateProvision modify = item.modify;
+      modify.id = order.id + "-" + std::to_string(i + 1);
+      record.relationship = modify.relationship;
+      record.provision = modify.id;
+      native = Command{std::move(modify), Json::MakeObject()};
+    } else {
+      record.relationship = item.remove.relationship;
+      native = Command{item.remove, Json::MakeObject()};
+    }
+    StatusOr<Decision> d = Decide(state, p, native, now);
+    std::string at = "serviceOrderItem[" + std::to_string(i) + "]";
+    if (!d.ok()) {
+      const Status& s = d.status();
+      return Status(s.code(), s.reason(), at + " (" + item.action + "): " + s.message(),
+                    s.field().empty() ? at : at + "." + s.field());
+    }
+    for (Event& e : d->events) events.push_back(std::move(e));
+    order.items.push_back(std::move(record));
+  }
+  EventSink sink(p, now);
+  sink.Add("service_order.placed", order.id, Json::MakeObject({{"service_order", ToJson(order)}}))
+      .private_data = RequestData(request);
+  for (Event& e : sink.Take()) events.push_back(std::move(e));
+  return Shown(std::move(events), Decision::Shows::kServiceOrder, order.id, true);
+}
+
 StatusOr<Decision> DecideRole(const State& state, const Principal& p, const AssignRole& c,
                               const std::string& now) {
   CC_ASSIGN_OR_RETURN(const Relationship* rel, NamedRelationship(state, p, c.relationship));
@@ -1904,6 +1955,8 @@ StatusOr<Decision> Decide(const State& state, const Principal& principal,
           return DecidePatchPartyRole(state, principal, c, now);
         } else if constexpr (std::is_same_v<T, RemovePartyRole>) {
           return DecideRemovePartyRole(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, PlaceOrder>) {
+          return DecidePlaceOrder(state, principal, c, request, now);
         } else {
           return DecideLifecycle(state, principal, c, now);
         }

@@ -576,6 +576,13 @@ Status State::Apply(const Event& e) {
       if (it == party_roles_.end() || it->second.removed) return Corrupt(e, "unknown party role");
       it->second = std::move(role);
     }
+  } else if (t == "service_order.placed") {
+    const Json* j = e.data.Find("service_order");
+    if (j == nullptr) return Corrupt(e, "no service order");
+    CC_ASSIGN_OR_RETURN(ServiceOrder order, DecodeServiceOrder(*j));
+    if (IdTaken(order.id)) return Corrupt(e, "service order id taken");
+    service_order_ids_.push_back(order.id);
+    service_orders_[order.id] = std::move(order);
   } else if (t == "party_role.removed") {
     auto it = party_roles_.find(e.subject);
     if (it == party_roles_.end() || it->second.removed) return Corrupt(e, "unknown party role");

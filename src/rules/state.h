@@ -88,8 +88,15 @@ class State {
   bool IdTaken(const std::string& id) const {
     return nouns_.count(id) != 0 || proposals_.count(id) != 0 || persons_.count(id) != 0 ||
            measurements_.count(id) != 0 || service_requests_.count(id) != 0 ||
-           value_records_.count(id) != 0 || party_roles_.count(id) != 0;
+           value_records_.count(id) != 0 || party_roles_.count(id) != 0 ||
+           service_orders_.count(id) != 0;
   }
+  // TMF641 service orders (CONTRACT §8); nullptr when absent.
+  const ServiceOrder* FindServiceOrder(const std::string& id) const {
+    return Find(service_orders_, id);
+  }
+  // Every service order's id, in the order they were placed.
+  const std::vector<std::string>& ServiceOrderIds() const { return service_order_ids_; }
   // TMF669 party roles declared through the API, removed ones included
   // (CONTRACT §8); nullptr when absent.
   const PartyRole* FindPartyRole(const std::string& id) const { return Find(party_roles_, id); }
@@ -233,6 +240,8 @@ class State {
   std::unordered_map<std::string, Person> persons_;
   std::unordered_map<std::string, PartyRole> party_roles_;
   std::vector<std::string> party_role_order_;
+  std::unordered_map<std::string, ServiceOrder> service_orders_;
+  std::vector<std::string> service_order_ids_;
   std::unordered_map<std::string, Measurement> measurements_;
   std::unordered_map<std::string, ServiceRequest> service_requests_;
   std::unordered_map<std::string, ValueRecord> value_records_;

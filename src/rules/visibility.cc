@@ -96,6 +96,10 @@ bool CanSeeId(const State& state, const Principal& p, const std::string& id) {
   }
   if (const Person* person = state.FindPerson(id)) return CanSeePerson(state, p, *person);
   if (const PartyRole* role = state.FindPartyRole(id)) return CanSeePartyRole(state, p, *role);
+  // A service order: to the organization that placed it (and the admin).
+  if (const ServiceOrder* order = state.FindServiceOrder(id)) {
+    return p.is_admin() || (!order->orderer.empty() && order->orderer == p.organization);
+  }
   return false;
 }
 

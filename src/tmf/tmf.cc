@@ -126,8 +126,15 @@ StatusOr<std::string> PartyWithRole(const Json& body, const std::string& key,
     }
     std::string lower = r != nullptr && r->is_string() ? r->as_string() : "";
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == role) return id->as_string();
-    return BadMember(at + ".role", "'" + at + ".role' must be \"" + std::string(role) + "\"");
+    if (lower != role) {
+      return BadMember(at + ".role", "cocreate keeps one related party here, with role \"" +
+                                         std::string(role) + "\"");
+    }
+    if (list->items().size() > 1) {
+      return BadMember(key, "'" + key + "' names one party, with role \"" + std::string(role) +
+                                "\"");
+    }
+    return id->as_string();
   }
   return std::string();
 }
@@ -176,6 +183,13 @@ Write PatchOrganizationFrom(const State& s, const Principal&, const std::string&
     return BadMember("name", "'name' and 'tradingName' are the same field here; send one");
   }
   if (trading || name) native.Set("name", Json(trading ? *trading : *name));
+  // A merge patch's null removes: the description becomes empty.
+  if (const Json* d = b.Find("description"); d != nullptr && d->is_null()) {
+    native.Set("description", Json(""));
+  }
+  if (const Json* n = b.Find("tradingName"); n != nullptr && n->is_null()) {
+    return BadMember("tradingName", "an organization keeps its name; it cannot be removed");
+  }
   CC_ASSIGN_OR_RETURN(auto description, StringMember(b, "description"));
   if (description) native.Set("description", Json(*description));
   if (b.Find("partyCharacteristic") != nullptr) {
@@ -298,8 +312,8 @@ Write CreatePartyRoleFrom(const State&, const Principal&, const Json& b) {
 }
 
 Status DerivedRoleIsReadOnly(const std::string& id) {
-  return Forbidden("'" + id + "' is derived from the relationships (CONTRACT §2 roles) and is "
-                   "read-only; it changes as the organization provides and consumes");
+  return Forbidden("'" + id + "' is derived from the relationships and is read-only; it "
+                   "changes as the organization provides and consumes");
 }
 
 Write PatchPartyRoleFrom(const State& s, const Principal&, const std::string& id, const Json& b) {
@@ -361,7 +375,7 @@ Write PatchResourceFrom(const State& s, const Principal&, const std::string& id,
   CC_ASSIGN_OR_RETURN(std::string owner, PartyWithRole(b, "relatedParty", "owner"));
   if (b.Find("relatedParty") != nullptr && owner != v.owner) {
     return BadMember("relatedParty", "the owner changes only through a provision that transfers "
-                                     "the resource (CONTRACT §2)");
+                                     "the resource");
   }
   Json native = Json::MakeObject();
   CC_ASSIGN_OR_RETURN(auto name, StringMember(b, "name"));
@@ -381,6 +395,133 @@ Write DeleteResourceFrom(const State&, const Principal&, const std::string& id) 
 
 Write DeleteOrganizationFrom(const State&, const Principal&, const std::string& id) {
   return Native(DecodeRetire(Noun::kOrganization, id, nullptr));
+}
+
+// A string at body.path (a.b.c); "" when absent. 400 when not a string.
+StatusOr<std::string> StringAt(const Json& body, const std::vector<std::string>& path,
+                               const std::string& at) {
+  const Json* v = &body;
+  for (const auto& key : path) {
+    v = v->is_object() ? v->Find(key) : nullptr;
+    if (v == nullptr || v->is_null()) return std::string();
+  }
+  if (!v->is_string()) return BadMember(at, "'" + at + "' must be a string");
+  return v->as_string();
+}
+
+// The value of the characteristic named `name` in service.serviceCharacteristic, or "".
+StatusOr<std::string> Characteristic(const Json& service, const std::string& name,
+                                     const std::string& at) {
+  const Json* list = service.Find("serviceCharacteristic");
+  if (list == nullptr || list->is_null()) return std::string();
+  if (!list->is_array()) return BadMember(at, "'" + at + "' must be a list of {name, value}");
+  for (const Json& c : list->items()) {
+    const Json* n = c.is_object() ? c.Find("name") : nullptr;
+    if (n == nullptr || !n->is_string()) {
+      return BadMember(at, "each entry of '" + at + "' needs a name");
+    }
+    if (n->as_string() != name) continue;
+    const Json* v = c.Find("value");
+    if (v == nullptr || !v->is_string() || v->as_string().empty()) {
+      return BadMember(at, "the '" + name + "' characteristic's value must be a string");
+    }
+    return v->as_string();
+  }
+  return std::string();
+}
+
+Write CreateOrderFrom(const State&, const Principal& p, const Json& b) {
+  CC_RETURN_IF_ERROR(OnlyMembers(b, {"description", "externalId", "relatedParty",
+                                     "serviceOrderItem", "@type", "@baseType"},
+                                 "a service order"));
+  CC_RETURN_IF_ERROR(TypeIs(b, "ServiceOrder", ""));
+  PlaceOrder order;
+  CC_ASSIGN_OR_RETURN(auto description, StringMember(b, "description"));
+  CC_ASSIGN_OR_RETURN(auto external, StringMember(b, "externalId"));
+  order.description = description.value_or("");
+  order.external_id = external.value_or("");
+  CC_ASSIGN_OR_RETURN(std::string customer, PartyWithRole(b, "relatedParty", "customer"));
+  if (customer.empty()) customer = p.organization;
+  const Json* items = b.Find("serviceOrderItem");
+  if (items == nullptr || !items->is_array() || items->items().empty()) {
+    return BadMember("serviceOrderItem", "'serviceOrderItem' must list at least one item");
+  }
+  if (items->items().size() > 100) {
+    return BadMember("serviceOrderItem", "an order has at most 100 items");
+  }
+  std::vector<std::string> ids, named;
+  for (size_t i = 0; i < items->items().size(); ++i) {
+    const Json& it = items->items()[i];
+    std::string at = "serviceOrderItem[" + std::to_string(i) + "]";
+    if (!it.is_object()) return BadMember(at, "'" + at + "' must be an object");
+    for (const auto& [key, value] : it.members()) {
+      if (key != "id" && key != "action" && key != "service" && key != "@type") {
+        return BadMember(at + "." + key, "an order item keeps only id, action and service");
+      }
+    }
+    PlaceOrderItem item;
+    CC_ASSIGN_OR_RETURN(item.id, StringAt(it, {"id"}, at + ".id"));
+    CC_ASSIGN_OR_RETURN(item.action, StringAt(it, {"action"}, at + ".action"));
+    if (item.id.empty()) return BadMember(at + ".id", "'" + at + ".id' is required");
+    if (std::find(ids.begin(), ids.end(), item.id) != ids.end()) {
+      return BadMember(at + ".id", "item id '" + item.id + "' is used twice");
+    }
+    ids.push_back(item.id);
+    const Json* service = it.Find("service");
+    if (service == nullptr || !service->is_object()) {
+      return BadMember(at + ".service", "'" + at + ".service' is required");
+    }
+    std::string target;
+    if (item.action == "add") {
+      CC_ASSIGN_OR_RETURN(target, StringAt(*service, {"serviceSpecification", "id"},
+                                           at + ".service.serviceSpecification.id"));
+      if (target.empty()) {
+        return BadMember(at + ".service.serviceSpecification.id",
+                         "an 'add' names the offering (a serviceCandidate id) in "
+                         "service.serviceSpecification.id");
+      }
+      if (customer.empty()) {
+        return BadMember("relatedParty", "the admin names the consumer: relatedParty "
+                                         "[{\"id\": ORG, \"role\": \"customer\"}]");
+      }
+      CC_ASSIGN_OR_RETURN(std::string type, Characteristic(*service, "type",
+                                                           at + ".service.serviceCharacteristic"));
+      auto rel_type = RelationshipTypeFromName(type.empty() ? "basic" : type);
+      if (!rel_type) {
+        return BadMember(at + ".service.serviceCharacteristic",
+                         "'type' must be basic, cooperative or partnership");
+      }
+      item.add.relationship.offering = target;
+      item.add.relationship.consumer = customer;
+      item.add.relationship.type = *rel_type;
+    } else if (item.action == "modify" || item.action == "delete") {
+      CC_ASSIGN_OR_RETURN(target, StringAt(*service, {"id"}, at + ".service.id"));
+      if (target.empty()) {
+        return BadMember(at + ".service.id", "a '" + item.action +
+                                                 "' names the service (a TMF638 service id)");
+      }
+      if (item.action == "modify") {
+        CC_ASSIGN_OR_RETURN(item.modify.action,
+                            Characteristic(*service, "action", at + ".service.serviceCharacteristic"));
+        if (item.modify.action.empty()) {
+          return BadMember(at + ".service.serviceCharacteristic",
+                           "a 'modify' names the action: [{\"name\": \"action\", \"value\": ...}]");
+        }
+        item.modify.relationship = target;
+      } else {
+        item.remove.relationship = target;
+        item.remove.verb = LifecycleVerb::kTerminate;
+      }
+    } else {
+      return BadMember(at + ".action", "'" + at + ".action' must be add, modify or delete");
+    }
+    if (std::find(named.begin(), named.end(), target) != named.end()) {
+      return BadMember(at + ".service", "'" + target + "' is named by two items; one each");
+    }
+    named.push_back(target);
+    order.items.push_back(std::move(item));
+  }
+  return std::optional<Command>(Command{std::move(order), b});
 }
 
 // ---- The resources --------------------------------------------------------
@@ -420,6 +561,8 @@ const std::vector<Collection>& Collections() {
       {"serviceInventory", "service", InventoryServiceView, RelationshipIds,
        {"id", "name", "state", "serviceType", "serviceSpecification", "relatedParty",
         "supportingResource"}},
+      {"serviceOrdering", "serviceOrder", ServiceOrderView, ServiceOrderIds,
+       {"id", "state", "externalId", "description", "serviceOrderItem"}, CreateOrderFrom},
   };
   return *all;
 }
@@ -445,13 +588,18 @@ Status MethodNotAllowed(const std::string& method, std::string allow,
                 method + " is not allowed here; allowed: " + allow);
 }
 
-// A TMF DELETE of something in use is 409 (CONTRACT §9.24).
+// A native error as the TMF view says it: a DELETE of something in use is
+// 409 (CONTRACT §9.24), and fields are named as the TMF body names them.
 Status AsTmfStatus(Status s) {
-  if (s.code() == Code::kUnprocessable &&
+  std::string field = s.field();
+  if (field == "owner" || field == "consumer") field = "relatedParty";
+  if (field == "email") field = "contactMedium";
+  Code code = s.code();
+  if (code == Code::kUnprocessable &&
       (s.reason() == "in_use" || s.reason() == "has_active_relationships")) {
-    return Status(Code::kConflict, s.reason(), s.message(), s.field());
+    code = Code::kConflict;
   }
-  return s;
+  return Status(code, s.reason(), s.message(), field);
 }
 
 }  // namespace
@@ -492,7 +640,12 @@ void Api::Handle(const Principal& p, const Request& request, Reply reply) const 
       std::optional<Json> doc;
       engine_.Inspect([&](const State& s) { doc = c->view(s, p, id); });
       if (!doc) return reply(Fail(NotFound("no " + std::string(c->resource) + " '" + id + "'")));
-      auto params = ParseListParams(request.query, {});
+      // One object takes `fields` only; paging means nothing here.
+      std::map<std::string, std::string> only_fields;
+      if (auto f = request.query.find("fields"); f != request.query.end()) {
+        only_fields.insert(*f);
+      }
+      auto params = ParseListParams(only_fields, {});
       if (!params.ok()) return reply(Fail(params.status()));
       return reply(Body(200, SelectFields(*doc, params->fields)));
     }
@@ -545,7 +698,7 @@ void Api::Handle(const Principal& p, const Request& request, Reply reply) const 
     a.headers = std::move(headers);
     return reply(std::move(a));
   }
-  if (!write.ok()) return reply(Fail(write.status()));
+  if (!write.ok()) return reply(Fail(AsTmfStatus(write.status())));
   const bool deleting = method == "DELETE";
   auto answer_with = [this, c, p, deleting, reply](const std::string& subject, int status) {
     if (deleting) {

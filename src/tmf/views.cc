@@ -323,6 +323,54 @@ std::optional<Json> InventoryServiceView(const State& s, const Principal& p,
   return doc;
 }
 
+std::optional<Json> ServiceOrderView(const State& s, const Principal& p, const std::string& id) {
+  const ServiceOrder* order = s.FindServiceOrder(id);
+  if (order == nullptr || !CanSeeId(s, p, id)) return std::nullopt;
+  // Each item's state follows what it caused: an added relationship is
+  // in progress while requested, completed once activated, failed when
+  // rejected or ended before it ever was active.
+  Json items = Json::MakeArray();
+  int in_progress = 0, completed = 0, failed = 0;
+  for (const auto& item : order->items) {
+    std::string_view state = "completed";
+    if (item.action == "add") {
+      const Relationship* rel = s.FindRelationship(item.relationship);
+      if (rel == nullptr || rel->status == RelationshipStatus::kRejected ||
+          (rel->status == RelationshipStatus::kTerminated && rel->activated_at.empty())) {
+        state = "failed";
+      } else if (rel->status == RelationshipStatus::kRequested) {
+        state = "inProgress";
+      }
+    }
+    (state == "completed" ? completed : state == "failed" ? failed : in_progress)++;
+    items.Push(Json::MakeObject(
+        {{"id", Json(item.id)},
+         {"@type", Json("ServiceOrderItem")},
+         {"action", Json(item.action)},
+         {"state", Json(std::string(state))},
+         {"service", Ref(item.relationship, Href(kInventoryBase, "service", item.relationship),
+                         std::string(), "Service")}}));
+  }
+  std::string_view state = in_progress > 0 ? "inProgress"
+                           : failed == 0   ? "completed"
+                           : completed == 0 ? "failed"
+                                            : "partial";
+  Json doc = Json::MakeObject({{"id", Json(order->id)},
+                               {"href", Json(Href(kOrderingBase, "serviceOrder", order->id))},
+                               {"@type", Json("ServiceOrder")},
+                               {"state", Json(std::string(state))},
+                               {"orderDate", Json(order->created_at)}});
+  SetIf(doc, "description", order->description);
+  SetIf(doc, "externalId", order->external_id);
+  if (!order->orderer.empty()) {
+    doc.Set("relatedParty", Json::MakeArray({OrganizationRef(s, order->orderer, "customer")}));
+  }
+  doc.Set("serviceOrderItem", std::move(items));
+  return doc;
+}
+
+std::vector<std::string> ServiceOrderIds(const State& s) { return s.ServiceOrderIds(); }
+
 std::vector<std::string> OrganizationIds(const State& s) { return s.Ids(Noun::kOrganization); }
 
 std::vector<std::string> IndividualIds(const State& s) {

@@ -43,6 +43,7 @@ std::optional<Json> ServiceCandidateView(const State& s, const Principal& p,
 std::optional<Json> ServiceCatalogView(const State& s, const Principal& p, const std::string& id);
 std::optional<Json> InventoryServiceView(const State& s, const Principal& p,
                                          const std::string& id);
+std::optional<Json> ServiceOrderView(const State& s, const Principal& p, const std::string& id);
 
 // The ids a list of each resource walks, in creation order (the view then
 // drops what the caller may not see).
@@ -53,6 +54,7 @@ std::vector<std::string> ResourceIds(const State& s);
 std::vector<std::string> ServiceIds(const State& s);
 std::vector<std::string> OfferingIds(const State& s);
 std::vector<std::string> RelationshipIds(const State& s);
+std::vector<std::string> ServiceOrderIds(const State& s);
 
 // The given and family names TMF632 shows for a person: as given, or the
 // name split at its last space (CONTRACT §9.24).

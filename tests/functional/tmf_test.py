@@ -22,6 +22,7 @@ ROLES = "/tmf-api/partyRoleManagement/v4/"
 INVENTORY = "/tmf-api/resourceInventoryManagement/v4/"
 CATALOG = "/tmf-api/serviceCatalogManagement/v4/"
 SERVICES = "/tmf-api/serviceInventory/v4/"
+ORDERING = "/tmf-api/serviceOrdering/v4/"
 
 
 def tmf(method, path, body=None, token=api_test._ADMIN, headers=None, raw=None):
@@ -322,6 +323,68 @@ class TestTmf633And638(TmfTestCase):
         self.assertTmfError(tmf("POST", CATALOG + "serviceSpecification", {"name": "x"}), 405)
         must(req("POST", f"/offerings/{w.offering}/retire", {}, token=w.tp), 200, "retire")
         self.assertTmfError(tmf("GET", CATALOG + "serviceCandidate/" + w.offering), 404)
+
+
+
+class TestTmf641ServiceOrder(TmfTestCase):
+
+    def test_orders_follow_what_they_caused(self):
+        """add ↔ a relationship request (completed when activated), modify ↔ a provision of the
+        named action, delete ↔ terminate; all items or none; the order has its own id and is
+        404 to others."""
+        w = build_pair("tmforder")
+        rels_before = len(req("GET", "/relationships?limit=1000", token=w.tc)[1]["items"])
+        # An item the rules refuse refuses the whole order.
+        bad = self.assertTmfError(tmf("POST", ORDERING + "serviceOrder", {"serviceOrderItem": [
+            {"id": "1", "action": "add", "service": {"serviceSpecification": {"id": w.offering}}},
+            {"id": "2", "action": "add",
+             "service": {"serviceSpecification": {"id": "no-such-offering"}}}]}, token=w.tc),
+            422, "unknown_reference")
+        self.assertTrue(bad["field"].startswith("serviceOrderItem[1]"), bad)
+        self.assertEqual(len(req("GET", "/relationships?limit=1000", token=w.tc)[1]["items"]),
+                         rels_before)
+        order = self.assertStatus(tmf("POST", ORDERING + "serviceOrder", {
+            "externalId": "PO-1", "serviceOrderItem": [
+                {"id": "1", "action": "add",
+                 "service": {"serviceSpecification": {"id": w.offering},
+                             "serviceCharacteristic": [{"name": "type", "value": "cooperative"}]}}]},
+            token=w.tc), 201)
+        self.assertEqual((order["state"], order["externalId"]), ("inProgress", "PO-1"))
+        item = order["serviceOrderItem"][0]
+        self.assertEqual((item["action"], item["state"]), ("add", "inProgress"))
+        rel = item["service"]["id"]
+        native = self.assertStatus(req("GET", f"/relationships/{rel}", token=w.tc), 200)
+        self.assertEqual((native["status"], native["type"], native["consumer"]),
+                         ("requested", "cooperative", w.cons))
+        self.assertTmfError(tmf("GET", ORDERING + "serviceOrder/" + order["id"], token=w.to), 404)
+        must(lifecycle(rel, "activate", w.tp), 200, "activate")
+        again = self.assertStatus(tmf("GET", ORDERING + "serviceOrder/" + order["id"],
+                                      token=w.tc), 200)
+        self.assertEqual(again["state"], "completed")
+        # The provider records a provision through an order: modify names the action.
+        modify = self.assertStatus(tmf("POST", ORDERING + "serviceOrder", {"serviceOrderItem": [
+            {"id": "m", "action": "modify",
+             "service": {"id": rel, "serviceCharacteristic": [{"name": "action",
+                                                               "value": "advise"}]}}]},
+            token=w.tp), 201)
+        self.assertEqual(modify["state"], "completed")
+        provisions = req("GET", f"/provisions?relationship={rel}", token=w.tp)[1]["items"]
+        self.assertEqual([p["action"] for p in provisions], ["advise"])
+        self.assertTmfError(tmf("POST", ORDERING + "serviceOrder", {"serviceOrderItem": [
+            {"id": "m", "action": "modify", "service": {"id": rel}}]}, token=w.tp), 400)
+        self.assertTmfError(tmf("POST", ORDERING + "serviceOrder", {"serviceOrderItem": [
+            {"id": "x", "action": "delete", "service": {"id": rel}},
+            {"id": "y", "action": "delete", "service": {"id": rel}}]}, token=w.tc), 400)
+        self.assertStatus(tmf("POST", ORDERING + "serviceOrder", {"serviceOrderItem": [
+            {"id": "d", "action": "delete", "service": {"id": rel}}]}, token=w.tc), 201)
+        self.assertEqual(req("GET", f"/relationships/{rel}", token=w.tc)[1]["status"],
+                         "terminated")
+        listed = self.assertStatus(tmf("GET", ORDERING + "serviceOrder?externalId=PO-1",
+                                       token=w.tc), 200)
+        self.assertEqual([o["id"] for o in listed], [order["id"]])
+        api_test.SERVER.restart()
+        self.assertEqual(self.assertStatus(tmf("GET", ORDERING + "serviceOrder/" + order["id"],
+                                               token=w.tc), 200)["state"], "completed")
 
 
 if __name__ == "__main__":
