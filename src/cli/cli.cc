@@ -338,6 +338,11 @@ int ImportCatalogCmd(const std::string& data_dir, const std::string& store_spec,
     std::cerr << "cocreate: import --format " << format << " needs a PATH (a file or a folder)\n";
     return 2;
   }
+  if ((format == "csv") == kind.empty()) {
+    std::cerr << "cocreate: --kind organizations|resources|services goes with --format csv, "
+                 "and only with it\n";
+    return 2;
+  }
   bool generated = false;
   auto engine = OpenEngine(data_dir, store_spec, generated);
   if (!engine.ok()) {
