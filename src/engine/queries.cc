@@ -104,11 +104,11 @@ void WriteIfEveryHopVisible(const State& s, const Principal& p,
 
 std::vector<std::string_view> ListFilters(Noun noun) {
   switch (noun) {
-    case Noun::kOrganization: return {"status"};
+    case Noun::kOrganization: return {"status", "external_id"};
     case Noun::kConsumerGroup: return {"owner"};
-    case Noun::kResource: return {"owner", "kind", "status"};
-    case Noun::kService: return {"provider", "status"};
-    case Noun::kOffering: return {"provider", "service", "status"};
+    case Noun::kResource: return {"owner", "kind", "status", "external_id"};
+    case Noun::kService: return {"provider", "status", "external_id"};
+    case Noun::kOffering: return {"provider", "service", "status", "external_id"};
     case Noun::kRelationship: return {"provider", "consumer", "offering", "status", "type"};
     case Noun::kProvision: return {"relationship", "provider", "consumer", "action"};
     default: return {};
@@ -124,6 +124,7 @@ std::optional<std::string> FilterField(const State& s, Noun noun, const std::str
   switch (noun) {
     case Noun::kOrganization:
       if (key == "status") return std::string(s.FindOrganization(id)->closed ? "closed" : "active");
+      if (key == "external_id") return s.FindOrganization(id)->external_id;
       break;
     case Noun::kConsumerGroup:
       if (key == "owner") return s.FindGroup(id)->owner;
@@ -134,12 +135,14 @@ std::optional<std::string> FilterField(const State& s, Noun noun, const std::str
       if (key == "owner") return v.owner;
       if (key == "kind") return v.kind;
       if (key == "status") return std::string(r.retired ? "retired" : "active");
+      if (key == "external_id") return r.external_id;
       break;
     }
     case Noun::kService: {
       const Service& x = *s.FindService(id);
       if (key == "provider") return x.provider;
       if (key == "status") return std::string(x.status());
+      if (key == "external_id") return x.external_id;
       break;
     }
     case Noun::kOffering: {
@@ -147,6 +150,7 @@ std::optional<std::string> FilterField(const State& s, Noun noun, const std::str
       if (key == "provider") return o.provider;
       if (key == "service") return o.service;
       if (key == "status") return std::string(o.retired ? "retired" : "active");
+      if (key == "external_id") return o.external_id;
       break;
     }
     case Noun::kRelationship: {

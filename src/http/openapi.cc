@@ -161,6 +161,10 @@ const std::vector<Op>& Operations() {
       v.push_back({"post", paths.back().c_str(), "Move the relationship through its lifecycle",
                    "Empty", 200, "Relationship", {}});
     }
+    v.push_back({"post", "/imports",
+                 "Import a catalog (admin only): Backstage YAML or CSV of one kind, reconciled "
+                 "by external_id through the rules; answers the report",
+                 "ImportRequest", 200, "ImportReport", {}});
     v.push_back({"post", "/tokens",
                  "Issue a token for an organization (admin only); the secret is in this "
                  "answer only, expires_in (60 to 31536000 s) makes it expire",
@@ -367,6 +371,16 @@ const char* kSchemas = R"({
   "created": {"type": "array", "items": {"type": "string"}},
   "modified": {"type": "array", "items": {"type": "object"}},
   "transferred": {"type": "array", "items": {"type": "string"}}}},
+"ImportRequest": {"type": "object", "required": ["format", "content"], "properties": {
+  "format": {"type": "string", "enum": ["backstage", "csv"]},
+  "kind": {"type": "string", "enum": ["organizations", "resources", "services"],
+           "description": "csv only"},
+  "content": {"type": "string", "description": "multi-document YAML, or CSV with a header row"}}},
+"ImportReport": {"type": "object", "properties": {"created": {"type": "integer"},
+  "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
+  "refused": {"type": "array", "items": {"type": "object", "properties": {
+    "entity": {"type": "string"}, "line": {"type": "integer"}, "code": {"type": "string"},
+    "message": {"type": "string"}}}}}},
 "TokenCreate": {"type": "object", "required": ["organization"], "properties": {
   "organization": {"type": "string"}, "role": {"type": "string", "enum": ["member", "viewer"]},
   "person": {"type": "string", "description": "a person of the organization: events name them as actor"},

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "http/target.h"
+#include "import/import.h"
 
 namespace cocreate {
 
@@ -493,6 +494,24 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
         });
   }
   AddRelationshipManagement();
+  // Catalog import (CONTRACT §9.23), the admin's. It runs its commands one
+  // after the other on this thread and answers with the report.
+  Add("POST", "/imports", true,
+      [this](const Principal& p, const HttpRequest&, const Params&, const Json* body,
+             Reply& reply) {
+        if (body == nullptr) {
+          return reply(Error(Status(Code::kInvalidArgument, "invalid_json",
+                                    "this request needs a JSON object body")));
+        }
+        // 400 before 403 (CONTRACT §3).
+        StatusOr<ImportRequest> request = DecodeImport(*body);
+        if (!request.ok()) return reply(Error(request.status()));
+        if (!p.is_admin()) return reply(Error(Forbidden("only the admin may import catalogs")));
+        StatusOr<ImportReport> report =
+            ImportText(engine_, request->format, request->kind, request->content, "content");
+        if (!report.ok()) return reply(Error(report.status()));
+        reply(Json200(report->ToJson()));
+      });
   for (int v = 0; v < 5; ++v) {
     auto verb = static_cast<LifecycleVerb>(v);
     Add("POST", "/relationships/{id}/" + std::string(LifecycleVerbName(verb)), true,

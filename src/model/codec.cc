@@ -460,6 +460,7 @@ void EncodeStrings(const std::vector<std::string>& items, JsonWriter& w) {
 void Encode(const Organization& o, JsonWriter& w) {
   w.StartObject();
   Str(w, "id", o.id);
+  OptStr(w, "external_id", o.external_id);
   Str(w, "name", o.name);
   Str(w, "description", o.description);
   WriteKey(w, "attributes");
@@ -474,6 +475,7 @@ StatusOr<Organization> DecodeOrganization(const Json& j) {
   Organization o;
   o.id = StrOr(j, "id");
   if (o.id.empty()) return Broken("organization", "id");
+  o.external_id = StrOr(j, "external_id");
   o.name = StrOr(j, "name");
   o.description = StrOr(j, "description");
   if (const Json* a = j.Find("attributes"); a && a->is_object()) o.attributes = *a;
@@ -515,6 +517,7 @@ void Encode(const Resource& r, JsonWriter& w, const IdFilter* filter) {
   Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", r.id);
+  OptStr(w, "external_id", r.external_id);
   Str(w, "owner", v.owner);
   Str(w, "kind", v.kind);
   Str(w, "name", v.name);
@@ -557,6 +560,7 @@ StatusOr<Resource> DecodeResource(const Json& j) {
   Resource r;
   r.id = StrOr(j, "id");
   if (r.id.empty()) return Broken("resource", "id");
+  r.external_id = StrOr(j, "external_id");
   ResourceVersion v;
   v.version = 1;
   v.owner = StrOr(j, "owner");
@@ -577,6 +581,7 @@ void Encode(const Service& s, JsonWriter& w, const IdFilter* filter) {
   Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", s.id);
+  OptStr(w, "external_id", s.external_id);
   Str(w, "provider", s.provider);
   Str(w, "name", s.name);
   Str(w, "description", s.description);
@@ -605,6 +610,7 @@ StatusOr<Service> DecodeService(const Json& j) {
   s.id = StrOr(j, "id");
   s.provider = StrOr(j, "provider");
   if (s.id.empty() || s.provider.empty()) return Broken("service", "id/provider");
+  s.external_id = StrOr(j, "external_id");
   s.name = StrOr(j, "name");
   s.description = StrOr(j, "description");
   s.built_on = StrList(j, "built_on");
@@ -623,6 +629,7 @@ void Encode(const Offering& o, JsonWriter& w, const IdFilter* filter) {
   Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", o.id);
+  OptStr(w, "external_id", o.external_id);
   Str(w, "provider", o.provider);
   Ref(w, "service", o.service, redactions);
   Str(w, "name", o.name);
@@ -678,6 +685,7 @@ StatusOr<Offering> DecodeOffering(const Json& j) {
   o.provider = StrOr(j, "provider");
   o.service = StrOr(j, "service");
   if (o.id.empty() || o.provider.empty()) return Broken("offering", "id/provider");
+  o.external_id = StrOr(j, "external_id");
   o.name = StrOr(j, "name");
   const Json* audience = j.Find("audience");
   if (audience != nullptr && audience->is_object()) {

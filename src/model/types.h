@@ -25,8 +25,13 @@ std::string_view NounName(Noun noun);
 std::string_view CollectionName(Noun noun);
 std::optional<Noun> NounFromCollection(std::string_view collection);
 
+// `external_id` (on organizations, resources, services and offerings): the
+// key of the object in the system it was imported from (CONTRACT §9.23),
+// unique per noun; empty when it has none.
+
 struct Organization {
   std::string id;
+  std::string external_id;
   std::string name;
   std::string description;
   Json attributes = Json::MakeObject();
@@ -58,6 +63,7 @@ struct ResourceVersion {
 
 struct Resource {
   std::string id;
+  std::string external_id;  // not versioned: the resource's, whatever its version
   std::string origin_provision;  // the provision that created it, or empty
   std::vector<ResourceVersion> versions;  // oldest first; never empty
   bool retired = false;
@@ -79,6 +85,7 @@ struct DegradedBy {
 
 struct Service {
   std::string id;
+  std::string external_id;
   std::string provider;
   std::string name;
   std::string description;
@@ -113,6 +120,7 @@ struct Price { Json amount; std::string currency, period; };
 
 struct Offering {
   std::string id;
+  std::string external_id;
   std::string provider;
   std::string service;
   std::string name;

@@ -46,6 +46,29 @@ class Fields {
     return s;
   }
 
+  // `external_id` (CONTRACT §9.23): absent or null is none; otherwise a
+  // non-empty text of at most kMaxExternalIdSize bytes without control
+  // characters.
+  StatusOr<std::string> ExternalId() const {
+    CC_ASSIGN_OR_RETURN(std::string s, String("external_id", false));
+    const Json* v = obj_.Find("external_id");
+    if (v != nullptr && v->is_string() && s.empty()) {
+      return InvalidField(Path("external_id"), "'" + Path("external_id") +
+                                                   "' must not be empty; send null to remove it");
+    }
+    if (s.size() > kMaxExternalIdSize) {
+      return InvalidField(Path("external_id"), "'" + Path("external_id") + "' is longer than " +
+                                                   std::to_string(kMaxExternalIdSize) + " bytes");
+    }
+    for (unsigned char ch : s) {
+      if (ch < 0x20 || ch == 0x7f) {
+        return InvalidField(Path("external_id"),
+                            "'" + Path("external_id") + "' must not hold control characters");
+      }
+    }
+    return s;
+  }
+
   StatusOr<Json> Object(std::string_view key) const {
     const Json* v = obj_.Find(key);
     if (v == nullptr || v->is_null()) return Json::MakeObject();
@@ -186,6 +209,7 @@ StatusOr<Value> DecodeValue(const Json& v) {
 StatusOr<CommandBody> DecodeOrganization(const Fields& f) {
   CreateOrganization c;
   CC_ASSIGN_OR_RETURN(c.org.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(c.org.external_id, f.ExternalId());
   CC_ASSIGN_OR_RETURN(c.org.name, f.String("name", true));
   CC_ASSIGN_OR_RETURN(c.org.description, f.String("description", false));
   CC_ASSIGN_OR_RETURN(c.org.attributes, f.Object("attributes"));
@@ -205,12 +229,14 @@ StatusOr<CommandBody> DecodeResource(const Fields& f) {
   CreateResource c;
   CC_ASSIGN_OR_RETURN(c.owner, f.Id("owner", true));
   CC_ASSIGN_OR_RETURN(c.resource, DecodeNewResource(f, true));
+  CC_ASSIGN_OR_RETURN(c.external_id, f.ExternalId());
   return CommandBody(std::move(c));
 }
 
 StatusOr<CommandBody> DecodeService(const Fields& f) {
   CreateService c;
   CC_ASSIGN_OR_RETURN(c.service.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(c.service.external_id, f.ExternalId());
   CC_ASSIGN_OR_RETURN(c.service.provider, f.Id("provider", true));
   CC_ASSIGN_OR_RETURN(c.service.name, f.String("name", true));
   CC_ASSIGN_OR_RETURN(c.service.description, f.String("description", false));
@@ -353,6 +379,7 @@ StatusOr<CommandBody> DecodeOffering(const Fields& f) {
   CreateOffering c;
   Offering& o = c.offering;
   CC_ASSIGN_OR_RETURN(o.id, f.Id("id", false));
+  CC_ASSIGN_OR_RETURN(o.external_id, f.ExternalId());
   CC_ASSIGN_OR_RETURN(o.provider, f.Id("provider", true));
   CC_ASSIGN_OR_RETURN(o.service, f.Id("service", true));
   CC_ASSIGN_OR_RETURN(o.name, f.String("name", true));
@@ -551,10 +578,13 @@ Status NoNullLists(const Json& body, std::initializer_list<std::string_view> key
 
 StatusOr<Command> PatchOrganizationFrom(const std::string& id, const Fields& f) {
   const Json& body = f.json();
-  CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "description", "attributes"},
+  CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "description", "attributes", "external_id"},
                                 "PATCH /organizations/{id}"));
   PatchOrganization c;
   c.id = id;
+  if (Has(body, "external_id")) {
+    CC_ASSIGN_OR_RETURN(c.external_id, f.ExternalId());
+  }
   CC_ASSIGN_OR_RETURN(c.name, NewName(f, "name", true));
   CC_ASSIGN_OR_RETURN(c.description, NewName(f, "description", false));
   CC_ASSIGN_OR_RETURN(c.attributes, AttributesPatch(body));
@@ -581,7 +611,8 @@ StatusOr<Command> PatchGroupFrom(const std::string& id, const Fields& f) {
 
 StatusOr<Command> PatchServiceFrom(const std::string& id, const Fields& f) {
   const Json& body = f.json();
-  CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "description", "built_on", "depends_on"},
+  CC_RETURN_IF_ERROR(OnlyFields(body,
+                                {"name", "description", "built_on", "depends_on", "external_id"},
                                 "PATCH /services/{id}"));
   CC_RETURN_IF_ERROR(NoNullLists(body, {"built_on", "depends_on"}));
   PatchService c;
@@ -593,6 +624,7 @@ StatusOr<Command> PatchServiceFrom(const std::string& id, const Fields& f) {
   if (Has(body, "description")) {
     CC_ASSIGN_OR_RETURN(c.fields.description, f.String("description", false));
   }
+  CC_ASSIGN_OR_RETURN(c.fields.external_id, f.ExternalId());
   CC_ASSIGN_OR_RETURN(c.fields.built_on, f.UniqueIdList("built_on"));
   CC_ASSIGN_OR_RETURN(c.fields.depends_on, f.UniqueIdList("depends_on"));
   return Command{std::move(c), body};
@@ -602,7 +634,7 @@ StatusOr<Command> PatchOfferingFrom(const std::string& id, const Fields& f) {
   const Json& body = f.json();
   CC_RETURN_IF_ERROR(OnlyFields(body,
                                 {"name", "audience", "goods", "access", "actions",
-                                 "service_levels", "price"},
+                                 "service_levels", "price", "external_id"},
                                 "PATCH /offerings/{id}"));
   CC_RETURN_IF_ERROR(NoNullLists(body, {"goods", "access", "actions", "service_levels"}));
   if (const Json* a = body.Find("audience"); a != nullptr && a->is_null()) {
@@ -614,6 +646,7 @@ StatusOr<Command> PatchOfferingFrom(const std::string& id, const Fields& f) {
   if (Has(body, "name")) {
     CC_ASSIGN_OR_RETURN(c.fields.name, f.String("name", true));
   }
+  CC_ASSIGN_OR_RETURN(c.fields.external_id, f.ExternalId());
   for (const auto& [name, decode] : kOfferingFields) {
     if (Has(body, name)) {
       CC_RETURN_IF_ERROR(decode(f, c.fields));
@@ -638,16 +671,20 @@ StatusOr<Command> DecodePatch(Noun noun, const std::string& id, const Json& body
 
 StatusOr<Command> DecodeRevision(const std::string& id, const Json& body) {
   CC_RETURN_IF_ERROR(RequireObject(body));
-  CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "attributes"}, "a revision"));
+  CC_RETURN_IF_ERROR(OnlyFields(body, {"name", "attributes", "external_id"}, "a revision"));
   Fields f(body, "");
   ReviseResource c;
   c.id = id;
   CC_ASSIGN_OR_RETURN(c.name, NewName(f, "name", true));
+  if (Has(body, "external_id")) {
+    CC_ASSIGN_OR_RETURN(c.external_id, f.ExternalId());
+  }
   CC_ASSIGN_OR_RETURN(std::optional<Json> patch, AttributesPatch(body));
   if (patch) {
     c.patch = std::move(*patch);
-  } else if (!c.name) {
-    return InvalidField("attributes", "a revision changes 'name' or 'attributes'; send one");
+  } else if (!c.name && !c.external_id) {
+    return InvalidField("attributes",
+                        "a revision changes 'name', 'attributes' or 'external_id'; send one");
   }
   return Command{std::move(c), body};
 }

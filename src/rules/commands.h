@@ -25,7 +25,11 @@ struct NewResource {
 
 struct CreateOrganization { Organization org; };
 struct CreateConsumerGroup { ConsumerGroup group; };
-struct CreateResource { std::string owner; NewResource resource; };
+struct CreateResource {
+  std::string owner;
+  NewResource resource;
+  std::string external_id;  // empty: none (CONTRACT §9.23)
+};
 struct CreateService { Service service; };
 struct CreateOffering { Offering offering; };
 struct CreateRelationship { Relationship relationship; };
@@ -74,6 +78,7 @@ struct ChangeRelationship {
 struct PatchOrganization {
   std::string id;
   std::optional<std::string> name, description;
+  std::optional<std::string> external_id;  // empty: remove it
   std::optional<Json> attributes;  // RFC 7396 merge patch
 };
 struct CloseOrganization { std::string id; };
@@ -85,6 +90,7 @@ struct PatchConsumerGroup {
 struct ReviseResource {
   std::string id;
   std::optional<std::string> name;
+  std::optional<std::string> external_id;  // empty: remove it
   Json patch = Json::MakeObject();  // merge patch on attributes
 };
 struct PatchService {
@@ -213,6 +219,9 @@ struct Command {
   // The client id of a create, or empty.
   const std::string& ClientId() const;
 };
+
+// The longest external_id accepted, in bytes.
+inline constexpr size_t kMaxExternalIdSize = 512;
 
 // Decoders: each returns the command or invalid_field (400) naming the field.
 // REQUIRES: `body` is a parsed JSON value (any type; non-objects are refused).

@@ -167,6 +167,19 @@ Status RequireMemberOf(const Principal& p, const std::string& org, std::string_v
   return Status::Ok();
 }
 
+// 409 duplicate_external_id when `external_id` already names another object
+// of `noun` than `self` (CONTRACT §9.23: unique per noun).
+Status RequireFreeExternalId(const State& state, Noun noun, const std::string& external_id,
+                             const std::string& self = "") {
+  if (external_id.empty()) return Status::Ok();
+  const std::string* holder = state.FindByExternalId(noun, external_id);
+  if (holder == nullptr || *holder == self) return Status::Ok();
+  return Status(Code::kConflict, "duplicate_external_id",
+                "external_id '" + external_id + "' already names " + std::string(NounName(noun)) +
+                    " '" + *holder + "'; an external_id names one object of each noun",
+                "external_id");
+}
+
 Status RetiredConflict(Noun noun, const std::string& id) {
   return Conflict("retired", std::string(NounName(noun)) + " '" + id +
                                  "' is retired; a retired object does not change");
@@ -201,6 +214,7 @@ StatusOr<Decision> DecideOrganization(const State& state, const Principal& p,
   CC_RETURN_IF_ERROR(RequireAdmin(p, "create organizations"));
   CC_ASSIGN_OR_RETURN(IdCheck check, CheckClientId(state, c.org.id, Noun::kOrganization, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kOrganization, c.org.id);
+  CC_RETURN_IF_ERROR(RequireFreeExternalId(state, Noun::kOrganization, c.org.external_id));
   return Created(state, p, Noun::kOrganization, "org", c.org, request, now);
 }
 
@@ -254,13 +268,15 @@ StatusOr<Decision> DecideResource(const State& state, const Principal& p,
   CC_RETURN_IF_ERROR(RequireSelf(p, c.owner, "owner"));
   CC_ASSIGN_OR_RETURN(IdCheck check, CheckClientId(state, c.resource.id, Noun::kResource, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kResource, c.resource.id);
+  CC_RETURN_IF_ERROR(RequireFreeExternalId(state, Noun::kResource, c.external_id));
   CC_RETURN_IF_ERROR(RequireOrganization(state, c.owner, "owner"));
   CC_RETURN_IF_ERROR(RequireOpen(state, c.owner, "owner", "own new resources"));
   std::set<std::string> taken;
   std::string id = c.resource.id.empty() ? NewId(state, "res", taken) : c.resource.id;
   EventSink sink(p, now);
-  sink.Add("resource.created", id, ToJson(MakeResource(id, c.owner, c.resource, "", now)))
-      .private_data = RequestData(request);
+  Resource created = MakeResource(id, c.owner, c.resource, "", now);
+  created.external_id = c.external_id;
+  sink.Add("resource.created", id, ToJson(created)).private_data = RequestData(request);
   return Decision{sink.Take(), Noun::kResource, id, true};
 }
 
@@ -272,6 +288,7 @@ StatusOr<Decision> DecideService(const State& state, const Principal& p, const C
   CC_RETURN_IF_ERROR(RequireSelf(p, spec.provider, "provider"));
   CC_ASSIGN_OR_RETURN(IdCheck check, CheckClientId(state, spec.id, Noun::kService, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kService, spec.id);
+  CC_RETURN_IF_ERROR(RequireFreeExternalId(state, Noun::kService, spec.external_id));
   CC_RETURN_IF_ERROR(RequireOrganization(state, spec.provider, "provider"));
   CC_RETURN_IF_ERROR(RequireOpen(state, spec.provider, "provider", "run new services"));
   CC_RETURN_IF_ERROR(CheckServiceLinks(state, p, spec));
@@ -346,6 +363,7 @@ StatusOr<Decision> DecideOffering(const State& state, const Principal& p,
   CC_RETURN_IF_ERROR(RequireSelf(p, spec.provider, "provider"));
   CC_ASSIGN_OR_RETURN(IdCheck check, CheckClientId(state, spec.id, Noun::kOffering, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kOffering, spec.id);
+  CC_RETURN_IF_ERROR(RequireFreeExternalId(state, Noun::kOffering, spec.external_id));
   CC_RETURN_IF_ERROR(RequireOrganization(state, spec.provider, "provider"));
   CC_RETURN_IF_ERROR(RequireVisible(state, p, Noun::kService, spec.service, "service"));
   CC_RETURN_IF_ERROR(RequireOpen(state, spec.provider, "provider", "make new offerings"));
@@ -813,13 +831,21 @@ StatusOr<Decision> DecidePatchOrganization(const State& state, const Principal& 
   CC_RETURN_IF_ERROR(RequireMemberOf(p, org->id, "change organization '" + org->id + "'"));
   bool changes_something =
       (c.name && *c.name != org->name) || (c.description && *c.description != org->description) ||
-      (c.attributes && !(MergePatch(org->attributes, *c.attributes) == org->attributes));
+      (c.attributes && !(MergePatch(org->attributes, *c.attributes) == org->attributes)) ||
+      (c.external_id && *c.external_id != org->external_id);
   if (!changes_something) return Unchanged(Noun::kOrganization, org->id);
+  if (c.external_id) {
+    CC_RETURN_IF_ERROR(
+        RequireFreeExternalId(state, Noun::kOrganization, *c.external_id, org->id));
+  }
   // data.changes is the patch as sent (CONTRACT §5).
   Json changes = Json::MakeObject();
   if (c.name) changes.Set("name", Json(*c.name));
   if (c.description) changes.Set("description", Json(*c.description));
   if (c.attributes) changes.Set("attributes", *c.attributes);
+  if (c.external_id) {
+    changes.Set("external_id", c.external_id->empty() ? Json() : Json(*c.external_id));
+  }
   EventSink sink(p, now);
   sink.Add("organization.updated", org->id, Json::MakeObject({{"changes", std::move(changes)}}));
   return Decision{sink.Take(), Noun::kOrganization, org->id, false};
@@ -900,21 +926,31 @@ StatusOr<Decision> DecideRevision(const State& state, const Principal& p, const 
   CC_RETURN_IF_ERROR(RequireMemberOf(p, v.owner, "revise resource '" + r->id + "'"));
   if (r->retired) return RetiredConflict(Noun::kResource, r->id);
   // A revision that changes nothing makes no version: a retry is safe.
-  if ((!c.name || *c.name == v.name) && MergePatch(v.attributes, c.patch) == v.attributes) {
+  bool new_external_id = c.external_id && *c.external_id != r->external_id;
+  if ((!c.name || *c.name == v.name) && MergePatch(v.attributes, c.patch) == v.attributes &&
+      !new_external_id) {
     Decision same = Unchanged(Noun::kResource, r->id);
     same.version = v.version;
     return same;
+  }
+  if (new_external_id) {
+    CC_RETURN_IF_ERROR(RequireFreeExternalId(state, Noun::kResource, *c.external_id, r->id));
   }
   Json changes = Json::MakeObject();
   if (c.name) changes.Set("name", Json(*c.name));
   changes.Set("attributes", c.patch);
   int64_t version = v.version + 1;
+  Json data = Json::MakeObject({{"version", Json(version)},
+                                {"changes", std::move(changes)},
+                                {"name", Json(c.name ? *c.name : v.name)},
+                                {"attributes", MergePatch(v.attributes, c.patch)}});
+  // The external_id is the resource's, not a version's; the revision that
+  // changes it says so.
+  if (new_external_id) {
+    data.Set("external_id", c.external_id->empty() ? Json() : Json(*c.external_id));
+  }
   EventSink sink(p, now);
-  sink.Add("resource.revised", r->id,
-           Json::MakeObject({{"version", Json(version)},
-                             {"changes", std::move(changes)},
-                             {"name", Json(c.name ? *c.name : v.name)},
-                             {"attributes", MergePatch(v.attributes, c.patch)}}));
+  sink.Add("resource.revised", r->id, std::move(data));
   Decision d{sink.Take(), Noun::kResource, r->id, true};
   d.version = version;
   return d;
@@ -1028,6 +1064,10 @@ StatusOr<Decision> DecidePatchService(const State& state, const Principal& p,
   };
   if (present("name")) next.name = c.fields.name;
   if (present("description")) next.description = c.fields.description;
+  if (present("external_id")) {
+    next.external_id = c.fields.external_id;
+    CC_RETURN_IF_ERROR(RequireFreeExternalId(state, Noun::kService, next.external_id, s->id));
+  }
   // Lists replace; the §2 rules are checked again on the lists sent.
   Service links;
   links.id = s->id;
@@ -1066,7 +1106,8 @@ StatusOr<Decision> DecidePatchService(const State& state, const Principal& p,
     return Status(links_ok.code(), links_ok.reason(), links_ok.message(), field);
   }
   std::optional<Json> diff =
-      Difference(ToJson(*s), ToJson(next), {"name", "description", "built_on", "depends_on"});
+      Difference(ToJson(*s), ToJson(next),
+                 {"name", "description", "built_on", "depends_on", "external_id"});
   if (!diff) return Unchanged(Noun::kService, s->id);
   EventSink sink(p, now);
   sink.Add("service.updated", s->id, std::move(*diff));
@@ -1084,6 +1125,10 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
     return std::find(c.present.begin(), c.present.end(), k) != c.present.end();
   };
   if (present("name")) next.name = c.fields.name;
+  if (present("external_id")) {
+    next.external_id = c.fields.external_id;
+    CC_RETURN_IF_ERROR(RequireFreeExternalId(state, Noun::kOffering, next.external_id, o->id));
+  }
   if (present("audience")) {
     next.audience_public = c.fields.audience_public;
     next.audience_groups = c.fields.audience_groups;
@@ -1115,7 +1160,7 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
   }
   std::optional<Json> diff =
       Difference(ToJson(*o), ToJson(next), {"name", "audience", "goods", "access", "actions",
-                                            "service_levels", "price"});
+                                            "service_levels", "price", "external_id"});
   if (!diff) return Unchanged(Noun::kOffering, o->id);
   diff->Set("version", Json(o->version + 1));
   EventSink sink(p, now);

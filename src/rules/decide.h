@@ -70,6 +70,11 @@ struct Decision {
 // before the rules of §2. A change that changes nothing, and a retire or
 // close of what is already retired or closed, records no event (a safe
 // retry) and answers the object as it stands.
+//
+// external_id (CONTRACT §9.23): a create or change that gives an
+// organization, resource, service or offering an external_id another object
+// of the same noun has is 409 `duplicate_external_id` (after the id checks,
+// before every 422).
 StatusOr<Decision> Decide(const State& state, const Principal& principal,
                           const Command& command, const std::string& now);
 

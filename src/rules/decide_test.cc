@@ -1272,6 +1272,57 @@ TEST_F(ChangeTest, RevisionMakesAVersionWithoutProvision) {
                  Code::kConflict, "retired"));
 }
 
+// CONTRACT §9.23: external_id is set on create and by a change, indexed per
+// noun, and unique per noun.
+TEST_F(ChangeTest, ExternalIdIsUniquePerNounAndFollowsChanges) {
+  ASSERT_OK(Run(Admin(), Noun::kOrganization,
+                R"({"id": "team", "name": "Team", "external_id": "group:default/team"})"));
+  ASSERT_NE(state_.FindByExternalId(Noun::kOrganization, "group:default/team"), nullptr);
+  EXPECT_EQ(*state_.FindByExternalId(Noun::kOrganization, "group:default/team"), "team");
+  EXPECT_TRUE(Is(Run(Admin(), Noun::kOrganization,
+                            R"({"name": "Twin", "external_id": "group:default/team"})"),
+                 Code::kConflict, "duplicate_external_id"));
+  // Another noun may use the same external_id.
+  ASSERT_OK(Run(Member("prov"), Noun::kService,
+                R"({"id": "s2", "provider": "prov", "name": "S2", "external_id": "group:default/team"})"));
+  EXPECT_EQ(*state_.FindByExternalId(Noun::kService, "group:default/team"), "s2");
+  // A change moves the index; the old key is free again.
+  ASSERT_OK(Patch(Admin(), Noun::kOrganization, "team", R"({"external_id": "group:default/crew"})"));
+  EXPECT_EQ(state_.FindOrganization("team")->external_id, "group:default/crew");
+  EXPECT_EQ(state_.FindByExternalId(Noun::kOrganization, "group:default/team"), nullptr);
+  EXPECT_TRUE(Is(Patch(Admin(), Noun::kOrganization, "cons",
+                       R"({"external_id": "group:default/crew"})"),
+                 Code::kConflict, "duplicate_external_id"));
+  // The same value again records nothing.
+  ASSERT_OK(Patch(Admin(), Noun::kOrganization, "team", R"({"external_id": "group:default/crew"})"));
+  EXPECT_TRUE(decision_.events.empty());
+  // null removes it.
+  ASSERT_OK(Patch(Admin(), Noun::kOrganization, "team", R"({"external_id": null})"));
+  EXPECT_EQ(state_.FindOrganization("team")->external_id, "");
+  EXPECT_EQ(state_.FindByExternalId(Noun::kOrganization, "group:default/crew"), nullptr);
+  // Services and offerings by PATCH, resources by a revision (a new version).
+  ASSERT_OK(Patch(Member("prov"), Noun::kService, "svc", R"({"external_id": "component:svc"})"));
+  EXPECT_EQ(*state_.FindByExternalId(Noun::kService, "component:svc"), "svc");
+  EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kService, "s2", R"({"external_id": "component:svc"})"),
+                 Code::kConflict, "duplicate_external_id"));
+  ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off", R"({"external_id": "api:off"})"));
+  EXPECT_EQ(state_.FindOffering("off")->external_id, "api:off");
+  EXPECT_EQ(state_.FindOffering("off")->version, 2);
+  ASSERT_OK(Revise(Member("prov"), "tool", R"({"external_id": "resource:tool"})"));
+  EXPECT_EQ(state_.FindResource("tool")->external_id, "resource:tool");
+  EXPECT_EQ(Current("tool").version, 2);
+  EXPECT_TRUE(Is(Run(Member("prov"), Noun::kResource,
+                     R"({"owner": "prov", "kind": "k", "name": "n", "external_id": "resource:tool"})"),
+                 Code::kConflict, "duplicate_external_id"));
+  // Format: a non-empty text without control characters.
+  EXPECT_TRUE(Is(DecodeCreate(Noun::kOrganization, Body(R"({"name": "X", "external_id": ""})")).status(),
+                 Code::kInvalidArgument, "invalid_field"));
+  EXPECT_TRUE(Is(DecodeCreate(Noun::kOrganization, Body(R"({"name": "X", "external_id": 7})")).status(),
+                 Code::kInvalidArgument, "invalid_field"));
+  EXPECT_TRUE(Is(DecodeCreate(Noun::kOrganization, Body("{\"name\": \"X\", \"external_id\": \"a\\nb\"}")).status(),
+                 Code::kInvalidArgument, "invalid_field"));
+}
+
 TEST_F(ChangeTest, InUseCountsOnlyTheOwnersObjects) {
   EXPECT_TRUE(Is(RetireIt(Member("prov"), Noun::kResource, "tool"), Code::kConflict, "in_use"));
   EXPECT_TRUE(Is(RetireIt(Member("prov"), Noun::kService, "svc"), Code::kConflict, "in_use"));

@@ -271,6 +271,19 @@ void State::AddId(Noun noun, const std::string& id, const Event& e) {
   if (const Json* request = e.private_data.Find("request")) requests_[id] = *request;
 }
 
+void State::IndexExternalId(Noun noun, const std::string& id, const std::string& before,
+                            const std::string& after) {
+  if (before == after) return;
+  auto& index = external_ids_[static_cast<size_t>(noun)];
+  if (!before.empty()) {
+    auto it = index.find(before);
+    if (it != index.end() && it->second == id) index.erase(it);
+  }
+  // The rules refuse a duplicate; a log that holds one anyway (an imported
+  // export) keeps the latest holder rather than refusing to start.
+  if (!after.empty()) index[after] = id;
+}
+
 Status State::ApplyRelationshipChange(const Event& e, RelationshipStatus to) {
   auto it = relationships_.find(e.subject);
   if (it == relationships_.end()) return Corrupt(e, "unknown relationship");
@@ -312,6 +325,7 @@ Status State::Apply(const Event& e) {
   if (t == "organization.created") {
     CC_ASSIGN_OR_RETURN(Organization o, DecodeOrganization(e.data));
     AddId(Noun::kOrganization, o.id, e);
+    IndexExternalId(Noun::kOrganization, o.id, "", o.external_id);
     orgs_[o.id] = std::move(o);
   } else if (t == "consumer_group.created") {
     CC_ASSIGN_OR_RETURN(ConsumerGroup g, DecodeConsumerGroup(e.data));
@@ -321,6 +335,7 @@ Status State::Apply(const Event& e) {
   } else if (t == "resource.created") {
     CC_ASSIGN_OR_RETURN(Resource r, DecodeResource(e.data));
     AddId(Noun::kResource, r.id, e);
+    IndexExternalId(Noun::kResource, r.id, "", r.external_id);
     owned_[r.current().owner].insert(r.id);
     r.versions.back().seq = e.seq;
     if (!r.origin_provision.empty()) {
@@ -330,6 +345,7 @@ Status State::Apply(const Event& e) {
   } else if (t == "service.created") {
     CC_ASSIGN_OR_RETURN(Service s, DecodeService(e.data));
     AddId(Noun::kService, s.id, e);
+    IndexExternalId(Noun::kService, s.id, "", s.external_id);
     for (const auto& r : s.built_on) built_on_[r].push_back(s.id);
     for (const auto& d : s.depends_on) depending_[d].push_back(s.id);
     services_of_[s.provider].push_back(s.id);
@@ -339,6 +355,7 @@ Status State::Apply(const Event& e) {
   } else if (t == "offering.created") {
     CC_ASSIGN_OR_RETURN(Offering o, DecodeOffering(e.data));
     AddId(Noun::kOffering, o.id, e);
+    IndexExternalId(Noun::kOffering, o.id, "", o.external_id);
     for (const auto& r : o.access) accessing_[r].push_back(o.id);
     offerings_of_[o.service].push_back(o.id);
     o.seq = e.seq;
@@ -432,6 +449,11 @@ Status State::Apply(const Event& e) {
       o.description = v->as_string();
     }
     if (const Json* v = changes->Find("attributes")) o.attributes = MergePatch(o.attributes, *v);
+    if (const Json* v = changes->Find("external_id")) {
+      std::string next = v->is_string() ? v->as_string() : "";
+      IndexExternalId(Noun::kOrganization, o.id, o.external_id, next);
+      o.external_id = std::move(next);
+    }
     o.updated_at = e.at;
   } else if (t == "organization.closed") {
     auto it = orgs_.find(e.subject);
@@ -467,6 +489,11 @@ Status State::Apply(const Event& e) {
     v.name = StrOr(e.data, "name", v.name);
     v.attributes = *attrs;
     r.versions.push_back(std::move(v));
+    if (const Json* x = e.data.Find("external_id")) {
+      std::string next = x->is_string() ? x->as_string() : "";
+      IndexExternalId(Noun::kResource, r.id, r.external_id, next);
+      r.external_id = std::move(next);
+    }
   } else if (t == "resource.retired") {
     auto it = resources_.find(e.subject);
     if (it == resources_.end()) return Corrupt(e, "unknown resource");
@@ -485,6 +512,7 @@ Status State::Apply(const Event& e) {
     for (const auto& d : cur.depends_on) Unindex(depending_, d, cur.id);
     for (const auto& r : next.built_on) built_on_[r].push_back(cur.id);
     for (const auto& d : next.depends_on) depending_[d].push_back(cur.id);
+    IndexExternalId(Noun::kService, cur.id, cur.external_id, next.external_id);
     next.updated_at = e.at;
     next.seq = e.seq;
     cur = std::move(next);
@@ -517,6 +545,7 @@ Status State::Apply(const Event& e) {
     Offering& cur = it->second;
     for (const auto& r : cur.access) Unindex(accessing_, r, cur.id);
     for (const auto& r : next.access) accessing_[r].push_back(cur.id);
+    IndexExternalId(Noun::kOffering, cur.id, cur.external_id, next.external_id);
     next.updated_at = e.at;
     next.seq = e.seq;
     cur = std::move(next);

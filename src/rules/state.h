@@ -127,6 +127,11 @@ class State {
   const std::set<std::string>& RelationshipsWithEnd() const { return with_end_; }
   // The event with seq `seq`. REQUIRES: 1 <= seq <= last_seq().
   const Event& EventAt(int64_t seq) const { return events_[static_cast<size_t>(seq - 1)]; }
+  // The id of the `noun` (organization, resource, service or offering)
+  // whose external_id is `external_id` (CONTRACT §9.23), or nullptr.
+  const std::string* FindByExternalId(Noun noun, const std::string& external_id) const {
+    return Find(external_ids_[static_cast<size_t>(noun)], external_id);
+  }
   // The noun an id names, if any.
   const Noun* FindNoun(const std::string& id) const { return Find(nouns_, id); }
   // The create request an id was made by (for idempotent retries), or nullptr.
@@ -209,6 +214,9 @@ class State {
   Status ApplyAccess(const Event& e, bool grant);
   void Unindex(Index& index, const std::string& key, const std::string& id);
   void AddId(Noun noun, const std::string& id, const Event& e);
+  // Moves `id` from external_id `before` to `after` (either may be empty).
+  void IndexExternalId(Noun noun, const std::string& id, const std::string& before,
+                       const std::string& after);
 
   int64_t last_seq_ = 0;
   std::vector<Event> events_;
@@ -227,6 +235,8 @@ class State {
   std::vector<std::string> token_order_;
   std::unordered_map<std::string, RoleRecord> roles_;
   std::vector<std::string> order_[7];
+  // external_id -> id, per noun (only the four imported nouns use theirs).
+  std::unordered_map<std::string, std::string> external_ids_[7];
 
   std::unordered_map<std::string, Proposal> proposals_;
   std::unordered_map<std::string, std::vector<Service>> service_history_;
