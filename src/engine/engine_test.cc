@@ -17,15 +17,27 @@ namespace {
 class FaultyStore final : public EventStore {
  public:
   explicit FaultyStore(std::unique_ptr<EventStore> inner) : inner_(std::move(inner)) {}
-  Status WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
-                    const std::function<std::vector<Event>()>& decide) override {
+  Status WriteRoundWith(int64_t after, const std::function<Status(Event)>& catch_up,
+                        const std::function<RoundWrites()>& decide) override {
     int n = ++appends_;
     if (gate_) gate_->wait();
     if (n == fail_on_) {
       (void)decide();  // the round is decided, then its commit fails
       return Unavailable("injected fault");
     }
-    return inner_->WriteRound(after, catch_up, decide);
+    return inner_->WriteRoundWith(after, catch_up, decide);
+  }
+  StatusOr<std::vector<Delivery>> PendingHeads(int limit) override {
+    return inner_->PendingHeads(limit);
+  }
+  Status UpdateDelivery(const Delivery& d) override { return inner_->UpdateDelivery(d); }
+  StatusOr<DeliveryPage> ListDeliveries(const std::string& webhook,
+                                        std::optional<DeliveryStatus> status, int64_t limit,
+                                        int64_t offset) override {
+    return inner_->ListDeliveries(webhook, status, limit, offset);
+  }
+  Status DeleteDeliveries(const std::string& webhook) override {
+    return inner_->DeleteDeliveries(webhook);
   }
   Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
     return inner_->Scan(after, fn);
