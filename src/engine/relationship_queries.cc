@@ -611,6 +611,8 @@ std::string Engine::EncodeRecord(const Principal& p, const Decision& d) const {
       }
       break;
     }
+    case Decision::Shows::kWebhook:
+      return EncodeWebhook(d.subject);
     case Decision::Shows::kNoun:
     case Decision::Shows::kNothing:
       return std::string();

@@ -38,7 +38,8 @@ struct Decision {
   int64_t version = 0;
   // What the answer shows when it is not the noun `subject` (CONTRACT §6).
   enum class Shows {
-    kNoun, kProposal, kMeasurement, kRequest, kValueRecord, kPerson, kRoleAssignment, kNothing
+    kNoun, kProposal, kMeasurement, kRequest, kValueRecord, kPerson, kRoleAssignment, kNothing,
+    kWebhook
   };
   Shows shows = Shows::kNoun;
   // For kRoleAssignment: the assignment of `person` to `role` on `subject`.
