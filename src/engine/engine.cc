@@ -234,11 +234,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
                   for (size_t i = from; i < events.size() && applied.ok(); ++i) {
                     events[i].seq = state_.last_seq() + 1;
                     applied = ApplyEvent(events[i]);
-                    if (applied.ok()) {
-                      log.push_back(events[i]);
-                      // Judged now, against the state at this seq (§9.22).
-                      AddDeliveries(events[i].seq, to_deliver);
-                    }
+                    if (applied.ok()) log.push_back(events[i]);
                   }
                 };
                 apply(d->events, 0);
@@ -249,6 +245,13 @@ void Engine::CommitRound(std::vector<Pending>& round) {
                   apply(d->events, from);
                 }
                 if (!applied.ok()) d = applied;  // a rules bug; the rebuild below undoes it
+                // Webhook deliveries are judged now, against the state as of
+                // this command (CONTRACT §9.22): the event's seq, with the rest
+                // of its own command applied (a provision's created resources
+                // exist), never a later state.
+                if (applied.ok()) {
+                  for (const Event& e : d->events) AddDeliveries(e.seq, to_deliver);
+                }
               }
               decisions.push_back(std::move(d));
             }

@@ -304,8 +304,9 @@ class Engine {
   std::string EncodeEventFor(const Principal& p, const Event& e) const;
   // Appends to `out` a pending delivery of event `seq` for each live
   // webhook that wants it and whose organization may see it, judged now:
-  // the committer calls it just after applying the event, so the state is
-  // the state at that seq. REQUIRES: state_mu_ held exclusively.
+  // the committer calls it just after applying the command that recorded
+  // the event, so the state is the state as of that seq (and the rest of
+  // its atomic command), never a later one. REQUIRES: state_mu_ held.
   void AddDeliveries(int64_t seq, std::vector<Delivery>& out) const;
 
   std::unique_ptr<EventStore> store_;
