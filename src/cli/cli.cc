@@ -17,6 +17,7 @@
 
 #include "engine/generator.h"
 #include "http/server.h"
+#include "http/webhook_sender.h"
 #include "http/static_files.h"
 #include "import/import.h"
 #include "model/codec.h"
@@ -42,6 +43,9 @@ struct ServeArgs {
   std::string web_dir;
   std::string metrics_listen;  // empty: /metrics only on --listen, for the admin token
   std::string log_level = "info";
+  bool webhooks_allow_private = false;
+  double webhooks_retry_for = 24 * 3600;  // seconds; shorter only in tests
+  double webhooks_timeout = 10;           // seconds; shorter only in tests
 };
 
 // The shortest COCREATE_ADMIN_TOKEN `serve` accepts (CONTRACT §9.6).
@@ -66,13 +70,15 @@ bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {
 }
 
 StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& data_dir,
-                                             const std::string& store_spec, bool& generated) {
+                                             const std::string& store_spec, bool& generated,
+                                             bool webhooks_allow_private = false) {
   StoreOptions store_options;
   store_options.spec = store_spec;
   store_options.data_dir = data_dir;
   CC_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store, EventStore::Open(store_options));
   EngineOptions options;
   CC_ASSIGN_OR_RETURN(options.admin_token, AdminToken(data_dir, generated));
+  options.webhooks_allow_private = webhooks_allow_private;
   return Engine::Open(std::move(store), options);
 }
 
@@ -117,7 +123,7 @@ int Serve(const ServeArgs& args) {
     return 2;
   }
   bool generated = false;
-  auto engine = OpenEngine(args.data_dir, args.store, generated);
+  auto engine = OpenEngine(args.data_dir, args.store, generated, args.webhooks_allow_private);
   if (!engine.ok()) {
     std::cerr << "cocreate: cannot start: " << engine.status().message() << "\n";
     return 1;
@@ -154,8 +160,17 @@ int Serve(const ServeArgs& args) {
                              (*engine)->last_seq())
               << std::endl;
   };
+  WebhookSenderOptions sender_options;
+  sender_options.allow_private = args.webhooks_allow_private;
+  sender_options.retry_window_ms = static_cast<int64_t>(args.webhooks_retry_for * 1000);
+  sender_options.timeout_ms = static_cast<int64_t>(args.webhooks_timeout * 1000);
+  WebhookSender sender(**engine, sender_options);
+  sender.Start();
   Status served = cocreate::Serve(**engine, options);
+  // The committer first (its last rounds may write deliveries), then the
+  // sender, which finishes and records the attempts in flight.
   (*engine)->Stop();
+  sender.Stop();
   if (!served.ok()) {
     std::cerr << "cocreate: " << served.message() << "\n";
     return 1;
@@ -464,6 +479,17 @@ int RunCli(int argc, char** argv) {
   serve_cmd->add_option("--metrics-listen", serve.metrics_listen,
                         "Also serve /metrics without a token on this HOST:PORT (on --listen "
                         "it needs the admin token)");
+  serve_cmd->add_flag("--webhooks-allow-private", serve.webhooks_allow_private,
+                      "Let webhooks target loopback and private addresses (tests, labs)");
+  // For tests only, so they need not wait a day or ten seconds (docs/api.md).
+  serve_cmd->add_option("--webhooks-retry-for", serve.webhooks_retry_for,
+                        "How long a failing webhook delivery is retried, in seconds (tests)")
+      ->check(CLI::Range(0.0, 30.0 * 24 * 3600))
+      ->group("");
+  serve_cmd->add_option("--webhooks-timeout", serve.webhooks_timeout,
+                        "One webhook delivery attempt's deadline, in seconds (tests)")
+      ->check(CLI::Range(0.1, 60.0))
+      ->group("");
   serve_cmd->add_option("--log-level", serve.log_level,
                         "debug, info (one JSON line per request), warn, error or off; to stderr")
       ->capture_default_str();

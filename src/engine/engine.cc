@@ -7,6 +7,7 @@
 #include "model/log.h"
 #include "rules/decide.h"
 #include "rules/visibility.h"
+#include "engine/webhooks.h"
 
 namespace cocreate {
 
@@ -145,6 +146,12 @@ void Engine::Submit(const Principal& principal, Command command, Callback done) 
       inner(std::move(r));
     };
   }
+  if (auto* webhook = std::get_if<RegisterWebhook>(&command.body)) {
+    // Resolved here, on the caller's thread, never on the committer; the
+    // sender checks the addresses again at each delivery (DNS rebinding).
+    webhook->target = options_.webhooks_allow_private ? TargetCheck::kPublic
+                                                      : CheckWebhookTarget(webhook->url);
+  }
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     if (stopping_) {
@@ -198,6 +205,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
   std::vector<StatusOr<Decision>> decisions;
   decisions.reserve(round.size());
   size_t logged = 0;
+  size_t deliveries = 0;
   std::vector<StatusOr<Outcome>> answers;
   auto started = std::chrono::steady_clock::now();
   Status store_status;
@@ -205,7 +213,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
     std::unique_lock lock(state_mu_);
     if (!healthy_) store_status = RebuildLocked();
     if (store_status.ok()) {
-      store_status = store_->WriteRound(
+      store_status = store_->WriteRoundWith(
           state_.last_seq(),
           // Events other instances appended since our last look.
           [this](Event e) { return ApplyEvent(e); },
@@ -213,6 +221,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
           // instance can have accepted a conflicting command meanwhile.
           [&]() {
             std::vector<Event> log;
+            std::vector<Delivery> to_deliver;
             for (Pending& pending : round) {
               std::string now = options_.env->Now();
               StatusOr<Decision> d = Decide(state_, pending.principal, pending.command, now);
@@ -236,11 +245,19 @@ void Engine::CommitRound(std::vector<Pending>& round) {
                   apply(d->events, from);
                 }
                 if (!applied.ok()) d = applied;  // a rules bug; the rebuild below undoes it
+                // Webhook deliveries are judged now, against the state as of
+                // this command (CONTRACT §9.22): the event's seq, with the rest
+                // of its own command applied (a provision's created resources
+                // exist), never a later state.
+                if (applied.ok()) {
+                  for (const Event& e : d->events) AddDeliveries(e.seq, to_deliver);
+                }
               }
               decisions.push_back(std::move(d));
             }
             logged = log.size();
-            return log;
+            deliveries = to_deliver.size();
+            return RoundWrites{std::move(log), std::move(to_deliver)};
           });
     }
     if (!store_status.ok()) {
@@ -311,6 +328,10 @@ void Engine::CommitRound(std::vector<Pending>& round) {
         .Add("detail", store_status.message())
         .Add("commands", static_cast<int64_t>(round.size()))
         .Error();
+  }
+  if (store_status.ok() && deliveries > 0) {
+    std::lock_guard<std::mutex> lock(listener_mu_);
+    if (deliveries_listener_) deliveries_listener_();
   }
   for (size_t i = 0; i < round.size(); ++i) round[i].done(std::move(answers[i]));
 }

@@ -57,6 +57,9 @@ struct EngineOptions {
   std::string admin_token;
   // Clock and randomness. Default: Env::Default().
   Env* env = nullptr;
+  // Accept webhook targets on loopback and private addresses (tests).
+  // Default: false (422 unsafe_target).
+  bool webhooks_allow_private = false;
 };
 
 struct EngineStats {
@@ -211,6 +214,33 @@ class Engine {
                                                           int64_t max_examined = -1,
                                                           int64_t* examined_to = nullptr) const;
 
+  // Webhooks (CONTRACT §8; engine/webhook_queries.cc). GET /webhooks: the
+  // caller's organization's (all to the admin), in registration order;
+  // GET /webhooks/{id}. Never a secret.
+  std::string Webhooks(const Principal& p, const ListQuery& q) const;
+  StatusOr<std::string> WebhookOf(const Principal& p, const std::string& id) const;
+  // GET /webhooks/{id}/deliveries, seq ascending, optionally of one status.
+  // Errors: not_found for a webhook absent, deleted or another's;
+  // unavailable when the store cannot be read.
+  StatusOr<std::string> Deliveries(const Principal& p, const std::string& id,
+                                   std::optional<DeliveryStatus> status, const ListQuery& q);
+
+  // For the webhook sender (http/webhook_sender.h). A live webhook's URL
+  // and secret, or nullopt once it is deleted (or never was).
+  struct WebhookTarget {
+    std::string url;
+    std::string secret;
+  };
+  std::optional<WebhookTarget> WebhookTargetOf(const std::string& id) const;
+  // The store's delivery calls (EventStore::PendingHeads, UpdateDelivery,
+  // DeleteDeliveries), for the sender, which never touches the store itself.
+  StatusOr<std::vector<Delivery>> PendingDeliveries(int limit);
+  Status RecordDelivery(const Delivery& d);
+  Status DropDeliveries(const std::string& webhook);
+  // `fn` runs on the committer after each round that wrote deliveries
+  // (it must only wake a thread). Replaces the previous one; empty: none.
+  void OnDeliveriesWritten(std::function<void()> fn);
+
   int64_t last_seq() const { return last_seq_.load(); }
   // False while the state must be rebuilt from an unreachable store; reads
   // then answer 503 and writes retry the rebuild first.
@@ -268,6 +298,17 @@ class Engine {
   bool ExpiryDue() const;
   // A token as GET /tokens lists it. REQUIRES: state_mu_ held; it exists.
   std::string EncodeToken(const std::string& id) const;
+  // A webhook as GET /webhooks lists it. REQUIRES: state_mu_ held; it exists.
+  std::string EncodeWebhook(const std::string& id) const;
+  // Event `e` as GET /events shows it to `p`, judged against the state as
+  // it is now. REQUIRES: state_mu_ held.
+  std::string EncodeEventFor(const Principal& p, const Event& e) const;
+  // Appends to `out` a pending delivery of event `seq` for each live
+  // webhook that wants it and whose organization may see it, judged now:
+  // the committer calls it just after applying the command that recorded
+  // the event, so the state is the state as of that seq (and the rest of
+  // its atomic command), never a later one. REQUIRES: state_mu_ held.
+  void AddDeliveries(int64_t seq, std::vector<Delivery>& out) const;
 
   std::unique_ptr<EventStore> store_;
   EngineOptions options_;
@@ -299,6 +340,9 @@ class Engine {
   mutable std::mutex token_mu_;
   // Bearer tokens already authenticated → their record.
   mutable std::unordered_map<std::string, CachedToken> token_cache_;  // GUARDED_BY(token_mu_)
+
+  std::mutex listener_mu_;
+  std::function<void()> deliveries_listener_;  // GUARDED_BY(listener_mu_)
 
   mutable std::mutex stats_mu_;
   EngineStats stats_;  // GUARDED_BY(stats_mu_)

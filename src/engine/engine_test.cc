@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "rules/webhooks.h"
+
 namespace cocreate {
 namespace {
 
@@ -17,15 +19,27 @@ namespace {
 class FaultyStore final : public EventStore {
  public:
   explicit FaultyStore(std::unique_ptr<EventStore> inner) : inner_(std::move(inner)) {}
-  Status WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
-                    const std::function<std::vector<Event>()>& decide) override {
+  Status WriteRoundWith(int64_t after, const std::function<Status(Event)>& catch_up,
+                        const std::function<RoundWrites()>& decide) override {
     int n = ++appends_;
     if (gate_) gate_->wait();
     if (n == fail_on_) {
       (void)decide();  // the round is decided, then its commit fails
       return Unavailable("injected fault");
     }
-    return inner_->WriteRound(after, catch_up, decide);
+    return inner_->WriteRoundWith(after, catch_up, decide);
+  }
+  StatusOr<std::vector<Delivery>> PendingHeads(int limit) override {
+    return inner_->PendingHeads(limit);
+  }
+  Status UpdateDelivery(const Delivery& d) override { return inner_->UpdateDelivery(d); }
+  StatusOr<DeliveryPage> ListDeliveries(const std::string& webhook,
+                                        std::optional<DeliveryStatus> status, int64_t limit,
+                                        int64_t offset) override {
+    return inner_->ListDeliveries(webhook, status, limit, offset);
+  }
+  Status DeleteDeliveries(const std::string& webhook) override {
+    return inner_->DeleteDeliveries(webhook);
   }
   Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
     return inner_->Scan(after, fn);
@@ -350,6 +364,75 @@ TEST(EngineOpenTest, AnEventThatCannotBeAppliedIsNamedBySeqAndType) {
   ASSERT_FALSE(engine.ok());
   EXPECT_NE(engine.status().message().find("event seq 2 (resource.created)"), std::string::npos)
       << engine.status().ToString();
+}
+
+}  // namespace
+}  // namespace cocreate
+
+namespace cocreate {
+namespace {
+
+// Webhooks (CONTRACT §8): a delivery is written with its event, for the
+// organizations that may see it, showing the event as GET /events does.
+TEST(EngineWebhookTest, DeliveriesAreWrittenWithTheirEventsAsTheOrganizationSeesThem) {
+  auto engine = OpenEngine(MemoryStore());
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("a")).ok());
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("b")).ok());
+  auto hook = engine->Execute(
+      Principal::Member("a"),
+      DecodeRegisterWebhook(
+          Json::Parse(R"({"id":"h","url":"http://93.184.216.34/","events":["*"],"secret":"k"})")
+              .value())
+          .value());
+  ASSERT_TRUE(hook.ok()) << hook.status().ToString();
+  EXPECT_EQ(hook->status, 201);
+  EXPECT_EQ(hook->body.find("\"k\""), std::string::npos);  // no secret in the answer
+  auto resource = [&](const std::string& owner) {
+    return engine->Execute(
+        Principal::Member(owner),
+        DecodeCreate(Noun::kResource, Json::Parse(R"({"owner":")" + owner +
+                                                  R"(","kind":"vm","name":"x"})")
+                                          .value())
+            .value());
+  };
+  ASSERT_TRUE(resource("b").ok());  // hidden from a: no delivery
+  ASSERT_TRUE(resource("a").ok());
+  auto page = engine->Deliveries(Principal::Member("a"), "h", std::nullopt, ListQuery{});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  Json listed = Json::Parse(*page).value();
+  ASSERT_EQ(listed.Find("total")->as_int(), 1);
+  const Json& item = listed.Find("items")->items()[0];
+  EXPECT_EQ(item.Find("type")->as_string(), "resource.created");
+  EXPECT_EQ(item.Find("status")->as_string(), "pending");
+  auto heads = engine->PendingDeliveries(10);
+  ASSERT_TRUE(heads.ok());
+  ASSERT_EQ(heads->size(), 1u);
+  auto shown = engine->EventsFrom(Principal::Member("a"), (*heads)[0].seq - 1, 1);
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ((*heads)[0].body, shown[0].second);  // the bytes GET /events shows to a
+  // Another organization does not see the webhook or its deliveries.
+  EXPECT_EQ(engine->Deliveries(Principal::Member("b"), "h", std::nullopt, ListQuery{})
+                .status()
+                .code(),
+            Code::kNotFound);
+  auto target = engine->WebhookTargetOf("h");
+  ASSERT_TRUE(target.has_value());
+  EXPECT_EQ(target->secret, "k");
+}
+
+TEST(EngineWebhookTest, LoopbackTargetsAreUnsafeUnlessAllowed) {
+  auto engine = OpenEngine(MemoryStore());
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("a")).ok());
+  Json body = Json::Parse(R"({"url":"http://127.0.0.1:9/","events":["*"],"secret":"k"})").value();
+  auto refused = engine->Execute(Principal::Member("a"), DecodeRegisterWebhook(body).value());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().reason(), "unsafe_target");
+  EngineOptions options;
+  options.admin_token = "admin-token";
+  options.webhooks_allow_private = true;
+  auto allowing = Engine::Open(MemoryStore(), options).value();
+  ASSERT_TRUE(allowing->Execute(Principal::Admin(), Org("a")).ok());
+  EXPECT_TRUE(allowing->Execute(Principal::Member("a"), DecodeRegisterWebhook(body).value()).ok());
 }
 
 }  // namespace

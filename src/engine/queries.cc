@@ -198,6 +198,13 @@ void EncodeEvent(const State& s, const Principal& p, const Event& e, JsonWriter&
 
 }  // namespace
 
+std::string Engine::EncodeEventFor(const Principal& p, const Event& e) const {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  EncodeEvent(state_, p, e, w);
+  return Done(buf);
+}
+
 std::string Engine::EncodeOutcome(const Principal& p, Noun noun, const std::string& id,
                                   int64_t version) const {
   rapidjson::StringBuffer buf;

@@ -617,6 +617,8 @@ std::string Engine::EncodeRecord(const Principal& p, const Decision& d) const {
     case Decision::Shows::kPartyRole:
       Encode(*state_.FindPartyRole(d.subject), w);
       break;
+    case Decision::Shows::kWebhook:
+      return EncodeWebhook(d.subject);
     case Decision::Shows::kNoun:
     case Decision::Shows::kNothing:
       return std::string();

@@ -177,6 +177,19 @@ const std::vector<Op>& Operations() {
                  "Revoke a token (admin: any; member: its organization's); it answers 401 "
                  "from then on",
                  nullptr, 204, nullptr, {}});
+    v.push_back({"post", "/webhooks",
+                 "Register a webhook (a member for its own organization, the admin for "
+                 "everything); the secret is never answered back",
+                 "WebhookCreate", 201, "Webhook", {}});
+    v.push_back({"get", "/webhooks",
+                 "The webhooks of the caller's organization (all to the admin); no secrets",
+                 nullptr, 200, "List", {"limit", "offset"}});
+    v.push_back({"get", "/webhooks/{id}", "One webhook", nullptr, 200, "Webhook", {}});
+    v.push_back({"delete", "/webhooks/{id}",
+                 "Delete a webhook: nothing more is delivered", nullptr, 204, nullptr, {}});
+    v.push_back({"get", "/webhooks/{id}/deliveries",
+                 "Every delivery of the webhook, by seq: pending, delivered or dead", nullptr,
+                 200, "List", {"status", "limit", "offset"}});
     v.push_back({"get", "/me", "Who the token acts as: organization (null for the admin) and role",
                  nullptr, 200, "Me", {}});
     v.push_back({"get", "/impact", "Downstream impact of a failure", nullptr, 200, "Impact",
@@ -221,6 +234,17 @@ const char* kSchemas = R"({
   "created_at": {"type": "string", "format": "date-time"},
   "updated_at": {"type": "string", "format": "date-time"}}},
 "Reason": {"type": "object", "properties": {"reason": {"type": "string"}}},
+"WebhookCreate": {"type": "object", "required": ["url", "events", "secret"], "properties": {
+  "id": {"$ref": "#/components/schemas/Id"}, "organization": {"type": "string"},
+  "url": {"type": "string", "format": "uri"},
+  "events": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+  "secret": {"type": "string", "minLength": 1, "maxLength": 256},
+  "exclude_actors": {"type": "array", "items": {"type": "string"}}}},
+"Webhook": {"type": "object", "properties": {"id": {"type": "string"},
+  "organization": {"type": "string", "nullable": true}, "url": {"type": "string"},
+  "events": {"type": "array", "items": {"type": "string"}},
+  "exclude_actors": {"type": "array", "items": {"type": "string"}},
+  "created_at": {"type": "string", "format": "date-time"}}},
 "Period": {"type": "object", "required": ["start", "end"], "properties": {
   "start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"}}},
 "MeasurementCreate": {"type": "object", "required": ["metric", "value", "period"], "properties": {

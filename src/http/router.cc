@@ -8,6 +8,7 @@
 
 #include "http/target.h"
 #include "import/import.h"
+#include "rules/webhooks.h"
 
 namespace cocreate {
 
@@ -539,6 +540,44 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
   Add("DELETE", "/tokens/{id}", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
              Reply& reply) { Submit(p, DecodeRevokeToken(params.path[0]), reply); });
+  // Webhooks (CONTRACT §8): registration and deletion are commands like
+  // any other; the deliveries are read from the store.
+  Add("POST", "/webhooks", true,
+      [this](const Principal& p, const HttpRequest&, const Params&, const Json* body,
+             Reply& reply) {
+        if (body == nullptr) {
+          return reply(Error(Status(Code::kInvalidArgument, "invalid_json",
+                                    "this request needs a JSON object body")));
+        }
+        Submit(p, DecodeRegisterWebhook(*body), reply);
+      });
+  Add("GET", "/webhooks", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        reply(Json200(engine_.Webhooks(p, *page)));
+      });
+  Add("GET", "/webhooks/{id}", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) { ReplyWith(reply, engine_.WebhookOf(p, params.path[0])); });
+  Add("DELETE", "/webhooks/{id}", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) { Submit(p, DecodeDeleteWebhook(params.path[0]), reply); });
+  Add("GET", "/webhooks/{id}/deliveries", false,
+      [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
+             Reply& reply) {
+        auto page = PageParams(params.query);
+        if (!page.ok()) return reply(Error(page.status()));
+        std::optional<DeliveryStatus> status;
+        if (auto it = params.query.find("status"); it != params.query.end()) {
+          status = DeliveryStatusFromName(it->second);
+          if (!status) {
+            return reply(Error(InvalidField("status", "'status' must be pending, delivered or dead")));
+          }
+        }
+        ReplyWith(reply, engine_.Deliveries(p, params.path[0], status, *page));
+      });
   Add("GET", "/impact", false,
       [this](const Principal& p, const HttpRequest&, const Params& params, const Json*,
              Reply& reply) {
@@ -635,6 +674,8 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
         reply(std::move(r));
       });
   TakesQuery("GET", "/tokens", {"limit", "offset"});
+  TakesQuery("GET", "/webhooks", {"limit", "offset"});
+  TakesQuery("GET", "/webhooks/{id}/deliveries", {"status", "limit", "offset"});
   TakesQuery("GET", "/resources/{id}/lineage", {"format", "version"});
   TakesQuery("GET", "/offerings/{id}/versions", {"limit", "offset"});
   TakesQuery("GET", "/relationships/{id}/proposals", {"limit", "offset"});

@@ -30,6 +30,9 @@ std::string FormatUnixMillis(int64_t millis);
 
 // SHA-256 of `text`, hex-encoded (how token secrets are stored).
 std::string Sha256Hex(const std::string& text);
+// HMAC-SHA256 of `message` keyed with `key`, lowercase hex (how webhook
+// deliveries are signed, CONTRACT §8).
+std::string HmacSha256Hex(std::string_view key, std::string_view message);
 
 }  // namespace cocreate
 

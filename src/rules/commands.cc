@@ -461,6 +461,7 @@ const std::string& Command::ClientId() const {
         else if constexpr (std::is_same_v<T, CreateOffering>) return c.offering.id;
         else if constexpr (std::is_same_v<T, CreateRelationship>) return c.relationship.id;
         else if constexpr (std::is_same_v<T, CreateProvision>) return c.id;
+        else if constexpr (std::is_same_v<T, RegisterWebhook>) return c.id;
         else return kEmpty;
       },
       body);

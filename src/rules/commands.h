@@ -201,6 +201,23 @@ struct AssignRole {
 // terminate or renew. Only the server's own System principal sends it.
 struct ExpireAgreements {};
 
+// Webhooks (CONTRACT §8; decoded and decided in rules/webhooks.h).
+// Whether the target's addresses are public, as the engine found when it
+// resolved the host (Engine::Submit); never from the body.
+enum class TargetCheck { kNotChecked, kPublic, kUnsafe };
+struct RegisterWebhook {
+  std::string id;            // client id, or empty
+  std::string organization;  // empty: the caller's (the admin's: every event)
+  std::string url;
+  std::vector<std::string> events;  // event types, or {"*"}
+  std::string secret;
+  std::vector<std::string> exclude_actors;
+  TargetCheck target = TargetCheck::kNotChecked;
+};
+struct DeleteWebhook {
+  std::string id;
+};
+
 using CommandBody = std::variant<CreateOrganization, CreateConsumerGroup, CreateResource,
                                  CreateService, CreateOffering, CreateRelationship,
                                  CreateProvision, IssueToken, ChangeRelationship,
@@ -209,7 +226,8 @@ using CommandBody = std::variant<CreateOrganization, CreateConsumerGroup, Create
                                  PatchOffering, Retire, ProposeAgreement, AnswerProposal,
                                  RecordMeasurement, OpenRequest, CloseRequest, StateValue,
                                  CreatePerson, AssignRole, ExpireAgreements, DeclarePartyRole,
-                                 PatchPartyRole, RemovePartyRole, PlaceOrder>;
+                                 PatchPartyRole, RemovePartyRole, PlaceOrder, RegisterWebhook,
+                                 DeleteWebhook>;
 
 // A decoded command plus the request body it came from (kept for idempotent
 // retries of creates).

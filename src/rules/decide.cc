@@ -6,6 +6,7 @@
 #include "model/codec.h"
 #include "model/env.h"
 #include "rules/visibility.h"
+#include "rules/webhooks.h"
 
 namespace cocreate {
 
@@ -874,6 +875,16 @@ StatusOr<Decision> DecideClose(const State& state, const Principal& p, const Clo
     const Offering& o = *state.FindOffering(offering_id);
     if (o.provider == org->id && !o.retired) {
       sink.Add("offering.retired", o.id, Json::MakeObject({{"reason", Json("organization_closed")}}));
+    }
+  }
+  // ... and removes its webhooks (CONTRACT §9.16): nothing more is delivered.
+  for (const auto& webhook_id : state.WebhookIds()) {
+    const WebhookRecord& w = *state.FindWebhook(webhook_id);
+    if (w.organization == org->id && !w.deleted) {
+      sink.Add("webhook.deleted", w.id,
+               Json::MakeObject({{"id", Json(w.id)},
+                                 {"organization", Json(w.organization)},
+                                 {"reason", Json("organization_closed")}}));
     }
   }
   return Decision{sink.Take(), Noun::kOrganization, org->id, false};
@@ -1992,6 +2003,10 @@ StatusOr<Decision> Decide(const State& state, const Principal& principal,
           return DecideCreatePerson(state, principal, c, request, now);
         } else if constexpr (std::is_same_v<T, AssignRole>) {
           return DecideRole(state, principal, c, now);
+        } else if constexpr (std::is_same_v<T, RegisterWebhook>) {
+          return DecideRegisterWebhook(state, principal, c, request, now);
+        } else if constexpr (std::is_same_v<T, DeleteWebhook>) {
+          return DecideDeleteWebhook(state, principal, c, now);
         } else if constexpr (std::is_same_v<T, ExpireAgreements>) {
           return DecideExpiry(state, principal, now);
         } else if constexpr (std::is_same_v<T, DeclarePartyRole>) {

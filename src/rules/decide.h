@@ -39,7 +39,7 @@ struct Decision {
   // What the answer shows when it is not the noun `subject` (CONTRACT §6).
   enum class Shows {
     kNoun, kProposal, kMeasurement, kRequest, kValueRecord, kPerson, kRoleAssignment, kPartyRole,
-    kServiceOrder, kNothing
+    kServiceOrder, kNothing, kWebhook
   };
   Shows shows = Shows::kNoun;
   // For kRoleAssignment: the assignment of `person` to `role` on `subject`.

@@ -376,6 +376,25 @@ Status State::Apply(const Event& e) {
     token_digests_[token.id] = token.digest;
     token_order_.push_back(token.id);
     tokens_[token.digest] = std::move(token);
+  } else if (t == "webhook.registered") {
+    WebhookRecord w;
+    w.id = StrOr(e.data, "id");
+    if (w.id.empty() || IdTaken(w.id)) return Corrupt(e, "webhook id missing or taken");
+    w.organization = StrOr(e.data, "organization");
+    w.url = StrOr(e.data, "url");
+    w.events = StrList(e.data, "events");
+    w.exclude_actors = StrList(e.data, "exclude_actors");
+    w.secret = StrOr(e.private_data, "secret");
+    if (w.secret.empty()) return Corrupt(e, "webhook without secret");
+    if (const Json* request = e.private_data.Find("request")) w.request = *request;
+    w.created_at = e.at;
+    w.seq = e.seq;
+    webhook_order_.push_back(w.id);
+    webhooks_[w.id] = std::move(w);
+  } else if (t == "webhook.deleted") {
+    auto it = webhooks_.find(StrOr(e.data, "id"));
+    if (it == webhooks_.end() || it->second.deleted) return Corrupt(e, "unknown webhook");
+    it->second.deleted = true;
   } else if (t == "token.revoked") {
     auto it = token_digests_.find(StrOr(e.data, "id"));
     if (it == token_digests_.end()) return Corrupt(e, "unknown token");

@@ -36,6 +36,22 @@ struct TokenRecord {
   std::string digest;
 };
 
+// A webhook (CONTRACT §8): where and what to deliver. `secret` is the HMAC
+// key; it comes from the registration's private data and never leaves the
+// server. A deleted webhook is kept (its id stays taken) with `deleted` set.
+struct WebhookRecord {
+  std::string id;
+  std::string organization;  // empty: the admin's, which receives every event
+  std::string url;
+  std::vector<std::string> events;  // event types, or {"*"}
+  std::vector<std::string> exclude_actors;
+  std::string secret;
+  std::string created_at;
+  int64_t seq = 0;  // the registration's event
+  bool deleted = false;
+  Json request;  // the create request, for idempotent retries
+};
+
 // A relationship's type and status from event `seq` on (for answers as of
 // a past seq).
 struct RelationshipChange {
@@ -89,7 +105,7 @@ class State {
     return nouns_.count(id) != 0 || proposals_.count(id) != 0 || persons_.count(id) != 0 ||
            measurements_.count(id) != 0 || service_requests_.count(id) != 0 ||
            value_records_.count(id) != 0 || party_roles_.count(id) != 0 ||
-           service_orders_.count(id) != 0;
+           service_orders_.count(id) != 0 || webhooks_.count(id) != 0;
   }
   // TMF641 service orders (CONTRACT §8); nullptr when absent.
   const ServiceOrder* FindServiceOrder(const std::string& id) const {
@@ -144,6 +160,10 @@ class State {
   // Ids of every token ever issued, in issue order (revoked ones included).
   const std::vector<std::string>& TokenIds() const { return token_order_; }
   const RoleRecord* FindRoles(const std::string& org) const { return Find(roles_, org); }
+  // A webhook, deleted ones included, or nullptr.
+  const WebhookRecord* FindWebhook(const std::string& id) const { return Find(webhooks_, id); }
+  // Ids of every webhook ever registered, in registration order.
+  const std::vector<std::string>& WebhookIds() const { return webhook_order_; }
 
   // Ids of one noun in creation order.
   const std::vector<std::string>& Ids(Noun noun) const {
@@ -233,6 +253,8 @@ class State {
   std::unordered_map<std::string, TokenRecord> tokens_;        // by digest
   std::unordered_map<std::string, std::string> token_digests_;  // id -> digest
   std::vector<std::string> token_order_;
+  std::unordered_map<std::string, WebhookRecord> webhooks_;
+  std::vector<std::string> webhook_order_;
   std::unordered_map<std::string, RoleRecord> roles_;
   std::vector<std::string> order_[7];
   // external_id -> id, per noun (only the four imported nouns use theirs).

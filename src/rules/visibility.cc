@@ -106,6 +106,10 @@ bool CanSeeId(const State& state, const Principal& p, const std::string& id) {
 bool CanSeeEvent(const State& state, const Principal& p, const Event& e) {
   if (p.is_admin()) return true;
   if (e.type == "token.issued" || e.type == "token.revoked") return e.subject == p.organization;
+  if (e.type == "webhook.registered" || e.type == "webhook.deleted") {
+    // Its organization's only; a webhook of the admin is the admin's.
+    return !p.organization.empty() && StrOr(e.data, "organization") == p.organization;
+  }
   if (e.type == "person.created") {  // it carries the email: its organization only
     const Person* person = state.FindPerson(e.subject);
     return person != nullptr && person->organization == p.organization;

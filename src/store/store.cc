@@ -54,6 +54,27 @@ Status EventStore::Append(const std::vector<Event>& events) {
       [&] { return events; });
 }
 
+Status EventStore::WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
+                              const std::function<std::vector<Event>()>& decide) {
+  return WriteRoundWith(after, catch_up, [&] { return RoundWrites{decide(), {}}; });
+}
+
+std::string_view DeliveryStatusName(DeliveryStatus s) {
+  switch (s) {
+    case DeliveryStatus::kPending: return "pending";
+    case DeliveryStatus::kDelivered: return "delivered";
+    case DeliveryStatus::kDead: return "dead";
+  }
+  return "pending";
+}
+
+std::optional<DeliveryStatus> DeliveryStatusFromName(std::string_view s) {
+  if (s == "pending") return DeliveryStatus::kPending;
+  if (s == "delivered") return DeliveryStatus::kDelivered;
+  if (s == "dead") return DeliveryStatus::kDead;
+  return std::nullopt;
+}
+
 Status ReadEventColumns(std::string_view data, std::string_view private_data, Event& e) {
   auto where = [&](const Status& st) {
     return Internal("event seq " + std::to_string(e.seq) + " (" + e.type +

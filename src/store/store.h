@@ -8,6 +8,7 @@
 #include <functional>
 #include <thread>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,44 @@ struct StoreOptions {
 // mode 0700 (an existing folder keeps its mode). Errors: Unavailable.
 Status CreatePrivateDir(const std::string& dir);
 
+// Webhook deliveries (CONTRACT §8): one per (webhook, event seq), kept beside
+// the log so that none is lost across a restart.
+//
+//   pending ──(2xx)──────────────────────────▶ delivered
+//      │ └─(failure, retry window left)─▶ pending (attempts + 1, next_attempt_ms later)
+//      └───(failure, retry window spent)──────▶ dead
+// The engine writes pending deliveries with the events they carry
+// (WriteRoundWith); the webhook sender moves them on (UpdateDelivery).
+enum class DeliveryStatus { kPending, kDelivered, kDead };
+std::string_view DeliveryStatusName(DeliveryStatus s);
+std::optional<DeliveryStatus> DeliveryStatusFromName(std::string_view s);
+
+struct Delivery {
+  std::string webhook;
+  int64_t seq = 0;
+  std::string type;  // the event's type
+  std::string body;  // the exact bytes POSTed: the event as the webhook's organization sees it
+  DeliveryStatus status = DeliveryStatus::kPending;
+  int64_t attempts = 0;
+  int64_t created_ms = 0;       // Unix milliseconds: when the event was committed
+  int64_t last_attempt_ms = 0;  // 0: never attempted
+  int64_t next_attempt_ms = 0;  // when pending: not before; otherwise 0
+  std::string last_error;       // "" / an HTTP status ("500") / "timeout" / "connection refused" ...
+  bool operator==(const Delivery&) const = default;
+};
+
+// What one write round appends: the events, and the deliveries of them.
+struct RoundWrites {
+  std::vector<Event> events;
+  std::vector<Delivery> deliveries;
+};
+
+// A page of one webhook's deliveries, oldest seq first.
+struct DeliveryPage {
+  std::vector<Delivery> items;
+  int64_t total = 0;
+};
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -62,8 +101,13 @@ class EventStore {
   //  3. appends them and commits: all or none. On success they are durable.
   // Errors: Unavailable when the store cannot be reached or refuses the write
   // (nothing of the round is kept), or whatever catch_up returns.
-  virtual Status WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
-                            const std::function<std::vector<Event>()>& decide) = 0;
+  Status WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
+                    const std::function<std::vector<Event>()>& decide);
+  // The same round, which also inserts the deliveries decide() returns, in
+  // the same transaction as the events: all or none. A delivery that exists
+  // already (same webhook and seq) is an Internal error.
+  virtual Status WriteRoundWith(int64_t after, const std::function<Status(Event)>& catch_up,
+                                const std::function<RoundWrites()>& decide) = 0;
 
   // Appends `events` in one transaction (a WriteRound that only appends).
   Status Append(const std::vector<Event>& events);
@@ -82,6 +126,24 @@ class EventStore {
 
   // The highest seq stored, 0 when empty.
   virtual StatusOr<int64_t> LastSeq() = 0;
+
+  // Deliveries. The first pending delivery (lowest seq) of each webhook that
+  // has one, at most `limit`, by webhook id: the only ones the sender may
+  // attempt, since a webhook's deliveries go out in seq order.
+  // Errors: Unavailable.
+  virtual StatusOr<std::vector<Delivery>> PendingHeads(int limit) = 0;
+  // Records an attempt's outcome: status, attempts, times and last_error of
+  // the delivery (webhook, seq). Errors: NotFound (reason "not_found") when
+  // there is no such delivery; Unavailable.
+  virtual Status UpdateDelivery(const Delivery& d) = 0;
+  // One webhook's deliveries, seq ascending, optionally of one status,
+  // `offset` skipped, at most `limit`; `total` counts them all.
+  virtual StatusOr<DeliveryPage> ListDeliveries(const std::string& webhook,
+                                                std::optional<DeliveryStatus> status,
+                                                int64_t limit, int64_t offset) = 0;
+  // Removes every delivery of a webhook (once it is deleted). Succeeds
+  // when there is none.
+  virtual Status DeleteDeliveries(const std::string& webhook) = 0;
 
   // A short name for /metrics and logs ("sqlite").
   virtual std::string Name() const = 0;

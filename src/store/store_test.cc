@@ -199,6 +199,101 @@ TEST_P(StoreConformanceTest, RoundThatDecidesNothingWritesNothing) {
 // The embedded store holds its file exclusively: no -shm file is mapped
 // (a failing disk cannot SIGBUS the process), the database is 0600, and a
 // second opener is refused with a message that says why.
+Delivery MakeDelivery(const std::string& webhook, int64_t seq) {
+  Delivery d;
+  d.webhook = webhook;
+  d.seq = seq;
+  d.type = "organization.created";
+  d.body = "{\"seq\":" + std::to_string(seq) + ",\"x\":\"\u00e9\"}";
+  d.created_ms = 1000 + seq;
+  d.next_attempt_ms = 1000 + seq;
+  return d;
+}
+
+Status WriteWith(EventStore& store, int64_t after, std::vector<Event> events,
+                 std::vector<Delivery> deliveries) {
+  return store.WriteRoundWith(
+      after, [](Event) { return Status::Ok(); },
+      [&] { return RoundWrites{events, deliveries}; });
+}
+
+TEST_P(StoreConformanceTest, DeliveriesAreWrittenWithTheirRound) {
+  ASSERT_TRUE(WriteWith(*store_, 0, {MakeEvent(1), MakeEvent(2)},
+                        {MakeDelivery("w1", 1), MakeDelivery("w1", 2), MakeDelivery("w2", 2)})
+                  .ok());
+  auto page = store_->ListDeliveries("w1", std::nullopt, 100, 0);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->total, 2);
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0], MakeDelivery("w1", 1));  // every field, body bytes included
+  EXPECT_EQ(page->items[1].seq, 2);
+  auto heads = store_->PendingHeads(100);
+  ASSERT_TRUE(heads.ok());
+  ASSERT_EQ(heads->size(), 2u);  // the first pending one of each webhook
+  EXPECT_EQ((*heads)[0].webhook, "w1");
+  EXPECT_EQ((*heads)[0].seq, 1);
+  EXPECT_EQ((*heads)[1].webhook, "w2");
+  EXPECT_EQ((*heads)[1].seq, 2);
+}
+
+TEST_P(StoreConformanceTest, ARefusedRoundKeepsNoDelivery) {
+  ASSERT_TRUE(store_->Append({MakeEvent(1)}).ok());
+  // seq 1 is taken: the round fails as a whole, its deliveries with it.
+  Status st = WriteWith(*store_, 1, {MakeEvent(1)}, {MakeDelivery("w1", 1)});
+  EXPECT_FALSE(st.ok());
+  auto page = store_->ListDeliveries("w1", std::nullopt, 100, 0);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 0);
+  EXPECT_EQ(All(*store_).size(), 1u);
+}
+
+TEST_P(StoreConformanceTest, UpdateDeliveryMovesTheHeadAndFiltersByStatus) {
+  ASSERT_TRUE(WriteWith(*store_, 0, {MakeEvent(1), MakeEvent(2), MakeEvent(3)},
+                        {MakeDelivery("w1", 1), MakeDelivery("w1", 2), MakeDelivery("w1", 3)})
+                  .ok());
+  Delivery d = MakeDelivery("w1", 1);
+  d.status = DeliveryStatus::kDelivered;
+  d.attempts = 2;
+  d.last_attempt_ms = 5000;
+  d.next_attempt_ms = 0;
+  d.last_error = "500";
+  ASSERT_TRUE(store_->UpdateDelivery(d).ok());
+  Delivery dead = MakeDelivery("w1", 2);
+  dead.status = DeliveryStatus::kDead;
+  dead.last_error = "timeout";
+  ASSERT_TRUE(store_->UpdateDelivery(dead).ok());
+  auto heads = store_->PendingHeads(100);
+  ASSERT_TRUE(heads.ok());
+  ASSERT_EQ(heads->size(), 1u);
+  EXPECT_EQ((*heads)[0].seq, 3);
+  auto delivered = store_->ListDeliveries("w1", DeliveryStatus::kDelivered, 100, 0);
+  ASSERT_TRUE(delivered.ok());
+  ASSERT_EQ(delivered->total, 1);
+  EXPECT_EQ(delivered->items[0], d);
+  auto paged = store_->ListDeliveries("w1", std::nullopt, 1, 1);
+  ASSERT_TRUE(paged.ok());
+  EXPECT_EQ(paged->total, 3);
+  ASSERT_EQ(paged->items.size(), 1u);
+  EXPECT_EQ(paged->items[0].seq, 2);
+  EXPECT_EQ(paged->items[0].last_error, "timeout");
+  Status missing = store_->UpdateDelivery(MakeDelivery("w9", 1));
+  EXPECT_EQ(missing.code(), Code::kNotFound);
+  ASSERT_TRUE(store_->DeleteDeliveries("w1").ok());
+  EXPECT_EQ(store_->ListDeliveries("w1", std::nullopt, 100, 0)->total, 0);
+  EXPECT_TRUE(store_->DeleteDeliveries("w1").ok());  // none left: still fine
+}
+
+TEST_P(StoreConformanceTest, ReopenKeepsTheDeliveries) {
+  if (!persistent()) GTEST_SKIP() << "in-memory stores do not outlive their handle";
+  ASSERT_TRUE(WriteWith(*store_, 0, {MakeEvent(1)}, {MakeDelivery("w1", 1)}).ok());
+  store_.reset();
+  store_ = Open();
+  auto heads = store_->PendingHeads(100);
+  ASSERT_TRUE(heads.ok());
+  ASSERT_EQ(heads->size(), 1u);
+  EXPECT_EQ((*heads)[0], MakeDelivery("w1", 1));
+}
+
 TEST(SqliteStoreTest, ExclusiveLockingRefusesASecondOpenerAndMapsNoShm) {
   auto dir = std::filesystem::temp_directory_path() /
              ("cocreate_store_exclusive_" + std::to_string(::getpid()));

@@ -177,8 +177,8 @@ class PostgresStore final : public EventStore {
 
   // Three round trips: BEGIN + writer lock + the first page of catch-up; the
   // INSERT with its NOTIFY; COMMIT.
-  Status WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
-                    const std::function<std::vector<Event>()>& decide) override {
+  Status WriteRoundWith(int64_t after, const std::function<Status(Event)>& catch_up,
+                        const std::function<RoundWrites()>& decide) override {
     std::lock_guard<std::mutex> lock(mu_);
     Status st = RoundLocked(after, catch_up, decide);
     if (st.ok()) st = Run("COMMIT");
@@ -195,6 +195,64 @@ class PostgresStore final : public EventStore {
     std::lock_guard<std::mutex> lock(mu_);
     CC_ASSIGN_OR_RETURN(ResultPtr r, conn_.Exec("SELECT COALESCE(MAX(seq), 0) FROM events"));
     return static_cast<int64_t>(std::stoll(PQgetvalue(r.get(), 0, 0)));
+  }
+
+  StatusOr<std::vector<Delivery>> PendingHeads(int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    CC_ASSIGN_OR_RETURN(
+        ResultPtr r,
+        conn_.Exec(std::string(kDeliveryColumns) +
+                       "d JOIN (SELECT webhook, MIN(seq) AS seq FROM deliveries WHERE status = "
+                       "'pending' GROUP BY webhook) h ON d.webhook = h.webhook AND d.seq = h.seq "
+                       "ORDER BY d.webhook LIMIT $1",
+                   {std::to_string(limit)}, "read pending deliveries"));
+    return ReadDeliveries(r.get());
+  }
+
+  Status UpdateDelivery(const Delivery& d) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    CC_ASSIGN_OR_RETURN(
+        ResultPtr r,
+        conn_.Exec("UPDATE deliveries SET status = $1, attempts = $2::bigint, "
+                   "last_attempt_ms = $3::bigint, next_attempt_ms = $4::bigint, last_error = $5 "
+                   "WHERE webhook = $6 AND seq = $7::bigint",
+                   {std::string(DeliveryStatusName(d.status)), std::to_string(d.attempts),
+                    std::to_string(d.last_attempt_ms), std::to_string(d.next_attempt_ms),
+                    d.last_error, d.webhook, std::to_string(d.seq)},
+                   "update delivery"));
+    if (std::string_view(PQcmdTuples(r.get())) == "0") {
+      return NotFound("no delivery of event " + std::to_string(d.seq) + " to webhook '" +
+                      d.webhook + "'");
+    }
+    return Status::Ok();
+  }
+
+  StatusOr<DeliveryPage> ListDeliveries(const std::string& webhook,
+                                        std::optional<DeliveryStatus> status, int64_t limit,
+                                        int64_t offset) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string status_name = status ? std::string(DeliveryStatusName(*status)) : "";
+    DeliveryPage page;
+    CC_ASSIGN_OR_RETURN(ResultPtr count,
+                        conn_.Exec("SELECT COUNT(*) FROM deliveries WHERE webhook = $1 AND "
+                                   "($2 = '' OR status = $2)",
+                                   {webhook, status_name}, "count deliveries"));
+    page.total = std::stoll(PQgetvalue(count.get(), 0, 0));
+    CC_ASSIGN_OR_RETURN(ResultPtr r,
+                        conn_.Exec(std::string(kDeliveryColumns) +
+                                       "d WHERE webhook = $1 AND ($2 = '' OR status = $2) "
+                                       "ORDER BY seq LIMIT $3::bigint OFFSET $4::bigint",
+                                   {webhook, status_name, std::to_string(limit),
+                                    std::to_string(offset)},
+                                   "list deliveries"));
+    CC_ASSIGN_OR_RETURN(page.items, ReadDeliveries(r.get()));
+    return page;
+  }
+
+  Status DeleteDeliveries(const std::string& webhook) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return conn_.Exec("DELETE FROM deliveries WHERE webhook = $1", {webhook}, "delete deliveries")
+        .status();
   }
 
   std::string Name() const override { return "postgresql"; }
@@ -227,6 +285,67 @@ class PostgresStore final : public EventStore {
  private:
   Status Run(const char* sql) { return conn_.Exec(sql).status(); }
 
+  static constexpr const char* kDeliveryColumns =
+      "SELECT d.webhook, d.seq, d.type, d.body, d.status, d.attempts, d.created_ms, "
+      "d.last_attempt_ms, d.next_attempt_ms, d.last_error FROM deliveries ";
+
+  static StatusOr<std::vector<Delivery>> ReadDeliveries(const PGresult* r) {
+    std::vector<Delivery> out;
+    int rows = PQntuples(r);
+    for (int i = 0; i < rows; ++i) {
+      Delivery d;
+      d.webhook = PQgetvalue(r, i, 0);
+      d.seq = std::stoll(PQgetvalue(r, i, 1));
+      d.type = PQgetvalue(r, i, 2);
+      d.body = PQgetvalue(r, i, 3);
+      std::optional<DeliveryStatus> status = DeliveryStatusFromName(PQgetvalue(r, i, 4));
+      if (!status) return Internal("delivery " + std::to_string(d.seq) + " has an unknown status");
+      d.status = *status;
+      d.attempts = std::stoll(PQgetvalue(r, i, 5));
+      d.created_ms = std::stoll(PQgetvalue(r, i, 6));
+      d.last_attempt_ms = std::stoll(PQgetvalue(r, i, 7));
+      d.next_attempt_ms = std::stoll(PQgetvalue(r, i, 8));
+      d.last_error = PQgetvalue(r, i, 9);
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+
+  // REQUIRES: mu_ held, inside the round's transaction. One multi-row
+  // INSERT per 500 deliveries.
+  Status InsertDeliveries(const std::vector<Delivery>& deliveries) {
+    for (size_t start = 0; start < deliveries.size(); start += 500) {
+      size_t end = std::min(deliveries.size(), start + 500);
+      std::string sql =
+          "INSERT INTO deliveries (webhook, seq, type, body, status, attempts, created_ms, "
+          "last_attempt_ms, next_attempt_ms, last_error) VALUES ";
+      std::vector<std::string> params;
+      for (size_t i = start; i < end; ++i) {
+        const Delivery& d = deliveries[i];
+        size_t b = params.size();
+        auto p = [&](size_t k, const char* cast = "") {
+          return "$" + std::to_string(b + k) + cast;
+        };
+        if (i > start) sql += ',';
+        sql += "(" + p(1) + "," + p(2, "::bigint") + "," + p(3) + "," + p(4) + "," + p(5) + "," +
+               p(6, "::bigint") + "," + p(7, "::bigint") + "," + p(8, "::bigint") + "," +
+               p(9, "::bigint") + "," + p(10) + ")";
+        params.push_back(d.webhook);
+        params.push_back(std::to_string(d.seq));
+        params.push_back(d.type);
+        params.push_back(d.body);
+        params.push_back(std::string(DeliveryStatusName(d.status)));
+        params.push_back(std::to_string(d.attempts));
+        params.push_back(std::to_string(d.created_ms));
+        params.push_back(std::to_string(d.last_attempt_ms));
+        params.push_back(std::to_string(d.next_attempt_ms));
+        params.push_back(d.last_error);
+      }
+      CC_RETURN_IF_ERROR(conn_.Exec(sql, params, "insert deliveries").status());
+    }
+    return Status::Ok();
+  }
+
   Status MigrateLocked() {
     CC_RETURN_IF_ERROR(Run("SELECT pg_advisory_xact_lock(7364)"));
     CC_RETURN_IF_ERROR(Run("CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -250,7 +369,7 @@ class PostgresStore final : public EventStore {
   }
 
   Status RoundLocked(int64_t after, const std::function<Status(Event)>& catch_up,
-                     const std::function<std::vector<Event>()>& decide) {
+                     const std::function<RoundWrites()>& decide) {
     CC_ASSIGN_OR_RETURN(
         ResultPtr first,
         conn_.Script("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLock) + "); " +
@@ -259,7 +378,9 @@ class PostgresStore final : public EventStore {
                      "begin round"));
     CC_ASSIGN_OR_RETURN(int rows, ApplyRows(first.get(), catch_up, after));
     if (rows == kPage) CC_RETURN_IF_ERROR(ScanWith(conn_, after, catch_up));
-    std::vector<Event> events = decide();
+    RoundWrites writes = decide();
+    const std::vector<Event>& events = writes.events;
+    CC_RETURN_IF_ERROR(InsertDeliveries(writes.deliveries));
     if (events.empty()) return Status::Ok();
     // One multi-row INSERT per 1000 events, the last one carrying the NOTIFY
     // that wakes the other instances: one round trip each.

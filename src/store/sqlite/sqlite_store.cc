@@ -83,7 +83,14 @@ class SqliteStore final : public EventStore {
         "CREATE TABLE IF NOT EXISTS events ("
         "  seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL,"
         "  actor TEXT NOT NULL, subject TEXT NOT NULL, data TEXT NOT NULL,"
-        "  private TEXT NOT NULL DEFAULT 'null');",
+        "  private TEXT NOT NULL DEFAULT 'null');"
+        // Version 2: webhook deliveries (CONTRACT §8).
+        "CREATE TABLE IF NOT EXISTS deliveries ("
+        "  webhook TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,"
+        "  status TEXT NOT NULL, attempts INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+        "  last_attempt_ms INTEGER NOT NULL, next_attempt_ms INTEGER NOT NULL,"
+        "  last_error TEXT NOT NULL, PRIMARY KEY (webhook, seq));"
+        "CREATE INDEX IF NOT EXISTS deliveries_by_status ON deliveries (status, webhook, seq);",
         "create schema"));
     {
       Stmt get(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
@@ -94,6 +101,11 @@ class SqliteStore final : public EventStore {
           return Unavailable("the database has schema version " + std::to_string(version) +
                              " but this cocreate knows only up to " +
                              std::to_string(kSqliteSchemaVersion) + "; upgrade cocreate");
+        }
+        if (version < kSqliteSchemaVersion) {  // the tables above brought it up to date
+          std::string sql = "UPDATE meta SET value = '" + std::to_string(kSqliteSchemaVersion) +
+                            "' WHERE key = 'schema_version'";
+          CC_RETURN_IF_ERROR(Exec(sql.c_str(), "write schema version"));
         }
       } else {
         std::string sql = "INSERT INTO meta VALUES ('schema_version', '" +
@@ -107,15 +119,17 @@ class SqliteStore final : public EventStore {
     return Translate(db_, insert_->rc(), "prepare insert");
   }
 
-  Status WriteRound(int64_t after, const std::function<Status(Event)>& catch_up,
-                    const std::function<std::vector<Event>()>& decide) override {
+  Status WriteRoundWith(int64_t after, const std::function<Status(Event)>& catch_up,
+                        const std::function<RoundWrites()>& decide) override {
     std::lock_guard<std::mutex> lock(mu_);
     // BEGIN IMMEDIATE takes SQLite's write lock: other writers, in this
     // process or another, wait until COMMIT.
     CC_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin"));
     Status st = ScanLocked(after, catch_up);
-    std::vector<Event> events;
-    if (st.ok()) events = decide();
+    RoundWrites writes;
+    if (st.ok()) writes = decide();
+    const std::vector<Event>& events = writes.events;
+    if (st.ok() && !writes.deliveries.empty()) st = InsertDeliveries(writes.deliveries);
     for (const Event& e : events) {
       if (!st.ok()) break;
       sqlite3_stmt* s = insert_->get();
@@ -150,6 +164,76 @@ class SqliteStore final : public EventStore {
     return static_cast<int64_t>(sqlite3_column_int64(s.get(), 0));
   }
 
+  StatusOr<std::vector<Delivery>> PendingHeads(int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "SELECT d.webhook, d.seq, d.type, d.body, d.status, d.attempts, d.created_ms, "
+                "d.last_attempt_ms, d.next_attempt_ms, d.last_error FROM deliveries d JOIN "
+                "(SELECT webhook, MIN(seq) AS seq FROM deliveries WHERE status = 'pending' "
+                "GROUP BY webhook) h ON d.webhook = h.webhook AND d.seq = h.seq "
+                "ORDER BY d.webhook LIMIT ?");
+    CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare pending deliveries"));
+    sqlite3_bind_int64(s.get(), 1, limit);
+    return ReadDeliveries(s.get());
+  }
+
+  Status UpdateDelivery(const Delivery& d) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "UPDATE deliveries SET status = ?, attempts = ?, last_attempt_ms = ?, "
+                "next_attempt_ms = ?, last_error = ? WHERE webhook = ? AND seq = ?");
+    CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare delivery update"));
+    BindText(s.get(), 1, std::string(DeliveryStatusName(d.status)));
+    sqlite3_bind_int64(s.get(), 2, d.attempts);
+    sqlite3_bind_int64(s.get(), 3, d.last_attempt_ms);
+    sqlite3_bind_int64(s.get(), 4, d.next_attempt_ms);
+    BindText(s.get(), 5, d.last_error);
+    BindText(s.get(), 6, d.webhook);
+    sqlite3_bind_int64(s.get(), 7, d.seq);
+    int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_DONE) return Translate(db_, rc, "update delivery");
+    if (sqlite3_changes(db_) == 0) {
+      return NotFound("no delivery of event " + std::to_string(d.seq) + " to webhook '" +
+                      d.webhook + "'");
+    }
+    return Status::Ok();
+  }
+
+  StatusOr<DeliveryPage> ListDeliveries(const std::string& webhook,
+                                        std::optional<DeliveryStatus> status, int64_t limit,
+                                        int64_t offset) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string status_name = status ? std::string(DeliveryStatusName(*status)) : "";
+    DeliveryPage page;
+    {
+      Stmt s(db_, "SELECT COUNT(*) FROM deliveries WHERE webhook = ? AND (? = '' OR status = ?)");
+      CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare delivery count"));
+      BindText(s.get(), 1, webhook);
+      BindText(s.get(), 2, status_name);
+      BindText(s.get(), 3, status_name);
+      int rc = sqlite3_step(s.get());
+      if (rc != SQLITE_ROW) return Translate(db_, rc, "count deliveries");
+      page.total = sqlite3_column_int64(s.get(), 0);
+    }
+    Stmt s(db_, "SELECT webhook, seq, type, body, status, attempts, created_ms, last_attempt_ms, "
+                "next_attempt_ms, last_error FROM deliveries WHERE webhook = ? AND "
+                "(? = '' OR status = ?) ORDER BY seq LIMIT ? OFFSET ?");
+    CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare delivery list"));
+    BindText(s.get(), 1, webhook);
+    BindText(s.get(), 2, status_name);
+    BindText(s.get(), 3, status_name);
+    sqlite3_bind_int64(s.get(), 4, limit);
+    sqlite3_bind_int64(s.get(), 5, offset);
+    CC_ASSIGN_OR_RETURN(page.items, ReadDeliveries(s.get()));
+    return page;
+  }
+
+  Status DeleteDeliveries(const std::string& webhook) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "DELETE FROM deliveries WHERE webhook = ?");
+    CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare delivery delete"));
+    BindText(s.get(), 1, webhook);
+    return Translate(db_, sqlite3_step(s.get()), "delete deliveries");
+  }
+
   std::string Name() const override { return "sqlite"; }
 
   // True when the last failure was SQLite's "database is locked".
@@ -174,6 +258,53 @@ class SqliteStore final : public EventStore {
       e.subject = ColumnText(s.get(), 4);
       CC_RETURN_IF_ERROR(ReadEventColumns(ColumnText(s.get(), 5), ColumnText(s.get(), 6), e));
       CC_RETURN_IF_ERROR(fn(std::move(e)));
+    }
+  }
+
+  // REQUIRES: mu_ held, inside the round's transaction.
+  Status InsertDeliveries(const std::vector<Delivery>& deliveries) {
+    Stmt s(db_, "INSERT INTO deliveries (webhook, seq, type, body, status, attempts, created_ms, "
+                "last_attempt_ms, next_attempt_ms, last_error) VALUES (?,?,?,?,?,?,?,?,?,?)");
+    CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare delivery insert"));
+    for (const Delivery& d : deliveries) {
+      sqlite3_reset(s.get());
+      BindText(s.get(), 1, d.webhook);
+      sqlite3_bind_int64(s.get(), 2, d.seq);
+      BindText(s.get(), 3, d.type);
+      BindText(s.get(), 4, d.body);
+      BindText(s.get(), 5, std::string(DeliveryStatusName(d.status)));
+      sqlite3_bind_int64(s.get(), 6, d.attempts);
+      sqlite3_bind_int64(s.get(), 7, d.created_ms);
+      sqlite3_bind_int64(s.get(), 8, d.last_attempt_ms);
+      sqlite3_bind_int64(s.get(), 9, d.next_attempt_ms);
+      BindText(s.get(), 10, d.last_error);
+      int rc = sqlite3_step(s.get());
+      if (rc != SQLITE_DONE) return Translate(db_, rc, "insert delivery");
+    }
+    return Status::Ok();
+  }
+
+  // Reads every row of a statement selecting the delivery columns in order.
+  StatusOr<std::vector<Delivery>> ReadDeliveries(sqlite3_stmt* s) {
+    std::vector<Delivery> out;
+    for (;;) {
+      int rc = sqlite3_step(s);
+      if (rc == SQLITE_DONE) return out;
+      if (rc != SQLITE_ROW) return Translate(db_, rc, "read deliveries");
+      Delivery d;
+      d.webhook = ColumnText(s, 0);
+      d.seq = sqlite3_column_int64(s, 1);
+      d.type = ColumnText(s, 2);
+      d.body = ColumnText(s, 3);
+      std::optional<DeliveryStatus> status = DeliveryStatusFromName(ColumnText(s, 4));
+      if (!status) return Internal("delivery " + std::to_string(d.seq) + " has an unknown status");
+      d.status = *status;
+      d.attempts = sqlite3_column_int64(s, 5);
+      d.created_ms = sqlite3_column_int64(s, 6);
+      d.last_attempt_ms = sqlite3_column_int64(s, 7);
+      d.next_attempt_ms = sqlite3_column_int64(s, 8);
+      d.last_error = ColumnText(s, 9);
+      out.push_back(std::move(d));
     }
   }
 

@@ -19,7 +19,7 @@ StatusOr<std::unique_ptr<EventStore>> OpenSqliteStore(
     const std::string& path, bool durable, SqliteLocking locking = SqliteLocking::kExclusive);
 
 // The schema version this build writes and understands.
-inline constexpr int kSqliteSchemaVersion = 1;
+inline constexpr int kSqliteSchemaVersion = 2;  // 2: webhook deliveries
 
 }  // namespace cocreate
 
