@@ -23,7 +23,9 @@ const std::vector<std::string_view>& EventTypes() {
       "measurement.recorded", "service_level.breached",
       "request.opened", "request.fulfilled", "request.declined", "request.cancelled",
       "value.stated", "person.created", "role.assigned", "role.unassigned",
-      "token.issued", "token.revoked", "webhook.registered", "webhook.deleted"};
+      "token.issued", "token.revoked", "webhook.registered", "webhook.deleted",
+      "party_role.declared", "party_role.updated", "party_role.removed",
+      "service_order.placed"};
   return kTypes;
 }
 

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <random>
 
 #include "rules/commands.h"
+#include "rules/webhooks.h"
 #include "tmf/views.h"
 
 namespace cocreate::tmf {
@@ -602,6 +604,75 @@ Status AsTmfStatus(Status s) {
   return Status(code, s.reason(), s.message(), field);
 }
 
+// A hub's secret: TMF listeners do not verify signatures, but every
+// delivery is signed all the same (with a secret nobody is told).
+std::string HubSecret() {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::random_device random;
+  std::string secret(64, '0');
+  for (char& c : secret) c = kDigits[random() & 15];
+  return secret;
+}
+
+// POST {api}/hub {callback, query?} registers a webhook on `callback` for
+// every event type (CONTRACT §9.22); DELETE {api}/hub/{id} removes it.
+void HandleHub(Engine& engine, const Principal& p, const Request& request,
+               const Api::Reply& reply) {
+  const bool item = request.path.size() == 4;
+  if (request.method == "POST" && !item) {
+    if (request.body == nullptr) {
+      return reply(Fail(Status(Code::kInvalidArgument, "invalid_json",
+                               "this request needs a JSON object body {callback, query?}")));
+    }
+    const Json& b = *request.body;
+    Status members = OnlyMembers(b, {"callback", "query", "@type", "@baseType"}, "a hub");
+    if (!members.ok()) return reply(Fail(members));
+    auto callback = StringMember(b, "callback");
+    if (!callback.ok()) return reply(Fail(callback.status()));
+    auto query = StringMember(b, "query");
+    if (!query.ok()) return reply(Fail(query.status()));
+    if (!callback->has_value() || (*callback)->empty()) {
+      return reply(Fail(BadMember("callback", "'callback' is required: the listener's URL")));
+    }
+    Json native = Json::MakeObject({{"url", Json(**callback)},
+                                    {"events", Json::MakeArray({Json("*")})},
+                                    {"secret", Json(HubSecret())}});
+    auto command = DecodeRegisterWebhook(native);
+    if (!command.ok()) {
+      Status s = command.status();
+      return reply(Fail(Status(s.code(), s.reason(), s.message(),
+                               s.field() == "url" ? "callback" : s.field())));
+    }
+    std::string cb = **callback;
+    std::string q = query->value_or("");
+    engine.Submit(p, std::move(command).value(), [reply, cb, q](StatusOr<Outcome> outcome) {
+      if (!outcome.ok()) {
+        Status s = outcome.status();
+        return reply(Fail(Status(s.code(), s.reason(), s.message(),
+                                 s.field() == "url" ? "callback" : s.field())));
+      }
+      Json hub = Json::MakeObject({{"id", Json(outcome->subject)}, {"callback", Json(cb)}});
+      if (!q.empty()) hub.Set("query", Json(q));
+      reply(Body(201, hub));
+    });
+    return;
+  }
+  if (request.method == "DELETE" && item) {
+    engine.Submit(p, DecodeDeleteWebhook(request.path[3]), [reply](StatusOr<Outcome> outcome) {
+      if (!outcome.ok()) return reply(Fail(outcome.status()));
+      Answer a;
+      a.status = 204;
+      reply(std::move(a));
+    });
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> headers;
+  Answer a = Fail(MethodNotAllowed(request.method, item ? "DELETE" : "POST", &headers));
+  a.status = 405;
+  a.headers = std::move(headers);
+  reply(std::move(a));
+}
+
 }  // namespace
 
 std::vector<std::string> Api::BasePaths() {
@@ -617,6 +688,11 @@ void Api::Handle(const Principal& p, const Request& request, Reply reply) const 
   // /tmf-api/{api}/v4/{resource}[/{id}]
   const auto& path = request.path;
   const Collection* c = nullptr;
+  if ((path.size() == 3 || path.size() == 4) && path[1] == "v4" && path[2] == "hub") {
+    for (const auto& candidate : Collections()) {
+      if (candidate.api == path[0]) return HandleHub(engine_, p, request, reply);
+    }
+  }
   if ((path.size() == 3 || path.size() == 4) && path[1] == "v4") {
     for (const auto& candidate : Collections()) {
       if (candidate.api == path[0] && candidate.resource == path[2]) c = &candidate;

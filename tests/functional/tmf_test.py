@@ -6,8 +6,12 @@ on PostgreSQL, with the server and helpers of api_test.py. Each mapping of §8 i
 ways: what a TMF write does to the native objects and events, and how native objects read in
 the TMF view, with visibility, 404s for what is hidden, retired or closed, and the TMF630 rules.
 """
+import http.server
+import json
 import os
 import sys
+import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -385,6 +389,60 @@ class TestTmf641ServiceOrder(TmfTestCase):
         api_test.SERVER.restart()
         self.assertEqual(self.assertStatus(tmf("GET", ORDERING + "serviceOrder/" + order["id"],
                                                token=w.tc), 200)["state"], "completed")
+
+
+
+class TestHub(TmfTestCase):
+
+    def test_hub_registers_a_webhook_for_every_event(self):
+        """POST {api}/hub {callback, query} → 201 and a webhook on `callback` for every event
+        type (§9.22), which then receives what the organization may see; DELETE → 204."""
+        received = []
+
+        class Receiver(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((self.headers.get("Cocreate-Event-Seq"), json.loads(body)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        listener = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=listener.serve_forever, daemon=True).start()
+        self.addCleanup(listener.shutdown)
+        server = api_test.Server(extra_args=["--webhooks-allow-private"])
+        self.addCleanup(server.close)
+        server.start()
+        callback = f"http://127.0.0.1:{listener.server_address[1]}/listener"
+        got, hub, _ = server.req("POST", PARTY + "hub", {"callback": callback,
+                                                         "query": "eventType=any"}, root=True)
+        self.assertEqual(got, 201, hub)
+        self.assertEqual((hub["callback"], hub["query"]), (callback, "eventType=any"))
+        webhooks = server.req("GET", "/webhooks")[1]["items"]
+        self.assertEqual([(h["id"], h["url"], h["events"]) for h in webhooks],
+                         [(hub["id"], callback, ["*"])])
+        got, org, _ = server.req("POST", PARTY + "organization", {"tradingName": "Hub Co"},
+                                 root=True)
+        self.assertEqual(got, 201)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(
+                e["type"] == "organization.created" for _, e in received):
+            time.sleep(0.1)
+        created = [(seq, e) for seq, e in received if e["type"] == "organization.created"]
+        self.assertEqual(len(created), 1, received)
+        self.assertEqual(created[0][1]["subject"], org["id"])
+        self.assertEqual(created[0][0], str(created[0][1]["seq"]))
+        got, body, _ = server.req("POST", PARTY + "hub", {"query": "x"}, root=True)
+        self.assertEqual(got, 400, body)
+        got, _, _ = server.req("DELETE", PARTY + "hub/" + hub["id"], root=True)
+        self.assertEqual(got, 204)
+        self.assertEqual(server.req("GET", "/webhooks")[1]["items"], [])
+
+    def test_hub_refuses_private_targets_by_default(self):
+        got, body, _ = tmf("POST", ROLES + "hub", {"callback": "http://127.0.0.1:9/x"})
+        self.assertEqual((got, body["code"], body.get("field")), (422, "unsafe_target", "callback"))
 
 
 if __name__ == "__main__":
