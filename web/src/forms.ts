@@ -53,7 +53,7 @@ export function parseIds(text: string): string[] {
     .filter(Boolean);
 }
 
-class InputError extends Error {
+export class InputError extends Error {
   constructor(
     readonly field: string,
     message: string,
@@ -76,8 +76,9 @@ function initialText(spec: FieldSpec): string {
   return spec.value === undefined || spec.value === null ? '' : String(spec.value);
 }
 
-/** What a field contributes to the body: undefined when unchanged. */
-function read(spec: FieldSpec, text: string): unknown {
+/** What a field contributes to the body: undefined when unchanged (exported for its tests).
+ *  Throws an InputError naming the field when its text cannot be read. */
+export function read(spec: FieldSpec, text: string): unknown {
   switch (spec.kind) {
     case 'text':
     case 'textarea': {

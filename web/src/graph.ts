@@ -64,7 +64,8 @@ export function spiral(i: number, s: number, cx = 0, cy = 0): { x: number; y: nu
 /** Column spacing and row spacing of the 'layers' layout. */
 export const LAYER_GAP = { x: 180, y: 60 };
 
-function precompute(nodes: GNode[], edges: GEdge[], mode: 'auto' | 'rings' | 'layers'): void {
+/** Positions for the layouts cocreate computes itself (exported for its tests). */
+export function precompute(nodes: GNode[], edges: GEdge[], mode: 'auto' | 'rings' | 'layers'): void {
   if (mode === 'layers') {
     const byRing = new Map<number, GNode[]>();
     for (const n of nodes) {

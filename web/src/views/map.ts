@@ -39,8 +39,9 @@ export function turnedProviders(rels: Relationship[]): Set<string> {
   return out;
 }
 
-/** Deterministic label propagation: a few sweeps, then clusters capped in size. */
-function clusterize(ids: string[], rels: Relationship[], maxSize = 250): Map<string, string> {
+/** Deterministic label propagation: a few sweeps, then clusters capped in size (groups under
+ *  5 pooled together). Exported for its tests. */
+export function clusterize(ids: string[], rels: Relationship[], maxSize = 250): Map<string, string> {
   const index = new Map(ids.map((id, i) => [id, i]));
   const adj: number[][] = ids.map(() => []);
   for (const r of rels) {
