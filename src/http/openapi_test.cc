@@ -146,14 +146,15 @@ TEST_F(OpenApiTest, BodiesAndSharedErrorAnswers) {
 // What is wrong with one schema (not its nested ones), or "" when nothing:
 // an object says what its members are (properties), or that it is a map or
 // free-form by design (additionalProperties, with a description when it is
-// `true`), or that it has none (additionalProperties: false); an array says
-// what it holds; every schema has a type or is one of several.
+// `true`), or that it has none (additionalProperties: false), or is made of
+// others (allOf, oneOf: OpenAPI 3.0 needs `type` beside `nullable`); an array
+// says what it holds; every schema has a type or is made of others.
 std::string SchemaProblem(const Json& s) {
   if (s.Find("$ref")) return "";
   bool composed = s.Find("oneOf") || s.Find("anyOf") || s.Find("allOf");
   const Json* type = s.Find("type");
   if (!type && !composed) return "a schema without a type";
-  if (type && type->as_string() == "object") {
+  if (type && type->as_string() == "object" && !composed) {
     const Json* props = s.Find("properties");
     const Json* extra = s.Find("additionalProperties");
     bool described = props && !props->members().empty();
