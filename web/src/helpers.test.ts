@@ -57,8 +57,8 @@ test('impactDrawing: each consecutive pair of a path is one edge; columns by dep
 });
 
 test('impactDrawing: hidden hops join their visible neighbours with a hidden edge; no path, no edge', () => {
+  // A hidden node is never listed (the server counts it in `redacted`); it shows as null in paths.
   const d = impactDrawing('r', [
-    { id: null, type: 'service', depth: 1, path: ['r', null] },
     { id: 'o', type: 'offering', depth: 2, path: ['r', null, 'o'] },
     { id: 'q', type: 'offering', depth: 1 },
   ]);
@@ -74,7 +74,7 @@ test('changedFields: the editable fields that differ between two offering versio
 });
 
 test('diffVersions: top-level fields, then attributes by path', () => {
-  const v = (version: number, owner: string, attributes: Record<string, unknown>) => ({ id: 'r', version, owner, kind: 'k', name: 'n', attributes, at: '' });
+  const v = (version: number, owner: string, attributes: Record<string, unknown>) => ({ id: 'r', version, owner, kind: 'k', name: 'n', attributes, at: '', provision: null });
   expect(diffVersions(v(1, 'a', { size: 1, net: { cidr: 'x' } }), v(2, 'b', { net: { cidr: 'y' }, zone: 'z' }))).toStrictEqual([
     { field: 'owner', op: 'changed', before: 'a', after: 'b' },
     { field: 'attributes.net.cidr', op: 'changed', before: '"x"', after: '"y"' },

@@ -114,7 +114,7 @@ test('changeLines: one line per change a proposal asks for', () => {
 
 test('seriesOf: one metric in order of period end, breaches where not met', () => {
   const m = (id: string, metric: string, end: string, value: number, objective: number, met: boolean): Measurement => ({
-    id, relationship: 'r', by: 'p', metric, value, unit: 'percent', period: { start: end, end }, objective, target: 'at_least', met, agreement_version: 1, at: end,
+    id, relationship: 'r', by: 'p', metric, value, unit: 'percent', period: { start: end, end }, note: null, objective, target: 'at_least', met, agreement_version: 1, at: end,
   });
   const s = seriesOf(
     [

@@ -39,8 +39,9 @@ export function fmtDuration(seconds: number | null | undefined): string {
   return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
 }
 
-/** Money by currency as the server wrote it: "120.50 EUR, 3 USD" (currencies in order). */
-export function moneyText(m: Record<string, Decimal> | null | undefined): string {
+/** Money by currency as the server wrote it (read with getExact): "120.50 EUR, 3 USD"
+ *  (currencies in order). */
+export function moneyText(m: Record<string, Decimal | number> | null | undefined): string {
   const entries = Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return entries.map(([cur, amount]) => `${amount} ${cur}`).join(', ') || '—';
 }
@@ -95,7 +96,7 @@ export function changedTerms(before: Agreement, after: Agreement): Term[] {
 export function serviceLevelsText(sls: ServiceLevel[]): string {
   return sls.map((sl) => `${sl.metric} ${objectiveText(sl)}`).join('; ') || 'none';
 }
-export function priceText(p: { amount: Decimal; currency: string; period: string } | null | undefined): string {
+export function priceText(p: { amount: Decimal | number; currency: string; period: string } | null | undefined): string {
   return p ? `${p.amount} ${p.currency} per ${p.period}` : 'no price';
 }
 

@@ -36,7 +36,7 @@ export const groupView: View = async (root, [id], ctx) => {
       'Remove',
     );
   root.append(
-    h('h1', null, g.name, ' ', statusBadge(g.status), ' ', h('small', { class: 'muted' }, `consumer group ${g.id}`)),
+    h('h1', null, g.name, ' ', h('small', { class: 'muted' }, `consumer group ${g.id}`)),
     h('dl', { class: 'compact' }, h('dt', null, 'Owner'), h('dd', null, g.owner ? link('organization', g.owner, orgs.get(g.owner)?.name ?? g.owner) : 'none (made by the admin)')),
     section(
       `Members (${members.length})`,

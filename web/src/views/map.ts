@@ -4,7 +4,7 @@
 // organizations (GET /organizations?status=closed) faded.
 // Over AGGREGATE_LIMIT organizations, organizations are collapsed into clusters
 // (label propagation over the relationships), each expandable on demand.
-import { ApiError, describeError, get, listAll, type Cycle, type Relationship, type Service } from '../api';
+import { ApiError, describeError, get, listAll, type Cycles, type OrganizationGraph, type Relationship, type Service } from '../api';
 import { h, clear, errorBox, link, section } from '../dom';
 import { renderGraph, spiral, type GEdge, type GNode, type GraphHandle } from '../graph';
 import { organizations, forgetOrganizations, type View } from './common';
@@ -101,22 +101,16 @@ interface MapData {
   turned: Set<string>;
 }
 interface CycleData {
-  cycles: { items: Cycle[]; redacted: number };
+  cycles: Cycles;
   cycleError?: unknown;
-}
-/** GET /graph/organizations: the whole map in one answer. */
-interface OrgGraph {
-  nodes: { id: string; name: string; status?: string; consumer_since: string | null; provider_since: string | null }[];
-  edges: { id: string; provider: string; consumer: string; offering: string; type: Relationship['type']; status: Relationship['status']; activated_at: string | null }[];
-  redacted: number;
 }
 let prefetched: { at: number; data: Promise<MapData>; cycles: Promise<CycleData> } | null = null;
 
 /** The map in one request; a server without /graph/organizations (404) is paged through instead. */
 async function loadMapData(signal?: AbortSignal): Promise<MapData> {
-  let g: OrgGraph;
+  let g: OrganizationGraph;
   try {
-    g = await get<OrgGraph>('/graph/organizations', signal);
+    g = await get<OrganizationGraph>('/graph/organizations', signal);
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 404)) throw e;
     forgetOrganizations();
@@ -126,7 +120,7 @@ async function loadMapData(signal?: AbortSignal): Promise<MapData> {
   const orgs = new Map<string, MapOrg>();
   const turned = new Set<string>();
   for (const n of g.nodes) {
-    orgs.set(n.id, { id: n.id, name: n.name, status: n.status });
+    orgs.set(n.id, { id: n.id, name: n.name });
     if (n.consumer_since && n.provider_since && Date.parse(n.consumer_since) < Date.parse(n.provider_since)) turned.add(n.id);
   }
   const rels = g.edges as Relationship[];
@@ -134,9 +128,9 @@ async function loadMapData(signal?: AbortSignal): Promise<MapData> {
 }
 
 function loadCycles(signal?: AbortSignal): Promise<CycleData> {
-  return get<{ items: Cycle[]; redacted: number }>('/cycles', signal).then(
+  return get<Cycles>('/cycles', signal).then(
     (cycles) => ({ cycles }),
-    (cycleError) => ({ cycles: { items: [] as Cycle[], redacted: 0 }, cycleError }),
+    (cycleError) => ({ cycles: { items: [], redacted: 0 }, cycleError }),
   );
 }
 

@@ -166,8 +166,8 @@ function provisionForm(rel: Relationship, offering: Offering, onDone: (message: 
           const value: Value = {};
           const outs = outcomes.value.split('\n').map((x) => x.trim()).filter(Boolean);
           if (outs.length) value.outcomes = outs;
-          if (costAmount.value) value.costs = [{ amount: Number(costAmount.value), currency: costCurrency.value.trim(), kind: costKind.value }];
-          if (riskDesc.value.trim()) value.risks = [{ description: riskDesc.value.trim(), kind: riskKind.value }];
+          if (costAmount.value) value.costs = [{ amount: Number(costAmount.value), currency: costCurrency.value.trim(), kind: costKind.value as 'introduced' | 'removed' }];
+          if (riskDesc.value.trim()) value.risks = [{ description: riskDesc.value.trim(), kind: riskKind.value as 'introduced' | 'removed' }];
           if (Object.keys(value).length) body.value = value;
           submit.disabled = true;
           const p = await post<Provision>('/provisions', body);
@@ -229,7 +229,8 @@ export const relationshipView: View = async (root, [id], ctx) => {
   const orgLink = (o: string) => link('organization', o, orgs.get(o)?.name ?? o);
   const name = (o: Organization | undefined, fallback: string) => o?.name ?? fallback;
   let rel = await get<Relationship>(`/relationships/${enc(id)}`, s);
-  const offering = await get<Offering>(`/offerings/${enc(rel.offering)}`, s).catch(() => null);
+  // The offering is null when the caller may not see it.
+  const offering = rel.offering ? await get<Offering>(`/offerings/${enc(rel.offering)}`, s).catch(() => null) : null;
   const side = sideOf(rel, ctx.me);
 
   const header = h('div');

@@ -3,22 +3,11 @@
 // (GET /resources/{id}/lineage?version=N). For a member of its owner: a form that makes a
 // new revision (POST /resources/{id}/revisions, attributes as a merge patch) and a Retire
 // button (POST /resources/{id}/retire; 409 in_use while the owner still builds on it).
-import { describeError, enc, get, post, qs, type Provision, type Resource, type ResourceVersion, type Service } from '../api';
+import { describeError, enc, get, post, qs, type Lineage, type Provision, type Resource, type ResourceVersion, type Service } from '../api';
 import { h, errorBox, fmtTime, link, section, statusBadge } from '../dom';
 import { confirmButton, editForm } from '../forms';
 import { renderGraph, type GEdge, type GNode, type GraphHandle } from '../graph';
 import { mayChange, organizations, type Ctx, type View } from './common';
-
-interface Lineage {
-  resource: string;
-  provisions: ({ id: string | null } & Record<string, unknown>)[];
-  resources: ({ id: string | null } & Record<string, unknown>)[];
-  services: ({ id: string | null } & Record<string, unknown>)[];
-  offerings: ({ id: string | null } & Record<string, unknown>)[];
-  relationships: ({ id: string | null } & Record<string, unknown>)[];
-  organizations: ({ id: string | null } & Record<string, unknown>)[];
-  redacted: number;
-}
 
 function flatten(v: unknown, prefix: string, out: Map<string, string>): void {
   if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length) {
