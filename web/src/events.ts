@@ -42,10 +42,9 @@ export class SseParser {
 /** The seq of the newest event this token may see (0 when none), by binary search. */
 export async function latestSeq(signal?: AbortSignal): Promise<number> {
   const after = async (n: number) => (await get<{ events: CocreateEvent[] }>(`/events${qs({ after: n, limit: 1 })}`, signal)).events[0]?.seq;
-  let lo = 0; // an event exists after lo, or lo is the answer
   const first = await after(0);
   if (first === undefined) return 0;
-  lo = first;
+  let lo = first; // an event exists after lo, or lo is the answer
   let step = 1024;
   let hi = lo + step;
   while ((await after(hi)) !== undefined) {

@@ -169,7 +169,7 @@ function proposeForm(rel: Relationship, a: Agreement, onDone: (message: string) 
       sl = JSON.parse(levels.value || '[]');
     } catch (err) {
       levels.setAttribute('aria-invalid', 'true');
-      throw new Error(`Service levels are not valid JSON: ${(err as Error).message}`);
+      throw new Error(`Service levels are not valid JSON: ${(err as Error).message}`, { cause: err });
     }
     if (!Array.isArray(sl)) {
       levels.setAttribute('aria-invalid', 'true');

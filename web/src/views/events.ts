@@ -63,7 +63,7 @@ export const eventsView: View = async (root, _params, ctx) => {
     }
   };
 
-  let start = 0;
+  let start: number;
   try {
     start = Math.max(0, (await latestSeq(ctx.signal)) - BACKLOG);
   } catch (e) {

@@ -60,8 +60,16 @@ export function clusterize(ids: string[], rels: Relationship[], maxSize = 250): 
       for (const j of adj[i]) votes.set(label[j], (votes.get(label[j]) ?? 0) + 1);
       let best = label[i];
       let bestVotes = votes.get(best) ?? 0;
-      for (const [l, v] of votes) if (v > bestVotes || (v === bestVotes && l < best)) (best = l), (bestVotes = v);
-      if (best !== label[i]) (label[i] = best), changed++;
+      for (const [l, v] of votes) {
+        if (v > bestVotes || (v === bestVotes && l < best)) {
+          best = l;
+          bestVotes = v;
+        }
+      }
+      if (best !== label[i]) {
+        label[i] = best;
+        changed++;
+      }
     }
     if (!changed) break;
   }

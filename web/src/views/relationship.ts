@@ -64,7 +64,7 @@ function parseObject(text: string, what: string): Record<string, unknown> {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${what} is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`${what} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${what} must be a JSON object, like {"size": 3}`);
   return v as Record<string, unknown>;
