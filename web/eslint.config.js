@@ -14,11 +14,17 @@ export default tseslint.config(
   { files: ['src/**/*.ts'], languageOptions: { globals: globals.browser } },
   { files: ['scripts/**/*.mjs', '*.config.*'], languageOptions: { globals: globals.node } },
   // The e2e tests run in Node and hand functions to the browser (page.evaluate).
-  { files: ['tests/**/*.mjs'], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
+  {
+    files: ['tests/**/*.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
   {
     rules: {
       // `_name` marks a parameter kept for its place in a signature.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   prettier,

@@ -23,7 +23,9 @@ if (!source || (flag && flag !== '--check')) {
   process.exit(2);
 }
 const out = fileURLToPath(new URL('../src/api-types.ts', import.meta.url));
-const text = /^https?:/.test(source) ? await (await fetch(source)).text() : readFileSync(source, 'utf8');
+const text = /^https?:/.test(source)
+  ? await (await fetch(source)).text()
+  : readFileSync(source, 'utf8');
 
 const ast = await openapiTS(JSON.parse(text), {
   // A member with a default (ServiceLevel.target) may still be left out of a body.

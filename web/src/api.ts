@@ -63,7 +63,12 @@ async function toError(res: Response): Promise<ApiError> {
     text = await res.text();
     const j = JSON.parse(text);
     if (j && j.error) {
-      return new ApiError(res.status, String(j.error.code ?? 'error'), String(j.error.message ?? ''), j.error.field);
+      return new ApiError(
+        res.status,
+        String(j.error.code ?? 'error'),
+        String(j.error.message ?? ''),
+        j.error.field,
+      );
     }
   } catch {
     /* not JSON: fall through */
@@ -71,7 +76,13 @@ async function toError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, 'http_error', text.trim() || res.statusText || 'request failed');
 }
 
-export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, exact = false): Promise<T> {
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+  exact = false,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(BASE + path, {
@@ -94,12 +105,15 @@ export async function request<T>(method: string, path: string, body?: unknown, s
   return parseJsonExact(await res.text()) as T;
 }
 
-export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal);
+export const get = <T>(path: string, signal?: AbortSignal) =>
+  request<T>('GET', path, undefined, signal);
 /** GET, with every money amount of the answer kept as the decimal the server wrote. */
-export const getExact = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal, true);
+export const getExact = <T>(path: string, signal?: AbortSignal) =>
+  request<T>('GET', path, undefined, signal, true);
 export const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body);
 /** POST, reading money in the answer exactly (as getExact). */
-export const postExact = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body, undefined, true);
+export const postExact = <T>(path: string, body: unknown = {}) =>
+  request<T>('POST', path, body, undefined, true);
 export const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, body);
 export const del = (path: string) => request<void>('DELETE', path);
 
@@ -113,7 +127,8 @@ export interface Page<T> {
 
 export function qs(params: Record<string, string | number | boolean | undefined | null>): string {
   const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
   const s = p.toString();
   return s ? `?${s}` : '';
 }
@@ -121,9 +136,21 @@ export function qs(params: Record<string, string | number | boolean | undefined 
 /** Every item of a listing: the first page, then the rest in parallel (limit max 1000).
  *  `collection` may be a sub-listing (`relationships/ID/measurements`); `exact` reads money
  *  as getExact does. */
-export async function listAll<T>(collection: string, filters: Record<string, string> = {}, signal?: AbortSignal, exact = false): Promise<T[]> {
+export async function listAll<T>(
+  collection: string,
+  filters: Record<string, string> = {},
+  signal?: AbortSignal,
+  exact = false,
+): Promise<T[]> {
   const limit = 1000;
-  const read = (offset: number) => request<Page<T>>('GET', `/${collection}${qs({ ...filters, limit, offset })}`, undefined, signal, exact);
+  const read = (offset: number) =>
+    request<Page<T>>(
+      'GET',
+      `/${collection}${qs({ ...filters, limit, offset })}`,
+      undefined,
+      signal,
+      exact,
+    );
   const first = await read(0);
   const items = first.items.slice();
   const rest: Promise<Page<T>>[] = [];
@@ -169,7 +196,10 @@ export type Token = Schemas['TokenInfo'];
 /** POST /tokens answers the token's listing fields and, this once, its secret. */
 export type IssuedToken = Schemas['Token'];
 /** Who is signed in; `unknown` when inferred from a server without GET /me (session.ts). */
-export type Me = Omit<Schemas['Me'], 'person' | 'role'> & { role: Schemas['Me']['role'] | 'unknown'; person?: string | null };
+export type Me = Omit<Schemas['Me'], 'person' | 'role'> & {
+  role: Schemas['Me']['role'] | 'unknown';
+  person?: string | null;
+};
 export type Target = NonNullable<Schemas['ServiceLevel']['target']>;
 export type ServiceLevel = Schemas['ServiceLevel'];
 export type Price = Schemas['Price'];

@@ -1,6 +1,13 @@
 // Money stays exact: amounts read as the literal the server wrote, and sent digit for digit.
 import { expect, test } from 'vitest';
-import { Amount, checkAmount, isMoneyPath, parseJsonExact, plainDecimal, stringifyExact } from './decimal';
+import {
+  Amount,
+  checkAmount,
+  isMoneyPath,
+  parseJsonExact,
+  plainDecimal,
+  stringifyExact,
+} from './decimal';
 
 test('parseJsonExact keeps amounts and cost sums as written, everything else as JSON.parse reads it', () => {
   const text = `{"price": {"amount": 123456789012345.1234, "currency": "EUR", "period": "month"},
@@ -24,7 +31,8 @@ test('parseJsonExact keeps amounts and cost sums as written, everything else as 
 });
 
 test('parseJsonExact refuses malformed JSON', () => {
-  for (const bad of ['{', '{"a" 1}', '[1,]', '{"a": 1} x', 'nul', '"unterminated']) expect(() => parseJsonExact(bad)).toThrow(SyntaxError);
+  for (const bad of ['{', '{"a" 1}', '[1,]', '{"a": 1} x', 'nul', '"unterminated'])
+    expect(() => parseJsonExact(bad)).toThrow(SyntaxError);
 });
 
 test('isMoneyPath: an amount anywhere, a currency sum under costs.introduced or costs.removed', () => {
@@ -57,10 +65,18 @@ test('checkAmount: plain decimals within 15 digits before the point and 4 after'
 });
 
 test('stringifyExact writes an Amount as its literal number, digit for digit', () => {
-  const body = { costs: [{ amount: new Amount('123456789012345.1234'), currency: 'EUR', kind: 'introduced' }], note: 'a "quoted" \u0000 note', n: 1.5 };
+  const body = {
+    costs: [{ amount: new Amount('123456789012345.1234'), currency: 'EUR', kind: 'introduced' }],
+    note: 'a "quoted" \u0000 note',
+    n: 1.5,
+  };
   const text = stringifyExact(body);
   expect(text.includes('"amount":123456789012345.1234,')).toBeTruthy();
-  expect(parseJsonExact(text)).toStrictEqual({ costs: [{ amount: '123456789012345.1234', currency: 'EUR', kind: 'introduced' }], note: 'a "quoted" \u0000 note', n: 1.5 });
+  expect(parseJsonExact(text)).toStrictEqual({
+    costs: [{ amount: '123456789012345.1234', currency: 'EUR', kind: 'introduced' }],
+    note: 'a "quoted" \u0000 note',
+    n: 1.5,
+  });
   expect(stringifyExact({ a: [1, 'x'] })).toBe(JSON.stringify({ a: [1, 'x'] }));
   expect(stringifyExact([new Amount('7'), new Amount('0.25')])).toBe('[7,0.25]');
   expect(() => new Amount('1.23456')).toThrow();

@@ -41,7 +41,9 @@ export class SseParser {
 
 /** The seq of the newest event this token may see (0 when none), by binary search. */
 export async function latestSeq(signal?: AbortSignal): Promise<number> {
-  const after = async (n: number) => (await get<{ events: CocreateEvent[] }>(`/events${qs({ after: n, limit: 1 })}`, signal)).events[0]?.seq;
+  const after = async (n: number) =>
+    (await get<{ events: CocreateEvent[] }>(`/events${qs({ after: n, limit: 1 })}`, signal))
+      .events[0]?.seq;
   const first = await after(0);
   if (first === undefined) return 0;
   let lo = first; // an event exists after lo, or lo is the answer
@@ -68,7 +70,11 @@ export interface StreamHandlers {
 }
 
 /** Follows the stream from `after` until `signal` aborts. */
-export async function follow(after: number, signal: AbortSignal, on: StreamHandlers): Promise<void> {
+export async function follow(
+  after: number,
+  signal: AbortSignal,
+  on: StreamHandlers,
+): Promise<void> {
   let last = after;
   let backoff = 500;
   while (!signal.aborted) {
@@ -83,7 +89,8 @@ export async function follow(after: number, signal: AbortSignal, on: StreamHandl
         let msg = `HTTP ${res.status}`;
         try {
           const j = await res.json();
-          if (j?.error) msg = new ApiError(res.status, j.error.code, j.error.message, j.error.field).describe();
+          if (j?.error)
+            msg = new ApiError(res.status, j.error.code, j.error.message, j.error.field).describe();
         } catch {
           /* keep the status line */
         }
@@ -112,7 +119,10 @@ export async function follow(after: number, signal: AbortSignal, on: StreamHandl
       on.onStatus('retrying', 'the stream ended; reconnecting');
     } catch (e) {
       if (signal.aborted || (e as Error).name === 'AbortError') return;
-      on.onStatus('retrying', `${(e as Error).message}; reconnecting in ${Math.round(backoff / 100) / 10} s`);
+      on.onStatus(
+        'retrying',
+        `${(e as Error).message}; reconnecting in ${Math.round(backoff / 100) / 10} s`,
+      );
     }
     await new Promise((r) => setTimeout(r, backoff));
     backoff = Math.min(backoff * 2, 10_000);

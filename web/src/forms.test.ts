@@ -2,7 +2,12 @@
 import { expect, test } from 'vitest';
 import { InputError, read, type FieldSpec } from './forms';
 
-const spec = (kind: FieldSpec['kind'], value: unknown): FieldSpec => ({ name: 'f', label: 'Field', kind, value });
+const spec = (kind: FieldSpec['kind'], value: unknown): FieldSpec => ({
+  name: 'f',
+  label: 'Field',
+  kind,
+  value,
+});
 
 test('read text: trimmed; undefined when unchanged', () => {
   expect(read(spec('text', 'Nimbus'), '  Nimbus ')).toBe(undefined);
@@ -37,7 +42,9 @@ test('read json: parsed, key order does not count as a change, bad JSON names th
 });
 
 test('read merge: the merge patch from the value to the text; an object is required', () => {
-  expect(read(spec('merge', { tier: 'gold', region: 'eu' }), '{"tier": "gold"}')).toStrictEqual({ region: null });
+  expect(read(spec('merge', { tier: 'gold', region: 'eu' }), '{"tier": "gold"}')).toStrictEqual({
+    region: null,
+  });
   expect(read(spec('merge', { tier: 'gold' }), '{"tier": "gold"}')).toBe(undefined);
   expect(read(spec('merge', {}), '  ')).toBe(undefined);
   expect(read(spec('merge', { a: 1 }), '')).toStrictEqual({ a: null });

@@ -11,7 +11,12 @@ test('spiral: index 0 near the centre, distances grow with the square root of th
   expect(spiral(0, 10, 5, 7).x - spiral(0, 10).x).toBeCloseTo(5);
   expect(spiral(0, 10, 5, 7).y - spiral(0, 10).y).toBeCloseTo(7);
   // No two of the first thousand positions coincide.
-  const seen = new Set(Array.from({ length: 1000 }, (_, i) => `${Math.round(spiral(i, 26).x)},${Math.round(spiral(i, 26).y)}`));
+  const seen = new Set(
+    Array.from(
+      { length: 1000 },
+      (_, i) => `${Math.round(spiral(i, 26).x)},${Math.round(spiral(i, 26).y)}`,
+    ),
+  );
   expect(seen.size).toBe(1000);
 });
 
@@ -27,7 +32,11 @@ test('precompute layers: one column per ring, each centred on y = 0, in the orde
 });
 
 test('precompute rings: a lone start in the middle, each ring further out than the one before', () => {
-  const nodes = [node('start', 0), ...Array.from({ length: 6 }, (_, i) => node(`one${i}`, 1)), ...Array.from({ length: 30 }, (_, i) => node(`two${i}`, 2))];
+  const nodes = [
+    node('start', 0),
+    ...Array.from({ length: 6 }, (_, i) => node(`one${i}`, 1)),
+    ...Array.from({ length: 30 }, (_, i) => node(`two${i}`, 2)),
+  ];
   precompute(nodes, [], 'rings');
   const radius = (n: GNode) => Math.hypot(n.x!, n.y!);
   expect(radius(nodes[0])).toBe(0);

@@ -8,8 +8,12 @@ import { diffVersions } from './views/resource';
 
 test('mergePatchBetween: deleted keys become null, nested objects are patched key by key', () => {
   expect(mergePatchBetween({ a: 1, b: 2 }, { a: 1, b: 2 })).toStrictEqual({});
-  expect(mergePatchBetween({ tier: 'gold', region: 'eu' }, { tier: 'platinum', since: 2026 })).toStrictEqual({ region: null, tier: 'platinum', since: 2026 });
-  expect(mergePatchBetween({ n: { x: 1, y: 2 } }, { n: { x: 1, y: 3, z: 4 } })).toStrictEqual({ n: { y: 3, z: 4 } });
+  expect(
+    mergePatchBetween({ tier: 'gold', region: 'eu' }, { tier: 'platinum', since: 2026 }),
+  ).toStrictEqual({ region: null, tier: 'platinum', since: 2026 });
+  expect(mergePatchBetween({ n: { x: 1, y: 2 } }, { n: { x: 1, y: 3, z: 4 } })).toStrictEqual({
+    n: { y: 3, z: 4 },
+  });
   expect(mergePatchBetween({ n: { x: 1 } }, { n: { x: 1 } })).toStrictEqual({});
   // Arrays and type changes replace whole; key order does not count as a change.
   expect(mergePatchBetween({ l: [1, 2] }, { l: [1, 2, 3] })).toStrictEqual({ l: [1, 2, 3] });
@@ -21,7 +25,10 @@ test('mergePatchBetween: deleted keys become null, nested objects are patched ke
 test('mergePatchBetween: applying the patch (RFC 7396) gives back the edited object', () => {
   const apply = (target: unknown, patch: unknown): unknown => {
     if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-    const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+    const out: Record<string, unknown> =
+      target && typeof target === 'object' && !Array.isArray(target)
+        ? { ...(target as Record<string, unknown>) }
+        : {};
     for (const [k, v] of Object.entries(patch)) {
       if (v === null) delete out[k];
       else out[k] = apply(out[k], v);
@@ -32,9 +39,13 @@ test('mergePatchBetween: applying the patch (RFC 7396) gives back the edited obj
     [{ a: 1, b: { c: 2, d: [1] } }, { b: { d: [2], e: 'x' } }],
     [{}, { a: { b: { c: 1 } } }],
     [{ a: { b: { c: 1 } } }, {}],
-    [{ s: 'x', n: 1, t: true }, { s: 'y', n: 1, t: false }],
+    [
+      { s: 'x', n: 1, t: true },
+      { s: 'y', n: 1, t: false },
+    ],
   ];
-  for (const [before, after] of cases) expect(apply(before, mergePatchBetween(before, after))).toStrictEqual(after);
+  for (const [before, after] of cases)
+    expect(apply(before, mergePatchBetween(before, after))).toStrictEqual(after);
 });
 
 test('parseIds: commas and white space separate, blanks are dropped', () => {
@@ -50,9 +61,17 @@ test('impactDrawing: each consecutive pair of a path is one edge; columns by dep
     { id: 'x', type: 'relationship', depth: 2, path: ['r', 'o1', 'x'] },
     { id: 'org', type: 'organization', depth: 3, path: ['r', 'o1', 'x', 'org'] },
   ]);
-  expect(d.edges.map((e) => `${e.source}>${e.target}`).sort()).toStrictEqual(['o1>x', 'r>o1', 'r>s1', 's1>s2', 'x>org']);
-  expect(d.nodes.map((n) => `${n.depth}:${n.id}`)).toStrictEqual(// depth 1 by type (no parent row yet differs: both hang off r), depth 2 by parent's row.
-    ['0:r', '1:o1', '1:s1', '2:x', '2:s2', '3:org']);
+  expect(d.edges.map((e) => `${e.source}>${e.target}`).sort()).toStrictEqual([
+    'o1>x',
+    'r>o1',
+    'r>s1',
+    's1>s2',
+    'x>org',
+  ]);
+  expect(d.nodes.map((n) => `${n.depth}:${n.id}`)).toStrictEqual(
+    // depth 1 by type (no parent row yet differs: both hang off r), depth 2 by parent's row.
+    ['0:r', '1:o1', '1:s1', '2:x', '2:s2', '3:org'],
+  );
   expect(d.nodes[0].type).toBe('start');
 });
 
@@ -67,15 +86,38 @@ test('impactDrawing: hidden hops join their visible neighbours with a hidden edg
 });
 
 test('changedFields: the editable fields that differ between two offering versions', () => {
-  const a = { name: 'A', audience: 'public', actions: [{ name: 'x', effect: 'none' }], price: null, version: 1 };
+  const a = {
+    name: 'A',
+    audience: 'public',
+    actions: [{ name: 'x', effect: 'none' }],
+    price: null,
+    version: 1,
+  };
   expect(changedFields(a, { ...a, version: 2 })).toStrictEqual([]);
-  expect(changedFields(a, { ...a, name: 'B', actions: [], version: 2 })).toStrictEqual(['name', 'actions']);
+  expect(changedFields(a, { ...a, name: 'B', actions: [], version: 2 })).toStrictEqual([
+    'name',
+    'actions',
+  ]);
   expect(changedFields({ name: 'A' }, { name: 'A', price: null })).toStrictEqual([]);
 });
 
 test('diffVersions: top-level fields, then attributes by path', () => {
-  const v = (version: number, owner: string, attributes: Record<string, unknown>) => ({ id: 'r', version, owner, kind: 'k', name: 'n', attributes, at: '', provision: null });
-  expect(diffVersions(v(1, 'a', { size: 1, net: { cidr: 'x' } }), v(2, 'b', { net: { cidr: 'y' }, zone: 'z' }))).toStrictEqual([
+  const v = (version: number, owner: string, attributes: Record<string, unknown>) => ({
+    id: 'r',
+    version,
+    owner,
+    kind: 'k',
+    name: 'n',
+    attributes,
+    at: '',
+    provision: null,
+  });
+  expect(
+    diffVersions(
+      v(1, 'a', { size: 1, net: { cidr: 'x' } }),
+      v(2, 'b', { net: { cidr: 'y' }, zone: 'z' }),
+    ),
+  ).toStrictEqual([
     { field: 'owner', op: 'changed', before: 'a', after: 'b' },
     { field: 'attributes.net.cidr', op: 'changed', before: '"x"', after: '"y"' },
     { field: 'attributes.zone', op: 'added', after: '"z"' },

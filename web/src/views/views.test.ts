@@ -6,7 +6,12 @@ import { isAdmin, mayChange, type Ctx } from './common';
 import { clusterize, turnedProviders } from './map';
 import { allowedActions } from './relationship';
 
-const ctx = (me: Me): Ctx => ({ me, signal: new AbortController().signal, query: new URLSearchParams(), reload: () => {} });
+const ctx = (me: Me): Ctx => ({
+  me,
+  signal: new AbortController().signal,
+  query: new URLSearchParams(),
+  reload: () => {},
+});
 const admin = ctx({ organization: null, role: 'admin' });
 const member = (org: string) => ctx({ organization: org, role: 'member' });
 const viewer = (org: string) => ctx({ organization: org, role: 'viewer' });
@@ -36,7 +41,11 @@ test('isAdmin and mayChange: the admin, or a non-viewer token of the owner', () 
 });
 
 test('allowedActions: the provider moves a relationship, either party terminates, viewers nothing', () => {
-  expect(allowedActions(rel('requested'), member('p'))).toStrictEqual(['activate', 'reject', 'terminate']);
+  expect(allowedActions(rel('requested'), member('p'))).toStrictEqual([
+    'activate',
+    'reject',
+    'terminate',
+  ]);
   expect(allowedActions(rel('requested'), member('c'))).toStrictEqual(['terminate']);
   expect(allowedActions(rel('active'), member('p'))).toStrictEqual(['suspend', 'terminate']);
   expect(allowedActions(rel('suspended'), admin)).toStrictEqual(['resume', 'terminate']);
@@ -60,7 +69,9 @@ test('turnedProviders: organizations whose first activation as consumer came bef
 test('clusterize: connected organizations share a cluster, clusters are capped, small groups pooled', () => {
   const ids = Array.from({ length: 12 }, (_, i) => `o${i}`);
   // o0..o5 a chain, o6..o11 another chain: two groups of six.
-  const rels = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10].map((i) => rel('active', { id: `r${i}`, provider: `o${i}`, consumer: `o${i + 1}` }));
+  const rels = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10].map((i) =>
+    rel('active', { id: `r${i}`, provider: `o${i}`, consumer: `o${i + 1}` }),
+  );
   const c = clusterize(ids, rels);
   expect(c.size).toBe(12);
   expect(new Set(ids.slice(0, 6).map((id) => c.get(id))).size).toBe(1);
