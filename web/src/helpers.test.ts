@@ -1,5 +1,5 @@
-// Unit tests of the web UI's pure helpers (no browser): run by `npm run test:unit`,
-// which bundles this file with Vite (tests/unit.mjs) and runs it under node:test.
+// Unit tests of pure helpers of the forms and views (no browser): the merge patch of an
+// edit, the impact drawing, what changed between offering and resource versions.
 import { expect, test } from 'vitest';
 import { mergePatchBetween, parseIds } from './forms';
 import { impactDrawing } from './views/impact';

@@ -1,6 +1,6 @@
 // Pure helpers of the service relationship views (agreements, service levels, requests,
 // value, roles): what to offer whom, how to word it, what to draw. No DOM, no fetch, so
-// tests/unit covers them.
+// src/srm.test.ts covers them.
 import type {
   Agreement,
   AgreementChanges,
