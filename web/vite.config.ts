@@ -2,6 +2,8 @@
 // The production build is a static bundle (dist/index.html + dist/assets/*) that
 // `cocreate serve` serves at `/`. During development, `npm run dev` proxies the API
 // to a running server: COCREATE_API (default http://127.0.0.1:8091).
+// `test` configures Vitest (`npm run test:unit`): the unit tests beside the sources.
+/// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 
 const api = process.env.COCREATE_API ?? 'http://127.0.0.1:8091';
@@ -20,4 +22,5 @@ export default defineConfig({
   },
   server: { host: '127.0.0.1', proxy },
   preview: { host: '127.0.0.1', proxy },
+  test: { include: ['src/**/*.test.ts'], environment: 'node' },
 });

@@ -185,7 +185,8 @@ HttpResponse Router::Error(const Status& status) {
 void Router::Add(std::string method, std::string pattern, bool takes_body, Handler handler) {
   Route route;
   route.segments = SplitPath(pattern);
-  route.info = {std::move(method), std::move(pattern)};
+  route.info.method = std::move(method);
+  route.info.pattern = std::move(pattern);
   route.takes_body = takes_body;
   route.handler = std::move(handler);
   routes_.push_back(std::move(route));
@@ -193,7 +194,11 @@ void Router::Add(std::string method, std::string pattern, bool takes_body, Handl
 
 std::vector<RouteInfo> Router::Routes() const {
   std::vector<RouteInfo> out;
-  for (const auto& r : routes_) out.push_back(r.info);
+  for (const auto& r : routes_) {
+    out.push_back(r.info);
+    out.back().query = r.query;
+    out.back().takes_body = r.takes_body;
+  }
   return out;
 }
 

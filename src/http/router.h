@@ -72,6 +72,10 @@ struct HttpCounters {
 struct RouteInfo {
   std::string method;
   std::string pattern;
+  // Filled by Router::Routes() (for the OpenAPI document's tests): the query
+  // parameters the route takes, and whether it reads a JSON body.
+  std::vector<std::string> query;
+  bool takes_body = false;
 };
 
 class Router {

@@ -3,12 +3,17 @@
 type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs | null = null, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs | null = null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   if (attrs) {
     for (const [k, v] of Object.entries(attrs)) {
       if (v === null || v === undefined || v === false) continue;
-      if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v as EventListener);
+      if (k.startsWith('on') && typeof v === 'function')
+        el.addEventListener(k.slice(2), v as EventListener);
       else if (k === 'class') el.className = String(v);
       else if (k === 'value' && 'value' in el) (el as HTMLInputElement).value = String(v);
       else if (v === true) el.setAttribute(k, '');
@@ -23,7 +28,10 @@ export function append(el: Node, children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
     if (Array.isArray(c)) append(el, c);
-    else el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+    else
+      el.appendChild(
+        typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c,
+      );
   }
 }
 
@@ -33,7 +41,14 @@ export function clear(el: Element): void {
 
 export const enc = encodeURIComponent;
 
-export type Kind = 'organization' | 'resource' | 'service' | 'offering' | 'relationship' | 'provision' | 'consumer_group';
+export type Kind =
+  | 'organization'
+  | 'resource'
+  | 'service'
+  | 'offering'
+  | 'relationship'
+  | 'provision'
+  | 'consumer_group';
 
 /** The route that shows an object of this kind (objects without a view go to impact). */
 export function routeOf(kind: string, id: string): string {
@@ -72,7 +87,10 @@ export function fmtTime(t: string | null | undefined): string {
   if (!t) return '—';
   const d = new Date(t);
   if (isNaN(d.getTime())) return t;
-  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export function errorBox(message: string): HTMLElement {
@@ -90,8 +108,26 @@ export function table(headers: string[], rows: Child[][], attrs: Attrs = {}): HT
     h(
       'table',
       attrs,
-      h('thead', null, h('tr', null, headers.map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', null, rows.map((r) => h('tr', null, r.map((c) => h('td', null, c))))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          headers.map((x) => h('th', { scope: 'col' }, x)),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        rows.map((r) =>
+          h(
+            'tr',
+            null,
+            r.map((c) => h('td', null, c)),
+          ),
+        ),
+      ),
     ),
   );
 }

@@ -21,16 +21,25 @@ export interface FieldSpec {
 const canon = (v: unknown): string => JSON.stringify(sortKeys(v));
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v as object)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** The RFC 7396 merge patch that turns `before` into `after` (both JSON objects): keys
  *  removed become null, nested objects are patched key by key, anything else is replaced.
  *  An empty object when nothing changed. */
-export function mergePatchBetween(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
+export function mergePatchBetween(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): Record<string, unknown> {
   const patch: Record<string, unknown> = {};
   for (const k of Object.keys(before)) if (!(k in after)) patch[k] = null;
   for (const [k, v] of Object.entries(after)) {
@@ -53,7 +62,7 @@ export function parseIds(text: string): string[] {
     .filter(Boolean);
 }
 
-class InputError extends Error {
+export class InputError extends Error {
   constructor(
     readonly field: string,
     message: string,
@@ -72,12 +81,14 @@ function parseJson(text: string, spec: FieldSpec): unknown {
 
 function initialText(spec: FieldSpec): string {
   if (spec.kind === 'ids') return ((spec.value as string[] | undefined) ?? []).join(', ');
-  if (spec.kind === 'json' || spec.kind === 'merge') return JSON.stringify(spec.value ?? (spec.kind === 'merge' ? {} : null), null, 2);
+  if (spec.kind === 'json' || spec.kind === 'merge')
+    return JSON.stringify(spec.value ?? (spec.kind === 'merge' ? {} : null), null, 2);
   return spec.value === undefined || spec.value === null ? '' : String(spec.value);
 }
 
-/** What a field contributes to the body: undefined when unchanged. */
-function read(spec: FieldSpec, text: string): unknown {
+/** What a field contributes to the body: undefined when unchanged (exported for its tests).
+ *  Throws an InputError naming the field when its text cannot be read. */
+export function read(spec: FieldSpec, text: string): unknown {
   switch (spec.kind) {
     case 'text':
     case 'textarea': {
@@ -94,7 +105,8 @@ function read(spec: FieldSpec, text: string): unknown {
     }
     case 'merge': {
       const v = text.trim() ? parseJson(text, spec) : {};
-      if (!isObject(v)) throw new InputError(spec.name, `${spec.label} must be a JSON object, like {"size": 3}`);
+      if (!isObject(v))
+        throw new InputError(spec.name, `${spec.label} must be a JSON object, like {"size": 3}`);
       const patch = mergePatchBetween(isObject(spec.value) ? spec.value : {}, v);
       return Object.keys(patch).length ? patch : undefined;
     }
@@ -114,7 +126,11 @@ export interface EditFormOptions {
 
 /** A form whose submit sends the changed fields (and `always`); "Nothing changed" when none. */
 export function editForm(o: EditFormOptions): HTMLFormElement {
-  const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': `${o.id}-result` });
+  const result = h('div', {
+    class: 'result',
+    'aria-live': 'polite',
+    'data-testid': `${o.id}-result`,
+  });
   const inputs = new Map<string, HTMLInputElement | HTMLTextAreaElement>();
   const rows = o.fields.map((f) => {
     const id = `${o.id}-${f.name}`;
@@ -122,10 +138,21 @@ export function editForm(o: EditFormOptions): HTMLFormElement {
     const input =
       f.kind === 'text' || f.kind === 'ids'
         ? h('input', { id, name: f.name, value: text, autocomplete: 'off', spellcheck: 'false' })
-        : h('textarea', { id, name: f.name, rows: f.rows ?? Math.min(10, Math.max(2, text.split('\n').length)), spellcheck: 'false' });
+        : h('textarea', {
+            id,
+            name: f.name,
+            rows: f.rows ?? Math.min(10, Math.max(2, text.split('\n').length)),
+            spellcheck: 'false',
+          });
     if (input instanceof HTMLTextAreaElement) input.value = text;
     inputs.set(f.name, input);
-    return h('div', { class: 'field' }, h('label', { for: id }, f.label), input, f.hint ? h('small', { class: 'muted' }, f.hint) : null);
+    return h(
+      'div',
+      { class: 'field' },
+      h('label', { for: id }, f.label),
+      input,
+      f.hint ? h('small', { class: 'muted' }, f.hint) : null,
+    );
   });
   const submit = h('button', { type: 'submit', class: 'primary' }, o.submitLabel);
   const form = h(
@@ -159,7 +186,8 @@ export function editForm(o: EditFormOptions): HTMLFormElement {
           o.onDone(await o.send(body));
         } catch (e) {
           result.append(refusal(e));
-          if (e instanceof ApiError && e.field) inputs.get(e.field.split(/[.[]/)[0])?.setAttribute('aria-invalid', 'true');
+          if (e instanceof ApiError && e.field)
+            inputs.get(e.field.split(/[.[]/)[0])?.setAttribute('aria-invalid', 'true');
         } finally {
           submit.disabled = false;
         }
@@ -181,11 +209,26 @@ export function refusal(e: unknown): HTMLElement {
 }
 
 /** A button for an irreversible move: the first click asks, the second does it. */
-export function confirmButton(o: { id: string; label: string; confirmLabel: string; explain: string; run: () => Promise<unknown>; onDone: (answer: unknown) => void }): HTMLElement {
-  const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': `${o.id}-result` });
+export function confirmButton(o: {
+  id: string;
+  label: string;
+  confirmLabel: string;
+  explain: string;
+  run: () => Promise<unknown>;
+  onDone: (answer: unknown) => void;
+}): HTMLElement {
+  const result = h('div', {
+    class: 'result',
+    'aria-live': 'polite',
+    'data-testid': `${o.id}-result`,
+  });
   const ask = h('div', { class: 'confirm', hidden: true }, h('p', null, o.explain));
   const first = h('button', { type: 'button', class: 'danger', 'data-testid': o.id }, o.label);
-  const yes = h('button', { type: 'button', class: 'danger primary-danger', 'data-testid': `${o.id}-confirm` }, o.confirmLabel);
+  const yes = h(
+    'button',
+    { type: 'button', class: 'danger primary-danger', 'data-testid': `${o.id}-confirm` },
+    o.confirmLabel,
+  );
   const no = h('button', { type: 'button' }, 'Cancel');
   ask.append(h('div', { class: 'actions' }, yes, no));
   first.addEventListener('click', () => {

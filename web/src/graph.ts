@@ -64,7 +64,12 @@ export function spiral(i: number, s: number, cx = 0, cy = 0): { x: number; y: nu
 /** Column spacing and row spacing of the 'layers' layout. */
 export const LAYER_GAP = { x: 180, y: 60 };
 
-function precompute(nodes: GNode[], edges: GEdge[], mode: 'auto' | 'rings' | 'layers'): void {
+/** Positions for the layouts cocreate computes itself (exported for its tests). */
+export function precompute(
+  nodes: GNode[],
+  edges: GEdge[],
+  mode: 'auto' | 'rings' | 'layers',
+): void {
   if (mode === 'layers') {
     const byRing = new Map<number, GNode[]>();
     for (const n of nodes) {
@@ -111,7 +116,9 @@ function precompute(nodes: GNode[], edges: GEdge[], mode: 'auto' | 'rings' | 'la
     degree.set(e.source, (degree.get(e.source) ?? 0) + 1);
     degree.set(e.target, (degree.get(e.target) ?? 0) + 1);
   }
-  const order = nodes.slice().sort((a, b) => (degree.get(b.id) ?? 0) - (degree.get(a.id) ?? 0) || (a.id < b.id ? -1 : 1));
+  const order = nodes
+    .slice()
+    .sort((a, b) => (degree.get(b.id) ?? 0) - (degree.get(a.id) ?? 0) || (a.id < b.id ? -1 : 1));
   order.forEach((n, i) => {
     if (n.x === undefined || n.y === undefined) Object.assign(n, spiral(i, 26));
   });
@@ -121,15 +128,50 @@ function styles(big: boolean): cytoscape.StylesheetJson {
   if (big) {
     // Few selectors: every one is matched against every element.
     return [
-      { selector: 'node', style: { 'background-color': '#5b7fa6', width: 10, height: 10, label: '' } },
-      { selector: 'node.turned', style: { 'background-color': '#d9822b', shape: 'star', width: 14, height: 14 } },
+      {
+        selector: 'node',
+        style: { 'background-color': '#5b7fa6', width: 10, height: 10, label: '' },
+      },
+      {
+        selector: 'node.turned',
+        style: { 'background-color': '#d9822b', shape: 'star', width: 14, height: 14 },
+      },
       { selector: 'node.cycle', style: { 'border-width': 2, 'border-color': '#c0392b' } },
-      { selector: 'node.degraded', style: { 'border-width': 2, 'border-color': '#d35400', 'background-color': '#f0b27a' } },
-      { selector: 'node.labelled', style: { label: 'data(label)', 'font-size': 9, color: '#1d2733', 'text-valign': 'bottom', 'text-margin-y': 2 } },
+      {
+        selector: 'node.degraded',
+        style: { 'border-width': 2, 'border-color': '#d35400', 'background-color': '#f0b27a' },
+      },
+      {
+        selector: 'node.labelled',
+        style: {
+          label: 'data(label)',
+          'font-size': 9,
+          color: '#1d2733',
+          'text-valign': 'bottom',
+          'text-margin-y': 2,
+        },
+      },
       { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#1565c0' } },
-      { selector: 'node[kind = "cluster"]', style: { 'background-color': '#9bb3cc', width: 'data(size)', height: 'data(size)', label: 'data(label)', 'font-size': 12 } },
+      {
+        selector: 'node[kind = "cluster"]',
+        style: {
+          'background-color': '#9bb3cc',
+          width: 'data(size)',
+          height: 'data(size)',
+          label: 'data(label)',
+          'font-size': 12,
+        },
+      },
       // Opaque edges: alpha blending thousands of paths costs more than it shows.
-      { selector: 'edge', style: { 'curve-style': 'haystack', 'haystack-radius': 0, width: 0.8, 'line-color': '#c3ccd5' } },
+      {
+        selector: 'edge',
+        style: {
+          'curve-style': 'haystack',
+          'haystack-radius': 0,
+          width: 0.8,
+          'line-color': '#c3ccd5',
+        },
+      },
       { selector: 'edge.cycle', style: { 'line-color': '#c0392b', width: 1.5, opacity: 1 } },
     ];
   }
@@ -150,31 +192,98 @@ function styles(big: boolean): cytoscape.StylesheetJson {
         'text-max-width': '140px',
       },
     },
-    { selector: 'node[kind = "resource"]', style: { 'background-color': '#4f9a6a', shape: 'round-rectangle' } },
-    { selector: 'node[kind = "service"]', style: { 'background-color': '#8a63b3', shape: 'hexagon' } },
+    {
+      selector: 'node[kind = "resource"]',
+      style: { 'background-color': '#4f9a6a', shape: 'round-rectangle' },
+    },
+    {
+      selector: 'node[kind = "service"]',
+      style: { 'background-color': '#8a63b3', shape: 'hexagon' },
+    },
     { selector: 'node[kind = "offering"]', style: { 'background-color': '#c98a2b', shape: 'tag' } },
-    { selector: 'node[kind = "relationship"]', style: { 'background-color': '#7a8894', shape: 'diamond' } },
-    { selector: 'node[kind = "provision"]', style: { 'background-color': '#2f8fa3', shape: 'triangle' } },
+    {
+      selector: 'node[kind = "relationship"]',
+      style: { 'background-color': '#7a8894', shape: 'diamond' },
+    },
+    {
+      selector: 'node[kind = "provision"]',
+      style: { 'background-color': '#2f8fa3', shape: 'triangle' },
+    },
     {
       selector: 'node[kind = "cluster"]',
-      style: { 'background-color': '#9bb3cc', width: 'data(size)', height: 'data(size)', 'font-size': 28, 'min-zoomed-font-size': 3, 'text-valign': 'center', 'text-max-width': '400px' },
+      style: {
+        'background-color': '#9bb3cc',
+        width: 'data(size)',
+        height: 'data(size)',
+        'font-size': 28,
+        'min-zoomed-font-size': 3,
+        'text-valign': 'center',
+        'text-max-width': '400px',
+      },
     },
-    { selector: 'node.labelled', style: { label: 'data(label)', 'font-size': 9, 'min-zoomed-font-size': 0 } },
-    { selector: 'node.turned', style: { 'background-color': '#d9822b', shape: 'star', width: big ? 14 : 28, height: big ? 14 : 28 } },
+    {
+      selector: 'node.labelled',
+      style: { label: 'data(label)', 'font-size': 9, 'min-zoomed-font-size': 0 },
+    },
+    {
+      selector: 'node.turned',
+      style: {
+        'background-color': '#d9822b',
+        shape: 'star',
+        width: big ? 14 : 28,
+        height: big ? 14 : 28,
+      },
+    },
     { selector: 'node.cycle', style: { 'border-width': big ? 2 : 3, 'border-color': '#c0392b' } },
-    { selector: 'node.start', style: { 'background-color': '#111', width: 30, height: 30, 'border-width': 4, 'border-color': '#f1c40f' } },
+    {
+      selector: 'node.start',
+      style: {
+        'background-color': '#111',
+        width: 30,
+        height: 30,
+        'border-width': 4,
+        'border-color': '#f1c40f',
+      },
+    },
     { selector: 'node.affected', style: { 'border-width': 3, 'border-color': '#e67e22' } },
     { selector: 'node.dim', style: { opacity: 0.25 } },
     // Columns by depth: every label drawn, to the right of its node, at any zoom.
     // Columns by depth: every label drawn at any zoom, wrapped after - _ . : to fit a column.
-    { selector: 'node.layered', style: { label: 'data(wrapped)', 'text-wrap': 'wrap', 'text-max-width': '160px', 'min-zoomed-font-size': 0, 'font-size': 11 } },
-    { selector: 'node.degraded', style: { 'border-width': 3, 'border-color': '#fff', 'outline-width': 4, 'outline-color': '#e65100', 'outline-offset': 0 } },
-    { selector: 'node.closed', style: { opacity: 0.45, 'border-width': 2, 'border-color': '#555', 'border-style': 'dashed' } },
+    {
+      selector: 'node.layered',
+      style: {
+        label: 'data(wrapped)',
+        'text-wrap': 'wrap',
+        'text-max-width': '160px',
+        'min-zoomed-font-size': 0,
+        'font-size': 11,
+      },
+    },
+    {
+      selector: 'node.degraded',
+      style: {
+        'border-width': 3,
+        'border-color': '#fff',
+        'outline-width': 4,
+        'outline-color': '#e65100',
+        'outline-offset': 0,
+      },
+    },
+    {
+      selector: 'node.closed',
+      style: { opacity: 0.45, 'border-width': 2, 'border-color': '#555', 'border-style': 'dashed' },
+    },
     { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#1565c0' } },
     {
       selector: 'edge',
       style: big
-        ? { 'curve-style': 'haystack', 'haystack-radius': 0, width: 0.6, 'line-color': '#9aa7b4', opacity: 0.55 }
+        ? {
+            'curve-style': 'haystack',
+            'haystack-radius': 0,
+            width: 0.6,
+            'line-color': '#9aa7b4',
+            opacity: 0.55,
+          }
         : {
             'curve-style': 'bezier',
             width: 1.6,
@@ -184,14 +293,42 @@ function styles(big: boolean): cytoscape.StylesheetJson {
             'arrow-scale': 0.9,
           },
     },
-    { selector: 'edge[label]', style: big ? {} : { label: 'data(label)', 'font-size': 8, 'text-rotation': 'autorotate', color: '#5a6570', 'min-zoomed-font-size': 7 } },
+    {
+      selector: 'edge[label]',
+      style: big
+        ? {}
+        : {
+            label: 'data(label)',
+            'font-size': 8,
+            'text-rotation': 'autorotate',
+            color: '#5a6570',
+            'min-zoomed-font-size': 7,
+          },
+    },
     {
       selector: 'edge.agg',
-      style: { 'curve-style': 'haystack', 'target-arrow-shape': 'none', width: 'mapData(weight, 1, 40, 0.8, 10)', opacity: 0.4, 'line-color': '#7d8fa3' },
+      style: {
+        'curve-style': 'haystack',
+        'target-arrow-shape': 'none',
+        width: 'mapData(weight, 1, 40, 0.8, 10)',
+        opacity: 0.4,
+        'line-color': '#7d8fa3',
+      },
     },
-    { selector: 'edge.cycle', style: { 'line-color': '#c0392b', 'target-arrow-color': '#c0392b', width: big ? 1.5 : 3, opacity: 1 } },
+    {
+      selector: 'edge.cycle',
+      style: {
+        'line-color': '#c0392b',
+        'target-arrow-color': '#c0392b',
+        width: big ? 1.5 : 3,
+        opacity: 1,
+      },
+    },
     { selector: 'edge.suspended', style: { 'line-style': 'dashed' } },
-    { selector: 'edge.via-hidden', style: { 'line-style': 'dashed', 'line-color': '#b0b8c0', 'target-arrow-color': '#b0b8c0' } },
+    {
+      selector: 'edge.via-hidden',
+      style: { 'line-style': 'dashed', 'line-color': '#b0b8c0', 'target-arrow-color': '#b0b8c0' },
+    },
     { selector: 'edge.requested', style: { 'line-style': 'dotted' } },
     { selector: 'edge.ended', style: { 'line-color': '#c9d1d9', 'target-arrow-color': '#c9d1d9' } },
   ];
@@ -199,11 +336,21 @@ function styles(big: boolean): cytoscape.StylesheetJson {
 }
 
 /** The zoom and pan that fit precomputed positions into the container (as cy.fit would). */
-function fitViewport(nodes: GNode[], container: HTMLElement, padding: number, minZoom: number, maxZoom: number) {
-  let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+function fitViewport(
+  nodes: GNode[],
+  container: HTMLElement,
+  padding: number,
+  minZoom: number,
+  maxZoom: number,
+) {
+  let x1 = Infinity,
+    y1 = Infinity,
+    x2 = -Infinity,
+    y2 = -Infinity;
   for (const n of nodes) {
     const r = ((n as GNode & { size?: number }).size ?? 14) / 2;
-    const x = n.x ?? 0, y = n.y ?? 0;
+    const x = n.x ?? 0,
+      y = n.y ?? 0;
     if (x - r < x1) x1 = x - r;
     if (x + r > x2) x2 = x + r;
     if (y - r < y1) y1 = y - r;
@@ -212,12 +359,26 @@ function fitViewport(nodes: GNode[], container: HTMLElement, padding: number, mi
   const w = container.clientWidth || 800;
   const hgt = container.clientHeight || 600;
   if (!isFinite(x1)) return { zoom: 1, pan: { x: w / 2, y: hgt / 2 } };
-  const zoom = Math.min(maxZoom, Math.max(minZoom, Math.min((w - 2 * padding) / Math.max(1, x2 - x1), (hgt - 2 * padding) / Math.max(1, y2 - y1))));
-  return { zoom, pan: { x: w / 2 - zoom * (x1 + x2) / 2, y: hgt / 2 - zoom * (y1 + y2) / 2 } };
+  const zoom = Math.min(
+    maxZoom,
+    Math.max(
+      minZoom,
+      Math.min(
+        (w - 2 * padding) / Math.max(1, x2 - x1),
+        (hgt - 2 * padding) / Math.max(1, y2 - y1),
+      ),
+    ),
+  );
+  return { zoom, pan: { x: w / 2 - (zoom * (x1 + x2)) / 2, y: hgt / 2 - (zoom * (y1 + y2)) / 2 } };
 }
 
 /** Draws nodes and edges (as the big stylesheet does, roughly) on a plain canvas over `container`. */
-function quickPaint(container: HTMLElement, nodes: GNode[], edgeEls: cytoscape.ElementDefinition[], vp: { zoom: number; pan: { x: number; y: number } }): HTMLCanvasElement {
+function quickPaint(
+  container: HTMLElement,
+  nodes: GNode[],
+  edgeEls: cytoscape.ElementDefinition[],
+  vp: { zoom: number; pan: { x: number; y: number } },
+): HTMLCanvasElement {
   const w = container.clientWidth || 800;
   const hgt = container.clientHeight || 600;
   const c = document.createElement('canvas');
@@ -234,7 +395,10 @@ function quickPaint(container: HTMLElement, nodes: GNode[], edgeEls: cytoscape.E
   for (const n of nodes) pos.set(n.id, n);
   const px = (n: GNode) => (n.x ?? 0) * zoom + pan.x;
   const py = (n: GNode) => (n.y ?? 0) * zoom + pan.y;
-  for (const [color, width, cycle] of [['#c3ccd5', 0.8, false], ['#c0392b', 1.5, true]] as const) {
+  for (const [color, width, cycle] of [
+    ['#c3ccd5', 0.8, false],
+    ['#c0392b', 1.5, true],
+  ] as const) {
     ctx.beginPath();
     for (const e of edgeEls) {
       const isCycle = (e.classes as string | undefined)?.includes('cycle') ?? false;
@@ -249,11 +413,20 @@ function quickPaint(container: HTMLElement, nodes: GNode[], edgeEls: cytoscape.E
     ctx.lineWidth = Math.max(0.5, width * zoom);
     ctx.stroke();
   }
-  for (const [color, match] of [['#5b7fa6', (n: GNode) => !n.classes?.includes('turned') && n.kind !== 'cluster'], ['#9bb3cc', (n: GNode) => n.kind === 'cluster'], ['#d9822b', (n: GNode) => !!n.classes?.includes('turned')]] as const) {
+  for (const [color, match] of [
+    ['#5b7fa6', (n: GNode) => !n.classes?.includes('turned') && n.kind !== 'cluster'],
+    ['#9bb3cc', (n: GNode) => n.kind === 'cluster'],
+    ['#d9822b', (n: GNode) => !!n.classes?.includes('turned')],
+  ] as const) {
     ctx.beginPath();
     for (const n of nodes) {
       if (!match(n)) continue;
-      const size = n.kind === 'cluster' ? (n as GNode & { size?: number }).size ?? 30 : n.classes?.includes('turned') ? 14 : 10;
+      const size =
+        n.kind === 'cluster'
+          ? ((n as GNode & { size?: number }).size ?? 30)
+          : n.classes?.includes('turned')
+            ? 14
+            : 10;
       const r = Math.max(0.75, (size / 2) * zoom);
       ctx.moveTo(px(n) + r, py(n));
       ctx.arc(px(n), py(n), r, 0, 2 * Math.PI);
@@ -265,14 +438,26 @@ function quickPaint(container: HTMLElement, nodes: GNode[], edgeEls: cytoscape.E
 }
 
 /** Renders a graph and its text alternative into `host` (cleared first). */
-export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], opts: GraphOptions): GraphHandle {
+export function renderGraph(
+  host: HTMLElement,
+  nodes: GNode[],
+  edges: GEdge[],
+  opts: GraphOptions,
+): GraphHandle {
   const tStart = performance.now();
   clear(host);
   const big = nodes.length > BIG_LIMIT;
   const layoutMode = opts.layout ?? 'auto';
-  const hasPositions = nodes.length > 0 && nodes.every((n) => n.x !== undefined && n.y !== undefined);
-  const usePreset = hasPositions || layoutMode === 'rings' || layoutMode === 'layers' || nodes.length > COSE_LIMIT;
-  if (usePreset) precompute(nodes, edges, layoutMode === 'rings' || layoutMode === 'layers' ? layoutMode : 'auto');
+  const hasPositions =
+    nodes.length > 0 && nodes.every((n) => n.x !== undefined && n.y !== undefined);
+  const usePreset =
+    hasPositions || layoutMode === 'rings' || layoutMode === 'layers' || nodes.length > COSE_LIMIT;
+  if (usePreset)
+    precompute(
+      nodes,
+      edges,
+      layoutMode === 'rings' || layoutMode === 'layers' ? layoutMode : 'auto',
+    );
 
   const canvas = h('div', {
     class: 'graph',
@@ -281,16 +466,51 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
     style: opts.height ? `height:${opts.height}` : null,
   });
   const counts = h('p', { class: 'graph-counts' }, `${nodes.length} nodes, ${edges.length} edges`);
-  const alt = h('details', { class: 'graph-alt' }, h('summary', null, `${opts.title} as a table (${nodes.length} nodes)`));
+  const alt = h(
+    'details',
+    { class: 'graph-alt' },
+    h('summary', null, `${opts.title} as a table (${nodes.length} nodes)`),
+  );
   const controls = h(
     'div',
     { class: 'graph-controls' },
     h('button', { type: 'button', onclick: () => cy?.fit(undefined, 20) }, 'Fit'),
-    h('button', { type: 'button', onclick: () => cy?.zoom({ level: cy.zoom() * 1.4, renderedPosition: { x: canvas.clientWidth / 2, y: canvas.clientHeight / 2 } }) }, 'Zoom in'),
-    h('button', { type: 'button', onclick: () => cy?.zoom({ level: cy.zoom() / 1.4, renderedPosition: { x: canvas.clientWidth / 2, y: canvas.clientHeight / 2 } }) }, 'Zoom out'),
+    h(
+      'button',
+      {
+        type: 'button',
+        onclick: () =>
+          cy?.zoom({
+            level: cy.zoom() * 1.4,
+            renderedPosition: { x: canvas.clientWidth / 2, y: canvas.clientHeight / 2 },
+          }),
+      },
+      'Zoom in',
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        onclick: () =>
+          cy?.zoom({
+            level: cy.zoom() / 1.4,
+            renderedPosition: { x: canvas.clientWidth / 2, y: canvas.clientHeight / 2 },
+          }),
+      },
+      'Zoom out',
+    ),
     counts,
   );
-  append(host, [h('div', { class: 'graph-block', 'data-graph': opts.title }, controls, canvas, opts.legend ?? null, alt)]);
+  append(host, [
+    h(
+      'div',
+      { class: 'graph-block', 'data-graph': opts.title },
+      controls,
+      canvas,
+      opts.legend ?? null,
+      alt,
+    ),
+  ]);
 
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const fillTable = () => {
@@ -318,7 +538,15 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
         h(
           'table',
           { 'data-graph-alt': opts.title },
-          h('thead', null, h('tr', null, ['id', 'name', 'type', ...cols].map((c) => h('th', { scope: 'col' }, c)))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ['id', 'name', 'type', ...cols].map((c) => h('th', { scope: 'col' }, c)),
+            ),
+          ),
           tbody,
         ),
       ),
@@ -331,7 +559,13 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
   for (const n of nodes) {
     elements.push({
       group: 'nodes',
-      data: { id: n.id, label: n.label, wrapped: n.label.replace(/([-_.:])/g, '$1\u200b'), kind: n.kind, size: (n as GNode & { size?: number }).size ?? 30 },
+      data: {
+        id: n.id,
+        label: n.label,
+        wrapped: n.label.replace(/([-_.:])/g, '$1\u200b'),
+        kind: n.kind,
+        size: (n as GNode & { size?: number }).size ?? 30,
+      },
       classes: n.classes?.join(' '),
       position: usePreset ? { x: n.x ?? 0, y: n.y ?? 0 } : undefined,
     });
@@ -341,7 +575,13 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
     if (!byId.has(e.source) || !byId.has(e.target)) continue;
     elements.push({
       group: 'edges',
-      data: { id: e.id ?? `e${k++}`, source: e.source, target: e.target, weight: e.weight ?? 1, ...(e.label ? { label: e.label } : {}) },
+      data: {
+        id: e.id ?? `e${k++}`,
+        source: e.source,
+        target: e.target,
+        weight: e.weight ?? 1,
+        ...(e.label ? { label: e.label } : {}),
+      },
       classes: e.classes?.join(' '),
     });
   }
@@ -371,8 +611,24 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
         : usePreset
           ? { name: 'preset', fit: true, padding: 20 }
           : layoutMode === 'tree'
-            ? { name: 'breadthfirst', directed: true, fit: true, padding: 30, spacingFactor: 1.1, animate: false }
-            : { name: 'cose', animate: false, fit: true, padding: 30, randomize: true, nodeRepulsion: () => 60000, idealEdgeLength: () => 130, componentSpacing: 80 },
+            ? {
+                name: 'breadthfirst',
+                directed: true,
+                fit: true,
+                padding: 30,
+                spacingFactor: 1.1,
+                animate: false,
+              }
+            : {
+                name: 'cose',
+                animate: false,
+                fit: true,
+                padding: 30,
+                randomize: true,
+                nodeRepulsion: () => 60000,
+                idealEdgeLength: () => 130,
+                componentSpacing: 80,
+              },
       ...(viewport ?? {}),
       minZoom: 0.02,
       maxZoom: 6,
@@ -387,7 +643,10 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
     if (opts.minFitZoom && !big && cy.zoom() < opts.minFitZoom) {
       const bb = cy.elements().boundingBox();
       cy.zoom(opts.minFitZoom);
-      cy.pan({ x: 20 - bb.x1 * opts.minFitZoom, y: canvas.clientHeight / 2 - ((bb.y1 + bb.y2) / 2) * opts.minFitZoom });
+      cy.pan({
+        x: 20 - bb.x1 * opts.minFitZoom,
+        y: canvas.clientHeight / 2 - ((bb.y1 + bb.y2) / 2) * opts.minFitZoom,
+      });
     }
     cy.one('render', () => {
       timings.interactive = performance.now() - tStart;
@@ -397,7 +656,9 @@ export function renderGraph(host: HTMLElement, nodes: GNode[], edges: GEdge[], o
       resolveBuilt();
     });
     // Tests and curious users reach each graph by its title.
-    ((window as unknown as { __graphs?: Record<string, cytoscape.Core> }).__graphs ??= {})[opts.title] = cy;
+    ((window as unknown as { __graphs?: Record<string, cytoscape.Core> }).__graphs ??= {})[
+      opts.title
+    ] = cy;
     if (big) {
       // Labels only when zoomed in far enough that few nodes are on screen.
       let timer = 0;

@@ -3,7 +3,16 @@
 // #/impact/ID · #/events · #/offering/ID · #/service/ID · #/group/ID · #/tokens ·
 // #/chains?from=&to= · #/requests?status= · #/provision/ID (details).
 import './style.css';
-import { clearToken, describeError, get, getToken, setToken, setUnauthorizedHandler, type Me, type Organization } from './api';
+import {
+  clearToken,
+  describeError,
+  get,
+  getToken,
+  setToken,
+  setUnauthorizedHandler,
+  type Me,
+  type Organization,
+} from './api';
 import { h, clear, errorBox, link } from './dom';
 import { whoAmI } from './session';
 import { forgetOrganizations, type View, type Ctx } from './views/common';
@@ -42,7 +51,14 @@ function signInForm(message?: string): void {
   current?.abort.abort();
   current = null;
   clear(app);
-  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' });
+  const input = h('input', {
+    id: 'token',
+    name: 'token',
+    type: 'password',
+    autocomplete: 'off',
+    required: true,
+    spellcheck: 'false',
+  });
   const status = h('div', { 'aria-live': 'polite' }, message ? errorBox(message) : null);
   const form = h(
     'form',
@@ -56,7 +72,11 @@ function signInForm(message?: string): void {
       },
     },
     h('h1', null, 'Sign in to cocreate'),
-    h('p', null, 'Paste an API token (the admin token, or one issued to your organization). Links of the form /#token=… sign in directly.'),
+    h(
+      'p',
+      null,
+      'Paste an API token (the admin token, or one issued to your organization). Links of the form /#token=… sign in directly.',
+    ),
     h('label', { for: 'token' }, 'Token'),
     input,
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
@@ -84,7 +104,13 @@ function shell(): void {
     'nav',
     { 'aria-label': 'Main' },
     h('a', { href: '#/', 'data-nav': 'map' }, 'Ecosystem map'),
-    me?.organization ? h('a', { href: `#/org/${encodeURIComponent(me.organization)}`, 'data-nav': 'org' }, 'My organization') : null,
+    me?.organization
+      ? h(
+          'a',
+          { href: `#/org/${encodeURIComponent(me.organization)}`, 'data-nav': 'org' },
+          'My organization',
+        )
+      : null,
     h('a', { href: '#/catalog', 'data-nav': 'catalog' }, 'Catalog'),
     h('a', { href: '#/requests', 'data-nav': 'requests' }, 'Requests'),
     h('a', { href: '#/impact', 'data-nav': 'impact' }, 'Impact'),
@@ -99,10 +125,19 @@ function shell(): void {
     h(
       'header',
       { class: 'top' },
-      h('button', { type: 'button', class: 'skip', onclick: () => mainEl.focus() }, 'Skip to content'),
+      h(
+        'button',
+        { type: 'button', class: 'skip', onclick: () => mainEl.focus() },
+        'Skip to content',
+      ),
       h('a', { href: '#/', class: 'brand' }, 'cocreate'),
       nav,
-      h('div', { class: 'session' }, whoEl, h('button', { type: 'button', onclick: signOut, 'data-testid': 'signout' }, 'Sign out')),
+      h(
+        'div',
+        { class: 'session' },
+        whoEl,
+        h('button', { type: 'button', onclick: signOut, 'data-testid': 'signout' }, 'Sign out'),
+      ),
     ),
     mainEl,
   );
@@ -113,7 +148,11 @@ function renderWho(): void {
   if (!me) return;
   if (me.role === 'admin') whoEl.append('Signed in as ', h('strong', null, 'admin'));
   else if (me.organization)
-    whoEl.append('Signed in as ', link('organization', me.organization, meOrg?.name ?? me.organization), me.role !== 'unknown' ? ` (${me.role})` : '');
+    whoEl.append(
+      'Signed in as ',
+      link('organization', me.organization, meOrg?.name ?? me.organization),
+      me.role !== 'unknown' ? ` (${me.role})` : '',
+    );
   else whoEl.append('Signed in (organization unknown)');
 }
 
@@ -151,10 +190,17 @@ async function route(): Promise<void> {
   for (const a of document.querySelectorAll('nav a')) a.removeAttribute('aria-current');
   const match = routes.find(([re]) => re.test(pathname));
   if (!match) {
-    mainEl.append(h('h1', null, 'Not found'), h('p', null, `There is no page at ${path}.`), h('a', { href: '#/' }, 'Back to the map'));
+    mainEl.append(
+      h('h1', null, 'Not found'),
+      h('p', null, `There is no page at ${path}.`),
+      h('a', { href: '#/' }, 'Back to the map'),
+    );
     return;
   }
-  const params = match[0].exec(pathname)!.slice(1).map((p) => (p === undefined ? '' : decodeURIComponent(p)));
+  const params = match[0]
+    .exec(pathname)!
+    .slice(1)
+    .map((p) => (p === undefined ? '' : decodeURIComponent(p)));
   const navKey = pathname.split('/')[1] || 'map';
   document.querySelector(`nav a[data-nav="${navKey}"]`)?.setAttribute('aria-current', 'page');
   const reload = (message?: string) => {
@@ -162,7 +208,8 @@ async function route(): Promise<void> {
     void route();
   };
   const ctx: Ctx = { me, signal: abort.signal, query: new URLSearchParams(query), reload };
-  if (flash) mainEl.append(h('p', { class: 'ok flash', role: 'status', 'data-testid': 'flash' }, flash));
+  if (flash)
+    mainEl.append(h('p', { class: 'ok flash', role: 'status', 'data-testid': 'flash' }, flash));
   flash = null;
   mainEl.focus({ preventScroll: true });
   try {

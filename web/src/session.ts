@@ -2,7 +2,16 @@
 // server lacks that route (404 no such route), the identity is inferred from what the
 // token may do: only the admin may issue tokens, and only the organization itself (or the
 // admin) may read /organizations/{id}/value.
-import { ApiError, get, post, enc, type Me, type Relationship, type Resource, type Service } from './api';
+import {
+  ApiError,
+  get,
+  post,
+  enc,
+  type Me,
+  type Relationship,
+  type Resource,
+  type Service,
+} from './api';
 
 export async function whoAmI(): Promise<Me> {
   try {

@@ -1,12 +1,26 @@
 // Pure helpers of the service relationship views (agreements, service levels, requests,
 // value, roles): what to offer whom, how to word it, what to draw. No DOM, no fetch, so
-// tests/unit covers them.
-import type { Agreement, AgreementChanges, Measurement, Proposal, Relationship, RequestStatus, RoleName, ServiceLevel, ServiceRequest, StatedValue } from './api';
+// src/srm.test.ts covers them.
+import type {
+  Agreement,
+  AgreementChanges,
+  Measurement,
+  Proposal,
+  Relationship,
+  RequestStatus,
+  RoleName,
+  ServiceLevel,
+  ServiceRequest,
+  StatedValue,
+} from './api';
 import type { Decimal } from './decimal';
 
 /** Which party the caller is on a relationship: the admin acts as either. */
 export type Side = 'provider' | 'consumer' | 'admin' | 'none';
-export function sideOf(rel: Pick<Relationship, 'provider' | 'consumer'>, me: { organization: string | null; role: string }): Side {
+export function sideOf(
+  rel: Pick<Relationship, 'provider' | 'consumer'>,
+  me: { organization: string | null; role: string },
+): Side {
   if (me.role === 'admin') return 'admin';
   if (me.role === 'viewer') return 'none';
   if (me.organization === rel.provider) return 'provider';
@@ -39,8 +53,9 @@ export function fmtDuration(seconds: number | null | undefined): string {
   return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
 }
 
-/** Money by currency as the server wrote it: "120.50 EUR, 3 USD" (currencies in order). */
-export function moneyText(m: Record<string, Decimal> | null | undefined): string {
+/** Money by currency as the server wrote it (read with getExact): "120.50 EUR, 3 USD"
+ *  (currencies in order). */
+export function moneyText(m: Record<string, Decimal | number> | null | undefined): string {
   const entries = Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return entries.map(([cur, amount]) => `${amount} ${cur}`).join(', ') || '—';
 }
@@ -50,10 +65,12 @@ export function moneyText(m: Record<string, Decimal> | null | undefined): string
 export function valueLines(v: StatedValue): string[] {
   const out: string[] = [];
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-  if (Object.keys(v.costs.introduced).length) out.push(`costs introduced: ${moneyText(v.costs.introduced)}`);
+  if (Object.keys(v.costs.introduced).length)
+    out.push(`costs introduced: ${moneyText(v.costs.introduced)}`);
   if (Object.keys(v.costs.removed).length) out.push(`costs removed: ${moneyText(v.costs.removed)}`);
   if (v.outcomes.length) out.push(plural(v.outcomes.length, 'outcome'));
-  if (v.risks.introduced.length) out.push(`${plural(v.risks.introduced.length, 'risk')} introduced`);
+  if (v.risks.introduced.length)
+    out.push(`${plural(v.risks.introduced.length, 'risk')} introduced`);
   if (v.risks.removed.length) out.push(`${plural(v.risks.removed.length, 'risk')} removed`);
   return out.length ? out : ['nothing stated'];
 }
@@ -82,7 +99,16 @@ export function inputFromUtc(t: string | Date | null | undefined): string {
 
 // ---- agreements and proposals ----
 
-const canon = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
+const canon = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(
+          Object.keys(x)
+            .sort()
+            .map((k) => [k, x[k]]),
+        )
+      : x,
+  );
 
 const TERMS = ['type', 'service_levels', 'price', 'end', 'renewal'] as const;
 export type Term = (typeof TERMS)[number];
@@ -95,7 +121,9 @@ export function changedTerms(before: Agreement, after: Agreement): Term[] {
 export function serviceLevelsText(sls: ServiceLevel[]): string {
   return sls.map((sl) => `${sl.metric} ${objectiveText(sl)}`).join('; ') || 'none';
 }
-export function priceText(p: { amount: Decimal; currency: string; period: string } | null | undefined): string {
+export function priceText(
+  p: { amount: Decimal | number; currency: string; period: string } | null | undefined,
+): string {
   return p ? `${p.amount} ${p.currency} per ${p.period}` : 'no price';
 }
 
@@ -103,7 +131,8 @@ export function priceText(p: { amount: Decimal; currency: string; period: string
 export function changeLines(c: AgreementChanges): string[] {
   const out: string[] = [];
   if (c.type !== undefined) out.push(`type → ${c.type}`);
-  if (c.service_levels !== undefined) out.push(`service levels → ${serviceLevelsText(c.service_levels)}`);
+  if (c.service_levels !== undefined)
+    out.push(`service levels → ${serviceLevelsText(c.service_levels)}`);
   if (c.price !== undefined) out.push(`price → ${priceText(c.price)}`);
   if (c.end !== undefined) out.push(`end → ${c.end ?? 'none (open-ended)'}`);
   if (c.renewal !== undefined) out.push(`renewal → ${c.renewal}`);
@@ -113,7 +142,11 @@ export function changeLines(c: AgreementChanges): string[] {
 export type ProposalMove = 'accept' | 'decline' | 'withdraw';
 /** What the caller may do with a proposal: the other party accepts or declines, the
  *  proposer withdraws; the admin is offered all three (the server has the last word). */
-export function proposalMoves(p: Pick<Proposal, 'status' | 'by'>, rel: Pick<Relationship, 'provider' | 'consumer'>, me: { organization: string | null; role: string }): ProposalMove[] {
+export function proposalMoves(
+  p: Pick<Proposal, 'status' | 'by'>,
+  rel: Pick<Relationship, 'provider' | 'consumer'>,
+  me: { organization: string | null; role: string },
+): ProposalMove[] {
   if (p.status !== 'open') return [];
   const side = sideOf(rel, me);
   if (side === 'admin') return ['accept', 'decline', 'withdraw'];
@@ -132,7 +165,9 @@ export function requestMoves(r: Pick<ServiceRequest, 'status'>, side: Side): Req
 }
 
 /** Requests as a queue: the open ones first, oldest first; then the closed, newest first. */
-export function queueOrder<R extends Pick<ServiceRequest, 'status' | 'opened_at' | 'closed_at'>>(items: R[]): R[] {
+export function queueOrder<R extends Pick<ServiceRequest, 'status' | 'opened_at' | 'closed_at'>>(
+  items: R[],
+): R[] {
   const closedAt = (r: R) => r.closed_at ?? r.opened_at;
   return items.slice().sort((a, b) => {
     const ao = a.status === 'open';
@@ -146,7 +181,13 @@ export function queueOrder<R extends Pick<ServiceRequest, 'status' | 'opened_at'
 
 /** The status filter of the Requests view: one status, or all of them. */
 export type RequestFilter = RequestStatus | 'all';
-const REQUEST_FILTERS: readonly RequestFilter[] = ['open', 'fulfilled', 'declined', 'cancelled', 'all'];
+const REQUEST_FILTERS: readonly RequestFilter[] = [
+  'open',
+  'fulfilled',
+  'declined',
+  'cancelled',
+  'all',
+];
 /** The filter named in the route (`#/requests?status=`); open (what waits) when absent or unknown. */
 export function requestFilter(v: string | null | undefined): RequestFilter {
   return REQUEST_FILTERS.includes(v as RequestFilter) ? (v as RequestFilter) : 'open';
@@ -163,7 +204,10 @@ export interface RequestListing {
 }
 /** The lists the caller is shown: the admin every request at once; an organization's token
  *  what was asked of it (first: that is what waits for it) and what it asked for. */
-export function requestListings(me: { organization: string | null; role: string }): RequestListing[] {
+export function requestListings(me: {
+  organization: string | null;
+  role: string;
+}): RequestListing[] {
   if (me.role === 'admin') return [{ as: null, key: 'all' }];
   if (!me.organization) return [];
   return [
@@ -173,7 +217,12 @@ export function requestListings(me: { organization: string | null; role: string 
 }
 
 /** The path of one page of a listing: /requests?as=&status=&limit=&offset= (no status for 'all'). */
-export function requestsPath(as: RequestListing['as'], filter: RequestFilter, limit: number, offset = 0): string {
+export function requestsPath(
+  as: RequestListing['as'],
+  filter: RequestFilter,
+  limit: number,
+  offset = 0,
+): string {
   const p = new URLSearchParams();
   if (as) p.set('as', as);
   if (filter !== 'all') p.set('status', filter);
@@ -183,12 +232,17 @@ export function requestsPath(as: RequestListing['as'], filter: RequestFilter, li
 }
 
 /** How long an open request has waited ("waiting 3 h"), or a closed one's lead time. */
-export function waitText(r: Pick<ServiceRequest, 'status' | 'opened_at' | 'lead_time_seconds'>, nowMs: number): string {
+export function waitText(
+  r: Pick<ServiceRequest, 'status' | 'opened_at' | 'lead_time_seconds'>,
+  nowMs: number,
+): string {
   if (r.status === 'open') {
     const t = Date.parse(r.opened_at);
     return isNaN(t) ? 'waiting' : `waiting ${fmtDuration(Math.max(0, (nowMs - t) / 1000))}`;
   }
-  return r.lead_time_seconds !== null && r.lead_time_seconds !== undefined ? `lead time ${fmtDuration(r.lead_time_seconds)}` : '';
+  return r.lead_time_seconds !== null && r.lead_time_seconds !== undefined
+    ? `lead time ${fmtDuration(r.lead_time_seconds)}`
+    : '';
 }
 
 /** The roles a party gives its own people on a relationship. */

@@ -29,7 +29,8 @@ async function newPage(viewport = { width: 1280, height: 800 }) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.on('console', (m) => {
-    if (m.type() === 'error' && !EXPECTED_HTTP.test(m.text())) consoleErrors.push(`${page.url()}: ${m.text()}`);
+    if (m.type() === 'error' && !EXPECTED_HTTP.test(m.text()))
+      consoleErrors.push(`${page.url()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: pageerror ${e.message}`));
   page.setDefaultTimeout(20_000);
@@ -39,15 +40,20 @@ async function newPage(viewport = { width: 1280, height: 800 }) {
 async function api(method, path, body, token = ADMIN, base = BASE) {
   const res = await fetch(`${base}/api/v1${path}`, {
     method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const json = await res.json().catch(() => null);
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
-const all = async (collection, token = ADMIN, base = BASE) => (await api('GET', `/${collection}?limit=1000`, undefined, token, base)).items;
-const tokenFor = async (organization, role = 'member') => (await api('POST', '/tokens', { organization, role })).token;
+const all = async (collection, token = ADMIN, base = BASE) =>
+  (await api('GET', `/${collection}?limit=1000`, undefined, token, base)).items;
+const tokenFor = async (organization, role = 'member') =>
+  (await api('POST', '/tokens', { organization, role })).token;
 
 async function signIn(page, token, base = BASE) {
   await page.goto(`${base}/#token=${encodeURIComponent(token)}`);
@@ -68,14 +74,25 @@ async function graphAndTableIds(page, title) {
   if (!(await details.evaluate((d) => d.open))) await details.locator('summary').click();
   await block.locator(`table[data-graph-alt="${title}"]`).waitFor();
   const graphIds = await page.evaluate((t) => window.__graphs[t].nodes().map((n) => n.id()), title);
-  const tableIds = await block.locator('tr[data-node-id]').evaluateAll((rows) => rows.map((r) => r.dataset.nodeId));
+  const tableIds = await block
+    .locator('tr[data-node-id]')
+    .evaluateAll((rows) => rows.map((r) => r.dataset.nodeId));
   return { graphIds: graphIds.sort(), tableIds: tableIds.sort() };
 }
 
 before(async () => {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 after(async () => {
@@ -106,7 +123,10 @@ test('sign in through a #token= link (admin), token leaves the URL, sign out and
   assert.equal(await edgeCount(), rels.filter((r) => r.status === 'active').length);
   await page.check('#f-status-terminated');
   await page.uncheck('#f-type-basic');
-  await page.waitForFunction((n) => window.__cy.edges().length === n, rels.filter((r) => ['active', 'terminated'].includes(r.status) && r.type !== 'basic').length);
+  await page.waitForFunction(
+    (n) => window.__cy.edges().length === n,
+    rels.filter((r) => ['active', 'terminated'].includes(r.status) && r.type !== 'basic').length,
+  );
   const cycles = await api('GET', '/cycles');
   const cycleEdges = await page.evaluate(() => window.__cy.edges('.cycle').length);
   assert.ok(cycles.items.length === 0 || cycleEdges > 0, 'cycle edges are highlighted');
@@ -140,16 +160,24 @@ test('sign in through a #token= link with an organization token', async () => {
   story.consumerToken = await tokenFor(consumer.id);
   const page = await newPage();
   await signIn(page, story.consumerToken);
-  assert.ok(!page.url().includes(story.consumerToken) && !page.url().includes('token='), page.url());
+  assert.ok(
+    !page.url().includes(story.consumerToken) && !page.url().includes('token='),
+    page.url(),
+  );
   const who = await page.locator('[data-testid=who]').innerText();
-  assert.ok(who.includes(consumer.name) || who.includes(consumer.id), `who shows the organization: ${who}`);
+  assert.ok(
+    who.includes(consumer.name) || who.includes(consumer.id),
+    `who shows the organization: ${who}`,
+  );
   await page.context().close();
 });
 
 test('story: request from the catalog, provider activates and provisions, the consumer turns provider', async () => {
   const C = story.consumer;
   // An offering C may request, from another provider, with an action that creates.
-  const offerings = (await all('offerings', story.consumerToken)).filter((o) => o.provider !== C.id && o.actions.some((a) => a.effect === 'create'));
+  const offerings = (await all('offerings', story.consumerToken)).filter(
+    (o) => o.provider !== C.id && o.actions.some((a) => a.effect === 'create'),
+  );
   assert.ok(offerings.length, 'some offering is open to the consumer');
   const O = offerings.find((o) => o.audience === 'public') ?? offerings[0];
   const createAction = O.actions.find((a) => a.effect === 'create');
@@ -201,7 +229,11 @@ test('story: request from the catalog, provider activates and provisions, the co
   const created = await result.locator('a[href^="#/resource/"]').first().getAttribute('data-id');
   assert.ok(created, 'the provision created a resource');
   story.resource = created;
-  await pp.locator(`[data-testid=provisions] li`).filter({ hasText: createAction.name }).first().waitFor();
+  await pp
+    .locator(`[data-testid=provisions] li`)
+    .filter({ hasText: createAction.name })
+    .first()
+    .waitFor();
   await pp.evaluate(() => window.scrollTo(0, 0));
   await shot(pp, 'relationship-1280');
   const res = await api('GET', `/resources/${created}`);
@@ -213,16 +245,35 @@ test('story: request from the catalog, provider activates and provisions, the co
 
   // 5. Setup (API, not under test): C offers a service built on that resource;
   //    another organization requests it.
-  const svc = await api('POST', '/services', { provider: C.id, name: 'E2E café archive', built_on: [created], depends_on: [] }, story.consumerToken);
+  const svc = await api(
+    'POST',
+    '/services',
+    { provider: C.id, name: 'E2E café archive', built_on: [created], depends_on: [] },
+    story.consumerToken,
+  );
   const off = await api(
     'POST',
     '/offerings',
-    { provider: C.id, service: svc.id, name: 'E2E archive for friends', audience: 'public', goods: [], access: [], actions: [{ name: 'archive', effect: 'none' }], service_levels: [] },
+    {
+      provider: C.id,
+      service: svc.id,
+      name: 'E2E archive for friends',
+      audience: 'public',
+      goods: [],
+      access: [],
+      actions: [{ name: 'archive', effect: 'none' }],
+      service_levels: [],
+    },
     story.consumerToken,
   );
   const others = (await all('organizations')).filter((o) => o.id !== C.id && o.id !== O.provider);
   const D = others[0];
-  const rel2 = await api('POST', '/relationships', { offering: off.id, consumer: D.id, type: 'basic' }, await tokenFor(D.id));
+  const rel2 = await api(
+    'POST',
+    '/relationships',
+    { offering: off.id, consumer: D.id, type: 'basic' },
+    await tokenFor(D.id),
+  );
 
   // 6. C, now the provider, activates it (UI) and the role timeline shows the transition.
   await cp.goto(`${BASE}/#/relationship/${rel2.id}`);
@@ -232,7 +283,10 @@ test('story: request from the catalog, provider activates and provisions, the co
   const transition = cp.locator('[data-testid=roles] .transition');
   await transition.waitFor();
   assert.match(await transition.innerText(), /consumer → provider/);
-  assert.ok((await transition.innerText()).includes(created), 'the evidence names the resource obtained as a consumer');
+  assert.ok(
+    (await transition.innerText()).includes(created),
+    'the evidence names the resource obtained as a consumer',
+  );
   const roles = await api('GET', `/organizations/${C.id}/roles`);
   assert.equal(roles.transitions.length, 1);
   await cp.locator('[data-section=value] .value-grid').waitFor();
@@ -262,12 +316,21 @@ test('resource view: versions with a diff, lineage graph with its table', async 
   await page.goto(`${BASE}/#/resource/${versioned.id}`);
   await page.locator('[data-testid=versions] li').first().waitFor();
   assert.equal(await page.locator('[data-testid=versions] > li').count(), versioned.version);
-  if (versioned.version > 1) assert.ok((await page.locator('ul.diff li').count()) > 0, 'a diff between versions');
+  if (versioned.version > 1)
+    assert.ok((await page.locator('ul.diff li').count()) > 0, 'a diff between versions');
   const lineage = await api('GET', `/resources/${versioned.id}/lineage`);
   const { graphIds, tableIds } = await graphAndTableIds(page, 'Lineage');
   assert.deepEqual(tableIds, graphIds);
   const expected = new Set([versioned.id]);
-  for (const k of ['provisions', 'resources', 'services', 'offerings', 'relationships', 'organizations']) for (const x of lineage[k]) if (x.id) expected.add(x.id);
+  for (const k of [
+    'provisions',
+    'resources',
+    'services',
+    'offerings',
+    'relationships',
+    'organizations',
+  ])
+    for (const x of lineage[k]) if (x.id) expected.add(x.id);
   assert.deepEqual(graphIds, [...expected].sort(), 'lineage nodes are the lineage answer');
   await shot(page, 'resource-1280');
 
@@ -282,20 +345,37 @@ test('resource view: versions with a diff, lineage graph with its table', async 
 test('impact view lists exactly the nodes GET /impact answers, and explains them', async () => {
   const page = await newPage();
   await signIn(page, ADMIN);
-  const from = (await all('resources')).find((r) => r.owner === story.offering.provider)?.id ?? story.resource;
+  const from =
+    (await all('resources')).find((r) => r.owner === story.offering.provider)?.id ?? story.resource;
   const expected = await api('GET', `/impact?from=${encodeURIComponent(from)}&explain=true`);
   await page.goto(`${BASE}/#/impact/${encodeURIComponent(from)}`);
   await page.getByTestId('impact-counts').waitFor();
   const { graphIds, tableIds } = await graphAndTableIds(page, 'Impact');
   assert.deepEqual(tableIds, graphIds, 'impact table lists the graph nodes');
-  const want = expected.affected.map((a) => a.id).filter(Boolean).sort();
-  assert.deepEqual(tableIds.filter((id) => id !== from), want);
+  const want = expected.affected
+    .map((a) => a.id)
+    .filter(Boolean)
+    .sort();
+  assert.deepEqual(
+    tableIds.filter((id) => id !== from),
+    want,
+  );
   for (const [type, n] of Object.entries(expected.counts)) {
-    assert.match(await page.locator(`[data-testid=impact-counts] li[data-type="${type}"]`).innerText(), new RegExp(`^${n} `));
+    assert.match(
+      await page.locator(`[data-testid=impact-counts] li[data-type="${type}"]`).innerText(),
+      new RegExp(`^${n} `),
+    );
   }
   // The explanation comes with the view: one row per affected node, and the paths drawn.
-  assert.equal(await page.locator('[data-testid=impact-why] tbody tr').count(), expected.affected.length);
-  assert.deepEqual(await impactEdges(page), pathPairs(expected.affected), 'each consecutive pair on the paths is an edge');
+  assert.equal(
+    await page.locator('[data-testid=impact-why] tbody tr').count(),
+    expected.affected.length,
+  );
+  assert.deepEqual(
+    await impactEdges(page),
+    pathPairs(expected.affected),
+    'each consecutive pair on the paths is an edge',
+  );
   await shot(page, 'impact-1280');
 
   // Impact typed by hand, through the form; a consumer group is no start: shown in words.
@@ -317,7 +397,12 @@ function pathPairs(affected) {
   }
   return [...out].sort();
 }
-const impactEdges = (page) => page.evaluate(() => window.__graphs.Impact.edges().map((e) => `${e.source().id()}>${e.target().id()}`).sort());
+const impactEdges = (page) =>
+  page.evaluate(() =>
+    window.__graphs.Impact.edges()
+      .map((e) => `${e.source().id()}>${e.target().id()}`)
+      .sort(),
+  );
 
 test("impact from the demo's control plane: labelled nodes, the paths' edges, one column per depth", async () => {
   const page = await newPage();
@@ -332,11 +417,20 @@ test("impact from the demo's control plane: labelled nodes, the paths' edges, on
   const edges = await impactEdges(page);
   assert.ok(edges.length >= expected.affected.length, `edges drawn: ${edges.length}`);
   assert.deepEqual(edges, pathPairs(expected.affected));
-  assert.match(await page.locator('.graph-block[data-graph="Impact"] .graph-counts').innerText(), new RegExp(`${expected.affected.length + 1} nodes, ${edges.length} edges`));
+  assert.match(
+    await page.locator('.graph-block[data-graph="Impact"] .graph-counts').innerText(),
+    new RegExp(`${expected.affected.length + 1} nodes, ${edges.length} edges`),
+  );
   // Every node carries its label (an organization its name, anything else its id), and the
   // label is drawn at the zoom the view opens with.
   const nodes = await page.evaluate(() =>
-    window.__graphs.Impact.nodes().map((n) => ({ id: n.id(), label: n.data('label'), drawn: n.style('label').replace(/\u200b/g, ''), minZoomed: parseFloat(n.style('min-zoomed-font-size')), x: n.position('x') })),
+    window.__graphs.Impact.nodes().map((n) => ({
+      id: n.id(),
+      label: n.data('label'),
+      drawn: n.style('label').replace(/\u200b/g, ''),
+      minZoomed: parseFloat(n.style('min-zoomed-font-size')),
+      x: n.position('x'),
+    })),
   );
   for (const n of nodes) {
     assert.equal(n.label, orgs.get(n.id) ?? n.id, `label of ${n.id}`);
@@ -344,7 +438,10 @@ test("impact from the demo's control plane: labelled nodes, the paths' edges, on
     assert.equal(n.minZoomed, 0, `label of ${n.id} drawn at any zoom`);
   }
   // One column per depth: the start alone at depth 0, then x grows with depth.
-  const depthOf = new Map([[start, 0], ...expected.affected.filter((a) => a.id).map((a) => [a.id, a.depth])]);
+  const depthOf = new Map([
+    [start, 0],
+    ...expected.affected.filter((a) => a.id).map((a) => [a.id, a.depth]),
+  ]);
   const xs = new Map();
   for (const n of nodes) {
     const d = depthOf.get(n.id);
@@ -354,8 +451,16 @@ test("impact from the demo's control plane: labelled nodes, the paths' edges, on
   const depths = [...xs.keys()].sort((a, b) => a - b);
   assert.equal(depths[0], 0);
   for (const d of depths) assert.equal(xs.get(d).size, 1, `depth ${d} is one column`);
-  for (let i = 1; i < depths.length; i++) assert.ok([...xs.get(depths[i])][0] > [...xs.get(depths[i - 1])][0], `depth ${depths[i]} right of depth ${depths[i - 1]}`);
-  assert.equal(nodes.filter((n) => depthOf.get(n.id) === 0).length, 1, 'the start alone at depth 0');
+  for (let i = 1; i < depths.length; i++)
+    assert.ok(
+      [...xs.get(depths[i])][0] > [...xs.get(depths[i - 1])][0],
+      `depth ${depths[i]} right of depth ${depths[i - 1]}`,
+    );
+  assert.equal(
+    nodes.filter((n) => depthOf.get(n.id) === 0).length,
+    1,
+    'the start alone at depth 0',
+  );
   await shot(page, 'impact-control-plane-1280');
   await page.context().close();
 });
@@ -368,12 +473,17 @@ test('an API error is shown in words: a consumer outside the audience', async ()
   const groups = await all('consumer-groups');
   const orgs = await all('organizations');
   const restricted = offerings.find((o) => o.audience !== 'public');
-  const members = new Set(groups.filter((g) => restricted.audience.consumer_groups.includes(g.id)).flatMap((g) => g.members));
+  const members = new Set(
+    groups
+      .filter((g) => restricted.audience.consumer_groups.includes(g.id))
+      .flatMap((g) => g.members),
+  );
   const outsider = orgs.find((o) => !members.has(o.id) && o.id !== restricted.provider);
   await page.goto(`${BASE}/#/catalog`);
   await page.locator('[data-testid=catalog] li').first().waitFor();
   const card = page.locator(`li[data-offering="${restricted.id}"]`);
-  while (!(await card.count())) await page.getByRole('button', { name: 'Show more offerings' }).click();
+  while (!(await card.count()))
+    await page.getByRole('button', { name: 'Show more offerings' }).click();
   await card.locator('input[name=consumer]').fill(outsider.id);
   await card.getByRole('button', { name: 'Request' }).click();
   const err = card.locator('.error');
@@ -391,7 +501,10 @@ test('the live event feed shows new events as they happen', async () => {
   await page.locator('[data-testid=stream-status][data-state=open]').waitFor();
   const id = `org-e2e-live-${Date.now()}`;
   await api('POST', '/organizations', { id, name: 'E2E live organization' });
-  await page.locator(`[data-testid=events] li[data-type="organization.created"]`).filter({ hasText: id }).waitFor();
+  await page
+    .locator(`[data-testid=events] li[data-type="organization.created"]`)
+    .filter({ hasText: id })
+    .waitFor();
   await shot(page, 'events-1280');
   await page.context().close();
 });
@@ -402,7 +515,10 @@ test('the live event feed shows new events as they happen', async () => {
 async function refusedBy(method, path, body, token = ADMIN) {
   const res = await fetch(`${BASE}/api/v1${path}`, {
     method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const json = await res.json().catch(() => null);
@@ -414,7 +530,12 @@ const uid = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`
 /** A fresh organization with a member token: {id, token}. */
 async function freshOrg(label) {
   const id = `org-e2e-${label}-${uid()}`;
-  await api('POST', '/organizations', { id, name: `E2E ${label}`, description: `made by the browser tests (${label})`, attributes: { tier: 'gold', region: 'eu' } });
+  await api('POST', '/organizations', {
+    id,
+    name: `E2E ${label}`,
+    description: `made by the browser tests (${label})`,
+    attributes: { tier: 'gold', region: 'eu' },
+  });
   return { id, token: await tokenFor(id) };
 }
 
@@ -424,7 +545,10 @@ async function assertShowsRefusal(box, expected) {
   const text = await box.innerText();
   assert.equal(await box.getAttribute('data-code'), expected.code);
   assert.ok(text.includes(expected.code), `the code is shown: ${text}`);
-  assert.ok(text.includes(expected.message), `the rule's message is shown: ${text} (expected ${expected.message})`);
+  assert.ok(
+    text.includes(expected.message),
+    `the rule's message is shown: ${text} (expected ${expected.message})`,
+  );
   assert.ok(text.includes(`HTTP ${expected.status}`), text);
 }
 
@@ -481,9 +605,29 @@ test('organization: an edit that succeeds (name, attributes as a merge patch) an
 
 test('resource: a new revision, a retire refused as in use (409), a service edit refused (422 retired_reference), a retire', async () => {
   const X = living.X ?? (await freshOrg('edit'));
-  const used = await api('POST', '/resources', { owner: X.id, kind: 'technology', name: 'E2E used resource', attributes: { size: 1, zone: 'a' } }, X.token);
-  const spare = await api('POST', '/resources', { owner: X.id, kind: 'technology', name: 'E2E spare resource', attributes: {} }, X.token);
-  const svc = await api('POST', '/services', { provider: X.id, name: 'E2E service', built_on: [used.id], depends_on: [] }, X.token);
+  const used = await api(
+    'POST',
+    '/resources',
+    {
+      owner: X.id,
+      kind: 'technology',
+      name: 'E2E used resource',
+      attributes: { size: 1, zone: 'a' },
+    },
+    X.token,
+  );
+  const spare = await api(
+    'POST',
+    '/resources',
+    { owner: X.id, kind: 'technology', name: 'E2E spare resource', attributes: {} },
+    X.token,
+  );
+  const svc = await api(
+    'POST',
+    '/services',
+    { provider: X.id, name: 'E2E service', built_on: [used.id], depends_on: [] },
+    X.token,
+  );
   const page = await newPage();
   await signIn(page, X.token);
 
@@ -497,7 +641,10 @@ test('resource: a new revision, a retire refused as in use (409), a service edit
   const r2 = await api('GET', `/resources/${used.id}`);
   assert.equal(r2.version, 2);
   assert.deepEqual(r2.attributes, { size: 2 });
-  assert.match(await page.locator('[data-testid=versions] > li[data-version="2"] ul.diff').innerText(), /size/);
+  assert.match(
+    await page.locator('[data-testid=versions] > li[data-version="2"] ul.diff').innerText(),
+    /size/,
+  );
 
   // Retire while a service is built on it: 409 in_use, in the server's words.
   const inUse = await refusedBy('POST', `/resources/${used.id}/retire`, undefined, X.token);
@@ -518,10 +665,19 @@ test('resource: a new revision, a retire refused as in use (409), a service edit
   assert.equal((await api('GET', `/resources/${spare.id}`)).status, 'retired');
   // The organization lists it with its badge.
   await page.goto(`${BASE}/#/org/${X.id}`);
-  await page.locator(`[data-testid=org-resources] tr:has(a[data-id="${spare.id}"]) .status[data-status=retired]`).waitFor();
+  await page
+    .locator(
+      `[data-testid=org-resources] tr:has(a[data-id="${spare.id}"]) .status[data-status=retired]`,
+    )
+    .waitFor();
 
   // A service may not be built on a retired resource: 422 retired_reference, shown by the form.
-  const refused = await refusedBy('PATCH', `/services/${svc.id}`, { built_on: [used.id, spare.id] }, X.token);
+  const refused = await refusedBy(
+    'PATCH',
+    `/services/${svc.id}`,
+    { built_on: [used.id, spare.id] },
+    X.token,
+  );
   assert.equal(refused.code, 'retired_reference');
   await page.goto(`${BASE}/#/service/${svc.id}`);
   await page.fill('#service-edit-built_on', `${used.id}, ${spare.id}`);
@@ -540,29 +696,59 @@ test('resource: a new revision, a retire refused as in use (409), a service edit
 
 test('offering: an edit makes a new version, then it is retired from its page', async () => {
   const X = living.X ?? (await freshOrg('edit'));
-  const svc = living.service ?? (await api('POST', '/services', { provider: X.id, name: 'E2E service', built_on: [], depends_on: [] }, X.token)).id;
+  const svc =
+    living.service ??
+    (
+      await api(
+        'POST',
+        '/services',
+        { provider: X.id, name: 'E2E service', built_on: [], depends_on: [] },
+        X.token,
+      )
+    ).id;
   const off = await api(
     'POST',
     '/offerings',
-    { provider: X.id, service: svc, name: 'E2E offering', audience: 'public', goods: [], access: [], actions: [{ name: 'advise', effect: 'none' }], service_levels: [] },
+    {
+      provider: X.id,
+      service: svc,
+      name: 'E2E offering',
+      audience: 'public',
+      goods: [],
+      access: [],
+      actions: [{ name: 'advise', effect: 'none' }],
+      service_levels: [],
+    },
     X.token,
   );
   const page = await newPage();
   await signIn(page, X.token);
   await page.goto(`${BASE}/#/offering/${off.id}`);
   await page.fill('#offering-edit-name', 'E2E offering v2');
-  await page.fill('#offering-edit-actions', JSON.stringify([{ name: 'advise', effect: 'none' }, { name: 'review', effect: 'none' }]));
+  await page.fill(
+    '#offering-edit-actions',
+    JSON.stringify([
+      { name: 'advise', effect: 'none' },
+      { name: 'review', effect: 'none' },
+    ]),
+  );
   await page.locator('[data-testid=offering-edit] button[type=submit]').click();
   await page.getByTestId('flash').filter({ hasText: 'version 2' }).waitFor();
   const o2 = await api('GET', `/offerings/${off.id}`);
   assert.equal(o2.version, 2);
   assert.equal(o2.name, 'E2E offering v2');
   assert.equal(o2.actions.length, 2);
-  await page.locator('[data-testid=offering-versions] > li[data-version="2"]').filter({ hasText: /changed: .*name/ }).waitFor();
+  await page
+    .locator('[data-testid=offering-versions] > li[data-version="2"]')
+    .filter({ hasText: /changed: .*name/ })
+    .waitFor();
   // A malformed JSON field is caught before anything is sent.
   await page.fill('#offering-edit-price', '{"amount": ');
   await page.locator('[data-testid=offering-edit] button[type=submit]').click();
-  await page.locator('[data-testid=offering-edit-result] .error').filter({ hasText: 'not valid JSON' }).waitFor();
+  await page
+    .locator('[data-testid=offering-edit-result] .error')
+    .filter({ hasText: 'not valid JSON' })
+    .waitFor();
   assert.equal(await page.getAttribute('#offering-edit-price', 'aria-invalid'), 'true');
 
   await page.getByTestId('offering-retire').click();
@@ -571,7 +757,11 @@ test('offering: an edit makes a new version, then it is retired from its page', 
   assert.equal(await page.locator('h1 .status').innerText(), 'retired');
   assert.equal((await api('GET', `/offerings/${off.id}`)).status, 'retired');
   await page.goto(`${BASE}/#/org/${X.id}`);
-  await page.locator(`[data-testid=org-offerings] tr:has(a[data-id="${off.id}"]) .status[data-status=retired]`).waitFor();
+  await page
+    .locator(
+      `[data-testid=org-offerings] tr:has(a[data-id="${off.id}"]) .status[data-status=retired]`,
+    )
+    .waitFor();
   await page.context().close();
 });
 
@@ -579,7 +769,12 @@ test('consumer group page: rename and add a member by form, remove one by its bu
   const X = living.X ?? (await freshOrg('edit'));
   const orgs = await all('organizations');
   const [m1, m2] = orgs.filter((o) => o.id !== X.id && o.status !== 'closed');
-  const g = await api('POST', '/consumer-groups', { name: 'E2E group', owner: X.id, members: [m1.id] }, X.token);
+  const g = await api(
+    'POST',
+    '/consumer-groups',
+    { name: 'E2E group', owner: X.id, members: [m1.id] },
+    X.token,
+  );
   const page = await newPage();
   await signIn(page, X.token);
   await page.goto(`${BASE}/#/org/${X.id}`);
@@ -605,7 +800,9 @@ test('resource version picker: choosing a version redraws the lineage graph and 
   const page = await newPage();
   await signIn(page, ADMIN);
   // The demo resource with the most versions made by provisions.
-  const resources = (await all('resources')).filter((r) => r.version > 1).sort((a, b) => b.version - a.version);
+  const resources = (await all('resources'))
+    .filter((r) => r.version > 1)
+    .sort((a, b) => b.version - a.version);
   let target = null;
   for (const r of resources) {
     const v = await api('GET', `/resources/${r.id}/versions`);
@@ -618,11 +815,21 @@ test('resource version picker: choosing a version redraws the lineage graph and 
   const lineageIds = async (version) => {
     const l = await api('GET', `/resources/${target.id}/lineage?version=${version}`);
     const ids = new Set([target.id]);
-    for (const k of ['provisions', 'resources', 'services', 'offerings', 'relationships', 'organizations']) for (const x of l[k]) if (x.id) ids.add(x.id);
+    for (const k of [
+      'provisions',
+      'resources',
+      'services',
+      'offerings',
+      'relationships',
+      'organizations',
+    ])
+      for (const x of l[k]) if (x.id) ids.add(x.id);
     return [...ids].sort();
   };
   await page.goto(`${BASE}/#/resource/${target.id}`);
-  await page.locator(`#lineage-version option[value="${target.version}"]`).waitFor({ state: 'attached' });
+  await page
+    .locator(`#lineage-version option[value="${target.version}"]`)
+    .waitFor({ state: 'attached' });
   assert.equal(await page.locator('#lineage-version option').count(), target.version);
   assert.equal(await page.inputValue('#lineage-version'), String(target.version));
   const latest = await graphAndTableIds(page, 'Lineage');
@@ -634,7 +841,11 @@ test('resource version picker: choosing a version redraws the lineage graph and 
   const want = await lineageIds(1);
   assert.deepEqual(v1.tableIds, want, 'the table is the lineage of version 1');
   assert.deepEqual(v1.graphIds, want, 'the graph is the lineage of version 1');
-  assert.notDeepEqual(want, latest.tableIds, `the lineage of ${target.id} as of version 1 is not the latest one`);
+  assert.notDeepEqual(
+    want,
+    latest.tableIds,
+    `the lineage of ${target.id} as of version 1 is not the latest one`,
+  );
   await shot(page, 'resource-version-1-1280');
   await page.context().close();
 });
@@ -654,10 +865,15 @@ test('tokens page: the admin issues one (secret shown once), a member sees its o
   const secret = await page.getByTestId('token-secret').inputValue();
   assert.ok(secret.length >= 20, 'the secret is shown');
   assert.equal((await api('GET', '/me', undefined, secret)).organization, X.id);
-  const issued = (await api('GET', '/tokens?limit=1000')).items.find((t) => t.organization === X.id && t.expires_at);
+  const issued = (await api('GET', '/tokens?limit=1000')).items.find(
+    (t) => t.organization === X.id && t.expires_at,
+  );
   assert.ok(issued, 'the new token is listed, with its expiry');
   await page.locator(`[data-testid=tokens] tr[data-token="${issued.id}"]`).waitFor();
-  assert.ok(!(await page.locator('[data-testid=tokens]').innerText()).includes(secret), 'the list never shows a secret');
+  assert.ok(
+    !(await page.locator('[data-testid=tokens]').innerText()).includes(secret),
+    'the list never shows a secret',
+  );
   await shot(page, 'tokens-admin-1280');
   await page.context().close();
 
@@ -666,15 +882,24 @@ test('tokens page: the admin issues one (secret shown once), a member sees its o
   await signIn(member, X.token);
   await member.goto(`${BASE}/#/tokens`);
   await member.locator('[data-testid=tokens]').waitFor();
-  const orgsShown = await member.locator('[data-testid=tokens] tbody tr td:nth-child(2) a').evaluateAll((as) => as.map((a) => a.dataset.id));
-  assert.ok(orgsShown.length >= 2 && orgsShown.every((o) => o === X.id), `only ${X.id}'s tokens: ${orgsShown}`);
+  const orgsShown = await member
+    .locator('[data-testid=tokens] tbody tr td:nth-child(2) a')
+    .evaluateAll((as) => as.map((a) => a.dataset.id));
+  assert.ok(
+    orgsShown.length >= 2 && orgsShown.every((o) => o === X.id),
+    `only ${X.id}'s tokens: ${orgsShown}`,
+  );
   assert.equal(await member.getByTestId('token-issue').count(), 0, 'no issue form for a member');
   const button = member.locator(`button[data-revoke="${issued.id}"]`);
   await button.click();
   await button.click();
   await member.getByTestId('revoke-result').filter({ hasText: 'revoked' }).waitFor();
-  await member.locator(`[data-testid=tokens] tr[data-token="${issued.id}"]`).waitFor({ state: 'detached' });
-  const after = await fetch(`${BASE}/api/v1/me`, { headers: { Authorization: `Bearer ${secret}` } });
+  await member
+    .locator(`[data-testid=tokens] tr[data-token="${issued.id}"]`)
+    .waitFor({ state: 'detached' });
+  const after = await fetch(`${BASE}/api/v1/me`, {
+    headers: { Authorization: `Bearer ${secret}` },
+  });
   assert.equal(after.status, 401, 'a revoked token is refused');
   await member.context().close();
 
@@ -692,17 +917,46 @@ test('degraded: a consumer that loses access sees its service degraded, with wha
   // Setup (API): P offers access to a resource; C builds a service on it; P suspends.
   const P = await freshOrg('provider');
   const C = await freshOrg('consumer');
-  const res = await api('POST', '/resources', { owner: P.id, kind: 'technology', name: 'E2E shared database', attributes: {} }, P.token);
-  const psvc = await api('POST', '/services', { provider: P.id, name: 'E2E database service', built_on: [res.id], depends_on: [] }, P.token);
+  const res = await api(
+    'POST',
+    '/resources',
+    { owner: P.id, kind: 'technology', name: 'E2E shared database', attributes: {} },
+    P.token,
+  );
+  const psvc = await api(
+    'POST',
+    '/services',
+    { provider: P.id, name: 'E2E database service', built_on: [res.id], depends_on: [] },
+    P.token,
+  );
   const off = await api(
     'POST',
     '/offerings',
-    { provider: P.id, service: psvc.id, name: 'E2E database access', audience: 'public', goods: [], access: [{ resource: res.id }], actions: [{ name: 'operate', effect: 'none' }], service_levels: [] },
+    {
+      provider: P.id,
+      service: psvc.id,
+      name: 'E2E database access',
+      audience: 'public',
+      goods: [],
+      access: [{ resource: res.id }],
+      actions: [{ name: 'operate', effect: 'none' }],
+      service_levels: [],
+    },
     P.token,
   );
-  const rel = await api('POST', '/relationships', { offering: off.id, consumer: C.id, type: 'basic' }, C.token);
+  const rel = await api(
+    'POST',
+    '/relationships',
+    { offering: off.id, consumer: C.id, type: 'basic' },
+    C.token,
+  );
   await api('POST', `/relationships/${rel.id}/activate`, {}, P.token);
-  const csvc = await api('POST', '/services', { provider: C.id, name: 'E2E app on the shared database', built_on: [res.id], depends_on: [] }, C.token);
+  const csvc = await api(
+    'POST',
+    '/services',
+    { provider: C.id, name: 'E2E app on the shared database', built_on: [res.id], depends_on: [] },
+    C.token,
+  );
   await api('POST', `/relationships/${rel.id}/suspend`, {}, P.token);
   const degraded = await api('GET', `/services/${csvc.id}`, undefined, C.token);
   assert.equal(degraded.status, 'degraded', 'the API degrades the service (setup)');
@@ -727,8 +981,18 @@ test('degraded: a consumer that loses access sees its service degraded, with wha
   await signIn(admin, ADMIN);
   await admin.waitForFunction(() => window.__mapRenderMs !== undefined);
   await admin.waitForFunction((id) => window.__cy.getElementById(id).hasClass('degraded'), C.id);
-  assert.equal(await admin.evaluate((id) => window.__cy.getElementById(id).hasClass('degraded'), P.id), false);
-  if (living.closed) assert.ok(await admin.evaluate((id) => window.__cy.getElementById(id).hasClass('closed'), living.closed), 'a closed organization is marked too');
+  assert.equal(
+    await admin.evaluate((id) => window.__cy.getElementById(id).hasClass('degraded'), P.id),
+    false,
+  );
+  if (living.closed)
+    assert.ok(
+      await admin.evaluate(
+        (id) => window.__cy.getElementById(id).hasClass('closed'),
+        living.closed,
+      ),
+      'a closed organization is marked too',
+    );
   const { tableIds } = await graphAndTableIds(admin, 'Ecosystem map');
   assert.ok(tableIds.includes(C.id));
   assert.match(await admin.locator(`tr[data-node-id="${C.id}"]`).innerText(), /1 degraded service/);
@@ -752,8 +1016,18 @@ async function srmWorld() {
   const P = await freshOrg('srm-provider');
   const C = await freshOrg('srm-consumer');
   const D = await freshOrg('srm-downstream');
-  const res = await api('POST', '/resources', { owner: P.id, kind: 'technology', name: 'E2E helpdesk platform', attributes: {} }, P.token);
-  const svc = await api('POST', '/services', { provider: P.id, name: 'E2E helpdesk', built_on: [res.id], depends_on: [] }, P.token);
+  const res = await api(
+    'POST',
+    '/resources',
+    { owner: P.id, kind: 'technology', name: 'E2E helpdesk platform', attributes: {} },
+    P.token,
+  );
+  const svc = await api(
+    'POST',
+    '/services',
+    { provider: P.id, name: 'E2E helpdesk', built_on: [res.id], depends_on: [] },
+    P.token,
+  );
   const off = await api(
     'POST',
     '/offerings',
@@ -776,17 +1050,41 @@ async function srmWorld() {
     },
     P.token,
   );
-  const rel = await api('POST', '/relationships', { offering: off.id, consumer: C.id, type: 'basic' }, C.token);
+  const rel = await api(
+    'POST',
+    '/relationships',
+    { offering: off.id, consumer: C.id, type: 'basic' },
+    C.token,
+  );
   await api('POST', `/relationships/${rel.id}/activate`, {}, P.token);
   // Downstream: C serves D with a service that depends on what it gets from P.
-  const csvc = await api('POST', '/services', { provider: C.id, name: 'E2E office IT', built_on: [res.id], depends_on: [] }, C.token);
+  const csvc = await api(
+    'POST',
+    '/services',
+    { provider: C.id, name: 'E2E office IT', built_on: [res.id], depends_on: [] },
+    C.token,
+  );
   const coff = await api(
     'POST',
     '/offerings',
-    { provider: C.id, service: csvc.id, name: 'E2E office IT for D', audience: 'public', goods: [], access: [], actions: [{ name: 'advise', effect: 'none' }], service_levels: [] },
+    {
+      provider: C.id,
+      service: csvc.id,
+      name: 'E2E office IT for D',
+      audience: 'public',
+      goods: [],
+      access: [],
+      actions: [{ name: 'advise', effect: 'none' }],
+      service_levels: [],
+    },
     C.token,
   );
-  const rel2 = await api('POST', '/relationships', { offering: coff.id, consumer: D.id, type: 'basic' }, D.token);
+  const rel2 = await api(
+    'POST',
+    '/relationships',
+    { offering: coff.id, consumer: D.id, type: 'basic' },
+    D.token,
+  );
   await api('POST', `/relationships/${rel2.id}/activate`, {}, C.token);
   Object.assign(srm, { P, C, D, offering: off, rel: rel.id, rel2: rel2.id });
   return srm;
@@ -794,7 +1092,9 @@ async function srmWorld() {
 
 /** The raw text of an API answer (to compare amounts digit for digit). */
 async function rawText(path, token = ADMIN) {
-  const res = await fetch(`${BASE}/api/v1${path}`, { headers: { Authorization: `Bearer ${token}` } });
+  const res = await fetch(`${BASE}/api/v1${path}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
   assert.ok(res.ok, `${path}: ${res.status}`);
   return res.text();
 }
@@ -826,9 +1126,15 @@ test('requests: the consumer opens one in the UI, the provider fulfils it by cli
   await pp.goto(`${BASE}/#/relationship/${rel}`);
   const row = pp.locator(`[data-testid=requests] li[data-request="${reqId}"]`);
   await row.waitFor();
-  assert.equal(await row.locator('button[data-request-move=cancel]').count(), 0, 'the provider may not cancel');
+  assert.equal(
+    await row.locator('button[data-request-move=cancel]').count(),
+    0,
+    'the provider may not cancel',
+  );
   await row.locator('button[data-request-move=fulfil]').click();
-  await pp.locator(`[data-testid=requests] li[data-request="${reqId}"][data-status=fulfilled]`).waitFor();
+  await pp
+    .locator(`[data-testid=requests] li[data-request="${reqId}"][data-status=fulfilled]`)
+    .waitFor();
   req = await api('GET', `/requests/${reqId}`);
   assert.equal(req.status, 'fulfilled');
   assert.ok(req.provision, 'the request names the provision that fulfilled it');
@@ -836,12 +1142,24 @@ test('requests: the consumer opens one in the UI, the provider fulfils it by cli
   assert.equal(prov.action, 'reset-password');
   assert.equal(prov.relationship, rel);
   await pp.locator(`[data-testid=provisions] li[data-provision="${req.provision}"]`).waitFor();
-  await pp.locator(`[data-testid=requests] li[data-request="${reqId}"] a[data-id="${req.provision}"]`).waitFor();
+  await pp
+    .locator(`[data-testid=requests] li[data-request="${reqId}"] a[data-id="${req.provision}"]`)
+    .waitFor();
   assert.match(await pp.getByTestId('requests-summary').innerText(), /fulfilled\s*1/);
 
   // Two more: the consumer cancels one, the provider declines the other with a reason.
-  const r2 = await api('POST', `/relationships/${rel}/requests`, { action: 'reset-password', note: 'never mind' }, C.token);
-  const r3 = await api('POST', `/relationships/${rel}/requests`, { action: 'add-mailbox', note: 'for the intern' }, C.token);
+  const r2 = await api(
+    'POST',
+    `/relationships/${rel}/requests`,
+    { action: 'reset-password', note: 'never mind' },
+    C.token,
+  );
+  const r3 = await api(
+    'POST',
+    `/relationships/${rel}/requests`,
+    { action: 'add-mailbox', note: 'for the intern' },
+    C.token,
+  );
   await cp.reload(); // the same route: read it again
   await cp.locator(`li[data-request="${r2.id}"] button[data-request-move=cancel]`).click();
   await cp.locator(`li[data-request="${r2.id}"][data-status=cancelled]`).waitFor();
@@ -854,7 +1172,12 @@ test('requests: the consumer opens one in the UI, the provider fulfils it by cli
   assert.equal(declined.status, 'declined');
   assert.equal(declined.reason, 'no budget this quarter');
   // The queue: nothing open is left, and the closed ones come newest first.
-  assert.deepEqual(await pp.locator('[data-testid=requests] > li').evaluateAll((ls) => ls.map((l) => l.dataset.request)), [r3.id, r2.id, reqId]);
+  assert.deepEqual(
+    await pp
+      .locator('[data-testid=requests] > li')
+      .evaluateAll((ls) => ls.map((l) => l.dataset.request)),
+    [r3.id, r2.id, reqId],
+  );
   await shotOf(pp.getByTestId('requests-section'), 'relationship-requests-1280');
   await cp.context().close();
   await pp.context().close();
@@ -862,8 +1185,18 @@ test('requests: the consumer opens one in the UI, the provider fulfils it by cli
 
 test('requests view: the provider sees what waits for it and follows it to fulfil; the consumer and the admin see it too', async () => {
   const { P, C, rel } = await srmWorld();
-  const open = await api('POST', `/relationships/${rel}/requests`, { action: 'reset-password', note: 'From the requests view' }, C.token);
-  const later = await api('POST', `/relationships/${rel}/requests`, { action: 'add-mailbox', note: 'for the new hire' }, C.token);
+  const open = await api(
+    'POST',
+    `/relationships/${rel}/requests`,
+    { action: 'reset-password', note: 'From the requests view' },
+    C.token,
+  );
+  const later = await api(
+    'POST',
+    `/relationships/${rel}/requests`,
+    { action: 'add-mailbox', note: 'for the new hire' },
+    C.token,
+  );
 
   // The provider: Requests in the navigation, what waits for it (open, oldest first).
   const pp = await newPage();
@@ -872,15 +1205,25 @@ test('requests view: the provider sees what waits for it and follows it to fulfi
   await pp.waitForURL(/#\/requests$/);
   const waiting = pp.getByTestId('requests-provider-list');
   await waiting.locator(`li[data-request="${open.id}"][data-status=open]`).waitFor();
-  const expected = (await api('GET', '/requests?as=provider&status=open&limit=1000', undefined, P.token)).items.map((r) => r.id);
-  assert.deepEqual(await waiting.locator('> li').evaluateAll((ls) => ls.map((l) => l.dataset.request)), expected, 'the open requests asked of P, oldest first');
+  const expected = (
+    await api('GET', '/requests?as=provider&status=open&limit=1000', undefined, P.token)
+  ).items.map((r) => r.id);
+  assert.deepEqual(
+    await waiting.locator('> li').evaluateAll((ls) => ls.map((l) => l.dataset.request)),
+    expected,
+    'the open requests asked of P, oldest first',
+  );
   assert.deepEqual(expected.slice(-2), [open.id, later.id]);
   const row = waiting.locator(`li[data-request="${open.id}"]`);
   assert.match(await row.innerText(), /reset-password/);
   assert.match(await row.innerText(), /waiting \d/);
   assert.match(await row.innerText(), /From the requests view/);
   await row.locator(`a[data-id="${C.id}"]`).waitFor(); // who asked
-  assert.equal(await pp.getByTestId('requests-consumer-none').count(), 1, 'P asked nothing as consumer');
+  assert.equal(
+    await pp.getByTestId('requests-consumer-none').count(),
+    1,
+    'P asked nothing as consumer',
+  );
   await shot(pp, 'requests-provider-1280');
 
   // Follow it to the relationship's queue, where it is marked, and fulfil it there.
@@ -889,16 +1232,28 @@ test('requests view: the provider sees what waits for it and follows it to fulfi
   const queued = pp.locator(`[data-testid=requests] li.wanted[data-request="${open.id}"]`);
   await queued.waitFor();
   await queued.locator('button[data-request-move=fulfil]').click();
-  await pp.locator(`[data-testid=requests] li[data-request="${open.id}"][data-status=fulfilled]`).waitFor();
+  await pp
+    .locator(`[data-testid=requests] li[data-request="${open.id}"][data-status=fulfilled]`)
+    .waitFor();
   assert.equal((await api('GET', `/requests/${open.id}`)).status, 'fulfilled');
 
   // Back in the Requests view: it no longer waits; the status filter finds it fulfilled.
   await pp.goto(`${BASE}/#/requests`);
-  await pp.getByTestId('requests-provider-list').locator(`li[data-request="${later.id}"]`).waitFor();
-  assert.equal(await pp.locator(`[data-testid=requests-provider-list] li[data-request="${open.id}"]`).count(), 0);
+  await pp
+    .getByTestId('requests-provider-list')
+    .locator(`li[data-request="${later.id}"]`)
+    .waitFor();
+  assert.equal(
+    await pp.locator(`[data-testid=requests-provider-list] li[data-request="${open.id}"]`).count(),
+    0,
+  );
   await pp.selectOption('#requests-status', 'fulfilled');
   await pp.waitForURL(/#\/requests\?status=fulfilled$/);
-  await pp.getByTestId('requests-provider-list').locator(`li[data-request="${open.id}"][data-status=fulfilled] a[data-id]`).first().waitFor();
+  await pp
+    .getByTestId('requests-provider-list')
+    .locator(`li[data-request="${open.id}"][data-status=fulfilled] a[data-id]`)
+    .first()
+    .waitFor();
 
   // The consumer sees what it asked for; it may cancel an open one in the queue.
   const cp = await newPage();
@@ -909,7 +1264,10 @@ test('requests view: the provider sees what waits for it and follows it to fulfi
   const laterRow = asked.locator(`li[data-request="${later.id}"][data-status=open]`);
   assert.match(await laterRow.locator('a[data-act]').innerText(), /^Cancel/);
   const mine = (await api('GET', '/requests?as=consumer&limit=1000', undefined, C.token)).total;
-  assert.match(await cp.getByTestId('requests-consumer-count').innerText(), new RegExp(`^${mine} request`));
+  assert.match(
+    await cp.getByTestId('requests-consumer-count').innerText(),
+    new RegExp(`^${mine} request`),
+  );
   await shot(cp, 'requests-consumer-1280');
 
   // The admin: one list of every request.
@@ -925,7 +1283,17 @@ test('requests view: the provider sees what waits for it and follows it to fulfi
 
 test('service levels: a breach recorded through the API is marked on the chart; one recorded in the form too', async () => {
   const { P, C, rel } = await srmWorld();
-  const m = (metric, value, month) => api('POST', `/relationships/${rel}/measurements`, { metric, value, period: { start: `2026-0${month}-01T00:00:00Z`, end: `2026-0${month}-28T00:00:00Z` } }, P.token);
+  const m = (metric, value, month) =>
+    api(
+      'POST',
+      `/relationships/${rel}/measurements`,
+      {
+        metric,
+        value,
+        period: { start: `2026-0${month}-01T00:00:00Z`, end: `2026-0${month}-28T00:00:00Z` },
+      },
+      P.token,
+    );
   assert.equal((await m('availability', 99.95, 1)).met, true);
   const breach = await m('availability', 99.5, 2);
   assert.equal(breach.met, false, 'setup: 99.5 misses 99.9');
@@ -939,15 +1307,32 @@ test('service levels: a breach recorded through the API is marked on the chart; 
   await chart.locator('canvas').first().waitFor();
   assert.equal(await chart.getAttribute('data-points'), '3');
   assert.equal(await chart.getAttribute('data-breaches'), '1');
-  assert.ok((await chart.locator('canvas').first().evaluate((c) => c.width)) > 200, 'the chart is drawn');
+  assert.ok(
+    (await chart
+      .locator('canvas')
+      .first()
+      .evaluate((c) => c.width)) > 200,
+    'the chart is drawn',
+  );
   assert.match(await chart.locator('figcaption').innerText(), /1 breach marked in red/);
-  assert.equal(await page.locator('figure.sl-chart[data-metric="response-time"]').getAttribute('data-breaches'), '0');
+  assert.equal(
+    await page
+      .locator('figure.sl-chart[data-metric="response-time"]')
+      .getAttribute('data-breaches'),
+    '0',
+  );
   assert.equal(await page.locator('[data-testid=sl-breaches] tbody tr').count(), 1);
-  assert.match(await page.locator('[data-testid=sl-breaches] tbody tr').innerText(), /99\.5 percent/);
+  assert.match(
+    await page.locator('[data-testid=sl-breaches] tbody tr').innerText(),
+    /99\.5 percent/,
+  );
   const summary = await api('GET', `/relationships/${rel}/service-levels`, undefined, C.token);
   const avail = summary.items.find((x) => x.metric === 'availability');
   assert.equal(avail.breaches.length, 1);
-  assert.equal(await page.locator('.attainment[data-metric=availability]').getAttribute('data-attainment'), String(avail.attainment));
+  assert.equal(
+    await page.locator('.attainment[data-metric=availability]').getAttribute('data-attainment'),
+    String(avail.attainment),
+  );
   assert.match(await page.locator('.attainment[data-metric=availability]').innerText(), /66\.7 %/);
 
   // The consumer records a miss in the form: a second red mark.
@@ -957,9 +1342,14 @@ test('service levels: a breach recorded through the API is marked on the chart; 
   await page.fill('#measure-end', '2026-04-28T00:00');
   await page.getByRole('button', { name: 'Record measurement' }).click();
   await page.getByTestId('levels-section-message').filter({ hasText: 'breach' }).waitFor();
-  await page.locator('figure.sl-chart[data-metric=availability][data-breaches="2"] canvas').first().waitFor();
+  await page
+    .locator('figure.sl-chart[data-metric=availability][data-breaches="2"] canvas')
+    .first()
+    .waitFor();
   assert.equal(await page.locator('[data-testid=sl-breaches] tbody tr').count(), 2);
-  const items = (await api('GET', `/relationships/${rel}/measurements?metric=availability`, undefined, C.token)).items;
+  const items = (
+    await api('GET', `/relationships/${rel}/measurements?metric=availability`, undefined, C.token)
+  ).items;
   const recorded = items.find((x) => x.value === 98);
   assert.ok(recorded, 'the form recorded the measurement');
   assert.equal(recorded.period.end, '2026-04-28T00:00:00Z', 'times typed are UTC');
@@ -983,12 +1373,27 @@ test('agreement: a proposal made in the UI and accepted in the UI changes the re
   const open = pp.locator('[data-testid=proposals-open] li[data-status=open]');
   await open.first().waitFor();
   const propId = await open.first().getAttribute('data-proposal');
-  const prop = await api('GET', `/relationships/${rel}/proposals`).then((x) => x.items.find((p) => p.id === propId));
+  const prop = await api('GET', `/relationships/${rel}/proposals`).then((x) =>
+    x.items.find((p) => p.id === propId),
+  );
   assert.equal(prop.by, P.id);
-  assert.deepEqual(Object.keys(prop.changes).sort(), ['price', 'type'], 'only the terms changed are proposed');
-  assert.ok((await rawText(`/relationships/${rel}/proposals`)).includes('"amount":123456789012345.1234'), 'the amount went out digit for digit');
+  assert.deepEqual(
+    Object.keys(prop.changes).sort(),
+    ['price', 'type'],
+    'only the terms changed are proposed',
+  );
+  assert.ok(
+    (await rawText(`/relationships/${rel}/proposals`)).includes('"amount":123456789012345.1234'),
+    'the amount went out digit for digit',
+  );
   // The proposer may withdraw, not accept.
-  assert.deepEqual(await open.first().locator('button[data-proposal-move]').evaluateAll((bs) => bs.map((b) => b.dataset.proposalMove)), ['withdraw']);
+  assert.deepEqual(
+    await open
+      .first()
+      .locator('button[data-proposal-move]')
+      .evaluateAll((bs) => bs.map((b) => b.dataset.proposalMove)),
+    ['withdraw'],
+  );
 
   const cp = await newPage();
   await signIn(cp, C.token);
@@ -1001,9 +1406,15 @@ test('agreement: a proposal made in the UI and accepted in the UI changes the re
   await cp.getByTestId('rel-type').filter({ hasText: 'partnership' }).waitFor();
   await cp.locator('[data-testid=agreement][data-version="2"]').waitFor();
   assert.equal(await cp.getByTestId('agreement-type').innerText(), 'partnership');
-  assert.equal(await cp.getByTestId('agreement-price').innerText(), '123456789012345.1234 EUR per month');
+  assert.equal(
+    await cp.getByTestId('agreement-price').innerText(),
+    '123456789012345.1234 EUR per month',
+  );
   assert.equal(await cp.locator('[data-testid=agreement-versions] > li').count(), 2);
-  assert.match(await cp.locator('[data-testid=agreement-versions] > li[data-version="2"]').innerText(), /changed: type, price/);
+  assert.match(
+    await cp.locator('[data-testid=agreement-versions] > li[data-version="2"]').innerText(),
+    /changed: type, price/,
+  );
   assert.equal((await api('GET', `/relationships/${rel}`)).type, 'partnership');
   assert.equal((await api('GET', `/relationships/${rel}/agreement`)).version, 2);
   await shotOf(cp.getByTestId('agreement-section'), 'relationship-agreement-1280');
@@ -1012,16 +1423,34 @@ test('agreement: a proposal made in the UI and accepted in the UI changes the re
   const p2 = await api('POST', `/relationships/${rel}/proposals`, { renewal: 'auto' }, P.token);
   await pp.reload();
   await pp.locator(`li[data-proposal="${p2.id}"] button[data-proposal-move=withdraw]`).click();
-  await pp.locator(`[data-testid=proposals-closed] li[data-proposal="${p2.id}"][data-status=withdrawn]`).waitFor({ state: 'attached' });
-  assert.equal((await api('GET', `/relationships/${rel}/proposals`)).items.find((p) => p.id === p2.id).status, 'withdrawn');
+  await pp
+    .locator(`[data-testid=proposals-closed] li[data-proposal="${p2.id}"][data-status=withdrawn]`)
+    .waitFor({ state: 'attached' });
+  assert.equal(
+    (await api('GET', `/relationships/${rel}/proposals`)).items.find((p) => p.id === p2.id).status,
+    'withdrawn',
+  );
   await pp.context().close();
   await cp.context().close();
 });
 
 test('value both ways and people in roles on the relationship page', async () => {
   const { P, C, rel } = await srmWorld();
-  await api('POST', `/relationships/${rel}/value`, { outcomes: ['Fewer lost hours'], costs: [{ amount: 310.25, currency: 'EUR', kind: 'introduced' }] }, P.token);
-  const person = await api('POST', `/organizations/${C.id}/people`, { name: 'E2E Sam Sponsor', email: 'sam@example.test' }, C.token);
+  await api(
+    'POST',
+    `/relationships/${rel}/value`,
+    {
+      outcomes: ['Fewer lost hours'],
+      costs: [{ amount: 310.25, currency: 'EUR', kind: 'introduced' }],
+    },
+    P.token,
+  );
+  const person = await api(
+    'POST',
+    `/organizations/${C.id}/people`,
+    { name: 'E2E Sam Sponsor', email: 'sam@example.test' },
+    C.token,
+  );
   const page = await newPage();
   await signIn(page, C.token);
   await page.goto(`${BASE}/#/relationship/${rel}`);
@@ -1041,10 +1470,19 @@ test('value both ways and people in roles on the relationship page', async () =>
   const removedLiteral = /"consumer_stated":\{.*?"removed":\{"EUR":([-0-9.]+)\}/.exec(raw)?.[1];
   assert.equal(removedLiteral, '4200.0001');
   assert.equal(await cell('consumer', 'costs-removed').innerText(), '4200.0001 EUR');
-  assert.match(await cell('consumer', 'outcomes').innerText(), /Staff back at work within the hour/);
-  assert.match(await cell('consumer', 'risks-introduced').innerText(), /Depends on one helpdesk vendor/);
+  assert.match(
+    await cell('consumer', 'outcomes').innerText(),
+    /Staff back at work within the hour/,
+  );
+  assert.match(
+    await cell('consumer', 'risks-introduced').innerText(),
+    /Depends on one helpdesk vendor/,
+  );
   assert.match(await cell('provider', 'outcomes').innerText(), /Fewer lost hours/);
-  assert.match(await cell('provider', 'count').innerText(), new RegExp(`${v.provider_stated.provisions} provision`));
+  assert.match(
+    await cell('provider', 'count').innerText(),
+    new RegExp(`${v.provider_stated.provisions} provision`),
+  );
   assert.match(await cell('provider', 'costs-introduced').innerText(), /310\.25 EUR/);
   await shotOf(page.getByTestId('value-section'), 'relationship-value-1280');
 
@@ -1054,14 +1492,23 @@ test('value both ways and people in roles on the relationship page', async () =>
   await page.getByRole('button', { name: 'Assign' }).click();
   await page.locator(`[data-testid=roles] [data-person="${person.id}"]`).waitFor();
   let roles = await api('GET', `/relationships/${rel}/roles`, undefined, P.token);
-  assert.deepEqual(roles.items.map((r) => [r.person, r.role, r.organization]), [[person.id, 'sponsor', C.id]]);
-  assert.equal(await page.locator('#role-role option').evaluateAll((os) => os.map((o) => o.value).join(',')), 'customer,user,sponsor');
+  assert.deepEqual(
+    roles.items.map((r) => [r.person, r.role, r.organization]),
+    [[person.id, 'sponsor', C.id]],
+  );
+  assert.equal(
+    await page.locator('#role-role option').evaluateAll((os) => os.map((o) => o.value).join(',')),
+    'customer,user,sponsor',
+  );
   await shotOf(page.getByTestId('roles-section'), 'relationship-roles-1280');
   // The provider sees the person by name, and may not unassign the consumer's people.
   const pp = await newPage();
   await signIn(pp, P.token);
   await pp.goto(`${BASE}/#/relationship/${rel}`);
-  await pp.locator(`[data-testid=roles] [data-person="${person.id}"]`).filter({ hasText: 'E2E Sam Sponsor' }).waitFor();
+  await pp
+    .locator(`[data-testid=roles] [data-person="${person.id}"]`)
+    .filter({ hasText: 'E2E Sam Sponsor' })
+    .waitFor();
   assert.equal(await pp.locator(`button[data-unassign="${person.id}/sponsor"]`).count(), 0);
   await pp.context().close();
   await page.locator(`button[data-unassign="${person.id}/sponsor"]`).click();
@@ -1076,9 +1523,31 @@ test('value both ways and people in roles on the relationship page', async () =>
 test('organization page: people (added in the UI), breaches that reached it, value over a chosen period', async () => {
   const { P, C, rel } = await srmWorld();
   // Setup (API): one more breach and one more statement of value, in 2026.
-  await api('POST', `/relationships/${rel}/measurements`, { metric: 'availability', value: 97, period: { start: '2026-05-01T00:00:00Z', end: '2026-05-28T00:00:00Z' } }, P.token);
-  await api('POST', `/relationships/${rel}/value`, { outcomes: ['Audit passed'], period: { start: '2026-05-01T00:00:00Z', end: '2026-05-28T00:00:00Z' } }, P.token);
-  const cleo = await api('POST', `/organizations/${C.id}/people`, { name: 'E2E Cleo Customer' }, C.token);
+  await api(
+    'POST',
+    `/relationships/${rel}/measurements`,
+    {
+      metric: 'availability',
+      value: 97,
+      period: { start: '2026-05-01T00:00:00Z', end: '2026-05-28T00:00:00Z' },
+    },
+    P.token,
+  );
+  await api(
+    'POST',
+    `/relationships/${rel}/value`,
+    {
+      outcomes: ['Audit passed'],
+      period: { start: '2026-05-01T00:00:00Z', end: '2026-05-28T00:00:00Z' },
+    },
+    P.token,
+  );
+  const cleo = await api(
+    'POST',
+    `/organizations/${C.id}/people`,
+    { name: 'E2E Cleo Customer' },
+    C.token,
+  );
   await api('POST', `/relationships/${rel}/roles`, { person: cleo.id, role: 'customer' }, C.token);
   const page = await newPage();
   const roleLookups = [];
@@ -1101,35 +1570,62 @@ test('organization page: people (added in the UI), breaches that reached it, val
   // Each person with the roles it holds, as the person answers them (`roles`): no
   // relationship is asked for its roles.
   const cleoAnswer = people.find((p) => p.id === cleo.id);
-  assert.deepEqual(cleoAnswer.roles.map((x) => [x.relationship, x.role]), [[rel, 'customer']]);
+  assert.deepEqual(
+    cleoAnswer.roles.map((x) => [x.relationship, x.role]),
+    [[rel, 'customer']],
+  );
   const cleoRow = page.locator(`[data-testid=org-people] tr:has([data-person="${cleo.id}"])`);
   assert.match(await cleoRow.innerText(), /customer on/);
-  await cleoRow.locator(`li[data-relationship="${rel}"][data-role=customer] a[data-id="${rel}"]`).waitFor();
+  await cleoRow
+    .locator(`li[data-relationship="${rel}"][data-role=customer] a[data-id="${rel}"]`)
+    .waitFor();
   assert.deepEqual(roleLookups, [], 'the page asked no relationship for its roles');
-  assert.match(await page.locator(`[data-testid=org-people] tr:has([data-person="${uma.id}"])`).innerText(), /none/);
+  assert.match(
+    await page.locator(`[data-testid=org-people] tr:has([data-person="${uma.id}"])`).innerText(),
+    /none/,
+  );
 
   // Breaches that reached C: those of the service levels test, as the server lists them.
   const breaches = await api('GET', `/organizations/${C.id}/breaches`, undefined, C.token);
   assert.ok(breaches.total >= 1, 'a breach reached the consumer');
-  assert.equal(await page.locator('[data-testid=org-breaches] tbody tr').count(), breaches.items.length);
+  assert.equal(
+    await page.locator('[data-testid=org-breaches] tbody tr').count(),
+    breaches.items.length,
+  );
   await page.locator(`[data-testid=org-breaches] a[data-id="${rel}"]`).first().waitFor();
 
   // Value: all time, then a period in the future (nothing in it), then all time again.
   const all = await api('GET', `/organizations/${C.id}/value`, undefined, C.token);
-  const countCell = () => page.locator('[data-testid=org-value] tr[data-row=count] td[data-side=received]');
-  assert.match(await countCell().innerText(), new RegExp(`^${all.received.provisions} provisions?, ${all.received.statements} statements?$`));
+  const countCell = () =>
+    page.locator('[data-testid=org-value] tr[data-row=count] td[data-side=received]');
+  assert.match(
+    await countCell().innerText(),
+    new RegExp(`^${all.received.provisions} provisions?, ${all.received.statements} statements?$`),
+  );
   assert.ok(all.received.provisions + all.received.statements > 0, 'C received value');
   await page.fill('#period-from', '2099-01-01T00:00');
   await page.fill('#period-to', '2099-12-31T23:59');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByTestId('org-value-period').filter({ hasText: '2099-01-01' }).waitFor();
-  assert.ok(page.url().includes('from=2099-01-01T00%3A00%3A00Z'), `the period is in the route: ${page.url()}`);
-  const future = await api('GET', `/organizations/${C.id}/value?from=2099-01-01T00:00:00Z&to=2099-12-31T23:59:00Z`, undefined, C.token);
+  assert.ok(
+    page.url().includes('from=2099-01-01T00%3A00%3A00Z'),
+    `the period is in the route: ${page.url()}`,
+  );
+  const future = await api(
+    'GET',
+    `/organizations/${C.id}/value?from=2099-01-01T00:00:00Z&to=2099-12-31T23:59:00Z`,
+    undefined,
+    C.token,
+  );
   assert.equal(future.received.provisions + future.received.statements, 0);
-  await countCell().filter({ hasText: /^0 provisions, 0 statements$/ }).waitFor();
+  await countCell()
+    .filter({ hasText: /^0 provisions, 0 statements$/ })
+    .waitFor();
   await page.getByTestId('org-breaches-none').waitFor();
   await page.getByTestId('period-all').click();
-  await countCell().filter({ hasText: new RegExp(`^${all.received.provisions} provision`) }).waitFor();
+  await countCell()
+    .filter({ hasText: new RegExp(`^${all.received.provisions} provision`) })
+    .waitFor();
   await page.locator('[data-testid=org-breaches] tbody tr').first().waitFor();
   await shotOf(page.getByTestId('org-people-section'), 'organization-people-1280');
   await shotOf(page.getByTestId('org-value-section'), 'organization-value-1280');
@@ -1150,98 +1646,139 @@ test('value chains: from provider to the consumer downstream, the value on each 
   await page.getByTestId('chains').waitFor();
   assert.equal(await page.locator('[data-testid=chains] > li').count(), expected.items.length);
   const first = page.locator('[data-testid=chains] > li[data-chain="0"]');
-  assert.deepEqual(await first.locator('li.chain-org').evaluateAll((ls) => ls.map((l) => l.dataset.org)), [P.id, C.id, D.id]);
-  assert.deepEqual(await first.locator('li.chain-hop').evaluateAll((ls) => ls.map((l) => l.dataset.relationship)), [rel, rel2]);
+  assert.deepEqual(
+    await first.locator('li.chain-org').evaluateAll((ls) => ls.map((l) => l.dataset.org)),
+    [P.id, C.id, D.id],
+  );
+  assert.deepEqual(
+    await first.locator('li.chain-hop').evaluateAll((ls) => ls.map((l) => l.dataset.relationship)),
+    [rel, rel2],
+  );
   // Each hop shows both parties' statements; the first hop carries what was stated above.
   const hop = first.locator(`li.chain-hop[data-relationship="${rel}"]`);
-  assert.match(await hop.locator('dd[data-side=provider_stated]').innerText(), /costs introduced: .*EUR/);
-  assert.match(await hop.locator('dd[data-side=consumer_stated]').innerText(), /costs removed: 4200\.0001 EUR/);
-  assert.match(await first.locator(`li.chain-hop[data-relationship="${rel2}"] dd[data-side=consumer_stated]`).innerText(), /nothing stated/);
+  assert.match(
+    await hop.locator('dd[data-side=provider_stated]').innerText(),
+    /costs introduced: .*EUR/,
+  );
+  assert.match(
+    await hop.locator('dd[data-side=consumer_stated]').innerText(),
+    /costs removed: 4200\.0001 EUR/,
+  );
+  assert.match(
+    await first
+      .locator(`li.chain-hop[data-relationship="${rel2}"] dd[data-side=consumer_stated]`)
+      .innerText(),
+    /nothing stated/,
+  );
   await shot(page, 'chains-1280');
   await page.context().close();
 });
 
-test('the 5,000-organization map renders; time to first render and pan/zoom frames', { skip: !BIG }, async () => {
-  const page = await newPage();
-  const t0 = Date.now();
-  await page.goto(`${BIG}/#token=${encodeURIComponent(ADMIN)}`);
-  await page.waitForFunction(() => window.__mapRenderMs !== undefined, null, { timeout: 120_000 });
-  const renderMs = await page.evaluate(() => window.__mapRenderMs);
-  await page.waitForFunction(() => window.__mapCompleteMs !== undefined, null, { timeout: 120_000 });
-  const info = await page.evaluate(() => ({ complete: window.__mapCompleteMs, timings: window.__mapTimings, nodes: window.__cy.nodes().length, edges: window.__cy.edges().length, clusters: window.__cy.nodes('[kind = "cluster"]').length }));
-  const orgs = (await api('GET', '/organizations?limit=1', undefined, ADMIN, BIG)).total;
-  if (orgs <= 5000) assert.equal(info.nodes, orgs, 'every organization is a node');
-  else assert.ok(info.clusters > 0, 'aggregated into clusters');
-  // The nodes are spread over the map and the view shows them at a readable size (a layout
-  // that puts every node at one point still has 5,000 nodes).
-  const spread = await page.evaluate(() => {
-    const cy = window.__cy;
-    const bb = cy.nodes().boundingBox();
-    return { w: bb.w * cy.zoom(), h: bb.h * cy.zoom(), width: cy.width(), height: cy.height() };
-  });
-  assert.ok(spread.w > spread.width / 4 || spread.h > spread.height / 4,
-    `the map's nodes cover a visible area: ${JSON.stringify(spread)}`);
-  await shot(page, 'map-5000-1280');
-  // Pan and zoom as a person does (wheel, drag), recording every frame's interval.
-  await page.evaluate(() => {
-    window.__frames = [];
-    let last = performance.now();
-    const tick = (now) => {
-      window.__frames.push(now - last);
-      last = now;
-      if (window.__recording) requestAnimationFrame(tick);
-    };
-    window.__recording = true;
-    requestAnimationFrame(tick);
-  });
-  const box = await page.locator('.graph').first().boundingBox();
-  const cx = box.x + box.width / 2;
-  const cy = box.y + box.height / 2;
-  await page.mouse.move(cx, cy);
-  for (let i = 0; i < 12; i++) {
-    await page.mouse.wheel(0, -120);
-    await page.waitForTimeout(30);
-  }
-  await page.mouse.down();
-  for (let i = 0; i < 30; i++) await page.mouse.move(cx + i * 8, cy + i * 4, { steps: 1 });
-  await page.mouse.up();
-  for (let i = 0; i < 12; i++) {
-    await page.mouse.wheel(0, 120);
-    await page.waitForTimeout(30);
-  }
-  const frames = await page.evaluate(() => {
-    window.__recording = false;
-    return window.__frames.slice(1);
-  });
-  const sorted = frames.slice().sort((a, b) => a - b);
-  const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-  const mean = frames.reduce((a, b) => a + b, 0) / frames.length;
-  Object.assign(figures, {
-    map_5000: {
-      organizations: orgs,
-      nodes: info.nodes,
-      edges: info.edges,
-      first_render_ms: Math.round(renderMs),
-      all_edges_ms: Math.round(info.complete),
-      phases_ms: Object.fromEntries(Object.entries(info.timings ?? {}).map(([k, v]) => [k, Math.round(v)])),
-      panzoom_frame_ms: { median: +q(0.5).toFixed(1), p95: +q(0.95).toFixed(1), mean: +mean.toFixed(1), fps: +(1000 / mean).toFixed(1), frames: frames.length },
-      wall_clock_to_complete_ms: Date.now() - t0,
-    },
-  });
-  console.log('# figures', JSON.stringify(figures.map_5000));
-  // Clusters: the same store in aggregated form, one cluster expanded on demand.
-  await page.check('#f-cluster');
-  await page.waitForFunction(() => window.__cy.nodes('[kind = "cluster"]').length > 0);
-  const before = await page.evaluate(() => window.__cy.nodes().length);
-  const firstCluster = await page.evaluate(() => window.__cy.nodes('[kind = "cluster"]')[0].id());
-  await page.locator('details.graph-alt summary').click();
-  await page.getByRole('button', { name: `Expand ${firstCluster}`, exact: true }).click();
-  await page.waitForFunction((n) => window.__cy.nodes().length > n, before);
-  await page.locator('.graph').first().scrollIntoViewIfNeeded();
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await shot(page, 'map-5000-clusters-1280');
-  await page.context().close();
-});
+test(
+  'the 5,000-organization map renders; time to first render and pan/zoom frames',
+  { skip: !BIG },
+  async () => {
+    const page = await newPage();
+    const t0 = Date.now();
+    await page.goto(`${BIG}/#token=${encodeURIComponent(ADMIN)}`);
+    await page.waitForFunction(() => window.__mapRenderMs !== undefined, null, {
+      timeout: 120_000,
+    });
+    const renderMs = await page.evaluate(() => window.__mapRenderMs);
+    await page.waitForFunction(() => window.__mapCompleteMs !== undefined, null, {
+      timeout: 120_000,
+    });
+    const info = await page.evaluate(() => ({
+      complete: window.__mapCompleteMs,
+      timings: window.__mapTimings,
+      nodes: window.__cy.nodes().length,
+      edges: window.__cy.edges().length,
+      clusters: window.__cy.nodes('[kind = "cluster"]').length,
+    }));
+    const orgs = (await api('GET', '/organizations?limit=1', undefined, ADMIN, BIG)).total;
+    if (orgs <= 5000) assert.equal(info.nodes, orgs, 'every organization is a node');
+    else assert.ok(info.clusters > 0, 'aggregated into clusters');
+    // The nodes are spread over the map and the view shows them at a readable size (a layout
+    // that puts every node at one point still has 5,000 nodes).
+    const spread = await page.evaluate(() => {
+      const cy = window.__cy;
+      const bb = cy.nodes().boundingBox();
+      return { w: bb.w * cy.zoom(), h: bb.h * cy.zoom(), width: cy.width(), height: cy.height() };
+    });
+    assert.ok(
+      spread.w > spread.width / 4 || spread.h > spread.height / 4,
+      `the map's nodes cover a visible area: ${JSON.stringify(spread)}`,
+    );
+    await shot(page, 'map-5000-1280');
+    // Pan and zoom as a person does (wheel, drag), recording every frame's interval.
+    await page.evaluate(() => {
+      window.__frames = [];
+      let last = performance.now();
+      const tick = (now) => {
+        window.__frames.push(now - last);
+        last = now;
+        if (window.__recording) requestAnimationFrame(tick);
+      };
+      window.__recording = true;
+      requestAnimationFrame(tick);
+    });
+    const box = await page.locator('.graph').first().boundingBox();
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    await page.mouse.move(cx, cy);
+    for (let i = 0; i < 12; i++) {
+      await page.mouse.wheel(0, -120);
+      await page.waitForTimeout(30);
+    }
+    await page.mouse.down();
+    for (let i = 0; i < 30; i++) await page.mouse.move(cx + i * 8, cy + i * 4, { steps: 1 });
+    await page.mouse.up();
+    for (let i = 0; i < 12; i++) {
+      await page.mouse.wheel(0, 120);
+      await page.waitForTimeout(30);
+    }
+    const frames = await page.evaluate(() => {
+      window.__recording = false;
+      return window.__frames.slice(1);
+    });
+    const sorted = frames.slice().sort((a, b) => a - b);
+    const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+    const mean = frames.reduce((a, b) => a + b, 0) / frames.length;
+    Object.assign(figures, {
+      map_5000: {
+        organizations: orgs,
+        nodes: info.nodes,
+        edges: info.edges,
+        first_render_ms: Math.round(renderMs),
+        all_edges_ms: Math.round(info.complete),
+        phases_ms: Object.fromEntries(
+          Object.entries(info.timings ?? {}).map(([k, v]) => [k, Math.round(v)]),
+        ),
+        panzoom_frame_ms: {
+          median: +q(0.5).toFixed(1),
+          p95: +q(0.95).toFixed(1),
+          mean: +mean.toFixed(1),
+          fps: +(1000 / mean).toFixed(1),
+          frames: frames.length,
+        },
+        wall_clock_to_complete_ms: Date.now() - t0,
+      },
+    });
+    console.log('# figures', JSON.stringify(figures.map_5000));
+    // Clusters: the same store in aggregated form, one cluster expanded on demand.
+    await page.check('#f-cluster');
+    await page.waitForFunction(() => window.__cy.nodes('[kind = "cluster"]').length > 0);
+    const before = await page.evaluate(() => window.__cy.nodes().length);
+    const firstCluster = await page.evaluate(() => window.__cy.nodes('[kind = "cluster"]')[0].id());
+    await page.locator('details.graph-alt summary').click();
+    await page.getByRole('button', { name: `Expand ${firstCluster}`, exact: true }).click();
+    await page.waitForFunction((n) => window.__cy.nodes().length > n, before);
+    await page.locator('.graph').first().scrollIntoViewIfNeeded();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'map-5000-clusters-1280');
+    await page.context().close();
+  },
+);
 
 test('no console errors in any page', () => {
   assert.deepEqual(consoleErrors, []);

@@ -14,10 +14,25 @@ export const catalogView: View = async (root, _params, ctx) => {
   const orgs = await organizations(s);
   root.append(
     h('h1', null, 'Catalog'),
-    h('p', null, admin ? 'Every offering. As the admin, name the consumer that requests it.' : me ? `Offerings that ${orgs.get(me)?.name ?? me} may request.` : 'Offerings visible to this token.'),
+    h(
+      'p',
+      null,
+      admin
+        ? 'Every offering. As the admin, name the consumer that requests it.'
+        : me
+          ? `Offerings that ${orgs.get(me)?.name ?? me} may request.`
+          : 'Offerings visible to this token.',
+    ),
   );
-  if (ctx.me.role === 'viewer') root.append(h('p', { class: 'note' }, 'A viewer token only reads: requests will be refused.'));
-  const datalist = admin ? h('datalist', { id: 'org-ids' }, [...orgs.values()].slice(0, 2000).map((o) => h('option', { value: o.id }, o.name))) : null;
+  if (ctx.me.role === 'viewer')
+    root.append(h('p', { class: 'note' }, 'A viewer token only reads: requests will be refused.'));
+  const datalist = admin
+    ? h(
+        'datalist',
+        { id: 'org-ids' },
+        [...orgs.values()].slice(0, 2000).map((o) => h('option', { value: o.id }, o.name)),
+      )
+    : null;
   if (datalist) root.append(datalist);
   const list = h('ul', { class: 'catalog', 'data-testid': 'catalog' });
   const more = h('button', { type: 'button' }, 'Show more offerings');
@@ -28,8 +43,20 @@ export const catalogView: View = async (root, _params, ctx) => {
   let shown = 0;
 
   function card(o: Offering): HTMLElement {
-    const typeSel = h('select', { id: `type-${o.id}`, name: 'type' }, ['basic', 'cooperative', 'partnership'].map((t) => h('option', { value: t }, t)));
-    const consumerIn = admin ? h('input', { id: `consumer-${o.id}`, name: 'consumer', list: 'org-ids', required: true, placeholder: 'organization id' }) : null;
+    const typeSel = h(
+      'select',
+      { id: `type-${o.id}`, name: 'type' },
+      ['basic', 'cooperative', 'partnership'].map((t) => h('option', { value: t }, t)),
+    );
+    const consumerIn = admin
+      ? h('input', {
+          id: `consumer-${o.id}`,
+          name: 'consumer',
+          list: 'org-ids',
+          required: true,
+          placeholder: 'organization id',
+        })
+      : null;
     const result = h('div', { 'aria-live': 'polite', class: 'result' });
     const btn = h('button', { type: 'submit', class: 'primary' }, 'Request');
     const form = h(
@@ -43,8 +70,20 @@ export const catalogView: View = async (root, _params, ctx) => {
           btn.disabled = true;
           try {
             const consumer = admin ? consumerIn!.value.trim() : me;
-            const rel = await post<Relationship>('/relationships', { offering: o.id, consumer, type: typeSel.value });
-            result.append(h('p', { class: 'ok' }, 'Requested: ', link('relationship', rel.id), ` (status ${rel.status}). The provider can now activate it.`));
+            const rel = await post<Relationship>('/relationships', {
+              offering: o.id,
+              consumer,
+              type: typeSel.value,
+            });
+            result.append(
+              h(
+                'p',
+                { class: 'ok' },
+                'Requested: ',
+                link('relationship', rel.id),
+                ` (status ${rel.status}). The provider can now activate it.`,
+              ),
+            );
           } catch (e) {
             result.append(errorBox(`The request was refused: ${describeError(e)}`));
           } finally {
@@ -57,7 +96,9 @@ export const catalogView: View = async (root, _params, ctx) => {
       typeSel,
       btn,
     );
-    const price = o.price ? `${o.price.amount.toLocaleString('en')} ${o.price.currency} per ${o.price.period}` : 'no price';
+    const price = o.price
+      ? `${o.price.amount.toLocaleString('en')} ${o.price.currency} per ${o.price.period}`
+      : 'no price';
     return h(
       'li',
       { class: 'card offering', 'data-offering': o.id },
@@ -80,13 +121,23 @@ export const catalogView: View = async (root, _params, ctx) => {
         h('dt', null, 'Goods'),
         h('dd', null, o.goods.map((g) => `${g.name} (${g.kind})`).join('; ') || '—'),
         h('dt', null, 'Access to'),
-        h('dd', null, o.access.map((a, i) => [i ? ', ' : '', link('resource', a.resource)])),
+        h(
+          'dd',
+          null,
+          o.access.map((a, i) => [i ? ', ' : '', link('resource', a.resource)]),
+        ),
         h('dt', null, 'Actions'),
         h('dd', null, o.actions.map((a) => `${a.name} (${a.effect})`).join(', ') || '—'),
         h('dt', null, 'Service levels'),
-        h('dd', null, o.service_levels.map((l) => `${l.metric} ${l.objective} ${l.unit}`).join('; ') || '—'),
+        h(
+          'dd',
+          null,
+          o.service_levels.map((l) => `${l.metric} ${l.objective} ${l.unit}`).join('; ') || '—',
+        ),
       ),
-      o.status === 'retired' ? h('p', { class: 'muted' }, 'Retired: it takes no new requests.') : [form, result],
+      o.status === 'retired'
+        ? h('p', { class: 'muted' }, 'Retired: it takes no new requests.')
+        : [form, result],
     );
   }
 
@@ -103,7 +154,8 @@ export const catalogView: View = async (root, _params, ctx) => {
       }
       info.textContent = `${shown} offerings shown (${offset} of ${total} visible offerings read).`;
       more.hidden = offset >= total;
-      if (!shown && offset >= total) list.append(h('li', { class: 'muted' }, 'No offering is open to you.'));
+      if (!shown && offset >= total)
+        list.append(h('li', { class: 'muted' }, 'No offering is open to you.'));
     } catch (e) {
       if (!s.aborted) root.append(errorBox(describeError(e)));
     } finally {

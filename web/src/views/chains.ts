@@ -13,13 +13,33 @@ const LIMIT = 10;
 export const chainsView: View = async (root, _params, ctx) => {
   const s = ctx.signal;
   const orgs = await organizations(s);
-  const from = ctx.query.get('from') ?? (ctx.me.organization ?? '');
+  const from = ctx.query.get('from') ?? ctx.me.organization ?? '';
   const to = ctx.query.get('to') ?? '';
-  const fromIn = h('input', { id: 'chain-from', name: 'from', list: 'chain-orgs', required: true, autocomplete: 'off', value: from, placeholder: 'provider organization id' });
-  const toIn = h('input', { id: 'chain-to', name: 'to', list: 'chain-orgs', required: true, autocomplete: 'off', value: to, placeholder: 'consumer organization id' });
+  const fromIn = h('input', {
+    id: 'chain-from',
+    name: 'from',
+    list: 'chain-orgs',
+    required: true,
+    autocomplete: 'off',
+    value: from,
+    placeholder: 'provider organization id',
+  });
+  const toIn = h('input', {
+    id: 'chain-to',
+    name: 'to',
+    list: 'chain-orgs',
+    required: true,
+    autocomplete: 'off',
+    value: to,
+    placeholder: 'consumer organization id',
+  });
   root.append(
     h('h1', null, 'Value chains'),
-    h('p', { class: 'muted' }, 'How value flows from a provider, through the organizations it serves, down to a consumer: each hop an active relationship, with the value each of its two parties states.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'How value flows from a provider, through the organizations it serves, down to a consumer: each hop an active relationship, with the value each of its two parties states.',
+    ),
     h(
       'form',
       {
@@ -35,7 +55,11 @@ export const chainsView: View = async (root, _params, ctx) => {
       fromIn,
       h('label', { for: 'chain-to' }, 'to (consumer)'),
       toIn,
-      h('datalist', { id: 'chain-orgs' }, [...orgs.values()].slice(0, 2000).map((o) => h('option', { value: o.id }, o.name))),
+      h(
+        'datalist',
+        { id: 'chain-orgs' },
+        [...orgs.values()].slice(0, 2000).map((o) => h('option', { value: o.id }, o.name)),
+      ),
       h('button', { type: 'submit', class: 'primary' }, 'Show chains'),
     ),
   );
@@ -47,7 +71,9 @@ export const chainsView: View = async (root, _params, ctx) => {
     h(
       'p',
       { 'data-testid': 'chains-summary' },
-      c.items.length ? `${c.items.length} chain${c.items.length === 1 ? '' : 's'} from ${name(from)} to ${name(to)}, shortest first` : `No chain you may see from ${name(from)} to ${name(to)}`,
+      c.items.length
+        ? `${c.items.length} chain${c.items.length === 1 ? '' : 's'} from ${name(from)} to ${name(to)}, shortest first`
+        : `No chain you may see from ${name(from)} to ${name(to)}`,
       c.redacted ? `; ${c.redacted} more pass through a relationship you may not see.` : '.',
       c.items.length === LIMIT ? ` The first ${LIMIT} are shown.` : '',
     ),
@@ -60,13 +86,25 @@ export const chainsView: View = async (root, _params, ctx) => {
       c.items.map((chain, i) =>
         h(
           'li',
-          { class: 'card', 'data-chain': String(i), 'data-hops': String(chain.relationships.length) },
-          h('h2', null, `Chain ${i + 1}: ${chain.relationships.length} hop${chain.relationships.length === 1 ? '' : 's'}`),
+          {
+            class: 'card',
+            'data-chain': String(i),
+            'data-hops': String(chain.relationships.length),
+          },
+          h(
+            'h2',
+            null,
+            `Chain ${i + 1}: ${chain.relationships.length} hop${chain.relationships.length === 1 ? '' : 's'}`,
+          ),
           h(
             'ol',
             { class: 'chain' },
             chain.organizations.map((o, k) => [
-              h('li', { class: 'chain-org', 'data-org': o ?? '' }, o ? link('organization', o, name(o)) : '(hidden)'),
+              h(
+                'li',
+                { class: 'chain-org', 'data-org': o ?? '' },
+                o ? link('organization', o, name(o)) : '(hidden)',
+              ),
               k < chain.relationships.length ? hop(chain.relationships[k], chain.value?.[k]) : null,
             ]),
           ),
@@ -87,7 +125,13 @@ function hop(rel: string | null, v: RelationshipValue | undefined): HTMLElement 
             'dd',
             { 'data-side': key },
             valueLines(x).map((line, i) => [i ? h('br') : null, line]),
-            x.outcomes.length ? h('ul', { class: 'stated' }, x.outcomes.slice(0, 3).map((o) => h('li', null, o.text))) : null,
+            x.outcomes.length
+              ? h(
+                  'ul',
+                  { class: 'stated' },
+                  x.outcomes.slice(0, 3).map((o) => h('li', null, o.text)),
+                )
+              : null,
           )
         : h('dd', { class: 'muted', 'data-side': key }, '—'),
     ];
@@ -96,6 +140,11 @@ function hop(rel: string | null, v: RelationshipValue | undefined): HTMLElement 
     'li',
     { class: 'chain-hop', 'data-relationship': rel ?? '' },
     h('div', { class: 'arrow' }, rel ? link('relationship', rel) : '(hidden)'),
-    h('dl', null, side('provider says', 'provider_stated'), side('consumer says', 'consumer_stated')),
+    h(
+      'dl',
+      null,
+      side('provider says', 'provider_stated'),
+      side('consumer says', 'consumer_stated'),
+    ),
   );
 }

@@ -29,7 +29,9 @@ let orgCache: Promise<Map<string, Organization>> | null = null;
  *  views, so it is never tied to (and aborted with) one view's signal. */
 export function organizations(_signal?: AbortSignal): Promise<Map<string, Organization>> {
   if (!orgCache) {
-    orgCache = listAll<Organization>('organizations', {}).then((items) => new Map(items.map((o) => [o.id, o])));
+    orgCache = listAll<Organization>('organizations', {}).then(
+      (items) => new Map(items.map((o) => [o.id, o])),
+    );
     orgCache.catch(() => (orgCache = null));
   }
   return orgCache;
@@ -45,10 +47,21 @@ export interface LiveSection {
   /** Loads the content again; `message` (a confirmation) is shown above it. */
   load: (message?: Node | string) => Promise<void>;
 }
-export function liveSection(title: string, testid: string, signal: AbortSignal, render: () => Promise<Node | Node[]>): LiveSection {
+export function liveSection(
+  title: string,
+  testid: string,
+  signal: AbortSignal,
+  render: () => Promise<Node | Node[]>,
+): LiveSection {
   const note = h('div', { 'aria-live': 'polite', 'data-testid': `${testid}-message` });
   const body = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
-  const el = h('section', { class: 'card', 'data-testid': testid, 'aria-label': title }, h('h2', null, title), note, body);
+  const el = h(
+    'section',
+    { class: 'card', 'data-testid': testid, 'aria-label': title },
+    h('h2', null, title),
+    note,
+    body,
+  );
   let latest = 0; // a load started later wins over one that ends later
   const load = async (message?: Node | string) => {
     const mine = ++latest;

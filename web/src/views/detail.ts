@@ -33,10 +33,28 @@ function render(v: unknown, field: string): Node | string {
   }
   if (Array.isArray(v)) {
     if (!v.length) return '—';
-    return h('ul', null, v.map((x) => h('li', null, render(x, field))));
+    return h(
+      'ul',
+      null,
+      v.map((x) => h('li', null, render(x, field))),
+    );
   }
   if (v && typeof v === 'object') {
-    return h('dl', { class: 'compact' }, Object.entries(v as Record<string, unknown>).map(([k, x]) => [h('dt', null, k), h('dd', null, render(x, k === 'resource' || KIND_OF_FIELD[k] ? k : field === 'modified' ? 'resource' : k))]));
+    return h(
+      'dl',
+      { class: 'compact' },
+      Object.entries(v as Record<string, unknown>).map(([k, x]) => [
+        h('dt', null, k),
+        h(
+          'dd',
+          null,
+          render(
+            x,
+            k === 'resource' || KIND_OF_FIELD[k] ? k : field === 'modified' ? 'resource' : k,
+          ),
+        ),
+      ]),
+    );
   }
   return v === null || v === undefined ? '—' : String(v);
 }
@@ -57,8 +75,14 @@ export function degradedBy(svc: Service): HTMLElement {
               'li',
               null,
               'lost access to ',
-              d.resource ? ['resource ', link('resource', d.resource)] : d.service ? ['service ', link('service', d.service)] : 'something hidden',
-              d.relationship ? [' through relationship ', link('relationship', d.relationship)] : '',
+              d.resource
+                ? ['resource ', link('resource', d.resource)]
+                : d.service
+                  ? ['service ', link('service', d.service)]
+                  : 'something hidden',
+              d.relationship
+                ? [' through relationship ', link('relationship', d.relationship)]
+                : '',
             ),
           ),
         )
@@ -68,15 +92,31 @@ export function degradedBy(svc: Service): HTMLElement {
 
 /** Every field of an object, ids as links (by the field's name), `status` as a badge. */
 export function detailList(obj: Record<string, unknown>): HTMLElement {
-  return h('dl', { class: 'compact detail' }, Object.entries(obj).map(([k, v]) => [h('dt', null, k), h('dd', null, render(v, k))]));
+  return h(
+    'dl',
+    { class: 'compact detail' },
+    Object.entries(obj).map(([k, v]) => [h('dt', null, k), h('dd', null, render(v, k))]),
+  );
 }
 
 /** The title of an object's page: its name, status badge and noun with id. */
 export function detailTitle(obj: Record<string, unknown>, noun: string, id: string): HTMLElement {
-  return h('h1', null, String(obj.name ?? obj.action ?? id), ' ', statusBadge(obj.status as string | undefined), ' ', h('small', { class: 'muted' }, `${noun} ${id}`));
+  return h(
+    'h1',
+    null,
+    String(obj.name ?? obj.action ?? id),
+    ' ',
+    statusBadge(obj.status as string | undefined),
+    ' ',
+    h('small', { class: 'muted' }, `${noun} ${id}`),
+  );
 }
 
 export const detailView: View = async (root, [noun, id], ctx) => {
   const obj = await get<Record<string, unknown>>(`/${noun}s/${enc(id)}`, ctx.signal);
-  root.append(detailTitle(obj, noun, id), detailList(obj), h('p', null, h('a', { href: `#/impact/${enc(id)}` }, 'Impact analysis from here')));
+  root.append(
+    detailTitle(obj, noun, id),
+    detailList(obj),
+    h('p', null, h('a', { href: `#/impact/${enc(id)}` }, 'Impact analysis from here')),
+  );
 };

@@ -16,7 +16,11 @@ function subjectKind(type: string): string {
 }
 
 export const eventsView: View = async (root, _params, ctx) => {
-  const status = h('p', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'stream-status' }, 'Connecting…');
+  const status = h(
+    'p',
+    { class: 'muted', 'aria-live': 'polite', 'data-testid': 'stream-status' },
+    'Connecting…',
+  );
   const list = h('ol', { class: 'events', 'data-testid': 'events', reversed: true });
   let paused = false;
   const pending: CocreateEvent[] = [];
@@ -63,7 +67,7 @@ export const eventsView: View = async (root, _params, ctx) => {
     }
   };
 
-  let start = 0;
+  let start: number;
   try {
     start = Math.max(0, (await latestSeq(ctx.signal)) - BACKLOG);
   } catch (e) {
@@ -74,7 +78,12 @@ export const eventsView: View = async (root, _params, ctx) => {
   void follow(start, ctx.signal, {
     onEvent,
     onStatus: (s, detail) => {
-      status.textContent = s === 'open' ? 'Live: new events appear at the top.' : s === 'connecting' ? 'Connecting…' : `Disconnected: ${detail ?? ''}`;
+      status.textContent =
+        s === 'open'
+          ? 'Live: new events appear at the top.'
+          : s === 'connecting'
+            ? 'Connecting…'
+            : `Disconnected: ${detail ?? ''}`;
       status.dataset.state = s;
     },
   });

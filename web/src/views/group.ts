@@ -9,10 +9,17 @@ import { mayChange, organizations, type View } from './common';
 
 export const groupView: View = async (root, [id], ctx) => {
   const s = ctx.signal;
-  const [g, orgs] = await Promise.all([get<ConsumerGroup>(`/consumer-groups/${enc(id)}`, s), organizations(s)]);
+  const [g, orgs] = await Promise.all([
+    get<ConsumerGroup>(`/consumer-groups/${enc(id)}`, s),
+    organizations(s),
+  ]);
   const may = g.owner ? mayChange(ctx, g.owner) : ctx.me.role === 'admin';
   const members = g.members ?? [];
-  const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': 'group-remove-result' });
+  const result = h('div', {
+    class: 'result',
+    'aria-live': 'polite',
+    'data-testid': 'group-remove-result',
+  });
   const removeButton = (m: string) =>
     h(
       'button',
@@ -36,16 +43,36 @@ export const groupView: View = async (root, [id], ctx) => {
       'Remove',
     );
   root.append(
-    h('h1', null, g.name, ' ', statusBadge(g.status), ' ', h('small', { class: 'muted' }, `consumer group ${g.id}`)),
-    h('dl', { class: 'compact' }, h('dt', null, 'Owner'), h('dd', null, g.owner ? link('organization', g.owner, orgs.get(g.owner)?.name ?? g.owner) : 'none (made by the admin)')),
+    h('h1', null, g.name, ' ', h('small', { class: 'muted' }, `consumer group ${g.id}`)),
+    h(
+      'dl',
+      { class: 'compact' },
+      h('dt', null, 'Owner'),
+      h(
+        'dd',
+        null,
+        g.owner
+          ? link('organization', g.owner, orgs.get(g.owner)?.name ?? g.owner)
+          : 'none (made by the admin)',
+      ),
+    ),
     section(
       `Members (${members.length})`,
       g.members === undefined
-        ? h('p', { class: 'muted' }, 'The members are shown to the owner, the admin and each member.')
+        ? h(
+            'p',
+            { class: 'muted' },
+            'The members are shown to the owner, the admin and each member.',
+          )
         : members.length
           ? table(
               may ? ['organization', 'name', 'status', ''] : ['organization', 'name', 'status'],
-              members.map((m) => [link('organization', m), orgs.get(m)?.name ?? '', statusBadge(orgs.get(m)?.status), ...(may ? [removeButton(m)] : [])]),
+              members.map((m) => [
+                link('organization', m),
+                orgs.get(m)?.name ?? '',
+                statusBadge(orgs.get(m)?.status),
+                ...(may ? [removeButton(m)] : []),
+              ]),
               { 'data-testid': 'group-members' },
             )
           : h('p', { class: 'muted' }, 'No members.'),
@@ -56,7 +83,11 @@ export const groupView: View = async (root, [id], ctx) => {
   root.append(
     section(
       'Change this group',
-      h('p', { class: 'muted' }, 'Members added or removed keep their live relationships as they are.'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Members added or removed keep their live relationships as they are.',
+      ),
       editForm({
         id: 'group-edit',
         title: 'Edit the group',

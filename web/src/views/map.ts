@@ -4,7 +4,16 @@
 // organizations (GET /organizations?status=closed) faded.
 // Over AGGREGATE_LIMIT organizations, organizations are collapsed into clusters
 // (label propagation over the relationships), each expandable on demand.
-import { ApiError, describeError, get, listAll, type Cycle, type Relationship, type Service } from '../api';
+import {
+  ApiError,
+  describeError,
+  get,
+  listAll,
+  type Cycles,
+  type OrganizationGraph,
+  type Relationship,
+  type Service,
+} from '../api';
 import { h, clear, errorBox, link, section } from '../dom';
 import { renderGraph, spiral, type GEdge, type GNode, type GraphHandle } from '../graph';
 import { organizations, forgetOrganizations, type View } from './common';
@@ -28,8 +37,10 @@ export function turnedProviders(rels: Relationship[]): Set<string> {
   const prov = new Map<string, string>();
   for (const r of rels) {
     if (!r.activated_at) continue;
-    if (!cons.has(r.consumer) || r.activated_at < cons.get(r.consumer)!) cons.set(r.consumer, r.activated_at);
-    if (!prov.has(r.provider) || r.activated_at < prov.get(r.provider)!) prov.set(r.provider, r.activated_at);
+    if (!cons.has(r.consumer) || r.activated_at < cons.get(r.consumer)!)
+      cons.set(r.consumer, r.activated_at);
+    if (!prov.has(r.provider) || r.activated_at < prov.get(r.provider)!)
+      prov.set(r.provider, r.activated_at);
   }
   const out = new Set<string>();
   for (const [org, c] of cons) {
@@ -39,8 +50,13 @@ export function turnedProviders(rels: Relationship[]): Set<string> {
   return out;
 }
 
-/** Deterministic label propagation: a few sweeps, then clusters capped in size. */
-function clusterize(ids: string[], rels: Relationship[], maxSize = 250): Map<string, string> {
+/** Deterministic label propagation: a few sweeps, then clusters capped in size (groups under
+ *  5 pooled together). Exported for its tests. */
+export function clusterize(
+  ids: string[],
+  rels: Relationship[],
+  maxSize = 250,
+): Map<string, string> {
   const index = new Map(ids.map((id, i) => [id, i]));
   const adj: number[][] = ids.map(() => []);
   for (const r of rels) {
@@ -59,8 +75,16 @@ function clusterize(ids: string[], rels: Relationship[], maxSize = 250): Map<str
       for (const j of adj[i]) votes.set(label[j], (votes.get(label[j]) ?? 0) + 1);
       let best = label[i];
       let bestVotes = votes.get(best) ?? 0;
-      for (const [l, v] of votes) if (v > bestVotes || (v === bestVotes && l < best)) (best = l), (bestVotes = v);
-      if (best !== label[i]) (label[i] = best), changed++;
+      for (const [l, v] of votes) {
+        if (v > bestVotes || (v === bestVotes && l < best)) {
+          best = l;
+          bestVotes = v;
+        }
+      }
+      if (best !== label[i]) {
+        label[i] = best;
+        changed++;
+      }
     }
     if (!changed) break;
   }
@@ -100,42 +124,44 @@ interface MapData {
   turned: Set<string>;
 }
 interface CycleData {
-  cycles: { items: Cycle[]; redacted: number };
+  cycles: Cycles;
   cycleError?: unknown;
-}
-/** GET /graph/organizations: the whole map in one answer. */
-interface OrgGraph {
-  nodes: { id: string; name: string; status?: string; consumer_since: string | null; provider_since: string | null }[];
-  edges: { id: string; provider: string; consumer: string; offering: string; type: Relationship['type']; status: Relationship['status']; activated_at: string | null }[];
-  redacted: number;
 }
 let prefetched: { at: number; data: Promise<MapData>; cycles: Promise<CycleData> } | null = null;
 
 /** The map in one request; a server without /graph/organizations (404) is paged through instead. */
 async function loadMapData(signal?: AbortSignal): Promise<MapData> {
-  let g: OrgGraph;
+  let g: OrganizationGraph;
   try {
-    g = await get<OrgGraph>('/graph/organizations', signal);
+    g = await get<OrganizationGraph>('/graph/organizations', signal);
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 404)) throw e;
     forgetOrganizations();
-    const [orgs, rels] = await Promise.all([organizations(signal), listAll<Relationship>('relationships', {}, signal)]);
+    const [orgs, rels] = await Promise.all([
+      organizations(signal),
+      listAll<Relationship>('relationships', {}, signal),
+    ]);
     return { orgs, rels, turned: turnedProviders(rels) };
   }
   const orgs = new Map<string, MapOrg>();
   const turned = new Set<string>();
   for (const n of g.nodes) {
-    orgs.set(n.id, { id: n.id, name: n.name, status: n.status });
-    if (n.consumer_since && n.provider_since && Date.parse(n.consumer_since) < Date.parse(n.provider_since)) turned.add(n.id);
+    orgs.set(n.id, { id: n.id, name: n.name });
+    if (
+      n.consumer_since &&
+      n.provider_since &&
+      Date.parse(n.consumer_since) < Date.parse(n.provider_since)
+    )
+      turned.add(n.id);
   }
   const rels = g.edges as Relationship[];
   return { orgs, rels, turned };
 }
 
 function loadCycles(signal?: AbortSignal): Promise<CycleData> {
-  return get<{ items: Cycle[]; redacted: number }>('/cycles', signal).then(
+  return get<Cycles>('/cycles', signal).then(
     (cycles) => ({ cycles }),
-    (cycleError) => ({ cycles: { items: [] as Cycle[], redacted: 0 }, cycleError }),
+    (cycleError) => ({ cycles: { items: [], redacted: 0 }, cycleError }),
   );
 }
 
@@ -159,7 +185,11 @@ function loadMarks(signal?: AbortSignal): Promise<Marks> {
     },
     () => new Map<string, string[]>(),
   );
-  const closed = listAll<{ id: string; status?: string }>('organizations', { status: 'closed' }, signal).then(
+  const closed = listAll<{ id: string; status?: string }>(
+    'organizations',
+    { status: 'closed' },
+    signal,
+  ).then(
     (items) => new Set(items.filter((o) => o.status === 'closed').map((o) => o.id)),
     () => new Set<string>(),
   );
@@ -183,13 +213,22 @@ export const mapView: View = async (root, _params, ctx) => {
   window.__mapRenderMs = undefined;
   window.__mapCompleteMs = undefined;
   root.append(h('h1', null, 'Ecosystem map'));
-  const status = h('p', { class: 'muted', 'aria-live': 'polite' }, 'Loading organizations and relationships…');
+  const status = h(
+    'p',
+    { class: 'muted', 'aria-live': 'polite' },
+    'Loading organizations and relationships…',
+  );
   root.append(status);
   const fresh = prefetched && performance.now() - prefetched.at < 10_000 ? prefetched : null;
   prefetched = null;
   // Cycles come separately and are marked once they arrive: the map does not wait for them.
   const dataP = fresh?.data ?? loadMapData(ctx.signal);
-  const cyclesP = fresh?.cycles ?? dataP.then(() => loadCycles(ctx.signal), () => loadCycles(ctx.signal));
+  const cyclesP =
+    fresh?.cycles ??
+    dataP.then(
+      () => loadCycles(ctx.signal),
+      () => loadCycles(ctx.signal),
+    );
   const marksP = loadMarks(ctx.signal);
   const { orgs, rels, turned } = await dataP;
   if (ctx.signal.aborted) return;
@@ -199,7 +238,13 @@ export const mapView: View = async (root, _params, ctx) => {
   const cycleRels = new Set<string>();
   let degraded = new Map<string, string[]>();
   let closed = new Set<string>();
-  const statusText = (id: string) => [closed.has(id) || orgs.get(id)?.status === 'closed' ? 'closed' : '', degraded.has(id) ? degradedText(id) : ''].filter(Boolean).join(' · ');
+  const statusText = (id: string) =>
+    [
+      closed.has(id) || orgs.get(id)?.status === 'closed' ? 'closed' : '',
+      degraded.has(id) ? degradedText(id) : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
   const degradedText = (id: string) => {
     const n = degraded.get(id)?.length ?? 0;
     return n ? `${n} degraded service${n === 1 ? '' : 's'}` : '';
@@ -207,19 +252,56 @@ export const mapView: View = async (root, _params, ctx) => {
   const orgIds = [...orgs.keys()];
   const forceClusters = orgIds.length > AGGREGATE_LIMIT;
 
-  const typeBoxes = TYPES.map((t) => h('input', { type: 'checkbox', id: `f-type-${t}`, name: 'type', value: t, checked: true }));
-  const statusBoxes = STATUSES.map((s) => h('input', { type: 'checkbox', id: `f-status-${s}`, name: 'status', value: s, checked: s === 'active' }));
-  const clusterBox = h('input', { type: 'checkbox', id: 'f-cluster', checked: forceClusters, disabled: forceClusters });
+  const typeBoxes = TYPES.map((t) =>
+    h('input', { type: 'checkbox', id: `f-type-${t}`, name: 'type', value: t, checked: true }),
+  );
+  const statusBoxes = STATUSES.map((s) =>
+    h('input', {
+      type: 'checkbox',
+      id: `f-status-${s}`,
+      name: 'status',
+      value: s,
+      checked: s === 'active',
+    }),
+  );
+  const clusterBox = h('input', {
+    type: 'checkbox',
+    id: 'f-cluster',
+    checked: forceClusters,
+    disabled: forceClusters,
+  });
   const filters = h(
     'form',
-    { class: 'filters', 'aria-label': 'Map filters', onchange: () => draw() , onsubmit: (e: Event) => e.preventDefault() },
-    h('fieldset', null, h('legend', null, 'Relationship type'), TYPES.map((t, i) => h('label', { for: `f-type-${t}` }, typeBoxes[i], ` ${t}`))),
-    h('fieldset', null, h('legend', null, 'Status'), STATUSES.map((s, i) => h('label', { for: `f-status-${s}` }, statusBoxes[i], ` ${s}`))),
+    {
+      class: 'filters',
+      'aria-label': 'Map filters',
+      onchange: () => draw(),
+      onsubmit: (e: Event) => e.preventDefault(),
+    },
+    h(
+      'fieldset',
+      null,
+      h('legend', null, 'Relationship type'),
+      TYPES.map((t, i) => h('label', { for: `f-type-${t}` }, typeBoxes[i], ` ${t}`)),
+    ),
+    h(
+      'fieldset',
+      null,
+      h('legend', null, 'Status'),
+      STATUSES.map((s, i) => h('label', { for: `f-status-${s}` }, statusBoxes[i], ` ${s}`)),
+    ),
     h(
       'fieldset',
       null,
       h('legend', null, 'Scale'),
-      h('label', { for: 'f-cluster' }, clusterBox, forceClusters ? ` grouped into clusters (over ${AGGREGATE_LIMIT} organizations)` : ' group organizations into clusters'),
+      h(
+        'label',
+        { for: 'f-cluster' },
+        clusterBox,
+        forceClusters
+          ? ` grouped into clusters (over ${AGGREGATE_LIMIT} organizations)`
+          : ' group organizations into clusters',
+      ),
     ),
   );
   const legend = h(
@@ -246,9 +328,18 @@ export const mapView: View = async (root, _params, ctx) => {
             'ol',
             { class: 'cycles' },
             cycles.items.slice(0, 50).map((c) =>
-              h('li', null, c.organizations.map((o, i) => [i ? ' ⇄ ' : '', link('organization', o, o ? orgs.get(o)?.name ?? o : undefined)])),
+              h(
+                'li',
+                null,
+                c.organizations.map((o, i) => [
+                  i ? ' ⇄ ' : '',
+                  link('organization', o, o ? (orgs.get(o)?.name ?? o) : undefined),
+                ]),
+              ),
             ),
-            cycles.items.length > 50 ? h('li', null, `… and ${cycles.items.length - 50} more`) : null,
+            cycles.items.length > 50
+              ? h('li', null, `… and ${cycles.items.length - 50} more`)
+              : null,
           )
         : cycleError
           ? null
@@ -270,7 +361,13 @@ export const mapView: View = async (root, _params, ctx) => {
     const shown = rels.filter((r) => types.has(r.type) && statuses.has(r.status));
     const relClass = (r: Relationship) => [
       ...(cycleRels.has(r.id) ? ['cycle'] : []),
-      ...(r.status === 'suspended' ? ['suspended'] : r.status === 'requested' ? ['requested'] : r.status !== 'active' ? ['ended'] : []),
+      ...(r.status === 'suspended'
+        ? ['suspended']
+        : r.status === 'requested'
+          ? ['requested']
+          : r.status !== 'active'
+            ? ['ended']
+            : []),
     ];
     const orgNode = (id: string): GNode => {
       const o = orgs.get(id);
@@ -285,7 +382,11 @@ export const mapView: View = async (root, _params, ctx) => {
         label: o?.name ?? id,
         kind: 'organization',
         classes,
-        cells: [turned.has(id) ? 'consumer turned provider' : '', cycleOrgs.has(id) ? 'in a cycle' : '', statusText(id)],
+        cells: [
+          turned.has(id) ? 'consumer turned provider' : '',
+          cycleOrgs.has(id) ? 'in a cycle' : '',
+          statusText(id),
+        ],
       };
     };
     let nodes: GNode[];
@@ -297,7 +398,9 @@ export const mapView: View = async (root, _params, ctx) => {
         if (!members.has(c)) members.set(c, []);
         members.get(c)!.push(o);
       }
-      const clusterIds = [...members.keys()].sort((a, b) => members.get(b)!.length - members.get(a)!.length);
+      const clusterIds = [...members.keys()].sort(
+        (a, b) => members.get(b)!.length - members.get(a)!.length,
+      );
       const centers = new Map(clusterIds.map((c, i) => [c, spiral(i, 200)]));
       nodes = [];
       for (const c of clusterIds) {
@@ -315,8 +418,15 @@ export const mapView: View = async (root, _params, ctx) => {
             y: center.y,
             size: 30 + Math.sqrt(m.length) * 9,
             href: '#',
-            classes: [...(m.some((o) => cycleOrgs.has(o)) ? ['cycle'] : []), ...(m.some((o) => degraded.has(o)) ? ['degraded'] : [])],
-            cells: [`${m.length} organizations (e.g. ${m.slice(0, 3).join(', ')})${turnedCount ? `, ${turnedCount} turned provider` : ''}`, '', ''],
+            classes: [
+              ...(m.some((o) => cycleOrgs.has(o)) ? ['cycle'] : []),
+              ...(m.some((o) => degraded.has(o)) ? ['degraded'] : []),
+            ],
+            cells: [
+              `${m.length} organizations (e.g. ${m.slice(0, 3).join(', ')})${turnedCount ? `, ${turnedCount} turned provider` : ''}`,
+              '',
+              '',
+            ],
           };
           nodes.push(node);
         }
@@ -333,12 +443,23 @@ export const mapView: View = async (root, _params, ctx) => {
         if (e) {
           e.weight = (e.weight ?? 1) + 1;
           if (cycleRels.has(r.id)) e.classes = [...(agg ? ['agg'] : []), 'cycle'];
-        } else seen.set(key, { source: a, target: b, weight: 1, classes: [...(agg ? ['agg'] : []), ...relClass(r)] });
+        } else
+          seen.set(key, {
+            source: a,
+            target: b,
+            weight: 1,
+            classes: [...(agg ? ['agg'] : []), ...relClass(r)],
+          });
       }
       edges = [...seen.values()];
     } else {
       nodes = orgIds.map(orgNode);
-      edges = shown.map((r) => ({ id: `edge:${r.id}`, source: r.provider, target: r.consumer, classes: relClass(r) }));
+      edges = shown.map((r) => ({
+        id: `edge:${r.id}`,
+        source: r.provider,
+        target: r.consumer,
+        classes: relClass(r),
+      }));
     }
     shownNodes = new Map(nodes.map((n) => [n.id, n]));
     graph?.destroy();
@@ -357,11 +478,19 @@ export const mapView: View = async (root, _params, ctx) => {
     });
     if (clusterBox.checked) {
       // Clusters expand from the table too (keyboard users).
-      for (const row of graphHost.querySelectorAll<HTMLTableRowElement>('tr[data-node-id^="cluster:"]')) {
+      for (const row of graphHost.querySelectorAll<HTMLTableRowElement>(
+        'tr[data-node-id^="cluster:"]',
+      )) {
         const id = row.dataset.nodeId!;
         const cell = row.cells[0];
         clear(cell);
-        cell.append(h('button', { type: 'button', onclick: () => (expanded.add(id), draw()) }, `Expand ${id}`));
+        cell.append(
+          h(
+            'button',
+            { type: 'button', onclick: () => (expanded.add(id), draw()) },
+            `Expand ${id}`,
+          ),
+        );
       }
     }
     window.__cy = graph.cy;
@@ -371,13 +500,20 @@ export const mapView: View = async (root, _params, ctx) => {
     void g.rendered.then((t) => {
       if (!isFirst) return;
       window.__mapRenderMs = t;
-      window.__mapTimings = { fetch: tFetched - t0, build: tDraw - tFetched, render: t - tDraw, nodes: nodes.length, edges: edges.length };
+      window.__mapTimings = {
+        fetch: tFetched - t0,
+        build: tDraw - tFetched,
+        render: t - tDraw,
+        nodes: nodes.length,
+        edges: edges.length,
+      };
     });
     void g.complete.then((t) => {
       if (g === graph) window.__cy = g.cy; // big graphs build Cytoscape after the first frame
       if (!isFirst) return;
       window.__mapCompleteMs = t;
-      if (window.__mapTimings) Object.assign(window.__mapTimings, g.timings, { complete: t - tDraw });
+      if (window.__mapTimings)
+        Object.assign(window.__mapTimings, g.timings, { complete: t - tDraw });
       g.root.querySelector('.graph-block')?.setAttribute('data-complete', 'true');
     });
   }
@@ -397,7 +533,9 @@ export const mapView: View = async (root, _params, ctx) => {
       if (!n) continue;
       n.classes = [...(n.classes ?? []), 'cycle'];
       if (n.cells) n.cells[1] = 'in a cycle';
-      const row = graphHost.querySelector<HTMLTableRowElement>(`tr[data-node-id="${CSS.escape(id)}"]`);
+      const row = graphHost.querySelector<HTMLTableRowElement>(
+        `tr[data-node-id="${CSS.escape(id)}"]`,
+      );
       if (row && row.cells[4]) row.cells[4].textContent = 'in a cycle';
     }
     const g = graph!;
@@ -419,9 +557,15 @@ export const mapView: View = async (root, _params, ctx) => {
     for (const id of marked) {
       const n = shownNodes.get(id);
       if (!n) continue;
-      n.classes = [...(n.classes ?? []), ...(degraded.has(id) ? ['degraded'] : []), ...(closed.has(id) ? ['closed'] : [])];
+      n.classes = [
+        ...(n.classes ?? []),
+        ...(degraded.has(id) ? ['degraded'] : []),
+        ...(closed.has(id) ? ['closed'] : []),
+      ];
       if (n.cells) n.cells[2] = statusText(id);
-      const row = graphHost.querySelector<HTMLTableRowElement>(`tr[data-node-id="${CSS.escape(id)}"]`);
+      const row = graphHost.querySelector<HTMLTableRowElement>(
+        `tr[data-node-id="${CSS.escape(id)}"]`,
+      );
       if (row && row.cells[5]) row.cells[5].textContent = statusText(id);
     }
     const g = graph!;

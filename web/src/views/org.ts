@@ -6,11 +6,40 @@
 // as consumer, role timeline (GET .../roles); for the admin or a member of it, forms that
 // add a person (POST .../people) and change it (PATCH /organizations/{id}), and for the
 // admin a Close button (POST /organizations/{id}/close; 409 has_active_relationships).
-import { ApiError, describeError, enc, get, getExact, listAll, patch, post, qs, type Breaches, type ConsumerGroup, type Offering, type OrgStatedValue, type Organization, type Person, type PersonRole, type Relationship, type Resource, type Roles, type Service } from '../api';
+import {
+  ApiError,
+  describeError,
+  enc,
+  get,
+  getExact,
+  listAll,
+  patch,
+  post,
+  qs,
+  type Breaches,
+  type ConsumerGroup,
+  type Offering,
+  type OrgStatedValue,
+  type Organization,
+  type Person,
+  type PersonRole,
+  type Relationship,
+  type Resource,
+  type Roles,
+  type Service,
+} from '../api';
 import { h, errorBox, fmtTime, link, section, statusBadge, table } from '../dom';
 import { confirmButton, editForm } from '../forms';
 import { inputFromUtc, utcFromInput } from '../srm';
-import { forgetOrganizations, isAdmin, liveSection, mayChange, organizations, type Ctx, type View } from './common';
+import {
+  forgetOrganizations,
+  isAdmin,
+  liveSection,
+  mayChange,
+  organizations,
+  type Ctx,
+  type View,
+} from './common';
 import { degradedBy } from './detail';
 import { valueTable } from './value';
 
@@ -18,11 +47,22 @@ function orgName(orgs: Map<string, Organization>, id: string): Node {
   return link('organization', id, orgs.get(id)?.name ?? id);
 }
 
-function relTable(rels: Relationship[], orgs: Map<string, Organization>, other: 'provider' | 'consumer'): Node {
+function relTable(
+  rels: Relationship[],
+  orgs: Map<string, Organization>,
+  other: 'provider' | 'consumer',
+): Node {
   if (!rels.length) return h('p', { class: 'muted' }, 'None.');
   return table(
     ['relationship', other, 'offering', 'type', 'status', 'activated'],
-    rels.map((r) => [link('relationship', r.id), orgName(orgs, r[other]), link('offering', r.offering), r.type, statusBadge(r.status), fmtTime(r.activated_at)]),
+    rels.map((r) => [
+      link('relationship', r.id),
+      orgName(orgs, r[other]),
+      link('offering', r.offering),
+      r.type,
+      statusBadge(r.status),
+      fmtTime(r.activated_at),
+    ]),
   );
 }
 
@@ -45,8 +85,19 @@ function manage(org: Organization, ctx: Ctx): HTMLElement | null {
           title: 'Edit name, description and attributes',
           fields: [
             { name: 'name', label: 'Name', kind: 'text', value: org.name },
-            { name: 'description', label: 'Description', kind: 'textarea', value: org.description ?? '' },
-            { name: 'attributes', label: 'Attributes (JSON object; keys you delete are removed)', kind: 'merge', value: org.attributes ?? {}, rows: 6 },
+            {
+              name: 'description',
+              label: 'Description',
+              kind: 'textarea',
+              value: org.description ?? '',
+            },
+            {
+              name: 'attributes',
+              label: 'Attributes (JSON object; keys you delete are removed)',
+              kind: 'merge',
+              value: org.attributes ?? {},
+              rows: 6,
+            },
           ],
           submitLabel: 'Save changes',
           send: (body) => patch<Organization>(`/organizations/${enc(org.id)}`, body),
@@ -56,7 +107,11 @@ function manage(org: Organization, ctx: Ctx): HTMLElement | null {
     close
       ? [
           h('h3', null, 'Close'),
-          h('p', { class: 'muted' }, 'A closed organization cannot be party to a new relationship; its offerings are retired and its tokens stop working. It cannot be closed while it is party to a requested, active or suspended relationship.'),
+          h(
+            'p',
+            { class: 'muted' },
+            'A closed organization cannot be party to a new relationship; its offerings are retired and its tokens stop working. It cannot be closed while it is party to a requested, active or suspended relationship.',
+          ),
           confirmButton({
             id: 'org-close',
             label: 'Close this organization…',
@@ -72,13 +127,28 @@ function manage(org: Organization, ctx: Ctx): HTMLElement | null {
 
 export const orgView: View = async (root, [id], ctx) => {
   const s = ctx.signal;
-  const [org, orgs] = await Promise.all([get<Organization>(`/organizations/${enc(id)}`, s), organizations(s)]);
+  const [org, orgs] = await Promise.all([
+    get<Organization>(`/organizations/${enc(id)}`, s),
+    organizations(s),
+  ]);
   const degradedNote = h('div', { 'data-testid': 'org-degraded-note' });
   root.append(
-    h('h1', null, org.name, ' ', statusBadge(org.status), ' ', h('small', { class: 'muted' }, org.id)),
+    h(
+      'h1',
+      null,
+      org.name,
+      ' ',
+      statusBadge(org.status),
+      ' ',
+      h('small', { class: 'muted' }, org.id),
+    ),
     h('p', null, org.description ?? ''),
     degradedNote,
-    h('p', null, h('a', { href: `#/impact/${enc(org.id)}` }, 'Impact analysis from this organization')),
+    h(
+      'p',
+      null,
+      h('a', { href: `#/impact/${enc(org.id)}` }, 'Impact analysis from this organization'),
+    ),
   );
   const manageBox = manage(org, ctx);
   if (manageBox) root.append(manageBox);
@@ -101,8 +171,13 @@ export const orgView: View = async (root, [id], ctx) => {
   const roles = slot('Role timeline');
 
   // Relationships of both kinds: listed below, and where its people hold roles.
-  const rels = Promise.all([listAll<Relationship>('relationships', { provider: id }, s), listAll<Relationship>('relationships', { consumer: id }, s)]);
-  const people = liveSection('People', 'org-people-section', s, () => peopleSection(org, ctx, rels, () => void people.load('The person was added.')));
+  const rels = Promise.all([
+    listAll<Relationship>('relationships', { provider: id }, s),
+    listAll<Relationship>('relationships', { consumer: id }, s),
+  ]);
+  const people = liveSection('People', 'org-people-section', s, () =>
+    peopleSection(org, ctx, rels, () => void people.load('The person was added.')),
+  );
   people.el.dataset.section = 'people';
   let period = { from: ctx.query.get('from') ?? '', to: ctx.query.get('to') ?? '' };
   const value = liveSection('Value', 'org-value-section', s, async () => {
@@ -114,8 +189,16 @@ export const orgView: View = async (root, [id], ctx) => {
         { class: 'value-grid' },
         valueTable(
           [
-            { title: 'Received (as consumer; both parties’ statements)', side: 'received', v: v.received },
-            { title: 'Provided (as provider; both parties’ statements)', side: 'provided', v: v.provided },
+            {
+              title: 'Received (as consumer; both parties’ statements)',
+              side: 'received',
+              v: v.received,
+            },
+            {
+              title: 'Provided (as provider; both parties’ statements)',
+              side: 'provided',
+              v: v.provided,
+            },
           ],
           orgs,
           'org-value',
@@ -124,7 +207,9 @@ export const orgView: View = async (root, [id], ctx) => {
     ];
   });
   value.el.dataset.section = 'value';
-  const breaches = liveSection('Breaches that reached us', 'org-breaches-section', s, () => breachesSection(id, period, orgs, s));
+  const breaches = liveSection('Breaches that reached us', 'org-breaches-section', s, () =>
+    breachesSection(id, period, orgs, s),
+  );
   breaches.el.dataset.section = 'breaches';
   const picker = periodPicker(period, (p) => {
     period = p;
@@ -157,19 +242,54 @@ export const orgView: View = async (root, [id], ctx) => {
                   'ul',
                   null,
                   t.evidence.map((e) =>
-                    h('li', null, 'service ', link('service', e.service), ' is built on ', link('resource', e.resource), ', obtained by provision ', link('provision', e.provision), ' in ', link('relationship', e.relationship), ' from ', orgName(orgs, e.provider)),
+                    h(
+                      'li',
+                      null,
+                      'service ',
+                      link('service', e.service),
+                      ' is built on ',
+                      link('resource', e.resource),
+                      ', obtained by provision ',
+                      link('provision', e.provision),
+                      ' in ',
+                      link('relationship', e.relationship),
+                      ' from ',
+                      orgName(orgs, e.provider),
+                    ),
                   ),
                 )
               : h('p', { class: 'muted' }, 'No evidence resources.'),
           ),
         })),
       ];
-      const known = items.filter((i) => i.at).sort((a, b) => (a.at! < b.at! ? -1 : a.at! > b.at! ? 1 : 0));
+      const known = items
+        .filter((i) => i.at)
+        .sort((a, b) => (a.at! < b.at! ? -1 : a.at! > b.at! ? 1 : 0));
       const nodes: Node[] = [];
       nodes.push(
-        h('p', null, r.transitions.length ? `Turned provider ${r.transitions.length === 1 ? 'once' : `${r.transitions.length} times`}.` : r.consumer_since && !r.provider_since ? 'Consumer only so far.' : r.provider_since && !r.consumer_since ? 'Provider only so far.' : 'No role transition.'),
+        h(
+          'p',
+          null,
+          r.transitions.length
+            ? `Turned provider ${r.transitions.length === 1 ? 'once' : `${r.transitions.length} times`}.`
+            : r.consumer_since && !r.provider_since
+              ? 'Consumer only so far.'
+              : r.provider_since && !r.consumer_since
+                ? 'Provider only so far.'
+                : 'No role transition.',
+        ),
       );
-      nodes.push(known.length ? h('ol', { class: 'timeline', 'data-testid': 'roles' }, known.map((i) => h('li', null, h('time', { datetime: i.at! }, fmtTime(i.at)), ' ', i.what))) : h('p', { class: 'muted' }, 'No active relationship yet.'));
+      nodes.push(
+        known.length
+          ? h(
+              'ol',
+              { class: 'timeline', 'data-testid': 'roles' },
+              known.map((i) =>
+                h('li', null, h('time', { datetime: i.at! }, fmtTime(i.at)), ' ', i.what),
+              ),
+            )
+          : h('p', { class: 'muted' }, 'No active relationship yet.'),
+      );
       return nodes;
     }),
     people.load(),
@@ -180,7 +300,14 @@ export const orgView: View = async (root, [id], ctx) => {
       if (!items.length) return h('p', { class: 'muted' }, 'None visible.');
       return table(
         ['resource', 'name', 'kind', 'version', 'status', 'origin'],
-        items.map((r) => [link('resource', r.id), r.name, r.kind, String(r.version), statusBadge(r.status) ?? '—', r.origin ? link('provision', r.origin.provision) : '—']),
+        items.map((r) => [
+          link('resource', r.id),
+          r.name,
+          r.kind,
+          String(r.version),
+          statusBadge(r.status) ?? '—',
+          r.origin ? link('provision', r.origin.provision) : '—',
+        ]),
         { 'data-testid': 'org-resources' },
       );
     }),
@@ -189,7 +316,17 @@ export const orgView: View = async (root, [id], ctx) => {
       const degraded = items.filter((x) => x.status === 'degraded');
       if (degraded.length)
         degradedNote.replaceChildren(
-          h('p', { class: 'note' }, h('strong', null, `${degraded.length} degraded service${degraded.length === 1 ? '' : 's'}: `), degraded.map((x, i) => [i ? ', ' : '', link('service', x.id, x.name)]), '. See Services below for what broke them.'),
+          h(
+            'p',
+            { class: 'note' },
+            h(
+              'strong',
+              null,
+              `${degraded.length} degraded service${degraded.length === 1 ? '' : 's'}: `,
+            ),
+            degraded.map((x, i) => [i ? ', ' : '', link('service', x.id, x.name)]),
+            '. See Services below for what broke them.',
+          ),
         );
       if (!items.length) return h('p', { class: 'muted' }, 'None visible.');
       return table(
@@ -213,7 +350,9 @@ export const orgView: View = async (root, [id], ctx) => {
           link('offering', o.id),
           o.name,
           statusBadge(o.status) ?? '—',
-          o.audience === 'public' ? 'public' : o.audience.consumer_groups.map((g, i) => [i ? ', ' : '', link('consumer_group', g)]),
+          o.audience === 'public'
+            ? 'public'
+            : o.audience.consumer_groups.map((g, i) => [i ? ', ' : '', link('consumer_group', g)]),
           o.actions.map((a) => `${a.name} (${a.effect})`).join(', '),
         ]),
         { 'data-testid': 'org-offerings' },
@@ -226,7 +365,15 @@ export const orgView: View = async (root, [id], ctx) => {
         mine.length
           ? table(
               ['group', 'name', 'owner', 'this organization'],
-              mine.map((g) => [link('consumer_group', g.id), g.name, g.owner ? orgName(orgs, g.owner) : 'admin', [g.owner === id ? 'owns it' : '', (g.members ?? []).includes(id) ? (g.owner === id ? ', member' : 'member') : '']]),
+              mine.map((g) => [
+                link('consumer_group', g.id),
+                g.name,
+                g.owner ? orgName(orgs, g.owner) : 'admin',
+                [
+                  g.owner === id ? 'owns it' : '',
+                  (g.members ?? []).includes(id) ? (g.owner === id ? ', member' : 'member') : '',
+                ],
+              ]),
               { 'data-testid': 'org-groups' },
             )
           : h('p', { class: 'muted' }, 'In no consumer group, and owns none.'),
@@ -260,8 +407,16 @@ function periodText(p: PeriodQuery): string {
 
 /** From and to (UTC) for value and breaches, with two presets and "All time". */
 function periodPicker(initial: PeriodQuery, apply: (p: PeriodQuery) => void): HTMLElement {
-  const from = h('input', { id: 'period-from', type: 'datetime-local', value: inputFromUtc(initial.from) });
-  const to = h('input', { id: 'period-to', type: 'datetime-local', value: inputFromUtc(initial.to) });
+  const from = h('input', {
+    id: 'period-from',
+    type: 'datetime-local',
+    value: inputFromUtc(initial.from),
+  });
+  const to = h('input', {
+    id: 'period-to',
+    type: 'datetime-local',
+    value: inputFromUtc(initial.to),
+  });
   const result = h('div', { class: 'result', 'aria-live': 'polite' });
   const set = (f: Date | null, t: Date | null) => {
     from.value = inputFromUtc(f);
@@ -296,34 +451,63 @@ function periodPicker(initial: PeriodQuery, apply: (p: PeriodQuery) => void): HT
     h('button', { type: 'submit', class: 'primary' }, 'Apply'),
     h('button', { type: 'button', onclick: () => set(daysAgo(30), null) }, 'Last 30 days'),
     h('button', { type: 'button', onclick: () => set(daysAgo(365), null) }, 'Last 12 months'),
-    h('button', { type: 'button', 'data-testid': 'period-all', onclick: () => set(null, null) }, 'All time'),
+    h(
+      'button',
+      { type: 'button', 'data-testid': 'period-all', onclick: () => set(null, null) },
+      'All time',
+    ),
     result,
   );
 }
 
 /** Said in words when the caller may not see something of another organization. */
 function notYours(e: unknown, what: string): Node {
-  if (e instanceof ApiError && (e.status === 403 || e.status === 404)) return h('p', { class: 'muted', 'data-code': e.code }, `${what} (${e.describe()})`);
+  if (e instanceof ApiError && (e.status === 403 || e.status === 404))
+    return h('p', { class: 'muted', 'data-code': e.code }, `${what} (${e.describe()})`);
   throw e;
 }
 
-async function breachesSection(id: string, period: PeriodQuery, orgs: Map<string, Organization>, s: AbortSignal): Promise<Node[]> {
+async function breachesSection(
+  id: string,
+  period: PeriodQuery,
+  orgs: Map<string, Organization>,
+  s: AbortSignal,
+): Promise<Node[]> {
   let b: Breaches;
   try {
-    b = await get<Breaches>(`/organizations/${enc(id)}/breaches${qs({ ...period, limit: 1000 })}`, s);
+    b = await get<Breaches>(
+      `/organizations/${enc(id)}/breaches${qs({ ...period, limit: 1000 })}`,
+      s,
+    );
   } catch (e) {
-    return [notYours(e, 'Only the organization itself and the admin see the breaches that reached it')];
+    return [
+      notYours(e, 'Only the organization itself and the admin see the breaches that reached it'),
+    ];
   }
   const items = b.items.slice().sort((x, y) => y.seq - x.seq);
   const nodes: Node[] = [
-    h('p', { class: 'muted' }, `Service levels missed on relationships whose impact reaches ${orgs.get(id)?.name ?? id}, as consumer or further downstream. ${periodText(period)}`),
+    h(
+      'p',
+      { class: 'muted' },
+      `Service levels missed on relationships whose impact reaches ${orgs.get(id)?.name ?? id}, as consumer or further downstream. ${periodText(period)}`,
+    ),
     items.length
       ? table(
-          ['when', 'metric', 'relationship', 'period (UTC)', 'measured', 'objective', 'consumers reached'],
+          [
+            'when',
+            'metric',
+            'relationship',
+            'period (UTC)',
+            'measured',
+            'objective',
+            'consumers reached',
+          ],
           items.map((x) => [
             fmtTime(x.at),
             h('strong', null, x.metric),
-            x.relationship ? link('relationship', x.relationship) : h('span', { class: 'muted' }, '(not visible to you)'),
+            x.relationship
+              ? link('relationship', x.relationship)
+              : h('span', { class: 'muted' }, '(not visible to you)'),
             `${fmtTime(x.period.start)} → ${fmtTime(x.period.end)}`,
             x.value !== undefined ? h('span', { class: 'missed' }, String(x.value)) : '—',
             x.objective !== undefined ? String(x.objective) : '—',
@@ -331,13 +515,23 @@ async function breachesSection(id: string, period: PeriodQuery, orgs: Map<string
           ]),
           { 'data-testid': 'org-breaches' },
         )
-      : h('p', { class: 'muted', 'data-testid': 'org-breaches-none' }, 'No breach reached this organization in the period.'),
+      : h(
+          'p',
+          { class: 'muted', 'data-testid': 'org-breaches-none' },
+          'No breach reached this organization in the period.',
+        ),
   ];
-  if (b.total > b.items.length) nodes.push(h('p', { class: 'muted' }, `${b.items.length} of ${b.total} shown.`));
+  if (b.total > b.items.length)
+    nodes.push(h('p', { class: 'muted' }, `${b.items.length} of ${b.total} shown.`));
   return nodes;
 }
 
-async function peopleSection(org: Organization, ctx: Ctx, rels: Promise<Relationship[][]>, added: () => void): Promise<Node[]> {
+async function peopleSection(
+  org: Organization,
+  ctx: Ctx,
+  rels: Promise<Relationship[][]>,
+  added: () => void,
+): Promise<Node[]> {
   const s = ctx.signal;
   let people: Person[];
   try {
@@ -348,7 +542,8 @@ async function peopleSection(org: Organization, ctx: Ctx, rels: Promise<Relation
   // Each person answers the roles it holds (on the relationships the caller may see); the
   // relationships listed below give their statuses, to mark roles on ones no longer live.
   const status = new Map<string, string>();
-  for (const r of (await rels.catch(() => [] as Relationship[][])).flat()) status.set(r.id, r.status);
+  for (const r of (await rels.catch(() => [] as Relationship[][])).flat())
+    status.set(r.id, r.status);
   const roleItem = (x: PersonRole) => {
     const st = status.get(x.relationship);
     return h(
@@ -366,9 +561,17 @@ async function peopleSection(org: Organization, ctx: Ctx, rels: Promise<Relation
       ? table(
           ['person', 'email', 'roles on relationships', 'added'],
           people.map((p) => [
-            h('span', { 'data-person': p.id }, h('strong', null, p.name), ' ', h('small', { class: 'muted' }, p.id)),
+            h(
+              'span',
+              { 'data-person': p.id },
+              h('strong', null, p.name),
+              ' ',
+              h('small', { class: 'muted' }, p.id),
+            ),
             p.email ?? '—',
-            p.roles?.length ? h('ul', { class: 'stated' }, p.roles.map(roleItem)) : h('span', { class: 'muted' }, 'none'),
+            p.roles?.length
+              ? h('ul', { class: 'stated' }, p.roles.map(roleItem))
+              : h('span', { class: 'muted' }, 'none'),
             fmtTime(p.created_at),
           ]),
           { 'data-testid': 'org-people' },

@@ -13,7 +13,23 @@
 //  rejected                           ▼                          ▼
 //                                terminated ◀────────────────────┘
 //    (terminate from requested, by either party, withdraws it: → terminated)
-import { describeError, enc, get, getExact, listAll, post, type Effect, type Offering, type Organization, type Provision, type RelStatus, type Relationship, type RelationshipValue, type ServiceRequest, type Value } from '../api';
+import {
+  describeError,
+  enc,
+  get,
+  getExact,
+  listAll,
+  post,
+  type Effect,
+  type Offering,
+  type Organization,
+  type Provision,
+  type RelStatus,
+  type Relationship,
+  type RelationshipValue,
+  type ServiceRequest,
+  type Value,
+} from '../api';
 import { h, errorBox, fmtTime, link } from '../dom';
 import { sideOf } from '../srm';
 import { agreementSection } from './agreement';
@@ -48,7 +64,11 @@ export function allowedActions(rel: Relationship, ctx: Ctx): Action[] {
   const admin = isAdmin(ctx);
   const me = ctx.me.organization;
   return BY_STATUS[rel.status]
-    .filter((a) => admin || (a.who === 'provider' ? me === rel.provider : me === rel.provider || me === rel.consumer))
+    .filter(
+      (a) =>
+        admin ||
+        (a.who === 'provider' ? me === rel.provider : me === rel.provider || me === rel.consumer),
+    )
     .map((a) => a.action);
 }
 
@@ -64,9 +84,10 @@ function parseObject(text: string, what: string): Record<string, unknown> {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${what} is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`${what} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${what} must be a JSON object, like {"size": 3}`);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new Error(`${what} must be a JSON object, like {"size": 3}`);
   return v as Record<string, unknown>;
 }
 
@@ -76,18 +97,37 @@ function valueText(v: Value | null | undefined): Node | null {
   for (const o of v.outcomes ?? []) parts.push(`outcome: ${o}`);
   for (const c of v.costs ?? []) parts.push(`cost ${c.kind}: ${c.amount} ${c.currency}`);
   for (const r of v.risks ?? []) parts.push(`risk ${r.kind}: ${r.description}`);
-  return parts.length ? h('ul', { class: 'value-list' }, parts.map((p) => h('li', null, p))) : null;
+  return parts.length
+    ? h(
+        'ul',
+        { class: 'value-list' },
+        parts.map((p) => h('li', null, p)),
+      )
+    : null;
 }
 
 /** The provision form; with `fulfils`, it performs that request's action and names the
  *  request (POST /provisions {request}), which fulfils it. */
-function provisionForm(rel: Relationship, offering: Offering, onDone: (message: Node) => void, fulfils?: ServiceRequest, onCancelFulfil?: () => void): HTMLElement {
+function provisionForm(
+  rel: Relationship,
+  offering: Offering,
+  onDone: (message: Node) => void,
+  fulfils?: ServiceRequest,
+  onCancelFulfil?: () => void,
+): HTMLElement {
   const actionSel = h(
     'select',
     { id: 'prov-action', name: 'action', disabled: !!fulfils },
-    offering.actions.map((a) => h('option', { value: a.name, 'data-effect': a.effect, selected: fulfils?.action === a.name }, `${a.name} (${a.effect})`)),
+    offering.actions.map((a) =>
+      h(
+        'option',
+        { value: a.name, 'data-effect': a.effect, selected: fulfils?.action === a.name },
+        `${a.name} (${a.effect})`,
+      ),
+    ),
   );
-  const effectOf = (): Effect => offering.actions.find((a) => a.name === actionSel.value)?.effect ?? 'none';
+  const effectOf = (): Effect =>
+    offering.actions.find((a) => a.name === actionSel.value)?.effect ?? 'none';
 
   const createRows = h('div', { class: 'rows' });
   let createCount = 0;
@@ -99,7 +139,11 @@ function provisionForm(rel: Relationship, offering: Offering, onDone: (message: 
         { class: 'row', 'data-create-row': String(i) },
         h('legend', null, `New resource ${i + 1}`),
         h('label', { for: `create-kind-${i}` }, 'Kind'),
-        h('input', { id: `create-kind-${i}`, value: offering.goods[0]?.kind ?? '', required: true }),
+        h('input', {
+          id: `create-kind-${i}`,
+          value: offering.goods[0]?.kind ?? '',
+          required: true,
+        }),
         h('label', { for: `create-name-${i}` }, 'Name'),
         h('input', { id: `create-name-${i}`, required: true }),
         h('label', { for: `create-id-${i}` }, 'Id (optional)'),
@@ -110,22 +154,71 @@ function provisionForm(rel: Relationship, offering: Offering, onDone: (message: 
     );
   };
   addCreateRow();
-  const createBox = h('div', { 'data-effect-box': 'create' }, createRows, h('button', { type: 'button', onclick: addCreateRow }, 'Add another resource'));
+  const createBox = h(
+    'div',
+    { 'data-effect-box': 'create' },
+    createRows,
+    h('button', { type: 'button', onclick: addCreateRow }, 'Add another resource'),
+  );
 
-  const modRes = h('input', { id: 'modify-resource', placeholder: 'resource id owned by the consumer' });
-  const modAttrs = h('textarea', { id: 'modify-attrs', rows: 3, placeholder: '{"nodes": 8} (a JSON merge patch)' });
-  const modifyBox = h('div', { 'data-effect-box': 'modify' }, h('label', { for: 'modify-resource' }, 'Resource to modify'), modRes, h('label', { for: 'modify-attrs' }, 'Attribute changes (JSON merge patch)'), modAttrs);
+  const modRes = h('input', {
+    id: 'modify-resource',
+    placeholder: 'resource id owned by the consumer',
+  });
+  const modAttrs = h('textarea', {
+    id: 'modify-attrs',
+    rows: 3,
+    placeholder: '{"nodes": 8} (a JSON merge patch)',
+  });
+  const modifyBox = h(
+    'div',
+    { 'data-effect-box': 'modify' },
+    h('label', { for: 'modify-resource' }, 'Resource to modify'),
+    modRes,
+    h('label', { for: 'modify-attrs' }, 'Attribute changes (JSON merge patch)'),
+    modAttrs,
+  );
 
-  const transferIds = h('input', { id: 'transfer-ids', placeholder: 'your resource ids, comma separated' });
-  const transferBox = h('div', { 'data-effect-box': 'transfer' }, h('label', { for: 'transfer-ids' }, `Resources to transfer (kinds: ${offering.goods.map((g) => g.kind).join(', ') || 'none'})`), transferIds);
+  const transferIds = h('input', {
+    id: 'transfer-ids',
+    placeholder: 'your resource ids, comma separated',
+  });
+  const transferBox = h(
+    'div',
+    { 'data-effect-box': 'transfer' },
+    h(
+      'label',
+      { for: 'transfer-ids' },
+      `Resources to transfer (kinds: ${offering.goods.map((g) => g.kind).join(', ') || 'none'})`,
+    ),
+    transferIds,
+  );
 
   const used = h('input', { id: 'prov-used', placeholder: 'resource ids, comma separated' });
-  const outcomes = h('textarea', { id: 'prov-outcomes', rows: 2, placeholder: 'one outcome per line' });
+  const outcomes = h('textarea', {
+    id: 'prov-outcomes',
+    rows: 2,
+    placeholder: 'one outcome per line',
+  });
   const costAmount = h('input', { id: 'prov-cost-amount', type: 'number', step: 'any', min: '0' });
-  const costCurrency = h('input', { id: 'prov-cost-currency', value: offering.price?.currency ?? 'EUR', size: 4 });
-  const costKind = h('select', { id: 'prov-cost-kind' }, h('option', { value: 'introduced' }, 'introduced'), h('option', { value: 'removed' }, 'removed'));
+  const costCurrency = h('input', {
+    id: 'prov-cost-currency',
+    value: offering.price?.currency ?? 'EUR',
+    size: 4,
+  });
+  const costKind = h(
+    'select',
+    { id: 'prov-cost-kind' },
+    h('option', { value: 'introduced' }, 'introduced'),
+    h('option', { value: 'removed' }, 'removed'),
+  );
   const riskDesc = h('input', { id: 'prov-risk' });
-  const riskKind = h('select', { id: 'prov-risk-kind' }, h('option', { value: 'introduced' }, 'introduced'), h('option', { value: 'removed' }, 'removed'));
+  const riskKind = h(
+    'select',
+    { id: 'prov-risk-kind' },
+    h('option', { value: 'introduced' }, 'introduced'),
+    h('option', { value: 'removed' }, 'removed'),
+  );
   const result = h('div', { 'aria-live': 'polite', class: 'result' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Perform provision');
 
@@ -134,7 +227,8 @@ function provisionForm(rel: Relationship, offering: Offering, onDone: (message: 
     createBox.hidden = e !== 'create';
     modifyBox.hidden = e !== 'modify';
     transferBox.hidden = e !== 'transfer';
-    for (const el of createBox.querySelectorAll('input')) (el as HTMLInputElement).required = e === 'create' && !el.id.startsWith('create-id');
+    for (const el of createBox.querySelectorAll('input'))
+      (el as HTMLInputElement).required = e === 'create' && !el.id.startsWith('create-id');
   };
   actionSel.addEventListener('change', sync);
   sync();
@@ -149,25 +243,60 @@ function provisionForm(rel: Relationship, offering: Offering, onDone: (message: 
         result.replaceChildren();
         try {
           const effect = effectOf();
-          const body: Record<string, unknown> = { relationship: rel.id, action: actionSel.value, used: ids(used.value) };
+          const body: Record<string, unknown> = {
+            relationship: rel.id,
+            action: actionSel.value,
+            used: ids(used.value),
+          };
           if (fulfils) body.request = fulfils.id;
           if (effect === 'create') {
             body.creates = [...createRows.querySelectorAll('[data-create-row]')].map((_, i) => {
-              const val = (id: string) => (document.getElementById(id) as HTMLInputElement).value.trim();
-              const item: Record<string, unknown> = { kind: val(`create-kind-${i}`), name: val(`create-name-${i}`), attributes: parseObject(val(`create-attrs-${i}`), `Attributes of new resource ${i + 1}`) };
+              const val = (id: string) =>
+                (document.getElementById(id) as HTMLInputElement).value.trim();
+              const item: Record<string, unknown> = {
+                kind: val(`create-kind-${i}`),
+                name: val(`create-name-${i}`),
+                attributes: parseObject(
+                  val(`create-attrs-${i}`),
+                  `Attributes of new resource ${i + 1}`,
+                ),
+              };
               if (val(`create-id-${i}`)) item.id = val(`create-id-${i}`);
               return item;
             });
           } else if (effect === 'modify') {
-            body.modifies = modRes.value.trim() ? [{ resource: modRes.value.trim(), attributes: parseObject(modAttrs.value, 'The attribute changes') }] : [];
+            body.modifies = modRes.value.trim()
+              ? [
+                  {
+                    resource: modRes.value.trim(),
+                    attributes: parseObject(modAttrs.value, 'The attribute changes'),
+                  },
+                ]
+              : [];
           } else if (effect === 'transfer') {
             body.transfers = ids(transferIds.value);
           }
           const value: Value = {};
-          const outs = outcomes.value.split('\n').map((x) => x.trim()).filter(Boolean);
+          const outs = outcomes.value
+            .split('\n')
+            .map((x) => x.trim())
+            .filter(Boolean);
           if (outs.length) value.outcomes = outs;
-          if (costAmount.value) value.costs = [{ amount: Number(costAmount.value), currency: costCurrency.value.trim(), kind: costKind.value }];
-          if (riskDesc.value.trim()) value.risks = [{ description: riskDesc.value.trim(), kind: riskKind.value }];
+          if (costAmount.value)
+            value.costs = [
+              {
+                amount: Number(costAmount.value),
+                currency: costCurrency.value.trim(),
+                kind: costKind.value as 'introduced' | 'removed',
+              },
+            ];
+          if (riskDesc.value.trim())
+            value.risks = [
+              {
+                description: riskDesc.value.trim(),
+                kind: riskKind.value as 'introduced' | 'removed',
+              },
+            ];
           if (Object.keys(value).length) body.value = value;
           submit.disabled = true;
           const p = await post<Provision>('/provisions', body);
@@ -180,9 +309,26 @@ function provisionForm(rel: Relationship, offering: Offering, onDone: (message: 
               ' performed',
               fulfils ? ` (fulfils request ${fulfils.id})` : '',
               '.',
-              p.created.length ? [' Created: ', p.created.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
-              p.transferred.length ? [' Transferred: ', p.transferred.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
-              p.modified.length ? [' Modified: ', p.modified.map((m, i) => [i ? ', ' : '', typeof m === 'string' ? link('resource', m) : link('resource', m.resource, `${m.resource} (v${m.version})`)])] : '',
+              p.created.length
+                ? [' Created: ', p.created.map((c, i) => [i ? ', ' : '', link('resource', c)])]
+                : '',
+              p.transferred.length
+                ? [
+                    ' Transferred: ',
+                    p.transferred.map((c, i) => [i ? ', ' : '', link('resource', c)]),
+                  ]
+                : '',
+              p.modified.length
+                ? [
+                    ' Modified: ',
+                    p.modified.map((m, i) => [
+                      i ? ', ' : '',
+                      typeof m === 'string'
+                        ? link('resource', m)
+                        : link('resource', m.resource, `${m.resource} (v${m.version})`),
+                    ]),
+                  ]
+                : '',
             ),
           );
         } catch (e) {
@@ -213,8 +359,24 @@ function provisionForm(rel: Relationship, offering: Offering, onDone: (message: 
       h('legend', null, 'Value (optional)'),
       h('label', { for: 'prov-outcomes' }, 'Outcomes'),
       outcomes,
-      h('div', { class: 'inline' }, h('label', { for: 'prov-cost-amount' }, 'Cost'), costAmount, h('label', { for: 'prov-cost-currency' }, 'Currency'), costCurrency, h('label', { for: 'prov-cost-kind' }, 'Kind'), costKind),
-      h('div', { class: 'inline' }, h('label', { for: 'prov-risk' }, 'Risk'), riskDesc, h('label', { for: 'prov-risk-kind' }, 'Kind'), riskKind),
+      h(
+        'div',
+        { class: 'inline' },
+        h('label', { for: 'prov-cost-amount' }, 'Cost'),
+        costAmount,
+        h('label', { for: 'prov-cost-currency' }, 'Currency'),
+        costCurrency,
+        h('label', { for: 'prov-cost-kind' }, 'Kind'),
+        costKind,
+      ),
+      h(
+        'div',
+        { class: 'inline' },
+        h('label', { for: 'prov-risk' }, 'Risk'),
+        riskDesc,
+        h('label', { for: 'prov-risk-kind' }, 'Kind'),
+        riskKind,
+      ),
     ),
     submit,
     result,
@@ -229,7 +391,10 @@ export const relationshipView: View = async (root, [id], ctx) => {
   const orgLink = (o: string) => link('organization', o, orgs.get(o)?.name ?? o);
   const name = (o: Organization | undefined, fallback: string) => o?.name ?? fallback;
   let rel = await get<Relationship>(`/relationships/${enc(id)}`, s);
-  const offering = await get<Offering>(`/offerings/${enc(rel.offering)}`, s).catch(() => null);
+  // The offering is null when the caller may not see it.
+  const offering = rel.offering
+    ? await get<Offering>(`/offerings/${enc(rel.offering)}`, s).catch(() => null)
+    : null;
   const side = sideOf(rel, ctx.me);
 
   const header = h('div');
@@ -243,24 +408,31 @@ export const relationshipView: View = async (root, [id], ctx) => {
     const names = parts === 'all' ? (Object.keys(sections) as Part[]) : parts;
     await Promise.all(names.map((p) => sections[p].load(p === where ? message : undefined)));
   };
-  const changedBy = (where: Part, parts: Part[]) => (message: string) => void refresh(parts, message, where);
+  const changedBy = (where: Part, parts: Part[]) => (message: string) =>
+    void refresh(parts, message, where);
 
   const levels = serviceLevels(() => rel, side, s, changedBy('levels', ['levels']));
   let fulfilling: ServiceRequest | undefined;
   const sections: Record<Part, ReturnType<typeof liveSection>> = {
-    agreement: liveSection('Agreement', 'agreement-section', s, () => agreementSection(rel, side, ctx, orgs, changedBy('agreement', ['agreement', 'levels']))),
+    agreement: liveSection('Agreement', 'agreement-section', s, () =>
+      agreementSection(rel, side, ctx, orgs, changedBy('agreement', ['agreement', 'levels'])),
+    ),
     levels: liveSection('Service levels', 'levels-section', s, levels.render),
     requests: liveSection('Requests', 'requests-section', s, () =>
       requestsSection(rel, offering, side, s, {
         changed: changedBy('requests', ['requests', 'provisions', 'value']),
         fulfilWithForm: (r) => {
           fulfilling = r;
-          void sections.provisions.load().then(() => document.getElementById('prov-form')?.scrollIntoView({ block: 'start' }));
+          void sections.provisions
+            .load()
+            .then(() => document.getElementById('prov-form')?.scrollIntoView({ block: 'start' }));
         },
       }),
     ),
     value: liveSection('Value, as each party states it', 'value-section', s, () => valueSection()),
-    roles: liveSection('People in roles', 'roles-section', s, () => rolesSection(rel, side, orgs, s, changedBy('roles', ['roles']))),
+    roles: liveSection('People in roles', 'roles-section', s, () =>
+      rolesSection(rel, side, orgs, s, changedBy('roles', ['roles'])),
+    ),
     provisions: liveSection('Provisions', 'provisions-section', s, () => provisionsPart()),
   };
 
@@ -269,7 +441,11 @@ export const relationshipView: View = async (root, [id], ctx) => {
     const provider = name(orgs.get(rel.provider), rel.provider);
     const consumer = name(orgs.get(rel.consumer), rel.consumer);
     const nodes: Node[] = [
-      h('p', { class: 'muted' }, 'Provisions count as value the provider states. Amounts are as stated, summed per currency by the server.'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Provisions count as value the provider states. Amounts are as stated, summed per currency by the server.',
+      ),
       valueTable(
         [
           { title: `As ${provider} (provider) states it`, side: 'provider', v: v.provider_stated },
@@ -280,15 +456,30 @@ export const relationshipView: View = async (root, [id], ctx) => {
       ),
     ];
     if (side === 'provider' || side === 'consumer') {
-      nodes.push(stateValueForm(rel.id, offering?.price?.currency ?? 'EUR', (r) => void refresh(['value'], `Value stated (${r.id}) as ${r.party === rel.provider ? 'the provider' : 'the consumer'}.`, 'value')));
+      nodes.push(
+        stateValueForm(
+          rel.id,
+          offering?.price?.currency ?? 'EUR',
+          (r) =>
+            void refresh(
+              ['value'],
+              `Value stated (${r.id}) as ${r.party === rel.provider ? 'the provider' : 'the consumer'}.`,
+              'value',
+            ),
+        ),
+      );
     } else if (side === 'admin') {
-      nodes.push(h('p', { class: 'muted' }, 'Only the two parties state value (the admin may not).'));
+      nodes.push(
+        h('p', { class: 'muted' }, 'Only the two parties state value (the admin may not).'),
+      );
     }
     return nodes;
   }
 
   async function provisionsPart(): Promise<Node[]> {
-    const provs = (await listAll<Provision>('provisions', { relationship: rel.id }, s)).sort((a, b) => (a.at < b.at ? -1 : 1));
+    const provs = (await listAll<Provision>('provisions', { relationship: rel.id }, s)).sort(
+      (a, b) => (a.at < b.at ? -1 : 1),
+    );
     const nodes: Node[] = [
       provs.length
         ? h(
@@ -303,10 +494,33 @@ export const relationshipView: View = async (root, [id], ctx) => {
                 h('strong', null, p.action),
                 ' — ',
                 link('provision', p.id),
-                p.created.length ? [h('br'), 'created ', p.created.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
-                p.modified.length ? [h('br'), 'modified ', p.modified.map((m, i) => [i ? ', ' : '', link('resource', typeof m === 'string' ? m : m.resource)])] : '',
-                p.transferred.length ? [h('br'), 'transferred ', p.transferred.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
-                p.used.length ? [h('br'), 'used ', p.used.map((c, i) => [i ? ', ' : '', link('resource', c)])] : '',
+                p.created.length
+                  ? [
+                      h('br'),
+                      'created ',
+                      p.created.map((c, i) => [i ? ', ' : '', link('resource', c)]),
+                    ]
+                  : '',
+                p.modified.length
+                  ? [
+                      h('br'),
+                      'modified ',
+                      p.modified.map((m, i) => [
+                        i ? ', ' : '',
+                        link('resource', typeof m === 'string' ? m : m.resource),
+                      ]),
+                    ]
+                  : '',
+                p.transferred.length
+                  ? [
+                      h('br'),
+                      'transferred ',
+                      p.transferred.map((c, i) => [i ? ', ' : '', link('resource', c)]),
+                    ]
+                  : '',
+                p.used.length
+                  ? [h('br'), 'used ', p.used.map((c, i) => [i ? ', ' : '', link('resource', c)])]
+                  : '',
                 valueText(p.value),
               ),
             ),
@@ -323,11 +537,27 @@ export const relationshipView: View = async (root, [id], ctx) => {
             'div',
             { id: 'prov-form' },
             h('h3', null, `Perform a provision for ${name(orgs.get(rel.consumer), rel.consumer)}`),
-            provisionForm(rel, offering, (m) => void Promise.all([refresh(fulfils ? ['requests', 'value'] : ['value']), sections.provisions.load(m)]), fulfils, () => void sections.provisions.load()),
+            provisionForm(
+              rel,
+              offering,
+              (m) =>
+                void Promise.all([
+                  refresh(fulfils ? ['requests', 'value'] : ['value']),
+                  sections.provisions.load(m),
+                ]),
+              fulfils,
+              () => void sections.provisions.load(),
+            ),
           ),
         );
       } else {
-        nodes.push(h('p', { class: 'muted' }, `Provisions are performed only while the relationship is active (it is ${rel.status}).`));
+        nodes.push(
+          h(
+            'p',
+            { class: 'muted' },
+            `Provisions are performed only while the relationship is active (it is ${rel.status}).`,
+          ),
+        );
       }
     }
     return nodes;
@@ -351,7 +581,11 @@ export const relationshipView: View = async (root, [id], ctx) => {
         'dl',
         { class: 'compact' },
         h('dt', null, 'Status'),
-        h('dd', null, h('span', { class: `status ${rel.status}`, 'data-testid': 'rel-status' }, rel.status)),
+        h(
+          'dd',
+          null,
+          h('span', { class: `status ${rel.status}`, 'data-testid': 'rel-status' }, rel.status),
+        ),
         h('dt', null, 'Requested'),
         h('dd', null, fmtTime(rel.requested_at)),
         h('dt', null, 'Activated'),
@@ -362,10 +596,24 @@ export const relationshipView: View = async (root, [id], ctx) => {
     );
     const allowed = allowedActions(rel, ctx);
     const feedback = h('div', { 'aria-live': 'polite' }, message ?? null);
-    const role = side === 'admin' ? 'the admin' : side === 'provider' ? 'the provider' : side === 'consumer' ? 'the consumer' : ctx.me.role === 'viewer' ? 'a viewer' : 'not a party';
+    const role =
+      side === 'admin'
+        ? 'the admin'
+        : side === 'provider'
+          ? 'the provider'
+          : side === 'consumer'
+            ? 'the consumer'
+            : ctx.me.role === 'viewer'
+              ? 'a viewer'
+              : 'not a party';
     actions.replaceChildren(
       h('h2', null, 'Lifecycle'),
-      h('p', null, `You act as ${role}.`, allowed.length ? '' : ' No lifecycle action is open to you in this status.'),
+      h(
+        'p',
+        null,
+        `You act as ${role}.`,
+        allowed.length ? '' : ' No lifecycle action is open to you in this status.',
+      ),
       h(
         'div',
         { class: 'actions' },
@@ -374,7 +622,12 @@ export const relationshipView: View = async (root, [id], ctx) => {
             'button',
             {
               type: 'button',
-              class: a === 'activate' || a === 'resume' ? 'primary' : a === 'terminate' || a === 'reject' ? 'danger' : '',
+              class:
+                a === 'activate' || a === 'resume'
+                  ? 'primary'
+                  : a === 'terminate' || a === 'reject'
+                    ? 'danger'
+                    : '',
               'data-action': a,
               onclick: async (ev: Event) => {
                 (ev.currentTarget as HTMLButtonElement).disabled = true;
@@ -397,15 +650,36 @@ export const relationshipView: View = async (root, [id], ctx) => {
   }
 
   const order: Part[] = ['agreement', 'levels', 'requests', 'value', 'roles', 'provisions'];
-  const titles: Record<Part, string> = { agreement: 'Agreement', levels: 'Service levels', requests: 'Requests', value: 'Value', roles: 'Roles', provisions: 'Provisions' };
-  pageNav.append(...order.map((p) => h('button', { type: 'button', class: 'link', onclick: () => sections[p].el.scrollIntoView({ block: 'start' }) }, titles[p])));
+  const titles: Record<Part, string> = {
+    agreement: 'Agreement',
+    levels: 'Service levels',
+    requests: 'Requests',
+    value: 'Value',
+    roles: 'Roles',
+    provisions: 'Provisions',
+  };
+  pageNav.append(
+    ...order.map((p) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          onclick: () => sections[p].el.scrollIntoView({ block: 'start' }),
+        },
+        titles[p],
+      ),
+    ),
+  );
   drawHeader();
   root.append(header, pageNav, actions, ...order.map((p) => sections[p].el));
   await Promise.all(order.map((p) => sections[p].load()));
   // #/relationship/ID?request=REQ (from the Requests view): that request, in the queue.
   const wanted = ctx.query.get('request');
   if (wanted && !s.aborted) {
-    const li = [...sections.requests.el.querySelectorAll<HTMLElement>('li[data-request]')].find((x) => x.dataset.request === wanted);
+    const li = [...sections.requests.el.querySelectorAll<HTMLElement>('li[data-request]')].find(
+      (x) => x.dataset.request === wanted,
+    );
     if (li) {
       li.classList.add('wanted');
       li.scrollIntoView({ block: 'center' });

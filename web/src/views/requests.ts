@@ -4,7 +4,17 @@
 // fulfils it — a provision of that action naming the request (POST /provisions {request}),
 // in one click for an action that changes no resource, else through the provision form —
 // or declines it.
-import { describeError, enc, get, post, type Offering, type Provision, type Relationship, type Requests, type ServiceRequest } from '../api';
+import {
+  describeError,
+  enc,
+  get,
+  post,
+  type Offering,
+  type Provision,
+  type Relationship,
+  type Requests,
+  type ServiceRequest,
+} from '../api';
 import { h, errorBox, fmtTime, link, statusBadge } from '../dom';
 import { refusal } from '../forms';
 import { fmtDuration, queueOrder, requestMoves, type Side } from '../srm';
@@ -16,7 +26,13 @@ export interface RequestHooks {
   fulfilWithForm: (r: ServiceRequest) => void;
 }
 
-export async function requestsSection(rel: Relationship, offering: Offering | null, side: Side, signal: AbortSignal, hooks: RequestHooks): Promise<Node[]> {
+export async function requestsSection(
+  rel: Relationship,
+  offering: Offering | null,
+  side: Side,
+  signal: AbortSignal,
+  hooks: RequestHooks,
+): Promise<Node[]> {
   const page = await get<Requests>(`/relationships/${enc(rel.id)}/requests?limit=1000`, signal);
   const items = queueOrder(page.items);
   const count = (st: string) => page.items.filter((r) => r.status === st).length;
@@ -29,30 +45,56 @@ export async function requestsSection(rel: Relationship, offering: Offering | nu
       h('li', { 'data-status': 'fulfilled' }, statusBadge('fulfilled'), ` ${count('fulfilled')}`),
       h('li', { 'data-status': 'declined' }, statusBadge('declined'), ` ${count('declined')}`),
       h('li', { 'data-status': 'cancelled' }, statusBadge('cancelled'), ` ${count('cancelled')}`),
-      h('li', null, `lead time to fulfil: mean ${fmtDuration(lt?.mean_seconds)}, median ${fmtDuration(lt?.median_seconds)} (${lt?.fulfilled ?? 0} fulfilled)`),
+      h(
+        'li',
+        null,
+        `lead time to fulfil: mean ${fmtDuration(lt?.mean_seconds)}, median ${fmtDuration(lt?.median_seconds)} (${lt?.fulfilled ?? 0} fulfilled)`,
+      ),
     ),
   ];
-  if (page.total > page.items.length) nodes.push(h('p', { class: 'muted' }, `${page.items.length} of ${page.total} requests shown.`));
+  if (page.total > page.items.length)
+    nodes.push(h('p', { class: 'muted' }, `${page.items.length} of ${page.total} requests shown.`));
   nodes.push(
     items.length
-      ? h('ol', { class: 'queue', 'data-testid': 'requests' }, items.map((r) => requestItem(r, rel, offering, side, hooks)))
+      ? h(
+          'ol',
+          { class: 'queue', 'data-testid': 'requests' },
+          items.map((r) => requestItem(r, rel, offering, side, hooks)),
+        )
       : h('p', { class: 'muted', 'data-testid': 'requests-empty' }, 'No request yet.'),
   );
   if ((side === 'consumer' || side === 'admin') && offering) {
     nodes.push(
       rel.status === 'active'
         ? openForm(rel, offering, hooks)
-        : h('p', { class: 'muted' }, `Requests are opened while the relationship is active (it is ${rel.status}).`),
+        : h(
+            'p',
+            { class: 'muted' },
+            `Requests are opened while the relationship is active (it is ${rel.status}).`,
+          ),
     );
   }
   return nodes;
 }
 
-function requestItem(r: ServiceRequest, rel: Relationship, offering: Offering | null, side: Side, hooks: RequestHooks): HTMLElement {
+function requestItem(
+  r: ServiceRequest,
+  rel: Relationship,
+  offering: Offering | null,
+  side: Side,
+  hooks: RequestHooks,
+): HTMLElement {
   const moves = requestMoves(r, side);
   const effect = offering?.actions.find((a) => a.name === r.action)?.effect ?? 'none';
   const result = h('div', { class: 'result', 'aria-live': 'polite' });
-  const reason = moves.some((m) => m !== 'fulfil') ? h('input', { 'aria-label': `Reason (optional) for request ${r.id}`, placeholder: 'reason (optional)', size: 20, 'data-reason': r.id }) : null;
+  const reason = moves.some((m) => m !== 'fulfil')
+    ? h('input', {
+        'aria-label': `Reason (optional) for request ${r.id}`,
+        placeholder: 'reason (optional)',
+        size: 20,
+        'data-reason': r.id,
+      })
+    : null;
   const act = async (b: HTMLButtonElement, run: () => Promise<string>) => {
     b.disabled = true;
     result.replaceChildren();
@@ -78,7 +120,11 @@ function requestItem(r: ServiceRequest, rel: Relationship, offering: Offering | 
           }
           void act(b, async () => {
             if (move === 'fulfil') {
-              const p = await post<Provision>('/provisions', { relationship: rel.id, action: r.action, request: r.id });
+              const p = await post<Provision>('/provisions', {
+                relationship: rel.id,
+                action: r.action,
+                request: r.id,
+              });
               return `Request ${r.id} fulfilled by provision ${p.id}.`;
             }
             const body = reason?.value.trim() ? { reason: reason.value.trim() } : {};
@@ -87,7 +133,11 @@ function requestItem(r: ServiceRequest, rel: Relationship, offering: Offering | 
           });
         },
       },
-      move === 'fulfil' ? (effect === 'none' ? 'Fulfil' : 'Fulfil…') : move[0].toUpperCase() + move.slice(1),
+      move === 'fulfil'
+        ? effect === 'none'
+          ? 'Fulfil'
+          : 'Fulfil…'
+        : move[0].toUpperCase() + move.slice(1),
     );
   return h(
     'li',
@@ -102,15 +152,29 @@ function requestItem(r: ServiceRequest, rel: Relationship, offering: Offering | 
  *  the provision that fulfilled it; the consumer's note and details; the reason given.
  *  Shared by the queue of a relationship and the Requests view (views/requestlist.ts). */
 export function requestLines(r: ServiceRequest, extra: (Node | string)[] = []): Node[] {
-  const details = Object.keys(r.details ?? {}).length ? h('code', { class: 'details' }, JSON.stringify(r.details)) : null;
+  const details = Object.keys(r.details ?? {}).length
+    ? h('code', { class: 'details' }, JSON.stringify(r.details))
+    : null;
   return [
-    h('div', { class: 'req-head' }, statusBadge(r.status), ' ', h('strong', null, r.action), ' ', h('small', { class: 'muted' }, r.id)),
+    h(
+      'div',
+      { class: 'req-head' },
+      statusBadge(r.status),
+      ' ',
+      h('strong', null, r.action),
+      ' ',
+      h('small', { class: 'muted' }, r.id),
+    ),
     h(
       'div',
       { class: 'req-times' },
       h('time', { datetime: r.opened_at }, `opened ${fmtTime(r.opened_at)}`),
-      r.closed_at ? [' · ', h('time', { datetime: r.closed_at }, `${r.status} ${fmtTime(r.closed_at)}`)] : '',
-      r.lead_time_seconds !== null && r.lead_time_seconds !== undefined ? ` · lead time ${fmtDuration(r.lead_time_seconds)}` : '',
+      r.closed_at
+        ? [' · ', h('time', { datetime: r.closed_at }, `${r.status} ${fmtTime(r.closed_at)}`)]
+        : '',
+      r.lead_time_seconds !== null && r.lead_time_seconds !== undefined
+        ? ` · lead time ${fmtDuration(r.lead_time_seconds)}`
+        : '',
       r.provision ? [' · by provision ', link('provision', r.provision)] : '',
       extra,
     ),
@@ -121,10 +185,23 @@ export function requestLines(r: ServiceRequest, extra: (Node | string)[] = []): 
 }
 
 function openForm(rel: Relationship, offering: Offering, hooks: RequestHooks): HTMLElement {
-  const action = h('select', { id: 'request-action' }, offering.actions.map((a) => h('option', { value: a.name }, `${a.name} (${a.effect})`)));
+  const action = h(
+    'select',
+    { id: 'request-action' },
+    offering.actions.map((a) => h('option', { value: a.name }, `${a.name} (${a.effect})`)),
+  );
   const note = h('input', { id: 'request-note', size: 40 });
-  const details = h('textarea', { id: 'request-details', rows: 2, placeholder: '{"size": "large"} (optional)', spellcheck: 'false' });
-  const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': 'request-open-result' });
+  const details = h('textarea', {
+    id: 'request-details',
+    rows: 2,
+    placeholder: '{"size": "large"} (optional)',
+    spellcheck: 'false',
+  });
+  const result = h('div', {
+    class: 'result',
+    'aria-live': 'polite',
+    'data-testid': 'request-open-result',
+  });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Open request');
   return h(
     'form',
@@ -165,7 +242,14 @@ function openForm(rel: Relationship, offering: Offering, hooks: RequestHooks): H
     h('h3', null, 'Open a request'),
     offering.actions.length
       ? [
-          h('div', { class: 'inline' }, h('label', { for: 'request-action' }, 'Action'), action, h('label', { for: 'request-note' }, 'Note'), note),
+          h(
+            'div',
+            { class: 'inline' },
+            h('label', { for: 'request-action' }, 'Action'),
+            action,
+            h('label', { for: 'request-note' }, 'Note'),
+            note,
+          ),
           h('label', { for: 'request-details' }, 'Details (JSON object, optional)'),
           details,
           submit,

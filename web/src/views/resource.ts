@@ -3,26 +3,27 @@
 // (GET /resources/{id}/lineage?version=N). For a member of its owner: a form that makes a
 // new revision (POST /resources/{id}/revisions, attributes as a merge patch) and a Retire
 // button (POST /resources/{id}/retire; 409 in_use while the owner still builds on it).
-import { describeError, enc, get, post, qs, type Provision, type Resource, type ResourceVersion, type Service } from '../api';
+import {
+  describeError,
+  enc,
+  get,
+  post,
+  qs,
+  type Lineage,
+  type Provision,
+  type Resource,
+  type ResourceVersion,
+  type Service,
+} from '../api';
 import { h, errorBox, fmtTime, link, section, statusBadge } from '../dom';
 import { confirmButton, editForm } from '../forms';
 import { renderGraph, type GEdge, type GNode, type GraphHandle } from '../graph';
 import { mayChange, organizations, type Ctx, type View } from './common';
 
-interface Lineage {
-  resource: string;
-  provisions: ({ id: string | null } & Record<string, unknown>)[];
-  resources: ({ id: string | null } & Record<string, unknown>)[];
-  services: ({ id: string | null } & Record<string, unknown>)[];
-  offerings: ({ id: string | null } & Record<string, unknown>)[];
-  relationships: ({ id: string | null } & Record<string, unknown>)[];
-  organizations: ({ id: string | null } & Record<string, unknown>)[];
-  redacted: number;
-}
-
 function flatten(v: unknown, prefix: string, out: Map<string, string>): void {
   if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length) {
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>))
+      flatten(x, prefix ? `${prefix}.${k}` : k, out);
   } else out.set(prefix, JSON.stringify(v));
 }
 
@@ -35,7 +36,8 @@ export interface Change {
 /** What changed from one version to the next: top-level fields, then attributes by path. */
 export function diffVersions(a: ResourceVersion, b: ResourceVersion): Change[] {
   const out: Change[] = [];
-  for (const f of ['owner', 'kind', 'name'] as const) if (a[f] !== b[f]) out.push({ field: f, op: 'changed', before: a[f], after: b[f] });
+  for (const f of ['owner', 'kind', 'name'] as const)
+    if (a[f] !== b[f]) out.push({ field: f, op: 'changed', before: a[f], after: b[f] });
   const fa = new Map<string, string>();
   const fb = new Map<string, string>();
   flatten(a.attributes ?? {}, '', fa);
@@ -43,17 +45,30 @@ export function diffVersions(a: ResourceVersion, b: ResourceVersion): Change[] {
   for (const [k, v] of fb) {
     if (!k) continue;
     if (!fa.has(k)) out.push({ field: `attributes.${k}`, op: 'added', after: v });
-    else if (fa.get(k) !== v) out.push({ field: `attributes.${k}`, op: 'changed', before: fa.get(k), after: v });
+    else if (fa.get(k) !== v)
+      out.push({ field: `attributes.${k}`, op: 'changed', before: fa.get(k), after: v });
   }
-  for (const [k, v] of fa) if (k && !fb.has(k)) out.push({ field: `attributes.${k}`, op: 'removed', before: v });
+  for (const [k, v] of fa)
+    if (k && !fb.has(k)) out.push({ field: `attributes.${k}`, op: 'removed', before: v });
   return out;
 }
 
 export const resourceView: View = async (root, [id], ctx) => {
   const s = ctx.signal;
-  const [res, orgs] = await Promise.all([get<Resource>(`/resources/${enc(id)}`, s), organizations(s)]);
+  const [res, orgs] = await Promise.all([
+    get<Resource>(`/resources/${enc(id)}`, s),
+    organizations(s),
+  ]);
   root.append(
-    h('h1', null, res.name, ' ', statusBadge(res.status), ' ', h('small', { class: 'muted' }, res.id)),
+    h(
+      'h1',
+      null,
+      res.name,
+      ' ',
+      statusBadge(res.status),
+      ' ',
+      h('small', { class: 'muted' }, res.id),
+    ),
     h(
       'dl',
       { class: 'compact' },
@@ -64,7 +79,13 @@ export const resourceView: View = async (root, [id], ctx) => {
       h('dt', null, 'Version'),
       h('dd', null, String(res.version)),
       h('dt', null, 'Origin'),
-      h('dd', null, res.origin ? ['created by provision ', link('provision', res.origin.provision)] : 'created directly'),
+      h(
+        'dd',
+        null,
+        res.origin
+          ? ['created by provision ', link('provision', res.origin.provision)]
+          : 'created directly',
+      ),
       h('dt', null, 'Attributes'),
       h('dd', null, h('pre', null, JSON.stringify(res.attributes, null, 2))),
     ),
@@ -75,7 +96,11 @@ export const resourceView: View = async (root, [id], ctx) => {
   const versionsSec = section('Versions', h('p', { class: 'muted' }, 'Loading…'));
   const lineageSec = section('Lineage', h('p', { class: 'muted' }, 'Loading…'));
   const lineageHost = h('div', { 'aria-live': 'polite' });
-  const versionSel = h('select', { id: 'lineage-version', name: 'version', 'data-testid': 'lineage-version' }, h('option', { value: String(res.version) }, `version ${res.version} (latest)`));
+  const versionSel = h(
+    'select',
+    { id: 'lineage-version', name: 'version', 'data-testid': 'lineage-version' },
+    h('option', { value: String(res.version) }, `version ${res.version} (latest)`),
+  );
   lineageSec.replaceChildren(
     h('h2', null, 'Lineage'),
     h('div', { class: 'inline' }, h('label', { for: 'lineage-version' }, 'As of'), versionSel),
@@ -89,7 +114,10 @@ export const resourceView: View = async (root, [id], ctx) => {
   await Promise.all([
     (async () => {
       try {
-        const v = await get<{ items: ResourceVersion[]; total: number }>(`/resources/${enc(id)}/versions`, s);
+        const v = await get<{ items: ResourceVersion[]; total: number }>(
+          `/resources/${enc(id)}/versions`,
+          s,
+        );
         const items = v.items;
         const list = h(
           'ol',
@@ -108,12 +136,19 @@ export const resourceView: View = async (root, [id], ctx) => {
                 : changes.length
                   ? h(
                       'ul',
-                      { class: 'diff', 'aria-label': `Changes from version ${items[i - 1].version} to ${ver.version}` },
+                      {
+                        class: 'diff',
+                        'aria-label': `Changes from version ${items[i - 1].version} to ${ver.version}`,
+                      },
                       changes.map((c) =>
                         h(
                           'li',
                           { class: c.op },
-                          c.op === 'added' ? `+ ${c.field}: ${c.after}` : c.op === 'removed' ? `− ${c.field}: ${c.before}` : `~ ${c.field}: ${c.before} → ${c.after}`,
+                          c.op === 'added'
+                            ? `+ ${c.field}: ${c.after}`
+                            : c.op === 'removed'
+                              ? `− ${c.field}: ${c.before}`
+                              : `~ ${c.field}: ${c.before} → ${c.after}`,
                         ),
                       ),
                     )
@@ -127,10 +162,17 @@ export const resourceView: View = async (root, [id], ctx) => {
           ...items
             .slice()
             .reverse()
-            .map((x) => h('option', { value: String(x.version), selected: x.version === latest }, `version ${x.version}${x.version === latest ? ' (latest)' : ''} · ${fmtTime(x.at)}`)),
+            .map((x) =>
+              h(
+                'option',
+                { value: String(x.version), selected: x.version === latest },
+                `version ${x.version}${x.version === latest ? ' (latest)' : ''} · ${fmtTime(x.at)}`,
+              ),
+            ),
         );
       } catch (e) {
-        if (!s.aborted) versionsSec.replaceChildren(h('h2', null, 'Versions'), errorBox(describeError(e)));
+        if (!s.aborted)
+          versionsSec.replaceChildren(h('h2', null, 'Versions'), errorBox(describeError(e)));
       }
     })(),
     showLineage(res.version),
@@ -151,8 +193,19 @@ export const resourceView: View = async (root, [id], ctx) => {
     lineageHost.setAttribute('aria-busy', 'true');
     versionSel.disabled = true;
     try {
-      const l = await get<Lineage>(`/resources/${enc(id)}/lineage${qs({ version: version === res.version ? undefined : version })}`, sig);
-      const nodes: GNode[] = [{ id: res.id, label: res.name, kind: 'resource', classes: ['start'], cells: [`start, version ${version}`] }];
+      const l = await get<Lineage>(
+        `/resources/${enc(id)}/lineage${qs({ version: version === res.version ? undefined : version })}`,
+        sig,
+      );
+      const nodes: GNode[] = [
+        {
+          id: res.id,
+          label: res.name,
+          kind: 'resource',
+          classes: ['start'],
+          cells: [`start, version ${version}`],
+        },
+      ];
       const known = new Set([res.id]);
       const groups: [keyof Lineage, string][] = [
         ['provisions', 'provision'],
@@ -177,7 +230,11 @@ export const resourceView: View = async (root, [id], ctx) => {
               h(
                 'span',
                 null,
-                kind === 'provision' ? `at ${fmtTime(item.at as string)}` : typeof item.version === 'number' ? `version ${item.version} ` : '',
+                kind === 'provision'
+                  ? `at ${fmtTime(item.at as string)}`
+                  : typeof item.version === 'number'
+                    ? `version ${item.version} `
+                    : '',
                 typeof item.status === 'string' ? statusBadge(item.status) : null,
               ),
             ],
@@ -187,7 +244,14 @@ export const resourceView: View = async (root, [id], ctx) => {
       const edges: GEdge[] = [];
       const edgeKeys = new Set<string>();
       const add = (a: unknown, b: unknown, label: string) => {
-        if (typeof a !== 'string' || typeof b !== 'string' || !known.has(a) || !known.has(b) || a === b) return;
+        if (
+          typeof a !== 'string' ||
+          typeof b !== 'string' ||
+          !known.has(a) ||
+          !known.has(b) ||
+          a === b
+        )
+          return;
         const k = `${a}>${b}`;
         if (edgeKeys.has(k)) return;
         edgeKeys.add(k);
@@ -204,7 +268,11 @@ export const resourceView: View = async (root, [id], ctx) => {
         items
           .filter((x) => x.kind === 'service' || x.kind === 'provision')
           .slice(0, 60)
-          .map((x) => get<Service | Provision>(`/${x.kind}s/${enc(x.item.id as string)}`, sig).catch(() => null)),
+          .map((x) =>
+            get<Service | Provision>(`/${x.kind}s/${enc(x.item.id as string)}`, sig).catch(
+              () => null,
+            ),
+          ),
       );
       for (const d of details) {
         if (!d) continue;
@@ -219,14 +287,30 @@ export const resourceView: View = async (root, [id], ctx) => {
       if (sig.aborted) return;
       const host = h('div');
       lineageHost.replaceChildren(
-        h('p', { 'data-testid': 'lineage-summary', 'data-version': String(version) }, `Version ${version}: ${nodes.length - 1} upstream nodes${l.redacted ? `, ${l.redacted} hidden` : ''}.`),
-        h('p', { class: 'muted' }, 'Arrows point from where something came from to what it produced; the black node is this resource. Resources are listed at the version they had then.'),
+        h(
+          'p',
+          { 'data-testid': 'lineage-summary', 'data-version': String(version) },
+          `Version ${version}: ${nodes.length - 1} upstream nodes${l.redacted ? `, ${l.redacted} hidden` : ''}.`,
+        ),
+        h(
+          'p',
+          { class: 'muted' },
+          'Arrows point from where something came from to what it produced; the black node is this resource. Resources are listed at the version they had then.',
+        ),
         host,
       );
       graph?.destroy();
-      graph = renderGraph(host, nodes, edges, { title: 'Lineage', layout: 'tree', columns: ['note'], height: '460px' });
+      graph = renderGraph(host, nodes, edges, {
+        title: 'Lineage',
+        layout: 'tree',
+        columns: ['note'],
+        height: '460px',
+      });
     } catch (e) {
-      if (!sig.aborted) lineageHost.replaceChildren(errorBox(`The lineage of version ${version} could not be loaded: ${describeError(e)}`));
+      if (!sig.aborted)
+        lineageHost.replaceChildren(
+          errorBox(`The lineage of version ${version} could not be loaded: ${describeError(e)}`),
+        );
     } finally {
       s.removeEventListener('abort', stop);
       if (lineageAbort === abort) {
@@ -249,7 +333,13 @@ function manage(res: Resource, ctx: Ctx): HTMLElement | null {
       title: 'New revision',
       fields: [
         { name: 'name', label: 'Name', kind: 'text', value: res.name },
-        { name: 'attributes', label: 'Attributes (JSON object; sent as a merge patch: keys you delete are removed)', kind: 'merge', value: res.attributes, rows: 6 },
+        {
+          name: 'attributes',
+          label: 'Attributes (JSON object; sent as a merge patch: keys you delete are removed)',
+          kind: 'merge',
+          value: res.attributes,
+          rows: 6,
+        },
       ],
       always: { attributes: {} },
       submitLabel: 'Save as a new version',
@@ -257,7 +347,11 @@ function manage(res: Resource, ctx: Ctx): HTMLElement | null {
       onDone: (r) => ctx.reload(`Saved as version ${(r as Resource).version ?? '?'}.`),
     }),
     h('h3', null, 'Retire'),
-    h('p', { class: 'muted' }, 'Retiring revokes every access to it and degrades the services built on it. It cannot be retired while one of its owner\'s services is built on it or one of its offerings gives access to it.'),
+    h(
+      'p',
+      { class: 'muted' },
+      "Retiring revokes every access to it and degrades the services built on it. It cannot be retired while one of its owner's services is built on it or one of its offerings gives access to it.",
+    ),
     confirmButton({
       id: 'resource-retire',
       label: 'Retire this resource…',

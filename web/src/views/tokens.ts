@@ -2,7 +2,16 @@
 // member its organization's; viewers 403), each with a Revoke button (DELETE /tokens/{id}:
 // the token answers 401 from then on), and for the admin a form that issues one
 // (POST /tokens {organization, role, expires_in?}), whose secret is shown once.
-import { ApiError, del, describeError, enc, listAll, post, type IssuedToken, type Token } from '../api';
+import {
+  ApiError,
+  del,
+  describeError,
+  enc,
+  listAll,
+  post,
+  type IssuedToken,
+  type Token,
+} from '../api';
 import { h, fmtTime, link, section, table } from '../dom';
 import { refusal } from '../forms';
 import { isAdmin, organizations, type View } from './common';
@@ -13,7 +22,11 @@ export const tokensView: View = async (root, _params, ctx) => {
   const issued = h('div', { 'aria-live': 'polite', 'data-testid': 'token-issued' });
   const list = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
   // Outlives the list (read again after each revocation).
-  const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': 'revoke-result' });
+  const result = h('div', {
+    class: 'result',
+    'aria-live': 'polite',
+    'data-testid': 'revoke-result',
+  });
   const orgs = await organizations(s);
 
   const load = async (): Promise<void> => {
@@ -26,7 +39,9 @@ export const tokensView: View = async (root, _params, ctx) => {
         e instanceof ApiError && e.status === 403
           ? `Your token may not list tokens (${describeError(e)}). Viewers cannot see tokens; ask a member of your organization or the admin.`
           : describeError(e);
-      list.replaceChildren(h('div', { class: 'error', role: 'alert', 'data-testid': 'tokens-error' }, msg));
+      list.replaceChildren(
+        h('div', { class: 'error', role: 'alert', 'data-testid': 'tokens-error' }, msg),
+      );
       return;
     } finally {
       list.removeAttribute('aria-busy');
@@ -50,7 +65,9 @@ export const tokensView: View = async (root, _params, ctx) => {
             result.replaceChildren();
             try {
               await del(`/tokens/${enc(t.id)}`);
-              result.append(h('p', { class: 'ok' }, `Token ${t.id} was revoked: it is refused from now on.`));
+              result.append(
+                h('p', { class: 'ok' }, `Token ${t.id} was revoked: it is refused from now on.`),
+              );
               await load();
             } catch (e) {
               result.append(refusal(e));
@@ -66,7 +83,11 @@ export const tokensView: View = async (root, _params, ctx) => {
             ['token', 'organization', 'role', 'issued', 'expires', ''],
             tokens.map((t) => [
               h('code', null, t.id),
-              link('organization', t.organization, orgs.get(t.organization)?.name ?? t.organization),
+              link(
+                'organization',
+                t.organization,
+                orgs.get(t.organization)?.name ?? t.organization,
+              ),
               t.role,
               fmtTime(t.created_at),
               t.expires_at ? fmtTime(t.expires_at) : 'never',
@@ -82,21 +103,62 @@ export const tokensView: View = async (root, _params, ctx) => {
     }
   };
 
-  root.append(section('Issued tokens', h('p', { class: 'muted' }, 'Secrets are never shown again after issue; a revoked token answers 401.'), list, result));
+  root.append(
+    section(
+      'Issued tokens',
+      h(
+        'p',
+        { class: 'muted' },
+        'Secrets are never shown again after issue; a revoked token answers 401.',
+      ),
+      list,
+      result,
+    ),
+  );
   if (isAdmin(ctx)) root.append(issueForm(orgs, issued, () => void load()));
   await load();
 };
 
-function issueForm(orgs: Map<string, { id: string; name: string; status?: string }>, out: HTMLElement, onIssued: () => void): HTMLElement {
-  const org = h('input', { id: 'token-org', name: 'organization', list: 'token-orgs', required: true, autocomplete: 'off', placeholder: 'organization id' });
+function issueForm(
+  orgs: Map<string, { id: string; name: string; status?: string }>,
+  out: HTMLElement,
+  onIssued: () => void,
+): HTMLElement {
+  const org = h('input', {
+    id: 'token-org',
+    name: 'organization',
+    list: 'token-orgs',
+    required: true,
+    autocomplete: 'off',
+    placeholder: 'organization id',
+  });
   const options = h(
     'datalist',
     { id: 'token-orgs' },
-    [...orgs.values()].filter((o) => o.status !== 'closed').map((o) => h('option', { value: o.id }, o.name)),
+    [...orgs.values()]
+      .filter((o) => o.status !== 'closed')
+      .map((o) => h('option', { value: o.id }, o.name)),
   );
-  const role = h('select', { id: 'token-role', name: 'role' }, h('option', { value: 'member' }, 'member (reads and acts)'), h('option', { value: 'viewer' }, 'viewer (reads only)'));
-  const expires = h('input', { id: 'token-expires', name: 'expires_in', type: 'number', min: '60', max: '31536000', step: '1', placeholder: 'never' });
-  const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': 'token-issue-result' });
+  const role = h(
+    'select',
+    { id: 'token-role', name: 'role' },
+    h('option', { value: 'member' }, 'member (reads and acts)'),
+    h('option', { value: 'viewer' }, 'viewer (reads only)'),
+  );
+  const expires = h('input', {
+    id: 'token-expires',
+    name: 'expires_in',
+    type: 'number',
+    min: '60',
+    max: '31536000',
+    step: '1',
+    placeholder: 'never',
+  });
+  const result = h('div', {
+    class: 'result',
+    'aria-live': 'polite',
+    'data-testid': 'token-issue-result',
+  });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Issue token');
   return section(
     'Issue a token',
@@ -110,21 +172,43 @@ function issueForm(orgs: Map<string, { id: string; name: string; status?: string
           ev.preventDefault();
           result.replaceChildren();
           out.replaceChildren();
-          const body: Record<string, unknown> = { organization: org.value.trim(), role: role.value };
+          const body: Record<string, unknown> = {
+            organization: org.value.trim(),
+            role: role.value,
+          };
           if (expires.value) body.expires_in = Number(expires.value);
           submit.disabled = true;
           try {
             const t = await post<IssuedToken>('/tokens', body);
-            const secret = h('input', { id: 'token-secret', readonly: true, value: t.token, size: Math.min(80, t.token.length + 2), 'data-testid': 'token-secret' });
+            const secret = h('input', {
+              id: 'token-secret',
+              readonly: true,
+              value: t.token,
+              size: Math.min(80, t.token.length + 2),
+              'data-testid': 'token-secret',
+            });
             out.replaceChildren(
               h(
                 'div',
                 { class: 'note' },
-                h('p', null, h('strong', null, 'Copy this token now: it is shown only once.'), ` Issued ${t.id ? `as ${t.id} ` : ''}to ${body.organization} (${body.role}).`),
+                h(
+                  'p',
+                  null,
+                  h('strong', null, 'Copy this token now: it is shown only once.'),
+                  ` Issued ${t.id ? `as ${t.id} ` : ''}to ${body.organization} (${body.role}).`,
+                ),
                 h('label', { for: 'token-secret' }, 'Secret '),
                 secret,
                 ' ',
-                h('button', { type: 'button', onclick: () => void navigator.clipboard?.writeText(t.token).catch(() => secret.select()) }, 'Copy'),
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    onclick: () =>
+                      void navigator.clipboard?.writeText(t.token).catch(() => secret.select()),
+                  },
+                  'Copy',
+                ),
               ),
             );
             secret.select();

@@ -2,7 +2,14 @@
 // relationship's provider_stated | consumer_stated, an organization's received | provided,
 // a chain's hops), and the form in which a party states value (POST /relationships/{id}/value).
 // Amounts are shown as the server wrote them (getExact) and never added up here.
-import { describeError, enc, postExact, type Organization, type StatedValue, type ValueRecord } from '../api';
+import {
+  describeError,
+  enc,
+  postExact,
+  type Organization,
+  type StatedValue,
+  type ValueRecord,
+} from '../api';
 import { Amount, checkAmount } from '../decimal';
 import { h, errorBox, link } from '../dom';
 import { moneyText, utcFromInput } from '../srm';
@@ -17,13 +24,20 @@ const entryText = (x: Entry) => (typeof x === 'string' ? x : 'text' in x ? x.tex
 function sourceOf(x: Entry, orgs: Map<string, Organization>): Node | null {
   if (typeof x === 'string' || !x.source) return null;
   const by = x.party ? [' by ', orgs.get(x.party)?.name ?? x.party] : [];
-  const src = x.source.type === 'provision' ? link('provision', x.source.id) : h('span', { class: 'src' }, `statement ${x.source.id}`);
+  const src =
+    x.source.type === 'provision'
+      ? link('provision', x.source.id)
+      : h('span', { class: 'src' }, `statement ${x.source.id}`);
   return h('small', { class: 'muted' }, ' — ', src, ...by);
 }
 
 function entries(list: Entry[], orgs: Map<string, Organization>): Node {
   if (!list.length) return h('span', { class: 'muted' }, '—');
-  return h('ul', { class: 'stated' }, list.map((x) => h('li', null, entryText(x), sourceOf(x, orgs))));
+  return h(
+    'ul',
+    { class: 'stated' },
+    list.map((x) => h('li', null, entryText(x), sourceOf(x, orgs))),
+  );
 }
 
 export interface Column {
@@ -34,12 +48,22 @@ export interface Column {
 }
 
 /** Value as two (or more) parties state it, one column each, one row per kind of value. */
-export function valueTable(columns: Column[], orgs: Map<string, Organization>, testid: string): HTMLElement {
+export function valueTable(
+  columns: Column[],
+  orgs: Map<string, Organization>,
+  testid: string,
+): HTMLElement {
   const row = (label: string, cell: (v: StatedValue) => Node | string, key: string) =>
-    h('tr', { 'data-row': key }, h('th', { scope: 'row' }, label), columns.map((c) => h('td', { 'data-side': c.side }, cell(c.v))));
+    h(
+      'tr',
+      { 'data-row': key },
+      h('th', { scope: 'row' }, label),
+      columns.map((c) => h('td', { 'data-side': c.side }, cell(c.v))),
+    );
   const count = (v: StatedValue) => {
     const parts = [`${v.provisions} provision${v.provisions === 1 ? '' : 's'}`];
-    if (v.statements !== undefined) parts.push(`${v.statements} statement${v.statements === 1 ? '' : 's'}`);
+    if (v.statements !== undefined)
+      parts.push(`${v.statements} statement${v.statements === 1 ? '' : 's'}`);
     return parts.join(', ');
   };
   return h(
@@ -48,13 +72,30 @@ export function valueTable(columns: Column[], orgs: Map<string, Organization>, t
     h(
       'table',
       { class: 'value-compare', 'data-testid': testid },
-      h('thead', null, h('tr', null, h('td', null), columns.map((c) => h('th', { scope: 'col', 'data-side': c.side }, c.title)))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          h('td', null),
+          columns.map((c) => h('th', { scope: 'col', 'data-side': c.side }, c.title)),
+        ),
+      ),
       h(
         'tbody',
         null,
         row('Stated in', count, 'count'),
-        row('Costs introduced', (v) => h('span', { class: 'money' }, moneyText(v.costs.introduced)), 'costs-introduced'),
-        row('Costs removed', (v) => h('span', { class: 'money' }, moneyText(v.costs.removed)), 'costs-removed'),
+        row(
+          'Costs introduced',
+          (v) => h('span', { class: 'money' }, moneyText(v.costs.introduced)),
+          'costs-introduced',
+        ),
+        row(
+          'Costs removed',
+          (v) => h('span', { class: 'money' }, moneyText(v.costs.removed)),
+          'costs-removed',
+        ),
         row('Outcomes', (v) => entries(v.outcomes, orgs), 'outcomes'),
         row('Risks introduced', (v) => entries(v.risks.introduced, orgs), 'risks-introduced'),
         row('Risks removed', (v) => entries(v.risks.removed, orgs), 'risks-removed'),
@@ -64,8 +105,16 @@ export function valueTable(columns: Column[], orgs: Map<string, Organization>, t
 }
 
 /** The form in which a party states value on a relationship; `onDone` gets the record. */
-export function stateValueForm(relId: string, currency: string, onDone: (r: ValueRecord) => void): HTMLElement {
-  const outcomes = h('textarea', { id: 'value-outcomes', rows: 2, placeholder: 'one outcome per line' });
+export function stateValueForm(
+  relId: string,
+  currency: string,
+  onDone: (r: ValueRecord) => void,
+): HTMLElement {
+  const outcomes = h('textarea', {
+    id: 'value-outcomes',
+    rows: 2,
+    placeholder: 'one outcome per line',
+  });
   const rows = h('div', { class: 'rows' });
   let n = 0;
   const addCost = () => {
@@ -75,11 +124,22 @@ export function stateValueForm(relId: string, currency: string, onDone: (r: Valu
         'div',
         { class: 'inline', 'data-cost-row': String(i) },
         h('label', { for: `value-cost-amount-${i}` }, 'Cost'),
-        h('input', { id: `value-cost-amount-${i}`, inputmode: 'decimal', size: 14, placeholder: '1250.50', autocomplete: 'off' }),
+        h('input', {
+          id: `value-cost-amount-${i}`,
+          inputmode: 'decimal',
+          size: 14,
+          placeholder: '1250.50',
+          autocomplete: 'off',
+        }),
         h('label', { for: `value-cost-currency-${i}` }, 'Currency'),
         h('input', { id: `value-cost-currency-${i}`, value: currency, size: 4 }),
         h('label', { for: `value-cost-kind-${i}` }, 'Kind'),
-        h('select', { id: `value-cost-kind-${i}` }, h('option', { value: 'introduced' }, 'introduced'), h('option', { value: 'removed' }, 'removed')),
+        h(
+          'select',
+          { id: `value-cost-kind-${i}` },
+          h('option', { value: 'introduced' }, 'introduced'),
+          h('option', { value: 'removed' }, 'removed'),
+        ),
       ),
     );
   };
@@ -95,7 +155,12 @@ export function stateValueForm(relId: string, currency: string, onDone: (r: Valu
         h('label', { for: `value-risk-${i}` }, 'Risk'),
         h('input', { id: `value-risk-${i}`, size: 36 }),
         h('label', { for: `value-risk-kind-${i}` }, 'Kind'),
-        h('select', { id: `value-risk-kind-${i}` }, h('option', { value: 'introduced' }, 'introduced'), h('option', { value: 'removed' }, 'removed')),
+        h(
+          'select',
+          { id: `value-risk-kind-${i}` },
+          h('option', { value: 'introduced' }, 'introduced'),
+          h('option', { value: 'removed' }, 'removed'),
+        ),
       ),
     );
   };
@@ -103,9 +168,14 @@ export function stateValueForm(relId: string, currency: string, onDone: (r: Valu
   const start = h('input', { id: 'value-period-start', type: 'datetime-local' });
   const end = h('input', { id: 'value-period-end', type: 'datetime-local' });
   const note = h('input', { id: 'value-note', size: 40 });
-  const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': 'value-state-result' });
+  const result = h('div', {
+    class: 'result',
+    'aria-live': 'polite',
+    'data-testid': 'value-state-result',
+  });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'State value');
-  const val = (id: string) => (document.getElementById(id) as HTMLInputElement | HTMLSelectElement).value.trim();
+  const val = (id: string) =>
+    (document.getElementById(id) as HTMLInputElement | HTMLSelectElement).value.trim();
   return h(
     'form',
     {
@@ -117,7 +187,10 @@ export function stateValueForm(relId: string, currency: string, onDone: (r: Valu
         result.replaceChildren();
         const body: Record<string, unknown> = {};
         try {
-          const outs = outcomes.value.split('\n').map((x) => x.trim()).filter(Boolean);
+          const outs = outcomes.value
+            .split('\n')
+            .map((x) => x.trim())
+            .filter(Boolean);
           if (outs.length) body.outcomes = outs;
           const costs = [];
           for (let i = 0; i < n; i++) {
@@ -125,14 +198,25 @@ export function stateValueForm(relId: string, currency: string, onDone: (r: Valu
             if (!amount) continue;
             const why = checkAmount(amount);
             if (why) {
-              document.getElementById(`value-cost-amount-${i}`)!.setAttribute('aria-invalid', 'true');
+              document
+                .getElementById(`value-cost-amount-${i}`)!
+                .setAttribute('aria-invalid', 'true');
               throw new Error(`Cost ${i + 1}: ${why}`);
             }
-            costs.push({ amount: new Amount(amount), currency: val(`value-cost-currency-${i}`), kind: val(`value-cost-kind-${i}`) });
+            costs.push({
+              amount: new Amount(amount),
+              currency: val(`value-cost-currency-${i}`),
+              kind: val(`value-cost-kind-${i}`),
+            });
           }
           if (costs.length) body.costs = costs;
           const risks = [];
-          for (let i = 0; i < r; i++) if (val(`value-risk-${i}`)) risks.push({ description: val(`value-risk-${i}`), kind: val(`value-risk-kind-${i}`) });
+          for (let i = 0; i < r; i++)
+            if (val(`value-risk-${i}`))
+              risks.push({
+                description: val(`value-risk-${i}`),
+                kind: val(`value-risk-kind-${i}`),
+              });
           if (risks.length) body.risks = risks;
           const [s, e] = [utcFromInput(start.value), utcFromInput(end.value)];
           if (s || e) {
