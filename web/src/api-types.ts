@@ -953,6 +953,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhooks of the caller's organization (all to the admin) */
+        get: operations["getWebhooks"];
+        put?: never;
+        /** Register a webhook (a member for its own organization, the admin for everything); the secret is never answered back */
+        post: operations["postWebhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook */
+        get: operations["getWebhooksId"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook: nothing more is delivered */
+        delete: operations["deleteWebhooksId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every delivery of the webhook, by seq: pending, delivered or dead */
+        get: operations["getWebhooksIdDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import a catalog (admin only): Backstage YAML or CSV of one kind, reconciled by external_id through the rules; answers the report */
+        post: operations["postImports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/impact": {
         parameters: {
             query?: never;
@@ -1140,12 +1210,16 @@ export interface components {
         };
         IdList: string[];
         OrganizationCreate: {
+            /** @description The object's id in the system it was imported from; unique per noun (409 duplicate_external_id). */
+            external_id?: string | null;
             id?: components["schemas"]["Id"];
             name: string;
             description?: string;
             attributes?: components["schemas"]["Attributes"];
         };
         OrganizationPatch: {
+            /** @description The object's id in the system it was imported from; unique per noun (409 duplicate_external_id). */
+            external_id?: string | null;
             name?: string;
             description?: string;
             /** @description An RFC 7396 merge patch of the attributes: null deletes a key. */
@@ -1154,6 +1228,8 @@ export interface components {
             };
         };
         Organization: {
+            /** @description The object's id in the system it was imported from; unique per noun. */
+            external_id?: string | null;
             id: string;
             name: string;
             description: string;
@@ -1200,6 +1276,8 @@ export interface components {
             offset: number;
         };
         ResourceCreate: {
+            /** @description The object's id in the system it was imported from; unique per noun (409 duplicate_external_id). */
+            external_id?: string | null;
             id?: components["schemas"]["Id"];
             owner: string;
             kind: string;
@@ -1207,6 +1285,8 @@ export interface components {
             attributes?: components["schemas"]["Attributes"];
         };
         ResourceRevision: {
+            /** @description The object's id in the system it was imported from; unique per noun (409 duplicate_external_id). */
+            external_id?: string | null;
             name?: string;
             /** @description An RFC 7396 merge patch of the attributes: null deletes a key. */
             attributes?: {
@@ -1214,6 +1294,8 @@ export interface components {
             };
         };
         Resource: {
+            /** @description The object's id in the system it was imported from; unique per noun. */
+            external_id?: string | null;
             id: string;
             owner: string;
             kind: string;
@@ -1238,6 +1320,8 @@ export interface components {
             offset: number;
         };
         ResourceVersion: {
+            /** @description The object's id in the system it was imported from; unique per noun. */
+            external_id?: string | null;
             id: string;
             version: number;
             owner: string;
@@ -1254,6 +1338,8 @@ export interface components {
             total: number;
         };
         ServiceCreate: {
+            /** @description The object's id in the system it was imported from; unique per noun (409 duplicate_external_id). */
+            external_id?: string | null;
             id?: components["schemas"]["Id"];
             provider: string;
             name: string;
@@ -1262,6 +1348,8 @@ export interface components {
             depends_on?: components["schemas"]["IdList"];
         };
         ServicePatch: {
+            /** @description The object's id in the system it was imported from; unique per noun (409 duplicate_external_id). */
+            external_id?: string | null;
             name?: string;
             description?: string;
             built_on?: components["schemas"]["IdList"];
@@ -1274,6 +1362,8 @@ export interface components {
             relationship: string | null;
         };
         Service: {
+            /** @description The object's id in the system it was imported from; unique per noun. */
+            external_id?: string | null;
             id: string;
             provider: string;
             name: string;
@@ -1331,6 +1421,8 @@ export interface components {
             period: string;
         };
         OfferingCreate: {
+            /** @description The object's id in the system it was imported from; unique per noun (409 duplicate_external_id). */
+            external_id?: string | null;
             id?: components["schemas"]["Id"];
             provider: string;
             service: string;
@@ -1343,6 +1435,8 @@ export interface components {
             price?: components["schemas"]["Price"];
         };
         OfferingPatch: {
+            /** @description The object's id in the system it was imported from; unique per noun (409 duplicate_external_id). */
+            external_id?: string | null;
             name?: string;
             audience?: components["schemas"]["Audience"];
             goods?: components["schemas"]["Good"][];
@@ -1352,6 +1446,8 @@ export interface components {
             price?: components["schemas"]["Price"] | null;
         };
         Offering: {
+            /** @description The object's id in the system it was imported from; unique per noun. */
+            external_id?: string | null;
             id: string;
             provider: string;
             /** @description null when the caller may not see the service. */
@@ -1725,6 +1821,79 @@ export interface components {
             received: components["schemas"]["StatedValue"];
             provided: components["schemas"]["StatedValue"];
         };
+        WebhookCreate: {
+            id?: components["schemas"]["Id"];
+            /** @description The admin's choice of organization; leave it out for every event. */
+            organization?: string;
+            /**
+             * Format: uri
+             * @description http or https; loopback and private addresses are 422 unsafe_target unless the server runs with --webhooks-allow-private.
+             */
+            url: string;
+            /** @description Event types, or ["*"] for every type. */
+            events: string[];
+            /** @description The HMAC-SHA256 key of Cocreate-Signature; never answered back. */
+            secret: string;
+            /** @description Events by these actors are not delivered. */
+            exclude_actors?: string[];
+        };
+        Webhook: {
+            id: string;
+            /** @description null: the admin's, for every event. */
+            organization: string | null;
+            url: string;
+            events: string[];
+            exclude_actors: string[];
+            created_at: components["schemas"]["Time"];
+        };
+        WebhookList: {
+            items: components["schemas"]["Webhook"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        Delivery: {
+            seq: number;
+            type: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "dead";
+            attempts: number;
+            created_at: components["schemas"]["Time"];
+            /** Format: date-time */
+            last_attempt_at: string | null;
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            /** @description The receiver's HTTP status, or timeout, connection refused, connection failed, unresolvable host, unsafe_target, tls handshake failed, invalid answer. */
+            last_error: string | null;
+        };
+        DeliveryList: {
+            items: components["schemas"]["Delivery"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        ImportRequest: {
+            /** @enum {string} */
+            format: "backstage" | "csv";
+            /**
+             * @description CSV only, and then required.
+             * @enum {string}
+             */
+            kind?: "organizations" | "resources" | "services";
+            /** @description Backstage catalog-info.yaml text (any number of documents), or CSV with a header row. */
+            content: string;
+        };
+        ImportReport: {
+            created: number;
+            updated: number;
+            unchanged: number;
+            refused: {
+                entity: string;
+                line?: number;
+                code: string;
+                message: string;
+            }[];
+        };
         PersonCreate: {
             id?: components["schemas"]["Id"];
             name: string;
@@ -1739,6 +1908,10 @@ export interface components {
             name: string;
             /** @description Only to the person's organization and the admin. */
             email?: string | null;
+            /** @description As given through TMF632 (then name is both joined by a space). */
+            given_name?: string;
+            /** @description As given through TMF632. */
+            family_name?: string;
             created_at: components["schemas"]["Time"];
             /** @description The roles the person holds on relationships the caller may see. */
             roles?: {
@@ -2111,6 +2284,8 @@ export interface operations {
                 offset?: number;
                 /** @description Only objects whose status is this value. */
                 status?: "active" | "closed";
+                /** @description Only objects whose external_id is this value. */
+                external_id?: string;
             };
             header?: never;
             path?: never;
@@ -2357,6 +2532,8 @@ export interface operations {
                 kind?: string;
                 /** @description Only objects whose status is this value. */
                 status?: "active" | "retired";
+                /** @description Only objects whose external_id is this value. */
+                external_id?: string;
             };
             header?: never;
             path?: never;
@@ -2447,6 +2624,8 @@ export interface operations {
                 provider?: string;
                 /** @description Only objects whose status is this value. */
                 status?: "active" | "retired" | "degraded";
+                /** @description Only objects whose external_id is this value. */
+                external_id?: string;
             };
             header?: never;
             path?: never;
@@ -2574,6 +2753,8 @@ export interface operations {
                 service?: string;
                 /** @description Only objects whose status is this value. */
                 status?: "active" | "retired";
+                /** @description Only objects whose external_id is this value. */
+                external_id?: string;
             };
             header?: never;
             path?: never;
@@ -4305,6 +4486,180 @@ export interface operations {
             };
             400: components["responses"]["400"];
             401: components["responses"]["401"];
+            503: components["responses"]["503"];
+        };
+    };
+    getWebhooks: {
+        parameters: {
+            query?: {
+                /** @description How many items to answer, 0 to 1000. */
+                limit?: number;
+                /** @description How many items to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            503: components["responses"]["503"];
+        };
+    };
+    postWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Created (200 for a safe retry of the same create) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            415: components["responses"]["415"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+        };
+    };
+    getWebhooksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+        };
+    };
+    deleteWebhooksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+        };
+    };
+    getWebhooksIdDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this status. */
+                status?: "pending" | "delivered" | "dead";
+                /** @description How many items to answer, 0 to 1000. */
+                limit?: number;
+                /** @description How many items to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+        };
+    };
+    postImports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            413: components["responses"]["413"];
+            415: components["responses"]["415"];
             503: components["responses"]["503"];
         };
     };
