@@ -903,8 +903,8 @@ const char* kSchemas = R"({
   "organization": {"type": "string", "nullable": true},
   "name": {"type": "string"},
   "email": {"type": "string", "nullable": true, "description": "Only to the person's organization and the admin."},
-  "given_name": {"type": "string", "description": "As given through TMF632 (then name is both joined by a space)."},
-  "family_name": {"type": "string", "description": "As given through TMF632."},
+  "given_name": {"type": "string", "nullable": true, "description": "As given through TMF632 (then name is both joined by a space)."},
+  "family_name": {"type": "string", "nullable": true, "description": "As given through TMF632."},
   "created_at": {"$ref": "#/components/schemas/Time"},
   "roles": {"type": "array", "description": "The roles the person holds on relationships the caller may see.",
     "items": {"type": "object", "required": ["relationship", "role", "assigned_at"], "properties": {

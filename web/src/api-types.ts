@@ -1909,9 +1909,9 @@ export interface components {
             /** @description Only to the person's organization and the admin. */
             email?: string | null;
             /** @description As given through TMF632 (then name is both joined by a space). */
-            given_name?: string;
+            given_name?: string | null;
             /** @description As given through TMF632. */
-            family_name?: string;
+            family_name?: string | null;
             created_at: components["schemas"]["Time"];
             /** @description The roles the person holds on relationships the caller may see. */
             roles?: {
