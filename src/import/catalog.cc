@@ -1,6 +1,9 @@
 #include "import/catalog.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 #include <functional>
 #include <map>
 #include <set>
@@ -32,14 +35,31 @@ class Applier {
       report_.refused.push_back(r);
       for (auto& refused : refused_) refused.insert(r.entity);
     }
-    for (const auto& o : catalog_.organizations) Note(o.origin, ApplyOrganization(o), Noun::kOrganization, o.external_id);
-    for (const auto& r : catalog_.resources) Note(r.origin, ApplyResource(r), Noun::kResource, r.external_id);
-    for (size_t i : ServiceOrder()) {
-      const PlannedService& s = catalog_.services[i];
-      Note(s.origin, ApplyService(s), Noun::kService, s.external_id);
+    // Each phase names only what earlier phases made, so its entities are
+    // applied side by side: their commands share the engine's group
+    // commits. Results are noted in the catalog's order, after the phase.
+    auto phase = [&](const auto& items, Noun noun, auto apply) {
+      std::vector<StatusOr<Result>> results =
+          InParallel(items.size(), [&](size_t i) { return (this->*apply)(items[i]); });
+      for (size_t i = 0; i < items.size(); ++i) {
+        std::string external_id;
+        if constexpr (requires { items[i].external_id; }) external_id = items[i].external_id;
+        Note(items[i].origin, results[i], noun, external_id);
+      }
+    };
+    phase(catalog_.organizations, Noun::kOrganization, &Applier::ApplyOrganization);
+    phase(catalog_.resources, Noun::kResource, &Applier::ApplyResource);
+    // Services by level: a service after those of this catalog it depends on.
+    for (const auto& level : ServiceLevels()) {
+      std::vector<PlannedService> services;
+      for (size_t i : level) services.push_back(catalog_.services[i]);
+      phase(services, Noun::kService, &Applier::ApplyService);
     }
-    for (const auto& o : catalog_.offerings) Note(o.origin, ApplyOffering(o), Noun::kOffering, o.external_id);
-    for (const auto& r : catalog_.relationships) Note(r.origin, ApplyRelationship(r), Noun::kRelationship, "");
+    phase(catalog_.offerings, Noun::kOffering, &Applier::ApplyOffering);
+    phase(catalog_.relationships, Noun::kRelationship, &Applier::ApplyRelationship);
+    std::sort(deferred_.begin(), deferred_.end(), [](const Deferred& a, const Deferred& b) {
+      return a.service < b.service;
+    });
     for (const Deferred& d : deferred_) ApplyDeferred(d);
     for (const auto& label : order_) {
       switch (results_[label]) {
@@ -193,6 +213,51 @@ class Applier {
 
   // Services in an order where a service comes after those it depends on
   // within the catalog (a cycle is cut where it closes).
+  // How many commands an import keeps in flight: enough to fill a group
+  // commit, few enough to be threads.
+  static constexpr size_t kWorkers = 32;
+
+  // apply(i) for every i < n on up to kWorkers threads; the results in
+  // index order.
+  template <typename F>
+  static std::vector<StatusOr<Result>> InParallel(size_t n, F apply) {
+    std::vector<std::optional<StatusOr<Result>>> out(n);
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i = next++; i < n; i = next++) out[i] = apply(i);
+    };
+    std::vector<std::thread> threads;
+    for (size_t t = 1; t < std::min(kWorkers, n); ++t) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+    std::vector<StatusOr<Result>> results;
+    results.reserve(n);
+    for (auto& r : out) results.push_back(std::move(*r));
+    return results;
+  }
+
+  // ServiceOrder cut into levels: each service after every service of this
+  // catalog it depends on that comes before it (a cycle's back edge is
+  // left to the deferred links, as in the plain order).
+  std::vector<std::vector<size_t>> ServiceLevels() const {
+    std::vector<size_t> order = ServiceOrder();
+    std::unordered_map<std::string, size_t> position;
+    for (size_t p = 0; p < order.size(); ++p) {
+      position.emplace(catalog_.services[order[p]].external_id, p);
+    }
+    std::vector<size_t> level(order.size(), 0);
+    std::vector<std::vector<size_t>> levels;
+    for (size_t p = 0; p < order.size(); ++p) {
+      for (const auto& dep : catalog_.services[order[p]].depends_on) {
+        auto it = position.find(dep);
+        if (it != position.end() && it->second < p) level[p] = std::max(level[p], level[it->second] + 1);
+      }
+      if (levels.size() <= level[p]) levels.resize(level[p] + 1);
+      levels[level[p]].push_back(order[p]);
+    }
+    return levels;
+  }
+
   std::vector<size_t> ServiceOrder() const {
     std::unordered_map<std::string, size_t> by_ref;
     for (size_t i = 0; i < catalog_.services.size(); ++i) {
@@ -315,7 +380,10 @@ class Applier {
         result = Result::kUpdated;
       }
     }
-    if (deferred) deferred_.push_back({s.origin, id, s.external_id, built_on, depends_on});
+    if (deferred) {
+      std::lock_guard<std::mutex> lock(deferred_mu_);
+      deferred_.push_back({s.origin, id, s.external_id, built_on, depends_on});
+    }
     return result;
   }
 
@@ -435,7 +503,8 @@ class Applier {
   std::vector<std::string> order_;  // entity labels, first seen first
   std::unordered_map<std::string, Result> results_;
   std::set<std::string> refused_[7];  // external_ids refused, per noun
-  std::vector<Deferred> deferred_;
+  std::mutex deferred_mu_;
+  std::vector<Deferred> deferred_;  // GUARDED_BY(deferred_mu_) while a phase runs
 };
 
 }  // namespace
