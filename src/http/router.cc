@@ -821,6 +821,22 @@ void Router::HandleMetrics(const HttpRequest& request, Reply reply) {
   logged(std::move(r));
 }
 
+StatusOr<std::optional<Json>> Router::ReadBody(const HttpRequest& request, bool parse) const {
+  if (!engine_.healthy()) return Unavailable("the store is out of reach; retry shortly");
+  if (request.body_too_large) {
+    return Status(Code::kPayloadTooLarge, "payload_too_large",
+                  fmt::format("the body is over the limit of {} bytes", max_body_bytes_));
+  }
+  if (request.body.empty()) return std::optional<Json>();
+  if (!IsJsonContentType(request.content_type, request.method == "PATCH")) {
+    return Status(Code::kUnsupportedMediaType, "unsupported_media_type",
+                  "send the body as Content-Type: application/json");
+  }
+  if (!parse) return std::optional<Json>();
+  CC_ASSIGN_OR_RETURN(Json parsed, Json::ParseBody(request.body));
+  return std::optional<Json>(std::move(parsed));
+}
+
 void Router::HandleTmf(const HttpRequest& request, Reply reply) {
   std::string_view target = request.target;
   size_t qpos = target.find('?');
@@ -848,28 +864,12 @@ void Router::HandleTmf(const HttpRequest& request, Reply reply) {
     r.role = RoleName(p.role);
     logged(std::move(r));
   };
-  if (!engine_.healthy()) {
-    return answer(Error(Unavailable("the store is out of reach; retry shortly")));
-  }
-  if (request.body_too_large) {
-    return answer(Error(Status(Code::kPayloadTooLarge, "payload_too_large",
-                               fmt::format("the body is over the limit of {} bytes",
-                                           max_body_bytes_))));
-  }
-  std::optional<Json> body;
-  if (!request.body.empty()) {
-    if (!IsJsonContentType(request.content_type, request.method == "PATCH")) {
-      return answer(Error(Status(Code::kUnsupportedMediaType, "unsupported_media_type",
-                                 "send the body as Content-Type: application/json")));
-    }
-    StatusOr<Json> parsed = Json::ParseBody(request.body);
-    if (!parsed.ok()) return answer(Error(parsed.status()));
-    body = std::move(parsed).value();
-  }
+  StatusOr<std::optional<Json>> body = ReadBody(request, true);
+  if (!body.ok()) return answer(Error(body.status()));
   StatusOr<QueryParams> parsed_query = ParseQuery(query);
   if (!parsed_query.ok()) return answer(Error(parsed_query.status()));
   tmf_request.query = std::move(parsed_query).value();
-  tmf_request.body = body ? &*body : nullptr;
+  tmf_request.body = *body ? &**body : nullptr;
   tmf_.Handle(*principal, tmf_request, [answer](tmf::Answer a) {
     HttpResponse r;
     if (!a.error.ok()) {
@@ -930,27 +930,8 @@ void Router::HandleAs(const Principal& principal, const HttpRequest& request, Re
     r.route = "/api/v1" + route;
     inner(std::move(r));
   };
-  if (!engine_.healthy()) {
-    return reply(Error(Unavailable("the store is out of reach; retry shortly")));
-  }
-  if (request.body_too_large) {
-    return reply(Error(Status(Code::kPayloadTooLarge, "payload_too_large",
-                              fmt::format("the body is over the limit of {} bytes",
-                                          max_body_bytes_))));
-  }
-  std::optional<Json> body;
-  bool has_body = !request.body.empty();
-  if (has_body) {
-    if (!IsJsonContentType(request.content_type, request.method == "PATCH")) {
-      return reply(Error(Status(Code::kUnsupportedMediaType, "unsupported_media_type",
-                                "send the body as Content-Type: application/json")));
-    }
-    if (match->takes_body) {
-      StatusOr<Json> parsed = Json::ParseBody(request.body);
-      if (!parsed.ok()) return reply(Error(parsed.status()));
-      body = std::move(parsed).value();
-    }
-  }
+  StatusOr<std::optional<Json>> body = ReadBody(request, match->takes_body);
+  if (!body.ok()) return reply(Error(body.status()));
   StatusOr<QueryParams> parsed_query = ParseQuery(query);
   if (!parsed_query.ok()) return reply(Error(parsed_query.status()));
   params.query = std::move(parsed_query).value();
@@ -965,7 +946,7 @@ void Router::HandleAs(const Principal& principal, const HttpRequest& request, Re
                  match->info.pattern +
                  (takes.empty() ? std::string(" (it takes none)") : "; it takes " + takes))));
   }
-  match->handler(principal, request, params, body ? &*body : nullptr, reply);
+  match->handler(principal, request, params, *body ? &**body : nullptr, reply);
 }
 
 }  // namespace cocreate

@@ -137,6 +137,10 @@ class Router {
   void HandleMetrics(const HttpRequest& request, Reply reply);
   // /tmf-api/...: the TM Forum Open APIs (tmf/tmf.h).
   void HandleTmf(const HttpRequest& request, Reply reply);
+  // The checks every request with a body goes through, in the contract's
+  // order: 503 (store out of reach), 413, 415, then (when `parse`) the JSON
+  // itself (400). The parsed body, or nothing when there is none.
+  StatusOr<std::optional<Json>> ReadBody(const HttpRequest& request, bool parse) const;
 
   Engine& engine_;
   HttpCounters& counters_;

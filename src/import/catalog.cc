@@ -310,6 +310,12 @@ class Applier {
     }
     bool deferred = false;
     for (const auto& ref : s.depends_on) {
+      // Refused before anything of it is made: deferring it would create
+      // the service and then refuse only its links.
+      if (ref == s.external_id) {
+        return Status(Code::kUnprocessable, "service_not_usable",
+                      "a service cannot depend on itself", "depends_on");
+      }
       std::optional<std::string> id = Find(Noun::kService, ref);
       if (!id) {
         // A service of this catalog not applied yet: a dependency cycle.
@@ -508,23 +514,6 @@ class Applier {
 };
 
 }  // namespace
-
-Json MergeDiff(const Json& from, const Json& to) {
-  Json patch = Json::MakeObject();
-  for (const auto& [key, value] : from.members()) {
-    if (to.Find(key) == nullptr) patch.Set(key, Json());
-  }
-  for (const auto& [key, value] : to.members()) {
-    const Json* old = from.Find(key);
-    if (old != nullptr && *old == value) continue;
-    if (old != nullptr && old->is_object() && value.is_object()) {
-      patch.Set(key, MergeDiff(*old, value));
-    } else {
-      patch.Set(key, value);
-    }
-  }
-  return patch;
-}
 
 std::string ImportReport::ToJson() const {
   rapidjson::StringBuffer buf;

@@ -97,9 +97,6 @@ struct ImportReport {
 // every entity that names it (`refused_reference`). Never fails as a whole.
 ImportReport ApplyCatalog(Engine& engine, const Catalog& catalog);
 
-// The merge patch (RFC 7396) that turns `from` into `to`; an empty object
-// when they are equal. REQUIRES: both are objects; `to` holds no null.
-Json MergeDiff(const Json& from, const Json& to);
 
 }  // namespace cocreate
 

@@ -234,14 +234,5 @@ TEST(ApplyCatalogTest, RequestChecks) {
   EXPECT_TRUE(DecodeImport(Json::Parse(R"({"format": "backstage", "content": ""})").value()).ok());
 }
 
-TEST(MergeDiffTest, TurnsOneObjectIntoAnother) {
-  Json from = Json::Parse(R"({"a": 1, "b": {"c": 2, "d": 3}, "e": 5})").value();
-  Json to = Json::Parse(R"({"a": 1, "b": {"c": 2}, "f": [1]})").value();
-  Json patch = MergeDiff(from, to);
-  EXPECT_EQ(patch.Dump(), R"({"e":null,"b":{"d":null},"f":[1]})");
-  EXPECT_EQ(MergePatch(from, patch), to);
-  EXPECT_TRUE(MergeDiff(to, to).members().empty());
-}
-
 }  // namespace
 }  // namespace cocreate

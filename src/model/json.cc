@@ -524,4 +524,27 @@ Json MergePatch(const Json& target, const Json& patch) {
   return Json::MakeObject(std::move(out));
 }
 
+Json MergeDiff(const Json& from, const Json& to) {
+  Json patch = Json::MakeObject();
+  if (!from.is_object() || !to.is_object()) return patch;
+  NameIndex old_names(from.members());
+  NameIndex new_names(to.members());
+  // The two loops name different keys, each once: append, never search.
+  Json::Object& out = patch.members();
+  for (const auto& [key, value] : from.members()) {
+    if (new_names.Find(key) == NameIndex::kNone) out.emplace_back(key, Json());
+  }
+  for (const auto& [key, value] : to.members()) {
+    uint32_t at = old_names.Find(key);
+    const Json* old = at == NameIndex::kNone ? nullptr : &from.members()[at].second;
+    if (old != nullptr && *old == value) continue;
+    // A merge patch merges objects: one that was an object before is
+    // turned into the new one member by member.
+    out.emplace_back(key, old != nullptr && old->is_object() && value.is_object()
+                              ? MergeDiff(*old, value)
+                              : value);
+  }
+  return patch;
+}
+
 }  // namespace cocreate

@@ -156,6 +156,10 @@ int CompareNumbers(const Json& a, const Json& b);
 
 // RFC 7396 JSON Merge Patch: returns `target` with `patch` applied.
 Json MergePatch(const Json& target, const Json& patch);
+// The merge patch that turns object `from` into object `to` (an empty
+// object when they are equal): MergePatch(from, MergeDiff(from, to)) == to
+// when `to` holds no null. Linear in the sizes of both.
+Json MergeDiff(const Json& from, const Json& to);
 
 // Writes `s` as a JSON string member value; a helper for codecs.
 inline void WriteString(JsonWriter& w, std::string_view s) {

@@ -200,6 +200,15 @@ TEST(JsonTest, CopiesBehaveAsIndependentValues) {
 }
 
 // The examples of RFC 7396, Appendix A.
+TEST(MergeDiffTest, TurnsOneObjectIntoAnother) {
+  Json from = Json::Parse(R"({"a": 1, "b": {"c": 2, "d": 3}, "e": 5})").value();
+  Json to = Json::Parse(R"({"a": 1, "b": {"c": 2}, "f": [1]})").value();
+  Json patch = MergeDiff(from, to);
+  EXPECT_EQ(patch.Dump(), R"({"e":null,"b":{"d":null},"f":[1]})");
+  EXPECT_EQ(MergePatch(from, patch), to);
+  EXPECT_TRUE(MergeDiff(to, to).members().empty());
+}
+
 TEST(MergePatchTest, Rfc7396Examples) {
   struct Case { const char* target; const char* patch; const char* result; };
   const Case cases[] = {

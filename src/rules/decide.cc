@@ -1784,9 +1784,15 @@ StatusOr<Decision> DecidePlaceOrder(const State& state, const Principal& p, cons
     StatusOr<Decision> d = Decide(state, p, native, now);
     std::string at = "serviceOrderItem[" + std::to_string(i) + "]";
     if (!d.ok()) {
+      // Named as the order names them (TMF641): the offering an `add`
+      // names, the service (relationship) of the others, the customer.
       const Status& s = d.status();
-      return Status(s.code(), s.reason(), at + " (" + item.action + "): " + s.message(),
-                    s.field().empty() ? at : at + "." + s.field());
+      std::string field = s.field();
+      if (field == "offering") field = "service.serviceSpecification.id";
+      if (field == "relationship" || field.empty()) field = item.action == "add" ? "" : "service.id";
+      if (field == "consumer") field = "relatedParty";
+      std::string path = field == "relatedParty" ? field : field.empty() ? at : at + "." + field;
+      return Status(s.code(), s.reason(), at + " (" + item.action + "): " + s.message(), path);
     }
     for (Event& e : d->events) events.push_back(std::move(e));
     order.items.push_back(std::move(record));

@@ -156,6 +156,15 @@ StatusOr<std::string> StringField(const Json& body, std::string_view key, bool r
 
 StatusOr<Command> DecodeRegisterWebhook(const Json& body) {
   if (!body.is_object()) return InvalidField("", "the body must be a JSON object");
+  // Every member is kept or refused: a misspelt one is never dropped silently.
+  for (const auto& [key, value] : body.members()) {
+    static constexpr std::string_view kKnown[] = {"id", "organization", "url", "events",
+                                                  "secret", "exclude_actors"};
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+      return InvalidField(key, "'" + key + "' is not a field of a webhook; it takes id, "
+                               "organization, url, events, secret and exclude_actors");
+    }
+  }
   RegisterWebhook w;
   CC_ASSIGN_OR_RETURN(w.id, StringField(body, "id", false));
   if (!w.id.empty() && !IsValidId(w.id)) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <unordered_set>
 
 #include "rules/commands.h"
 #include "rules/webhooks.h"
@@ -65,6 +66,7 @@ Status TypeIs(const Json& body, std::string_view expected, std::string_view base
 StatusOr<Json> AttributesFrom(const Json& body, const std::string& key) {
   const Json* list = body.Find(key);
   Json out = Json::MakeObject();
+  std::unordered_set<std::string_view> names;
   if (list == nullptr || list->is_null()) return out;
   if (!list->is_array()) return BadMember(key, "'" + key + "' must be a list of {name, value}");
   for (size_t i = 0; i < list->items().size(); ++i) {
@@ -79,36 +81,16 @@ StatusOr<Json> AttributesFrom(const Json& body, const std::string& key) {
         return BadMember(at + "." + k, "a characteristic keeps only name and value");
       }
     }
-    if (out.Find(name->as_string()) != nullptr) {
+    if (!names.insert(name->as_string()).second) {
       return BadMember(at + ".name", "'" + name->as_string() + "' is named twice in '" + key + "'");
     }
     const Json* value = c.Find("value");
     if (value == nullptr || value->is_null()) {
       return BadMember(at + ".value", "'" + at + ".value' is required and not null");
     }
-    out.Set(name->as_string(), *value);
+    out.members().emplace_back(name->as_string(), *value);  // unique: checked above
   }
   return out;
-}
-
-// The merge patch that turns object `from` into `to`.
-Json DiffPatch(const Json& from, const Json& to) {
-  Json patch = Json::MakeObject();
-  for (const auto& [k, v] : from.members()) {
-    if (to.Find(k) == nullptr) patch.Set(k, Json());
-  }
-  for (const auto& [k, v] : to.members()) {
-    const Json* old = from.Find(k);
-    if (old != nullptr && *old == v) continue;
-    // A merge patch merges objects: an object that was one before is
-    // turned into the new one member by member.
-    if (old != nullptr && old->is_object() && v.is_object()) {
-      patch.Set(k, DiffPatch(*old, v));
-    } else {
-      patch.Set(k, v);
-    }
-  }
-  return patch;
 }
 
 // The id of the party in a list of related parties with role `role`
@@ -152,18 +134,32 @@ Write Native(StatusOr<Command> c) {
   return std::optional<Command>(std::move(c).value());
 }
 
-Write CreateOrganizationFrom(const State&, const Principal&, const Json& b) {
-  CC_RETURN_IF_ERROR(OnlyMembers(
-      b, {"tradingName", "name", "description", "partyCharacteristic", "@type", "@baseType"},
-      "an organization"));
+const std::vector<std::string_view> kOrganizationMembers = {
+    "tradingName", "name", "description", "partyCharacteristic", "@type", "@baseType"};
+
+// The organization's name in a body: `tradingName` or `name` (the same
+// field here), nullopt when neither is given. 400 when they differ or the
+// name is removed (null).
+StatusOr<std::optional<std::string>> OrganizationName(const Json& b) {
+  CC_RETURN_IF_ERROR(OnlyMembers(b, kOrganizationMembers, "an organization"));
   CC_RETURN_IF_ERROR(TypeIs(b, "Organization", "Party"));
+  for (const char* key : {"tradingName", "name"}) {
+    if (const Json* n = b.Find(key); n != nullptr && n->is_null()) {
+      return BadMember(key, "an organization keeps its name; it cannot be removed");
+    }
+  }
   CC_ASSIGN_OR_RETURN(auto trading, StringMember(b, "tradingName"));
   CC_ASSIGN_OR_RETURN(auto name, StringMember(b, "name"));
   if (trading && name && *trading != *name) {
     return BadMember("name", "'name' and 'tradingName' are the same field here; send one");
   }
-  if (!trading && !name) return BadMember("tradingName", "'tradingName' is required");
-  Json native = Json::MakeObject({{"name", Json(trading ? *trading : *name)}});
+  return trading ? trading : name;
+}
+
+Write CreateOrganizationFrom(const State&, const Principal&, const Json& b) {
+  CC_ASSIGN_OR_RETURN(auto name, OrganizationName(b));
+  if (!name) return BadMember("tradingName", "'tradingName' is required");
+  Json native = Json::MakeObject({{"name", Json(*name)}});
   CC_ASSIGN_OR_RETURN(auto description, StringMember(b, "description"));
   if (description) native.Set("description", Json(*description));
   CC_ASSIGN_OR_RETURN(Json attributes, AttributesFrom(b, "partyCharacteristic"));
@@ -173,30 +169,19 @@ Write CreateOrganizationFrom(const State&, const Principal&, const Json& b) {
 
 Write PatchOrganizationFrom(const State& s, const Principal&, const std::string& id,
                             const Json& b) {
-  CC_RETURN_IF_ERROR(OnlyMembers(
-      b, {"tradingName", "name", "description", "partyCharacteristic", "@type", "@baseType"},
-      "an organization"));
-  CC_RETURN_IF_ERROR(TypeIs(b, "Organization", "Party"));
+  CC_ASSIGN_OR_RETURN(auto name, OrganizationName(b));
   const Organization* org = s.FindOrganization(id);
   Json native = Json::MakeObject();
-  CC_ASSIGN_OR_RETURN(auto trading, StringMember(b, "tradingName"));
-  CC_ASSIGN_OR_RETURN(auto name, StringMember(b, "name"));
-  if (trading && name && *trading != *name) {
-    return BadMember("name", "'name' and 'tradingName' are the same field here; send one");
-  }
-  if (trading || name) native.Set("name", Json(trading ? *trading : *name));
+  if (name) native.Set("name", Json(*name));
   // A merge patch's null removes: the description becomes empty.
   if (const Json* d = b.Find("description"); d != nullptr && d->is_null()) {
     native.Set("description", Json(""));
-  }
-  if (const Json* n = b.Find("tradingName"); n != nullptr && n->is_null()) {
-    return BadMember("tradingName", "an organization keeps its name; it cannot be removed");
   }
   CC_ASSIGN_OR_RETURN(auto description, StringMember(b, "description"));
   if (description) native.Set("description", Json(*description));
   if (b.Find("partyCharacteristic") != nullptr) {
     CC_ASSIGN_OR_RETURN(Json attributes, AttributesFrom(b, "partyCharacteristic"));
-    Json patch = DiffPatch(org->attributes, attributes);
+    Json patch = MergeDiff(org->attributes, attributes);
     if (!patch.members().empty()) native.Set("attributes", std::move(patch));
   }
   if (native.members().empty()) return std::optional<Command>();
@@ -384,7 +369,7 @@ Write PatchResourceFrom(const State& s, const Principal&, const std::string& id,
   if (name && *name != v.name) native.Set("name", Json(*name));
   if (b.Find("resourceCharacteristic") != nullptr) {
     CC_ASSIGN_OR_RETURN(Json attributes, AttributesFrom(b, "resourceCharacteristic"));
-    Json patch = DiffPatch(v.attributes, attributes);
+    Json patch = MergeDiff(v.attributes, attributes);
     if (!patch.members().empty()) native.Set("attributes", std::move(patch));
   }
   if (native.members().empty()) return std::optional<Command>();
@@ -472,6 +457,50 @@ Write CreateOrderFrom(const State&, const Principal& p, const Json& b) {
     const Json* service = it.Find("service");
     if (service == nullptr || !service->is_object()) {
       return BadMember(at + ".service", "'" + at + ".service' is required");
+    }
+    // What each action reads of `service`; anything else is 400, so that
+    // nothing sent is silently dropped.
+    const bool adding = item.action == "add";
+    for (const auto& [key, value] : service->members()) {
+      bool known = key == "@type" || key == "serviceCharacteristic" ||
+                   (adding ? key == "serviceSpecification" : key == "id");
+      if (!known) {
+        return BadMember(at + ".service." + key,
+                         "an '" + item.action + "' item's service takes " +
+                             (adding ? "serviceSpecification" : "id") +
+                             " and serviceCharacteristic only");
+      }
+    }
+    if (const Json* spec = service->Find("serviceSpecification"); spec != nullptr) {
+      if (!spec->is_object()) {
+        return BadMember(at + ".service.serviceSpecification", "a reference {\"id\": ...}");
+      }
+      for (const auto& [key, value] : spec->members()) {
+        if (key != "id" && key != "href" && key != "name" && key[0] != '@') {
+          return BadMember(at + ".service.serviceSpecification." + key,
+                           "a serviceSpecification reference takes id, href and name");
+        }
+      }
+    }
+    if (const Json* list = service->Find("serviceCharacteristic");
+        list != nullptr && list->is_array()) {
+      std::vector<std::string> seen;
+      for (size_t k = 0; k < list->items().size(); ++k) {
+        const Json* n = list->items()[k].is_object() ? list->items()[k].Find("name") : nullptr;
+        std::string name = n != nullptr && n->is_string() ? n->as_string() : "";
+        std::string where = at + ".service.serviceCharacteristic[" + std::to_string(k) + "]";
+        std::string_view wanted = adding ? "type" : item.action == "modify" ? "action" : "";
+        if (name != wanted) {
+          return BadMember(where, wanted.empty()
+                                      ? "a 'delete' item takes no characteristic"
+                                      : "an '" + item.action + "' item takes one characteristic, '" +
+                                            std::string(wanted) + "'");
+        }
+        if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+          return BadMember(where, "'" + name + "' is given twice");
+        }
+        seen.push_back(name);
+      }
     }
     std::string target;
     if (item.action == "add") {
@@ -625,7 +654,7 @@ void HandleHub(Engine& engine, const Principal& p, const Request& request,
                                "this request needs a JSON object body {callback, query?}")));
     }
     const Json& b = *request.body;
-    Status members = OnlyMembers(b, {"callback", "query", "@type", "@baseType"}, "a hub");
+    Status members = OnlyMembers(b, {"callback", "query", "secret", "@type", "@baseType"}, "a hub");
     if (!members.ok()) return reply(Fail(members));
     auto callback = StringMember(b, "callback");
     if (!callback.ok()) return reply(Fail(callback.status()));
@@ -634,9 +663,13 @@ void HandleHub(Engine& engine, const Principal& p, const Request& request,
     if (!callback->has_value() || (*callback)->empty()) {
       return reply(Fail(BadMember("callback", "'callback' is required: the listener's URL")));
     }
+    // A listener that wants to verify Cocreate-Signature sends its own
+    // secret (a cocreate extension); otherwise the key is random and untold.
+    auto secret = StringMember(b, "secret");
+    if (!secret.ok()) return reply(Fail(secret.status()));
     Json native = Json::MakeObject({{"url", Json(**callback)},
                                     {"events", Json::MakeArray({Json("*")})},
-                                    {"secret", Json(HubSecret())}});
+                                    {"secret", Json(secret->value_or(HubSecret()))}});
     auto command = DecodeRegisterWebhook(native);
     if (!command.ok()) {
       Status s = command.status();

@@ -164,6 +164,8 @@ class TestRegistration(ApiTestCase):
             ({"url": "http://example.com/", "events": ["*"], "secret": "x" * 257}, "secret"),
             ({"url": "http://example.com/", "events": ["*"], "secret": "s",
               "exclude_actors": "admin"}, "exclude_actors"),
+            ({"url": "http://example.com/", "events": ["*"], "secret": "s", "evnets": ["*"]},
+             "evnets"),
         ]
         for body, field in cases:
             self.assertError(req("POST", "/webhooks", body, w.tp), 400, "invalid_field", field)
