@@ -116,4 +116,18 @@ bool IsValidId(std::string_view id) {
   return true;
 }
 
+std::string DerivedRoleId(const std::string& org, std::string_view role) {
+  return org + ":" + std::string(role);
+}
+
+std::optional<std::pair<std::string, std::string>> ParseDerivedRoleId(const std::string& id) {
+  for (std::string_view role : {"provider", "consumer"}) {
+    if (id.size() > role.size() + 1 && id.compare(id.size() - role.size(), role.size(), role) == 0 &&
+        id[id.size() - role.size() - 1] == ':') {
+      return std::make_pair(id.substr(0, id.size() - role.size() - 1), std::string(role));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace cocreate

@@ -185,6 +185,14 @@ struct ServiceOrder {
   std::string created_at;
 };
 
+// The ids of the roles the rules derive (provider and consumer,
+// CONTRACT §2), as TMF669 party roles; no declared role takes such an id.: "ORG:provider" and
+// "ORG:consumer".
+std::string DerivedRoleId(const std::string& org, std::string_view role);
+// The organization and role ("provider"/"consumer") a derived id names, or
+// nullopt when `id` is not of that form.
+std::optional<std::pair<std::string, std::string>> ParseDerivedRoleId(const std::string& id);
+
 struct PartyRole {
   std::string id;
   std::string name;

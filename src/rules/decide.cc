@@ -1656,16 +1656,6 @@ StatusOr<Decision> DecideCreatePerson(const State& state, const Principal& p,
   return Shown(sink.Take(), Decision::Shows::kPerson, person.id, true);
 }
 
-// The ids of the roles the rules derive for each organization (TMF669):
-// "ORG:provider" and "ORG:consumer"; no declared role may take one.
-bool DerivedRoleId(const std::string& id) {
-  auto ends = [&](std::string_view suffix) {
-    return id.size() > suffix.size() && id.compare(id.size() - suffix.size(), suffix.size(),
-                                                   suffix) == 0;
-  };
-  return ends(":provider") || ends(":consumer");
-}
-
 // The organization a party role engages: the party itself, or the
 // organization of the person it names ("" for none).
 std::string EngagedOrganization(const State& state, const PartyRole& role) {
@@ -1704,7 +1694,7 @@ StatusOr<Decision> DecideDeclarePartyRole(const State& state, const Principal& p
       CC_RETURN_IF_ERROR(RequireOpen(state, org, "engagedParty.id", "take on roles"));
     }
   }
-  if (DerivedRoleId(role.id)) {
+  if (ParseDerivedRoleId(role.id)) {
     return Conflict("duplicate_id", "the id '" + role.id +
                                         "' is reserved: the rules derive provider and consumer "
                                         "roles under ORG:provider and ORG:consumer");

@@ -708,15 +708,6 @@ void HandleHub(Engine& engine, const Principal& p, const Request& request,
 
 }  // namespace
 
-std::vector<std::string> Api::BasePaths() {
-  std::vector<std::string> out;
-  for (std::string_view base : {kPartyBase, kPartyRoleBase, kResourceBase, kCatalogBase,
-                                kInventoryBase, kOrderingBase}) {
-    out.emplace_back(base);
-  }
-  return out;
-}
-
 void Api::Handle(const Principal& p, const Request& request, Reply reply) const {
   // /tmf-api/{api}/v4/{resource}[/{id}]
   const auto& path = request.path;

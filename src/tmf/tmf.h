@@ -58,9 +58,6 @@ class Api {
   // engine's committer thread (writes answer once they are durable).
   void Handle(const Principal& p, const Request& request, Reply reply) const;
 
-  // The APIs' base paths, e.g. "/tmf-api/party/v4/" (for docs and tests).
-  static std::vector<std::string> BasePaths();
-
  private:
   Engine& engine_;
 };

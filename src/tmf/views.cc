@@ -61,20 +61,6 @@ void SetIf(Json& doc, std::string key, const std::string& value) {
 
 }  // namespace
 
-std::string DerivedRoleId(const std::string& org, std::string_view role) {
-  return org + ":" + std::string(role);
-}
-
-std::optional<std::pair<std::string, std::string>> ParseDerivedRoleId(const std::string& id) {
-  for (std::string_view role : {"provider", "consumer"}) {
-    if (id.size() > role.size() + 1 && id.compare(id.size() - role.size(), role.size(), role) == 0 &&
-        id[id.size() - role.size() - 1] == ':') {
-      return std::make_pair(id.substr(0, id.size() - role.size() - 1), std::string(role));
-    }
-  }
-  return std::nullopt;
-}
-
 std::pair<std::string, std::string> SplitName(const Person& person) {
   if (!person.given_name.empty() || !person.family_name.empty()) {
     return {person.given_name, person.family_name};

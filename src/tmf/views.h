@@ -23,13 +23,6 @@ inline constexpr std::string_view kCatalogBase = "/tmf-api/serviceCatalogManagem
 inline constexpr std::string_view kInventoryBase = "/tmf-api/serviceInventory/v4/";
 inline constexpr std::string_view kOrderingBase = "/tmf-api/serviceOrdering/v4/";
 
-// The ids of the roles the rules derive (CONTRACT §2): "ORG:provider" and
-// "ORG:consumer".
-std::string DerivedRoleId(const std::string& org, std::string_view role);
-// The organization and role ("provider"/"consumer") a derived id names, or
-// nullopt when `id` is not of that form.
-std::optional<std::pair<std::string, std::string>> ParseDerivedRoleId(const std::string& id);
-
 using View = std::optional<Json> (*)(const State&, const Principal&, const std::string& id);
 
 std::optional<Json> OrganizationView(const State& s, const Principal& p, const std::string& id);
