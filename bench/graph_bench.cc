@@ -126,11 +126,12 @@ int Main(int argc, char** argv) {
   // The index's own bytes (adjacencies both ways, node fields, id table),
   // and how long it takes to build from the event log alone.
   double index_build_s = 0;
+  const std::vector<Event> log = (*engine)->Log().value();
   (*engine)->Inspect([&](const State& s) {
     auto t = Clock::now();
     GraphIndex index;
     index.BeginBulk();
-    for (const Event& e : s.events()) index.Apply(e, s);
+    for (const Event& e : log) index.Apply(e, s);
     index.EndBulk();
     index_build_s = Ms(t) / 1000;
     results["cocreate"].bytes_per_edge =

@@ -259,7 +259,7 @@ int Import(const std::string& data_dir, const std::string& store_spec, std::istr
   }
   // What each event cannot show alone: the log as a whole must be one the
   // rules could have written (a hand-edited grant or degradation is refused).
-  if (Status consistent = CheckConsistency(state); !consistent.ok()) {
+  if (Status consistent = CheckConsistency(state, events); !consistent.ok()) {
     std::cerr << "cocreate: the log contradicts itself: " << consistent.message()
               << "; nothing was imported\n";
     return 1;

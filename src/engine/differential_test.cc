@@ -519,10 +519,11 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
   std::vector<std::pair<std::string, Reach>> expected_impact;
   // (resource, version) → the lineage as strings (see History::Lineage).
   std::vector<std::pair<std::pair<std::string, int64_t>, std::set<std::string>>> expected_lineage;
+  const std::vector<Event> events = engine->Log().value();
   engine->Inspect([&](const State& state) {
     // Every kind of change is in the log, so every one is exercised.
     std::map<std::string, int> kinds;
-    for (const Event& e : state.events()) kinds[e.type]++;
+    for (const Event& e : events) kinds[e.type]++;
     for (const char* t : {"service.updated", "offering.updated", "access.granted",
                           "access.revoked", "resource.revised", "resource.retired",
                           "resource.transferred", "resource.modified", "service.retired",
@@ -535,9 +536,9 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     for (const char* t : {"consumer_group.updated", "organization.closed"}) {
       EXPECT_EQ(kinds[t], 1) << t;
     }
-    Graph graph = FromEvents(state.events());
-    History history(state.events());
-    SqliteHistory sql_history(state.events());
+    Graph graph = FromEvents(events);
+    History history(events);
+    SqliteHistory sql_history(events);
     SqliteEdges down(graph.down), up(graph.up);
     std::vector<std::string> ids;
     for (const auto& [id, type] : graph.noun) ids.push_back(id);
@@ -553,7 +554,6 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     // base for the first, the overlay for the rest.
     GraphIndex index;
     index.BeginBulk();
-    const auto& events = state.events();
     for (size_t k = 0; k < events.size() / 2; ++k) index.Apply(events[k], state);
     index.EndBulk();
     for (size_t k = events.size() / 2; k < events.size(); ++k) index.Apply(events[k], state);

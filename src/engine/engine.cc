@@ -250,7 +250,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
                 // of its own command applied (a provision's created resources
                 // exist), never a later state.
                 if (applied.ok()) {
-                  for (const Event& e : d->events) AddDeliveries(e.seq, to_deliver);
+                  for (const Event& e : d->events) AddDeliveries(e, to_deliver);
                 }
               }
               decisions.push_back(std::move(d));

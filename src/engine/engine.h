@@ -203,16 +203,16 @@ class Engine {
   // GET /tokens: every token to the admin, its own organization's to a
   // member, never a secret or digest. Errors: forbidden (403) for a viewer.
   StatusOr<std::string> Tokens(const Principal& p, const ListQuery& q) const;
-  // Events with seq > after visible to `p`, at most `limit`.
-  std::string Events(const Principal& p, int64_t after, int64_t limit) const;
+  // Events with seq > after visible to `p`, at most `limit`, read from the
+  // store. Errors: unavailable when the store cannot be read.
+  StatusOr<std::string> Events(const Principal& p, int64_t after, int64_t limit) const;
   // The same events, one JSON object each, with their seqs (for SSE),
   // examining at most `max_examined` events (< 0: no bound). `examined_to`,
   // when given, receives the seq of the last event examined (`after` when
   // none): a cursor that moves there skips nothing, hidden events included.
-  std::vector<std::pair<int64_t, std::string>> EventsFrom(const Principal& p, int64_t after,
-                                                          int64_t limit,
-                                                          int64_t max_examined = -1,
-                                                          int64_t* examined_to = nullptr) const;
+  StatusOr<std::vector<std::pair<int64_t, std::string>>> EventsFrom(
+      const Principal& p, int64_t after, int64_t limit, int64_t max_examined = -1,
+      int64_t* examined_to = nullptr) const;
 
   // Webhooks (CONTRACT §8; engine/webhook_queries.cc). GET /webhooks: the
   // caller's organization's (all to the admin), in registration order;
@@ -255,6 +255,9 @@ class Engine {
   }
   EngineStats Stats() const;
   std::string StoreName() const { return store_->Name(); }
+  // The acknowledged log with seq > after, as stored, without private data:
+  // for tests and tools (the state keeps no log; EventStore::Read).
+  StatusOr<std::vector<Event>> Log(int64_t after = 0) const;
 
   // Stops the committer after the queued commands are answered.
   void Stop();
@@ -303,12 +306,13 @@ class Engine {
   // Event `e` as GET /events shows it to `p`, judged against the state as
   // it is now. REQUIRES: state_mu_ held.
   std::string EncodeEventFor(const Principal& p, const Event& e) const;
-  // Appends to `out` a pending delivery of event `seq` for each live
+  // Appends to `out` a pending delivery of event `e` for each live
   // webhook that wants it and whose organization may see it, judged now:
   // the committer calls it just after applying the command that recorded
   // the event, so the state is the state as of that seq (and the rest of
   // its atomic command), never a later one. REQUIRES: state_mu_ held.
-  void AddDeliveries(int64_t seq, std::vector<Delivery>& out) const;
+  // (The body is made from e.data; its private data never goes out.)
+  void AddDeliveries(const Event& e, std::vector<Delivery>& out) const;
 
   std::unique_ptr<EventStore> store_;
   EngineOptions options_;

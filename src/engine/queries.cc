@@ -970,31 +970,54 @@ StatusOr<std::string> Engine::Tokens(const Principal& p, const ListQuery& q) con
   return Done(buf);
 }
 
-std::vector<std::pair<int64_t, std::string>> Engine::EventsFrom(const Principal& p,
-                                                                 int64_t after, int64_t limit,
-                                                                 int64_t max_examined,
-                                                                 int64_t* examined_to) const {
+StatusOr<std::vector<std::pair<int64_t, std::string>>> Engine::EventsFrom(
+    const Principal& p, int64_t after, int64_t limit, int64_t max_examined,
+    int64_t* examined_to) const {
+  // The log is read from the store in batches, without the state lock, up
+  // to the last seq the engine acknowledged (so never an event a client has
+  // not been answered for); each batch is then judged under the shared lock.
+  constexpr int64_t kBatch = 500;
   std::vector<std::pair<int64_t, std::string>> out;
-  std::shared_lock lock(state_mu_);
-  const auto& events = state_.events();
-  size_t start = static_cast<size_t>(std::clamp<int64_t>(after, 0, events.size()));
   if (examined_to != nullptr) *examined_to = after;
+  const int64_t upto = last_seq_.load();
+  int64_t cursor = std::max<int64_t>(after, 0);
   int64_t examined = 0;
-  for (size_t i = start; i < events.size() && static_cast<int64_t>(out.size()) < limit; ++i) {
-    if (max_examined >= 0 && examined++ >= max_examined) break;
-    const Event& e = events[i];
-    if (examined_to != nullptr) *examined_to = e.seq;
-    if (!CanSeeEvent(state_, p, e)) continue;
-    rapidjson::StringBuffer buf;
-    JsonWriter w(buf);
-    EncodeEvent(state_, p, e, w);
-    out.emplace_back(e.seq, Done(buf));
+  while (cursor < upto && static_cast<int64_t>(out.size()) < limit) {
+    int64_t batch = kBatch;
+    if (max_examined >= 0) batch = std::min(batch, max_examined - examined);
+    if (batch <= 0) break;
+    CC_ASSIGN_OR_RETURN(std::vector<Event> events, store_->Read(cursor, upto, batch));
+    if (events.empty()) break;
+    std::shared_lock lock(state_mu_);
+    for (Event& e : events) {
+      if (static_cast<int64_t>(out.size()) >= limit) break;
+      ++examined;
+      cursor = e.seq;
+      if (examined_to != nullptr) *examined_to = e.seq;
+      e.private_data = Json();  // never shown
+      if (!CanSeeEvent(state_, p, e)) continue;
+      rapidjson::StringBuffer buf;
+      JsonWriter w(buf);
+      EncodeEvent(state_, p, e, w);
+      out.emplace_back(e.seq, Done(buf));
+    }
   }
   return out;
 }
 
-std::string Engine::Events(const Principal& p, int64_t after, int64_t limit) const {
-  auto events = EventsFrom(p, after, limit);
+StatusOr<std::vector<Event>> Engine::Log(int64_t after) const {
+  std::vector<Event> log;
+  CC_RETURN_IF_ERROR(store_->Scan(after, [&](Event e) {
+    if (e.seq > last_seq_.load()) return Status::Ok();
+    e.private_data = Json();
+    log.push_back(std::move(e));
+    return Status::Ok();
+  }));
+  return log;
+}
+
+StatusOr<std::string> Engine::Events(const Principal& p, int64_t after, int64_t limit) const {
+  CC_ASSIGN_OR_RETURN(auto events, EventsFrom(p, after, limit));
   std::string body = "{\"events\":[";
   for (size_t i = 0; i < events.size(); ++i) {
     if (i) body += ',';

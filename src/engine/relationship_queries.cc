@@ -332,8 +332,8 @@ StatusOr<std::string> Engine::Breaches(const Principal& p, const std::string& or
   }
   std::vector<const Event*> list;
   for (int64_t seq : state_.BreachesReaching(org)) {
-    const Event& e = state_.EventAt(seq);
-    if (InWindow(window, DecodePeriod(e.data.Find("period")))) list.push_back(&e);
+    const Event* e = state_.FindBreach(seq);
+    if (e != nullptr && InWindow(window, DecodePeriod(e->data.Find("period")))) list.push_back(e);
   }
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);

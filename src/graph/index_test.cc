@@ -69,7 +69,7 @@ class IndexTest : public ::testing::Test {
   }
   // Applies the events the live index has not seen yet.
   void Sync() {
-    const auto& events = s_.state().events();
+    const auto& events = s_.events();
     for (; applied_ < events.size(); ++applied_) live_.Apply(events[applied_], s_.state());
   }
 
@@ -96,7 +96,7 @@ class IndexTest : public ::testing::Test {
     EXPECT_EQ(Walk(live_, from), expected) << "live, from " << from;
     GraphIndex bulk;
     bulk.BeginBulk();
-    for (const Event& e : s_.state().events()) bulk.Apply(e, s_.state());
+    for (const Event& e : s_.events()) bulk.Apply(e, s_.state());
     bulk.EndBulk();
     EXPECT_EQ(Walk(bulk, from), expected) << "bulk, from " << from;
     EXPECT_EQ(Up(bulk, "s3"), Up(live_, "s3"));

@@ -112,33 +112,8 @@ StatusOr<ImpactResult> Impact(const State& state, const std::string& from, int m
 }
 
 int64_t ProvisionSeq(const State& state, const std::string& provision) {
-  // A provision's resource events follow its provision.performed in the
-  // same round: search back from the first version it made.
   const Provision* p = state.FindProvision(provision);
-  if (p == nullptr) return 0;
-  std::string first;
-  if (!p->created.empty()) {
-    first = p->created.front();
-  } else if (!p->modified.empty()) {
-    first = p->modified.front().resource;
-  } else if (!p->transferred.empty()) {
-    first = p->transferred.front();
-  }
-  const auto& events = state.events();  // events[i].seq == i + 1
-  int64_t from = static_cast<int64_t>(events.size());
-  if (const Resource* r = first.empty() ? nullptr : state.FindResource(first)) {
-    for (const auto& v : r->versions) {
-      if (v.provision == provision) {
-        from = v.seq;
-        break;
-      }
-    }
-  }
-  for (int64_t seq = from; seq >= 1; --seq) {
-    const Event& e = events[static_cast<size_t>(seq - 1)];
-    if (e.type == "provision.performed" && e.subject == provision) return e.seq;
-  }
-  return 0;
+  return p == nullptr ? 0 : p->seq;
 }
 
 StatusOr<LineageResult> Lineage(const State& state, const std::string& resource,

@@ -658,7 +658,9 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
         if (!after.ok()) return reply(Error(after.status()));
         auto limit = IntParam(params.query, "limit", 100, 1, 1000);
         if (!limit.ok()) return reply(Error(limit.status()));
-        reply(Json200(engine_.Events(p, *after, *limit)));
+        auto events = engine_.Events(p, *after, *limit);
+        if (!events.ok()) return reply(Error(events.status()));
+        reply(Json200(std::move(events).value()));
       });
   Add("GET", "/events/stream", false,
       [](const Principal& p, const HttpRequest& req, const Params& params, const Json*,

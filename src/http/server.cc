@@ -332,11 +332,15 @@ class Session : public std::enable_shared_from_this<Session> {
       // The cursor moves to the last event examined, hidden ones included:
       // an event committed after the scan is found by the next one.
       int64_t examined_to = stream_after_;
-      for (auto& [seq, json] :
-           shared_.engine->EventsFrom(principal_, stream_after_, 500, 20000, &examined_to)) {
-        frames += "id: " + std::to_string(seq) + "\nevent: event\ndata: " + json + "\n\n";
+      auto events =
+          shared_.engine->EventsFrom(principal_, stream_after_, 500, 20000, &examined_to);
+      // A store out of reach: try again at the next poll, from the same place.
+      if (events.ok()) {
+        for (auto& [seq, json] : *events) {
+          frames += "id: " + std::to_string(seq) + "\nevent: event\ndata: " + json + "\n\n";
+        }
+        stream_after_ = examined_to;
       }
-      stream_after_ = examined_to;
     }
     auto now = std::chrono::steady_clock::now();
     if (frames.empty() && now - last_write_ > std::chrono::seconds(15)) frames = ": keep-alive\n\n";

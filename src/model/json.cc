@@ -8,6 +8,8 @@
 
 #include <simdjson.h>
 
+#include "model/env.h"
+
 namespace cocreate {
 
 namespace {
@@ -322,6 +324,64 @@ std::string Json::Dump() const {
   JsonWriter w(buf);
   Write(w);
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+namespace {
+
+void WriteCanonical(const Json& v, JsonWriter& w) {
+  switch (v.type()) {
+    case Json::Type::kNumber: {
+      std::string text = v.NumberText();
+      if (text.empty()) {
+        w.Double(v.as_double());
+      } else {
+        // Not a JSON number ("1e5" becomes "1e5" and "100000" too): only
+        // ever hashed, never parsed.
+        std::string canonical = CanonicalNumber(text);
+        w.String(canonical.data(), static_cast<rapidjson::SizeType>(canonical.size()));
+      }
+      break;
+    }
+    case Json::Type::kArray:
+      w.StartArray();
+      for (const Json& item : v.items()) WriteCanonical(item, w);
+      w.EndArray();
+      break;
+    case Json::Type::kObject: {
+      std::vector<const Json::Member*> members;
+      members.reserve(v.members().size());
+      for (const auto& m : v.members()) members.push_back(&m);
+      std::stable_sort(members.begin(), members.end(),
+                       [](const Json::Member* a, const Json::Member* b) {
+                         return a->first < b->first;
+                       });
+      w.StartObject();
+      for (const Json::Member* m : members) {
+        WriteKey(w, m->first);
+        WriteCanonical(m->second, w);
+      }
+      w.EndObject();
+      break;
+    }
+    default: v.Write(w);
+  }
+}
+
+}  // namespace
+
+std::string Json::CanonicalText() const {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  WriteCanonical(*this, w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+JsonDigest Json::Digest() const {
+  std::string hex = Sha256Hex(CanonicalText());
+  JsonDigest d;
+  d.hi = std::stoull(hex.substr(0, 16), nullptr, 16);
+  d.lo = std::stoull(hex.substr(16, 16), nullptr, 16);
+  return d;
 }
 
 namespace {

@@ -36,6 +36,13 @@ namespace cocreate {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
+// A fingerprint of a JSON value (Json::Digest): 128 bits of the SHA-256 of
+// its canonical text.
+struct JsonDigest {
+  uint64_t hi = 0, lo = 0;
+  bool operator==(const JsonDigest&) const = default;
+};
+
 class Json {
  public:
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
@@ -98,6 +105,12 @@ class Json {
 
   // Compact serialization.
   std::string Dump() const;
+  // The value written canonically: object members sorted by name, numbers
+  // in their canonical form, so that a == b exactly when
+  // a.CanonicalText() == b.CanonicalText().
+  std::string CanonicalText() const;
+  // A fingerprint of CanonicalText(): equal values have equal digests.
+  JsonDigest Digest() const;
   void Write(JsonWriter& w) const;
 
   // How deep a request body may nest (the top-level value is depth 0).

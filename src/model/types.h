@@ -350,6 +350,7 @@ struct Provision {
   std::optional<Value> value;
   std::string request;  // the request it fulfilled, or empty
   std::string at;
+  int64_t seq = 0;  // the event that recorded it (set when applied, never encoded)
 };
 
 // One entry of a role transition's evidence (CONTRACT §2, role transition).

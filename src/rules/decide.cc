@@ -92,8 +92,8 @@ StatusOr<IdCheck> CheckClientId(const State& state, const std::string& id, Noun 
   if (Reserved(id)) return ReservedId(id);
   const Noun* existing = state.FindNoun(id);
   if (existing == nullptr && !state.IdTaken(id)) return IdCheck::kFresh;
-  const Json* original = state.FindRequest(id);
-  if (existing != nullptr && *existing == noun && original != nullptr && *original == request) {
+  const JsonDigest* original = state.FindRequest(id);
+  if (existing != nullptr && *existing == noun && original != nullptr && *original == request.Digest()) {
     return IdCheck::kRetry;
   }
   return Conflict("duplicate_id", "the id '" + id +
@@ -1278,9 +1278,9 @@ StatusOr<Decision> DecidePropose(const State& state, const Principal& p, const P
   if (Reserved(c.id)) return ReservedId(c.id);
   if (!c.id.empty() && state.IdTaken(c.id)) {
     const Proposal* existing = state.FindProposal(c.id);
-    const Json* original = state.FindRequest(c.id);
+    const JsonDigest* original = state.FindRequest(c.id);
     if (existing != nullptr && existing->relationship == rel->id && original != nullptr &&
-        *original == request) {
+        *original == request.Digest()) {
       Decision d;
       d.subject = c.id;
       d.shows = Decision::Shows::kProposal;
@@ -1386,8 +1386,8 @@ StatusOr<IdCheck> CheckRecordId(const State& state, const std::string& id, bool 
                                 const Json& request) {
   if (Reserved(id)) return ReservedId(id);
   if (id.empty() || !state.IdTaken(id)) return IdCheck::kFresh;
-  const Json* original = state.FindRequest(id);
-  if (same_kind && original != nullptr && *original == request) return IdCheck::kRetry;
+  const JsonDigest* original = state.FindRequest(id);
+  if (same_kind && original != nullptr && *original == request.Digest()) return IdCheck::kRetry;
   return Conflict("duplicate_id",
                   "the id '" + id + "' is already taken; a retry must send the same body");
 }

@@ -268,7 +268,7 @@ bool State::IsCommitted(const std::string& resource) const {
 void State::AddId(Noun noun, const std::string& id, const Event& e) {
   nouns_[id] = noun;
   order_[static_cast<size_t>(noun)].push_back(id);
-  if (const Json* request = e.private_data.Find("request")) requests_[id] = *request;
+  if (const Json* request = e.private_data.Find("request")) requests_[id] = request->Digest();
 }
 
 void State::IndexExternalId(Noun noun, const std::string& id, const std::string& before,
@@ -423,7 +423,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Proposal proposal, DecodeProposal(*j));
     if (IdTaken(proposal.id)) return Corrupt(e, "proposal id taken");
     if (!relationships_.count(proposal.relationship)) return Corrupt(e, "unknown relationship");
-    if (const Json* request = e.private_data.Find("request")) requests_[proposal.id] = *request;
+    if (const Json* request = e.private_data.Find("request")) requests_[proposal.id] = request->Digest();
     proposals_of_[proposal.relationship].push_back(proposal.id);
     proposals_[proposal.id] = std::move(proposal);
   } else if (t == "agreement.changed" && e.data.Find("proposal") == nullptr) {
@@ -578,6 +578,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Provision p, DecodeProvision(e.data));
     AddId(Noun::kProvision, p.id, e);
     provisions_in_[p.relationship].push_back(p.id);
+    p.seq = e.seq;
     provisions_[p.id] = std::move(p);
   } else if (t == "resource.modified" || t == "resource.transferred") {
     auto it = resources_.find(e.subject);
@@ -607,7 +608,7 @@ Status State::Apply(const Event& e) {
     if (j == nullptr) return Corrupt(e, "no person");
     CC_ASSIGN_OR_RETURN(Person person, DecodePerson(*j));
     if (IdTaken(person.id)) return Corrupt(e, "person id taken");
-    if (const Json* request = e.private_data.Find("request")) requests_[person.id] = *request;
+    if (const Json* request = e.private_data.Find("request")) requests_[person.id] = request->Digest();
     people_of_[person.organization].push_back(person.id);
     persons_[person.id] = std::move(person);
   } else if (t == "party_role.declared" || t == "party_role.updated") {
@@ -616,7 +617,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(PartyRole role, DecodePartyRole(*j));
     if (t == "party_role.declared") {
       if (IdTaken(role.id)) return Corrupt(e, "party role id taken");
-      if (const Json* request = e.private_data.Find("request")) requests_[role.id] = *request;
+      if (const Json* request = e.private_data.Find("request")) requests_[role.id] = request->Digest();
       party_role_order_.push_back(role.id);
       party_roles_[role.id] = std::move(role);
     } else {
@@ -655,7 +656,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Measurement m, DecodeMeasurement(*j));
     if (IdTaken(m.id)) return Corrupt(e, "measurement id taken");
     if (!relationships_.count(m.relationship)) return Corrupt(e, "unknown relationship");
-    if (const Json* request = e.private_data.Find("request")) requests_[m.id] = *request;
+    if (const Json* request = e.private_data.Find("request")) requests_[m.id] = request->Digest();
     m.end_ms = UnixMillis(m.period.end).value_or(0);
     measurements_of_[m.relationship].push_back(m.id);
     measurements_[m.id] = std::move(m);
@@ -667,13 +668,16 @@ Status State::Apply(const Event& e) {
         if (org.is_string()) breaches_reaching_[org.as_string()].push_back(e.seq);
       }
     }
+    Event& kept = breaches_[e.seq];
+    kept = e;
+    kept.private_data = Json();
   } else if (t == "request.opened") {
     const Json* j = e.data.Find("request");
     if (j == nullptr) return Corrupt(e, "no request");
     CC_ASSIGN_OR_RETURN(ServiceRequest r, DecodeServiceRequest(*j));
     if (IdTaken(r.id)) return Corrupt(e, "request id taken");
     if (!relationships_.count(r.relationship)) return Corrupt(e, "unknown relationship");
-    if (const Json* request = e.private_data.Find("request")) requests_[r.id] = *request;
+    if (const Json* request = e.private_data.Find("request")) requests_[r.id] = request->Digest();
     requests_of_[r.relationship].push_back(r.id);
     service_requests_[r.id] = std::move(r);
   } else if (t == "request.fulfilled" || t == "request.declined" || t == "request.cancelled") {
@@ -695,7 +699,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(ValueRecord v, DecodeValueRecord(*j));
     if (IdTaken(v.id)) return Corrupt(e, "value record id taken");
     if (!relationships_.count(v.relationship)) return Corrupt(e, "unknown relationship");
-    if (const Json* request = e.private_data.Find("request")) requests_[v.id] = *request;
+    if (const Json* request = e.private_data.Find("request")) requests_[v.id] = request->Digest();
     value_records_of_[v.relationship].push_back(v.id);
     value_records_[v.id] = std::move(v);
   } else if (t == "role.transitioned") {
@@ -712,12 +716,10 @@ Status State::Apply(const Event& e) {
     return Corrupt(e, "unknown event type");
   }
   last_seq_ = e.seq;
-  events_.push_back(e);
-  events_.back().private_data = Json();  // kept in requests_/tokens_ where needed
   return Status::Ok();
 }
 
-Status CheckConsistency(const State& state) {
+Status CheckConsistency(const State& state, const std::vector<Event>& events) {
   // A recorded degradation must be what the access explains. (A log written
   // before degradations were recorded has none, and stays importable.)
   for (const auto& id : state.Ids(Noun::kService)) {
@@ -749,7 +751,7 @@ Status CheckConsistency(const State& state) {
                       g.relationship + "', which does not give it");
     }
   }
-  for (const Event& e : state.events()) {
+  for (const Event& e : events) {
     if (e.actor != "admin" && e.actor != "system" && state.FindOrganization(e.actor) == nullptr &&
         state.FindPerson(e.actor) == nullptr) {
       return Internal("event " + std::to_string(e.seq) + " (" + e.type + ") has actor '" +

@@ -70,10 +70,11 @@ class State;
 // checks event by event: a service's recorded degraded_by is what
 // State::DegradationOf computes; access is granted exactly to the active
 // relationships, for their offering's access less retired resources; every
-// actor is the admin, "system" or an organization. Errors: Internal naming
-// the first object at fault. For an imported log (cocreate import); a server
-// start never refuses what its own store holds.
-Status CheckConsistency(const State& state);
+// actor of `events` (the log `state` was built from) is the admin, "system",
+// an organization or a person. Errors: Internal naming the first object at
+// fault. For an imported log (cocreate import); a server start never refuses
+// what its own store holds.
+Status CheckConsistency(const State& state, const std::vector<Event>& events);
 
 class State {
  public:
@@ -82,9 +83,8 @@ class State {
   // REQUIRES: e.seq == last_seq() + 1.
   Status Apply(const Event& e);
 
+  // The state keeps no event log: the store holds it (EventStore::Read).
   int64_t last_seq() const { return last_seq_; }
-  // Every applied event, in seq order, without its private data.
-  const std::vector<Event>& events() const { return events_; }
 
   // Lookups; nullptr when absent.
   const Organization* FindOrganization(const std::string& id) const { return Find(orgs_, id); }
@@ -141,8 +141,10 @@ class State {
   // Relationships whose agreement in force has an `end` (candidates for
   // expiry, CONTRACT §9.17), by id.
   const std::set<std::string>& RelationshipsWithEnd() const { return with_end_; }
-  // The event with seq `seq`. REQUIRES: 1 <= seq <= last_seq().
-  const Event& EventAt(int64_t seq) const { return events_[static_cast<size_t>(seq - 1)]; }
+  // The service_level.breached event with seq `seq` (without its private
+  // data), or nullptr. Breaches are the one kind of event the state keeps
+  // whole: GET /organizations/{id}/breaches shows them.
+  const Event* FindBreach(int64_t seq) const { return Find(breaches_, seq); }
   // The id of the `noun` (organization, resource, service or offering)
   // whose external_id is `external_id` (CONTRACT §9.23), or nullptr.
   const std::string* FindByExternalId(Noun noun, const std::string& external_id) const {
@@ -150,8 +152,10 @@ class State {
   }
   // The noun an id names, if any.
   const Noun* FindNoun(const std::string& id) const { return Find(nouns_, id); }
-  // The create request an id was made by (for idempotent retries), or nullptr.
-  const Json* FindRequest(const std::string& id) const { return Find(requests_, id); }
+  // The digest (Json::Digest) of the create request an id was made by, for
+  // idempotent retries, or nullptr. The request itself stays in the store,
+  // in its event's private data.
+  const JsonDigest* FindRequest(const std::string& id) const { return Find(requests_, id); }
   // The live (not revoked) token a digest stands for, or nullptr. Expiry is
   // the caller's to check: it depends on the time of asking.
   const TokenRecord* FindToken(const std::string& digest) const { return Find(tokens_, digest); }
@@ -226,7 +230,7 @@ class State {
  private:
   using Index = std::unordered_map<std::string, std::vector<std::string>>;
   template <typename M>
-  static const typename M::mapped_type* Find(const M& map, const std::string& id) {
+  static const typename M::mapped_type* Find(const M& map, const typename M::key_type& id) {
     auto it = map.find(id);
     return it == map.end() ? nullptr : &it->second;
   }
@@ -239,7 +243,7 @@ class State {
                        const std::string& after);
 
   int64_t last_seq_ = 0;
-  std::vector<Event> events_;
+  std::map<int64_t, Event> breaches_;  // service_level.breached, by seq
 
   std::unordered_map<std::string, Organization> orgs_;
   std::unordered_map<std::string, ConsumerGroup> groups_;
@@ -249,7 +253,7 @@ class State {
   std::unordered_map<std::string, Relationship> relationships_;
   std::unordered_map<std::string, Provision> provisions_;
   std::unordered_map<std::string, Noun> nouns_;
-  std::unordered_map<std::string, Json> requests_;
+  std::unordered_map<std::string, JsonDigest> requests_;
   std::unordered_map<std::string, TokenRecord> tokens_;        // by digest
   std::unordered_map<std::string, std::string> token_digests_;  // id -> digest
   std::vector<std::string> token_order_;

@@ -22,6 +22,8 @@ class Scenario {
       e.seq = state_.last_seq() + 1;
       Status applied = state_.Apply(e);
       if (!applied.ok()) return applied;
+      events_.push_back(e);
+      events_.back().private_data = Json();
     }
     return d;
   }
@@ -38,10 +40,18 @@ class Scenario {
   }
 
   const State& state() const { return state_; }
+  // Every applied event, as a store would hand it out to a reader: without
+  // its private data.
+  const std::vector<Event>& events() const { return events_; }
 
  private:
-  static std::string Two(int n) { return (n < 10 ? "0" : "") + std::to_string(n); }
+  static std::string Two(int n) {
+    std::string s = std::to_string(n);
+    if (s.size() < 2) s.insert(0, 1, '0');  // (not "0" + s: GCC 12 -O3 warns, -Werror=restrict)
+    return s;
+  }
   State state_;
+  std::vector<Event> events_;
   int clock_ = 0;
 };
 

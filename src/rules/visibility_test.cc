@@ -75,7 +75,7 @@ class VisibilityTest : public ::testing::Test {
 
   const Event& LastOfType(std::string_view type) const {
     const Event* found = nullptr;
-    for (const Event& e : state().events()) {
+    for (const Event& e : world_.events()) {
       if (e.type == type) found = &e;
     }
     EXPECT_NE(found, nullptr) << type;
@@ -175,7 +175,7 @@ TEST_F(VisibilityTest, RoleTransitionEventHidesTheRelationshipsAndEvidence) {
 }
 
 TEST_F(VisibilityTest, CreatedAndPerformedEventsAreFilteredLikeTheObjects) {
-  const Event& svc = state().events()[6];
+  const Event& svc = world_.events()[6];
   ASSERT_EQ(svc.type, "service.created");
   ASSERT_EQ(svc.subject, "svc");
   Json u = VisibleEventData(state(), Member("u"), svc);
@@ -194,7 +194,7 @@ TEST_F(VisibilityTest, NoEventShowsAHiddenIdToAnOutsider) {
   // Whatever u may see of the log names nothing u may not see.
   const char* hidden[] = {"secret", "gift", "prov1", "rel1", "rel2"};
   int seen = 0;
-  for (const Event& e : state().events()) {
+  for (const Event& e : world_.events()) {
     if (!CanSeeEvent(state(), Member("u"), e)) continue;
     ++seen;
     std::string text = e.subject + " " + VisibleEventData(state(), Member("u"), e).Dump();

@@ -124,6 +124,12 @@ class EventStore {
   // first error and returns it.
   virtual Status Scan(int64_t after, const std::function<Status(Event)>& fn) = 0;
 
+  // At most `limit` events with after < seq <= upto, in order, each with its
+  // private data: the engine reads the log here when asked for it (/events,
+  // SSE, a retry's original request) rather than keeping it in memory.
+  // Errors: Unavailable.
+  virtual StatusOr<std::vector<Event>> Read(int64_t after, int64_t upto, int64_t limit) = 0;
+
   // The highest seq stored, 0 when empty.
   virtual StatusOr<int64_t> LastSeq() = 0;
 

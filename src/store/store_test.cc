@@ -131,6 +131,25 @@ TEST_P(StoreConformanceTest, AppendThenScanKeepsEveryField) {
   EXPECT_EQ(All(*store_, 2).size(), 1u);
 }
 
+TEST_P(StoreConformanceTest, ReadReturnsABoundedRangeWithPrivateData) {
+  ASSERT_TRUE(store_->Append({MakeEvent(1), MakeEvent(2), MakeEvent(3), MakeEvent(4)}).ok());
+  auto middle = store_->Read(1, 3, 10);
+  ASSERT_TRUE(middle.ok()) << middle.status().ToString();
+  ASSERT_EQ(middle->size(), 2u);
+  EXPECT_EQ((*middle)[0].seq, 2);
+  EXPECT_EQ((*middle)[1].seq, 3);
+  EXPECT_EQ((*middle)[0].private_data, MakeEvent(2).private_data);
+  auto limited = store_->Read(0, 4, 3);
+  ASSERT_TRUE(limited.ok());
+  ASSERT_EQ(limited->size(), 3u);
+  EXPECT_EQ(limited->back().seq, 3);
+  EXPECT_TRUE(store_->Read(4, 100, 10)->empty());
+  EXPECT_TRUE(store_->Read(0, 4, 0)->empty());
+  // The prepared statement is reused: a second read sees a later append.
+  ASSERT_TRUE(store_->Append({MakeEvent(5)}).ok());
+  EXPECT_EQ(store_->Read(4, 5, 10)->size(), 1u);
+}
+
 TEST_P(StoreConformanceTest, AppendIsAllOrNothing) {
   ASSERT_TRUE(store_->Append({MakeEvent(1)}).ok());
   // The second event repeats seq 1: the whole batch must be refused, as an

@@ -191,6 +191,25 @@ class PostgresStore final : public EventStore {
     return ScanWith(conn_, after, fn);
   }
 
+  StatusOr<std::vector<Event>> Read(int64_t after, int64_t upto, int64_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    CC_ASSIGN_OR_RETURN(ResultPtr r,
+                        conn_.Exec(std::string(kScanColumns) +
+                                       "WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+                                   {std::to_string(after), std::to_string(upto),
+                                    std::to_string(std::max<int64_t>(limit, 0))},
+                                   "read events"));
+    std::vector<Event> out;
+    CC_RETURN_IF_ERROR(ApplyRows(r.get(),
+                                 [&](Event e) {
+                                   out.push_back(std::move(e));
+                                   return Status::Ok();
+                                 },
+                                 after)
+                           .status());
+    return out;
+  }
+
   StatusOr<int64_t> LastSeq() override {
     std::lock_guard<std::mutex> lock(mu_);
     CC_ASSIGN_OR_RETURN(ResultPtr r, conn_.Exec("SELECT COALESCE(MAX(seq), 0) FROM events"));

@@ -59,6 +59,7 @@ class SqliteStore final : public EventStore {
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   ~SqliteStore() override {
     insert_.reset();
+    read_.reset();
     sqlite3_close(db_);
   }
 
@@ -155,6 +156,29 @@ class SqliteStore final : public EventStore {
     return ScanLocked(after, fn);
   }
 
+  StatusOr<std::vector<Event>> Read(int64_t after, int64_t upto, int64_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (read_ == nullptr) {
+      read_ = std::make_unique<Stmt>(db_, "SELECT seq, type, at, actor, subject, data, private "
+                                          "FROM events WHERE seq > ? AND seq <= ? ORDER BY seq "
+                                          "LIMIT ?");
+    }
+    if (read_->rc() != SQLITE_OK) return Translate(db_, read_->rc(), "prepare read");
+    sqlite3_stmt* s = read_->get();
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, after);
+    sqlite3_bind_int64(s, 2, upto);
+    sqlite3_bind_int64(s, 3, limit);
+    std::vector<Event> out;
+    Status st = StepEvents(s, [&](Event e) {
+      out.push_back(std::move(e));
+      return Status::Ok();
+    });
+    sqlite3_reset(s);
+    if (!st.ok()) return st;
+    return out;
+  }
+
   StatusOr<int64_t> LastSeq() override {
     std::lock_guard<std::mutex> lock(mu_);
     Stmt s(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
@@ -246,17 +270,23 @@ class SqliteStore final : public EventStore {
                 "WHERE seq > ? ORDER BY seq");
     CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare scan"));
     sqlite3_bind_int64(s.get(), 1, after);
+    return StepEvents(s.get(), fn);
+  }
+
+  // Steps a statement selecting (seq, type, at, actor, subject, data,
+  // private), handing each row to `fn`. REQUIRES: mu_ held.
+  Status StepEvents(sqlite3_stmt* s, const std::function<Status(Event)>& fn) {
     for (;;) {
-      int rc = sqlite3_step(s.get());
+      int rc = sqlite3_step(s);
       if (rc == SQLITE_DONE) return Status::Ok();
       if (rc != SQLITE_ROW) return Translate(db_, rc, "scan events");
       Event e;
-      e.seq = sqlite3_column_int64(s.get(), 0);
-      e.type = ColumnText(s.get(), 1);
-      e.at = ColumnText(s.get(), 2);
-      e.actor = ColumnText(s.get(), 3);
-      e.subject = ColumnText(s.get(), 4);
-      CC_RETURN_IF_ERROR(ReadEventColumns(ColumnText(s.get(), 5), ColumnText(s.get(), 6), e));
+      e.seq = sqlite3_column_int64(s, 0);
+      e.type = ColumnText(s, 1);
+      e.at = ColumnText(s, 2);
+      e.actor = ColumnText(s, 3);
+      e.subject = ColumnText(s, 4);
+      CC_RETURN_IF_ERROR(ReadEventColumns(ColumnText(s, 5), ColumnText(s, 6), e));
       CC_RETURN_IF_ERROR(fn(std::move(e)));
     }
   }
@@ -318,6 +348,7 @@ class SqliteStore final : public EventStore {
   std::mutex mu_;
   sqlite3* db_;
   std::unique_ptr<Stmt> insert_;
+  std::unique_ptr<Stmt> read_;  // prepared on the first Read
 };
 
 }  // namespace
