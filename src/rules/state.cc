@@ -193,6 +193,12 @@ std::vector<DegradedBy> State::DegradationOf(const Service& service) const {
 }
 
 const Service* State::ServiceAt(const std::string& id, int64_t seq) const {
+  // The current version answers for every seq from its own on (retiring or
+  // degrading it changes none of what a past version is asked for: its
+  // name, provider and what it is built on); service_history_ keeps only
+  // the versions before it, so a service never changed costs no copy.
+  const Service* current = FindService(id);
+  if (current == nullptr || current->seq <= seq) return current;
   auto it = service_history_.find(id);
   return it == service_history_.end() ? nullptr : AtSeq(it->second, seq);
 }
@@ -350,7 +356,6 @@ Status State::Apply(const Event& e) {
     for (const auto& d : s.depends_on) depending_[d].push_back(s.id);
     services_of_[s.provider].push_back(s.id);
     s.seq = e.seq;
-    service_history_[s.id].push_back(s);
     services_[s.id] = std::move(s);
   } else if (t == "offering.created") {
     CC_ASSIGN_OR_RETURN(Offering o, DecodeOffering(e.data));
@@ -534,8 +539,9 @@ Status State::Apply(const Event& e) {
     IndexExternalId(Noun::kService, cur.id, cur.external_id, next.external_id);
     next.updated_at = e.at;
     next.seq = e.seq;
+    std::vector<Service>& past = service_history_[next.id];
+    past.push_back(std::move(cur));
     cur = std::move(next);
-    service_history_[cur.id].push_back(cur);
   } else if (t == "service.retired") {
     auto it = services_.find(e.subject);
     if (it == services_.end()) return Corrupt(e, "unknown service");

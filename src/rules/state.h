@@ -265,6 +265,7 @@ class State {
   std::unordered_map<std::string, std::string> external_ids_[7];
 
   std::unordered_map<std::string, Proposal> proposals_;
+  // A service's versions before its current one (see ServiceAt).
   std::unordered_map<std::string, std::vector<Service>> service_history_;
   std::unordered_map<std::string, std::vector<Offering>> offering_history_;
   std::unordered_map<std::string, std::vector<RelationshipChange>> relationship_history_;
