@@ -45,13 +45,13 @@ void Die(const std::string& what) {
   std::exit(1);
 }
 
-// What a parse took in: enough to answer with, and a use of every value so
-// the compiler cannot drop the walk.
+// What a parse took in: enough to answer with. Every value is read with its
+// error checked, and the errors decide between 201 and 400, so the walk is
+// real work the compiler cannot drop.
 struct Seen {
   std::string relationship;
   std::string action;
   int64_t values = 0;
-  double sum = 0;
 };
 
 // Visits `value` and everything inside it. Returns the first error.
@@ -85,20 +85,15 @@ simdjson::error_code Walk(od::value value, Seen& seen, std::string_view key, int
       if (auto err = value.get_string().get(text)) return err;
       if (depth == 1 && key == "relationship") seen.relationship = text;
       if (depth == 1 && key == "action") seen.action = text;
-      seen.sum += static_cast<double>(text.size());
       return simdjson::SUCCESS;
     }
     case od::json_type::number: {
       double number;
-      if (auto err = value.get_double().get(number)) return err;
-      seen.sum += number;
-      return simdjson::SUCCESS;
+      return value.get_double().get(number);
     }
     case od::json_type::boolean: {
       bool flag;
-      if (auto err = value.get_bool().get(flag)) return err;
-      seen.sum += flag;
-      return simdjson::SUCCESS;
+      return value.get_bool().get(flag);
     }
     case od::json_type::null: {
       bool is_null;
