@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Runs the ingest benchmark (see bench/ingest). Prints a table; --json FILE
 writes {"connections", "seconds", "systems": {NAME: {"provisions_per_s",
-"p50_ms", "p99_ms", "errors"}}, "raw": {...}, "ratios": {...}}."""
+"p50_ms", "p99_ms", "errors"}}, "raw": {...}, "ratios": {...}}. NAME is
+sqlite, postgresql_1, postgresql_2, or http_limit: the same load against
+bench/http_limit.cc, which parses and answers but stores nothing."""
 
 import argparse
 import json
@@ -17,6 +19,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build/release/cocreate")
 RAW = os.path.join(ROOT, "build/release/bench/ingest_raw")
+HTTP_LIMIT = os.path.join(ROOT, "build/release/bench/http_limit")
 ADMIN = "bench-admin-token-0123456789abcdef"  # at least 32 characters
 PG = os.environ["COCREATE_TEST_POSTGRES"]
 
@@ -64,6 +67,27 @@ class Instance:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("cocreate did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(20)
+
+
+class HttpLimit:
+    """bench/http_limit.cc on a free port: the same HTTP and JSON work per
+    request as cocreate at least does, without rules or storage."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen([HTTP_LIMIT, "--listen", f"127.0.0.1:{self.port}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("http_limit did not start")
 
     def stop(self):
         self.proc.terminate()
@@ -140,6 +164,14 @@ def main():
             for i in instances:
                 i.stop()
 
+    # The same script (a member's token, which http_limit does not check), the
+    # same connections and duration.
+    limit = HttpLimit()
+    try:
+        results["http_limit"] = wrk([limit.port], script, args.connections, args.seconds)
+    finally:
+        limit.stop()
+
     ratios = {
         "sqlite_vs_raw_batched": round(results["sqlite"]["provisions_per_s"] /
                                        raw["sqlite"]["batched_rows_per_s"], 3),
@@ -147,9 +179,13 @@ def main():
                                              raw["postgresql"]["batched_rows_per_s"], 3),
         "postgresql_2_vs_1": round(results["postgresql_2"]["provisions_per_s"] /
                                    results["postgresql_1"]["provisions_per_s"], 3),
+        "sqlite_vs_http_limit": round(results["sqlite"]["provisions_per_s"] /
+                                      results["http_limit"]["provisions_per_s"], 3),
+        "postgresql_1_vs_http_limit": round(results["postgresql_1"]["provisions_per_s"] /
+                                            results["http_limit"]["provisions_per_s"], 3),
     }
     print(f"\ningest over HTTP: {args.connections} connections, {args.seconds} s each, "
-          "durable POST /provisions")
+          "durable POST /provisions (http_limit: parsed and answered, not stored)")
     print(f"{'system':<16}{'prov/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for name, r in results.items():
         print(f"{name:<16}{r['provisions_per_s']:>10}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
