@@ -250,8 +250,9 @@ class GraphIndex {
   static constexpr uint8_t kRetired = 16;     // a retired resource
   static constexpr uint8_t kDownRemoved = 32; // has downstream tombstones
   static constexpr uint8_t kUpRemoved = 64;
+  static constexpr uint8_t kHasConsumer = 128;  // a relationship: consumer_ is set
   // Flags that describe the node itself, not its edges.
-  static constexpr uint8_t kNodeFlags = kBlocked | kPublic | kRetired;
+  static constexpr uint8_t kNodeFlags = kBlocked | kPublic | kRetired | kHasConsumer;
 
   // Whether a walk follows edge `packed` out of a node whose consumer (for a
   // relationship; kNoNode otherwise) is `consumer`.
