@@ -123,6 +123,21 @@ size_t Adjacency::MemoryBytes() const {
 
 GraphIndex::GraphIndex() : table_(1024, kNoNode) {}
 
+GraphIndex GraphIndex::Snapshot() const {
+  GraphIndex copy;
+  copy.id_bytes_ = id_bytes_;
+  copy.id_offset_ = id_offset_;
+  copy.table_ = table_;
+  copy.noun_ = noun_;
+  copy.flags_ = flags_;
+  copy.org_ = org_;
+  copy.consumer_ = consumer_;
+  copy.down_ = down_;  // the base by shared_ptr, the rest by value
+  copy.up_ = up_;
+  copy.bulk_ = bulk_;
+  return copy;
+}
+
 NodeId GraphIndex::Lookup(std::string_view id, size_t hash) const {
   size_t mask = table_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {

@@ -179,6 +179,16 @@ struct Reached {
 class GraphIndex {
  public:
   GraphIndex();
+  GraphIndex(GraphIndex&&) = default;
+  GraphIndex& operator=(GraphIndex&&) = default;
+
+  // A copy that answers every const question as this index does now, for
+  // reading without the lock that guards this one while it changes on. It
+  // shares the immutable CSR bases (the bulk of the edges) and copies the
+  // rest: ids, node fields, overlays, tombstones and logs (tens of MB per
+  // million nodes). A fold in progress here is not part of it.
+  // REQUIRES: no concurrent Apply, FinishFold or EndBulk (a shared lock).
+  GraphIndex Snapshot() const;
 
   // Updates the index for one event that `state` has just applied.
   void Apply(const Event& e, const State& state);
