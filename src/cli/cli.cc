@@ -534,6 +534,12 @@ int RunCli(int argc, char** argv) {
                            "Edges per provider (0: sparse; about F/3 edges per node)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
+  std::string gen_shape = "tiers";
+  generate_cmd->add_option("--shape", gen_shape,
+                           "tiers: tiers with power-law preference; hubs: the same beneath a few "
+                           "hyperscalers everything builds on")
+      ->check(CLI::IsMember({"tiers", "hubs"}))
+      ->capture_default_str();
   generate_cmd->add_option("--seed", gen.seed, "Random seed (same seed, same ecosystem)")
       ->capture_default_str();
   generate_cmd->add_option("--data-dir", gen_dir, "Folder of the embedded database")
@@ -560,7 +566,10 @@ int RunCli(int argc, char** argv) {
     return Import(log_dir, log_store, std::cin);
   }
   if (migrate_cmd->parsed()) return Migrate(migrate_from, migrate_to);
-  if (generate_cmd->parsed()) return GenerateCmd(gen_dir, gen_store, gen);
+  if (generate_cmd->parsed()) {
+    gen.shape = gen_shape == "hubs" ? GeneratorShape::kHubs : GeneratorShape::kTiers;
+    return GenerateCmd(gen_dir, gen_store, gen);
+  }
   return 2;
 }
 

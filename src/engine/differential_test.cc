@@ -753,5 +753,74 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DifferentialTest, ::testing::Values(1u, 2u, 3u));
 
+// GET /concentration, computed off the state lock on a snapshot of the index
+// and kept per seq: the same items as Concentrations on an index built from
+// the log, before and after a write that changes them.
+TEST(ConcentrationTest, TheEnginesAnswerFollowsEveryWrite) {
+  StoreOptions o;
+  o.spec = "sqlite::memory:";
+  EngineOptions eo;
+  eo.admin_token = "t";
+  auto engine = Engine::Open(EventStore::Open(o).value(), eo).value();
+  GeneratorOptions g;
+  g.organizations = 120;
+  g.seed = 4;
+  g.evolve = true;
+  ASSERT_TRUE(Generate(*engine, g).ok());
+  const int kTop = 20;
+  // The top items as the engine lists them, and as the index says.
+  auto listed = [&] {
+    Json j = Json::Parse(engine->Concentration(Principal::Admin(), kTop)).value();
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (const Json& item : j.Find("items")->items()) {
+      out.emplace_back(item.Find("id")->as_string(), item.Find("consumers_reached")->as_int());
+    }
+    EXPECT_TRUE(j.Find("exact")->as_bool());
+    return out;
+  };
+  auto expected = [&] {
+    std::vector<std::pair<std::string, int64_t>> out;
+    engine->Inspect([&](const State& state) {
+      GraphIndex index;
+      index.BeginBulk();
+      for (const Event& e : state.events()) index.Apply(e, state);
+      index.EndBulk();
+      for (const auto& c : Concentrations(index).items) {
+        if (out.size() == kTop) break;
+        out.emplace_back(c.id, c.consumers_reached);
+      }
+    });
+    return out;
+  };
+  const auto before = listed();
+  ASSERT_EQ(before.size(), static_cast<size_t>(kTop));
+  EXPECT_EQ(before, expected());
+  EXPECT_EQ(listed(), before) << "asked again at the same seq";
+  // A newcomer takes up an offering the top item reaches: one more
+  // organization reached from it.
+  std::string offering;
+  engine->Inspect([&](const State& state) {
+    auto walk = Impact(state, before.front().first, -1);
+    ASSERT_TRUE(walk.ok());
+    for (const auto& n : walk->nodes) {
+      if (n.noun == Noun::kOffering && offering.empty()) offering = n.id;
+    }
+  });
+  ASSERT_FALSE(offering.empty());
+  Principal admin = Principal::Admin();
+  ASSERT_TRUE(engine->Execute(admin, DecodeCreate(Noun::kOrganization, Json::Parse(
+      R"({"id":"newcomer","name":"newcomer"})").value()).value()).ok());
+  ASSERT_TRUE(engine->Execute(admin, DecodeCreate(Noun::kRelationship, Json::Parse(
+      R"({"id":"rel-newcomer","offering":")" + offering +
+      R"(","consumer":"newcomer","type":"basic"})").value()).value()).ok());
+  ASSERT_TRUE(engine->Execute(admin, DecodeLifecycle("rel-newcomer", LifecycleVerb::kActivate,
+                                                     nullptr).value()).ok());
+  const auto after = listed();
+  EXPECT_EQ(after, expected());
+  std::map<std::string, int64_t> was(before.begin(), before.end());
+  std::map<std::string, int64_t> is(after.begin(), after.end());
+  EXPECT_EQ(is[before.front().first], was[before.front().first] + 1);
+}
+
 }  // namespace
 }  // namespace cocreate

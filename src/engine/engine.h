@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "graph/index.h"
+#include "graph/questions.h"
 #include "graph/traversal.h"
 #include "model/env.h"
 #include "model/status.h"
@@ -198,7 +199,9 @@ class Engine {
   // the hidden ones are counted in `redacted`.
   std::string OrganizationGraph(const Principal& p) const;
   // The `top` resources, services, offerings and relationships whose failure
-  // reaches the most organizations.
+  // reaches the most organizations. Computed without the state lock (on a
+  // snapshot of the index) and kept until the next write; the visibility of
+  // the items is judged under the lock, as of the answer.
   std::string Concentration(const Principal& p, int top) const;
   // GET /tokens: every token to the admin, its own organization's to a
   // member, never a secret or digest. Errors: forbidden (403) for a viewer.
@@ -350,6 +353,14 @@ class Engine {
 
   mutable std::mutex stats_mu_;
   EngineStats stats_;  // GUARDED_BY(stats_mu_)
+
+  // GET /concentration before visibility, as of state seq concentration_seq_
+  // (-1: none yet). Held while one is computed, so callers at the same seq
+  // wait for it rather than compute it again. Lock order: concentration_mu_
+  // before state_mu_.
+  mutable std::mutex concentration_mu_;
+  mutable std::shared_ptr<const ConcentrationResult> concentration_;  // GUARDED_BY(concentration_mu_)
+  mutable int64_t concentration_seq_ = -1;  // GUARDED_BY(concentration_mu_)
 };
 
 }  // namespace cocreate

@@ -58,9 +58,19 @@ Json Ids(const std::vector<std::string>& ids) {
 }
 Json Obj(Json::Object members) { return Json::MakeObject(std::move(members)); }
 
+// What a provider's services stand on (Builder::Offer).
+enum class OfferOn {
+  kOwn,       // its own resources only
+  kObtained,  // what it obtained first, topped up with its own resources
+  kCloud,     // a hyperscaler's: its control plane and some of its regions
+};
+
+// The tier of a hyperscaler (GeneratorShape::kHubs), above tier 0.
+constexpr int kCloudTier = -1;
+
 struct Org {
   std::string id;
-  int tier = 0;
+  int tier = 0;  // kCloudTier, or 0 (infrastructure) to 3 (end consumers)
   std::vector<std::string> resources;  // owned, usable for services
   std::vector<std::string> services;
   std::vector<std::string> offerings;
@@ -74,19 +84,42 @@ class Builder {
 
   StatusOr<GeneratorStats> Run() {
     int64_t n = std::max<int64_t>(options_.organizations, 4);
-    // Tiers: 2% infrastructure, 10% platforms, 38% business units, 50% end consumers.
+    const bool hubs = options_.shape == GeneratorShape::kHubs;
+    // kHubs: the first few organizations are hyperscalers.
+    const int64_t clouds = hubs ? std::clamp<int64_t>(n / 20, 1, 3) : 0;
+    // Tiers of the others: 2% infrastructure, 10% platforms, 38% business
+    // units, 50% end consumers.
     for (int64_t i = 0; i < n; ++i) {
-      double f = static_cast<double>(i) / n;
-      int tier = f < 0.02 ? 0 : f < 0.12 ? 1 : f < 0.5 ? 2 : 3;
+      double f = static_cast<double>(i - clouds) / static_cast<double>(n - clouds);
+      int tier = i < clouds ? kCloudTier : f < 0.02 ? 0 : f < 0.12 ? 1 : f < 0.5 ? 2 : 3;
       orgs_.push_back({"g-org-" + std::to_string(i), tier, {}, {}, {}, {}});
     }
     for (auto& o : orgs_) {
       Add(Create(Noun::kOrganization, Obj({{"id", Json(o.id)}, {"name", Json("Org " + o.id)}})));
     }
     CC_RETURN_IF_ERROR(Flush());
-    // Providers (tiers 0-2) get resources, services and offerings.
+    if (hubs) {
+      // The hyperscalers offer first; every provider then obtains from one
+      // or two of them, and some end consumers buy from them directly.
+      std::vector<Org*> hyperscalers;
+      for (auto& o : orgs_) {
+        if (o.tier != kCloudTier) continue;
+        Offer(o, OfferOn::kCloud);
+        hyperscalers.push_back(&o);
+      }
+      CC_RETURN_IF_ERROR(Flush());
+      std::vector<std::pair<Org*, Org*>> links;
+      for (auto& o : orgs_) {
+        if (o.tier == kCloudTier) continue;
+        int k = o.tier < 3 ? 1 + static_cast<int>(rng_() % 2) : rng_() % 4 == 0;
+        for (int j = 0; j < k; ++j) links.emplace_back(PowerLaw(hyperscalers), &o);
+      }
+      CC_RETURN_IF_ERROR(Relate(links));
+    }
+    // Providers (tiers 0-2) get resources, services and offerings: with
+    // kHubs, built on what they obtained from the hyperscalers.
     for (auto& o : orgs_) {
-      if (o.tier < 3) Offer(o, /*own_only=*/true);
+      if (o.tier >= 0 && o.tier < 3) Offer(o, hubs ? OfferOn::kObtained : OfferOn::kOwn);
     }
     CC_RETURN_IF_ERROR(Flush());
     // Tier by tier, consumers obtain from the tier above, then offer onwards.
@@ -109,15 +142,17 @@ class Builder {
       CC_RETURN_IF_ERROR(Relate(links));
       if (tier < 3) {
         for (auto& o : orgs_) {
-          if (o.tier == tier) Offer(o, /*own_only=*/false);
+          if (o.tier == tier) Offer(o, OfferOn::kObtained);
         }
         CC_RETURN_IF_ERROR(Flush());
       }
     }
-    // A few organizations provide back upstream: cycles.
+    // A few organizations provide back upstream: cycles (never to a
+    // hyperscaler, which buys from nobody).
     std::vector<std::pair<Org*, Org*>> back;
     for (auto& o : orgs_) {
-      const auto& upstream = providers_of_[o.id];
+      std::vector<Org*> upstream = providers_of_[o.id];
+      std::erase_if(upstream, [](const Org* p) { return p->tier == kCloudTier; });
       if (o.tier == 2 && !o.offerings.empty() && !upstream.empty() && rng_() % 20 == 0) {
         back.emplace_back(&o, upstream[rng_() % upstream.size()]);  // serves its own provider
       }
@@ -148,14 +183,19 @@ class Builder {
     return from;
   }
 
-  void Offer(Org& o, bool own_only) {
+  void Offer(Org& o, OfferOn on) {
     const int f = options_.fanout;
-    int resources = f > 0 ? f + 2 : 1 + static_cast<int>(rng_() % 3);
+    const bool own_only = on == OfferOn::kOwn;
+    const bool cloud = on == OfferOn::kCloud;
+    // A hyperscaler's resources: its control plane first, then its regions.
+    int resources = f > 0 ? f + 2 : cloud ? 3 : 1 + static_cast<int>(rng_() % 3);
     for (int i = 0; i < resources; ++i) {
       std::string id = NewId("g-res");
+      const char* kind = i == 0 ? "platform" : cloud ? "region" : "dataset";
+      const char* name = !cloud ? "resource " : i == 0 ? "control plane " : "region ";
       Add(Create(Noun::kResource, Obj({{"id", Json(id)}, {"owner", Json(o.id)},
-                                       {"kind", Json(i == 0 ? "platform" : "dataset")},
-                                       {"name", Json("resource " + id)},
+                                       {"kind", Json(kind)},
+                                       {"name", Json(name + id)},
                                        {"attributes", Obj({{"size", Json(int64_t(rng_() % 100))}})}})));
       o.resources.push_back(id);
     }
@@ -165,6 +205,7 @@ class Builder {
                                      {"kind", Json("device")}, {"name", Json("spare")}})));
     spares_[o.id].push_back(spare);
     int services = f > 0 ? std::max(1, f / 2) : 1;
+    if (cloud) services = std::max(3, services);
     for (int k = 0; k < services; ++k) {
       std::vector<std::string> built_on;
       std::vector<std::string> depends;
@@ -172,7 +213,16 @@ class Builder {
       for (const auto& [rel, s] : consumed_[o.id]) {
         if (!inactive_.count(rel)) consumed.push_back(s);
       }
-      if (f == 0) {
+      if (cloud) {
+        // Every service stands on the control plane and some regions, and
+        // all but the first (identity) depend on the first.
+        built_on = {o.resources[0]};
+        std::vector<std::string> regions(o.resources.begin() + 1, o.resources.end());
+        for (auto& r : Sample(regions, f > 0 ? std::max(1, f / 4) : 1)) {
+          built_on.push_back(std::move(r));
+        }
+        if (k > 0) depends = {o.services[0]};
+      } else if (f == 0) {
         built_on = {o.resources[0]};
         if (!own_only) {
           // Services stand on most of what the organization obtained, so a

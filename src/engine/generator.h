@@ -1,7 +1,7 @@
 // Generator: a realistic synthetic ecosystem written through the same rules
 // as every other write, for benchmarks and differential tests.
 //
-// Shape: organizations in tiers (a few infrastructure providers, more
+// Shape kTiers (the default): organizations in tiers (a few infrastructure providers, more
 // platform builders, many business units and end consumers). Each provider
 // owns resources and offers services built on them; consumers pick providers
 // of the tier above with power-law preference, are provisioned new or
@@ -9,6 +9,15 @@
 // offer them downwards; a few lower-tier organizations provide back upstream,
 // closing cycles. Commands are submitted in windows, so the committer writes
 // them in large rounds: one transaction per round, every event in the log.
+//
+// Shape kHubs: the same tiers beneath a few hyperscalers. Each hyperscaler
+// runs a control plane and regions; all its services stand on the control
+// plane and depend on its identity service. Every other provider first
+// obtains from one or two hyperscalers (the first one far more often) and
+// builds everything it offers on what it obtained, and some end consumers
+// buy from them directly; so a hyperscaler's control plane or identity
+// service reaches most of the ecosystem (on the order of half of all nodes;
+// the providers' own resources are reached by nothing).
 #ifndef COCREATE_ENGINE_GENERATOR_H_
 #define COCREATE_ENGINE_GENERATOR_H_
 
@@ -20,8 +29,14 @@
 
 namespace cocreate {
 
+enum class GeneratorShape {
+  kTiers,  // tiers with power-law preference (the default)
+  kHubs,   // the same beneath a few hyperscalers everything builds on
+};
+
 struct GeneratorOptions {
   int64_t organizations = 100;  // Default 100.
+  GeneratorShape shape = GeneratorShape::kTiers;  // Default kTiers.
   uint64_t seed = 1;            // Same seed, same ecosystem.
   int window = 20000;           // commands in flight at once
   // 0: a sparse ecosystem (about one edge per node). F > 0: providers own

@@ -1139,8 +1139,31 @@ std::string Engine::Cycles(const Principal& p) const {
 }
 
 std::string Engine::Concentration(const Principal& p, int top) const {
+  // Walking from every candidate takes seconds on a large graph: it runs on
+  // a snapshot of the index taken under the shared lock (so writes wait only
+  // for the copy), once per seq.
+  std::shared_ptr<const ConcentrationResult> computed;
+  {
+    std::lock_guard<std::mutex> once(concentration_mu_);
+    std::optional<GraphIndex> snapshot;
+    int64_t seq = 0;
+    {
+      std::shared_lock lock(state_mu_);
+      seq = state_.last_seq();
+      if (concentration_ != nullptr && concentration_seq_ == seq) {
+        computed = concentration_;
+      } else {
+        snapshot.emplace(graph_.Snapshot());
+      }
+    }
+    if (computed == nullptr) {
+      computed = std::make_shared<const ConcentrationResult>(Concentrations(*snapshot));
+      concentration_ = computed;
+      concentration_seq_ = seq;
+    }
+  }
+  const ConcentrationResult& result = *computed;
   std::shared_lock lock(state_mu_);
-  ConcentrationResult result = Concentrations(graph_);
   int64_t redacted = 0;
   int listed = 0;
   rapidjson::StringBuffer buf;

@@ -123,6 +123,21 @@ size_t Adjacency::MemoryBytes() const {
 
 GraphIndex::GraphIndex() : table_(1024, kNoNode) {}
 
+GraphIndex GraphIndex::Snapshot() const {
+  GraphIndex copy;
+  copy.id_bytes_ = id_bytes_;
+  copy.id_offset_ = id_offset_;
+  copy.table_ = table_;
+  copy.noun_ = noun_;
+  copy.flags_ = flags_;
+  copy.org_ = org_;
+  copy.consumer_ = consumer_;
+  copy.down_ = down_;  // the base by shared_ptr, the rest by value
+  copy.up_ = up_;
+  copy.bulk_ = bulk_;
+  return copy;
+}
+
 NodeId GraphIndex::Lookup(std::string_view id, size_t hash) const {
   size_t mask = table_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -290,6 +305,7 @@ void GraphIndex::Apply(const Event& e, const State& state) {
     if (type == "relationship.requested") {
       org_[n] = org(r->provider);
       consumer_[n] = org(r->consumer);
+      flags_[n] |= kHasConsumer;
       NodeId on = GetOrAdd(r->offering, Noun::kOffering);
       AddEdge(true, on, n, EdgeType::kRelationshipOn);
       AddEdge(true, n, consumer_[n], EdgeType::kConsumerOf);
@@ -375,10 +391,12 @@ size_t GraphIndex::MemoryBytes() const {
 
 namespace {
 
-// Per-thread visit stamps, so concurrent readers never share scratch space
-// and a walk never clears an array the size of the graph.
+// Per-thread visit stamps and a breadth-first queue, so concurrent readers
+// never share scratch space and a walk never clears an array the size of
+// the graph.
 struct Visits {
   std::vector<uint32_t> stamp;
+  std::vector<NodeId> queue;  // sized as `stamp` by the downstream walk
   uint32_t current = 0;
   uint32_t Next(size_t nodes) {
     if (stamp.size() < nodes) stamp.resize(nodes + nodes / 4 + 64, 0);
@@ -424,16 +442,25 @@ void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, 
     out.levels.push_back(0);
     return;
   }
+  // The hot loop keeps everything it touches in locals (no member or
+  // vector reloads per edge): the queue is the thread's scratch array, and
+  // only a relationship (kHasConsumer) makes it read consumer_.
   Visits& v = ThreadVisits();
   const uint32_t stamp = v.Next(nodes());
-  uint32_t* seen = v.stamp.data();
-  const uint8_t* flags = flags_.data();
+  if (v.queue.size() < v.stamp.size()) v.queue.resize(v.stamp.size());
+  uint32_t* const seen = v.stamp.data();
+  NodeId* const queue = v.queue.data();
+  size_t tail = 0;
+  const uint8_t* const flags = flags_.data();
+  const NodeId* const org = org_.data();
+  const NodeId* const consumers = consumer_.data();
   if (exclude != kNoNode) seen[exclude] = stamp;
+  int64_t by_noun[7] = {};
   for (NodeId s : starts) {
     if (seen[s] == stamp) continue;
     seen[s] = stamp;
-    out.nodes.push_back(s);
-    out.by_noun[noun_[s]]++;
+    queue[tail++] = s;
+    by_noun[noun_[s]]++;
     if (parents) out.parent.push_back(kNoNode);
   }
   // Counted by edge type: the type names the target's noun, so the walk
@@ -441,61 +468,74 @@ void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, 
   int64_t by_type[16] = {};
   const uint32_t limit = max_depth < 0 ? 0xFFFFFFFFu : static_cast<uint32_t>(max_depth);
   const Adjacency::Csr& base = *down_.base();
-  const uint32_t* offsets = base.offsets.data();
-  const uint32_t* targets = base.targets.data();
+  const uint32_t* const offsets = base.offsets.data();
+  const uint32_t* const targets = base.targets.data();
   const size_t base_nodes = base.nodes();
   constexpr uint32_t kRelationshipOn = static_cast<uint32_t>(EdgeType::kRelationshipOn);
   constexpr uint32_t kCreated = static_cast<uint32_t>(EdgeType::kCreated);
   constexpr uint32_t kTransferred = static_cast<uint32_t>(EdgeType::kTransferred);
   const bool any_overlay = !down_.log().empty();
-  const NodeId* org = org_.data();
   uint32_t parent = kNoNode;
   NodeId consumer = kNoNode;  // of the relationship being expanded
-  auto visit = [&](uint32_t packed) {
+  auto visit = [&](uint32_t packed) __attribute__((always_inline)) {
     const NodeId w = Adjacency::Target(packed);
     if (seen[w] == stamp) return;
     const uint32_t type = packed >> Adjacency::kNodeBits;
     if (type == kRelationshipOn && (flags[w] & kBlocked)) return;
     // From a relationship, only what its consumer still owns, not retired.
-    if (type >= kCreated && type <= kTransferred && consumer != kNoNode &&
+    if (consumer != kNoNode && type - kCreated <= kTransferred - kCreated &&
         (org[w] != consumer || (flags[w] & kRetired))) {
       return;
     }
     seen[w] = stamp;
     ++by_type[type];
-    out.nodes.push_back(w);
+    queue[tail++] = w;
     if (parents) out.parent.push_back(parent);
   };
-  auto expand = [&](NodeId u) {
-    consumer = consumer_[u];
-    if (flags[u] & kDownRemoved) {  // the slow path: some edges are tombstoned
-      down_.ForEach(u, flags[u] & kDownOverlay, true, visit);
+  auto expand = [&](NodeId u) __attribute__((always_inline)) {
+    const uint8_t f = flags[u];
+    consumer = (f & kHasConsumer) ? consumers[u] : kNoNode;
+    if (f & kDownRemoved) {  // the slow path: some edges are tombstoned
+      down_.ForEach(u, f & kDownOverlay, true, visit);
       return;
     }
     if (u < base_nodes) {
       for (uint32_t i = offsets[u], end = offsets[u + 1]; i < end; ++i) visit(targets[i]);
     }
-    if (any_overlay && (flags[u] & kDownOverlay)) down_.ForEachOverlay(u, visit);
+    if (any_overlay && (f & kDownOverlay)) down_.ForEachOverlay(u, visit);
   };
   if (expand_exclude && exclude != kNoNode) expand(exclude);
   uint32_t depth = 1;
-  size_t level_end = out.nodes.size();
-  for (size_t head = 0; head < out.nodes.size(); ++head) {
+  size_t level_end = tail;
+  for (size_t head = 0; head < tail; ++head) {
     if (head == level_end) {
       out.levels.push_back(static_cast<uint32_t>(head));
       ++depth;
-      level_end = out.nodes.size();
+      level_end = tail;
     }
     // Nothing deeper: every node left in the queue is at this depth.
     if (depth >= limit) break;
+    // Prefetch: the node fields of the node 16 places ahead in the queue,
+    // the edges of the one 8 places ahead (its offsets are in cache by now).
+    if (head + 16 < tail) {
+      const NodeId ahead = queue[head + 16];
+      __builtin_prefetch(flags + ahead);
+      if (ahead < base_nodes) __builtin_prefetch(offsets + ahead);
+    }
+    if (head + 8 < tail) {
+      const NodeId ahead = queue[head + 8];
+      if (ahead < base_nodes) __builtin_prefetch(targets + offsets[ahead]);
+    }
     parent = static_cast<uint32_t>(head);
-    expand(out.nodes[head]);
+    expand(queue[head]);
   }
+  out.nodes.assign(queue, queue + tail);
   // Every level is open-ended until here: close the last one.
-  out.levels.push_back(static_cast<uint32_t>(out.nodes.size()));
+  out.levels.push_back(static_cast<uint32_t>(tail));
   for (int t = 0; t < 16; ++t) {
-    if (kTargetNoun[t] >= 0) out.by_noun[kTargetNoun[t]] += by_type[t];
+    if (kTargetNoun[t] >= 0) by_noun[kTargetNoun[t]] += by_type[t];
   }
+  std::copy(std::begin(by_noun), std::end(by_noun), std::begin(out.by_noun));
 }
 
 void GraphIndex::WalkUpstream(NodeId start, std::vector<NodeId>& out) const {

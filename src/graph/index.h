@@ -179,6 +179,16 @@ struct Reached {
 class GraphIndex {
  public:
   GraphIndex();
+  GraphIndex(GraphIndex&&) = default;
+  GraphIndex& operator=(GraphIndex&&) = default;
+
+  // A copy that answers every const question as this index does now, for
+  // reading without the lock that guards this one while it changes on. It
+  // shares the immutable CSR bases (the bulk of the edges) and copies the
+  // rest: ids, node fields, overlays, tombstones and logs (tens of MB per
+  // million nodes). A fold in progress here is not part of it.
+  // REQUIRES: no concurrent Apply, FinishFold or EndBulk (a shared lock).
+  GraphIndex Snapshot() const;
 
   // Updates the index for one event that `state` has just applied.
   void Apply(const Event& e, const State& state);
@@ -250,8 +260,9 @@ class GraphIndex {
   static constexpr uint8_t kRetired = 16;     // a retired resource
   static constexpr uint8_t kDownRemoved = 32; // has downstream tombstones
   static constexpr uint8_t kUpRemoved = 64;
+  static constexpr uint8_t kHasConsumer = 128;  // a relationship: consumer_ is set
   // Flags that describe the node itself, not its edges.
-  static constexpr uint8_t kNodeFlags = kBlocked | kPublic | kRetired;
+  static constexpr uint8_t kNodeFlags = kBlocked | kPublic | kRetired | kHasConsumer;
 
   // Whether a walk follows edge `packed` out of a node whose consumer (for a
   // relationship; kNoNode otherwise) is `consumer`.

@@ -176,5 +176,32 @@ TEST_F(IndexTest, ARelationshipReachesOnlyWhatItsConsumerStillOwns) {
   ExpectEverywhere("p1", {{"c1", 1}});
 }
 
+// A snapshot answers as the index did when it was taken, overlay and
+// tombstones included, while the index changes on and folds.
+TEST_F(IndexTest, ASnapshotKeepsAnsweringAsTheIndexDidWhenTaken) {
+  Patch(Noun::kService, "s3", R"({"depends_on":[]})");  // a tombstone in the live index
+  const Depths before = {{"s2", 1}, {"of2", 2}, {"rel2", 3}, {"o3", 4}};
+  ExpectEverywhere("c1", before);
+  const std::vector<std::string> up_before = Up(live_, "s3");
+  GraphIndex snapshot = live_.Snapshot();
+  EXPECT_EQ(Walk(snapshot, "c1"), before);
+  EXPECT_EQ(Up(snapshot, "s3"), up_before);
+  EXPECT_EQ(snapshot.nodes(), live_.nodes());
+  EXPECT_EQ(snapshot.edges(), live_.edges());
+  // The index changes: s3 depends on s2 again, and a new service on c1.
+  Patch(Noun::kService, "s3", R"({"depends_on":["s2"]})");
+  Ok(s_.Create(Principal::Admin(), Noun::kService,
+               R"({"id":"s4","provider":"o2","name":"s","built_on":["c1"]})"));
+  Sync();
+  Depths after = kFromC1;
+  after["s4"] = 1;
+  ExpectEverywhere("c1", after);
+  Fold();
+  ExpectEverywhere("c1", after);
+  EXPECT_EQ(Walk(snapshot, "c1"), before);
+  EXPECT_EQ(Up(snapshot, "s3"), up_before);
+  EXPECT_EQ(snapshot.Find("s4"), kNoNode);
+}
+
 }  // namespace
 }  // namespace cocreate
