@@ -780,10 +780,11 @@ TEST(ConcentrationTest, TheEnginesAnswerFollowsEveryWrite) {
   };
   auto expected = [&] {
     std::vector<std::pair<std::string, int64_t>> out;
+    const std::vector<Event> log = engine->Log().value();
     engine->Inspect([&](const State& state) {
       GraphIndex index;
       index.BeginBulk();
-      for (const Event& e : state.events()) index.Apply(e, state);
+      for (const Event& e : log) index.Apply(e, state);
       index.EndBulk();
       for (const auto& c : Concentrations(index).items) {
         if (out.size() == kTop) break;

@@ -78,10 +78,11 @@ struct Reach {
 
 Reach ReachOfEveryStart(Engine& e) {
   Reach out;
+  const std::vector<Event> log = e.Log().value();
   e.Inspect([&](const State& s) {
     GraphIndex index;
     index.BeginBulk();
-    for (const Event& ev : s.events()) index.Apply(ev, s);
+    for (const Event& ev : log) index.Apply(ev, s);
     index.EndBulk();
     Reached reached;
     index.ForEachNode([&](NodeId n, Noun noun) {

@@ -675,7 +675,9 @@ Router::Router(Engine& engine, HttpCounters& counters, size_t max_body_bytes,
           int64_t last = 0;
           auto [ptr, ec] = std::from_chars(req.last_event_id.data(),
                                            req.last_event_id.data() + req.last_event_id.size(), last);
-          if (ec == std::errc() && last >= 0) r.stream_after = last;
+          // The whole header must be the seq ("600abc" is no seq: ignored).
+          bool whole = ptr == req.last_event_id.data() + req.last_event_id.size();
+          if (ec == std::errc() && whole && last >= 0) r.stream_after = last;
         }
         r.content_type = "text/event-stream";
         reply(std::move(r));

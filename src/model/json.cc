@@ -335,10 +335,10 @@ void WriteCanonical(const Json& v, JsonWriter& w) {
       if (text.empty()) {
         w.Double(v.as_double());
       } else {
-        // Not a JSON number ("1e5" becomes "1e5" and "100000" too): only
-        // ever hashed, never parsed.
+        // Written bare, as a number ("1e5" and "100000" alike become
+        // "1e5"), so it never meets the string "1e5"; only ever hashed.
         std::string canonical = CanonicalNumber(text);
-        w.String(canonical.data(), static_cast<rapidjson::SizeType>(canonical.size()));
+        w.RawValue(canonical.data(), canonical.size(), rapidjson::kNumberType);
       }
       break;
     }

@@ -1,5 +1,9 @@
 #include "model/json.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace cocreate {
@@ -231,6 +235,39 @@ TEST(MergePatchTest, Rfc7396Examples) {
   for (const Case& c : cases) {
     EXPECT_EQ(MergePatch(P(c.target), P(c.patch)), P(c.result))
         << c.target << " + " << c.patch << " = " << MergePatch(P(c.target), P(c.patch)).Dump();
+  }
+}
+
+// A digest stands for a retry's comparison: equal exactly when operator==
+// says so, whatever the member order or the way a number is written.
+TEST(JsonDigestTest, EqualValuesEqualDigestsAndOnlyThose) {
+  auto P = [](std::string_view text) { return Json::Parse(text).value(); };
+  const std::vector<std::pair<std::string, std::string>> same = {
+      {R"({"a":1,"b":[1,{"c":2}]})", R"({"b":[1,{"c":2}],"a":1})"},
+      {R"({"n":1})", R"({"n":1.0})"},
+      {R"({"n":1})", R"({"n":1e0})"},
+      {R"({"n":99.95})", R"({"n":9995e-2})"},
+      {R"({"n":0})", R"({"n":-0.0})"},
+      {R"({"s":"é"})", "{\"s\":\"\xc3\xa9\"}"},
+  };
+  for (const auto& [a, b] : same) {
+    ASSERT_EQ(P(a), P(b)) << a << " vs " << b;
+    EXPECT_EQ(P(a).Digest(), P(b).Digest()) << a << " vs " << b;
+  }
+  const std::vector<std::pair<std::string, std::string>> different = {
+      {R"({"n":0})", R"({"n":"0"})"},
+      {R"({"n":1})", R"({"n":"1e0"})"},
+      {R"({"n":1.5})", R"({"n":"15e-1"})"},
+      {R"([1,2])", R"([2,1])"},
+      {R"({"a":null})", R"({})"},
+      {R"({"a":true})", R"({"a":"true"})"},
+      {R"({"a":1})", R"({"a":1,"b":1})"},
+      {R"({"a":{"b":1}})", R"({"a":{"b":2}})"},
+  };
+  for (const auto& [a, b] : different) {
+    ASSERT_FALSE(P(a) == P(b)) << a << " vs " << b;
+    EXPECT_NE(P(a).Digest(), P(b).Digest()) << a << " vs " << b;
+    EXPECT_NE(P(a).CanonicalText(), P(b).CanonicalText()) << a << " vs " << b;
   }
 }
 

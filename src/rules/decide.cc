@@ -1279,8 +1279,10 @@ StatusOr<Decision> DecidePropose(const State& state, const Principal& p, const P
   if (!c.id.empty() && state.IdTaken(c.id)) {
     const Proposal* existing = state.FindProposal(c.id);
     const JsonDigest* original = state.FindRequest(c.id);
-    if (existing != nullptr && existing->relationship == rel->id && original != nullptr &&
-        *original == request.Digest()) {
+    // A retry is the same party's: the other party reusing the id with the
+    // same body proposes nothing and learns nothing.
+    if (existing != nullptr && existing->relationship == rel->id && existing->by == by &&
+        original != nullptr && *original == request.Digest()) {
       Decision d;
       d.subject = c.id;
       d.shows = Decision::Shows::kProposal;

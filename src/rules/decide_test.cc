@@ -1481,6 +1481,10 @@ TEST_F(ProposalTest, AcceptedProposalRetypesTheRelationship) {
   EXPECT_EQ(EventTypes(), Types({"agreement.proposed"}));
   EXPECT_EQ(decision_.shows, Decision::Shows::kProposal);
   EXPECT_EQ(state_.FindProposal("p1")->by, "cons");
+  // A retry is the proposer's: the same body from the other party is 409.
+  const char* same = R"({"id": "p1", "renewal": "auto", "type": "partnership"})";
+  ASSERT_OK(Propose(Member("cons"), same));
+  EXPECT_TRUE(Is(Propose(Member("prov"), same), Code::kConflict, "duplicate_id"));
   // The proposer cannot accept its own proposal; the other party can.
   EXPECT_TRUE(Is(Answer(Member("cons"), "p1", ProposalVerb::kAccept), Code::kPermissionDenied,
                  "forbidden"));
