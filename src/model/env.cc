@@ -125,6 +125,16 @@ std::string Sha256Hex(const std::string& text) {
   return Hex(digest, len);
 }
 
+std::pair<uint64_t, uint64_t> Sha256Prefix(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
+  uint64_t hi = 0, lo = 0;
+  for (int i = 0; i < 8; ++i) hi = (hi << 8) | digest[i];
+  for (int i = 8; i < 16; ++i) lo = (lo << 8) | digest[i];
+  return {hi, lo};
+}
+
 std::string HmacSha256Hex(std::string_view key, std::string_view message) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace cocreate {
 
@@ -30,6 +31,8 @@ std::string FormatUnixMillis(int64_t millis);
 
 // SHA-256 of `text`, hex-encoded (how token secrets are stored).
 std::string Sha256Hex(const std::string& text);
+// The first 16 bytes of SHA-256 of `text`, as two big-endian words.
+std::pair<uint64_t, uint64_t> Sha256Prefix(std::string_view text);
 // HMAC-SHA256 of `message` keyed with `key`, lowercase hex (how webhook
 // deliveries are signed, CONTRACT §8).
 std::string HmacSha256Hex(std::string_view key, std::string_view message);

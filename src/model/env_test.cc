@@ -36,6 +36,14 @@ namespace cocreate {
 namespace {
 
 // RFC 4231, test cases 1 and 2: how webhook deliveries are signed.
+TEST(Sha256PrefixTest, IsTheFirstSixteenBytesOfTheHex) {
+  // SHA-256("abc") = ba7816bf8f01cfea414140de5dae2223 b00361a396177a9cb410ff61f20015ad
+  auto [hi, lo] = Sha256Prefix("abc");
+  EXPECT_EQ(hi, 0xba7816bf8f01cfeaULL);
+  EXPECT_EQ(lo, 0x414140de5dae2223ULL);
+  EXPECT_EQ(Sha256Hex("abc").substr(0, 32), "ba7816bf8f01cfea414140de5dae2223");
+}
+
 TEST(HmacSha256HexTest, MatchesTheRfc4231Vectors) {
   EXPECT_EQ(HmacSha256Hex(std::string(20, '\x0b'), "Hi There"),
             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");

@@ -377,11 +377,8 @@ std::string Json::CanonicalText() const {
 }
 
 JsonDigest Json::Digest() const {
-  std::string hex = Sha256Hex(CanonicalText());
-  JsonDigest d;
-  d.hi = std::stoull(hex.substr(0, 16), nullptr, 16);
-  d.lo = std::stoull(hex.substr(16, 16), nullptr, 16);
-  return d;
+  auto [hi, lo] = Sha256Prefix(CanonicalText());
+  return JsonDigest{hi, lo};
 }
 
 namespace {
