@@ -808,14 +808,18 @@ TEST(ConcentrationTest, TheEnginesAnswerFollowsEveryWrite) {
     }
   });
   ASSERT_FALSE(offering.empty());
-  Principal admin = Principal::Admin();
-  ASSERT_TRUE(engine->Execute(admin, DecodeCreate(Noun::kOrganization, Json::Parse(
-      R"({"id":"newcomer","name":"newcomer"})").value()).value()).ok());
-  ASSERT_TRUE(engine->Execute(admin, DecodeCreate(Noun::kRelationship, Json::Parse(
-      R"({"id":"rel-newcomer","offering":")" + offering +
-      R"(","consumer":"newcomer","type":"basic"})").value()).value()).ok());
-  ASSERT_TRUE(engine->Execute(admin, DecodeLifecycle("rel-newcomer", LifecycleVerb::kActivate,
-                                                     nullptr).value()).ok());
+  auto run = [&](StatusOr<Command> c) {
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    auto done = engine->Execute(Principal::Admin(), std::move(c).value());
+    ASSERT_TRUE(done.ok()) << done.status().ToString();
+  };
+  auto create = [&](Noun noun, const std::string& body) {
+    run(DecodeCreate(noun, Json::Parse(body).value()));
+  };
+  create(Noun::kOrganization, R"({"id":"newcomer","name":"newcomer"})");
+  create(Noun::kRelationship, R"({"id":"rel-newcomer","offering":")" + offering +
+                                  R"(","consumer":"newcomer","type":"basic"})");
+  run(DecodeLifecycle("rel-newcomer", LifecycleVerb::kActivate, nullptr));
   const auto after = listed();
   EXPECT_EQ(after, expected());
   std::map<std::string, int64_t> was(before.begin(), before.end());

@@ -359,7 +359,8 @@ class Engine {
   // wait for it rather than compute it again. Lock order: concentration_mu_
   // before state_mu_.
   mutable std::mutex concentration_mu_;
-  mutable std::shared_ptr<const ConcentrationResult> concentration_;  // GUARDED_BY(concentration_mu_)
+  mutable std::shared_ptr<const ConcentrationResult>
+      concentration_;                       // GUARDED_BY(concentration_mu_)
   mutable int64_t concentration_seq_ = -1;  // GUARDED_BY(concentration_mu_)
 };
 

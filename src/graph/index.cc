@@ -434,6 +434,16 @@ constexpr int8_t kTargetNoun[16] = {
 
 void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, int max_depth,
                                 bool parents, Reached& out, bool expand_exclude) const {
+  if (parents) {
+    Walk<true>(starts, exclude, max_depth, out, expand_exclude);
+  } else {
+    Walk<false>(starts, exclude, max_depth, out, expand_exclude);
+  }
+}
+
+template <bool kParents>
+void GraphIndex::Walk(std::span<const NodeId> starts, NodeId exclude, int max_depth, Reached& out,
+                      bool expand_exclude) const {
   out.nodes.clear();
   out.parent.clear();
   out.levels.assign(1, 0);
@@ -461,7 +471,7 @@ void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, 
     seen[s] = stamp;
     queue[tail++] = s;
     by_noun[noun_[s]]++;
-    if (parents) out.parent.push_back(kNoNode);
+    if (kParents) out.parent.push_back(kNoNode);
   }
   // Counted by edge type: the type names the target's noun, so the walk
   // reads no node field but a relationship's status.
@@ -475,7 +485,7 @@ void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, 
   constexpr uint32_t kCreated = static_cast<uint32_t>(EdgeType::kCreated);
   constexpr uint32_t kTransferred = static_cast<uint32_t>(EdgeType::kTransferred);
   const bool any_overlay = !down_.log().empty();
-  uint32_t parent = kNoNode;
+  [[maybe_unused]] uint32_t parent = kNoNode;
   NodeId consumer = kNoNode;  // of the relationship being expanded
   auto visit = [&](uint32_t packed) __attribute__((always_inline)) {
     const NodeId w = Adjacency::Target(packed);
@@ -490,7 +500,7 @@ void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, 
     seen[w] = stamp;
     ++by_type[type];
     queue[tail++] = w;
-    if (parents) out.parent.push_back(parent);
+    if constexpr (kParents) out.parent.push_back(parent);
   };
   auto expand = [&](NodeId u) __attribute__((always_inline)) {
     const uint8_t f = flags[u];
@@ -526,7 +536,7 @@ void GraphIndex::WalkDownstream(std::span<const NodeId> starts, NodeId exclude, 
       const NodeId ahead = queue[head + 8];
       if (ahead < base_nodes) __builtin_prefetch(targets + offsets[ahead]);
     }
-    parent = static_cast<uint32_t>(head);
+    if constexpr (kParents) parent = static_cast<uint32_t>(head);
     expand(queue[head]);
   }
   out.nodes.assign(queue, queue + tail);

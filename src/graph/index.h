@@ -277,6 +277,12 @@ class GraphIndex {
     return org_[w] == consumer && !(flags_[w] & kRetired);
   }
 
+  // WalkDownstream, compiled apart with and without parents: the walk
+  // without them is the common one and runs short of registers.
+  template <bool kParents>
+  void Walk(std::span<const NodeId> starts, NodeId exclude, int max_depth, Reached& out,
+            bool expand_exclude) const;
+
   NodeId GetOrAdd(std::string_view id, Noun noun);
   NodeId Lookup(std::string_view id, size_t hash) const;
   void Grow();
