@@ -40,6 +40,17 @@ def fresh_db(name):
     return PG[:PG.rfind("/") + 1] + name
 
 
+def wait_until_up(port, what):
+    """Polls /healthz for up to 10 s."""
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start")
+
+
 def call(port, method, path, body=None, token=ADMIN):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1{path}", method=method,
                                  data=json.dumps(body).encode() if body is not None else None,
@@ -60,13 +71,7 @@ class Instance:
         env = dict(os.environ, COCREATE_ADMIN_TOKEN=ADMIN)
         self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("cocreate did not start")
+        wait_until_up(self.port, "cocreate")
 
     def stop(self):
         self.proc.terminate()
@@ -81,13 +86,7 @@ class HttpLimit:
         self.port = free_port()
         self.proc = subprocess.Popen([HTTP_LIMIT, "--listen", f"127.0.0.1:{self.port}"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("http_limit did not start")
+        wait_until_up(self.port, "http_limit")
 
     def stop(self):
         self.proc.terminate()
