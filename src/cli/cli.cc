@@ -46,6 +46,7 @@ struct ServeArgs {
   bool webhooks_allow_private = false;
   double webhooks_retry_for = 24 * 3600;  // seconds; shorter only in tests
   double webhooks_timeout = 10;           // seconds; shorter only in tests
+  int64_t checkpoint_every = 250000;      // events; 0: only on a clean stop
 };
 
 // The shortest COCREATE_ADMIN_TOKEN `serve` accepts (CONTRACT §9.6).
@@ -69,9 +70,12 @@ bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {
   return true;
 }
 
+// Every command that writes through the engine keeps the data folder's
+// checkpoint (docs/scaling.md): it starts from it and leaves a new one.
 StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& data_dir,
                                              const std::string& store_spec, bool& generated,
-                                             bool webhooks_allow_private = false) {
+                                             bool webhooks_allow_private = false,
+                                             int64_t checkpoint_every = 250000) {
   StoreOptions store_options;
   store_options.spec = store_spec;
   store_options.data_dir = data_dir;
@@ -79,6 +83,8 @@ StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& data_dir,
   EngineOptions options;
   CC_ASSIGN_OR_RETURN(options.admin_token, AdminToken(data_dir, generated));
   options.webhooks_allow_private = webhooks_allow_private;
+  options.checkpoint_path = data_dir + "/checkpoint";
+  options.checkpoint_every = checkpoint_every;
   return Engine::Open(std::move(store), options);
 }
 
@@ -123,7 +129,8 @@ int Serve(const ServeArgs& args) {
     return 2;
   }
   bool generated = false;
-  auto engine = OpenEngine(args.data_dir, args.store, generated, args.webhooks_allow_private);
+  auto engine = OpenEngine(args.data_dir, args.store, generated, args.webhooks_allow_private,
+                           args.checkpoint_every);
   if (!engine.ok()) {
     std::cerr << "cocreate: cannot start: " << engine.status().message() << "\n";
     return 1;
@@ -492,6 +499,12 @@ int RunCli(int argc, char** argv) {
       ->group("");
   serve_cmd->add_option("--log-level", serve.log_level,
                         "debug, info (one JSON line per request), warn, error or off; to stderr")
+      ->capture_default_str();
+
+  serve_cmd->add_option("--checkpoint-every", serve.checkpoint_every,
+                        "Write a checkpoint (DATA_DIR/checkpoint) after this many events, and "
+                        "on a clean stop; 0: only on a clean stop")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
       ->capture_default_str();
 
   std::string log_dir = "./cocreate-data";

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <future>
 
+#include "engine/checkpoint.h"
 #include "model/codec.h"
 #include "model/log.h"
 #include "rules/decide.h"
@@ -28,7 +29,10 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(std::unique_ptr<EventStore> store
   return engine;
 }
 
-Engine::~Engine() { Stop(); }
+Engine::~Engine() {
+  Stop();
+  if (checkpoint_writer_.joinable()) checkpoint_writer_.join();
+}
 
 void Engine::Stop() {
   {
@@ -39,14 +43,102 @@ void Engine::Stop() {
   if (committer_.joinable()) committer_.join();
   tail_stop_ = true;
   if (tailer_.joinable()) tailer_.join();
+  // Nothing changes the state any more: the next start loads this one.
+  Checkpoint(true);
+}
+
+bool Engine::LoadCheckpoint(State& state, GraphIndex& graph) {
+  auto started = std::chrono::steady_clock::now();
+  StatusOr<cocreate::Checkpoint> cp = ReadCheckpoint(options_.checkpoint_path);
+  if (!cp.ok()) {
+    if (cp.status().code() != Code::kNotFound) {
+      LogLine("checkpoint not used; replaying the whole log")
+          .Add("detail", cp.status().message())
+          .Warn();
+    }
+    return false;
+  }
+  if (cp->seq > 0) {
+    // A checkpoint of another store, or of events this store no longer
+    // holds (a restored backup), must not be used.
+    StatusOr<std::vector<Event>> at = store_->Read(cp->seq - 1, cp->seq, 1);
+    if (!at.ok() || at->size() != 1 || !(EventFingerprint(at->front()) == cp->last)) {
+      LogLine("checkpoint not used; replaying the whole log")
+          .Add("detail", "its event " + std::to_string(cp->seq) + " is not the store's")
+          .Warn();
+      return false;
+    }
+  }
+  state = std::move(cp->state);
+  graph = std::move(cp->graph);
+  checkpoint_seq_ = cp->seq;
+  LogLine("checkpoint loaded")
+      .Add("seq", cp->seq)
+      .Add("ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                           started).count())
+      .Info();
+  return true;
+}
+
+void Engine::Checkpoint(bool wait) {
+  if (options_.checkpoint_path.empty()) return;
+  auto started = std::chrono::steady_clock::now();
+  std::string bytes;
+  int64_t seq = 0;
+  {
+    std::shared_lock lock(state_mu_);
+    seq = state_.last_seq();
+    if (!healthy_ || seq == checkpoint_seq_.load()) return;
+    JsonDigest last;
+    if (seq > 0) {
+      StatusOr<std::vector<Event>> at = store_->Read(seq - 1, seq, 1);
+      if (!at.ok() || at->size() != 1) {
+        LogLine("checkpoint skipped: the store did not answer")
+            .Add("seq", seq)
+            .Add("detail", at.ok() ? "event missing" : at.status().message())
+            .Warn();
+        return;
+      }
+      last = EventFingerprint(at->front());
+    }
+    bytes = EncodeCheckpoint(state_, graph_, last);
+  }
+  checkpoint_seq_ = seq;
+  const double encode_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+          .count();
+  if (checkpoint_writer_.joinable()) checkpoint_writer_.join();
+  auto write = [path = options_.checkpoint_path, bytes = std::move(bytes), seq, encode_ms,
+                started] {
+    Status st = WriteCheckpoint(path, bytes);
+    LogLine line(st.ok() ? "checkpoint written" : "checkpoint not written");
+    line.Add("seq", seq).Add("bytes", static_cast<int64_t>(bytes.size()));
+    line.Add("encode_ms", encode_ms);
+    line.Add("ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             started).count());
+    if (st.ok()) {
+      line.Info();
+    } else {
+      line.Add("detail", st.message()).Warn();
+    }
+  };
+  if (wait) {
+    write();
+  } else {
+    checkpoint_writer_ = std::thread(std::move(write));
+  }
 }
 
 // REQUIRES: state_mu_ held exclusively, or no other thread running.
 Status Engine::Replay() {
   State fresh;
   GraphIndex graph;
-  graph.BeginBulk();
-  CC_RETURN_IF_ERROR(store_->Scan(0, [&](Event e) {
+  // From a checkpoint, the tail goes into the index's overlay (folded in the
+  // background later); from nothing, the whole log is folded at once.
+  const bool from_checkpoint =
+      !options_.checkpoint_path.empty() && LoadCheckpoint(fresh, graph);
+  if (!from_checkpoint) graph.BeginBulk();
+  CC_RETURN_IF_ERROR(store_->Scan(fresh.last_seq(), [&](Event e) {
     if (Status st = fresh.Apply(e); !st.ok()) {
       return Status(st.code(), st.reason(),
                     "event seq " + std::to_string(e.seq) + " (" + e.type +
@@ -55,7 +147,7 @@ Status Engine::Replay() {
     graph.Apply(e, fresh);
     return Status::Ok();
   }));
-  graph.EndBulk();
+  if (!from_checkpoint) graph.EndBulk();
   state_ = std::move(fresh);
   {
     // The cache may hold tokens the rebuilt state no longer knows.
@@ -64,6 +156,7 @@ Status Engine::Replay() {
   }
   graph_.FinishFold(true);
   graph_ = std::move(graph);
+  graph_.MaybeStartFold();
   last_seq_ = state_.last_seq();
   return Status::Ok();
 }
@@ -196,8 +289,11 @@ void Engine::CommitLoop() {
         CommitRound(expiry);
       }
     }
-    if (round.empty()) continue;
-    CommitRound(round);
+    if (!round.empty()) CommitRound(round);
+    if (options_.checkpoint_every > 0 &&
+        last_seq_.load() - checkpoint_seq_.load() >= options_.checkpoint_every) {
+      Checkpoint(false);
+    }
   }
 }
 

@@ -61,6 +61,13 @@ struct EngineOptions {
   // Accept webhook targets on loopback and private addresses (tests).
   // Default: false (422 unsafe_target).
   bool webhooks_allow_private = false;
+  // Where checkpoints of the state and the graph index go (engine/
+  // checkpoint.h); a start loads the newest valid one and replays only the
+  // events after it. Empty: none are read or written.
+  std::string checkpoint_path;
+  // A checkpoint is written in the background once this many events have
+  // been applied since the last one, and on Stop. 0: only on Stop.
+  int64_t checkpoint_every = 250000;
 };
 
 struct EngineStats {
@@ -283,6 +290,13 @@ class Engine {
     Callback done;
   };
   void CommitRound(std::vector<Pending>& round);
+  // Checkpoints: encodes the state under the shared lock (writes wait;
+  // reads go on) and writes the file on checkpoint_writer_, or at once with
+  // `wait`. Called by the committer, or after it stopped.
+  void Checkpoint(bool wait);
+  // Loads the checkpoint into `state` and `graph` when one matches the
+  // store; false (the caller replays everything) otherwise.
+  bool LoadCheckpoint(State& state, GraphIndex& graph);
   // The answer to a command: the object, or (version > 0) that version of
   // a resource.
   std::string EncodeOutcome(const Principal& p, Noun noun, const std::string& id,
@@ -331,6 +345,8 @@ class Engine {
   bool stopping_ = false;        // GUARDED_BY(queue_mu_)
   std::thread committer_;
   std::thread tailer_;  // only for shared stores
+  std::thread checkpoint_writer_;  // the last checkpoint's file write, if any
+  std::atomic<int64_t> checkpoint_seq_{0};  // the seq of the last checkpoint read or written
   std::atomic<bool> tail_stop_{false};
   bool healthy_ = true;  // GUARDED_BY(state_mu_): false when the state awaits a rebuild
   std::atomic<bool> healthy_flag_{true};  // healthy_, readable without the lock

@@ -45,6 +45,32 @@ void Adjacency::Replay() {
   for (const Edge& e : log_) ApplyLive(e);
 }
 
+void Adjacency::Save(BinaryWriter& out) const {
+  out.Pod(base_->offsets);
+  out.Pod(base_->targets);
+  out.U64(log_.size());
+  for (const Edge& e : log_) {
+    out.U64(e.from);
+    out.U64(e.packed);
+    out(e.removed);
+  }
+}
+
+void Adjacency::Load(BinaryReader& in) {
+  auto base = std::make_shared<Csr>();
+  in.Pod(base->offsets);
+  in.Pod(base->targets);
+  std::vector<Edge> log(in.Count());
+  for (Edge& e : log) {
+    e.from = static_cast<NodeId>(in.U64());
+    e.packed = static_cast<uint32_t>(in.U64());
+    in(e.removed);
+  }
+  base_ = std::move(base);
+  log_ = std::move(log);
+  Replay();
+}
+
 std::shared_ptr<const Adjacency::Csr> Adjacency::Fold(std::shared_ptr<const Csr> base,
                                                       std::vector<Edge> log, size_t nodes) {
   auto out = std::make_shared<Csr>();
@@ -338,6 +364,66 @@ void GraphIndex::Reflag() {
   for (auto& f : flags_) f &= kNodeFlags;
   for (const auto& e : down_.log()) flags_[e.from] |= e.removed ? kDownRemoved : kDownOverlay;
   for (const auto& e : up_.log()) flags_[e.from] |= e.removed ? kUpRemoved : kUpOverlay;
+}
+
+void GraphIndex::Save(BinaryWriter& out) const {
+  out.Pod(id_bytes_);
+  out.Pod(id_offset_);
+  out.Pod(table_);
+  out.Pod(noun_);
+  out.Pod(flags_);
+  out.Pod(org_);
+  out.Pod(consumer_);
+  down_.Save(out);
+  up_.Save(out);
+}
+
+Status GraphIndex::Load(BinaryReader& in) {
+  GraphIndex loaded;
+  in.Pod(loaded.id_bytes_);
+  in.Pod(loaded.id_offset_);
+  in.Pod(loaded.table_);
+  in.Pod(loaded.noun_);
+  in.Pod(loaded.flags_);
+  in.Pod(loaded.org_);
+  in.Pod(loaded.consumer_);
+  loaded.down_.Load(in);
+  loaded.up_.Load(in);
+  // What every walk relies on: one entry per node in each node array, ids
+  // within their bytes, every edge's ends among the nodes, and a table of
+  // a power-of-two size with room to spare.
+  const size_t n = loaded.noun_.size();
+  bool whole = in.ok() && loaded.id_offset_.size() == n + 1 && loaded.flags_.size() == n &&
+               loaded.org_.size() == n && loaded.consumer_.size() == n &&
+               loaded.id_offset_.back() == loaded.id_bytes_.size() &&
+               std::is_sorted(loaded.id_offset_.begin(), loaded.id_offset_.end()) &&
+               !loaded.table_.empty() && (loaded.table_.size() & (loaded.table_.size() - 1)) == 0 &&
+               loaded.table_.size() > n;
+  for (const Adjacency* a : {&loaded.down_, &loaded.up_}) {
+    const Adjacency::Csr& b = *a->base();
+    whole = whole && b.nodes() <= n && (b.offsets.empty() || b.offsets.back() == b.targets.size()) &&
+            std::is_sorted(b.offsets.begin(), b.offsets.end());
+    for (size_t i = 0; whole && i < b.targets.size(); ++i) {
+      whole = Adjacency::Target(b.targets[i]) < n;
+    }
+    for (size_t i = 0; whole && i < a->log().size(); ++i) {
+      whole = a->log()[i].from < n && Adjacency::Target(a->log()[i].packed) < n;
+    }
+  }
+  for (size_t i = 0; whole && i < n; ++i) {
+    whole = (loaded.org_[i] == kNoNode || loaded.org_[i] < n) &&
+            (loaded.consumer_[i] == kNoNode || loaded.consumer_[i] < n);
+  }
+  for (size_t i = 0; whole && i < loaded.table_.size(); ++i) {
+    whole = loaded.table_[i] == kNoNode || loaded.table_[i] < n;
+  }
+  if (!whole) {
+    return Status(Code::kInternal, "bad_checkpoint",
+                  "the checkpoint's graph index is cut short or malformed");
+  }
+  FinishFold(true);
+  *this = std::move(loaded);
+  return Status::Ok();
 }
 
 void GraphIndex::EndBulk() {

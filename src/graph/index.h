@@ -44,6 +44,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/binary.h"
 #include "model/types.h"
 #include "rules/state.h"
 
@@ -146,6 +147,10 @@ class Adjacency {
 
   const std::shared_ptr<const Csr>& base() const { return base_; }
   const std::vector<Edge>& log() const { return log_; }
+  // Checkpoints: the base and the log; Load rebuilds the overlay and the
+  // tombstones from them (Replay).
+  void Save(BinaryWriter& out) const;
+  void Load(BinaryReader& in);
   size_t edges() const { return base_->targets.size() + log_.size(); }
   size_t MemoryBytes() const;
 
@@ -189,6 +194,13 @@ class GraphIndex {
   // million nodes). A fold in progress here is not part of it.
   // REQUIRES: no concurrent Apply, FinishFold or EndBulk (a shared lock).
   GraphIndex Snapshot() const;
+
+  // Checkpoints (engine/checkpoint.h): Load replaces this index with what
+  // Save wrote (a fold in progress is left out: its base and log are saved).
+  // Load errors: Internal (bad_checkpoint) when the bytes are not a whole
+  // index; this index is then unchanged.
+  void Save(BinaryWriter& out) const;
+  Status Load(BinaryReader& in);
 
   // Updates the index for one event that `state` has just applied.
   void Apply(const Event& e, const State& state);

@@ -43,6 +43,14 @@ class Decimal {
   void Write(JsonWriter& w) const;
   Json ToJson() const { return Json::Number(ToString()); }
 
+  // The amount in ten-thousandths, and back (checkpoints).
+  __int128 units() const { return units_; }
+  static Decimal FromUnits(__int128 units) {
+    Decimal d;
+    d.units_ = units;
+    return d;
+  }
+
  private:
   __int128 units_ = 0;  // ten-thousandths
 };

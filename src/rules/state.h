@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "model/binary.h"
 #include "model/status.h"
 #include "model/types.h"
 
@@ -85,6 +86,14 @@ class State {
 
   // The state keeps no event log: the store holds it (EventStore::Read).
   int64_t last_seq() const { return last_seq_; }
+
+  // Checkpoints (engine/checkpoint.h): writes every member; Load replaces
+  // this state with what Save wrote. A state loaded from Save's bytes
+  // answers everything as the saved one did. Load errors: Internal
+  // (bad_checkpoint) when the bytes are not a whole state; this state is
+  // then unchanged.
+  void Save(BinaryWriter& out) const;
+  Status Load(BinaryReader& in);
 
   // Lookups; nullptr when absent.
   const Organization* FindOrganization(const std::string& id) const { return Find(orgs_, id); }
@@ -229,6 +238,9 @@ class State {
 
  private:
   using Index = std::unordered_map<std::string, std::vector<std::string>>;
+  // Every member, in one list for Save and Load (state_checkpoint.cc).
+  template <typename Ar>
+  void Members(Ar& ar);
   template <typename M>
   static const typename M::mapped_type* Find(const M& map, const typename M::key_type& id) {
     auto it = map.find(id);

@@ -1,0 +1,155 @@
+#include "engine/checkpoint.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "engine/checkpoint_format.h"
+#include "model/binary.h"
+
+namespace cocreate {
+
+namespace {
+
+constexpr char kMagic[8] = {'c', 'o', 'c', 'r', 'c', 'k', 'p', '1'};
+constexpr size_t kHeaderSize = 56;  // magic, format, seq, last (2), size, checksum
+
+void PutWord(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+uint64_t GetWord(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+// The checksum of the header's first 48 bytes and the payload.
+uint64_t Checksum(std::string_view header48, std::string_view payload) {
+  std::string both(header48);
+  PutWord(both, Checksum64(payload));
+  return Checksum64(both);
+}
+
+Status Bad(const std::string& path, const std::string& why) {
+  return Status(Code::kInternal, "bad_checkpoint", "checkpoint " + path + ": " + why);
+}
+
+Status Failed(const std::string& what, const std::string& path) {
+  return Internal(what + " " + path + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+uint64_t CheckpointFormat() { return COCREATE_CHECKPOINT_FORMAT; }
+
+JsonDigest EventFingerprint(const Event& e) {
+  Json j = Json::MakeObject({{"seq", Json(e.seq)}, {"type", Json(e.type)}, {"at", Json(e.at)},
+                             {"actor", Json(e.actor)}, {"subject", Json(e.subject)},
+                             {"data", e.data}});
+  return j.Digest();
+}
+
+std::string EncodeCheckpoint(const State& state, const GraphIndex& graph, const JsonDigest& last) {
+  std::string out(kHeaderSize, '\0');
+  BinaryWriter w(out);
+  state.Save(w);
+  graph.Save(w);
+  std::string header(kMagic, sizeof kMagic);
+  PutWord(header, CheckpointFormat());
+  PutWord(header, static_cast<uint64_t>(state.last_seq()));
+  PutWord(header, last.hi);
+  PutWord(header, last.lo);
+  PutWord(header, out.size() - kHeaderSize);
+  PutWord(header, Checksum(header, std::string_view(out).substr(kHeaderSize)));
+  out.replace(0, kHeaderSize, header);
+  return out;
+}
+
+Status WriteCheckpoint(const std::string& path, const std::string& bytes) {
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp =
+      path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Failed("cannot create", tmp);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Status st = Failed("cannot write", tmp);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return st;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    Status st = Failed("cannot sync", tmp);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status st = Failed("cannot rename to", path);
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  // The rename itself is durable once the folder is synced.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::Ok();
+}
+
+StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return NotFound("no checkpoint at " + path);
+    return Failed("cannot open", path);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status failed = Failed("cannot stat", path);
+    ::close(fd);
+    return failed;
+  }
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (done != bytes.size() || bytes.size() < kHeaderSize) return Bad(path, "cut short");
+  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return Bad(path, "not a checkpoint");
+  const char* h = bytes.data();
+  if (GetWord(h + 8) != CheckpointFormat()) return Bad(path, "made by another build");
+  Checkpoint cp;
+  cp.seq = static_cast<int64_t>(GetWord(h + 16));
+  cp.last = JsonDigest{GetWord(h + 24), GetWord(h + 32)};
+  const uint64_t size = GetWord(h + 40);
+  if (size != bytes.size() - kHeaderSize) return Bad(path, "cut short");
+  std::string_view payload = std::string_view(bytes).substr(kHeaderSize);
+  if (GetWord(h + 48) != Checksum(std::string_view(bytes).substr(0, 48), payload)) {
+    return Bad(path, "checksum mismatch");
+  }
+  BinaryReader r(payload);
+  if (Status s = cp.state.Load(r); !s.ok()) return Bad(path, s.message());
+  if (Status s = cp.graph.Load(r); !s.ok()) return Bad(path, s.message());
+  if (!r.done()) return Bad(path, "bytes after the graph index");
+  if (cp.state.last_seq() != cp.seq) return Bad(path, "the state is not at the header's seq");
+  return cp;
+}
+
+}  // namespace cocreate

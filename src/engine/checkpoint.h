@@ -1,0 +1,60 @@
+// Checkpoints: the state and the graph index as of one event, in a file, so
+// that a start loads them and replays only the events after it instead of
+// the whole log (docs/scaling.md).
+//
+// File: a 56-byte header (magic, format, seq, the fingerprint of event `seq`,
+// payload size, checksum) and the payload (State::Save, GraphIndex::Save).
+// `format` changes whenever the sources that define the layout or how the
+// state is derived from events change, so a checkpoint made by another
+// build is never loaded. WriteCheckpoint writes a temporary file, syncs it
+// and renames it over the old one, so a crash (kill -9) at any moment leaves
+// the previous checkpoint or the new one, never a torn one; the checksum
+// catches what the disk may still tear.
+//
+// Which checkpoint belongs to which store: the caller compares the
+// fingerprint with event `seq` as its store holds it (EventFingerprint).
+#ifndef COCREATE_ENGINE_CHECKPOINT_H_
+#define COCREATE_ENGINE_CHECKPOINT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "graph/index.h"
+#include "model/status.h"
+#include "model/types.h"
+#include "rules/state.h"
+
+namespace cocreate {
+
+// The checkpoint format of this build (a digest of its layout's sources).
+uint64_t CheckpointFormat();
+
+// What identifies an event: a digest of its seq, type, at, actor, subject
+// and data.
+JsonDigest EventFingerprint(const Event& e);
+
+// The bytes of a checkpoint of `state` and `graph`, whose last event is
+// `last` (seq 0 and any fingerprint for an empty state).
+// REQUIRES: no concurrent change of state or graph (a shared lock).
+std::string EncodeCheckpoint(const State& state, const GraphIndex& graph,
+                             const JsonDigest& last);
+
+// Writes `bytes` to `path` crash-safely (temporary file, fsync, rename,
+// fsync of the folder). Errors: Internal naming the path and the failure.
+Status WriteCheckpoint(const std::string& path, const std::string& bytes);
+
+struct Checkpoint {
+  int64_t seq = 0;
+  JsonDigest last;
+  State state;
+  GraphIndex graph;
+};
+
+// Reads the checkpoint at `path`. Errors: NotFound when there is none;
+// Internal (bad_checkpoint) naming what is wrong when it is of another
+// format, torn, corrupt or malformed.
+StatusOr<Checkpoint> ReadCheckpoint(const std::string& path);
+
+}  // namespace cocreate
+
+#endif  // COCREATE_ENGINE_CHECKPOINT_H_

@@ -1,0 +1,390 @@
+#include "engine/checkpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "engine/engine.h"
+#include "engine/generator.h"
+
+namespace cocreate {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A folder of its own per test, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("cocreate-checkpoint-" + std::to_string(getpid()) + "-" + std::to_string(next_++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  static inline int next_ = 0;
+  fs::path path_;
+};
+
+std::unique_ptr<EventStore> SqliteStore(const std::string& file) {
+  StoreOptions o;
+  o.spec = "sqlite:" + file;
+  return EventStore::Open(o).value();
+}
+
+std::unique_ptr<Engine> OpenEngine(const std::string& db, const std::string& checkpoint,
+                                   int64_t every = 0) {
+  EngineOptions options;
+  options.admin_token = "admin-token";
+  options.checkpoint_path = checkpoint;
+  options.checkpoint_every = every;
+  return Engine::Open(SqliteStore(db), options).value();
+}
+
+// An evolved ecosystem (every kind of change) in the SQLite file `db`.
+void Populate(const std::string& db, int64_t organizations, uint64_t seed) {
+  auto engine = OpenEngine(db, "");
+  GeneratorOptions g;
+  g.organizations = organizations;
+  g.seed = seed;
+  g.evolve = true;
+  auto stats = Generate(*engine, g);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_EQ(stats->rejected, 0);
+}
+
+// Every event of the store, private data included (what a start replays).
+std::vector<Event> Events(const std::string& db) {
+  std::vector<Event> events;
+  EXPECT_TRUE(SqliteStore(db)->Scan(0, [&](Event e) {
+    events.push_back(std::move(e));
+    return Status::Ok();
+  }).ok());
+  return events;
+}
+
+// The state and index after events [0, upto), built as a start without a
+// checkpoint builds them.
+struct Built {
+  State state;
+  GraphIndex graph;
+};
+Built Replay(const std::vector<Event>& events, size_t upto) {
+  Built b;
+  b.graph.BeginBulk();
+  for (size_t i = 0; i < upto; ++i) {
+    EXPECT_TRUE(b.state.Apply(events[i]).ok());
+    b.graph.Apply(events[i], b.state);
+  }
+  b.graph.EndBulk();
+  return b;
+}
+
+std::string CanonicalState(const State& state) {
+  std::string out;
+  BinaryWriter w(out);
+  w.canonical = true;
+  state.Save(w);
+  return out;
+}
+
+// What every walk of the index reads, independent of how its edges are
+// split between base and overlay: per node, its id, noun, organization,
+// flags a walk reads, and its live edges both ways, sorted.
+std::string CanonicalGraph(const GraphIndex& g) {
+  std::string out;
+  g.ForEachNode([&](NodeId n, Noun noun) {
+    out += std::string(g.Id(n)) + " " + std::string(NounName(noun)) + " org=";
+    out += g.OrganizationOf(n) == kNoNode ? "-" : std::string(g.Id(g.OrganizationOf(n)));
+    out += g.Public(n) ? " public" : "";
+    out += g.Find(g.Id(n)) == n ? "" : " LOST";
+    for (bool down : {true, false}) {
+      // A walk takes the first edge to each target (a fold keeps only that).
+      std::vector<std::string> edges;
+      std::set<NodeId> seen;
+      g.ForEachEdge(n, down, [&](NodeId to, EdgeType type) {
+        if (seen.insert(to).second) {
+          edges.push_back(std::string(g.Id(to)) + ":" + std::to_string(static_cast<int>(type)));
+        }
+      });
+      std::sort(edges.begin(), edges.end());
+      out += down ? " down" : " up";
+      for (const std::string& e : edges) out += " " + e;
+    }
+    out += "\n";
+  });
+  return out;
+}
+
+TEST(CheckpointTest, ACheckpointPlusTheTailIsAFullReplay) {
+  TempDir dir;
+  Populate(dir / "db", 120, 7);
+  const std::vector<Event> events = Events(dir / "db");
+  ASSERT_GT(events.size(), 2000u);
+  const Built full = Replay(events, events.size());
+  const std::string want_state = CanonicalState(full.state);
+  const std::string want_graph = CanonicalGraph(full.graph);
+  for (size_t cut : {size_t{0}, size_t{1}, events.size() / 3, events.size() - 1, events.size()}) {
+    SCOPED_TRACE("checkpoint after " + std::to_string(cut) + " events");
+    Built part = Replay(events, cut);
+    const JsonDigest last = cut == 0 ? JsonDigest{} : EventFingerprint(events[cut - 1]);
+    ASSERT_TRUE(WriteCheckpoint(dir / "cp", EncodeCheckpoint(part.state, part.graph, last)).ok());
+    StatusOr<Checkpoint> cp = ReadCheckpoint(dir / "cp");
+    ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+    EXPECT_EQ(cp->seq, static_cast<int64_t>(cut));
+    EXPECT_EQ(cp->last, last);
+    // What was saved reads back as it was, and the tail applies on top.
+    EXPECT_EQ(CanonicalState(cp->state), CanonicalState(part.state));
+    EXPECT_EQ(CanonicalGraph(cp->graph), CanonicalGraph(part.graph));
+    for (size_t i = cut; i < events.size(); ++i) {
+      ASSERT_TRUE(cp->state.Apply(events[i]).ok());
+      cp->graph.Apply(events[i], cp->state);
+    }
+    EXPECT_TRUE(CanonicalState(cp->state) == want_state) << "the states differ";
+    EXPECT_TRUE(CanonicalGraph(cp->graph) == want_graph) << "the indexes differ";
+    // Folding the overlay the tail left changes no answer.
+    cp->graph.MaybeStartFold(0);
+    cp->graph.FinishFold(true);
+    EXPECT_TRUE(CanonicalGraph(cp->graph) == want_graph) << "the folded indexes differ";
+  }
+}
+
+// The same answers, through the engine, for a sample of ids and every
+// route family that reads the state or the index.
+std::vector<std::string> Answers(Engine& engine, const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  const Principal admin = Principal::Admin();
+  auto add = [&](const StatusOr<std::string>& r) {
+    out.push_back(r.ok() ? *r : "error " + r.status().ToString());
+  };
+  for (int n = 0; n < 7; ++n) {
+    add(engine.List(admin, static_cast<Noun>(n), ListQuery{}));
+  }
+  engine.Inspect([&](const State& s) { out.push_back(std::to_string(s.last_seq())); });
+  for (const std::string& id : ids) {
+    const Noun* noun = nullptr;
+    Noun copy{};
+    engine.Inspect([&](const State& s) {
+      noun = s.FindNoun(id);
+      if (noun != nullptr) copy = *noun;
+    });
+    if (noun == nullptr) continue;
+    add(engine.Get(admin, copy, id));
+    const Principal member = Principal::Member(id);
+    switch (copy) {
+      case Noun::kOrganization:
+        add(engine.Get(member, copy, id));
+        add(engine.Roles(admin, id));
+        add(engine.ValueOf(admin, id));
+        add(engine.Breaches(admin, id, {}, {}));
+        add(engine.Impact(admin, id, -1, true));
+        break;
+      case Noun::kResource:
+        add(engine.Versions(admin, id));
+        add(engine.Impact(admin, id, -1, true));
+        add(engine.Impact(admin, id, 2, false));
+        break;
+      case Noun::kService:
+        add(engine.Impact(admin, id, -1, true));
+        break;
+      case Noun::kOffering:
+        add(engine.OfferingVersions(admin, id, {}));
+        break;
+      case Noun::kRelationship:
+        add(engine.Agreements(admin, id));
+        add(engine.Proposals(admin, id, {}));
+        add(engine.RelationshipValue(admin, id, {}));
+        add(engine.ServiceLevels(admin, id, {}));
+        add(engine.Requests(admin, id, {}));
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+TEST(CheckpointTest, AnEngineStartedFromACheckpointAnswersAsAFullReplay) {
+  TempDir dir;
+  Populate(dir / "db", 100, 3);
+  std::vector<std::string> ids;
+  {
+    // A start without a checkpoint replays everything; its stop writes one.
+    auto engine = OpenEngine(dir / "db", dir / "cp");
+    std::mt19937_64 rng(11);
+    engine->Inspect([&](const State& s) {
+      for (int n = 0; n < 7; ++n) {
+        for (const std::string& id : s.Ids(static_cast<Noun>(n))) {
+          if (rng() % 8 == 0) ids.push_back(id);
+        }
+      }
+    });
+    ASSERT_FALSE(fs::exists(dir / "cp"));
+    engine->Stop();
+  }
+  ASSERT_TRUE(fs::exists(dir / "cp"));
+  std::vector<std::string> replayed;
+  {
+    auto engine = OpenEngine(dir / "db", "");
+    replayed = Answers(*engine, ids);
+  }
+  ASSERT_GT(replayed.size(), 200u);
+  const auto logged = static_cast<int64_t>(Events(dir / "db").size());
+  auto from_checkpoint = OpenEngine(dir / "db", dir / "cp");
+  EXPECT_EQ(from_checkpoint->Stats().last_seq, logged);
+  std::vector<std::string> answered = Answers(*from_checkpoint, ids);
+  ASSERT_EQ(answered.size(), replayed.size());
+  for (size_t i = 0; i < answered.size(); ++i) EXPECT_EQ(answered[i], replayed[i]) << i;
+}
+
+// Writes that follow a checkpoint are replayed on top of it at the next
+// start, even when the engine was not stopped cleanly.
+TEST(CheckpointTest, WritesAfterTheCheckpointAreReplayedOnTop) {
+  TempDir dir;
+  Populate(dir / "db", 40, 5);
+  { OpenEngine(dir / "db", dir / "cp")->Stop(); }
+  const std::string checkpoint_bytes = [&] {
+    std::ifstream in(dir / "cp", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  // More writes, then the checkpoint is put back as a crash would leave it.
+  {
+    auto engine = OpenEngine(dir / "db", "");
+    Command org = DecodeCreate(Noun::kOrganization,
+                               Json::Parse(R"({"id":"late-org","name":"Late"})").value())
+                      .value();
+    ASSERT_TRUE(engine->Execute(Principal::Admin(), std::move(org)).ok());
+  }
+  {
+    std::ofstream out(dir / "cp", std::ios::binary | std::ios::trunc);
+    out << checkpoint_bytes;
+  }
+  std::string got_state, want_state;
+  OpenEngine(dir / "db", "")->Inspect([&](const State& s) { want_state = CanonicalState(s); });
+  auto engine = OpenEngine(dir / "db", dir / "cp");
+  engine->Inspect([&](const State& s) { got_state = CanonicalState(s); });
+  EXPECT_TRUE(got_state == want_state);
+  EXPECT_TRUE(engine->Get(Principal::Admin(), Noun::kOrganization, "late-org").ok());
+}
+
+TEST(CheckpointTest, ABadCheckpointIsRefusedByNameAndTheStartReplays) {
+  TempDir dir;
+  Populate(dir / "db", 20, 9);
+  { OpenEngine(dir / "db", dir / "cp")->Stop(); }
+  std::string good;
+  {
+    std::ifstream in(dir / "cp", std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(good.size(), 1000u);
+  std::string want_state;
+  OpenEngine(dir / "db", "")->Inspect([&](const State& s) { want_state = CanonicalState(s); });
+
+  auto put = [&](const std::string& bytes) {
+    std::ofstream out(dir / "cp", std::ios::binary | std::ios::trunc);
+    out << bytes;
+  };
+  struct Case {
+    std::string name, bytes, why;
+  };
+  std::string flipped = good;
+  flipped[flipped.size() / 2] ^= 0x20;
+  std::string other_build = good;
+  other_build[8] ^= 1;  // the format word
+  std::string cut = good.substr(0, good.size() - 1);
+  std::string not_one = "not a checkpoint at all, but long enough to have a header of 56 bytes";
+  std::vector<Case> cases = {{"flipped byte", flipped, "checksum mismatch"},
+                             {"other build", other_build, "made by another build"},
+                             {"cut short", cut, "cut short"},
+                             {"empty", "", "cut short"},
+                             {"foreign file", not_one, "not a checkpoint"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    put(c.bytes);
+    StatusOr<Checkpoint> cp = ReadCheckpoint(dir / "cp");
+    ASSERT_FALSE(cp.ok());
+    EXPECT_EQ(cp.status().reason(), "bad_checkpoint");
+    EXPECT_NE(cp.status().message().find(c.why), std::string::npos) << cp.status().message();
+    // The engine starts anyway, by a full replay, with the same state.
+    auto engine = OpenEngine(dir / "db", dir / "cp");
+    engine->Inspect([&](const State& s) { EXPECT_TRUE(CanonicalState(s) == want_state); });
+  }
+  EXPECT_EQ(ReadCheckpoint(dir / "none").status().code(), Code::kNotFound);
+
+  // A valid checkpoint of another store is not used for this one.
+  Populate(dir / "other", 20, 10);
+  { OpenEngine(dir / "other", dir / "cp")->Stop(); }
+  ASSERT_TRUE(ReadCheckpoint(dir / "cp").ok());
+  auto engine = OpenEngine(dir / "db", dir / "cp");
+  engine->Inspect([&](const State& s) { EXPECT_TRUE(CanonicalState(s) == want_state); });
+}
+
+// kill -9 at any moment of a write leaves a checkpoint that reads: the
+// previous one or the new one, never a torn one.
+TEST(CheckpointTest, KillingAWriterLeavesAReadableCheckpoint) {
+  TempDir dir;
+  Populate(dir / "db", 60, 2);
+  const std::vector<Event> events = Events(dir / "db");
+  const Built small = Replay(events, events.size() / 2);
+  const Built large = Replay(events, events.size());
+  const std::string old_bytes =
+      EncodeCheckpoint(small.state, small.graph, EventFingerprint(events[events.size() / 2 - 1]));
+  const std::string new_bytes =
+      EncodeCheckpoint(large.state, large.graph, EventFingerprint(events.back()));
+  std::mt19937_64 rng(5);
+  int saw_old = 0, saw_new = 0;
+  for (int round = 0; round < 12; ++round) {
+    ASSERT_TRUE(WriteCheckpoint(dir / "cp", old_bytes).ok());
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      // The child writes the new checkpoint over and over until killed.
+      for (;;) (void)WriteCheckpoint(dir / "cp", new_bytes);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20000));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    StatusOr<Checkpoint> cp = ReadCheckpoint(dir / "cp");
+    ASSERT_TRUE(cp.ok()) << "round " << round << ": " << cp.status().ToString();
+    if (cp->seq == static_cast<int64_t>(events.size())) {
+      ++saw_new;
+    } else {
+      EXPECT_EQ(cp->seq, static_cast<int64_t>(events.size() / 2));
+      ++saw_old;
+    }
+  }
+  EXPECT_EQ(saw_old + saw_new, 12);
+}
+
+TEST(CheckpointTest, TheEngineWritesOneEveryNEventsInTheBackground) {
+  TempDir dir;
+  auto engine = OpenEngine(dir / "db", dir / "cp", /*every=*/500);
+  GeneratorOptions g;
+  g.organizations = 30;
+  ASSERT_TRUE(Generate(*engine, g).ok());
+  // The committer checks at least once a second.
+  StatusOr<Checkpoint> cp = NotFound("none yet");
+  for (int i = 0; i < 100 && !cp.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cp = ReadCheckpoint(dir / "cp");
+  }
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_GE(cp->seq, 500);
+  EXPECT_LE(cp->seq, engine->Stats().last_seq);
+}
+
+}  // namespace
+}  // namespace cocreate

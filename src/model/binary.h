@@ -1,0 +1,237 @@
+// A compact binary encoding for checkpoints (engine/checkpoint.h): unsigned
+// varints, zigzag signed ints, length-prefixed bytes, and the containers
+// built of them. One `Fields(ar, value)` per type lists its members once and
+// serves both directions: BinaryWriter reads them, BinaryReader fills them.
+//
+// The reader never trusts its input: every length is checked against what
+// is left, and the first short or malformed read makes ok() false for good
+// (later reads return zeros), so a caller checks once at the end.
+#ifndef COCREATE_MODEL_BINARY_H_
+#define COCREATE_MODEL_BINARY_H_
+
+#include <cstdint>
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "model/json.h"
+
+namespace cocreate {
+
+class BinaryWriter {
+ public:
+  static constexpr bool kReading = false;
+  explicit BinaryWriter(std::string& out) : out_(out) {}
+
+  void U64(uint64_t v) {
+    char buf[10];
+    size_t n = 0;
+    while (v >= 0x80) {
+      buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    buf[n++] = static_cast<char>(v);
+    out_.append(buf, n);
+  }
+  void Bytes(std::string_view s) {
+    U64(s.size());
+    out_.append(s.data(), s.size());
+  }
+  // Raw bytes of a vector of trivially copyable values (the graph index).
+  template <typename T>
+  void Pod(const std::vector<T>& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    U64(v.size());
+    out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  }
+
+  void operator()(const std::string& s) { Bytes(s); }
+  void operator()(bool b) { U64(b ? 1 : 0); }
+  void operator()(int64_t v) { U64((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
+  void operator()(uint64_t v) { U64(v); }
+  template <typename E>
+    requires std::is_enum_v<E>
+  void operator()(E e) { U64(static_cast<uint64_t>(e)); }
+  void operator()(const Json& j);
+
+  bool ok() const { return true; }
+  size_t size() const { return out_.size(); }
+
+  // Write unordered maps in key order, so equal states write equal bytes
+  // (tests compare them); slower, so checkpoints leave it off.
+  bool canonical = false;
+
+ private:
+  std::string& out_;
+};
+
+class BinaryReader {
+ public:
+  static constexpr bool kReading = true;
+  explicit BinaryReader(std::string_view in) : in_(in) {}
+
+  uint64_t U64() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= in_.size()) return Fail();
+      const uint8_t b = static_cast<uint8_t>(in_[pos_++]);
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    return Fail();
+  }
+  std::string_view Bytes() {
+    const uint64_t n = U64();
+    if (n > in_.size() - pos_) return Fail(), std::string_view();
+    std::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  template <typename T>
+  void Pod(std::vector<T>& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    const uint64_t n = U64();
+    if (n > (in_.size() - pos_) / sizeof(T)) return (void)Fail();
+    v.resize(n);
+    if (n > 0) std::memcpy(v.data(), in_.data() + pos_, n * sizeof(T));
+    pos_ += n * sizeof(T);
+  }
+  // A count of items that each take at least one byte: larger is a lie.
+  size_t Count() {
+    const uint64_t n = U64();
+    if (n > in_.size() - pos_) return Fail();
+    return n;
+  }
+
+  void operator()(std::string& s) { s = Bytes(); }
+  void operator()(bool& b) { b = U64() != 0; }
+  void operator()(int64_t& v) {
+    const uint64_t u = U64();
+    v = static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  }
+  void operator()(uint64_t& v) { v = U64(); }
+  template <typename E>
+    requires std::is_enum_v<E>
+  void operator()(E& e) { e = static_cast<E>(U64()); }
+  void operator()(Json& j);
+
+  bool ok() const { return ok_; }
+  bool done() const { return pos_ == in_.size(); }
+  // Marks the input malformed (a value out of range, say).
+  uint64_t Fail() {
+    ok_ = false;
+    pos_ = in_.size();
+    return 0;
+  }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+// Containers, for any type with an archive overload or a Fields function.
+template <typename T>
+concept HasFields = requires(BinaryWriter& w, T& t) { Fields(w, t); };
+
+template <typename Ar, typename T>
+  requires HasFields<T>
+void Archive(Ar& ar, T& t) { Fields(ar, t); }
+template <typename Ar, typename T>
+  requires(!HasFields<T>)
+void Archive(Ar& ar, T& t) { ar(t); }
+
+template <typename Ar, typename T>
+void Archive(Ar& ar, std::vector<T>& v) {
+  if constexpr (Ar::kReading) {
+    v.clear();
+    const size_t n = ar.Count();
+    v.resize(n);
+  } else {
+    ar.U64(v.size());
+  }
+  for (T& item : v) Archive(ar, item);
+}
+template <typename Ar, typename T>
+void Archive(Ar& ar, std::optional<T>& o) {
+  bool has = o.has_value();
+  ar(has);
+  if constexpr (Ar::kReading) {
+    if (!has) {
+      o.reset();
+      return;
+    }
+    o.emplace();
+  }
+  if (has) Archive(ar, *o);
+}
+template <typename Ar, typename K>
+void Archive(Ar& ar, std::set<K>& s) {
+  if constexpr (Ar::kReading) {
+    s.clear();
+    for (size_t i = 0, n = ar.Count(); i < n && ar.ok(); ++i) {
+      K k{};
+      Archive(ar, k);
+      s.insert(s.end(), std::move(k));
+    }
+  } else {
+    ar.U64(s.size());
+    for (const K& k : s) Archive(ar, const_cast<K&>(k));
+  }
+}
+// Maps, in iteration order or, with `sorted`, in key order.
+template <typename Ar, typename M>
+void ArchiveMap(Ar& ar, M& m, bool sorted) {
+  using K = typename M::key_type;
+  using V = typename M::mapped_type;
+  if constexpr (Ar::kReading) {
+    m.clear();
+    const size_t n = ar.Count();
+    if constexpr (requires { m.reserve(n); }) m.reserve(n);
+    for (size_t i = 0; i < n && ar.ok(); ++i) {
+      K k{};
+      Archive(ar, k);
+      V& v = m[std::move(k)];
+      Archive(ar, v);
+    }
+  } else {
+    ar.U64(m.size());
+    if (!sorted) {
+      for (auto& [k, v] : m) {
+        Archive(ar, const_cast<K&>(k));
+        Archive(ar, v);
+      }
+      return;
+    }
+    std::vector<typename M::value_type*> items;
+    items.reserve(m.size());
+    for (auto& kv : m) items.push_back(&kv);
+    std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    for (auto* kv : items) {
+      Archive(ar, const_cast<K&>(kv->first));
+      Archive(ar, kv->second);
+    }
+  }
+}
+template <typename Ar, typename K, typename V>
+void Archive(Ar& ar, std::map<K, V>& m) { ArchiveMap(ar, m, false); }
+template <typename Ar, typename K, typename V>
+void Archive(Ar& ar, std::unordered_map<K, V>& m) {
+  bool sorted = false;
+  if constexpr (!Ar::kReading) sorted = ar.canonical;
+  ArchiveMap(ar, m, sorted);
+}
+
+// A 64-bit checksum of `bytes` that catches torn and corrupted writes.
+uint64_t Checksum64(std::string_view bytes);
+
+}  // namespace cocreate
+
+#endif  // COCREATE_MODEL_BINARY_H_

@@ -1,0 +1,150 @@
+#include "model/binary.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+namespace cocreate {
+namespace {
+
+struct Pair {
+  std::string name;
+  std::vector<int64_t> numbers;
+};
+template <typename Ar>
+void Fields(Ar& ar, Pair& p) {
+  Archive(ar, p.name);
+  Archive(ar, p.numbers);
+}
+
+TEST(BinaryTest, EveryValueReadsBackAsWritten) {
+  const std::vector<int64_t> ints = {0, 1, -1, 63, -64, 64, 127, 128, -129, 1 << 20,
+                                     std::numeric_limits<int64_t>::max(),
+                                     std::numeric_limits<int64_t>::min()};
+  std::map<int64_t, std::string> ordered = {{-5, "a"}, {7, ""}, {1LL << 40, "\0x"}};
+  std::unordered_map<std::string, Pair> keyed = {{"k", {"n", {1, -2}}}, {"", {"", {}}}};
+  std::set<std::string> names = {"b", "a", std::string("\0\xff", 2)};
+  std::optional<Pair> some = Pair{"s", {3}}, none;
+  Json json = Json::Parse(R"({"a":[1,2.50,"x",null,true],"b":{}})").value();
+  Json empty = Json::MakeObject(), null;
+
+  std::string bytes;
+  BinaryWriter w(bytes);
+  std::vector<int64_t> ints_copy = ints;
+  Archive(w, ints_copy);
+  Archive(w, ordered);
+  Archive(w, keyed);
+  Archive(w, names);
+  Archive(w, some);
+  Archive(w, none);
+  w(json);
+  w(empty);
+  w(null);
+  w.U64(std::numeric_limits<uint64_t>::max());
+
+  BinaryReader r(bytes);
+  std::vector<int64_t> ints2;
+  std::map<int64_t, std::string> ordered2;
+  std::unordered_map<std::string, Pair> keyed2;
+  std::set<std::string> names2;
+  std::optional<Pair> some2, none2 = Pair{};
+  Json json2, empty2, null2 = Json(1);
+  Archive(r, ints2);
+  Archive(r, ordered2);
+  Archive(r, keyed2);
+  Archive(r, names2);
+  Archive(r, some2);
+  Archive(r, none2);
+  r(json2);
+  r(empty2);
+  r(null2);
+  EXPECT_EQ(r.U64(), std::numeric_limits<uint64_t>::max());
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.done());
+  EXPECT_EQ(ints2, ints);
+  EXPECT_EQ(ordered2, ordered);
+  ASSERT_EQ(keyed2.size(), 2u);
+  EXPECT_EQ(keyed2["k"].numbers, (std::vector<int64_t>{1, -2}));
+  EXPECT_EQ(names2, names);
+  ASSERT_TRUE(some2.has_value());
+  EXPECT_EQ(some2->name, "s");
+  EXPECT_FALSE(none2.has_value());
+  EXPECT_EQ(json2.Dump(), json.Dump());
+  EXPECT_TRUE(empty2.is_object() && empty2.members().empty());
+  EXPECT_TRUE(null2.is_null());
+}
+
+TEST(BinaryTest, EveryCutOfTheInputFailsAndNeverReadsPastIt) {
+  std::string bytes;
+  BinaryWriter w(bytes);
+  std::vector<std::string> items = {"alpha", std::string(300, 'x'), ""};
+  Archive(w, items);
+  w(Json::Parse(R"({"k":"v"})").value());
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    BinaryReader r(std::string_view(bytes).substr(0, cut));
+    std::vector<std::string> got;
+    Json j;
+    Archive(r, got);
+    r(j);
+    EXPECT_FALSE(r.ok()) << "cut at " << cut;
+  }
+}
+
+TEST(BinaryTest, ALengthLargerThanTheInputFailsWithoutAllocatingIt) {
+  std::string bytes;
+  BinaryWriter w(bytes);
+  w.U64(uint64_t{1} << 62);  // a count of items no input of this size holds
+  BinaryReader r(bytes);
+  std::vector<std::string> got;
+  Archive(r, got);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(got.empty());
+  // An over-long varint (11 bytes of continuation) fails too.
+  BinaryReader r2(std::string(11, '\x80'));
+  r2.U64();
+  EXPECT_FALSE(r2.ok());
+  // So does JSON text that does not parse, and an unknown tag.
+  std::string bad;
+  BinaryWriter wb(bad);
+  wb.U64(2);
+  wb.Bytes("{\"a\":");
+  BinaryReader r3(bad);
+  Json j;
+  r3(j);
+  EXPECT_FALSE(r3.ok());
+  BinaryReader r4(std::string(1, '\x07'));
+  r4(j);
+  EXPECT_FALSE(r4.ok());
+}
+
+TEST(BinaryTest, CanonicalWritesEqualMapsAsEqualBytes) {
+  std::unordered_map<std::string, int64_t> a, b;
+  for (int i = 0; i < 1000; ++i) a["k" + std::to_string(i)] = i;
+  for (int i = 999; i >= 0; --i) b["k" + std::to_string(i)] = i;
+  b.rehash(4096);
+  std::string bytes_a, bytes_b;
+  BinaryWriter wa(bytes_a), wb(bytes_b);
+  wa.canonical = wb.canonical = true;
+  Archive(wa, a);
+  Archive(wb, b);
+  EXPECT_EQ(bytes_a, bytes_b);
+}
+
+TEST(BinaryTest, TheChecksumSeesEveryFlippedBitAndLength) {
+  std::string bytes(1000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 31);
+  const uint64_t sum = Checksum64(bytes);
+  for (size_t i = 0; i < bytes.size(); i += 7) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = bytes;
+      flipped[i] ^= static_cast<char>(1 << bit);
+      EXPECT_NE(Checksum64(flipped), sum) << i << ":" << bit;
+    }
+  }
+  EXPECT_NE(Checksum64(bytes.substr(0, 999)), sum);
+  EXPECT_NE(Checksum64(bytes + std::string(1, '\0')), sum);
+  EXPECT_NE(Checksum64(""), Checksum64(std::string(1, '\0')));
+}
+
+}  // namespace
+}  // namespace cocreate

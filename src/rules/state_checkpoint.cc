@@ -1,0 +1,162 @@
+// State::Save and State::Load: every member of the state, and every field
+// of the records it keeps, listed once for both directions. A field added
+// to a record or a member added to State must be added here too; the
+// checkpoint format version (engine/checkpoint.cc) changes with these files,
+// and rules/state_checkpoint_test.cc compares a loaded state with a replay.
+#include "rules/state.h"
+
+namespace cocreate {
+
+namespace {
+template <typename Ar, typename... T>
+void Each(Ar& ar, T&... fields) {
+  (Archive(ar, fields), ...);
+}
+}  // namespace
+
+// The records, field by field (found by Archive through argument lookup).
+template <typename Ar> void Fields(Ar& ar, JsonDigest& d) { Each(ar, d.hi, d.lo); }
+template <typename Ar> void Fields(Ar& ar, Decimal& d) {
+  const auto units = static_cast<unsigned __int128>(d.units());
+  uint64_t hi = static_cast<uint64_t>(units >> 64), lo = static_cast<uint64_t>(units);
+  Each(ar, hi, lo);
+  if constexpr (Ar::kReading) {
+    d = Decimal::FromUnits(static_cast<__int128>((static_cast<unsigned __int128>(hi) << 64) | lo));
+  }
+}
+template <typename Ar> void Fields(Ar& ar, Organization& o) {
+  Each(ar, o.id, o.external_id, o.name, o.description, o.attributes, o.created_at, o.closed,
+       o.updated_at);
+}
+template <typename Ar> void Fields(Ar& ar, ConsumerGroup& g) {
+  Each(ar, g.id, g.name, g.owner, g.members, g.created_at, g.updated_at);
+}
+template <typename Ar> void Fields(Ar& ar, ResourceVersion& v) {
+  Each(ar, v.version, v.owner, v.kind, v.name, v.attributes, v.at, v.provision, v.seq);
+}
+template <typename Ar> void Fields(Ar& ar, Resource& r) {
+  Each(ar, r.id, r.external_id, r.origin_provision, r.versions, r.retired, r.retired_at);
+}
+template <typename Ar> void Fields(Ar& ar, DegradedBy& d) {
+  Each(ar, d.resource, d.service, d.relationship);
+}
+template <typename Ar> void Fields(Ar& ar, Service& s) {
+  Each(ar, s.id, s.external_id, s.provider, s.name, s.description, s.built_on, s.depends_on,
+       s.created_at, s.updated_at, s.retired, s.degraded_by, s.seq);
+}
+template <typename Ar> void Fields(Ar& ar, Good& g) { Each(ar, g.kind, g.name); }
+template <typename Ar> void Fields(Ar& ar, ServiceAction& a) { Each(ar, a.name, a.effect); }
+template <typename Ar> void Fields(Ar& ar, ServiceLevel& l) {
+  Each(ar, l.metric, l.objective, l.unit, l.target);
+}
+template <typename Ar> void Fields(Ar& ar, Price& p) { Each(ar, p.amount, p.currency, p.period); }
+template <typename Ar> void Fields(Ar& ar, Offering& o) {
+  Each(ar, o.id, o.external_id, o.provider, o.service, o.name, o.audience_public,
+       o.audience_groups, o.goods, o.access, o.actions, o.service_levels, o.price, o.created_at,
+       o.updated_at, o.version, o.retired, o.seq);
+}
+template <typename Ar> void Fields(Ar& ar, Person& p) {
+  Each(ar, p.id, p.organization, p.name, p.email, p.created_at, p.given_name, p.family_name);
+}
+template <typename Ar> void Fields(Ar& ar, OrderItem& i) {
+  Each(ar, i.id, i.action, i.relationship, i.provision);
+}
+template <typename Ar> void Fields(Ar& ar, ServiceOrder& o) {
+  Each(ar, o.id, o.orderer, o.description, o.external_id, o.items, o.created_at);
+}
+template <typename Ar> void Fields(Ar& ar, PartyRole& r) {
+  Each(ar, r.id, r.name, r.engaged_party, r.owner, r.details, r.created_at, r.updated_at,
+       r.removed);
+}
+template <typename Ar> void Fields(Ar& ar, RoleAssignment& a) {
+  Each(ar, a.person, a.role, a.organization, a.assigned_at);
+}
+template <typename Ar> void Fields(Ar& ar, Agreement& a) {
+  Each(ar, a.version, a.type, a.service_levels, a.price, a.start, a.end, a.renewal, a.proposal,
+       a.at);
+}
+template <typename Ar> void Fields(Ar& ar, Relationship& r) {
+  Each(ar, r.id, r.offering, r.provider, r.consumer, r.type, r.status, r.requested_at,
+       r.updated_at, r.activated_at, r.agreements, r.roles);
+}
+template <typename Ar> void Fields(Ar& ar, Proposal& p) {
+  Each(ar, p.id, p.relationship, p.by, p.status, p.changes, p.note, p.created_at, p.closed_at,
+       p.reason);
+}
+template <typename Ar> void Fields(Ar& ar, Cost& c) { Each(ar, c.amount, c.currency, c.kind); }
+template <typename Ar> void Fields(Ar& ar, Risk& r) { Each(ar, r.description, r.kind); }
+template <typename Ar> void Fields(Ar& ar, Value& v) { Each(ar, v.outcomes, v.costs, v.risks); }
+template <typename Ar> void Fields(Ar& ar, Period& p) { Each(ar, p.start, p.end); }
+template <typename Ar> void Fields(Ar& ar, Measurement& m) {
+  Each(ar, m.id, m.relationship, m.by, m.metric, m.value, m.period, m.note, m.objective, m.unit,
+       m.target, m.met, m.agreement_version, m.at, m.end_ms);
+}
+template <typename Ar> void Fields(Ar& ar, ServiceRequest& r) {
+  Each(ar, r.id, r.relationship, r.consumer, r.provider, r.action, r.note, r.details, r.status,
+       r.opened_at, r.closed_at, r.provision, r.reason);
+}
+template <typename Ar> void Fields(Ar& ar, ValueRecord& v) {
+  Each(ar, v.id, v.relationship, v.party, v.value, v.period, v.note, v.at);
+}
+template <typename Ar> void Fields(Ar& ar, ModifiedResource& m) { Each(ar, m.resource, m.version); }
+template <typename Ar> void Fields(Ar& ar, Provision& p) {
+  Each(ar, p.id, p.relationship, p.action, p.provider, p.consumer, p.used, p.created, p.modified,
+       p.transferred, p.value, p.request, p.at, p.seq);
+}
+template <typename Ar> void Fields(Ar& ar, Evidence& e) {
+  Each(ar, e.service, e.resource, e.provision, e.relationship, e.provider);
+}
+template <typename Ar> void Fields(Ar& ar, RoleTransition& t) { Each(ar, t.at, t.evidence); }
+template <typename Ar> void Fields(Ar& ar, Event& e) {
+  Each(ar, e.seq, e.type, e.at, e.actor, e.subject, e.data, e.private_data);
+}
+template <typename Ar> void Fields(Ar& ar, Principal& p) {
+  Each(ar, p.role, p.organization, p.person, p.system);
+}
+template <typename Ar> void Fields(Ar& ar, RoleRecord& r) {
+  Each(ar, r.consumer_since, r.provider_since, r.transitions);
+}
+template <typename Ar> void Fields(Ar& ar, TokenRecord& t) {
+  Each(ar, t.id, t.principal, t.created_at, t.expires_at, t.digest);
+}
+template <typename Ar> void Fields(Ar& ar, WebhookRecord& w) {
+  Each(ar, w.id, w.organization, w.url, w.events, w.exclude_actors, w.secret, w.created_at, w.seq,
+       w.deleted, w.request);
+}
+template <typename Ar> void Fields(Ar& ar, RelationshipChange& c) {
+  Each(ar, c.seq, c.type, c.status);
+}
+template <typename Ar> void Fields(Ar& ar, TouchRecord& t) { Each(ar, t.provision, t.how); }
+
+template <typename Ar>
+void State::Members(Ar& ar) {
+  Each(ar, last_seq_, breaches_, orgs_, groups_, resources_, services_, offerings_,
+       relationships_, provisions_, nouns_, requests_, tokens_, token_digests_, token_order_,
+       webhooks_, webhook_order_, roles_);
+  for (auto& ids : order_) Archive(ar, ids);
+  for (auto& ids : external_ids_) Archive(ar, ids);
+  Each(ar, proposals_, service_history_, offering_history_, relationship_history_, grants_,
+       last_grant_, persons_, party_roles_, party_role_order_, service_orders_,
+       service_order_ids_, measurements_, service_requests_, value_records_, people_of_,
+       measurements_of_, requests_of_, value_records_of_, breaches_reaching_, with_end_,
+       proposals_of_, built_on_, accessing_, depending_, offerings_of_, relationships_on_,
+       provisions_in_, relationships_of_, groups_of_, services_of_, touches_, owned_);
+}
+
+void State::Save(BinaryWriter& out) const {
+  // Members only reads when writing; one list serves both directions.
+  const_cast<State*>(this)->Members(out);
+}
+
+Status State::Load(BinaryReader& in) {
+  State loaded;
+  loaded.Members(in);
+  if (!in.ok()) {
+    return Status(Code::kInternal, "bad_checkpoint",
+                  "the checkpoint's state is cut short or malformed");
+  }
+  *this = std::move(loaded);
+  return Status::Ok();
+}
+
+}  // namespace cocreate
