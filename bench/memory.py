@@ -2,9 +2,13 @@
 """Memory and start-up at scale (see bench/memory). For each size, generates
 an ecosystem once (cached in build/bench-memory-ORGS), starts `cocreate serve`
 on it, and reports how long /healthz took to answer, the server's resident
-memory then, and bytes per object. Prints a table; --json FILE writes
-{"sizes": {NAME: {"organizations", "objects", "events", "generate_s",
-"generate_peak_rss_bytes", "start_s", "rss_bytes", "bytes_per_object"}}}."""
+memory then, and bytes per object: first without a checkpoint (a full replay
+of the log; its clean stop writes one), then from that checkpoint. Prints a
+table; --json FILE writes {"sizes": {NAME: {"organizations", "objects",
+"events", "generate_s", "generate_peak_rss_bytes", "start_s" (from the
+checkpoint), "rss_bytes", "bytes_per_object", "replay_start_s",
+"replay_rss_bytes", "stop_s" (the stop that writes the checkpoint),
+"checkpoint_bytes"}}}."""
 
 import argparse
 import json
@@ -64,7 +68,8 @@ def generate(orgs):
 
 
 def start(data):
-    """Starts a server; returns (seconds to /healthz, RSS then)."""
+    """Starts a server; returns (seconds to /healthz, RSS then, seconds its clean stop
+    took)."""
     port = free_port()
     t = time.time()
     proc = subprocess.Popen([BIN, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}",
@@ -82,10 +87,15 @@ def start(data):
                 pass
             time.sleep(0.05)
         took = time.time() - t
-        return took, rss_bytes(proc.pid)
-    finally:
+        rss = rss_bytes(proc.pid)
+        stopping = time.time()
         proc.terminate()
         proc.wait()
+        return took, rss, time.time() - stopping
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait()
 
 
 def main():
@@ -95,21 +105,32 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     result = {"sizes": {}}
-    print(f"{'size':>6} {'objects':>10} {'events':>10} {'start_s':>8} {'rss_MB':>8} "
-          f"{'bytes/object':>13} {'gen_peak_MB':>12}")
+    print(f"{'size':>6} {'objects':>10} {'events':>10} {'replay_s':>9} {'ckpt_s':>7} "
+          f"{'rss_MB':>8} {'bytes/object':>13} {'replay_MB':>10} {'ckpt_MB':>8} "
+          f"{'stop_s':>7} {'gen_peak_MB':>12}")
     for name in args.sizes.split(","):
         if name not in SIZES:
             sys.exit(f"unknown size '{name}'; one of {', '.join(SIZES)}")
         data, facts = generate(SIZES[name])
+        checkpoint = os.path.join(data, "checkpoint")
+        replays = []
+        for _ in range(args.starts):
+            if os.path.exists(checkpoint):
+                os.remove(checkpoint)
+            replays.append(start(data))  # its stop writes the checkpoint
         runs = [start(data) for _ in range(args.starts)]
-        start_s, rss = min(runs)
+        replay_s, replay_rss, stop_s = min(replays)
+        start_s, rss, _ = min(runs)
         row = dict(facts, start_s=round(start_s, 2), rss_bytes=rss,
-                   bytes_per_object=round(rss / facts["objects"]))
+                   bytes_per_object=round(rss / facts["objects"]),
+                   replay_start_s=round(replay_s, 2), replay_rss_bytes=replay_rss,
+                   stop_s=round(stop_s, 2), checkpoint_bytes=os.path.getsize(checkpoint))
         result["sizes"][name] = row
         peak = row["generate_peak_rss_bytes"]
-        print(f"{name:>6} {row['objects']:>10} {row['events']:>10} {row['start_s']:>8} "
-              f"{rss / 1e6:>8.0f} {row['bytes_per_object']:>13} "
-              f"{(peak or 0) / 1e6:>12.0f}", flush=True)
+        print(f"{name:>6} {row['objects']:>10} {row['events']:>10} {replay_s:>9.2f} "
+              f"{start_s:>7.2f} {rss / 1e6:>8.0f} {row['bytes_per_object']:>13} "
+              f"{replay_rss / 1e6:>10.0f} {row['checkpoint_bytes'] / 1e6:>8.0f} "
+              f"{stop_s:>7.2f} {(peak or 0) / 1e6:>12.0f}", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

@@ -1,6 +1,9 @@
 #include "engine/checkpoint.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,6 +113,33 @@ Status WriteCheckpoint(const std::string& path, const std::string& bytes) {
   return Status::Ok();
 }
 
+int RemoveStaleCheckpointFiles(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  const std::string prefix =
+      (slash == std::string::npos ? path : path.substr(slash + 1)) + ".tmp.";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  int removed = 0;
+  while (const dirent* entry = ::readdir(d)) {
+    std::string_view name(entry->d_name);
+    if (name.substr(0, prefix.size()) != prefix) continue;
+    // NAME.tmp.PID.N: only a process that no longer runs has stopped writing it.
+    std::string_view rest = name.substr(prefix.size());
+    const size_t dot = rest.find('.');
+    const std::string pid_text(rest.substr(0, dot));
+    if (dot == std::string_view::npos || pid_text.empty() ||
+        pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) {
+      continue;
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid == getpid() || (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
+    if (::unlink((dir + "/" + std::string(name)).c_str()) == 0) ++removed;
+  }
+  ::closedir(d);
+  return removed;
+}
+
 StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -122,16 +152,24 @@ StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
     ::close(fd);
     return failed;
   }
-  std::string bytes(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
+  // Mapped, not read: the page cache's pages serve as they are, with no
+  // second copy of a file as large as a third of the state.
+  const size_t file_size = static_cast<size_t>(st.st_size);
+  if (file_size < kHeaderSize) {
+    ::close(fd);
+    return Bad(path, "cut short");
   }
+  void* mapped = ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
-  if (done != bytes.size() || bytes.size() < kHeaderSize) return Bad(path, "cut short");
+  if (mapped == MAP_FAILED) return Failed("cannot map", path);
+  ::madvise(mapped, file_size, MADV_SEQUENTIAL);
+  ::madvise(mapped, file_size, MADV_WILLNEED);
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { ::munmap(p, n); }
+  } unmap{mapped, file_size};
+  std::string_view bytes(static_cast<const char*>(mapped), file_size);
   if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return Bad(path, "not a checkpoint");
   const char* h = bytes.data();
   if (GetWord(h + 8) != CheckpointFormat()) return Bad(path, "made by another build");
@@ -140,8 +178,8 @@ StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
   cp.last = JsonDigest{GetWord(h + 24), GetWord(h + 32)};
   const uint64_t size = GetWord(h + 40);
   if (size != bytes.size() - kHeaderSize) return Bad(path, "cut short");
-  std::string_view payload = std::string_view(bytes).substr(kHeaderSize);
-  if (GetWord(h + 48) != Checksum(std::string_view(bytes).substr(0, 48), payload)) {
+  std::string_view payload = bytes.substr(kHeaderSize);
+  if (GetWord(h + 48) != Checksum(bytes.substr(0, 48), payload)) {
     return Bad(path, "checksum mismatch");
   }
   BinaryReader r(payload);

@@ -43,6 +43,10 @@ std::string EncodeCheckpoint(const State& state, const GraphIndex& graph,
 // fsync of the folder). Errors: Internal naming the path and the failure.
 Status WriteCheckpoint(const std::string& path, const std::string& bytes);
 
+// Removes the temporary files of checkpoint writes at `path` whose process
+// no longer runs (a crash or kill -9 mid-write leaves one). Returns how many.
+int RemoveStaleCheckpointFiles(const std::string& path);
+
 struct Checkpoint {
   int64_t seq = 0;
   JsonDigest last;

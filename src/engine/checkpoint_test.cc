@@ -367,6 +367,17 @@ TEST(CheckpointTest, KillingAWriterLeavesAReadableCheckpoint) {
     }
   }
   EXPECT_EQ(saw_old + saw_new, 12);
+  // What the killed writers left is removed, but not a live process's file.
+  const std::string live = dir / ("cp.tmp." + std::to_string(getpid()) + ".99");
+  std::ofstream(live) << "in progress";
+  RemoveStaleCheckpointFiles(dir / "cp");
+  int left = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(dir / "cp").parent_path())) {
+    left += entry.path().filename().string().starts_with("cp.tmp.");
+  }
+  EXPECT_EQ(left, 1);
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(ReadCheckpoint(dir / "cp").ok());
 }
 
 TEST(CheckpointTest, TheEngineWritesOneEveryNEventsInTheBackground) {

@@ -49,6 +49,11 @@ void Engine::Stop() {
 
 bool Engine::LoadCheckpoint(State& state, GraphIndex& graph) {
   auto started = std::chrono::steady_clock::now();
+  if (int removed = RemoveStaleCheckpointFiles(options_.checkpoint_path); removed > 0) {
+    LogLine("removed the temporary files of interrupted checkpoint writes")
+        .Add("files", removed)
+        .Info();
+  }
   StatusOr<cocreate::Checkpoint> cp = ReadCheckpoint(options_.checkpoint_path);
   if (!cp.ok()) {
     if (cp.status().code() != Code::kNotFound) {
