@@ -56,8 +56,11 @@ JsonDigest EventFingerprint(const Event& e) {
   return j.Digest();
 }
 
-std::string EncodeCheckpoint(const State& state, const GraphIndex& graph, const JsonDigest& last) {
-  std::string out(kHeaderSize, '\0');
+std::string EncodeCheckpoint(const State& state, const GraphIndex& graph, const JsonDigest& last,
+                             size_t size_hint) {
+  std::string out;
+  out.reserve(size_hint + size_hint / 8);
+  out.resize(kHeaderSize);
   BinaryWriter w(out);
   state.Save(w);
   graph.Save(w);
@@ -174,6 +177,7 @@ StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
   const char* h = bytes.data();
   if (GetWord(h + 8) != CheckpointFormat()) return Bad(path, "made by another build");
   Checkpoint cp;
+  cp.bytes = file_size;
   cp.seq = static_cast<int64_t>(GetWord(h + 16));
   cp.last = JsonDigest{GetWord(h + 24), GetWord(h + 32)};
   const uint64_t size = GetWord(h + 40);

@@ -34,10 +34,11 @@ uint64_t CheckpointFormat();
 JsonDigest EventFingerprint(const Event& e);
 
 // The bytes of a checkpoint of `state` and `graph`, whose last event is
-// `last` (seq 0 and any fingerprint for an empty state).
+// `last` (seq 0 and any fingerprint for an empty state). `size_hint` (the
+// last checkpoint's size, say) spares the buffer's regrowth.
 // REQUIRES: no concurrent change of state or graph (a shared lock).
 std::string EncodeCheckpoint(const State& state, const GraphIndex& graph,
-                             const JsonDigest& last);
+                             const JsonDigest& last, size_t size_hint = 0);
 
 // Writes `bytes` to `path` crash-safely (temporary file, fsync, rename,
 // fsync of the folder). Errors: Internal naming the path and the failure.
@@ -49,6 +50,7 @@ int RemoveStaleCheckpointFiles(const std::string& path);
 
 struct Checkpoint {
   int64_t seq = 0;
+  size_t bytes = 0;  // the file's size
   JsonDigest last;
   State state;
   GraphIndex graph;

@@ -77,6 +77,7 @@ bool Engine::LoadCheckpoint(State& state, GraphIndex& graph) {
   state = std::move(cp->state);
   graph = std::move(cp->graph);
   checkpoint_seq_ = cp->seq;
+  checkpoint_bytes_ = cp->bytes;
   LogLine("checkpoint loaded")
       .Add("seq", cp->seq)
       .Add("ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
@@ -106,9 +107,10 @@ void Engine::Checkpoint(bool wait) {
       }
       last = EventFingerprint(at->front());
     }
-    bytes = EncodeCheckpoint(state_, graph_, last);
+    bytes = EncodeCheckpoint(state_, graph_, last, checkpoint_bytes_.load());
   }
   checkpoint_seq_ = seq;
+  checkpoint_bytes_ = bytes.size();
   const double encode_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
           .count();

@@ -347,6 +347,7 @@ class Engine {
   std::thread tailer_;  // only for shared stores
   std::thread checkpoint_writer_;  // the last checkpoint's file write, if any
   std::atomic<int64_t> checkpoint_seq_{0};  // the seq of the last checkpoint read or written
+  std::atomic<size_t> checkpoint_bytes_{0};  // its size (the next one's buffer)
   std::atomic<bool> tail_stop_{false};
   bool healthy_ = true;  // GUARDED_BY(state_mu_): false when the state awaits a rebuild
   std::atomic<bool> healthy_flag_{true};  // healthy_, readable without the lock
