@@ -204,7 +204,7 @@ int Export(const std::string& data_dir, const std::string& store_spec) {
     return 1;
   }
   Status st = (*store)->Scan(0, [](Event e) {
-    Json line = Json::MakeObject({{"seq", Json(e.seq)}, {"type", Json(e.type)}, {"at", Json(e.at)},
+    Json line = Json::MakeObject({{"seq", Json(e.seq)}, {"type", Json(EventTypeName(e.type))}, {"at", Json(e.at)},
                                   {"actor", Json(e.actor)}, {"subject", Json(e.subject)},
                                   {"data", e.data}, {"private", e.private_data}});
     std::cout << line.Dump() << "\n";
@@ -249,7 +249,10 @@ int Import(const std::string& data_dir, const std::string& store_spec, std::istr
     if (seq == nullptr || !seq->is_int()) return fail("no integer 'seq'");
     Event e;
     e.seq = seq->as_int();
-    e.type = StrOr(*j, "type");
+    const std::string type = StrOr(*j, "type");
+    std::optional<EventType> known = EventTypeFromName(type);
+    if (!known) return fail("'" + type + "' is not an event type");
+    e.type = *known;
     e.at = StrOr(*j, "at");
     e.actor = StrOr(*j, "actor");
     e.subject = StrOr(*j, "subject");
@@ -291,7 +294,8 @@ StatusOr<LogDigest> DigestLog(EventStore& store) {
   LogDigest d;
   CC_RETURN_IF_ERROR(store.Scan(0, [&](Event e) {
     ++d.events;
-    text += std::to_string(e.seq) + '\x1f' + e.type + '\x1f' + e.at + '\x1f' + e.actor +
+    text += std::to_string(e.seq) + '\x1f' + std::string(EventTypeName(e.type)) + '\x1f' + e.at +
+            '\x1f' + e.actor +
             '\x1f' + e.subject + '\x1f' + e.data.Dump() + '\x1f' + e.private_data.Dump() + '\n';
     return Status::Ok();
   }));

@@ -54,43 +54,43 @@ Graph FromEvents(const std::vector<Event>& events) {
   std::set<std::string> retired;
   for (const Event& e : events) {
     const Json& d = e.data;
-    if (e.type == "organization.created") g.noun[e.subject] = "organization";
-    if (e.type == "resource.created") {
+    if (e.type == EventType::kOrganizationCreated) g.noun[e.subject] = "organization";
+    if (e.type == EventType::kResourceCreated) {
       g.noun[e.subject] = "resource";
       owner[e.subject] = StrOr(d, "owner");
     }
-    if (e.type == "resource.transferred") owner[e.subject] = StrOr(d, "to");
-    if (e.type == "resource.retired") retired.insert(e.subject);
-    if (e.type == "service.created") {
+    if (e.type == EventType::kResourceTransferred) owner[e.subject] = StrOr(d, "to");
+    if (e.type == EventType::kResourceRetired) retired.insert(e.subject);
+    if (e.type == EventType::kServiceCreated) {
       g.noun[e.subject] = "service";
       g.org_seed[StrOr(d, "provider")].insert(e.subject);
       built_on[e.subject] = StrList(d, "built_on");
       depends_on[e.subject] = StrList(d, "depends_on");
     }
-    if (e.type == "service.updated") {
+    if (e.type == EventType::kServiceUpdated) {
       const Json& after = *d.Find("after");
       if (after.Find("built_on")) built_on[e.subject] = StrList(after, "built_on");
       if (after.Find("depends_on")) depends_on[e.subject] = StrList(after, "depends_on");
     }
-    if (e.type == "offering.created") {
+    if (e.type == EventType::kOfferingCreated) {
       g.noun[e.subject] = "offering";
       service_of[e.subject] = StrOr(d, "service");
       access[e.subject] = AccessOf(d);
     }
-    if (e.type == "offering.updated" && d.Find("after")->Find("access")) {
+    if (e.type == EventType::kOfferingUpdated && d.Find("after")->Find("access")) {
       access[e.subject] = AccessOf(*d.Find("after"));
     }
-    if (e.type == "relationship.requested") {
+    if (e.type == EventType::kRelationshipRequested) {
       g.noun[e.subject] = "relationship";
       consumer[e.subject] = StrOr(d, "consumer");
       offering_of[e.subject] = StrOr(d, "offering");
       g.up[e.subject].insert(StrOr(d, "offering"));
       status[e.subject] = "requested";
     }
-    if (e.type.rfind("relationship.", 0) == 0 && e.type != "relationship.requested") {
+    if (EventTypeName(e.type).starts_with("relationship.") && e.type != EventType::kRelationshipRequested) {
       status[e.subject] = StrOr(d, "to");
     }
-    if (e.type == "provision.performed") {
+    if (e.type == EventType::kProvisionPerformed) {
       std::string rel = StrOr(d, "relationship");
       g.up[e.subject].insert(rel);
       for (const auto& r : StrList(d, "used")) g.up[e.subject].insert(r);
@@ -144,29 +144,29 @@ class History {
   explicit History(const std::vector<Event>& events) {
     for (const Event& e : events) {
       const Json& d = e.data;
-      if (e.type == "resource.created") {
+      if (e.type == EventType::kResourceCreated) {
         std::string origin;
         if (const Json* o = d.Find("origin"); o && o->is_object()) origin = StrOr(*o, "provision");
         versions_[e.subject].push_back({e.seq, origin, StrOr(d, "owner")});
-      } else if (e.type == "resource.modified" || e.type == "resource.transferred") {
+      } else if (e.type == EventType::kResourceModified || e.type == EventType::kResourceTransferred) {
         auto& v = versions_[e.subject];
-        std::string to = e.type == "resource.transferred" ? StrOr(d, "to") : v.back().owner;
+        std::string to = e.type == EventType::kResourceTransferred ? StrOr(d, "to") : v.back().owner;
         v.push_back({e.seq, StrOr(d, "provision"), to});
-      } else if (e.type == "resource.revised") {
+      } else if (e.type == EventType::kResourceRevised) {
         auto& v = versions_[e.subject];
         v.push_back({e.seq, "", v.back().owner});
-      } else if (e.type == "provision.performed") {
+      } else if (e.type == EventType::kProvisionPerformed) {
         provisions_[e.subject] = {e.seq, StrOr(d, "relationship"), StrList(d, "used")};
-      } else if (e.type == "relationship.requested") {
+      } else if (e.type == EventType::kRelationshipRequested) {
         offering_of_[e.subject] = StrOr(d, "offering");
-      } else if (e.type == "offering.created") {
+      } else if (e.type == EventType::kOfferingCreated) {
         offerings_[e.subject].push_back({e.seq, 1});
         service_of_[e.subject] = StrOr(d, "service");
-      } else if (e.type == "offering.updated") {
+      } else if (e.type == EventType::kOfferingUpdated) {
         offerings_[e.subject].push_back({e.seq, d.Find("version")->as_int()});
-      } else if (e.type == "service.created") {
+      } else if (e.type == EventType::kServiceCreated) {
         services_[e.subject].push_back({e.seq, StrList(d, "built_on"), StrList(d, "depends_on")});
-      } else if (e.type == "service.updated") {
+      } else if (e.type == EventType::kServiceUpdated) {
         ServiceAt next = services_[e.subject].back();
         next.seq = e.seq;
         const Json& after = *d.Find("after");
@@ -302,29 +302,29 @@ class SqliteHistory {
     for (const Event& e : events) {
       const Json& d = e.data;
       const std::string& id = e.subject;
-      if (e.type == "resource.created") {
+      if (e.type == EventType::kResourceCreated) {
         std::string origin;
         if (const Json* o = d.Find("origin"); o && o->is_object()) origin = StrOr(*o, "provision");
         versions[id] = {e.seq, 1, origin, {}, {}};
-      } else if (e.type == "resource.modified" || e.type == "resource.transferred" ||
-                 e.type == "resource.revised") {
+      } else if (e.type == EventType::kResourceModified || e.type == EventType::kResourceTransferred ||
+                 e.type == EventType::kResourceRevised) {
         Open& o = versions[id];
         close_version(id, o, e.seq);
-        o = {e.seq, o.version + 1, e.type == "resource.revised" ? "" : StrOr(d, "provision"), {}, {}};
-      } else if (e.type == "provision.performed") {
+        o = {e.seq, o.version + 1, e.type == EventType::kResourceRevised ? "" : StrOr(d, "provision"), {}, {}};
+      } else if (e.type == EventType::kProvisionPerformed) {
         Insert("INSERT INTO provision VALUES (?, ?, ?)", {id}, {e.seq}, {StrOr(d, "relationship")});
         for (const auto& u : StrList(d, "used")) Insert("INSERT INTO used VALUES (?, ?)", {id, u}, {}, {});
-      } else if (e.type == "relationship.requested") {
+      } else if (e.type == EventType::kRelationshipRequested) {
         Insert("INSERT INTO rel VALUES (?, ?)", {id, StrOr(d, "offering")}, {}, {});
-      } else if (e.type == "offering.created") {
+      } else if (e.type == EventType::kOfferingCreated) {
         offerings[id] = {e.seq, 1, StrOr(d, "service"), {}, {}};
-      } else if (e.type == "offering.updated") {
+      } else if (e.type == EventType::kOfferingUpdated) {
         Open& o = offerings[id];
         close_offering(id, o, e.seq);
         o = {e.seq, d.Find("version")->as_int(), o.a, {}, {}};
-      } else if (e.type == "service.created") {
+      } else if (e.type == EventType::kServiceCreated) {
         services[id] = {e.seq, 0, "", StrList(d, "built_on"), StrList(d, "depends_on")};
-      } else if (e.type == "service.updated") {
+      } else if (e.type == EventType::kServiceUpdated) {
         Open& o = services[id];
         close_service(id, o, e.seq);
         const Json& after = *d.Find("after");
@@ -522,18 +522,18 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
   const std::vector<Event> events = engine->Log().value();
   engine->Inspect([&](const State& state) {
     // Every kind of change is in the log, so every one is exercised.
-    std::map<std::string, int> kinds;
+    std::map<EventType, int> kinds;
     for (const Event& e : events) kinds[e.type]++;
-    for (const char* t : {"service.updated", "offering.updated", "access.granted",
-                          "access.revoked", "resource.revised", "resource.retired",
-                          "resource.transferred", "resource.modified", "service.retired",
-                          "offering.retired", "service.degraded",
-                          "relationship.suspended", "relationship.resumed",
-                          "organization.updated"}) {
+    for (EventType t : {EventType::kServiceUpdated, EventType::kOfferingUpdated, EventType::kAccessGranted,
+                          EventType::kAccessRevoked, EventType::kResourceRevised, EventType::kResourceRetired,
+                          EventType::kResourceTransferred, EventType::kResourceModified, EventType::kServiceRetired,
+                          EventType::kOfferingRetired, EventType::kServiceDegraded,
+                          EventType::kRelationshipSuspended, EventType::kRelationshipResumed,
+                          EventType::kOrganizationUpdated}) {
       EXPECT_GT(kinds[t], 5) << t;
     }
-    EXPECT_GT(kinds["service.restored"], 0);
-    for (const char* t : {"consumer_group.updated", "organization.closed"}) {
+    EXPECT_GT(kinds[EventType::kServiceRestored], 0);
+    for (EventType t : {EventType::kConsumerGroupUpdated, EventType::kOrganizationClosed}) {
       EXPECT_EQ(kinds[t], 1) << t;
     }
     Graph graph = FromEvents(events);
@@ -570,7 +570,7 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     bool changed = false;
     for (const Event& e : events) {
       stepped.Apply(e, state);
-      changed = changed || e.type == "service.updated" || e.type == "offering.updated";
+      changed = changed || e.type == EventType::kServiceUpdated || e.type == EventType::kOfferingUpdated;
       if (stepped.FinishFold(e.seq % 64 == 0)) {
         ++installs;
         installs_after_changes += changed;

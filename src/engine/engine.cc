@@ -148,7 +148,7 @@ Status Engine::Replay() {
   CC_RETURN_IF_ERROR(store_->Scan(fresh.last_seq(), [&](Event e) {
     if (Status st = fresh.Apply(e); !st.ok()) {
       return Status(st.code(), st.reason(),
-                    "event seq " + std::to_string(e.seq) + " (" + e.type +
+                    "event seq " + std::to_string(e.seq) + " (" + std::string(EventTypeName(e.type)) +
                         ") cannot be applied: " + st.message());
     }
     graph.Apply(e, fresh);
@@ -171,12 +171,12 @@ Status Engine::Replay() {
 Status Engine::ApplyEvent(const Event& e) {
   CC_RETURN_IF_ERROR(state_.Apply(e));
   graph_.Apply(e, state_);
-  if (e.type == "token.revoked") {
+  if (e.type == EventType::kTokenRevoked) {
     // From this event on, the token answers 401 (CONTRACT §5).
     const std::string id = StrOr(e.data, "id");
     std::lock_guard<std::mutex> lock(token_mu_);
     std::erase_if(token_cache_, [&](const auto& entry) { return entry.second.id == id; });
-  } else if (e.type == "organization.closed") {
+  } else if (e.type == EventType::kOrganizationClosed) {
     // A closed organization's tokens stop at once (CONTRACT §5).
     std::lock_guard<std::mutex> lock(token_mu_);
     std::erase_if(token_cache_,
@@ -330,7 +330,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
               StatusOr<Decision> d = Decide(state_, pending.principal, pending.command, now);
               if (d.ok()) {
                 for (Event& e : d->events) {
-                  if (e.type == "service_level.breached") CountBreachReach(e);
+                  if (e.type == EventType::kServiceLevelBreached) CountBreachReach(e);
                 }
                 Status applied;
                 auto apply = [&](std::vector<Event>& events, size_t from) {

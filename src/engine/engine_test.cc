@@ -350,14 +350,14 @@ TEST(EngineOpenTest, AnEventThatCannotBeAppliedIsNamedBySeqAndType) {
   auto store = MemoryStore();
   Event good;
   good.seq = 1;
-  good.type = "organization.created";
+  good.type = EventType::kOrganizationCreated;
   good.at = "2026-12-01T00:00:00Z";
   good.actor = "admin";
   good.subject = "o1";
   good.data = Json::Parse(R"({"id":"o1","name":"n"})").value();
   Event bad = good;
   bad.seq = 2;
-  bad.type = "resource.created";
+  bad.type = EventType::kResourceCreated;
   bad.subject = "r1";
   bad.data = Json::Parse(R"({"id":"r1","versions":"not a list"})").value();
   ASSERT_TRUE(store->Append({good, bad}).ok());
@@ -405,7 +405,7 @@ TEST(EngineWebhookTest, DeliveriesAreWrittenWithTheirEventsAsTheOrganizationSees
   Json listed = Json::Parse(*page).value();
   ASSERT_EQ(listed.Find("total")->as_int(), 1);
   const Json& item = listed.Find("items")->items()[0];
-  EXPECT_EQ(item.Find("type")->as_string(), "resource.created");
+  EXPECT_EQ(item.Find("type")->as_string(), EventType::kResourceCreated);
   EXPECT_EQ(item.Find("status")->as_string(), "pending");
   auto heads = engine->PendingDeliveries(10);
   ASSERT_TRUE(heads.ok());

@@ -19,7 +19,7 @@ void EncodeEvent(const State& s, const Principal& p, const Event& e, JsonWriter&
   WriteKey(w, "seq");
   w.Int64(e.seq);
   WriteKey(w, "type");
-  WriteString(w, e.type);
+  WriteString(w, EventTypeName(e.type));
   WriteKey(w, "at");
   WriteString(w, e.at);
   WriteKey(w, "actor");

@@ -22,7 +22,7 @@ std::unique_ptr<Engine> Fresh() {
 std::vector<std::string> Shape(Engine& e) {
   std::vector<std::string> out;
   const std::vector<Event> log = e.Log().value();
-  for (const auto& ev : log) out.push_back(ev.type + " " + ev.subject + " " + ev.actor);
+  for (const auto& ev : log) out.push_back(std::string(EventTypeName(ev.type)) + " " + ev.subject + " " + ev.actor);
   return out;
 }
 
@@ -53,11 +53,11 @@ TEST(GeneratorTest, TheStoryHasChainsCyclesAndEveryEffect) {
     EXPECT_FALSE(Cycles(s).empty()) << "some organizations provide back upstream";
     int created = 0, modified = 0, transferred = 0, transitions = 0, suspended = 0;
     for (const auto& ev : log) {
-      created += ev.type == "resource.created" && ev.data.Find("origin")->is_object();
-      modified += ev.type == "resource.modified";
-      transferred += ev.type == "resource.transferred";
-      transitions += ev.type == "role.transitioned";
-      suspended += ev.type == "relationship.suspended";
+      created += ev.type == EventType::kResourceCreated && ev.data.Find("origin")->is_object();
+      modified += ev.type == EventType::kResourceModified;
+      transferred += ev.type == EventType::kResourceTransferred;
+      transitions += ev.type == EventType::kRoleTransitioned;
+      suspended += ev.type == EventType::kRelationshipSuspended;
     }
     EXPECT_GT(created, 100);
     EXPECT_GT(modified, 20);

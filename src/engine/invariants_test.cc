@@ -426,34 +426,34 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
   };
   for (const Event& e : events) {
     const Json& d = e.data;
-    if (e.type == "relationship.requested") {
+    if (e.type == EventType::kRelationshipRequested) {
       status[e.subject] = "requested";
       fresh(e, StrOr(d, "offering"));
       fresh(e, StrOr(d, "consumer"));
       fresh(e, StrOr(d, "provider"));
     }
-    if (e.type.rfind("relationship.", 0) == 0 && e.type != "relationship.requested") {
+    if (EventTypeName(e.type).starts_with("relationship.") && e.type != EventType::kRelationshipRequested) {
       status[e.subject] = d.Find("to")->as_string();
     }
-    if (e.type == "access.granted") {
+    if (e.type == EventType::kAccessGranted) {
       ASSERT_EQ(status[e.subject], "active") << e.seq;
       for (const auto& r : StrList(d, "resources")) {
         fresh(e, r);
         granted.insert({e.subject, r});
       }
     }
-    if (e.type == "access.revoked") {
+    if (e.type == EventType::kAccessRevoked) {
       for (const auto& r : StrList(d, "resources")) granted.erase({e.subject, r});
     }
-    if (e.type == "provision.performed") {
+    if (e.type == EventType::kProvisionPerformed) {
       ASSERT_EQ(status[d.Find("relationship")->as_string()], "active") << e.seq;
       for (const auto& r : StrList(d, "used")) fresh(e, r);
       for (const auto& r : StrList(d, "transferred")) fresh(e, r);
       for (const Json& m : d.Find("modified")->items()) fresh(e, StrOr(m, "resource"));
     }
-    if (e.type == "service.created" || e.type == "service.updated") {
-      const Json& after = e.type == "service.created" ? d : *d.Find("after");
-      const Json& before = e.type == "service.created" ? Json::MakeObject() : *d.Find("before");
+    if (e.type == EventType::kServiceCreated || e.type == EventType::kServiceUpdated) {
+      const Json& after = e.type == EventType::kServiceCreated ? d : *d.Find("after");
+      const Json& before = e.type == EventType::kServiceCreated ? Json::MakeObject() : *d.Find("before");
       for (const char* key : {"built_on", "depends_on"}) {
         std::vector<std::string> old = StrList(before, key);
         for (const auto& x : StrList(after, key)) {
@@ -461,11 +461,11 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
         }
       }
     }
-    if (e.type == "offering.created") {
+    if (e.type == EventType::kOfferingCreated) {
       fresh(e, StrOr(d, "service"));
       for (const Json& a : d.Find("access")->items()) fresh(e, StrOr(a, "resource"));
     }
-    if (e.type == "offering.updated" && d.Find("after")->Find("access")) {
+    if (e.type == EventType::kOfferingUpdated && d.Find("after")->Find("access")) {
       std::set<std::string> old;
       if (const Json* b = d.Find("before")->Find("access"); b && b->is_array()) {
         for (const Json& a : b->items()) old.insert(StrOr(a, "resource"));
@@ -474,8 +474,8 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
         if (!old.count(StrOr(a, "resource"))) fresh(e, StrOr(a, "resource"));
       }
     }
-    if (e.type == "resource.retired" || e.type == "service.retired" ||
-        e.type == "offering.retired" || e.type == "organization.closed") {
+    if (e.type == EventType::kResourceRetired || e.type == EventType::kServiceRetired ||
+        e.type == EventType::kOfferingRetired || e.type == EventType::kOrganizationClosed) {
       retired[e.subject] = e.seq;
     }
     if (::testing::Test::HasFatalFailure()) return;
@@ -677,16 +677,16 @@ TEST_P(InvariantsTest, RandomCommandSequencesKeepTheInvariants) {
     }
   }
   EXPECT_GT(recounted, 0);
-  std::map<std::string, int> events_by_type;
+  std::map<EventType, int> events_by_type;
   for (const Event& e : log) events_by_type[e.type]++;
   // The new commands get through their rules, not only to their refusals.
-  for (const char* t : {"organization.updated", "organization.closed", "consumer_group.updated",
-                        "resource.revised", "resource.retired", "service.updated",
-                        "service.retired", "offering.updated", "offering.retired",
-                        "service.degraded", "agreement.proposed", "agreement.changed",
-                        "measurement.recorded", "service_level.breached", "request.opened",
-                        "request.fulfilled", "request.declined", "request.cancelled",
-                        "value.stated", "person.created"}) {
+  for (EventType t : {EventType::kOrganizationUpdated, EventType::kOrganizationClosed, EventType::kConsumerGroupUpdated,
+                        EventType::kResourceRevised, EventType::kResourceRetired, EventType::kServiceUpdated,
+                        EventType::kServiceRetired, EventType::kOfferingUpdated, EventType::kOfferingRetired,
+                        EventType::kServiceDegraded, EventType::kAgreementProposed, EventType::kAgreementChanged,
+                        EventType::kMeasurementRecorded, EventType::kServiceLevelBreached, EventType::kRequestOpened,
+                        EventType::kRequestFulfilled, EventType::kRequestDeclined, EventType::kRequestCancelled,
+                        EventType::kValueStated, EventType::kPersonCreated}) {
     EXPECT_GT(events_by_type[t], 0) << t;
   }
   // (request_mismatch needs an open request and a provision on an active

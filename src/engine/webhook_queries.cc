@@ -134,7 +134,7 @@ void Engine::AddDeliveries(const Event& e, std::vector<Delivery>& out) const {
     Delivery d;
     d.webhook = hook.id;
     d.seq = e.seq;
-    d.type = e.type;
+    d.type = std::string(EventTypeName(e.type));
     d.body = EncodeEventFor(p, e);
     d.created_ms = created;
     d.next_attempt_ms = created;

@@ -265,31 +265,31 @@ void GraphIndex::SetRelationshipStatus(NodeId n, RelationshipStatus s) {
 // Reads the state as of the event (its history), so a state that has
 // applied later events too gives the same index.
 void GraphIndex::Apply(const Event& e, const State& state) {
-  std::string_view type = e.type;
+  const EventType type = e.type;
   const std::string& id = e.subject;
   auto org = [&](const std::string& o) { return GetOrAdd(o, Noun::kOrganization); };
-  if (type == "organization.created") {
+  if (type == EventType::kOrganizationCreated) {
     GetOrAdd(id, Noun::kOrganization);
-  } else if (type == "consumer_group.created") {
+  } else if (type == EventType::kConsumerGroupCreated) {
     GetOrAdd(id, Noun::kConsumerGroup);
-  } else if (type == "resource.created" || type == "resource.transferred") {
+  } else if (type == EventType::kResourceCreated || type == EventType::kResourceTransferred) {
     const Resource* r = state.FindResource(id);
     const ResourceVersion* v = r == nullptr ? nullptr : r->AsOf(e.seq);
     if (v == nullptr) return;
     org_[GetOrAdd(id, Noun::kResource)] = org(v->owner);
-  } else if (type == "resource.retired") {
+  } else if (type == EventType::kResourceRetired) {
     if (state.FindResource(id) == nullptr) return;
     flags_[GetOrAdd(id, Noun::kResource)] |= kRetired;
-  } else if (type == "service.created" || type == "service.updated") {
+  } else if (type == EventType::kServiceCreated || type == EventType::kServiceUpdated) {
     const Service* s = state.ServiceAt(id, e.seq);
     if (s == nullptr) return;
     NodeId n = GetOrAdd(id, Noun::kService);
     org_[n] = org(s->provider);
-    LinkService(n, type == "service.created" ? nullptr : state.ServiceAt(id, e.seq - 1), *s);
-  } else if (type == "offering.created" || type == "offering.updated") {
+    LinkService(n, type == EventType::kServiceCreated ? nullptr : state.ServiceAt(id, e.seq - 1), *s);
+  } else if (type == EventType::kOfferingCreated || type == EventType::kOfferingUpdated) {
     const Offering* o = state.OfferingAt(id, e.seq);
     if (o == nullptr) return;
-    const Offering* before = type == "offering.created" ? nullptr : state.OfferingAt(id, e.seq - 1);
+    const Offering* before = type == EventType::kOfferingCreated ? nullptr : state.OfferingAt(id, e.seq - 1);
     NodeId n = GetOrAdd(id, Noun::kOffering);
     org_[n] = org(o->provider);
     NodeId sn = GetOrAdd(o->service, Noun::kService);
@@ -323,12 +323,12 @@ void GraphIndex::Apply(const Event& e, const State& state) {
       }
       if (!any) flags_[sn] &= static_cast<uint8_t>(~kPublic);
     }
-  } else if (type.rfind("relationship.", 0) == 0) {
+  } else if (EventTypeName(type).starts_with("relationship.")) {
     const Relationship* r = state.FindRelationship(id);
     const RelationshipChange* at = state.RelationshipAt(id, e.seq);
     if (r == nullptr || at == nullptr) return;
     NodeId n = GetOrAdd(id, Noun::kRelationship);
-    if (type == "relationship.requested") {
+    if (type == EventType::kRelationshipRequested) {
       org_[n] = org(r->provider);
       consumer_[n] = org(r->consumer);
       flags_[n] |= kHasConsumer;
@@ -338,7 +338,7 @@ void GraphIndex::Apply(const Event& e, const State& state) {
       AddEdge(false, n, on, EdgeType::kRelationshipOn);
     }
     SetRelationshipStatus(n, at->status);
-  } else if (type == "provision.performed") {
+  } else if (type == EventType::kProvisionPerformed) {
     const Provision* p = state.FindProvision(id);
     if (p == nullptr) return;
     NodeId n = GetOrAdd(id, Noun::kProvision);

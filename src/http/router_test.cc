@@ -213,14 +213,14 @@ TEST_F(RouterTest, DemoEcosystemMeetsTheContract) {
     }
     EXPECT_GE(chain, 5) << "a chain of at least five organizations";
     EXPECT_TRUE(cycle) << "a cycle among organizations";
-    std::set<std::string> types;
+    std::set<EventType> types;
     int transitions = 0;
     for (const auto& e : log) {
       types.insert(e.type);
-      transitions += e.type == "role.transitioned";
+      transitions += e.type == EventType::kRoleTransitioned;
     }
     EXPECT_GE(transitions, 2);
-    for (const char* t : {"resource.modified", "resource.transferred", "access.granted"}) {
+    for (EventType t : {EventType::kResourceModified, EventType::kResourceTransferred, EventType::kAccessGranted}) {
       EXPECT_TRUE(types.count(t)) << t;
     }
     bool created_by_provision = false;

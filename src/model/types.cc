@@ -130,4 +130,29 @@ std::optional<std::pair<std::string, std::string>> ParseDerivedRoleId(const std:
   return std::nullopt;
 }
 
+namespace {
+constexpr std::string_view kEventTypeNames[] = {
+#define COCREATE_EVENT_TYPE_NAME(name, text) text,
+    COCREATE_EVENT_TYPES(COCREATE_EVENT_TYPE_NAME)
+#undef COCREATE_EVENT_TYPE_NAME
+};
+}  // namespace
+
+std::string_view EventTypeName(EventType type) {
+  return kEventTypeNames[static_cast<size_t>(type)];
+}
+
+std::optional<EventType> EventTypeFromName(std::string_view name) {
+  for (size_t i = 0; i < std::size(kEventTypeNames); ++i) {
+    if (kEventTypeNames[i] == name) return static_cast<EventType>(i);
+  }
+  return std::nullopt;
+}
+
+const std::vector<std::string_view>& EventTypeNames() {
+  static const std::vector<std::string_view> kNames(std::begin(kEventTypeNames),
+                                                    std::end(kEventTypeNames));
+  return kNames;
+}
+
 }  // namespace cocreate

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -363,12 +364,80 @@ struct RoleTransition {
   std::vector<Evidence> evidence;
 };
 
+// Every kind of event, with its name in the log, the API and webhooks: the
+// one table of them.
+#define COCREATE_EVENT_TYPES(X) \
+  X(kOrganizationCreated, "organization.created") \
+  X(kOrganizationUpdated, "organization.updated") \
+  X(kOrganizationClosed, "organization.closed") \
+  X(kConsumerGroupCreated, "consumer_group.created") \
+  X(kConsumerGroupUpdated, "consumer_group.updated") \
+  X(kResourceCreated, "resource.created") \
+  X(kResourceRevised, "resource.revised") \
+  X(kResourceModified, "resource.modified") \
+  X(kResourceTransferred, "resource.transferred") \
+  X(kResourceRetired, "resource.retired") \
+  X(kServiceCreated, "service.created") \
+  X(kServiceUpdated, "service.updated") \
+  X(kServiceRetired, "service.retired") \
+  X(kServiceDegraded, "service.degraded") \
+  X(kServiceRestored, "service.restored") \
+  X(kOfferingCreated, "offering.created") \
+  X(kOfferingUpdated, "offering.updated") \
+  X(kOfferingRetired, "offering.retired") \
+  X(kRelationshipRequested, "relationship.requested") \
+  X(kRelationshipActivated, "relationship.activated") \
+  X(kRelationshipRejected, "relationship.rejected") \
+  X(kRelationshipSuspended, "relationship.suspended") \
+  X(kRelationshipResumed, "relationship.resumed") \
+  X(kRelationshipTerminated, "relationship.terminated") \
+  X(kProvisionPerformed, "provision.performed") \
+  X(kAccessGranted, "access.granted") \
+  X(kAccessRevoked, "access.revoked") \
+  X(kRoleTransitioned, "role.transitioned") \
+  X(kAgreementProposed, "agreement.proposed") \
+  X(kAgreementChanged, "agreement.changed") \
+  X(kAgreementDeclined, "agreement.declined") \
+  X(kAgreementWithdrawn, "agreement.withdrawn") \
+  X(kMeasurementRecorded, "measurement.recorded") \
+  X(kServiceLevelBreached, "service_level.breached") \
+  X(kRequestOpened, "request.opened") \
+  X(kRequestFulfilled, "request.fulfilled") \
+  X(kRequestDeclined, "request.declined") \
+  X(kRequestCancelled, "request.cancelled") \
+  X(kValueStated, "value.stated") \
+  X(kPersonCreated, "person.created") \
+  X(kRoleAssigned, "role.assigned") \
+  X(kRoleUnassigned, "role.unassigned") \
+  X(kTokenIssued, "token.issued") \
+  X(kTokenRevoked, "token.revoked") \
+  X(kWebhookRegistered, "webhook.registered") \
+  X(kWebhookDeleted, "webhook.deleted") \
+  X(kPartyRoleDeclared, "party_role.declared") \
+  X(kPartyRoleUpdated, "party_role.updated") \
+  X(kPartyRoleRemoved, "party_role.removed") \
+  X(kServiceOrderPlaced, "service_order.placed")
+
+enum class EventType : uint8_t {
+#define COCREATE_EVENT_TYPE_ENUM(name, text) name,
+  COCREATE_EVENT_TYPES(COCREATE_EVENT_TYPE_ENUM)
+#undef COCREATE_EVENT_TYPE_ENUM
+};
+// "organization.created", ...
+std::string_view EventTypeName(EventType type);
+std::optional<EventType> EventTypeFromName(std::string_view name);
+// Every event type's name, in the table's order.
+const std::vector<std::string_view>& EventTypeNames();
+inline std::ostream& operator<<(std::ostream& os, EventType type) {
+  return os << EventTypeName(type);
+}
+
 // An accepted change. `private_data` never leaves the server: it holds what
 // the store must keep but clients must not see (the create request for
 // idempotent retries, a token's digest).
 struct Event {
   int64_t seq = 0;
-  std::string type;
+  EventType type = EventType::kOrganizationCreated;
   std::string at;
   std::string actor;
   std::string subject;

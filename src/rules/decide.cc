@@ -17,9 +17,9 @@ class EventSink {
  public:
   EventSink(const Principal& p, const std::string& now)
       : actor_(p.actor()), now_(now), organization_(p.person.empty() ? "" : p.organization) {}
-  Event& Add(std::string type, std::string subject, Json data) {
+  Event& Add(EventType type, std::string subject, Json data) {
     Event e;
-    e.type = std::move(type);
+    e.type = type;
     e.at = now_;
     e.actor = actor_;
     e.subject = std::move(subject);
@@ -195,8 +195,9 @@ Decision Created(const State& state, const Principal& p, Noun noun, std::string_
   if (object.id.empty()) object.id = NewId(state, prefix, taken);
   object.created_at = now;
   EventSink sink(p, now);
-  std::string type = std::string(NounName(noun)) + ".created";
-  sink.Add(std::move(type), object.id, ToJson(object)).private_data = RequestData(request);
+  const std::optional<EventType> type =
+      EventTypeFromName(std::string(NounName(noun)) + ".created");
+  sink.Add(*type, object.id, ToJson(object)).private_data = RequestData(request);
   return Decision{sink.Take(), noun, object.id, true};
 }
 
@@ -277,7 +278,7 @@ StatusOr<Decision> DecideResource(const State& state, const Principal& p,
   EventSink sink(p, now);
   Resource created = MakeResource(id, c.owner, c.resource, "", now);
   created.external_id = c.external_id;
-  sink.Add("resource.created", id, ToJson(created)).private_data = RequestData(request);
+  sink.Add(EventType::kResourceCreated, id, ToJson(created)).private_data = RequestData(request);
   return Decision{sink.Take(), Noun::kResource, id, true};
 }
 
@@ -466,7 +467,7 @@ StatusOr<Decision> DecideRelationship(const State& state, const Principal& p,
   rel.requested_at = now;
   rel.updated_at = now;
   EventSink sink(p, now);
-  sink.Add("relationship.requested", rel.id, ToJson(rel)).private_data = RequestData(request);
+  sink.Add(EventType::kRelationshipRequested, rel.id, ToJson(rel)).private_data = RequestData(request);
   return Decision{sink.Take(), Noun::kRelationship, rel.id, true};
 }
 
@@ -530,20 +531,20 @@ StatusOr<Decision> DecideLifecycle(const State& state, const Principal& p,
     a.at = now;
     data.Set("agreement", ToJson(a));
   }
-  sink.Add("relationship." + std::string(kPast[static_cast<size_t>(c.verb)]), rel->id,
-           std::move(data));
+  sink.Add(*EventTypeFromName("relationship." + std::string(kPast[static_cast<size_t>(c.verb)])),
+           rel->id, std::move(data));
   if (*next == RelationshipStatus::kTerminated) {
     // Its open proposals are withdrawn (CONTRACT §9.15).
     for (const auto& id : state.ProposalsOf(rel->id)) {
       if (state.FindProposal(id)->status != ProposalStatus::kOpen) continue;
-      sink.Add("agreement.withdrawn", rel->id,
+      sink.Add(EventType::kAgreementWithdrawn, rel->id,
                Json::MakeObject({{"proposal", Json(id)},
                                  {"reason", Json("relationship_terminated")}}));
     }
     // And its open requests cancelled.
     for (const auto& id : state.RequestsOf(rel->id)) {
       if (state.FindServiceRequest(id)->status != RequestStatus::kOpen) continue;
-      sink.Add("request.cancelled", id,
+      sink.Add(EventType::kRequestCancelled, id,
                Json::MakeObject({{"relationship", Json(rel->id)},
                                  {"reason", Json("relationship_terminated")}}));
     }
@@ -552,9 +553,9 @@ StatusOr<Decision> DecideLifecycle(const State& state, const Principal& p,
   // termination of an active one revokes (CONTRACT §2), even when the
   // offering gives access to nothing: the event marks the moment.
   if (*next == RelationshipStatus::kActive) {
-    sink.Add("access.granted", rel->id, AccessData(*rel, Grantable(state, offering)));
+    sink.Add(EventType::kAccessGranted, rel->id, AccessData(*rel, Grantable(state, offering)));
   } else if (rel->status == RelationshipStatus::kActive) {
-    sink.Add("access.revoked", rel->id, AccessData(*rel, Granted(state, *rel)));
+    sink.Add(EventType::kAccessRevoked, rel->id, AccessData(*rel, Granted(state, *rel)));
   }
   if (c.verb == LifecycleVerb::kActivate) {
     const RoleRecord* roles = state.FindRoles(rel->provider);
@@ -563,7 +564,7 @@ StatusOr<Decision> DecideLifecycle(const State& state, const Principal& p,
       for (const Evidence& e : TransitionEvidence(state, rel->provider)) {
         evidence.Push(ToJson(e));
       }
-      sink.Add("role.transitioned", rel->provider,
+      sink.Add(EventType::kRoleTransitioned, rel->provider,
                Json::MakeObject({{"from", Json("consumer")},
                                  {"to", Json("provider")},
                                  {"relationship", Json(rel->id)},
@@ -753,21 +754,21 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
   prov.transferred = c.transfers;
 
   EventSink sink(p, now);
-  sink.Add("provision.performed", prov.id, ToJson(prov)).private_data = RequestData(request);
-  for (const auto& r : created) sink.Add("resource.created", r.id, ToJson(r));
+  sink.Add(EventType::kProvisionPerformed, prov.id, ToJson(prov)).private_data = RequestData(request);
+  for (const auto& r : created) sink.Add(EventType::kResourceCreated, r.id, ToJson(r));
   for (size_t i = 0; i < c.modifies.size(); ++i) {
-    sink.Add("resource.modified", c.modifies[i].resource, std::move(modified_data[i]));
+    sink.Add(EventType::kResourceModified, c.modifies[i].resource, std::move(modified_data[i]));
   }
   for (const auto& id : c.transfers) {
     const Resource& r = *state.FindResource(id);
-    sink.Add("resource.transferred", id,
+    sink.Add(EventType::kResourceTransferred, id,
              Json::MakeObject({{"provision", Json(prov.id)},
                                {"from", Json(rel.provider)},
                                {"to", Json(rel.consumer)},
                                {"version", Json(r.current().version + 1)}}));
   }
   if (!c.request.empty()) {
-    sink.Add("request.fulfilled", c.request,
+    sink.Add(EventType::kRequestFulfilled, c.request,
              Json::MakeObject({{"relationship", Json(rel.id)}, {"provision", Json(prov.id)}}));
   }
   return Decision{sink.Take(), Noun::kProvision, prov.id, true};
@@ -800,7 +801,7 @@ StatusOr<Decision> DecideToken(const State& state, const Principal& p, const Iss
     data.Set("expires_at", Json(FormatUnixMillis(*at + c.expires_in * 1000)));
   }
   EventSink sink(p, now);
-  Event& e = sink.Add("token.issued", c.organization, std::move(data));
+  Event& e = sink.Add(EventType::kTokenIssued, c.organization, std::move(data));
   e.private_data = Json::MakeObject({{"digest", Json(c.secret_digest)}});
   return Decision{sink.Take(), Noun::kOrganization, id, true};
 }
@@ -814,7 +815,7 @@ StatusOr<Decision> DecideRevokeToken(const State& state, const Principal& p, con
   }
   CC_RETURN_IF_ERROR(RequireWriter(p));
   EventSink sink(p, now);
-  sink.Add("token.revoked", token->principal.organization,
+  sink.Add(EventType::kTokenRevoked, token->principal.organization,
            Json::MakeObject({{"id", Json(token->id)},
                              {"organization", Json(token->principal.organization)}}));
   return Decision{sink.Take(), Noun::kOrganization, token->id, false};
@@ -848,7 +849,7 @@ StatusOr<Decision> DecidePatchOrganization(const State& state, const Principal& 
     changes.Set("external_id", c.external_id->empty() ? Json() : Json(*c.external_id));
   }
   EventSink sink(p, now);
-  sink.Add("organization.updated", org->id, Json::MakeObject({{"changes", std::move(changes)}}));
+  sink.Add(EventType::kOrganizationUpdated, org->id, Json::MakeObject({{"changes", std::move(changes)}}));
   return Decision{sink.Take(), Noun::kOrganization, org->id, false};
 }
 
@@ -869,19 +870,19 @@ StatusOr<Decision> DecideClose(const State& state, const Principal& p, const Clo
     }
   }
   EventSink sink(p, now);
-  sink.Add("organization.closed", org->id, Json::MakeObject());
+  sink.Add(EventType::kOrganizationClosed, org->id, Json::MakeObject());
   // Closing retires its offerings (CONTRACT §9.16); its tokens stop at once.
   for (const auto& offering_id : state.Ids(Noun::kOffering)) {
     const Offering& o = *state.FindOffering(offering_id);
     if (o.provider == org->id && !o.retired) {
-      sink.Add("offering.retired", o.id, Json::MakeObject({{"reason", Json("organization_closed")}}));
+      sink.Add(EventType::kOfferingRetired, o.id, Json::MakeObject({{"reason", Json("organization_closed")}}));
     }
   }
   // ... and removes its webhooks (CONTRACT §9.16): nothing more is delivered.
   for (const auto& webhook_id : state.WebhookIds()) {
     const WebhookRecord& w = *state.FindWebhook(webhook_id);
     if (w.organization == org->id && !w.deleted) {
-      sink.Add("webhook.deleted", w.id,
+      sink.Add(EventType::kWebhookDeleted, w.id,
                Json::MakeObject({{"id", Json(w.id)},
                                  {"organization", Json(w.organization)},
                                  {"reason", Json("organization_closed")}}));
@@ -923,7 +924,7 @@ StatusOr<Decision> DecidePatchGroup(const State& state, const Principal& p,
   data.Set("added", std::move(added));
   data.Set("removed", std::move(removed));
   EventSink sink(p, now);
-  sink.Add("consumer_group.updated", group->id, std::move(data));
+  sink.Add(EventType::kConsumerGroupUpdated, group->id, std::move(data));
   return Decision{sink.Take(), Noun::kConsumerGroup, group->id, false};
 }
 
@@ -961,7 +962,7 @@ StatusOr<Decision> DecideRevision(const State& state, const Principal& p, const 
     data.Set("external_id", c.external_id->empty() ? Json() : Json(*c.external_id));
   }
   EventSink sink(p, now);
-  sink.Add("resource.revised", r->id, std::move(data));
+  sink.Add(EventType::kResourceRevised, r->id, std::move(data));
   Decision d{sink.Take(), Noun::kResource, r->id, true};
   d.version = version;
   return d;
@@ -1000,13 +1001,13 @@ StatusOr<Decision> DecideRetire(const State& state, const Principal& p, const Re
         return in_use("offering '" + o + "' gives access to it");
       }
     }
-    sink.Add("resource.retired", r->id, Json::MakeObject());
+    sink.Add(EventType::kResourceRetired, r->id, Json::MakeObject());
     // Every access to it ends.
     for (const auto& o : state.OfferingsAccessing(r->id)) {
       for (const auto& rel_id : state.RelationshipsOn(o)) {
         const Relationship& rel = *state.FindRelationship(rel_id);
         if (state.GrantsThrough(rel.consumer, r->id, rel.id)) {
-          sink.Add("access.revoked", rel.id, AccessData(rel, {r->id}));
+          sink.Add(EventType::kAccessRevoked, rel.id, AccessData(rel, {r->id}));
         }
       }
     }
@@ -1035,13 +1036,13 @@ StatusOr<Decision> DecideRetire(const State& state, const Principal& p, const Re
         return in_use("service '" + d + "' depends on it");
       }
     }
-    sink.Add("service.retired", s->id, Json::MakeObject());
+    sink.Add(EventType::kServiceRetired, s->id, Json::MakeObject());
   } else {
     CC_ASSIGN_OR_RETURN(const Offering* o,
                         Visible(state, p, c.noun, state.FindOffering(c.id), c.id));
     CC_RETURN_IF_ERROR(RequireMemberOf(p, o->provider, "retire offering '" + o->id + "'"));
     if (o->retired) return Unchanged(c.noun, o->id);
-    sink.Add("offering.retired", o->id, Json::MakeObject());
+    sink.Add(EventType::kOfferingRetired, o->id, Json::MakeObject());
   }
   return Decision{sink.Take(), c.noun, c.id, false};
 }
@@ -1121,7 +1122,7 @@ StatusOr<Decision> DecidePatchService(const State& state, const Principal& p,
                  {"name", "description", "built_on", "depends_on", "external_id"});
   if (!diff) return Unchanged(Noun::kService, s->id);
   EventSink sink(p, now);
-  sink.Add("service.updated", s->id, std::move(*diff));
+  sink.Add(EventType::kServiceUpdated, s->id, std::move(*diff));
   return Decision{sink.Take(), Noun::kService, s->id, false};
 }
 
@@ -1175,7 +1176,7 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
   if (!diff) return Unchanged(Noun::kOffering, o->id);
   diff->Set("version", Json(o->version + 1));
   EventSink sink(p, now);
-  sink.Add("offering.updated", o->id, std::move(*diff));
+  sink.Add(EventType::kOfferingUpdated, o->id, std::move(*diff));
   // Access follows at once on every active relationship (CONTRACT §5).
   std::vector<std::string> added, removed;
   for (const auto& r : next.access) {
@@ -1193,8 +1194,8 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
     for (const auto& r : removed) {
       if (state.GrantsThrough(rel.consumer, r, rel.id)) revoke.push_back(r);
     }
-    if (!added.empty()) sink.Add("access.granted", rel.id, AccessData(rel, added));
-    if (!revoke.empty()) sink.Add("access.revoked", rel.id, AccessData(rel, revoke));
+    if (!added.empty()) sink.Add(EventType::kAccessGranted, rel.id, AccessData(rel, added));
+    if (!revoke.empty()) sink.Add(EventType::kAccessRevoked, rel.id, AccessData(rel, revoke));
   }
   // Open requests for an action the offering no longer has are declined
   // (CONTRACT §9.14).
@@ -1202,7 +1203,7 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
     for (const auto& id : state.RequestsOf(rel_id)) {
       const ServiceRequest& r = *state.FindServiceRequest(id);
       if (r.status == RequestStatus::kOpen && next.FindAction(r.action) == nullptr) {
-        sink.Add("request.declined", id,
+        sink.Add(EventType::kRequestDeclined, id,
                  Json::MakeObject({{"relationship", Json(rel_id)},
                                    {"reason", Json("action_removed")}}));
       }
@@ -1306,7 +1307,7 @@ StatusOr<Decision> DecidePropose(const State& state, const Principal& p, const P
   proposal.note = c.note;
   proposal.created_at = now;
   EventSink sink(p, now);
-  sink.Add("agreement.proposed", rel->id, Json::MakeObject({{"proposal", ToJson(proposal)}}))
+  sink.Add(EventType::kAgreementProposed, rel->id, Json::MakeObject({{"proposal", ToJson(proposal)}}))
       .private_data = RequestData(request);
   Decision d{sink.Take(), Noun::kRelationship, proposal.id, true};
   d.shows = Decision::Shows::kProposal;
@@ -1355,9 +1356,9 @@ StatusOr<Decision> DecideAnswer(const State& state, const Principal& p, const An
     next.Set("proposal", Json(proposal->id));
     next.Set("at", Json(now));
     data.Set("agreement", std::move(next));
-    sink.Add("agreement.changed", rel.id, std::move(data));
+    sink.Add(EventType::kAgreementChanged, rel.id, std::move(data));
   } else {
-    sink.Add(c.verb == ProposalVerb::kDecline ? "agreement.declined" : "agreement.withdrawn",
+    sink.Add(c.verb == ProposalVerb::kDecline ? EventType::kAgreementDeclined : EventType::kAgreementWithdrawn,
              rel.id, std::move(data));
   }
   Decision d{sink.Take(), Noun::kRelationship, proposal->id, false};
@@ -1499,7 +1500,7 @@ StatusOr<Decision> DecideMeasurement(const State& state, const Principal& p,
   m.agreement_version = agreement->version;
   m.at = now;
   EventSink sink(p, now);
-  sink.Add("measurement.recorded", rel->id, Json::MakeObject({{"measurement", ToJson(m)}}))
+  sink.Add(EventType::kMeasurementRecorded, rel->id, Json::MakeObject({{"measurement", ToJson(m)}}))
       .private_data = RetryData(c.id, request);
   if (!m.met) {
     // The engine counts `consumers_reached` with its graph index from the
@@ -1507,7 +1508,7 @@ StatusOr<Decision> DecideMeasurement(const State& state, const Principal& p,
     Json period = Json::MakeObject({{"start", Json(m.period.start)}, {"end", Json(m.period.end)}});
     Json starts = Json::MakeArray();
     for (const auto& s : BreachStarts(state, *rel)) starts.Push(Json(s));
-    Event& e = sink.Add("service_level.breached", rel->id,
+    Event& e = sink.Add(EventType::kServiceLevelBreached, rel->id,
                         Json::MakeObject({{"measurement", Json(m.id)},
                                           {"metric", Json(m.metric)},
                                           {"value", m.value},
@@ -1559,7 +1560,7 @@ StatusOr<Decision> DecideOpenRequest(const State& state, const Principal& p,
   r.details = c.details;
   r.opened_at = now;
   EventSink sink(p, now);
-  sink.Add("request.opened", r.id, Json::MakeObject({{"request", ToJson(r)}}))
+  sink.Add(EventType::kRequestOpened, r.id, Json::MakeObject({{"request", ToJson(r)}}))
       .private_data = RetryData(c.id, request);
   return Shown(sink.Take(), Decision::Shows::kRequest, r.id, true);
 }
@@ -1585,7 +1586,7 @@ StatusOr<Decision> DecideCloseRequest(const State& state, const Principal& p,
   Json data = Json::MakeObject({{"relationship", Json(r->relationship)}});
   if (!c.reason.empty()) data.Set("reason", Json(c.reason));
   EventSink sink(p, now);
-  sink.Add(decline ? "request.declined" : "request.cancelled", r->id, std::move(data));
+  sink.Add(decline ? EventType::kRequestDeclined : EventType::kRequestCancelled, r->id, std::move(data));
   return Shown(sink.Take(), Decision::Shows::kRequest, r->id, false);
 }
 
@@ -1620,7 +1621,7 @@ StatusOr<Decision> DecideStateValue(const State& state, const Principal& p, cons
   v.note = c.note;
   v.at = now;
   EventSink sink(p, now);
-  sink.Add("value.stated", rel->id, Json::MakeObject({{"value", ToJson(v)}}))
+  sink.Add(EventType::kValueStated, rel->id, Json::MakeObject({{"value", ToJson(v)}}))
       .private_data = RetryData(c.id, request);
   return Shown(sink.Take(), Decision::Shows::kValueRecord, v.id, true);
 }
@@ -1653,7 +1654,7 @@ StatusOr<Decision> DecideCreatePerson(const State& state, const Principal& p,
   person.organization = c.organization;
   person.created_at = now;
   EventSink sink(p, now);
-  sink.Add("person.created", person.id, Json::MakeObject({{"person", ToJson(person)}}))
+  sink.Add(EventType::kPersonCreated, person.id, Json::MakeObject({{"person", ToJson(person)}}))
       .private_data = RequestData(request);
   return Shown(sink.Take(), Decision::Shows::kPerson, person.id, true);
 }
@@ -1711,7 +1712,7 @@ StatusOr<Decision> DecideDeclarePartyRole(const State& state, const Principal& p
   role.created_at = now;
   role.updated_at.clear();
   EventSink sink(p, now);
-  sink.Add("party_role.declared", role.id, Json::MakeObject({{"party_role", ToJson(role)}}))
+  sink.Add(EventType::kPartyRoleDeclared, role.id, Json::MakeObject({{"party_role", ToJson(role)}}))
       .private_data = RequestData(request);
   return Shown(sink.Take(), Decision::Shows::kPartyRole, role.id, true);
 }
@@ -1727,7 +1728,7 @@ StatusOr<Decision> DecidePatchPartyRole(const State& state, const Principal& p,
   }
   role.updated_at = now;
   EventSink sink(p, now);
-  sink.Add("party_role.updated", role.id, Json::MakeObject({{"party_role", ToJson(role)}}));
+  sink.Add(EventType::kPartyRoleUpdated, role.id, Json::MakeObject({{"party_role", ToJson(role)}}));
   return Shown(sink.Take(), Decision::Shows::kPartyRole, role.id, false);
 }
 
@@ -1735,7 +1736,7 @@ StatusOr<Decision> DecideRemovePartyRole(const State& state, const Principal& p,
                                          const RemovePartyRole& c, const std::string& now) {
   CC_ASSIGN_OR_RETURN(const PartyRole* role, ChangeablePartyRole(state, p, c.id));
   EventSink sink(p, now);
-  sink.Add("party_role.removed", role->id, Json::MakeObject());
+  sink.Add(EventType::kPartyRoleRemoved, role->id, Json::MakeObject());
   return Shown(sink.Take(), Decision::Shows::kNothing, role->id, false);
 }
 
@@ -1790,7 +1791,7 @@ StatusOr<Decision> DecidePlaceOrder(const State& state, const Principal& p, cons
     order.items.push_back(std::move(record));
   }
   EventSink sink(p, now);
-  sink.Add("service_order.placed", order.id, Json::MakeObject({{"service_order", ToJson(order)}}))
+  sink.Add(EventType::kServiceOrderPlaced, order.id, Json::MakeObject({{"service_order", ToJson(order)}}))
       .private_data = RequestData(request);
   for (Event& e : sink.Take()) events.push_back(std::move(e));
   return Shown(std::move(events), Decision::Shows::kServiceOrder, order.id, true);
@@ -1820,7 +1821,7 @@ StatusOr<Decision> DecideRole(const State& state, const Principal& p, const Assi
                        person->organization + "'");
     }
     EventSink sink(p, now);
-    sink.Add("role.unassigned", rel->id,
+    sink.Add(EventType::kRoleUnassigned, rel->id,
              Json::MakeObject({{"person", Json(c.person)},
                                {"role", Json(c.role)},
                                {"organization", Json(person->organization)}}));
@@ -1856,7 +1857,7 @@ StatusOr<Decision> DecideRole(const State& state, const Principal& p, const Assi
                          "role");
   }
   EventSink sink(p, now);
-  sink.Add("role.assigned", rel->id,
+  sink.Add(EventType::kRoleAssigned, rel->id,
            Json::MakeObject({{"person", Json(c.person)},
                              {"name", Json(person->name)},
                              {"role", Json(c.role)},
@@ -1892,7 +1893,7 @@ StatusOr<Decision> DecideExpiry(const State& state, const Principal& p, const st
       next.proposal.clear();
       next.at = FormatUnixMillis(next_start);  // the term in force, however late noticed
       EventSink sink(p, now);
-      sink.Add("agreement.changed", rel.id,
+      sink.Add(EventType::kAgreementChanged, rel.id,
                Json::MakeObject({{"agreement", ToJson(next)}, {"reason", Json("renewed")}}));
       for (Event& e : sink.Take()) events.push_back(std::move(e));
     } else {
@@ -2037,9 +2038,10 @@ std::vector<Event> Consequences(const State& state, const std::vector<Event>& ap
     if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
   };
   for (const Event& e : applied) {
-    if (e.type.rfind("access.", 0) == 0 || e.type.rfind("relationship.", 0) == 0) {
+    const std::string_view type = EventTypeName(e.type);
+    if (type.starts_with("access.") || type.starts_with("relationship.")) {
       if (const Relationship* rel = state.FindRelationship(e.subject)) add(orgs, rel->consumer);
-    } else if (e.type == "service.updated") {
+    } else if (e.type == EventType::kServiceUpdated) {
       add(services, e.subject);
     }
   }
@@ -2057,10 +2059,10 @@ std::vector<Event> Consequences(const State& state, const std::vector<Event>& ap
     e.actor = cause.actor;
     e.subject = id;
     if (now.empty()) {
-      e.type = "service.restored";
+      e.type = EventType::kServiceRestored;
       e.data = Json::MakeObject();
     } else {
-      e.type = "service.degraded";
+      e.type = EventType::kServiceDegraded;
       e.data = Json::MakeObject({{"degraded_by", ToJson(now)}});
     }
     // Caused by a person: named with its organization, like the cause.

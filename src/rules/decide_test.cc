@@ -141,8 +141,8 @@ class DecideTest : public ::testing::Test {
   }
 
   // The types of the events of the last accepted decision, in order.
-  std::vector<std::string> EventTypes() const {
-    std::vector<std::string> types;
+  std::vector<EventType> EventTypes() const {
+    std::vector<EventType> types;
     for (const Event& e : decision_.events) types.push_back(e.type);
     return types;
   }
@@ -160,7 +160,7 @@ class DecideTest : public ::testing::Test {
   bool consequences_done_ = false;
 };
 
-using Types = std::vector<std::string>;
+using Types = std::vector<EventType>;
 
 // ---- who may do what (403) ----
 
@@ -232,7 +232,7 @@ TEST_F(DecideTest, FreshCreateMakesAnIdAndOneEvent) {
   EXPECT_FALSE(decision_.subject.empty());
   ASSERT_EQ(decision_.events.size(), 1u);
   const Event& e = decision_.events[0];
-  EXPECT_EQ(e.type, "organization.created");
+  EXPECT_EQ(e.type, EventType::kOrganizationCreated);
   EXPECT_EQ(e.subject, decision_.subject);
   EXPECT_EQ(e.actor, "admin");
   EXPECT_EQ(e.at, kNow);
@@ -496,7 +496,7 @@ TEST_F(DecideTest, ConsumerMustBeInTheAudience) {
   ASSERT_OK(Run(
       Member("cons"), Noun::kRelationship,
       R"({"id": "grel", "offering": "goff", "consumer": "cons", "type": "cooperative"})"));
-  EXPECT_EQ(EventTypes(), Types{"relationship.requested"});
+  EXPECT_EQ(EventTypes(), Types{EventType::kRelationshipRequested});
   const Relationship* rel = state_.FindRelationship("grel");
   ASSERT_NE(rel, nullptr);
   EXPECT_EQ(rel->provider, "prov");
@@ -537,7 +537,7 @@ TEST(NextStatusTest, FollowsTheDiagram) {
 TEST_F(DecideTest, EveryAllowedMoveAndItsEvents) {
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
   EXPECT_EQ(StatusOf("rel"), S::kActive);
-  EXPECT_EQ(EventTypes(), (Types{"relationship.activated", "access.granted"}));
+  EXPECT_EQ(EventTypes(), (Types{EventType::kRelationshipActivated, EventType::kAccessGranted}));
   EXPECT_FALSE(decision_.created);
   // The first activation carries agreement version 1 (CONTRACT §6).
   EXPECT_EQ(decision_.events[0].data,
@@ -548,15 +548,15 @@ TEST_F(DecideTest, EveryAllowedMoveAndItsEvents) {
 
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
   EXPECT_EQ(StatusOf("rel"), S::kSuspended);
-  EXPECT_EQ(EventTypes(), (Types{"relationship.suspended", "access.revoked"}));
+  EXPECT_EQ(EventTypes(), (Types{EventType::kRelationshipSuspended, EventType::kAccessRevoked}));
 
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kResume));
   EXPECT_EQ(StatusOf("rel"), S::kActive);
-  EXPECT_EQ(EventTypes(), (Types{"relationship.resumed", "access.granted"}));
+  EXPECT_EQ(EventTypes(), (Types{EventType::kRelationshipResumed, EventType::kAccessGranted}));
 
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kTerminate));
   EXPECT_EQ(StatusOf("rel"), S::kTerminated);
-  EXPECT_EQ(EventTypes(), (Types{"relationship.terminated", "access.revoked"}));
+  EXPECT_EQ(EventTypes(), (Types{EventType::kRelationshipTerminated, EventType::kAccessRevoked}));
   for (const Event& e : decision_.events) EXPECT_EQ(e.subject, "rel");
 }
 
@@ -566,11 +566,11 @@ TEST_F(DecideTest, RejectAndWithdrawFromRequested) {
       R"({"id": "rel2", "offering": "off", "consumer": "other", "type": "basic"})"));
   ASSERT_OK(Lifecycle(Member("prov"), "rel2", Verb::kReject));
   EXPECT_EQ(StatusOf("rel2"), S::kRejected);
-  EXPECT_EQ(EventTypes(), Types{"relationship.rejected"});
+  EXPECT_EQ(EventTypes(), Types{EventType::kRelationshipRejected});
 
   ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
   EXPECT_EQ(StatusOf("rel"), S::kTerminated);
-  EXPECT_EQ(EventTypes(), Types{"relationship.terminated"})
+  EXPECT_EQ(EventTypes(), Types{EventType::kRelationshipTerminated})
       << "nothing to revoke";
 }
 
@@ -579,7 +579,7 @@ TEST_F(DecideTest, TerminateFromSuspended) {
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
   ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
   EXPECT_EQ(StatusOf("rel"), S::kTerminated);
-  EXPECT_EQ(decision_.events.front().type, "relationship.terminated");
+  EXPECT_EQ(decision_.events.front().type, EventType::kRelationshipTerminated);
 }
 
 TEST_F(DecideTest, InvalidTransition) {
@@ -645,14 +645,14 @@ TEST_F(DecideTest, AccessExactlyWhileActive) {
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
   EXPECT_TRUE(state_.HasAccess("cons", "tool"));
   EXPECT_TRUE(CanSee(state_, Member("cons"), Noun::kResource, "tool"));
-  EXPECT_EQ(decision_.events[1].type, "access.granted");
+  EXPECT_EQ(decision_.events[1].type, EventType::kAccessGranted);
   EXPECT_EQ(decision_.events[1].subject, "rel");
   EXPECT_EQ(decision_.events[1].data,
             Body(R"({"consumer": "cons", "resources": ["tool"]})"));
 
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
   EXPECT_FALSE(state_.HasAccess("cons", "tool"));
-  EXPECT_EQ(decision_.events[1].type, "access.revoked");
+  EXPECT_EQ(decision_.events[1].type, EventType::kAccessRevoked);
   EXPECT_EQ(decision_.events[1].data,
             Body(R"({"consumer": "cons", "resources": ["tool"]})"));
 
@@ -681,7 +681,7 @@ TEST_F(DecideTest, ProvisionNeedsAnActiveRelationship) {
   EXPECT_TRUE(Is(Provide(body), Code::kConflict, "relationship_not_active"));
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kResume));
   ASSERT_OK(Provide(body));
-  EXPECT_EQ(EventTypes(), Types{"provision.performed"});
+  EXPECT_EQ(EventTypes(), Types{EventType::kProvisionPerformed});
 }
 
 TEST_F(DecideTest, ActionNotOffered) {
@@ -726,8 +726,8 @@ TEST_F(DecideTest, CreatedResourcesBelongToTheConsumer) {
   EXPECT_TRUE(decision_.created);
   EXPECT_EQ(decision_.noun, Noun::kProvision);
   EXPECT_EQ(decision_.subject, "p1");
-  EXPECT_EQ(EventTypes(), (Types{"provision.performed", "resource.created",
-                                 "resource.created"}));
+  EXPECT_EQ(EventTypes(), (Types{EventType::kProvisionPerformed, EventType::kResourceCreated,
+                                 EventType::kResourceCreated}));
   for (const Event& e : decision_.events) EXPECT_EQ(e.actor, "prov");
 
   const Provision* p = state_.FindProvision("p1");
@@ -755,7 +755,7 @@ TEST_F(DecideTest, ModifyIsAMergePatchThatBumpsTheVersion) {
   ASSERT_OK(Provide(R"({"id": "p1", "relationship": "rel", "action": "tune",
                         "modifies": [{"resource": "data",
                                       "attributes": {"a": null, "b": {"d": 3}, "e": "x"}}]})"));
-  EXPECT_EQ(EventTypes(), (Types{"provision.performed", "resource.modified"}));
+  EXPECT_EQ(EventTypes(), (Types{EventType::kProvisionPerformed, EventType::kResourceModified}));
   EXPECT_EQ(decision_.events[1].subject, "data");
 
   const Resource* r = state_.FindResource("data");
@@ -800,7 +800,7 @@ TEST_F(DecideTest, TransferPassesOwnershipToTheConsumer) {
   ASSERT_OK(Provide(R"({"id": "p1", "relationship": "rel", "action": "give",
                         "transfers": ["widget"]})"));
   EXPECT_EQ(EventTypes(),
-            (Types{"provision.performed", "resource.transferred"}));
+            (Types{EventType::kProvisionPerformed, EventType::kResourceTransferred}));
   EXPECT_EQ(decision_.events[1].subject, "widget");
 
   const Resource* r = state_.FindResource("widget");
@@ -889,7 +889,7 @@ TEST_F(DecideTest, RoleTransitionWhenAConsumerBecomesAProvider) {
   // cons consumes first, obtains asset (created) and data (modified) through
   // rel...
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
-  EXPECT_EQ(EventTypes(), (Types{"relationship.activated", "access.granted"}))
+  EXPECT_EQ(EventTypes(), (Types{EventType::kRelationshipActivated, EventType::kAccessGranted}))
       << "prov was never a consumer";
   ASSERT_OK(Provide(R"({"id": "p1", "relationship": "rel", "action": "make",
                         "creates": [{"id": "asset", "kind": "information", "name": "Asset"}]})"));
@@ -908,8 +908,8 @@ TEST_F(DecideTest, RoleTransitionWhenAConsumerBecomesAProvider) {
       R"({"id": "rel2", "offering": "coff", "consumer": "other", "type": "basic"})"));
   ASSERT_OK(Lifecycle(Member("cons"), "rel2", Verb::kActivate));
 
-  EXPECT_EQ(EventTypes(), (Types{"relationship.activated", "access.granted",
-                                 "role.transitioned"}));
+  EXPECT_EQ(EventTypes(), (Types{EventType::kRelationshipActivated, EventType::kAccessGranted,
+                                 EventType::kRoleTransitioned}));
   const Event& t = decision_.events.back();
   EXPECT_EQ(t.subject, "cons");
   EXPECT_EQ(t.actor, "cons");
@@ -931,7 +931,7 @@ TEST_F(DecideTest, RoleTransitionWhenAConsumerBecomesAProvider) {
       Member("prov"), Noun::kRelationship,
       R"({"id": "rel3", "offering": "coff", "consumer": "prov", "type": "basic"})"));
   ASSERT_OK(Lifecycle(Member("cons"), "rel3", Verb::kActivate));
-  EXPECT_EQ(EventTypes(), (Types{"relationship.activated", "access.granted"}));
+  EXPECT_EQ(EventTypes(), (Types{EventType::kRelationshipActivated, EventType::kAccessGranted}));
   EXPECT_EQ(state_.FindRoles("cons")->transitions.size(), 1u);
 }
 
@@ -948,7 +948,7 @@ TEST_F(DecideTest, RoleTransitionWithoutEvidenceHasAnEmptyList) {
       Member("other"), Noun::kRelationship,
       R"({"id": "rel2", "offering": "coff", "consumer": "other", "type": "basic"})"));
   ASSERT_OK(Lifecycle(Member("cons"), "rel2", Verb::kActivate));
-  ASSERT_EQ(decision_.events.back().type, "role.transitioned");
+  ASSERT_EQ(decision_.events.back().type, EventType::kRoleTransitioned);
   const Json* evidence = decision_.events.back().data.Find("evidence");
   ASSERT_NE(evidence, nullptr);
   EXPECT_EQ(*evidence, Json::MakeArray());
@@ -972,7 +972,7 @@ TEST_F(DecideTest, NoRoleTransitionWhenProviderFirst) {
       Member("other"), Noun::kRelationship,
       R"({"id": "rel3", "offering": "off", "consumer": "other", "type": "basic"})"));
   ASSERT_OK(Lifecycle(Member("prov"), "rel3", Verb::kActivate));
-  EXPECT_EQ(EventTypes(), (Types{"relationship.activated", "access.granted"}));
+  EXPECT_EQ(EventTypes(), (Types{EventType::kRelationshipActivated, EventType::kAccessGranted}));
   const RoleRecord* roles = state_.FindRoles("prov");
   ASSERT_NE(roles, nullptr);
   EXPECT_FALSE(roles->consumer_since.empty());
@@ -995,7 +995,7 @@ TEST_F(DecideTest, OnlyTheAdminIssuesTokens) {
   EXPECT_EQ(s.field(), "organization");
 
   ASSERT_OK(issue(Admin(), R"({"organization": "cons", "role": "viewer"})"));
-  EXPECT_EQ(EventTypes(), Types{"token.issued"});
+  EXPECT_EQ(EventTypes(), Types{EventType::kTokenIssued});
   const Event& e = decision_.events[0];
   EXPECT_EQ(e.subject, "cons");
   EXPECT_EQ(e.data.Dump().find("digest-1"), std::string::npos)
@@ -1067,7 +1067,7 @@ TEST_F(TokenTest, RevokeByAdminOrOwnMember) {
   EXPECT_TRUE(Is(Revoke(Viewer("cons"), a), Code::kPermissionDenied, "forbidden"));
 
   ASSERT_OK(Revoke(Member("cons"), b));
-  EXPECT_EQ(EventTypes(), Types{"token.revoked"});
+  EXPECT_EQ(EventTypes(), Types{EventType::kTokenRevoked});
   const Event& e = decision_.events[0];
   EXPECT_EQ(e.subject, "cons");
   EXPECT_EQ(e.actor, "cons");
@@ -1087,7 +1087,7 @@ TEST_F(TokenTest, TokenEventsAreSeenOnlyByTheirOrganization) {
   std::string a = Issue(R"({"organization": "cons"})", "d-a");
   ASSERT_OK(Revoke(Admin(), a));
   for (const Event& e : log_) {
-    if (e.type.rfind("token.", 0) != 0) continue;
+    if (!EventTypeName(e.type).starts_with("token.")) continue;
     EXPECT_TRUE(CanSeeEvent(state_, Member("cons"), e)) << e.type;
     EXPECT_TRUE(CanSeeEvent(state_, Viewer("cons"), e)) << e.type;
     EXPECT_FALSE(CanSeeEvent(state_, Member("prov"), e)) << e.type;
@@ -1098,13 +1098,13 @@ TEST(TokenStateTest, TokensIssuedBeforeIdsGetOneFromTheirSeq) {
   State state;
   Event org;
   org.seq = 1;
-  org.type = "organization.created";
+  org.type = EventType::kOrganizationCreated;
   org.subject = "o";
   org.data = Json::MakeObject({{"id", Json("o")}, {"name", Json("O")}});
   ASSERT_OK(state.Apply(org));
   Event old;
   old.seq = 2;
-  old.type = "token.issued";
+  old.type = EventType::kTokenIssued;
   old.at = kNow;
   old.subject = "o";
   old.data = Json::MakeObject({{"organization", Json("o")}, {"role", Json("member")}});
@@ -1144,7 +1144,7 @@ class ChangeTest : public DecideTest {
     ASSERT_OK(Run(Member("cons"), Noun::kService,
                   R"({"id": "app", "provider": "cons", "name": "App", "built_on": ["tool"]})"));
   }
-  const Event& Last(std::string_view type) const {
+  const Event& Last(EventType type) const {
     for (const Event& e : decision_.events) {
       if (e.type == type) return e;
     }
@@ -1157,7 +1157,7 @@ class ChangeTest : public DecideTest {
 TEST_F(ChangeTest, PatchOrganizationByItsMemberOrTheAdmin) {
   ASSERT_OK(Patch(Member("cons"), Noun::kOrganization, "cons",
                   R"({"name": "Consumer Ltd", "attributes": {"tier": "gold"}})"));
-  EXPECT_EQ(EventTypes(), Types({"organization.updated"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kOrganizationUpdated}));
   EXPECT_EQ(state_.FindOrganization("cons")->name, "Consumer Ltd");
   EXPECT_EQ(state_.FindOrganization("cons")->attributes.Dump(), R"({"tier":"gold"})");
   // Merge patch: null removes a member.
@@ -1184,7 +1184,7 @@ TEST_F(ChangeTest, CloseNeedsTheAdminAndNoLiveRelationship) {
   ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
   ASSERT_OK(Close(Admin(), "prov"));
   // Closing retires its offerings (§9.16).
-  EXPECT_EQ(EventTypes(), Types({"organization.closed", "offering.retired"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kOrganizationClosed, EventType::kOfferingRetired}));
   EXPECT_TRUE(state_.FindOrganization("prov")->closed);
   EXPECT_TRUE(state_.FindOffering("off")->retired);
   ASSERT_OK(Close(Admin(), "prov"));  // already closed: a safe retry
@@ -1233,7 +1233,7 @@ TEST_F(ChangeTest, OwnerGroupsAndTheAudienceThatMayNameThem) {
                  Code::kPermissionDenied, "forbidden"));  // the admin's group
   ASSERT_OK(Patch(Member("prov"), Noun::kConsumerGroup, "vip",
                   R"({"add": ["other"], "remove": ["cons"]})"));
-  EXPECT_EQ(Last("consumer_group.updated").data.Dump(),
+  EXPECT_EQ(Last(EventType::kConsumerGroupUpdated).data.Dump(),
             R"({"added":["other"],"removed":["cons"]})");
   EXPECT_EQ(state_.FindGroup("vip")->members, std::vector<std::string>({"other"}));
   EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kConsumerGroup, "vip", R"({"add": ["ghost"]})"),
@@ -1252,7 +1252,7 @@ TEST_F(ChangeTest, OwnerGroupsAndTheAudienceThatMayNameThem) {
 
 TEST_F(ChangeTest, RevisionMakesAVersionWithoutProvision) {
   ASSERT_OK(Revise(Member("prov"), "tool", R"({"name": "Tool 2", "attributes": {"v": 2}})"));
-  EXPECT_EQ(EventTypes(), Types({"resource.revised"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kResourceRevised}));
   EXPECT_TRUE(decision_.created);
   EXPECT_EQ(decision_.version, 2);
   const ResourceVersion& v = Current("tool");
@@ -1340,7 +1340,7 @@ TEST_F(ChangeTest, InUseCountsOnlyTheOwnersObjects) {
   ASSERT_OK(RetireIt(Member("prov"), Noun::kService, "svc"));
   // Only retired objects use tool now.
   ASSERT_OK(RetireIt(Member("prov"), Noun::kResource, "tool"));
-  EXPECT_EQ(EventTypes(), Types({"resource.retired"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kResourceRetired}));
 }
 
 TEST_F(ChangeTest, RetiredReferencesAreRefused) {
@@ -1363,7 +1363,7 @@ TEST_F(ChangeTest, RetiredReferencesAreRefused) {
 TEST_F(ChangeTest, PatchServiceChecksTheRulesAgain) {
   ASSERT_OK(Patch(Member("prov"), Noun::kService, "svc",
                   R"({"description": "now on widgets", "built_on": ["widget"]})"));
-  EXPECT_EQ(Last("service.updated").data.Dump(),
+  EXPECT_EQ(Last(EventType::kServiceUpdated).data.Dump(),
             R"({"before":{"description":"","built_on":["tool"]},"after":{"description":"now on widgets","built_on":["widget"]}})");
   EXPECT_EQ(state_.FindService("svc")->built_on, std::vector<std::string>({"widget"}));
   EXPECT_TRUE(state_.ServicesBuiltOn("tool").empty());
@@ -1382,7 +1382,7 @@ TEST_F(ChangeTest, OfferingChangesReachActiveRelationships) {
   ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off",
                   R"({"access": [{"resource": "widget"}],
                       "actions": [{"name": "advise", "effect": "none"}]})"));
-  EXPECT_EQ(EventTypes(), Types({"offering.updated", "access.granted", "access.revoked"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kOfferingUpdated, EventType::kAccessGranted, EventType::kAccessRevoked}));
   EXPECT_EQ(state_.FindOffering("off")->version, 2);
   EXPECT_EQ(state_.OfferingVersions("off").size(), 2u);
   EXPECT_TRUE(state_.HasAccess("cons", "widget"));
@@ -1403,23 +1403,23 @@ TEST_F(ChangeTest, OfferingChangesReachActiveRelationships) {
 TEST_F(ChangeTest, LosingAccessDegradesAndRegainingRestores) {
   ConsumerBuildsOnTool();
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
-  EXPECT_EQ(EventTypes(), Types({"relationship.suspended", "access.revoked", "service.degraded"}));
-  EXPECT_EQ(Last("service.degraded").data.Dump(),
+  EXPECT_EQ(EventTypes(), Types({EventType::kRelationshipSuspended, EventType::kAccessRevoked, EventType::kServiceDegraded}));
+  EXPECT_EQ(Last(EventType::kServiceDegraded).data.Dump(),
             R"({"degraded_by":[{"resource":"tool","relationship":"rel"}]})");
   EXPECT_EQ(state_.FindService("app")->status(), "degraded");
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kResume));
-  EXPECT_EQ(EventTypes(), Types({"relationship.resumed", "access.granted", "service.restored"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kRelationshipResumed, EventType::kAccessGranted, EventType::kServiceRestored}));
   EXPECT_EQ(state_.FindService("app")->status(), "active");
   // An offering change that removes the access degrades it too.
   ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off", R"({"access": []})"));
-  EXPECT_EQ(EventTypes(), Types({"offering.updated", "access.revoked", "service.degraded"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kOfferingUpdated, EventType::kAccessRevoked, EventType::kServiceDegraded}));
   ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off", R"({"access": [{"resource": "tool"}]})"));
   EXPECT_EQ(state_.FindService("app")->status(), "active");
   // The consumer may rebuild its service without the lost resource.
   ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
   EXPECT_EQ(state_.FindService("app")->status(), "degraded");
   ASSERT_OK(Patch(Member("cons"), Noun::kService, "app", R"({"built_on": []})"));
-  EXPECT_EQ(EventTypes(), Types({"service.updated", "service.restored"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kServiceUpdated, EventType::kServiceRestored}));
 }
 
 TEST_F(ChangeTest, RetiringAResourceRevokesEveryAccessToIt) {
@@ -1428,12 +1428,12 @@ TEST_F(ChangeTest, RetiringAResourceRevokesEveryAccessToIt) {
   ASSERT_OK(RetireIt(Member("prov"), Noun::kOffering, "off"));
   // Consumers' services never block a retirement (§9.12).
   ASSERT_OK(RetireIt(Member("prov"), Noun::kResource, "tool"));
-  EXPECT_EQ(EventTypes(), Types({"resource.retired", "access.revoked", "service.degraded"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kResourceRetired, EventType::kAccessRevoked, EventType::kServiceDegraded}));
   EXPECT_FALSE(state_.HasAccess("cons", "tool"));
   // A resumption grants the offering's access as it is then: not a retired resource.
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kResume));
-  EXPECT_EQ(Last("access.granted").data.Dump(), R"({"consumer":"cons","resources":[]})");
+  EXPECT_EQ(Last(EventType::kAccessGranted).data.Dump(), R"({"consumer":"cons","resources":[]})");
   EXPECT_EQ(state_.FindService("app")->status(), "degraded");
 }
 
@@ -1442,7 +1442,7 @@ TEST_F(ChangeTest, DependingOnAConsumedServiceDegradesWithTheRelationship) {
   ASSERT_OK(Run(Member("cons"), Noun::kService,
                 R"({"id": "front", "provider": "cons", "name": "Front", "depends_on": ["svc"]})"));
   ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
-  EXPECT_EQ(Last("service.degraded").data.Dump(),
+  EXPECT_EQ(Last(EventType::kServiceDegraded).data.Dump(),
             R"({"degraded_by":[{"service":"svc","relationship":"rel"}]})");
   for (const auto& id : state_.Ids(Noun::kService)) {
     const Service& s = *state_.FindService(id);
@@ -1478,7 +1478,7 @@ TEST_F(ProposalTest, AcceptedProposalRetypesTheRelationship) {
   EXPECT_TRUE(Is(Propose(Member("cons"), R"({"note": "hi"})"), Code::kInvalidArgument,
                  "invalid_field"));
   ASSERT_OK(Propose(Member("cons"), R"({"id": "p1", "type": "partnership", "renewal": "auto"})"));
-  EXPECT_EQ(EventTypes(), Types({"agreement.proposed"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kAgreementProposed}));
   EXPECT_EQ(decision_.shows, Decision::Shows::kProposal);
   EXPECT_EQ(state_.FindProposal("p1")->by, "cons");
   // A retry is the proposer's: the same body from the other party is 409.
@@ -1489,7 +1489,7 @@ TEST_F(ProposalTest, AcceptedProposalRetypesTheRelationship) {
   EXPECT_TRUE(Is(Answer(Member("cons"), "p1", ProposalVerb::kAccept), Code::kPermissionDenied,
                  "forbidden"));
   ASSERT_OK(Answer(Member("prov"), "p1", ProposalVerb::kAccept));
-  EXPECT_EQ(EventTypes(), Types({"agreement.changed"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kAgreementChanged}));
   const Relationship& rel = *state_.FindRelationship("rel");
   EXPECT_EQ(rel.type, RelationshipType::kPartnership);
   ASSERT_EQ(rel.agreements.size(), 2u);
@@ -1515,13 +1515,13 @@ TEST_F(ProposalTest, DeclineWithdrawAndTermination) {
   EXPECT_TRUE(Is(Answer(Member("prov"), "p2", ProposalVerb::kWithdraw), Code::kPermissionDenied,
                  "forbidden"));
   ASSERT_OK(Answer(Member("cons"), "p1", ProposalVerb::kDecline));
-  EXPECT_EQ(EventTypes(), Types({"agreement.declined"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kAgreementDeclined}));
   ASSERT_OK(Answer(Member("cons"), "p2", ProposalVerb::kWithdraw));
   EXPECT_EQ(state_.FindProposal("p2")->status, ProposalStatus::kWithdrawn);
   // Terminating withdraws what is still open (§9.15).
   ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
-  EXPECT_EQ(EventTypes(), Types({"relationship.terminated", "agreement.withdrawn",
-                                 "access.revoked"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kRelationshipTerminated, EventType::kAgreementWithdrawn,
+                                 EventType::kAccessRevoked}));
   EXPECT_EQ(state_.FindProposal("p3")->status, ProposalStatus::kWithdrawn);
   EXPECT_EQ(state_.FindProposal("p3")->reason, "relationship_terminated");
   EXPECT_EQ(state_.FindRelationship("rel")->agreements.size(), 1u);
@@ -1583,7 +1583,7 @@ TEST_F(ManageTest, MeasurementsAreJudgedAgainstTheObjectiveInForce) {
            ", " + kJan + "}";
   };
   ASSERT_OK(Measure(Member("prov"), body("uptime", "99.5")));  // equal is met (§9.19)
-  EXPECT_EQ(EventTypes(), Types({"measurement.recorded"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kMeasurementRecorded}));
   EXPECT_EQ(decision_.shows, Decision::Shows::kMeasurement);
   const Measurement& m = *state_.FindMeasurement(decision_.subject);
   EXPECT_TRUE(m.met);
@@ -1594,8 +1594,8 @@ TEST_F(ManageTest, MeasurementsAreJudgedAgainstTheObjectiveInForce) {
   EXPECT_TRUE(state_.FindMeasurement(decision_.subject)->met);
   ASSERT_OK(Measure(Member("cons"), body("latency", "200.0001")));
   EXPECT_FALSE(state_.FindMeasurement(decision_.subject)->met);
-  EXPECT_EQ(EventTypes(), Types({"measurement.recorded", "service_level.breached"}));
-  const Event& breach = Last("service_level.breached");
+  EXPECT_EQ(EventTypes(), Types({EventType::kMeasurementRecorded, EventType::kServiceLevelBreached}));
+  const Event& breach = Last(EventType::kServiceLevelBreached);
   EXPECT_EQ(breach.subject, "rel");
   EXPECT_EQ(breach.data.Find("consumers_reached")->as_int(), 1);  // the engine counts the walk
   // The services that feel the miss: cons's app, built on the tool rel gives access to.
@@ -1652,7 +1652,7 @@ TEST_F(ManageTest, RequestsAreOpenedByTheConsumerAndFulfilledByAProvision) {
   EXPECT_TRUE(Is(Open(Member("cons"), R"({"action": "dance"})"), Code::kUnprocessable,
                  "action_not_offered"));
   ASSERT_OK(Open(Member("cons"), R"({"id": "q1", "action": "advise", "details": {"n": 1}})"));
-  EXPECT_EQ(EventTypes(), Types({"request.opened"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kRequestOpened}));
   EXPECT_EQ(decision_.shows, Decision::Shows::kRequest);
   EXPECT_TRUE(decision_.created);
   ASSERT_OK(Open(Member("cons"), R"({"id": "q2", "action": "tune"})"));
@@ -1663,7 +1663,7 @@ TEST_F(ManageTest, RequestsAreOpenedByTheConsumerAndFulfilledByAProvision) {
   EXPECT_TRUE(Is(Provide(R"({"relationship": "rel", "action": "advise", "request": "q0"})"),
                  Code::kUnprocessable, "unknown_reference"));
   ASSERT_OK(Provide(R"({"id": "pv", "relationship": "rel", "action": "advise", "request": "q1"})"));
-  EXPECT_EQ(EventTypes(), Types({"provision.performed", "request.fulfilled"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kProvisionPerformed, EventType::kRequestFulfilled}));
   EXPECT_EQ(state_.FindServiceRequest("q1")->status, RequestStatus::kFulfilled);
   EXPECT_EQ(state_.FindServiceRequest("q1")->provision, "pv");
   EXPECT_EQ(state_.FindProvision("pv")->request, "q1");
@@ -1677,7 +1677,7 @@ TEST_F(ManageTest, RequestsAreOpenedByTheConsumerAndFulfilledByAProvision) {
   EXPECT_TRUE(Is(CloseIt(Member("other"), "q2", RequestVerb::kCancel), Code::kNotFound,
                  "not_found"));
   ASSERT_OK(CloseIt(Member("prov"), "q2", RequestVerb::kDecline));
-  EXPECT_EQ(EventTypes(), Types({"request.declined"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kRequestDeclined}));
   EXPECT_TRUE(Is(CloseIt(Member("cons"), "q2", RequestVerb::kCancel), Code::kConflict,
                  "request_not_open"));
   // §9.14: an action removed declines its open requests; §9.15: termination cancels.
@@ -1702,7 +1702,7 @@ TEST_F(ManageTest, ValueIsStatedByEitherPartyOnly) {
   EXPECT_TRUE(Is(StateIt(Viewer("cons"), "rel", kBody), Code::kPermissionDenied, "forbidden"));
   EXPECT_TRUE(Is(StateIt(Member("cons"), "rel", "{}"), Code::kInvalidArgument, "invalid_field"));
   ASSERT_OK(StateIt(Member("cons"), "rel", kBody));
-  EXPECT_EQ(EventTypes(), Types({"value.stated"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kValueStated}));
   EXPECT_EQ(state_.FindValueRecord("v1")->party, "cons");
   // A retry with the same body is safe; another body is a duplicate.
   ASSERT_OK(StateIt(Member("cons"), "rel", kBody));
@@ -1720,7 +1720,7 @@ TEST_F(ManageTest, PeopleTakeRolesForTheirOwnParty) {
                  Code::kPermissionDenied, "forbidden"));
   EXPECT_TRUE(Is(AddPerson(Admin(), "nobody", R"({"name": "X"})"), Code::kNotFound, "not_found"));
   ASSERT_OK(AddPerson(Member("cons"), "cons", R"({"id": "ana", "name": "Ana"})"));
-  EXPECT_EQ(EventTypes(), Types({"person.created"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kPersonCreated}));
   ASSERT_OK(AddPerson(Admin(), "prov", R"({"id": "bo", "name": "Bo"})"));
   // Actors' names are no ids: a person "system" would pass its acts off as the server's.
   EXPECT_TRUE(Is(AddPerson(Member("cons"), "cons", R"({"id": "system", "name": "S"})"),
@@ -1738,7 +1738,7 @@ TEST_F(ManageTest, PeopleTakeRolesForTheirOwnParty) {
   EXPECT_TRUE(Is(Assign(Admin(), R"({"person": "cy", "role": "user"})"), Code::kUnprocessable,
                  "role_not_for_party"));
   ASSERT_OK(Assign(Member("cons"), R"({"person": "ana", "role": "sponsor"})"));
-  EXPECT_EQ(EventTypes(), Types({"role.assigned"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kRoleAssigned}));
   EXPECT_EQ(decision_.shows, Decision::Shows::kRoleAssignment);
   ASSERT_OK(Assign(Member("cons"), R"({"person": "ana", "role": "sponsor"})"));
   EXPECT_TRUE(decision_.events.empty());
@@ -1752,7 +1752,7 @@ TEST_F(ManageTest, PeopleTakeRolesForTheirOwnParty) {
                  "forbidden"));
   EXPECT_TRUE(Is(Unassign(Member("cons"), "ana", "user"), Code::kNotFound, "not_found"));
   ASSERT_OK(Unassign(Member("cons"), "ana", "sponsor"));
-  EXPECT_EQ(EventTypes(), Types({"role.unassigned"}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kRoleUnassigned}));
   EXPECT_EQ(decision_.shows, Decision::Shows::kNothing);
 
   // A person token: the person is the actor, its organization in the data.
@@ -1784,7 +1784,7 @@ TEST_F(ManageTest, AnAgreementThatEndsTerminatesOrRenews) {
   ASSERT_TRUE(renewed.ok());
   ASSERT_EQ(renewed->events.size(), 1u);
   const Event& e = renewed->events[0];
-  EXPECT_EQ(e.type, "agreement.changed");
+  EXPECT_EQ(e.type, EventType::kAgreementChanged);
   EXPECT_EQ(e.actor, "system");
   const Json& a = *e.data.Find("agreement");
   EXPECT_EQ(a.Find("version")->as_int(), 3);
@@ -1803,7 +1803,7 @@ TEST_F(ManageTest, AnAgreementThatEndsTerminatesOrRenews) {
   auto ended = Decide(state_, Principal::System(), expire, "2026-03-02T00:00:00.000Z");
   ASSERT_TRUE(ended.ok());
   ASSERT_FALSE(ended->events.empty());
-  EXPECT_EQ(ended->events[0].type, "relationship.terminated");
+  EXPECT_EQ(ended->events[0].type, EventType::kRelationshipTerminated);
   EXPECT_EQ(ended->events[0].actor, "system");
   EXPECT_EQ(ended->events[0].data.Find("reason")->as_string(), "agreement_ended");
 }

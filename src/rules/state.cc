@@ -22,7 +22,7 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 }
 
 Status Corrupt(const Event& e, const std::string& what) {
-  return Internal("event " + std::to_string(e.seq) + " (" + e.type + "): " + what);
+  return Internal("event " + std::to_string(e.seq) + " (" + std::string(EventTypeName(e.type)) + "): " + what);
 }
 
 }  // namespace
@@ -327,18 +327,18 @@ Status State::Apply(const Event& e) {
   if (e.seq != last_seq_ + 1) {
     return Corrupt(e, "expected seq " + std::to_string(last_seq_ + 1));
   }
-  const std::string& t = e.type;
-  if (t == "organization.created") {
+  const EventType t = e.type;
+  if (t == EventType::kOrganizationCreated) {
     CC_ASSIGN_OR_RETURN(Organization o, DecodeOrganization(e.data));
     AddId(Noun::kOrganization, o.id, e);
     IndexExternalId(Noun::kOrganization, o.id, "", o.external_id);
     orgs_[o.id] = std::move(o);
-  } else if (t == "consumer_group.created") {
+  } else if (t == EventType::kConsumerGroupCreated) {
     CC_ASSIGN_OR_RETURN(ConsumerGroup g, DecodeConsumerGroup(e.data));
     AddId(Noun::kConsumerGroup, g.id, e);
     for (const auto& m : g.members) groups_of_[m].push_back(g.id);
     groups_[g.id] = std::move(g);
-  } else if (t == "resource.created") {
+  } else if (t == EventType::kResourceCreated) {
     CC_ASSIGN_OR_RETURN(Resource r, DecodeResource(e.data));
     AddId(Noun::kResource, r.id, e);
     IndexExternalId(Noun::kResource, r.id, "", r.external_id);
@@ -348,7 +348,7 @@ Status State::Apply(const Event& e) {
       touches_[r.id].push_back({r.origin_provision, Touch::kCreated});
     }
     resources_[r.id] = std::move(r);
-  } else if (t == "service.created") {
+  } else if (t == EventType::kServiceCreated) {
     CC_ASSIGN_OR_RETURN(Service s, DecodeService(e.data));
     AddId(Noun::kService, s.id, e);
     IndexExternalId(Noun::kService, s.id, "", s.external_id);
@@ -357,7 +357,7 @@ Status State::Apply(const Event& e) {
     services_of_[s.provider].push_back(s.id);
     s.seq = e.seq;
     services_[s.id] = std::move(s);
-  } else if (t == "offering.created") {
+  } else if (t == EventType::kOfferingCreated) {
     CC_ASSIGN_OR_RETURN(Offering o, DecodeOffering(e.data));
     AddId(Noun::kOffering, o.id, e);
     IndexExternalId(Noun::kOffering, o.id, "", o.external_id);
@@ -366,7 +366,7 @@ Status State::Apply(const Event& e) {
     o.seq = e.seq;
     offering_history_[o.id].push_back(o);
     offerings_[o.id] = std::move(o);
-  } else if (t == "token.issued") {
+  } else if (t == EventType::kTokenIssued) {
     TokenRecord token;
     token.digest = StrOr(e.private_data, "digest");
     if (token.digest.empty()) return Corrupt(e, "token without digest");
@@ -381,7 +381,7 @@ Status State::Apply(const Event& e) {
     token_digests_[token.id] = token.digest;
     token_order_.push_back(token.id);
     tokens_[token.digest] = std::move(token);
-  } else if (t == "webhook.registered") {
+  } else if (t == EventType::kWebhookRegistered) {
     WebhookRecord w;
     w.id = StrOr(e.data, "id");
     if (w.id.empty() || IdTaken(w.id)) return Corrupt(e, "webhook id missing or taken");
@@ -396,15 +396,15 @@ Status State::Apply(const Event& e) {
     w.seq = e.seq;
     webhook_order_.push_back(w.id);
     webhooks_[w.id] = std::move(w);
-  } else if (t == "webhook.deleted") {
+  } else if (t == EventType::kWebhookDeleted) {
     auto it = webhooks_.find(StrOr(e.data, "id"));
     if (it == webhooks_.end() || it->second.deleted) return Corrupt(e, "unknown webhook");
     it->second.deleted = true;
-  } else if (t == "token.revoked") {
+  } else if (t == EventType::kTokenRevoked) {
     auto it = token_digests_.find(StrOr(e.data, "id"));
     if (it == token_digests_.end()) return Corrupt(e, "unknown token");
     if (tokens_.erase(it->second) == 0) return Corrupt(e, "token revoked twice");
-  } else if (t == "relationship.requested") {
+  } else if (t == EventType::kRelationshipRequested) {
     CC_ASSIGN_OR_RETURN(Relationship r, DecodeRelationship(e.data));
     AddId(Noun::kRelationship, r.id, e);
     relationships_on_[r.offering].push_back(r.id);
@@ -412,17 +412,17 @@ Status State::Apply(const Event& e) {
     relationships_of_[r.consumer].push_back(r.id);
     relationship_history_[r.id].push_back({e.seq, r.type, r.status});
     relationships_[r.id] = std::move(r);
-  } else if (t == "relationship.activated" || t == "relationship.resumed") {
+  } else if (t == EventType::kRelationshipActivated || t == EventType::kRelationshipResumed) {
     CC_RETURN_IF_ERROR(ApplyRelationshipChange(e, RelationshipStatus::kActive));
-  } else if (t == "relationship.suspended") {
+  } else if (t == EventType::kRelationshipSuspended) {
     CC_RETURN_IF_ERROR(ApplyRelationshipChange(e, RelationshipStatus::kSuspended));
-  } else if (t == "relationship.terminated") {
+  } else if (t == EventType::kRelationshipTerminated) {
     CC_RETURN_IF_ERROR(ApplyRelationshipChange(e, RelationshipStatus::kTerminated));
-  } else if (t == "relationship.rejected") {
+  } else if (t == EventType::kRelationshipRejected) {
     CC_RETURN_IF_ERROR(ApplyRelationshipChange(e, RelationshipStatus::kRejected));
-  } else if (t == "access.granted" || t == "access.revoked") {
-    CC_RETURN_IF_ERROR(ApplyAccess(e, t == "access.granted"));
-  } else if (t == "agreement.proposed") {
+  } else if (t == EventType::kAccessGranted || t == EventType::kAccessRevoked) {
+    CC_RETURN_IF_ERROR(ApplyAccess(e, t == EventType::kAccessGranted));
+  } else if (t == EventType::kAgreementProposed) {
     const Json* j = e.data.Find("proposal");
     if (j == nullptr) return Corrupt(e, "no proposal");
     CC_ASSIGN_OR_RETURN(Proposal proposal, DecodeProposal(*j));
@@ -431,7 +431,7 @@ Status State::Apply(const Event& e) {
     if (const Json* request = e.private_data.Find("request")) requests_[proposal.id] = request->Digest();
     proposals_of_[proposal.relationship].push_back(proposal.id);
     proposals_[proposal.id] = std::move(proposal);
-  } else if (t == "agreement.changed" && e.data.Find("proposal") == nullptr) {
+  } else if (t == EventType::kAgreementChanged && e.data.Find("proposal") == nullptr) {
     // A renewal (CONTRACT §9.17): the agreement moves on without a proposal.
     auto it = relationships_.find(e.subject);
     const Json* j = e.data.Find("agreement");
@@ -440,14 +440,14 @@ Status State::Apply(const Event& e) {
     it->second.updated_at = e.at;
     it->second.agreements.push_back(std::move(a));
     NoteAgreementEnd(it->second);
-  } else if (t == "agreement.changed" || t == "agreement.declined" ||
-             t == "agreement.withdrawn") {
+  } else if (t == EventType::kAgreementChanged || t == EventType::kAgreementDeclined ||
+             t == EventType::kAgreementWithdrawn) {
     auto it = proposals_.find(StrOr(e.data, "proposal"));
     if (it == proposals_.end()) return Corrupt(e, "unknown proposal");
     Proposal& proposal = it->second;
     proposal.closed_at = e.at;
     proposal.reason = StrOr(e.data, "reason");
-    if (t == "agreement.changed") {
+    if (t == EventType::kAgreementChanged) {
       proposal.status = ProposalStatus::kAccepted;
       const Json* j = e.data.Find("agreement");
       if (j == nullptr) return Corrupt(e, "no agreement");
@@ -460,9 +460,9 @@ Status State::Apply(const Event& e) {
       NoteAgreementEnd(rel);
     } else {
       proposal.status =
-          t == "agreement.declined" ? ProposalStatus::kDeclined : ProposalStatus::kWithdrawn;
+          t == EventType::kAgreementDeclined ? ProposalStatus::kDeclined : ProposalStatus::kWithdrawn;
     }
-  } else if (t == "organization.updated") {
+  } else if (t == EventType::kOrganizationUpdated) {
     auto it = orgs_.find(e.subject);
     if (it == orgs_.end()) return Corrupt(e, "unknown organization");
     const Json* changes = e.data.Find("changes");
@@ -479,12 +479,12 @@ Status State::Apply(const Event& e) {
       o.external_id = std::move(next);
     }
     o.updated_at = e.at;
-  } else if (t == "organization.closed") {
+  } else if (t == EventType::kOrganizationClosed) {
     auto it = orgs_.find(e.subject);
     if (it == orgs_.end()) return Corrupt(e, "unknown organization");
     it->second.closed = true;
     it->second.updated_at = e.at;
-  } else if (t == "consumer_group.updated") {
+  } else if (t == EventType::kConsumerGroupUpdated) {
     auto it = groups_.find(e.subject);
     if (it == groups_.end()) return Corrupt(e, "unknown consumer group");
     ConsumerGroup& g = it->second;
@@ -499,7 +499,7 @@ Status State::Apply(const Event& e) {
       groups_of_[m].push_back(g.id);
     }
     g.updated_at = e.at;
-  } else if (t == "resource.revised") {
+  } else if (t == EventType::kResourceRevised) {
     auto it = resources_.find(e.subject);
     if (it == resources_.end()) return Corrupt(e, "unknown resource");
     Resource& r = it->second;
@@ -518,12 +518,12 @@ Status State::Apply(const Event& e) {
       IndexExternalId(Noun::kResource, r.id, r.external_id, next);
       r.external_id = std::move(next);
     }
-  } else if (t == "resource.retired") {
+  } else if (t == EventType::kResourceRetired) {
     auto it = resources_.find(e.subject);
     if (it == resources_.end()) return Corrupt(e, "unknown resource");
     it->second.retired = true;
     it->second.retired_at = e.at;
-  } else if (t == "service.updated") {
+  } else if (t == EventType::kServiceUpdated) {
     auto it = services_.find(e.subject);
     if (it == services_.end()) return Corrupt(e, "unknown service");
     const Json* after = e.data.Find("after");
@@ -542,23 +542,23 @@ Status State::Apply(const Event& e) {
     std::vector<Service>& past = service_history_[next.id];
     past.push_back(std::move(cur));
     cur = std::move(next);
-  } else if (t == "service.retired") {
+  } else if (t == EventType::kServiceRetired) {
     auto it = services_.find(e.subject);
     if (it == services_.end()) return Corrupt(e, "unknown service");
     it->second.retired = true;
     it->second.degraded_by.clear();
     it->second.updated_at = e.at;
-  } else if (t == "service.degraded" || t == "service.restored") {
+  } else if (t == EventType::kServiceDegraded || t == EventType::kServiceRestored) {
     auto it = services_.find(e.subject);
     if (it == services_.end()) return Corrupt(e, "unknown service");
     std::vector<DegradedBy> by;
-    if (t == "service.degraded") {
+    if (t == EventType::kServiceDegraded) {
       const Json* list = e.data.Find("degraded_by");
       if (list == nullptr || !list->is_array()) return Corrupt(e, "no degraded_by");
       CC_ASSIGN_OR_RETURN(by, DecodeDegradedBy(*list));
     }
     it->second.degraded_by = std::move(by);
-  } else if (t == "offering.updated") {
+  } else if (t == EventType::kOfferingUpdated) {
     auto it = offerings_.find(e.subject);
     if (it == offerings_.end()) return Corrupt(e, "unknown offering");
     const Json* after = e.data.Find("after");
@@ -575,18 +575,18 @@ Status State::Apply(const Event& e) {
     next.seq = e.seq;
     cur = std::move(next);
     offering_history_[cur.id].push_back(cur);
-  } else if (t == "offering.retired") {
+  } else if (t == EventType::kOfferingRetired) {
     auto it = offerings_.find(e.subject);
     if (it == offerings_.end()) return Corrupt(e, "unknown offering");
     it->second.retired = true;
     it->second.updated_at = e.at;
-  } else if (t == "provision.performed") {
+  } else if (t == EventType::kProvisionPerformed) {
     CC_ASSIGN_OR_RETURN(Provision p, DecodeProvision(e.data));
     AddId(Noun::kProvision, p.id, e);
     provisions_in_[p.relationship].push_back(p.id);
     p.seq = e.seq;
     provisions_[p.id] = std::move(p);
-  } else if (t == "resource.modified" || t == "resource.transferred") {
+  } else if (t == EventType::kResourceModified || t == EventType::kResourceTransferred) {
     auto it = resources_.find(e.subject);
     if (it == resources_.end()) return Corrupt(e, "unknown resource");
     Resource& r = it->second;
@@ -595,7 +595,7 @@ Status State::Apply(const Event& e) {
     v.at = e.at;
     v.seq = e.seq;
     v.provision = StrOr(e.data, "provision");
-    if (t == "resource.modified") {
+    if (t == EventType::kResourceModified) {
       const Json* attrs = e.data.Find("attributes");
       if (attrs == nullptr || !attrs->is_object()) return Corrupt(e, "no attributes");
       v.attributes = *attrs;
@@ -609,7 +609,7 @@ Status State::Apply(const Event& e) {
       touches_[r.id].push_back({v.provision, Touch::kTransferred});
     }
     r.versions.push_back(std::move(v));
-  } else if (t == "person.created") {
+  } else if (t == EventType::kPersonCreated) {
     const Json* j = e.data.Find("person");
     if (j == nullptr) return Corrupt(e, "no person");
     CC_ASSIGN_OR_RETURN(Person person, DecodePerson(*j));
@@ -617,11 +617,11 @@ Status State::Apply(const Event& e) {
     if (const Json* request = e.private_data.Find("request")) requests_[person.id] = request->Digest();
     people_of_[person.organization].push_back(person.id);
     persons_[person.id] = std::move(person);
-  } else if (t == "party_role.declared" || t == "party_role.updated") {
+  } else if (t == EventType::kPartyRoleDeclared || t == EventType::kPartyRoleUpdated) {
     const Json* j = e.data.Find("party_role");
     if (j == nullptr) return Corrupt(e, "no party role");
     CC_ASSIGN_OR_RETURN(PartyRole role, DecodePartyRole(*j));
-    if (t == "party_role.declared") {
+    if (t == EventType::kPartyRoleDeclared) {
       if (IdTaken(role.id)) return Corrupt(e, "party role id taken");
       if (const Json* request = e.private_data.Find("request")) requests_[role.id] = request->Digest();
       party_role_order_.push_back(role.id);
@@ -631,32 +631,32 @@ Status State::Apply(const Event& e) {
       if (it == party_roles_.end() || it->second.removed) return Corrupt(e, "unknown party role");
       it->second = std::move(role);
     }
-  } else if (t == "service_order.placed") {
+  } else if (t == EventType::kServiceOrderPlaced) {
     const Json* j = e.data.Find("service_order");
     if (j == nullptr) return Corrupt(e, "no service order");
     CC_ASSIGN_OR_RETURN(ServiceOrder order, DecodeServiceOrder(*j));
     if (IdTaken(order.id)) return Corrupt(e, "service order id taken");
     service_order_ids_.push_back(order.id);
     service_orders_[order.id] = std::move(order);
-  } else if (t == "party_role.removed") {
+  } else if (t == EventType::kPartyRoleRemoved) {
     auto it = party_roles_.find(e.subject);
     if (it == party_roles_.end() || it->second.removed) return Corrupt(e, "unknown party role");
     it->second.removed = true;
     it->second.updated_at = e.at;
-  } else if (t == "role.assigned" || t == "role.unassigned") {
+  } else if (t == EventType::kRoleAssigned || t == EventType::kRoleUnassigned) {
     auto it = relationships_.find(e.subject);
     if (it == relationships_.end()) return Corrupt(e, "unknown relationship");
     RoleAssignment a{StrOr(e.data, "person"), StrOr(e.data, "role"),
                      StrOr(e.data, "organization"), e.at};
     auto& roles = it->second.roles;
     auto same = [&](const RoleAssignment& r) { return r.person == a.person && r.role == a.role; };
-    if (t == "role.assigned") {
+    if (t == EventType::kRoleAssigned) {
       if (std::any_of(roles.begin(), roles.end(), same)) return Corrupt(e, "role assigned twice");
       roles.push_back(std::move(a));
     } else if (std::erase_if(roles, same) == 0) {
       return Corrupt(e, "role not assigned");
     }
-  } else if (t == "measurement.recorded") {
+  } else if (t == EventType::kMeasurementRecorded) {
     const Json* j = e.data.Find("measurement");
     if (j == nullptr) return Corrupt(e, "no measurement");
     CC_ASSIGN_OR_RETURN(Measurement m, DecodeMeasurement(*j));
@@ -666,7 +666,7 @@ Status State::Apply(const Event& e) {
     m.end_ms = UnixMillis(m.period.end).value_or(0);
     measurements_of_[m.relationship].push_back(m.id);
     measurements_[m.id] = std::move(m);
-  } else if (t == "service_level.breached") {
+  } else if (t == EventType::kServiceLevelBreached) {
     // Who the breach reached is kept out of the data (it may name hidden
     // organizations); the store keeps it in the private data.
     if (const Json* reached = e.private_data.Find("reached"); reached && reached->is_array()) {
@@ -677,7 +677,7 @@ Status State::Apply(const Event& e) {
     Event& kept = breaches_[e.seq];
     kept = e;
     kept.private_data = Json();
-  } else if (t == "request.opened") {
+  } else if (t == EventType::kRequestOpened) {
     const Json* j = e.data.Find("request");
     if (j == nullptr) return Corrupt(e, "no request");
     CC_ASSIGN_OR_RETURN(ServiceRequest r, DecodeServiceRequest(*j));
@@ -686,20 +686,20 @@ Status State::Apply(const Event& e) {
     if (const Json* request = e.private_data.Find("request")) requests_[r.id] = request->Digest();
     requests_of_[r.relationship].push_back(r.id);
     service_requests_[r.id] = std::move(r);
-  } else if (t == "request.fulfilled" || t == "request.declined" || t == "request.cancelled") {
+  } else if (t == EventType::kRequestFulfilled || t == EventType::kRequestDeclined || t == EventType::kRequestCancelled) {
     auto it = service_requests_.find(e.subject);
     if (it == service_requests_.end()) return Corrupt(e, "unknown request");
     ServiceRequest& r = it->second;
     if (r.status != RequestStatus::kOpen) return Corrupt(e, "request not open");
     r.closed_at = e.at;
     r.reason = StrOr(e.data, "reason");
-    if (t == "request.fulfilled") {
+    if (t == EventType::kRequestFulfilled) {
       r.status = RequestStatus::kFulfilled;
       r.provision = StrOr(e.data, "provision");
     } else {
-      r.status = t == "request.declined" ? RequestStatus::kDeclined : RequestStatus::kCancelled;
+      r.status = t == EventType::kRequestDeclined ? RequestStatus::kDeclined : RequestStatus::kCancelled;
     }
-  } else if (t == "value.stated") {
+  } else if (t == EventType::kValueStated) {
     const Json* j = e.data.Find("value");
     if (j == nullptr) return Corrupt(e, "no value");
     CC_ASSIGN_OR_RETURN(ValueRecord v, DecodeValueRecord(*j));
@@ -708,7 +708,7 @@ Status State::Apply(const Event& e) {
     if (const Json* request = e.private_data.Find("request")) requests_[v.id] = request->Digest();
     value_records_of_[v.relationship].push_back(v.id);
     value_records_[v.id] = std::move(v);
-  } else if (t == "role.transitioned") {
+  } else if (t == EventType::kRoleTransitioned) {
     RoleTransition transition;
     transition.at = e.at;
     if (const Json* ev = e.data.Find("evidence"); ev && ev->is_array()) {
@@ -760,7 +760,7 @@ Status CheckConsistency(const State& state, const std::vector<Event>& events) {
   for (const Event& e : events) {
     if (e.actor != "admin" && e.actor != "system" && state.FindOrganization(e.actor) == nullptr &&
         state.FindPerson(e.actor) == nullptr) {
-      return Internal("event " + std::to_string(e.seq) + " (" + e.type + ") has actor '" +
+      return Internal("event " + std::to_string(e.seq) + " (" + std::string(EventTypeName(e.type)) + ") has actor '" +
                       e.actor + "', who is neither an organization nor a person");
     }
   }

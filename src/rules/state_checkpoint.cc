@@ -2,7 +2,7 @@
 // of the records it keeps, listed once for both directions. A field added
 // to a record or a member added to State must be added here too; the
 // checkpoint format version (engine/checkpoint.cc) changes with these files,
-// and rules/state_checkpoint_test.cc compares a loaded state with a replay.
+// and engine/checkpoint_test.cc compares a loaded state with a replay.
 #include "rules/state.h"
 
 namespace cocreate {

@@ -105,12 +105,12 @@ bool CanSeeId(const State& state, const Principal& p, const std::string& id) {
 
 bool CanSeeEvent(const State& state, const Principal& p, const Event& e) {
   if (p.is_admin()) return true;
-  if (e.type == "token.issued" || e.type == "token.revoked") return e.subject == p.organization;
-  if (e.type == "webhook.registered" || e.type == "webhook.deleted") {
+  if (e.type == EventType::kTokenIssued || e.type == EventType::kTokenRevoked) return e.subject == p.organization;
+  if (e.type == EventType::kWebhookRegistered || e.type == EventType::kWebhookDeleted) {
     // Its organization's only; a webhook of the admin is the admin's.
     return !p.organization.empty() && StrOr(e.data, "organization") == p.organization;
   }
-  if (e.type == "person.created") {  // it carries the email: its organization only
+  if (e.type == EventType::kPersonCreated) {  // it carries the email: its organization only
     const Person* person = state.FindPerson(e.subject);
     return person != nullptr && person->organization == p.organization;
   }
@@ -247,37 +247,37 @@ Json VisibleEventData(const State& state, const Principal& p, const Event& e) {
   Json data = e.data;
   VisibleIds visible(state, p);
   DataRedactor r(data, visible);
-  const std::string& t = e.type;
+  const EventType t = e.type;
   const bool own = StrOr(e.data, "provider") == p.organization;  // §9.7
-  if (t == "service.created") {
+  if (t == EventType::kServiceCreated) {
     if (!own) {
       r.List("built_on");
       r.List("depends_on");
     }
-  } else if (t == "offering.created") {
+  } else if (t == EventType::kOfferingCreated) {
     if (!own) {
       r.Ref("service");
       r.List("access", "resource");
     }
-  } else if (t == "provision.performed") {
+  } else if (t == EventType::kProvisionPerformed) {
     r.Ref("relationship");
     r.Ref("request");
     if (!own) r.List("used");
     r.List("created");
     r.List("modified", "resource");
     r.List("transferred");
-  } else if (t == "resource.created") {
+  } else if (t == EventType::kResourceCreated) {
     r.NestedRef("origin", "provision");
-  } else if (t == "resource.modified" || t == "resource.transferred") {
+  } else if (t == EventType::kResourceModified || t == EventType::kResourceTransferred) {
     r.Ref("provision");
-  } else if (t == "relationship.requested") {
+  } else if (t == EventType::kRelationshipRequested) {
     r.Ref("offering");
-  } else if (t == "access.granted" || t == "access.revoked") {
+  } else if (t == EventType::kAccessGranted || t == EventType::kAccessRevoked) {
     r.List("resources");
-  } else if (t == "role.transitioned") {
+  } else if (t == EventType::kRoleTransitioned) {
     r.Ref("relationship");
     r.Evidence("evidence");
-  } else if (t == "service.updated") {
+  } else if (t == EventType::kServiceUpdated) {
     const Service* s = state.FindService(e.subject);
     if (s == nullptr || s->provider != p.organization) {
       for (std::string_view side : {"before", "after"}) {
@@ -287,17 +287,17 @@ Json VisibleEventData(const State& state, const Principal& p, const Event& e) {
         });
       }
     }
-  } else if (t == "offering.updated") {
+  } else if (t == EventType::kOfferingUpdated) {
     const Offering* o = state.FindOffering(e.subject);
     if (o == nullptr || o->provider != p.organization) {
       for (std::string_view side : {"before", "after"}) {
         r.Inside(side, [](DataRedactor& in) { in.List("access", "resource"); });
       }
     }
-  } else if (t == "service.degraded") {
+  } else if (t == EventType::kServiceDegraded) {
     const Service* s = state.FindService(e.subject);
     if (s == nullptr || s->provider != p.organization) r.DegradedBy("degraded_by");
-  } else if (t == "consumer_group.created" || t == "consumer_group.updated") {
+  } else if (t == EventType::kConsumerGroupCreated || t == EventType::kConsumerGroupUpdated) {
     // An organization's own group shows its members to the owner, and to
     // each member only itself (CONTRACT §9.10).
     const ConsumerGroup* g = state.FindGroup(e.subject);

@@ -73,7 +73,7 @@ class VisibilityTest : public ::testing::Test {
     return std::string(buf.GetString(), buf.GetSize());
   }
 
-  const Event& LastOfType(std::string_view type) const {
+  const Event& LastOfType(EventType type) const {
     const Event* found = nullptr;
     for (const Event& e : world_.events()) {
       if (e.type == type) found = &e;
@@ -152,7 +152,7 @@ TEST_F(VisibilityTest, HiddenSingleIdIsNull) {
 }
 
 TEST_F(VisibilityTest, RoleTransitionEventHidesTheRelationshipsAndEvidence) {
-  const Event& e = LastOfType("role.transitioned");
+  const Event& e = LastOfType(EventType::kRoleTransitioned);
   ASSERT_EQ(e.subject, "c");
   EXPECT_EQ(e.data.Find("evidence")->items().size(), 1u);
   EXPECT_TRUE(CanSeeEvent(state(), Member("u"), e)) << "roles are in the directory";
@@ -176,14 +176,14 @@ TEST_F(VisibilityTest, RoleTransitionEventHidesTheRelationshipsAndEvidence) {
 
 TEST_F(VisibilityTest, CreatedAndPerformedEventsAreFilteredLikeTheObjects) {
   const Event& svc = world_.events()[6];
-  ASSERT_EQ(svc.type, "service.created");
+  ASSERT_EQ(svc.type, EventType::kServiceCreated);
   ASSERT_EQ(svc.subject, "svc");
   Json u = VisibleEventData(state(), Member("u"), svc);
   EXPECT_EQ(u.Find("built_on")->Dump(), R"(["tool"])");
   EXPECT_EQ(u.Find("redacted")->Dump(), R"({"built_on":1})");
   EXPECT_EQ(VisibleEventData(state(), Member("p"), svc), svc.data) << "its own";
 
-  const Event& prov = LastOfType("provision.performed");
+  const Event& prov = LastOfType(EventType::kProvisionPerformed);
   Json c = VisibleEventData(state(), Member("c"), prov);
   EXPECT_EQ(c.Find("used")->Dump(), "[]");
   EXPECT_EQ(c.Find("redacted")->Dump(), R"({"used":1})");

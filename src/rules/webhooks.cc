@@ -7,32 +7,9 @@
 
 namespace cocreate {
 
-const std::vector<std::string_view>& EventTypes() {
-  static const std::vector<std::string_view> kTypes = {
-      "organization.created", "organization.updated", "organization.closed",
-      "consumer_group.created", "consumer_group.updated",
-      "resource.created", "resource.revised", "resource.modified", "resource.transferred",
-      "resource.retired",
-      "service.created", "service.updated", "service.retired", "service.degraded",
-      "service.restored",
-      "offering.created", "offering.updated", "offering.retired",
-      "relationship.requested", "relationship.activated", "relationship.rejected",
-      "relationship.suspended", "relationship.resumed", "relationship.terminated",
-      "provision.performed", "access.granted", "access.revoked", "role.transitioned",
-      "agreement.proposed", "agreement.changed", "agreement.declined", "agreement.withdrawn",
-      "measurement.recorded", "service_level.breached",
-      "request.opened", "request.fulfilled", "request.declined", "request.cancelled",
-      "value.stated", "person.created", "role.assigned", "role.unassigned",
-      "token.issued", "token.revoked", "webhook.registered", "webhook.deleted",
-      "party_role.declared", "party_role.updated", "party_role.removed",
-      "service_order.placed"};
-  return kTypes;
-}
+const std::vector<std::string_view>& EventTypes() { return EventTypeNames(); }
 
-bool IsEventType(std::string_view type) {
-  const auto& types = EventTypes();
-  return std::find(types.begin(), types.end(), type) != types.end();
-}
+bool IsEventType(std::string_view type) { return EventTypeFromName(type).has_value(); }
 
 namespace {
 
@@ -270,7 +247,7 @@ StatusOr<Decision> DecideRegisterWebhook(const State& state, const Principal& p,
                                 {"events", StringsJson(c.events)},
                                 {"exclude_actors", StringsJson(c.exclude_actors)}});
   Event e;
-  e.type = "webhook.registered";
+  e.type = EventType::kWebhookRegistered;
   e.at = now;
   e.actor = p.actor();
   e.subject = id;
@@ -292,7 +269,7 @@ StatusOr<Decision> DecideDeleteWebhook(const State& state, const Principal& p,
   }
   if (!p.can_write()) return Forbidden("a viewer token may only read");
   Event e;
-  e.type = "webhook.deleted";
+  e.type = EventType::kWebhookDeleted;
   e.at = now;
   e.actor = p.actor();
   e.subject = w->id;
@@ -321,7 +298,7 @@ bool WebhookWants(const WebhookRecord& w, const Event& e) {
     return false;
   }
   return std::find_if(w.events.begin(), w.events.end(), [&](const std::string& t) {
-           return t == "*" || t == e.type;
+           return t == "*" || t == EventTypeName(e.type);
          }) != w.events.end();
 }
 

@@ -126,7 +126,7 @@ TEST_F(WebhookDecideTest, WhoMayRegisterInTheContractsOrder) {
   EXPECT_EQ(w->secret, "k");
   // The event carries no secret a client could read.
   const Event& e = world_.events()[static_cast<size_t>(w->seq) - 1];
-  EXPECT_EQ(e.type, "webhook.registered");
+  EXPECT_EQ(e.type, EventType::kWebhookRegistered);
   EXPECT_EQ(e.data.Dump().find("\"k\""), std::string::npos);
   // A retry is safe (no event); another body under the id is 409; so is
   // another organization's retry.
@@ -162,7 +162,7 @@ TEST_F(WebhookDecideTest, DeleteAndCloseRemoveIt) {
   auto closed = world_.Run(Principal::Admin(), DecodeRetire(Noun::kOrganization, "b", nullptr));
   ASSERT_TRUE(closed.ok()) << closed.status().ToString();
   EXPECT_TRUE(world_.state().FindWebhook("h2")->deleted);
-  EXPECT_EQ(world_.events().back().type, "webhook.deleted");
+  EXPECT_EQ(world_.events().back().type, EventType::kWebhookDeleted);
 }
 
 TEST_F(WebhookDecideTest, EventsItWantsAndWhoSeesItsEvents) {
@@ -175,13 +175,13 @@ TEST_F(WebhookDecideTest, EventsItWantsAndWhoSeesItsEvents) {
   EXPECT_FALSE(WebhookWants(w, registered));  // from its registration on
   Event e;
   e.seq = w.seq + 1;
-  e.type = "organization.updated";
+  e.type = EventType::kOrganizationUpdated;
   e.actor = "a";
   EXPECT_TRUE(WebhookWants(w, e));
   e.actor = "b";
   EXPECT_FALSE(WebhookWants(w, e));  // excluded actor
   e.actor = "a";
-  e.type = "organization.created";
+  e.type = EventType::kOrganizationCreated;
   EXPECT_FALSE(WebhookWants(w, e));  // not among its events
   EXPECT_TRUE(CanSeeEvent(world_.state(), Principal::Member("a"), registered));
   EXPECT_FALSE(CanSeeEvent(world_.state(), Principal::Member("b"), registered));
@@ -195,6 +195,14 @@ TEST(EventTypesTest, EveryTypeIsKnownOnce) {
   EXPECT_EQ(unique.size(), types.size());
   EXPECT_TRUE(IsEventType("provision.performed"));
   EXPECT_FALSE(IsEventType("*"));
+  EXPECT_FALSE(IsEventType("provision.Performed"));
+  // The names and the enum are one table: each name maps back to its value.
+  for (size_t i = 0; i < types.size(); ++i) {
+    std::optional<EventType> t = EventTypeFromName(types[i]);
+    ASSERT_TRUE(t.has_value()) << types[i];
+    EXPECT_EQ(static_cast<size_t>(*t), i);
+    EXPECT_EQ(EventTypeName(*t), types[i]);
+  }
 }
 
 }  // namespace

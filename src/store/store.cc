@@ -75,11 +75,15 @@ std::optional<DeliveryStatus> DeliveryStatusFromName(std::string_view s) {
   return std::nullopt;
 }
 
-Status ReadEventColumns(std::string_view data, std::string_view private_data, Event& e) {
+Status ReadEventColumns(std::string_view type, std::string_view data,
+                        std::string_view private_data, Event& e) {
   auto where = [&](const Status& st) {
-    return Internal("event seq " + std::to_string(e.seq) + " (" + e.type +
+    return Internal("event seq " + std::to_string(e.seq) + " (" + std::string(type) +
                     ") cannot be read: " + st.message());
   };
+  std::optional<EventType> known = EventTypeFromName(type);
+  if (!known) return where(Internal("'" + std::string(type) + "' is not an event type"));
+  e.type = *known;
   auto parsed = Json::Parse(data);
   if (!parsed.ok()) return where(parsed.status());
   e.data = std::move(parsed).value();

@@ -155,10 +155,11 @@ class EventStore {
   virtual std::string Name() const = 0;
 };
 
-// Fills e.data and e.private_data from a stored row's JSON text (for the
+// Fills e.type, e.data and e.private_data from a stored row's text (for the
 // backends). Errors: Internal naming the event's seq and type, so that a log
-// that cannot be read says where.
-Status ReadEventColumns(std::string_view data, std::string_view private_data, Event& e);
+// that cannot be read says where (an unknown type: a newer build's log).
+Status ReadEventColumns(std::string_view type, std::string_view data,
+                        std::string_view private_data, Event& e);
 
 }  // namespace cocreate
 

@@ -15,10 +15,10 @@
 namespace cocreate {
 namespace {
 
-Event MakeEvent(int64_t seq, std::string type = "organization.created") {
+Event MakeEvent(int64_t seq, EventType type = EventType::kOrganizationCreated) {
   Event e;
   e.seq = seq;
-  e.type = std::move(type);
+  e.type = type;
   e.at = "2026-01-01T00:00:00.000Z";
   e.actor = "admin";
   e.subject = "o" + std::to_string(seq);

@@ -139,11 +139,11 @@ StatusOr<int> ApplyRows(const PGresult* r, const std::function<Status(Event)>& f
   for (int i = 0; i < rows; ++i) {
     Event e;
     e.seq = std::stoll(PQgetvalue(r, i, 0));
-    e.type = PQgetvalue(r, i, 1);
     e.at = PQgetvalue(r, i, 2);
     e.actor = PQgetvalue(r, i, 3);
     e.subject = PQgetvalue(r, i, 4);
-    CC_RETURN_IF_ERROR(ReadEventColumns(PQgetvalue(r, i, 5), PQgetvalue(r, i, 6), e));
+    CC_RETURN_IF_ERROR(
+        ReadEventColumns(PQgetvalue(r, i, 1), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6), e));
     after = e.seq;
     CC_RETURN_IF_ERROR(fn(std::move(e)));
   }
@@ -421,7 +421,7 @@ class PostgresStore final : public EventStore {
                std::to_string(base + 5) + ",$" + std::to_string(base + 6) + "::json,$" +
                std::to_string(base + 7) + "::json)";
         params.push_back(std::to_string(e.seq));
-        params.push_back(e.type);
+        params.push_back(std::string(EventTypeName(e.type)));
         params.push_back(e.at);
         params.push_back(e.actor);
         params.push_back(e.subject);

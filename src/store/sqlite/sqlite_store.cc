@@ -45,7 +45,7 @@ class Stmt {
   int rc_ = SQLITE_OK;
 };
 
-void BindText(sqlite3_stmt* s, int i, const std::string& v) {
+void BindText(sqlite3_stmt* s, int i, std::string_view v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 
@@ -136,7 +136,7 @@ class SqliteStore final : public EventStore {
       sqlite3_stmt* s = insert_->get();
       sqlite3_reset(s);
       sqlite3_bind_int64(s, 1, e.seq);
-      BindText(s, 2, e.type);
+      BindText(s, 2, EventTypeName(e.type));
       BindText(s, 3, e.at);
       BindText(s, 4, e.actor);
       BindText(s, 5, e.subject);
@@ -282,11 +282,10 @@ class SqliteStore final : public EventStore {
       if (rc != SQLITE_ROW) return Translate(db_, rc, "scan events");
       Event e;
       e.seq = sqlite3_column_int64(s, 0);
-      e.type = ColumnText(s, 1);
       e.at = ColumnText(s, 2);
       e.actor = ColumnText(s, 3);
       e.subject = ColumnText(s, 4);
-      CC_RETURN_IF_ERROR(ReadEventColumns(ColumnText(s, 5), ColumnText(s, 6), e));
+      CC_RETURN_IF_ERROR(ReadEventColumns(ColumnText(s, 1), ColumnText(s, 5), ColumnText(s, 6), e));
       CC_RETURN_IF_ERROR(fn(std::move(e)));
     }
   }
