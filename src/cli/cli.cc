@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <fcntl.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -469,20 +470,37 @@ namespace {
 // state is millions of small allocations: with 4 KiB pages every one of
 // them first touches a fresh page, and on the 2-core VM we measure on,
 // touching 2.2 GB takes 7 s that way and 3-4 s on huge pages (a start from a
-// checkpoint at 1 M objects: 16 s and 9.7 s). So the process runs itself
-// again once with the tunable added, unless the operator set it, or set
-// COCREATE_MALLOC_HUGEPAGES=0 (docs/operations.md). Nothing has run yet:
-// no thread, no file, no output.
+// checkpoint at 1 M objects: 10.7-12 s and 3.3-5.6 s). So the process runs
+// itself again, once, with the tunable added (docs/operations.md), unless:
+// the operator set the tunable or COCREATE_MALLOC_HUGEPAGES=0; the process
+// is privileged (setuid or file capabilities: glibc drops the tunable there,
+// so it would never see it set); or it was started through the dynamic
+// loader (/proc/self/exe is then the loader). Nothing has run yet: no
+// thread, no file, no output.
 void RunWithMallocHugePages(char** argv) {
+  constexpr const char* kMarker = "COCREATE_MALLOC_HUGEPAGES_SET";
+  if (std::getenv(kMarker) != nullptr) {  // this is the second run
+    ::unsetenv(kMarker);
+    return;
+  }
   const char* opt_out = std::getenv("COCREATE_MALLOC_HUGEPAGES");
   if (opt_out != nullptr && std::strcmp(opt_out, "0") == 0) return;
+  if (::getauxval(AT_SECURE) != 0) return;
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   std::string value = tunables == nullptr ? "" : tunables;
   if (value.find("glibc.malloc.hugetlb") != std::string::npos) return;
+  char path[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0) return;
+  path[n] = '\0';
+  const std::string_view name = std::string_view(path).substr(std::string_view(path).rfind('/') + 1);
+  if (name.starts_with("ld-") || name.starts_with("ld.so")) return;
   value += value.empty() ? "glibc.malloc.hugetlb=1" : ":glibc.malloc.hugetlb=1";
-  if (::setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
-  ::execv("/proc/self/exe", argv);
-  ::unsetenv("GLIBC_TUNABLES");  // no /proc: go on as we are
+  if (::setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0 || ::setenv(kMarker, "1", 1) != 0) return;
+  // The real path, so the process keeps its name (ps, pgrep, journald).
+  ::execv(path, argv);
+  ::unsetenv(kMarker);  // could not: go on as we are
+  ::unsetenv("GLIBC_TUNABLES");
   if (tunables != nullptr) ::setenv("GLIBC_TUNABLES", tunables, 1);
 }
 }  // namespace

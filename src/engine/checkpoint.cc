@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,6 +82,8 @@ Status WriteCheckpoint(const std::string& path, const std::string& bytes) {
       path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Failed("cannot create", tmp);
+  // Locked until closed: RemoveStaleCheckpointFiles leaves it alone meanwhile.
+  (void)::flock(fd, LOCK_EX);
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -125,26 +128,28 @@ int RemoveStaleCheckpointFiles(const std::string& path) {
   if (d == nullptr) return 0;
   int removed = 0;
   while (const dirent* entry = ::readdir(d)) {
-    std::string_view name(entry->d_name);
-    if (name.substr(0, prefix.size()) != prefix) continue;
-    // NAME.tmp.PID.N: only a process that no longer runs has stopped writing it.
-    std::string_view rest = name.substr(prefix.size());
-    const size_t dot = rest.find('.');
-    const std::string pid_text(rest.substr(0, dot));
-    if (dot == std::string_view::npos || pid_text.empty() ||
-        pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) {
-      continue;
+    const std::string name = entry->d_name;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    // A writer holds its file locked until it renames it: a file we can
+    // lock is one whose writer is gone (whatever its pid, even in another
+    // container where every process is pid 1).
+    const std::string file = dir + "/" + name;
+    int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+        ::unlink(file.c_str()) == 0) {
+      ++removed;
     }
-    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
-    if (pid == getpid() || (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
-    if (::unlink((dir + "/" + std::string(name)).c_str()) == 0) ++removed;
+    ::close(fd);
   }
   ::closedir(d);
   return removed;
 }
 
 StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking, so that a FIFO in its place cannot hold up the start.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return NotFound("no checkpoint at " + path);
     return Failed("cannot open", path);
@@ -154,6 +159,10 @@ StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
     Status failed = Failed("cannot stat", path);
     ::close(fd);
     return failed;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Bad(path, "not a regular file");
   }
   // Mapped, not read: the page cache's pages serve as they are, with no
   // second copy of a file as large as a third of the state.

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -367,10 +370,15 @@ TEST(CheckpointTest, KillingAWriterLeavesAReadableCheckpoint) {
     }
   }
   EXPECT_EQ(saw_old + saw_new, 12);
-  // What the killed writers left is removed, but not a live process's file.
-  const std::string live = dir / ("cp.tmp." + std::to_string(getpid()) + ".99");
+  // What the killed writers left is removed, but not a file a live writer
+  // holds locked (as WriteCheckpoint does), whatever its name says.
+  const std::string live = dir / "cp.tmp.1.99";
   std::ofstream(live) << "in progress";
+  int held = ::open(live.c_str(), O_RDONLY);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX), 0);
   RemoveStaleCheckpointFiles(dir / "cp");
+  ::close(held);
   int left = 0;
   for (const auto& entry : fs::directory_iterator(fs::path(dir / "cp").parent_path())) {
     left += entry.path().filename().string().starts_with("cp.tmp.");
@@ -395,6 +403,36 @@ TEST(CheckpointTest, TheEngineWritesOneEveryNEventsInTheBackground) {
   ASSERT_TRUE(cp.ok()) << cp.status().ToString();
   EXPECT_GE(cp->seq, 500);
   EXPECT_LE(cp->seq, engine->Stats().last_seq);
+}
+
+// A write that failed is tried again: the stop writes what the background
+// write could not.
+TEST(CheckpointTest, AFailedWriteIsRetriedByTheStop) {
+  TempDir dir;
+  const std::string folder = dir / "not-yet";
+  auto engine = OpenEngine(dir / "db", folder + "/cp", /*every=*/200);
+  GeneratorOptions g;
+  g.organizations = 20;
+  ASSERT_TRUE(Generate(*engine, g).ok());
+  // The committer looks once a second; its write fails: no such folder.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_FALSE(fs::exists(folder + "/cp"));
+  fs::create_directories(folder);
+  const int64_t last = engine->Stats().last_seq;
+  engine->Stop();
+  StatusOr<Checkpoint> cp = ReadCheckpoint(folder + "/cp");
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(cp->seq, last);
+}
+
+TEST(CheckpointTest, SomethingElseInItsPlaceIsRefusedAtOnce) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  StatusOr<Checkpoint> cp = ReadCheckpoint(dir / "fifo");  // never blocks
+  ASSERT_FALSE(cp.ok());
+  EXPECT_NE(cp.status().message().find("not a regular file"), std::string::npos);
+  fs::create_directories(dir / "folder");
+  EXPECT_FALSE(ReadCheckpoint(dir / "folder").ok());
 }
 
 }  // namespace

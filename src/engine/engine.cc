@@ -109,15 +109,21 @@ void Engine::Checkpoint(bool wait) {
     }
     bytes = EncodeCheckpoint(state_, graph_, last, checkpoint_bytes_.load());
   }
-  checkpoint_seq_ = seq;
+  // Taken as done now, so the committer does not start another; put back
+  // if the write fails, so the next check (or the stop) tries again.
+  const int64_t previous = checkpoint_seq_.exchange(seq);
   checkpoint_bytes_ = bytes.size();
   const double encode_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
           .count();
   if (checkpoint_writer_.joinable()) checkpoint_writer_.join();
-  auto write = [path = options_.checkpoint_path, bytes = std::move(bytes), seq, encode_ms,
-                started] {
+  auto write = [this, path = options_.checkpoint_path, bytes = std::move(bytes), seq, previous,
+                encode_ms, started] {
     Status st = WriteCheckpoint(path, bytes);
+    if (!st.ok()) {
+      int64_t expected = seq;
+      checkpoint_seq_.compare_exchange_strong(expected, previous);
+    }
     LogLine line(st.ok() ? "checkpoint written" : "checkpoint not written");
     line.Add("seq", seq).Add("bytes", static_cast<int64_t>(bytes.size()));
     line.Add("encode_ms", encode_ms);

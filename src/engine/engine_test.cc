@@ -405,7 +405,7 @@ TEST(EngineWebhookTest, DeliveriesAreWrittenWithTheirEventsAsTheOrganizationSees
   Json listed = Json::Parse(*page).value();
   ASSERT_EQ(listed.Find("total")->as_int(), 1);
   const Json& item = listed.Find("items")->items()[0];
-  EXPECT_EQ(item.Find("type")->as_string(), EventType::kResourceCreated);
+  EXPECT_EQ(item.Find("type")->as_string(), "resource.created");
   EXPECT_EQ(item.Find("status")->as_string(), "pending");
   auto heads = engine->PendingDeliveries(10);
   ASSERT_TRUE(heads.ok());

@@ -12,7 +12,10 @@ COCREATE_TEST_STORE=postgresql runs the same against the cluster of script/with-
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import unittest
 import zlib
 
@@ -202,6 +205,68 @@ class CheckpointTest(unittest.TestCase):
         self.server.kill9()
         self.server.start()
         self.assertEqual(get(self.server, "/api/v1/organizations/org-harbor-it", self.member)[0], 401)
+
+
+class StartTest(unittest.TestCase):
+    """The start-up around checkpoints: a FIFO in the checkpoint's place, and the one re-run
+    with glibc's heap on huge pages (docs/operations.md)."""
+
+    def test_a_fifo_in_the_checkpoints_place_does_not_hold_up_the_start(self):
+        server = Server(extra_args=["--demo"])
+        self.addCleanup(server.close)
+        server.start()
+        server.stop()
+        path = os.path.join(server.data_dir, "checkpoint")
+        os.remove(path)
+        os.mkfifo(path)
+        server.start()
+        self.assertIn("not a regular file", server.log_text())
+        self.assertEqual(get(server, "/api/v1/organizations/org-nimbus",
+                             server.admin_token)[0], 200)
+
+    def run_version(self, env_extra, argv0=None, timeout=10):
+        env = dict(os.environ)
+        env.pop("GLIBC_TUNABLES", None)
+        env.pop("COCREATE_MALLOC_HUGEPAGES", None)
+        env.update(env_extra)
+        out = subprocess.run([argv0 or cocreate_bin(), "--version"], env=env, timeout=timeout,
+                             capture_output=True, text=True)
+        return out.returncode, out.stdout
+
+    def test_the_server_runs_once_more_on_huge_pages_and_keeps_its_name(self):
+        server = Server()
+        self.addCleanup(server.close)
+        server.start()
+        pid = server.proc.pid
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            environ = f.read().split(b"\0")
+        self.assertIn(b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1", environ)
+        with open(f"/proc/{pid}/comm") as f:
+            self.assertEqual(f.read().strip(), os.path.basename(cocreate_bin())[:15])
+        # Opting out, or a tunable already set: no second run, the version all the same.
+        for extra in ({"COCREATE_MALLOC_HUGEPAGES": "0"},
+                      {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"},
+                      {"GLIBC_TUNABLES": "glibc.malloc.check=0"}):
+            rc, out = self.run_version(extra)
+            self.assertEqual(rc, 0, extra)
+            self.assertIn("cocreate", out)
+
+    def test_a_privileged_binary_does_not_run_itself_forever(self):
+        setcap = shutil.which("setcap")
+        setpriv = shutil.which("setpriv")
+        if os.geteuid() != 0 or not setcap or not setpriv:
+            self.skipTest("needs root, setcap and setpriv")
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o755)
+            copy = os.path.join(tmp, "cocreate")
+            shutil.copy(cocreate_bin(), copy)
+            os.chmod(copy, 0o755)
+            if subprocess.run([setcap, "cap_net_bind_service=+ep", copy]).returncode != 0:
+                self.skipTest("setcap failed (filesystem without extended attributes)")
+            out = subprocess.run([setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                  copy, "--version"], capture_output=True, text=True, timeout=20)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("cocreate", out.stdout)
 
 
 if __name__ == "__main__":
