@@ -613,6 +613,9 @@ int RunCli(int argc, char** argv) {
     return app.exit(e);
   }
   if (serve_cmd->parsed()) return Serve(serve);
+  // The other commands answer on stdout (a report, an export): their log
+  // lines (warnings and errors only) go to stderr as JSON, as serve's do.
+  InitLog(LogLevel::kWarn);
   if (export_cmd->parsed()) return Export(log_dir, log_store);
   if (import_cmd->parsed()) {
     if (!import_format.empty()) {

@@ -43,7 +43,9 @@ void Engine::Stop() {
   if (committer_.joinable()) committer_.join();
   tail_stop_ = true;
   if (tailer_.joinable()) tailer_.join();
-  // Nothing changes the state any more: the next start loads this one.
+  // Nothing changes the state any more: the next start loads this one
+  // (unless the last background write already holds it and succeeded).
+  if (checkpoint_writer_.joinable()) checkpoint_writer_.join();
   Checkpoint(true);
 }
 
