@@ -75,6 +75,7 @@ class BinaryWriter {
 class BinaryReader {
  public:
   static constexpr bool kReading = true;
+  // REQUIRES: `in` outlives the reader (it keeps a view).
   explicit BinaryReader(std::string_view in) : in_(in) {}
 
   uint64_t U64() {

@@ -100,7 +100,8 @@ TEST(BinaryTest, ALengthLargerThanTheInputFailsWithoutAllocatingIt) {
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(got.empty());
   // An over-long varint (11 bytes of continuation) fails too.
-  BinaryReader r2(std::string(11, '\x80'));
+  const std::string too_long(11, '\x80');  // the reader keeps a view: it must outlive it
+  BinaryReader r2(too_long);
   r2.U64();
   EXPECT_FALSE(r2.ok());
   // So does JSON text that does not parse, and an unknown tag.
@@ -112,7 +113,8 @@ TEST(BinaryTest, ALengthLargerThanTheInputFailsWithoutAllocatingIt) {
   Json j;
   r3(j);
   EXPECT_FALSE(r3.ok());
-  BinaryReader r4(std::string(1, '\x07'));
+  const std::string unknown_tag(1, '\x07');
+  BinaryReader r4(unknown_tag);
   r4(j);
   EXPECT_FALSE(r4.ok());
 }
