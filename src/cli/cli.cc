@@ -205,9 +205,13 @@ int Export(const std::string& data_dir, const std::string& store_spec) {
     return 1;
   }
   Status st = (*store)->Scan(0, [](Event e) {
-    Json line = Json::MakeObject({{"seq", Json(e.seq)}, {"type", Json(EventTypeName(e.type))}, {"at", Json(e.at)},
-                                  {"actor", Json(e.actor)}, {"subject", Json(e.subject)},
-                                  {"data", e.data}, {"private", e.private_data}});
+    Json line = Json::MakeObject({{"seq", Json(e.seq)},
+                                  {"type", Json(EventTypeName(e.type))},
+                                  {"at", Json(e.at)},
+                                  {"actor", Json(e.actor)},
+                                  {"subject", Json(e.subject)},
+                                  {"data", e.data},
+                                  {"private", e.private_data}});
     std::cout << line.Dump() << "\n";
     return Status::Ok();
   });
@@ -311,7 +315,8 @@ StatusOr<std::unique_ptr<EventStore>> OpenSpec(std::string spec, bool must_exist
     spec += "/cocreate.db";
   }
   if (must_exist && spec.rfind("sqlite:", 0) == 0 && !std::filesystem::exists(spec.substr(7))) {
-    return Status(Code::kInvalidArgument, "no_such_store", "no SQLite database at " + spec.substr(7));
+    return Status(Code::kInvalidArgument, "no_such_store",
+                  "no SQLite database at " + spec.substr(7));
   }
   StoreOptions options;
   options.spec = spec;
@@ -493,7 +498,8 @@ void RunWithMallocHugePages(char** argv) {
   const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
   if (n <= 0) return;
   path[n] = '\0';
-  const std::string_view name = std::string_view(path).substr(std::string_view(path).rfind('/') + 1);
+  const std::string_view name =
+      std::string_view(path).substr(std::string_view(path).rfind('/') + 1);
   if (name.starts_with("ld-") || name.starts_with("ld.so")) return;
   value += value.empty() ? "glibc.malloc.hugetlb=1" : ":glibc.malloc.hugetlb=1";
   if (::setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0 || ::setenv(kMarker, "1", 1) != 0) return;
@@ -519,15 +525,19 @@ int RunCli(int argc, char** argv) {
 
   ServeArgs serve;
   CLI::App* serve_cmd = app.add_subcommand("serve", "Serve the HTTP API (and /healthz, /metrics)");
-  serve_cmd->add_option("--data-dir", serve.data_dir, "Folder for the embedded database and admin.token")
+  serve_cmd
+      ->add_option("--data-dir", serve.data_dir, "Folder for the embedded database and admin.token")
       ->capture_default_str();
   serve_cmd->add_option("--listen", serve.listen, "Address to listen on, HOST:PORT")
       ->capture_default_str();
-  serve_cmd->add_option("--store", serve.store, "sqlite (embedded, default), sqlite:PATH or postgresql://USER@HOST:PORT/DB")
+  serve_cmd
+      ->add_option("--store", serve.store,
+                   "sqlite (embedded, default), sqlite:PATH or postgresql://USER@HOST:PORT/DB")
       ->capture_default_str();
   serve_cmd->add_flag("--demo", serve.demo, "Load the demo ecosystem into an empty store");
-  serve_cmd->add_option("--web-dir", serve.web_dir,
-                        "Serve the web UI from this folder (default: the UI built into the binary)");
+  serve_cmd->add_option(
+      "--web-dir", serve.web_dir,
+      "Serve the web UI from this folder (default: the UI built into the binary)");
   serve_cmd->add_option("--threads", serve.threads, "HTTP threads (default: one per core)")
       ->check(CLI::Range(0, 256));
   serve_cmd->add_option("--metrics-listen", serve.metrics_listen,
@@ -572,13 +582,15 @@ int RunCli(int argc, char** argv) {
   for (CLI::App* cmd : {export_cmd, import_cmd}) {
     cmd->add_option("--data-dir", log_dir, "Folder of the embedded database")
         ->capture_default_str();
-    cmd->add_option("--store", log_store, "sqlite, sqlite:PATH or postgresql://...")->capture_default_str();
+    cmd->add_option("--store", log_store, "sqlite, sqlite:PATH or postgresql://...")
+        ->capture_default_str();
   }
 
   std::string migrate_from, migrate_to;
   CLI::App* migrate_cmd = app.add_subcommand(
       "migrate", "Copy every event into another, empty store and verify counts and checksums");
-  migrate_cmd->add_option("--from", migrate_from, "sqlite:PATH (file or data dir) or postgresql://...")
+  migrate_cmd
+      ->add_option("--from", migrate_from, "sqlite:PATH (file or data dir) or postgresql://...")
       ->required();
   migrate_cmd->add_option("--to", migrate_to, "postgresql://USER@HOST:PORT/DB or sqlite:PATH")
       ->required();

@@ -51,8 +51,11 @@ Status Failed(const std::string& what, const std::string& path) {
 uint64_t CheckpointFormat() { return COCREATE_CHECKPOINT_FORMAT; }
 
 JsonDigest EventFingerprint(const Event& e) {
-  Json j = Json::MakeObject({{"seq", Json(e.seq)}, {"type", Json(EventTypeName(e.type))}, {"at", Json(e.at)},
-                             {"actor", Json(e.actor)}, {"subject", Json(e.subject)},
+  Json j = Json::MakeObject({{"seq", Json(e.seq)},
+                             {"type", Json(EventTypeName(e.type))},
+                             {"at", Json(e.at)},
+                             {"actor", Json(e.actor)},
+                             {"subject", Json(e.subject)},
                              {"data", e.data}});
   return j.Digest();
 }

@@ -87,7 +87,8 @@ Graph FromEvents(const std::vector<Event>& events) {
       g.up[e.subject].insert(StrOr(d, "offering"));
       status[e.subject] = "requested";
     }
-    if (EventTypeName(e.type).starts_with("relationship.") && e.type != EventType::kRelationshipRequested) {
+    if (EventTypeName(e.type).starts_with("relationship.") &&
+        e.type != EventType::kRelationshipRequested) {
       status[e.subject] = StrOr(d, "to");
     }
     if (e.type == EventType::kProvisionPerformed) {
@@ -148,9 +149,11 @@ class History {
         std::string origin;
         if (const Json* o = d.Find("origin"); o && o->is_object()) origin = StrOr(*o, "provision");
         versions_[e.subject].push_back({e.seq, origin, StrOr(d, "owner")});
-      } else if (e.type == EventType::kResourceModified || e.type == EventType::kResourceTransferred) {
+      } else if (e.type == EventType::kResourceModified ||
+                 e.type == EventType::kResourceTransferred) {
         auto& v = versions_[e.subject];
-        std::string to = e.type == EventType::kResourceTransferred ? StrOr(d, "to") : v.back().owner;
+        std::string to =
+            e.type == EventType::kResourceTransferred ? StrOr(d, "to") : v.back().owner;
         v.push_back({e.seq, StrOr(d, "provision"), to});
       } else if (e.type == EventType::kResourceRevised) {
         auto& v = versions_[e.subject];
@@ -296,8 +299,10 @@ class SqliteHistory {
       Insert("INSERT INTO offering VALUES (?, ?, ?, ?, ?)", {id}, {o.version, o.from, to}, {o.a});
     };
     auto close_service = [&](const std::string& id, const Open& o, int64_t to) {
-      for (const auto& r : o.b) Insert("INSERT INTO built_on VALUES (?, ?, ?, ?)", {id, r}, {o.from, to}, {});
-      for (const auto& d : o.c) Insert("INSERT INTO depends VALUES (?, ?, ?, ?)", {id, d}, {o.from, to}, {});
+      for (const auto& r : o.b)
+        Insert("INSERT INTO built_on VALUES (?, ?, ?, ?)", {id, r}, {o.from, to}, {});
+      for (const auto& d : o.c)
+        Insert("INSERT INTO depends VALUES (?, ?, ?, ?)", {id, d}, {o.from, to}, {});
     };
     for (const Event& e : events) {
       const Json& d = e.data;
@@ -306,14 +311,20 @@ class SqliteHistory {
         std::string origin;
         if (const Json* o = d.Find("origin"); o && o->is_object()) origin = StrOr(*o, "provision");
         versions[id] = {e.seq, 1, origin, {}, {}};
-      } else if (e.type == EventType::kResourceModified || e.type == EventType::kResourceTransferred ||
+      } else if (e.type == EventType::kResourceModified ||
+                 e.type == EventType::kResourceTransferred ||
                  e.type == EventType::kResourceRevised) {
         Open& o = versions[id];
         close_version(id, o, e.seq);
-        o = {e.seq, o.version + 1, e.type == EventType::kResourceRevised ? "" : StrOr(d, "provision"), {}, {}};
+        o = {e.seq,
+             o.version + 1,
+             e.type == EventType::kResourceRevised ? "" : StrOr(d, "provision"),
+             {},
+             {}};
       } else if (e.type == EventType::kProvisionPerformed) {
         Insert("INSERT INTO provision VALUES (?, ?, ?)", {id}, {e.seq}, {StrOr(d, "relationship")});
-        for (const auto& u : StrList(d, "used")) Insert("INSERT INTO used VALUES (?, ?)", {id, u}, {}, {});
+        for (const auto& u : StrList(d, "used"))
+          Insert("INSERT INTO used VALUES (?, ?)", {id, u}, {}, {});
       } else if (e.type == EventType::kRelationshipRequested) {
         Insert("INSERT INTO rel VALUES (?, ?)", {id, StrOr(d, "offering")}, {}, {});
       } else if (e.type == EventType::kOfferingCreated) {
@@ -410,8 +421,10 @@ std::set<std::string> Flatten(const LineageResult& l) {
   for (const auto& i : l.provisions) out.insert("provision:" + i.id);
   for (const auto& i : l.relationships) out.insert("relationship:" + i.id);
   for (const auto& i : l.services) out.insert("service:" + i.id);
-  for (const auto& i : l.offerings) out.insert("offering:" + i.id + "@" + std::to_string(i.version));
-  for (const auto& i : l.resources) out.insert("resource:" + i.id + "@" + std::to_string(i.version));
+  for (const auto& i : l.offerings)
+    out.insert("offering:" + i.id + "@" + std::to_string(i.version));
+  for (const auto& i : l.resources)
+    out.insert("resource:" + i.id + "@" + std::to_string(i.version));
   return out;
 }
 
@@ -496,7 +509,9 @@ class SqliteEdges {
   }
 
  private:
-  void Exec(const char* sql) { ASSERT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), SQLITE_OK); }
+  void Exec(const char* sql) {
+    ASSERT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+  }
   sqlite3* db_ = nullptr;
 };
 
@@ -524,12 +539,13 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     // Every kind of change is in the log, so every one is exercised.
     std::map<EventType, int> kinds;
     for (const Event& e : events) kinds[e.type]++;
-    for (EventType t : {EventType::kServiceUpdated, EventType::kOfferingUpdated, EventType::kAccessGranted,
-                          EventType::kAccessRevoked, EventType::kResourceRevised, EventType::kResourceRetired,
-                          EventType::kResourceTransferred, EventType::kResourceModified, EventType::kServiceRetired,
-                          EventType::kOfferingRetired, EventType::kServiceDegraded,
-                          EventType::kRelationshipSuspended, EventType::kRelationshipResumed,
-                          EventType::kOrganizationUpdated}) {
+    for (EventType t :
+         {EventType::kServiceUpdated, EventType::kOfferingUpdated, EventType::kAccessGranted,
+          EventType::kAccessRevoked, EventType::kResourceRevised, EventType::kResourceRetired,
+          EventType::kResourceTransferred, EventType::kResourceModified, EventType::kServiceRetired,
+          EventType::kOfferingRetired, EventType::kServiceDegraded,
+          EventType::kRelationshipSuspended, EventType::kRelationshipResumed,
+          EventType::kOrganizationUpdated}) {
       EXPECT_GT(kinds[t], 5) << t;
     }
     EXPECT_GT(kinds[EventType::kServiceRestored], 0);
@@ -570,7 +586,8 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     bool changed = false;
     for (const Event& e : events) {
       stepped.Apply(e, state);
-      changed = changed || e.type == EventType::kServiceUpdated || e.type == EventType::kOfferingUpdated;
+      changed =
+          changed || e.type == EventType::kServiceUpdated || e.type == EventType::kOfferingUpdated;
       if (stepped.FinishFold(e.seq % 64 == 0)) {
         ++installs;
         installs_after_changes += changed;
@@ -648,7 +665,8 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
       }
       const int64_t latest = history.Latest(start);
       ASSERT_EQ(latest, state.FindResource(start)->current().version) << start;
-      for (int64_t version : {int64_t{0}, latest, int64_t{1} + static_cast<int64_t>(rng() % latest)}) {
+      for (int64_t version :
+           {int64_t{0}, latest, int64_t{1} + static_cast<int64_t>(rng() % latest)}) {
         auto lineage = Lineage(state, start, version);
         ASSERT_TRUE(lineage.ok()) << start;
         std::set<std::string> want = history.Lineage(start, version == 0 ? latest : version);

@@ -156,7 +156,8 @@ Status Engine::Replay() {
   CC_RETURN_IF_ERROR(store_->Scan(fresh.last_seq(), [&](Event e) {
     if (Status st = fresh.Apply(e); !st.ok()) {
       return Status(st.code(), st.reason(),
-                    "event seq " + std::to_string(e.seq) + " (" + std::string(EventTypeName(e.type)) +
+                    "event seq " + std::to_string(e.seq) + " (" +
+                        std::string(EventTypeName(e.type)) +
                         ") cannot be applied: " + st.message());
     }
     graph.Apply(e, fresh);
@@ -187,8 +188,9 @@ Status Engine::ApplyEvent(const Event& e) {
   } else if (e.type == EventType::kOrganizationClosed) {
     // A closed organization's tokens stop at once (CONTRACT §5).
     std::lock_guard<std::mutex> lock(token_mu_);
-    std::erase_if(token_cache_,
-                  [&](const auto& entry) { return entry.second.principal.organization == e.subject; });
+    std::erase_if(token_cache_, [&](const auto& entry) {
+      return entry.second.principal.organization == e.subject;
+    });
   }
   return Status::Ok();
 }
@@ -352,7 +354,8 @@ void Engine::CommitRound(std::vector<Pending>& round) {
                 // What the change implies (degraded services) is part of it.
                 if (applied.ok()) {
                   size_t from = d->events.size();
-                  for (Event& e : Consequences(state_, d->events)) d->events.push_back(std::move(e));
+                  for (Event& e : Consequences(state_, d->events))
+                    d->events.push_back(std::move(e));
                   apply(d->events, from);
                 }
                 if (!applied.ok()) d = applied;  // a rules bug; the rebuild below undoes it

@@ -214,7 +214,8 @@ TEST(EngineTest, RestartReplaysTheLog) {
   o.data_dir = dir.string();
   {
     auto engine = OpenEngine(EventStore::Open(o).value());
-    for (int i = 0; i < 20; ++i) ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("o" + std::to_string(i))).ok());
+    for (int i = 0; i < 20; ++i)
+      ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("o" + std::to_string(i))).ok());
   }
   auto engine = OpenEngine(EventStore::Open(o).value());
   EXPECT_EQ(engine->last_seq(), 20);

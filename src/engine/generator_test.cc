@@ -22,7 +22,8 @@ std::unique_ptr<Engine> Fresh() {
 std::vector<std::string> Shape(Engine& e) {
   std::vector<std::string> out;
   const std::vector<Event> log = e.Log().value();
-  for (const auto& ev : log) out.push_back(std::string(EventTypeName(ev.type)) + " " + ev.subject + " " + ev.actor);
+  for (const auto& ev : log)
+    out.push_back(std::string(EventTypeName(ev.type)) + " " + ev.subject + " " + ev.actor);
   return out;
 }
 

@@ -29,11 +29,14 @@ class RandomWorkload {
     if (kind >= 100 && s.Ids(Noun::kOrganization).size() >= 3) return Change(s, p, kind - 100, id);
     if (kind >= 100) kind = 0;
     if (kind < 3 || s.Ids(Noun::kOrganization).size() < 3) {
-      return {Principal::Admin(), Decode(Noun::kOrganization, {{"id", Json(id)}, {"name", Json("org")}})};
+      return {Principal::Admin(),
+              Decode(Noun::kOrganization, {{"id", Json(id)}, {"name", Json("org")}})};
     }
     if (kind < 16) {
-      return {p, Decode(Noun::kResource, {{"id", Json(id)}, {"owner", Json(Any(s, Noun::kOrganization))},
-                                           {"kind", Json(Kind())}, {"name", Json("r")}})};
+      return {p, Decode(Noun::kResource, {{"id", Json(id)},
+                                          {"owner", Json(Any(s, Noun::kOrganization))},
+                                          {"kind", Json(Kind())},
+                                          {"name", Json("r")}})};
     }
     if (kind < 26) {
       std::string provider = Any(s, Noun::kOrganization);
@@ -75,7 +78,8 @@ class RandomWorkload {
       }
       Json actions = Json::MakeArray();
       for (const char* e : {"create", "modify", "transfer", "none"}) {
-        actions.Push(Json::MakeObject({{"name", Json(std::string("do-") + e)}, {"effect", Json(e)}}));
+        actions.Push(
+            Json::MakeObject({{"name", Json(std::string("do-") + e)}, {"effect", Json(e)}}));
       }
       Json goods = Json::MakeArray();
       goods.Push(Json::MakeObject({{"kind", Json(Kind())}, {"name", Json("g")}}));
@@ -89,8 +93,10 @@ class RandomWorkload {
       levels.Push(Json::MakeObject({{"metric", Json("uptime")}, {"objective", Json(99.5)},
                                     {"unit", Json("%")}}));
       if (Pick(2)) {
-        levels.Push(Json::MakeObject({{"metric", Json("latency")}, {"objective", Json(int64_t{200})},
-                                      {"unit", Json("ms")}, {"target", Json("at_most")}}));
+        levels.Push(Json::MakeObject({{"metric", Json("latency")},
+                                      {"objective", Json(int64_t{200})},
+                                      {"unit", Json("ms")},
+                                      {"target", Json("at_most")}}));
       }
       return {p, Decode(Noun::kOffering, {{"id", Json(id)}, {"provider", Json(provider)},
                                            {"service", Json(service)}, {"name", Json("o")},
@@ -101,16 +107,18 @@ class RandomWorkload {
     if (kind < 40) {
       Json members = Json::MakeArray();
       for (int i = 0; i < 3; ++i) members.Push(Json(Any(s, Noun::kOrganization)));
-      return {Principal::Admin(), Decode(Noun::kConsumerGroup, {{"id", Json(id)}, {"name", Json("g")},
-                                                                {"members", members}})};
+      return {Principal::Admin(),
+              Decode(Noun::kConsumerGroup,
+                     {{"id", Json(id)}, {"name", Json("g")}, {"members", members}})};
     }
     if (kind < 55) {
       const char* types[] = {"basic", "cooperative", "partnership"};
       std::string consumer = Any(s, Noun::kOrganization);
       if (Pick(2)) p = Principal::Member(consumer);
-      return {p, Decode(Noun::kRelationship, {{"id", Json(id)}, {"offering", Json(Any(s, Noun::kOffering))},
-                                               {"consumer", Json(consumer)},
-                                               {"type", Json(types[Pick(3)])}})};
+      return {p, Decode(Noun::kRelationship, {{"id", Json(id)},
+                                              {"offering", Json(Any(s, Noun::kOffering))},
+                                              {"consumer", Json(consumer)},
+                                              {"type", Json(types[Pick(3)])}})};
     }
     if (kind < 75) {
       auto verb = static_cast<LifecycleVerb>(Pick(5));
@@ -136,7 +144,8 @@ class RandomWorkload {
       std::string target = Any(s, Noun::kResource);
       if (rel && Pick(3)) {
         const auto& owned = s.ResourcesOwnedBy(rel->consumer);
-        if (!owned.empty()) target = *std::next(owned.begin(), Pick(static_cast<int>(owned.size())));
+        if (!owned.empty())
+          target = *std::next(owned.begin(), Pick(static_cast<int>(owned.size())));
       }
       Json patch = Json::MakeObject({{"n", Json(static_cast<int64_t>(Pick(1000)))}});
       if (Pick(2)) patch.Set("gone", Json());
@@ -147,7 +156,8 @@ class RandomWorkload {
       std::string target = Any(s, Noun::kResource);
       if (rel && Pick(3)) {
         const auto& owned = s.ResourcesOwnedBy(rel->provider);
-        if (!owned.empty()) target = *std::next(owned.begin(), Pick(static_cast<int>(owned.size())));
+        if (!owned.empty())
+          target = *std::next(owned.begin(), Pick(static_cast<int>(owned.size())));
       }
       transfers.Push(Json(target));
       body.Set("transfers", transfers);
@@ -432,7 +442,8 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
       fresh(e, StrOr(d, "consumer"));
       fresh(e, StrOr(d, "provider"));
     }
-    if (EventTypeName(e.type).starts_with("relationship.") && e.type != EventType::kRelationshipRequested) {
+    if (EventTypeName(e.type).starts_with("relationship.") &&
+        e.type != EventType::kRelationshipRequested) {
       status[e.subject] = d.Find("to")->as_string();
     }
     if (e.type == EventType::kAccessGranted) {
@@ -453,7 +464,8 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
     }
     if (e.type == EventType::kServiceCreated || e.type == EventType::kServiceUpdated) {
       const Json& after = e.type == EventType::kServiceCreated ? d : *d.Find("after");
-      const Json& before = e.type == EventType::kServiceCreated ? Json::MakeObject() : *d.Find("before");
+      const Json& before =
+          e.type == EventType::kServiceCreated ? Json::MakeObject() : *d.Find("before");
       for (const char* key : {"built_on", "depends_on"}) {
         std::vector<std::string> old = StrList(before, key);
         for (const auto& x : StrList(after, key)) {
@@ -680,13 +692,16 @@ TEST_P(InvariantsTest, RandomCommandSequencesKeepTheInvariants) {
   std::map<EventType, int> events_by_type;
   for (const Event& e : log) events_by_type[e.type]++;
   // The new commands get through their rules, not only to their refusals.
-  for (EventType t : {EventType::kOrganizationUpdated, EventType::kOrganizationClosed, EventType::kConsumerGroupUpdated,
-                        EventType::kResourceRevised, EventType::kResourceRetired, EventType::kServiceUpdated,
-                        EventType::kServiceRetired, EventType::kOfferingUpdated, EventType::kOfferingRetired,
-                        EventType::kServiceDegraded, EventType::kAgreementProposed, EventType::kAgreementChanged,
-                        EventType::kMeasurementRecorded, EventType::kServiceLevelBreached, EventType::kRequestOpened,
-                        EventType::kRequestFulfilled, EventType::kRequestDeclined, EventType::kRequestCancelled,
-                        EventType::kValueStated, EventType::kPersonCreated}) {
+  for (EventType t : {EventType::kOrganizationUpdated,  EventType::kOrganizationClosed,
+                      EventType::kConsumerGroupUpdated, EventType::kResourceRevised,
+                      EventType::kResourceRetired,      EventType::kServiceUpdated,
+                      EventType::kServiceRetired,       EventType::kOfferingUpdated,
+                      EventType::kOfferingRetired,      EventType::kServiceDegraded,
+                      EventType::kAgreementProposed,    EventType::kAgreementChanged,
+                      EventType::kMeasurementRecorded,  EventType::kServiceLevelBreached,
+                      EventType::kRequestOpened,        EventType::kRequestFulfilled,
+                      EventType::kRequestDeclined,      EventType::kRequestCancelled,
+                      EventType::kValueStated,          EventType::kPersonCreated}) {
     EXPECT_GT(events_by_type[t], 0) << t;
   }
   // (request_mismatch needs an open request and a provision on an active

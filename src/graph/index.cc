@@ -285,11 +285,13 @@ void GraphIndex::Apply(const Event& e, const State& state) {
     if (s == nullptr) return;
     NodeId n = GetOrAdd(id, Noun::kService);
     org_[n] = org(s->provider);
-    LinkService(n, type == EventType::kServiceCreated ? nullptr : state.ServiceAt(id, e.seq - 1), *s);
+    LinkService(n, type == EventType::kServiceCreated ? nullptr : state.ServiceAt(id, e.seq - 1),
+                *s);
   } else if (type == EventType::kOfferingCreated || type == EventType::kOfferingUpdated) {
     const Offering* o = state.OfferingAt(id, e.seq);
     if (o == nullptr) return;
-    const Offering* before = type == EventType::kOfferingCreated ? nullptr : state.OfferingAt(id, e.seq - 1);
+    const Offering* before =
+        type == EventType::kOfferingCreated ? nullptr : state.OfferingAt(id, e.seq - 1);
     NodeId n = GetOrAdd(id, Noun::kOffering);
     org_[n] = org(o->provider);
     NodeId sn = GetOrAdd(o->service, Noun::kService);
@@ -401,7 +403,8 @@ Status GraphIndex::Load(BinaryReader& in) {
                loaded.table_.size() > n;
   for (const Adjacency* a : {&loaded.down_, &loaded.up_}) {
     const Adjacency::Csr& b = *a->base();
-    whole = whole && b.nodes() <= n && (b.offsets.empty() || b.offsets.back() == b.targets.size()) &&
+    whole = whole && b.nodes() <= n &&
+            (b.offsets.empty() || b.offsets.back() == b.targets.size()) &&
             std::is_sorted(b.offsets.begin(), b.offsets.end());
     for (size_t i = 0; whole && i < b.targets.size(); ++i) {
       whole = Adjacency::Target(b.targets[i]) < n;

@@ -220,7 +220,8 @@ TEST_F(RouterTest, DemoEcosystemMeetsTheContract) {
       transitions += e.type == EventType::kRoleTransitioned;
     }
     EXPECT_GE(transitions, 2);
-    for (EventType t : {EventType::kResourceModified, EventType::kResourceTransferred, EventType::kAccessGranted}) {
+    for (EventType t : {EventType::kResourceModified, EventType::kResourceTransferred,
+                        EventType::kAccessGranted}) {
       EXPECT_TRUE(types.count(t)) << t;
     }
     bool created_by_provision = false;
@@ -286,7 +287,8 @@ TEST_F(RouterTest, ServesTheWebUiFromAFolder) {
   EXPECT_EQ(js.status, 200);
   EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
   bool immutable = false;
-  for (auto& [k, v] : js.headers) immutable |= k == "Cache-Control" && v.find("immutable") != v.npos;
+  for (auto& [k, v] : js.headers)
+    immutable |= k == "Cache-Control" && v.find("immutable") != v.npos;
   EXPECT_TRUE(immutable);
   EXPECT_EQ(get("/assets/missing.js").status, 404);
   EXPECT_EQ(get("/../secret.txt").status, 404);

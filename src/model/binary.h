@@ -54,7 +54,9 @@ class BinaryWriter {
 
   void operator()(const std::string& s) { Bytes(s); }
   void operator()(bool b) { U64(b ? 1 : 0); }
-  void operator()(int64_t v) { U64((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
+  void operator()(int64_t v) {
+    U64((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
   void operator()(uint64_t v) { U64(v); }
   template <typename E>
     requires std::is_enum_v<E>

@@ -29,7 +29,9 @@ constexpr std::array<std::string_view, 2> kValueKinds = {"introduced", "removed"
 
 std::string_view NounName(Noun noun) { return kNounNames[static_cast<size_t>(noun)]; }
 std::string_view CollectionName(Noun noun) { return kCollections[static_cast<size_t>(noun)]; }
-std::optional<Noun> NounFromCollection(std::string_view c) { return FromName<Noun>(kCollections, c); }
+std::optional<Noun> NounFromCollection(std::string_view c) {
+  return FromName<Noun>(kCollections, c);
+}
 
 std::string_view RoleName(Role role) {
   switch (role) {
@@ -122,7 +124,8 @@ std::string DerivedRoleId(const std::string& org, std::string_view role) {
 
 std::optional<std::pair<std::string, std::string>> ParseDerivedRoleId(const std::string& id) {
   for (std::string_view role : {"provider", "consumer"}) {
-    if (id.size() > role.size() + 1 && id.compare(id.size() - role.size(), role.size(), role) == 0 &&
+    if (id.size() > role.size() + 1 &&
+        id.compare(id.size() - role.size(), role.size(), role) == 0 &&
         id[id.size() - role.size() - 1] == ':') {
       return std::make_pair(id.substr(0, id.size() - role.size() - 1), std::string(role));
     }

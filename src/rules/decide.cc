@@ -93,7 +93,8 @@ StatusOr<IdCheck> CheckClientId(const State& state, const std::string& id, Noun 
   const Noun* existing = state.FindNoun(id);
   if (existing == nullptr && !state.IdTaken(id)) return IdCheck::kFresh;
   const JsonDigest* original = state.FindRequest(id);
-  if (existing != nullptr && *existing == noun && original != nullptr && *original == request.Digest()) {
+  if (existing != nullptr && *existing == noun && original != nullptr &&
+      *original == request.Digest()) {
     return IdCheck::kRetry;
   }
   return Conflict("duplicate_id", "the id '" + id +
@@ -467,7 +468,8 @@ StatusOr<Decision> DecideRelationship(const State& state, const Principal& p,
   rel.requested_at = now;
   rel.updated_at = now;
   EventSink sink(p, now);
-  sink.Add(EventType::kRelationshipRequested, rel.id, ToJson(rel)).private_data = RequestData(request);
+  sink.Add(EventType::kRelationshipRequested, rel.id, ToJson(rel)).private_data =
+      RequestData(request);
   return Decision{sink.Take(), Noun::kRelationship, rel.id, true};
 }
 
@@ -754,7 +756,8 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
   prov.transferred = c.transfers;
 
   EventSink sink(p, now);
-  sink.Add(EventType::kProvisionPerformed, prov.id, ToJson(prov)).private_data = RequestData(request);
+  sink.Add(EventType::kProvisionPerformed, prov.id, ToJson(prov)).private_data =
+      RequestData(request);
   for (const auto& r : created) sink.Add(EventType::kResourceCreated, r.id, ToJson(r));
   for (size_t i = 0; i < c.modifies.size(); ++i) {
     sink.Add(EventType::kResourceModified, c.modifies[i].resource, std::move(modified_data[i]));
@@ -849,7 +852,8 @@ StatusOr<Decision> DecidePatchOrganization(const State& state, const Principal& 
     changes.Set("external_id", c.external_id->empty() ? Json() : Json(*c.external_id));
   }
   EventSink sink(p, now);
-  sink.Add(EventType::kOrganizationUpdated, org->id, Json::MakeObject({{"changes", std::move(changes)}}));
+  sink.Add(EventType::kOrganizationUpdated, org->id,
+           Json::MakeObject({{"changes", std::move(changes)}}));
   return Decision{sink.Take(), Noun::kOrganization, org->id, false};
 }
 
@@ -875,7 +879,8 @@ StatusOr<Decision> DecideClose(const State& state, const Principal& p, const Clo
   for (const auto& offering_id : state.Ids(Noun::kOffering)) {
     const Offering& o = *state.FindOffering(offering_id);
     if (o.provider == org->id && !o.retired) {
-      sink.Add(EventType::kOfferingRetired, o.id, Json::MakeObject({{"reason", Json("organization_closed")}}));
+      sink.Add(EventType::kOfferingRetired, o.id,
+               Json::MakeObject({{"reason", Json("organization_closed")}}));
     }
   }
   // ... and removes its webhooks (CONTRACT §9.16): nothing more is delivered.
@@ -899,7 +904,8 @@ StatusOr<Decision> DecidePatchGroup(const State& state, const Principal& p,
   if (group->owner.empty()) {
     CC_RETURN_IF_ERROR(RequireAdmin(p, "change consumer group '" + group->id + "'"));
   } else {
-    CC_RETURN_IF_ERROR(RequireMemberOf(p, group->owner, "change consumer group '" + group->id + "'"));
+    CC_RETURN_IF_ERROR(
+        RequireMemberOf(p, group->owner, "change consumer group '" + group->id + "'"));
   }
   auto member = [&](const std::string& org) {
     return std::find(group->members.begin(), group->members.end(), org) != group->members.end();
@@ -986,14 +992,16 @@ StatusOr<Decision> DecideRetire(const State& state, const Principal& p, const Re
                                   what + "; retire that first");
   };
   if (c.noun == Noun::kResource) {
-    CC_ASSIGN_OR_RETURN(const Resource* r, Visible(state, p, c.noun, state.FindResource(c.id), c.id));
+    CC_ASSIGN_OR_RETURN(const Resource* r,
+                        Visible(state, p, c.noun, state.FindResource(c.id), c.id));
     const std::string& owner = r->current().owner;
     CC_RETURN_IF_ERROR(RequireMemberOf(p, owner, "retire resource '" + r->id + "'"));
     if (r->retired) return Unchanged(c.noun, r->id);
     // Only the owner's own objects keep a resource in use (CONTRACT §9.12).
     for (const auto& s : state.ServicesBuiltOn(r->id)) {
       const Service& service = *state.FindService(s);
-      if (service.provider == owner && !service.retired) return in_use("service '" + s + "' is built on it");
+      if (service.provider == owner && !service.retired)
+        return in_use("service '" + s + "' is built on it");
     }
     for (const auto& o : state.OfferingsAccessing(r->id)) {
       const Offering& offering = *state.FindOffering(o);
@@ -1307,7 +1315,8 @@ StatusOr<Decision> DecidePropose(const State& state, const Principal& p, const P
   proposal.note = c.note;
   proposal.created_at = now;
   EventSink sink(p, now);
-  sink.Add(EventType::kAgreementProposed, rel->id, Json::MakeObject({{"proposal", ToJson(proposal)}}))
+  sink.Add(EventType::kAgreementProposed, rel->id,
+           Json::MakeObject({{"proposal", ToJson(proposal)}}))
       .private_data = RequestData(request);
   Decision d{sink.Take(), Noun::kRelationship, proposal.id, true};
   d.shows = Decision::Shows::kProposal;
@@ -1358,7 +1367,8 @@ StatusOr<Decision> DecideAnswer(const State& state, const Principal& p, const An
     data.Set("agreement", std::move(next));
     sink.Add(EventType::kAgreementChanged, rel.id, std::move(data));
   } else {
-    sink.Add(c.verb == ProposalVerb::kDecline ? EventType::kAgreementDeclined : EventType::kAgreementWithdrawn,
+    sink.Add(c.verb == ProposalVerb::kDecline ? EventType::kAgreementDeclined
+                                              : EventType::kAgreementWithdrawn,
              rel.id, std::move(data));
   }
   Decision d{sink.Take(), Noun::kRelationship, proposal->id, false};
@@ -1586,7 +1596,8 @@ StatusOr<Decision> DecideCloseRequest(const State& state, const Principal& p,
   Json data = Json::MakeObject({{"relationship", Json(r->relationship)}});
   if (!c.reason.empty()) data.Set("reason", Json(c.reason));
   EventSink sink(p, now);
-  sink.Add(decline ? EventType::kRequestDeclined : EventType::kRequestCancelled, r->id, std::move(data));
+  sink.Add(decline ? EventType::kRequestDeclined : EventType::kRequestCancelled, r->id,
+           std::move(data));
   return Shown(sink.Take(), Decision::Shows::kRequest, r->id, false);
 }
 
@@ -1782,7 +1793,8 @@ StatusOr<Decision> DecidePlaceOrder(const State& state, const Principal& p, cons
       const Status& s = d.status();
       std::string field = s.field();
       if (field == "offering") field = "service.serviceSpecification.id";
-      if (field == "relationship" || field.empty()) field = item.action == "add" ? "" : "service.id";
+      if (field == "relationship" || field.empty())
+        field = item.action == "add" ? "" : "service.id";
       if (field == "consumer") field = "relatedParty";
       std::string path = field == "relatedParty" ? field : field.empty() ? at : at + "." + field;
       return Status(s.code(), s.reason(), at + " (" + item.action + "): " + s.message(), path);
@@ -1791,7 +1803,8 @@ StatusOr<Decision> DecidePlaceOrder(const State& state, const Principal& p, cons
     order.items.push_back(std::move(record));
   }
   EventSink sink(p, now);
-  sink.Add(EventType::kServiceOrderPlaced, order.id, Json::MakeObject({{"service_order", ToJson(order)}}))
+  sink.Add(EventType::kServiceOrderPlaced, order.id,
+           Json::MakeObject({{"service_order", ToJson(order)}}))
       .private_data = RequestData(request);
   for (Event& e : sink.Take()) events.push_back(std::move(e));
   return Shown(std::move(events), Decision::Shows::kServiceOrder, order.id, true);

@@ -1239,7 +1239,8 @@ TEST_F(ChangeTest, OwnerGroupsAndTheAudienceThatMayNameThem) {
   EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kConsumerGroup, "vip", R"({"add": ["ghost"]})"),
                  Code::kUnprocessable, "unknown_reference"));
   // An audience names admin-made groups and the provider's own (§9.10).
-  ASSERT_OK(Run(Member("cons"), Noun::kConsumerGroup, R"({"id": "mine", "name": "Mine", "members": []})"));
+  ASSERT_OK(Run(Member("cons"), Noun::kConsumerGroup,
+                R"({"id": "mine", "name": "Mine", "members": []})"));
   EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kOffering, "off",
                        R"({"audience": {"consumer_groups": ["mine"]}})"),
                  Code::kUnprocessable, "unknown_reference"));
@@ -1285,18 +1286,21 @@ TEST_F(ChangeTest, ExternalIdIsUniquePerNounAndFollowsChanges) {
                             R"({"name": "Twin", "external_id": "group:default/team"})"),
                  Code::kConflict, "duplicate_external_id"));
   // Another noun may use the same external_id.
-  ASSERT_OK(Run(Member("prov"), Noun::kService,
-                R"({"id": "s2", "provider": "prov", "name": "S2", "external_id": "group:default/team"})"));
+  ASSERT_OK(Run(
+      Member("prov"), Noun::kService,
+      R"({"id": "s2", "provider": "prov", "name": "S2", "external_id": "group:default/team"})"));
   EXPECT_EQ(*state_.FindByExternalId(Noun::kService, "group:default/team"), "s2");
   // A change moves the index; the old key is free again.
-  ASSERT_OK(Patch(Admin(), Noun::kOrganization, "team", R"({"external_id": "group:default/crew"})"));
+  ASSERT_OK(
+      Patch(Admin(), Noun::kOrganization, "team", R"({"external_id": "group:default/crew"})"));
   EXPECT_EQ(state_.FindOrganization("team")->external_id, "group:default/crew");
   EXPECT_EQ(state_.FindByExternalId(Noun::kOrganization, "group:default/team"), nullptr);
   EXPECT_TRUE(Is(Patch(Admin(), Noun::kOrganization, "cons",
                        R"({"external_id": "group:default/crew"})"),
                  Code::kConflict, "duplicate_external_id"));
   // The same value again records nothing.
-  ASSERT_OK(Patch(Admin(), Noun::kOrganization, "team", R"({"external_id": "group:default/crew"})"));
+  ASSERT_OK(
+      Patch(Admin(), Noun::kOrganization, "team", R"({"external_id": "group:default/crew"})"));
   EXPECT_TRUE(decision_.events.empty());
   // null removes it.
   ASSERT_OK(Patch(Admin(), Noun::kOrganization, "team", R"({"external_id": null})"));
@@ -1313,16 +1317,21 @@ TEST_F(ChangeTest, ExternalIdIsUniquePerNounAndFollowsChanges) {
   ASSERT_OK(Revise(Member("prov"), "tool", R"({"external_id": "resource:tool"})"));
   EXPECT_EQ(state_.FindResource("tool")->external_id, "resource:tool");
   EXPECT_EQ(Current("tool").version, 2);
-  EXPECT_TRUE(Is(Run(Member("prov"), Noun::kResource,
-                     R"({"owner": "prov", "kind": "k", "name": "n", "external_id": "resource:tool"})"),
-                 Code::kConflict, "duplicate_external_id"));
+  EXPECT_TRUE(
+      Is(Run(Member("prov"), Noun::kResource,
+             R"({"owner": "prov", "kind": "k", "name": "n", "external_id": "resource:tool"})"),
+         Code::kConflict, "duplicate_external_id"));
   // Format: a non-empty text without control characters.
-  EXPECT_TRUE(Is(DecodeCreate(Noun::kOrganization, Body(R"({"name": "X", "external_id": ""})")).status(),
-                 Code::kInvalidArgument, "invalid_field"));
-  EXPECT_TRUE(Is(DecodeCreate(Noun::kOrganization, Body(R"({"name": "X", "external_id": 7})")).status(),
-                 Code::kInvalidArgument, "invalid_field"));
-  EXPECT_TRUE(Is(DecodeCreate(Noun::kOrganization, Body("{\"name\": \"X\", \"external_id\": \"a\\nb\"}")).status(),
-                 Code::kInvalidArgument, "invalid_field"));
+  EXPECT_TRUE(
+      Is(DecodeCreate(Noun::kOrganization, Body(R"({"name": "X", "external_id": ""})")).status(),
+         Code::kInvalidArgument, "invalid_field"));
+  EXPECT_TRUE(
+      Is(DecodeCreate(Noun::kOrganization, Body(R"({"name": "X", "external_id": 7})")).status(),
+         Code::kInvalidArgument, "invalid_field"));
+  EXPECT_TRUE(
+      Is(DecodeCreate(Noun::kOrganization, Body("{\"name\": \"X\", \"external_id\": \"a\\nb\"}"))
+             .status(),
+         Code::kInvalidArgument, "invalid_field"));
 }
 
 TEST_F(ChangeTest, InUseCountsOnlyTheOwnersObjects) {
@@ -1363,8 +1372,9 @@ TEST_F(ChangeTest, RetiredReferencesAreRefused) {
 TEST_F(ChangeTest, PatchServiceChecksTheRulesAgain) {
   ASSERT_OK(Patch(Member("prov"), Noun::kService, "svc",
                   R"({"description": "now on widgets", "built_on": ["widget"]})"));
-  EXPECT_EQ(Last(EventType::kServiceUpdated).data.Dump(),
-            R"({"before":{"description":"","built_on":["tool"]},"after":{"description":"now on widgets","built_on":["widget"]}})");
+  EXPECT_EQ(
+      Last(EventType::kServiceUpdated).data.Dump(),
+      R"({"before":{"description":"","built_on":["tool"]},"after":{"description":"now on widgets","built_on":["widget"]}})");
   EXPECT_EQ(state_.FindService("svc")->built_on, std::vector<std::string>({"widget"}));
   EXPECT_TRUE(state_.ServicesBuiltOn("tool").empty());
   EXPECT_TRUE(Is(Patch(Member("prov"), Noun::kService, "svc", R"({"built_on": ["data"]})"),
@@ -1382,7 +1392,8 @@ TEST_F(ChangeTest, OfferingChangesReachActiveRelationships) {
   ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off",
                   R"({"access": [{"resource": "widget"}],
                       "actions": [{"name": "advise", "effect": "none"}]})"));
-  EXPECT_EQ(EventTypes(), Types({EventType::kOfferingUpdated, EventType::kAccessGranted, EventType::kAccessRevoked}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kOfferingUpdated, EventType::kAccessGranted,
+                                 EventType::kAccessRevoked}));
   EXPECT_EQ(state_.FindOffering("off")->version, 2);
   EXPECT_EQ(state_.OfferingVersions("off").size(), 2u);
   EXPECT_TRUE(state_.HasAccess("cons", "widget"));
@@ -1403,16 +1414,19 @@ TEST_F(ChangeTest, OfferingChangesReachActiveRelationships) {
 TEST_F(ChangeTest, LosingAccessDegradesAndRegainingRestores) {
   ConsumerBuildsOnTool();
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
-  EXPECT_EQ(EventTypes(), Types({EventType::kRelationshipSuspended, EventType::kAccessRevoked, EventType::kServiceDegraded}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kRelationshipSuspended, EventType::kAccessRevoked,
+                                 EventType::kServiceDegraded}));
   EXPECT_EQ(Last(EventType::kServiceDegraded).data.Dump(),
             R"({"degraded_by":[{"resource":"tool","relationship":"rel"}]})");
   EXPECT_EQ(state_.FindService("app")->status(), "degraded");
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kResume));
-  EXPECT_EQ(EventTypes(), Types({EventType::kRelationshipResumed, EventType::kAccessGranted, EventType::kServiceRestored}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kRelationshipResumed, EventType::kAccessGranted,
+                                 EventType::kServiceRestored}));
   EXPECT_EQ(state_.FindService("app")->status(), "active");
   // An offering change that removes the access degrades it too.
   ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off", R"({"access": []})"));
-  EXPECT_EQ(EventTypes(), Types({EventType::kOfferingUpdated, EventType::kAccessRevoked, EventType::kServiceDegraded}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kOfferingUpdated, EventType::kAccessRevoked,
+                                 EventType::kServiceDegraded}));
   ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off", R"({"access": [{"resource": "tool"}]})"));
   EXPECT_EQ(state_.FindService("app")->status(), "active");
   // The consumer may rebuild its service without the lost resource.
@@ -1428,7 +1442,8 @@ TEST_F(ChangeTest, RetiringAResourceRevokesEveryAccessToIt) {
   ASSERT_OK(RetireIt(Member("prov"), Noun::kOffering, "off"));
   // Consumers' services never block a retirement (§9.12).
   ASSERT_OK(RetireIt(Member("prov"), Noun::kResource, "tool"));
-  EXPECT_EQ(EventTypes(), Types({EventType::kResourceRetired, EventType::kAccessRevoked, EventType::kServiceDegraded}));
+  EXPECT_EQ(EventTypes(), Types({EventType::kResourceRetired, EventType::kAccessRevoked,
+                                 EventType::kServiceDegraded}));
   EXPECT_FALSE(state_.HasAccess("cons", "tool"));
   // A resumption grants the offering's access as it is then: not a retired resource.
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));
@@ -1503,14 +1518,17 @@ TEST_F(ProposalTest, AcceptedProposalRetypesTheRelationship) {
 
 TEST_F(ProposalTest, DeclineWithdrawAndTermination) {
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
-  ASSERT_OK(Propose(Member("prov"), R"({"id": "p1", "price": {"amount": 12.5, "currency": "EUR", "period": "month"}})"));
+  ASSERT_OK(
+      Propose(Member("prov"),
+              R"({"id": "p1", "price": {"amount": 12.5, "currency": "EUR", "period": "month"}})"));
   ASSERT_OK(Propose(Member("cons"), R"({"id": "p2", "type": "cooperative"})"));
   // An agreement ends after it starts (the fixture's clock is 2026-01-01),
   // in the future, and when it renews itself, a second or more after it starts.
   EXPECT_TRUE(Is(Propose(Member("cons"), R"({"end": "2025-12-31T23:59:59Z"})"),
                  Code::kUnprocessable, "end_before_start"));
-  EXPECT_TRUE(Is(Propose(Member("cons"), R"({"end": "2026-01-01T00:00:00.500Z", "renewal": "auto"})"),
-                 Code::kUnprocessable, "term_too_short"));
+  EXPECT_TRUE(
+      Is(Propose(Member("cons"), R"({"end": "2026-01-01T00:00:00.500Z", "renewal": "auto"})"),
+         Code::kUnprocessable, "term_too_short"));
   ASSERT_OK(Propose(Member("cons"), R"({"id": "p3", "end": "2027-01-01T00:00:00Z"})"));
   EXPECT_TRUE(Is(Answer(Member("prov"), "p2", ProposalVerb::kWithdraw), Code::kPermissionDenied,
                  "forbidden"));
@@ -1577,7 +1595,8 @@ class ManageTest : public ProposalTest {
 };
 
 TEST_F(ManageTest, MeasurementsAreJudgedAgainstTheObjectiveInForce) {
-  constexpr char kJan[] = R"("period": {"start": "2025-12-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"})";
+  constexpr char kJan[] =
+      R"("period": {"start": "2025-12-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"})";
   auto body = [&](std::string_view metric, std::string_view value) {
     return "{\"metric\": \"" + std::string(metric) + "\", \"value\": " + std::string(value) +
            ", " + kJan + "}";
@@ -1594,7 +1613,8 @@ TEST_F(ManageTest, MeasurementsAreJudgedAgainstTheObjectiveInForce) {
   EXPECT_TRUE(state_.FindMeasurement(decision_.subject)->met);
   ASSERT_OK(Measure(Member("cons"), body("latency", "200.0001")));
   EXPECT_FALSE(state_.FindMeasurement(decision_.subject)->met);
-  EXPECT_EQ(EventTypes(), Types({EventType::kMeasurementRecorded, EventType::kServiceLevelBreached}));
+  EXPECT_EQ(EventTypes(),
+            Types({EventType::kMeasurementRecorded, EventType::kServiceLevelBreached}));
   const Event& breach = Last(EventType::kServiceLevelBreached);
   EXPECT_EQ(breach.subject, "rel");
   EXPECT_EQ(breach.data.Find("consumers_reached")->as_int(), 1);  // the engine counts the walk
@@ -1696,7 +1716,8 @@ TEST_F(ManageTest, RequestsAreOpenedByTheConsumerAndFulfilledByAProvision) {
 }
 
 TEST_F(ManageTest, ValueIsStatedByEitherPartyOnly) {
-  constexpr char kBody[] = R"({"id": "v1", "costs": [{"amount": 0.1, "currency": "EUR", "kind": "introduced"}]})";
+  constexpr char kBody[] =
+      R"({"id": "v1", "costs": [{"amount": 0.1, "currency": "EUR", "kind": "introduced"}]})";
   EXPECT_TRUE(Is(StateIt(Admin(), "rel", kBody), Code::kPermissionDenied, "forbidden"));
   EXPECT_TRUE(Is(StateIt(Member("other"), "rel", kBody), Code::kNotFound, "not_found"));
   EXPECT_TRUE(Is(StateIt(Viewer("cons"), "rel", kBody), Code::kPermissionDenied, "forbidden"));

@@ -22,7 +22,8 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 }
 
 Status Corrupt(const Event& e, const std::string& what) {
-  return Internal("event " + std::to_string(e.seq) + " (" + std::string(EventTypeName(e.type)) + "): " + what);
+  return Internal("event " + std::to_string(e.seq) + " (" + std::string(EventTypeName(e.type)) +
+                  "): " + what);
 }
 
 }  // namespace
@@ -428,7 +429,8 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Proposal proposal, DecodeProposal(*j));
     if (IdTaken(proposal.id)) return Corrupt(e, "proposal id taken");
     if (!relationships_.count(proposal.relationship)) return Corrupt(e, "unknown relationship");
-    if (const Json* request = e.private_data.Find("request")) requests_[proposal.id] = request->Digest();
+    if (const Json* request = e.private_data.Find("request"))
+      requests_[proposal.id] = request->Digest();
     proposals_of_[proposal.relationship].push_back(proposal.id);
     proposals_[proposal.id] = std::move(proposal);
   } else if (t == EventType::kAgreementChanged && e.data.Find("proposal") == nullptr) {
@@ -459,8 +461,8 @@ Status State::Apply(const Event& e) {
       rel.agreements.push_back(std::move(a));
       NoteAgreementEnd(rel);
     } else {
-      proposal.status =
-          t == EventType::kAgreementDeclined ? ProposalStatus::kDeclined : ProposalStatus::kWithdrawn;
+      proposal.status = t == EventType::kAgreementDeclined ? ProposalStatus::kDeclined
+                                                           : ProposalStatus::kWithdrawn;
     }
   } else if (t == EventType::kOrganizationUpdated) {
     auto it = orgs_.find(e.subject);
@@ -614,7 +616,8 @@ Status State::Apply(const Event& e) {
     if (j == nullptr) return Corrupt(e, "no person");
     CC_ASSIGN_OR_RETURN(Person person, DecodePerson(*j));
     if (IdTaken(person.id)) return Corrupt(e, "person id taken");
-    if (const Json* request = e.private_data.Find("request")) requests_[person.id] = request->Digest();
+    if (const Json* request = e.private_data.Find("request"))
+      requests_[person.id] = request->Digest();
     people_of_[person.organization].push_back(person.id);
     persons_[person.id] = std::move(person);
   } else if (t == EventType::kPartyRoleDeclared || t == EventType::kPartyRoleUpdated) {
@@ -623,7 +626,8 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(PartyRole role, DecodePartyRole(*j));
     if (t == EventType::kPartyRoleDeclared) {
       if (IdTaken(role.id)) return Corrupt(e, "party role id taken");
-      if (const Json* request = e.private_data.Find("request")) requests_[role.id] = request->Digest();
+      if (const Json* request = e.private_data.Find("request"))
+        requests_[role.id] = request->Digest();
       party_role_order_.push_back(role.id);
       party_roles_[role.id] = std::move(role);
     } else {
@@ -686,7 +690,8 @@ Status State::Apply(const Event& e) {
     if (const Json* request = e.private_data.Find("request")) requests_[r.id] = request->Digest();
     requests_of_[r.relationship].push_back(r.id);
     service_requests_[r.id] = std::move(r);
-  } else if (t == EventType::kRequestFulfilled || t == EventType::kRequestDeclined || t == EventType::kRequestCancelled) {
+  } else if (t == EventType::kRequestFulfilled || t == EventType::kRequestDeclined ||
+             t == EventType::kRequestCancelled) {
     auto it = service_requests_.find(e.subject);
     if (it == service_requests_.end()) return Corrupt(e, "unknown request");
     ServiceRequest& r = it->second;
@@ -697,7 +702,8 @@ Status State::Apply(const Event& e) {
       r.status = RequestStatus::kFulfilled;
       r.provision = StrOr(e.data, "provision");
     } else {
-      r.status = t == EventType::kRequestDeclined ? RequestStatus::kDeclined : RequestStatus::kCancelled;
+      r.status =
+          t == EventType::kRequestDeclined ? RequestStatus::kDeclined : RequestStatus::kCancelled;
     }
   } else if (t == EventType::kValueStated) {
     const Json* j = e.data.Find("value");
@@ -731,7 +737,8 @@ Status CheckConsistency(const State& state, const std::vector<Event>& events) {
   for (const auto& id : state.Ids(Noun::kService)) {
     const Service& s = *state.FindService(id);
     if (!s.degraded_by.empty() && s.degraded_by != state.DegradationOf(s)) {
-      return Internal("service '" + id + "' records a degradation that its access does not explain");
+      return Internal("service '" + id +
+                      "' records a degradation that its access does not explain");
     }
   }
   for (const auto& id : state.Ids(Noun::kRelationship)) {
@@ -760,8 +767,8 @@ Status CheckConsistency(const State& state, const std::vector<Event>& events) {
   for (const Event& e : events) {
     if (e.actor != "admin" && e.actor != "system" && state.FindOrganization(e.actor) == nullptr &&
         state.FindPerson(e.actor) == nullptr) {
-      return Internal("event " + std::to_string(e.seq) + " (" + std::string(EventTypeName(e.type)) + ") has actor '" +
-                      e.actor + "', who is neither an organization nor a person");
+      return Internal("event " + std::to_string(e.seq) + " (" + std::string(EventTypeName(e.type)) +
+                      ") has actor '" + e.actor + "', who is neither an organization nor a person");
     }
   }
   return Status::Ok();

@@ -105,7 +105,8 @@ bool CanSeeId(const State& state, const Principal& p, const std::string& id) {
 
 bool CanSeeEvent(const State& state, const Principal& p, const Event& e) {
   if (p.is_admin()) return true;
-  if (e.type == EventType::kTokenIssued || e.type == EventType::kTokenRevoked) return e.subject == p.organization;
+  if (e.type == EventType::kTokenIssued || e.type == EventType::kTokenRevoked)
+    return e.subject == p.organization;
   if (e.type == EventType::kWebhookRegistered || e.type == EventType::kWebhookDeleted) {
     // Its organization's only; a webhook of the admin is the admin's.
     return !p.organization.empty() && StrOr(e.data, "organization") == p.organization;

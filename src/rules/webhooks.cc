@@ -62,7 +62,8 @@ StatusOr<WebhookUrl> ParseWebhookUrl(std::string_view url) {
       port = after.substr(1);
       has_port = true;
     }
-    if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) {
+    if (host.empty() ||
+        host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) {
       return BadUrl("an IPv6 host must be an address");
     }
   } else {
@@ -208,7 +209,8 @@ StatusOr<Decision> DecideRegisterWebhook(const State& state, const Principal& p,
   std::string id = c.id;
   if (!id.empty()) {
     if (id == "admin" || id == "system") {
-      return Conflict("duplicate_id", "the id '" + id + "' is reserved: events name their actor so");
+      return Conflict("duplicate_id",
+                      "the id '" + id + "' is reserved: events name their actor so");
     }
     const WebhookRecord* existing = state.FindWebhook(id);
     if (existing != nullptr && !existing->deleted && existing->request == request &&
@@ -273,8 +275,9 @@ StatusOr<Decision> DecideDeleteWebhook(const State& state, const Principal& p,
   e.at = now;
   e.actor = p.actor();
   e.subject = w->id;
-  e.data = Json::MakeObject({{"id", Json(w->id)},
-                             {"organization", w->organization.empty() ? Json() : Json(w->organization)}});
+  e.data = Json::MakeObject(
+      {{"id", Json(w->id)},
+       {"organization", w->organization.empty() ? Json() : Json(w->organization)}});
   std::vector<Event> events;
   events.push_back(std::move(e));
   Decision d = WebhookDecision(std::move(events), w->id, false);

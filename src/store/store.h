@@ -65,7 +65,7 @@ struct Delivery {
   int64_t created_ms = 0;       // Unix milliseconds: when the event was committed
   int64_t last_attempt_ms = 0;  // 0: never attempted
   int64_t next_attempt_ms = 0;  // when pending: not before; otherwise 0
-  std::string last_error;       // "" / an HTTP status ("500") / "timeout" / "connection refused" ...
+  std::string last_error;  // "" / an HTTP status ("500") / "timeout" / "connection refused" ...
   bool operator==(const Delivery&) const = default;
 };
 

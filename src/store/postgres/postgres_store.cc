@@ -371,8 +371,9 @@ class PostgresStore final : public EventStore {
 
   Status MigrateLocked() {
     CC_RETURN_IF_ERROR(Run("SELECT pg_advisory_xact_lock(7364)"));
-    CC_RETURN_IF_ERROR(Run("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                           "version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"));
+    CC_RETURN_IF_ERROR(
+        Run("CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"));
     CC_ASSIGN_OR_RETURN(ResultPtr r,
                         conn_.Exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
     int current = std::stoi(PQgetvalue(r.get(), 0, 0));
