@@ -187,6 +187,20 @@ Status RetiredConflict(Noun noun, const std::string& id) {
                                  "' is retired; a retired object does not change");
 }
 
+// The event that records the creation of a `noun`.
+EventType CreatedType(Noun noun) {
+  switch (noun) {
+    case Noun::kOrganization: return EventType::kOrganizationCreated;
+    case Noun::kConsumerGroup: return EventType::kConsumerGroupCreated;
+    case Noun::kResource: return EventType::kResourceCreated;
+    case Noun::kService: return EventType::kServiceCreated;
+    case Noun::kOffering: return EventType::kOfferingCreated;
+    case Noun::kRelationship: return EventType::kRelationshipRequested;
+    case Noun::kProvision: return EventType::kProvisionPerformed;
+  }
+  return EventType::kOrganizationCreated;  // unreachable: every noun is listed
+}
+
 // Records the creation of `object`, giving it a server-made id when the
 // client sent none.
 template <typename T>
@@ -196,9 +210,7 @@ Decision Created(const State& state, const Principal& p, Noun noun, std::string_
   if (object.id.empty()) object.id = NewId(state, prefix, taken);
   object.created_at = now;
   EventSink sink(p, now);
-  const std::optional<EventType> type =
-      EventTypeFromName(std::string(NounName(noun)) + ".created");
-  sink.Add(*type, object.id, ToJson(object)).private_data = RequestData(request);
+  sink.Add(CreatedType(noun), object.id, ToJson(object)).private_data = RequestData(request);
   return Decision{sink.Take(), noun, object.id, true};
 }
 
