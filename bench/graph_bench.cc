@@ -184,13 +184,13 @@ int Main(int argc, char** argv) {
   (*engine)->Inspect([&](const State& s) {
     for (Noun n : {Noun::kOrganization, Noun::kResource, Noun::kService, Noun::kOffering,
                    Noun::kRelationship}) {
-      for (const auto& id : s.Ids(n)) {
+      for (const std::string& id : s.Ids(n)) {
         index[id] = static_cast<int32_t>(names.size());
         names.push_back(id);
       }
     }
     for (Noun n : {Noun::kResource, Noun::kService, Noun::kOffering, Noun::kRelationship}) {
-      for (const auto& id : s.Ids(n)) {
+      for (const std::string& id : s.Ids(n)) {
         int32_t u = index[id];
         ForEachDownstream(s, id, n, [&](const std::string& to, Noun) {
           edges.emplace_back(u, index.at(to));
@@ -222,7 +222,7 @@ int Main(int argc, char** argv) {
   std::vector<int32_t> candidates;
   (*engine)->Inspect([&](const State& s) {
     for (Noun n : {Noun::kResource, Noun::kService, Noun::kOffering, Noun::kRelationship}) {
-      for (const auto& id : s.Ids(n)) candidates.push_back(index[id]);
+      for (const std::string& id : s.Ids(n)) candidates.push_back(index[id]);
     }
   });
   // The CSR of csr_limit, built here to choose the starts by their reach.

@@ -558,7 +558,7 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
     SqliteEdges down(graph.down), up(graph.up);
     std::vector<std::string> ids;
     for (const auto& [id, type] : graph.noun) ids.push_back(id);
-    for (const auto& id : state.Ids(Noun::kProvision)) {
+    for (const std::string& id : state.Ids(Noun::kProvision)) {
       ids.push_back(id);
       graph.noun[id] = "provision";
     }
@@ -603,7 +603,7 @@ TEST_P(DifferentialTest, ImpactAndLineageAgreeWithCteAndBfs) {
       std::vector<NodeId> starts;
       if (g.NounOf(n) == Noun::kOrganization) {
         for (const auto& r : state.ResourcesOwnedBy(start)) starts.push_back(g.Find(r));
-        for (const auto& sv : state.ServicesOf(start)) starts.push_back(g.Find(sv));
+        for (const std::string& sv : state.ServicesOf(start)) starts.push_back(g.Find(sv));
       }
       Reached reached;
       // An organization starts from its resources and services; any other

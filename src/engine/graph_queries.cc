@@ -56,7 +56,7 @@ StatusOr<NodeId> Engine::ImpactLocked(const Principal& p, const std::string& fro
   if (noun == Noun::kOrganization) {
     // The walk starts at all its resources and services, one edge away.
     for (const auto& r : state_.ResourcesOwnedBy(from)) starts.push_back(graph_.Find(r));
-    for (const auto& s : state_.ServicesOf(from)) starts.push_back(graph_.Find(s));
+    for (const std::string& s : state_.ServicesOf(from)) starts.push_back(graph_.Find(s));
   }
   // Any other start's own edges are the first step.
   graph_.WalkDownstream(starts, start, depth, explain, reached, noun != Noun::kOrganization);
@@ -226,7 +226,7 @@ std::string Engine::OrganizationGraph(const Principal& p) const {
   w.StartObject();
   WriteKey(w, "nodes");
   w.StartArray();
-  for (const auto& id : state_.Ids(Noun::kOrganization)) {
+  for (const std::string& id : state_.Ids(Noun::kOrganization)) {
     const Organization& o = *state_.FindOrganization(id);
     const RoleRecord* roles = state_.FindRoles(id);
     w.StartObject();
@@ -240,7 +240,7 @@ std::string Engine::OrganizationGraph(const Principal& p) const {
   WriteKey(w, "edges");
   w.StartArray();
   int64_t redacted = 0;
-  for (const auto& id : state_.Ids(Noun::kRelationship)) {
+  for (const std::string& id : state_.Ids(Noun::kRelationship)) {
     const Relationship& r = *state_.FindRelationship(id);
     if (!p.is_admin() && r.provider != p.organization && r.consumer != p.organization) {
       ++redacted;

@@ -188,7 +188,7 @@ class RandomWorkload {
   // A resource `org` owns or has access to, else any.
   std::string Usable(const State& s, const std::string& org) {
     std::vector<std::string> usable(s.ResourcesOwnedBy(org).begin(), s.ResourcesOwnedBy(org).end());
-    for (const auto& rel_id : s.RelationshipsOf(org)) {
+    for (const std::string& rel_id : s.RelationshipsOf(org)) {
       const Relationship& rel = *s.FindRelationship(rel_id);
       if (rel.consumer != org || rel.status != RelationshipStatus::kActive) continue;
       for (const auto& r : s.FindOffering(rel.offering)->access) {
@@ -210,7 +210,7 @@ class RandomWorkload {
       return Principal::Member(provider ? rel->provider : rel->consumer);
     };
     // A record of `rel` (or any relationship's), sometimes an unknown id.
-    auto record_of = [&](const std::vector<std::string>& ids) -> std::string {
+    auto record_of = [&](const IdList& ids) -> std::string {
       if (ids.empty() || Pick(10) == 0) return "unknown-" + std::to_string(Pick(3));
       return ids[Pick(static_cast<int>(ids.size()))];
     };
@@ -232,7 +232,7 @@ class RandomWorkload {
       return {party(Pick(2)), DecodeProposal(rel_id, body)};
     }
     if (kind < 10) {
-      std::string proposal = record_of(rel ? s.ProposalsOf(rel_id) : std::vector<std::string>{});
+      std::string proposal = record_of(rel ? s.ProposalsOf(rel_id) : IdList{});
       const Proposal* pr = s.FindProposal(proposal);
       auto verb = static_cast<ProposalVerb>(Pick(3));
       Principal who = p;
@@ -267,7 +267,7 @@ class RandomWorkload {
     }
     if (kind < 27) {
       // A provision fulfilling a request: mostly of its own relationship and action.
-      std::string request = record_of(rel ? s.RequestsOf(rel_id) : std::vector<std::string>{});
+      std::string request = record_of(rel ? s.RequestsOf(rel_id) : IdList{});
       const ServiceRequest* r = s.FindServiceRequest(request);
       std::string action = r != nullptr && Pick(3) ? r->action : actions[Pick(4)];
       std::string in = r != nullptr && Pick(5) ? r->relationship : rel_id;
@@ -280,7 +280,7 @@ class RandomWorkload {
                                                           {"request", Json(request)}}))};
     }
     if (kind < 30) {
-      std::string request = record_of(rel ? s.RequestsOf(rel_id) : std::vector<std::string>{});
+      std::string request = record_of(rel ? s.RequestsOf(rel_id) : IdList{});
       auto verb = Pick(2) ? RequestVerb::kDecline : RequestVerb::kCancel;
       return {party(verb == RequestVerb::kDecline), DecodeCloseRequest(request, verb, nullptr)};
     }
@@ -413,7 +413,7 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
   for (size_t i = 0; i < events.size(); ++i) ASSERT_EQ(events[i].seq, static_cast<int64_t>(i + 1));
 
   // Every resource has an owner (an organization) and contiguous versions.
-  for (const auto& id : s.Ids(Noun::kResource)) {
+  for (const std::string& id : s.Ids(Noun::kResource)) {
     const Resource& r = *s.FindResource(id);
     ASSERT_FALSE(r.versions.empty());
     for (size_t v = 0; v < r.versions.size(); ++v) {
@@ -492,7 +492,7 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
     }
     if (::testing::Test::HasFatalFailure()) return;
   }
-  for (const auto& id : s.Ids(Noun::kRelationship)) {
+  for (const std::string& id : s.Ids(Noun::kRelationship)) {
     const Relationship& rel = *s.FindRelationship(id);
     ASSERT_EQ(status[id], RelationshipStatusName(rel.status)) << id;
     for (const auto& r : s.FindOffering(rel.offering)->access) {
@@ -513,7 +513,7 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
   // is its agreement's; a fulfilled request names a provision of the same
   // relationship and action, which names it back; a measurement's `met` is
   // a recount against the objective it records.
-  for (const auto& id : s.Ids(Noun::kRelationship)) {
+  for (const std::string& id : s.Ids(Noun::kRelationship)) {
     const Relationship& rel = *s.FindRelationship(id);
     for (size_t v = 0; v < rel.agreements.size(); ++v) {
       ASSERT_EQ(rel.agreements[v].version, static_cast<int64_t>(v + 1)) << id;
@@ -522,7 +522,7 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
       ASSERT_EQ(rel.type, rel.agreements.back().type) << id;
     }
     int64_t met = 0, recount = 0;
-    for (const auto& m_id : s.MeasurementsOf(id)) {
+    for (const std::string& m_id : s.MeasurementsOf(id)) {
       const Measurement& m = *s.FindMeasurement(m_id);
       ASSERT_EQ(m.relationship, id);
       ASSERT_LE(m.agreement_version, static_cast<int64_t>(rel.agreements.size())) << m_id;
@@ -535,7 +535,7 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
       recount += m.target == "at_most" ? value <= objective : value >= objective;
     }
     ASSERT_EQ(met, recount) << id;
-    for (const auto& r_id : s.RequestsOf(id)) {
+    for (const std::string& r_id : s.RequestsOf(id)) {
       const ServiceRequest& r = *s.FindServiceRequest(r_id);
       ASSERT_EQ(r.relationship, id);
       ASSERT_EQ(r.status == RequestStatus::kFulfilled, !r.provision.empty()) << r_id;
@@ -551,21 +551,21 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
         ASSERT_EQ(prov->request, r_id);
       }
     }
-    for (const auto& p_id : s.ProvisionsIn(id)) {
+    for (const std::string& p_id : s.ProvisionsIn(id)) {
       const Provision& prov = *s.FindProvision(p_id);
       if (prov.request.empty()) continue;
       const ServiceRequest* r = s.FindServiceRequest(prov.request);
       ASSERT_NE(r, nullptr) << p_id;
       ASSERT_EQ(r->provision, p_id);
     }
-    for (const auto& p_id : s.ProposalsOf(id)) {
+    for (const std::string& p_id : s.ProposalsOf(id)) {
       const Proposal& pr = *s.FindProposal(p_id);
       ASSERT_TRUE(pr.by == rel.provider || pr.by == rel.consumer) << p_id;
       if (pr.status == ProposalStatus::kOpen) {
         ASSERT_TRUE(rel.live()) << p_id;
       }
     }
-    for (const auto& v_id : s.ValueRecordsOf(id)) {
+    for (const std::string& v_id : s.ValueRecordsOf(id)) {
       const ValueRecord& v = *s.FindValueRecord(v_id);
       ASSERT_TRUE(v.party == rel.provider || v.party == rel.consumer) << v_id;
     }
@@ -576,13 +576,13 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
   ASSERT_TRUE(consistent.ok()) << consistent.ToString();
 
   // Degraded services match a recomputation from scratch.
-  for (const auto& id : s.Ids(Noun::kService)) {
+  for (const std::string& id : s.Ids(Noun::kService)) {
     const Service& v = *s.FindService(id);
     ASSERT_EQ(v.degraded_by, s.DegradationOf(v)) << id;
   }
 
   // Role transitions: at most one per organization, only after consuming.
-  for (const auto& id : s.Ids(Noun::kOrganization)) {
+  for (const std::string& id : s.Ids(Noun::kOrganization)) {
     const RoleRecord* roles = s.FindRoles(id);
     if (roles == nullptr) continue;
     ASSERT_LE(roles->transitions.size(), 1u) << id;
@@ -637,7 +637,7 @@ TEST_P(InvariantsTest, RandomCommandSequencesKeepTheInvariants) {
     for (int n = 0; n < 7; ++n) {
       Noun noun = static_cast<Noun>(n);
       ASSERT_EQ(replayed.Ids(noun), s.Ids(noun));
-      for (const auto& id : s.Ids(noun)) {
+      for (const std::string& id : s.Ids(noun)) {
         rapidjson::StringBuffer a, b;
         JsonWriter wa(a), wb(b);
         auto encode = [&](const State& st, JsonWriter& w) {
@@ -660,12 +660,12 @@ TEST_P(InvariantsTest, RandomCommandSequencesKeepTheInvariants) {
   // Attainment as GET service-levels answers it equals a recount of the
   // measurements, metric by metric.
   std::vector<std::string> relationships;
-  engine->Inspect([&](const State& s) { relationships = s.Ids(Noun::kRelationship); });
+  engine->Inspect([&](const State& s) { relationships = Texts(s.Ids(Noun::kRelationship)); });
   int64_t recounted = 0;
   for (const auto& rel : relationships) {
     std::map<std::string, std::pair<int64_t, int64_t>> expect;  // metric → (measured, met)
     engine->Inspect([&](const State& s) {
-      for (const auto& id : s.MeasurementsOf(rel)) {
+      for (const std::string& id : s.MeasurementsOf(rel)) {
         const Measurement& m = *s.FindMeasurement(id);
         expect[m.metric].first++;
         expect[m.metric].second += m.met;

@@ -144,11 +144,11 @@ void Engine::WriteRelationshipValue(const std::string& rel_id, const TimeWindow&
                                     JsonWriter& w) const {
   const Relationship& rel = *state_.FindRelationship(rel_id);
   ValueSum provider, consumer;
-  for (const auto& id : state_.ProvisionsIn(rel_id)) {
+  for (const std::string& id : state_.ProvisionsIn(rel_id)) {
     const Provision& prov = *state_.FindProvision(id);
     if (InWindow(window, prov)) provider.Add(prov);  // a provision's value is the provider's
   }
-  for (const auto& id : state_.ValueRecordsOf(rel_id)) {
+  for (const std::string& id : state_.ValueRecordsOf(rel_id)) {
     const ValueRecord& v = *state_.FindValueRecord(id);
     if (!InWindow(window, v)) continue;
     (v.party == rel.provider ? provider : consumer).Add(v);
@@ -183,16 +183,16 @@ StatusOr<std::string> Engine::ValueOf(const Principal& p, const std::string& org
   // Received: what both parties state of the relationships it consumes
   // through; provided: of those it provides through.
   ValueSum received, provided;
-  for (const auto& rel_id : state_.RelationshipsOf(org)) {
+  for (const std::string& rel_id : state_.RelationshipsOf(org)) {
     const Relationship& rel = *state_.FindRelationship(rel_id);
     for (ValueSum* sum : {rel.consumer == org ? &received : nullptr,
                           rel.provider == org ? &provided : nullptr}) {
       if (sum == nullptr) continue;
-      for (const auto& id : state_.ProvisionsIn(rel_id)) {
+      for (const std::string& id : state_.ProvisionsIn(rel_id)) {
         const Provision& prov = *state_.FindProvision(id);
         if (InWindow(window, prov)) sum->Add(prov);
       }
-      for (const auto& id : state_.ValueRecordsOf(rel_id)) {
+      for (const std::string& id : state_.ValueRecordsOf(rel_id)) {
         const ValueRecord& v = *state_.FindValueRecord(id);
         if (InWindow(window, v)) sum->Add(v);
       }
@@ -217,7 +217,7 @@ StatusOr<std::string> Engine::Measurements(const Principal& p, const std::string
   std::shared_lock lock(state_mu_);
   if (!Exists(state_, p, Noun::kRelationship, rel)) return NoRelationship(rel);
   std::vector<const Measurement*> list;
-  for (const auto& id : state_.MeasurementsOf(rel)) {
+  for (const std::string& id : state_.MeasurementsOf(rel)) {
     const Measurement& m = *state_.FindMeasurement(id);
     if ((metric.empty() || m.metric == metric) && InWindow(window, m)) list.push_back(&m);
   }
@@ -255,7 +255,7 @@ StatusOr<std::string> Engine::ServiceLevels(const Principal& p, const std::strin
   if (!rel.agreements.empty()) {
     for (const auto& l : rel.agreements.back().service_levels) levels.push_back({l, {}});
   }
-  for (const auto& id : state_.MeasurementsOf(rel_id)) {
+  for (const std::string& id : state_.MeasurementsOf(rel_id)) {
     const Measurement& m = *state_.FindMeasurement(id);
     // A metric no longer agreed is not a service level any more; its
     // measurements stay in GET /relationships/{id}/measurements.
@@ -397,7 +397,7 @@ StatusOr<std::string> Engine::Requests(const Principal& p, const std::string& re
   w.StartArray();
   int64_t total = 0;
   std::vector<int64_t> lead_ms;  // of every fulfilled request, whatever the filter
-  for (const auto& id : state_.RequestsOf(rel)) {
+  for (const std::string& id : state_.RequestsOf(rel)) {
     const ServiceRequest& r = *state_.FindServiceRequest(id);
     if (r.status == RequestStatus::kFulfilled) {
       auto opened = UnixMillis(r.opened_at);
@@ -457,17 +457,17 @@ StatusOr<std::string> Engine::AllRequests(const Principal& p, const ListQuery& q
   std::shared_lock lock(state_mu_);
   // The caller's relationships (every one for the admin), in creation
   // order, and their requests in the order they were opened.
-  const std::vector<std::string>& rels = p.is_admin() ? state_.Ids(Noun::kRelationship)
+  const IdList& rels = p.is_admin() ? state_.Ids(Noun::kRelationship)
                                                       : state_.RelationshipsOf(p.organization);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   BeginList(w);
   int64_t total = 0;
-  for (const auto& rel_id : rels) {
+  for (const std::string& rel_id : rels) {
     const Relationship& rel = *state_.FindRelationship(rel_id);
     if (side == "consumer" && !p.is_admin() && rel.consumer != p.organization) continue;
     if (side == "provider" && !p.is_admin() && rel.provider != p.organization) continue;
-    for (const auto& id : state_.RequestsOf(rel_id)) {
+    for (const std::string& id : state_.RequestsOf(rel_id)) {
       const ServiceRequest& r = *state_.FindServiceRequest(id);
       if (status && r.status != *status) continue;
       if (total >= q.offset && total < q.offset + q.limit) Encode(r, w);
@@ -501,7 +501,7 @@ void WritePerson(const State& state, const Principal& p, const Person& person, J
   Encode(person, inner, own);
   Json object = Json::Parse(std::string_view(buf.GetString(), buf.GetSize())).value();
   Json roles = Json::MakeArray();
-  for (const auto& rel_id : state.RelationshipsOf(person.organization)) {
+  for (const std::string& rel_id : state.RelationshipsOf(person.organization)) {
     if (!CanSee(state, p, Noun::kRelationship, rel_id)) continue;
     for (const RoleAssignment& a : state.FindRelationship(rel_id)->roles) {
       if (a.person != person.id) continue;
@@ -525,7 +525,7 @@ StatusOr<std::string> Engine::People(const Principal& p, const std::string& org,
   JsonWriter w(buf);
   BeginList(w);
   int64_t total = 0;
-  for (const auto& id : state_.PeopleOf(org)) {
+  for (const std::string& id : state_.PeopleOf(org)) {
     const Person& person = *state_.FindPerson(id);
     if (!own && !CanSeePerson(state_, p, person)) continue;
     if (total >= q.offset && total < q.offset + q.limit) WritePerson(state_, p, person, w);

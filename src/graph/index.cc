@@ -226,12 +226,9 @@ void GraphIndex::FlagEdges(NodeId n) {
 }
 
 void GraphIndex::LinkService(NodeId n, const Service* before, const Service& now) {
-  static const std::vector<std::string> kNone;
-  auto relink = [&](const std::vector<std::string>& was, const std::vector<std::string>& is,
-                    Noun noun, EdgeType type) {
-    auto has = [](const std::vector<std::string>& v, const std::string& x) {
-      return std::find(v.begin(), v.end(), x) != v.end();
-    };
+  static const IdList kNone;
+  auto relink = [&](const IdList& was, const IdList& is, Noun noun, EdgeType type) {
+    auto has = [](const IdList& v, cocreate::Id x) { return std::find(v.begin(), v.end(), x) != v.end(); };
     for (const auto& x : was) {
       if (has(is, x)) continue;
       NodeId xn = GetOrAdd(x, noun);
@@ -319,7 +316,7 @@ void GraphIndex::Apply(const Event& e, const State& state) {
     } else {
       flags_[n] &= static_cast<uint8_t>(~kPublic);
       bool any = false;
-      for (const auto& other : state.OfferingsOf(o->service)) {
+      for (const std::string& other : state.OfferingsOf(o->service)) {
         const Offering* x = state.OfferingAt(other, e.seq);
         any = any || (x != nullptr && x->audience_public);
       }

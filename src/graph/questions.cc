@@ -21,7 +21,7 @@ struct OrgEdge {
 // provider → consumers through active relationships, in creation order.
 std::unordered_map<std::string, std::vector<OrgEdge>> ActiveOrgGraph(const State& state) {
   std::unordered_map<std::string, std::vector<OrgEdge>> out;
-  for (const auto& id : state.Ids(Noun::kRelationship)) {
+  for (const std::string& id : state.Ids(Noun::kRelationship)) {
     const Relationship& r = *state.FindRelationship(id);
     if (r.status == RelationshipStatus::kActive) out[r.provider].push_back({r.consumer, r.id});
   }
@@ -121,7 +121,7 @@ std::vector<Cycle> Cycles(const State& state) {
     std::unordered_set<std::string> members(component.begin(), component.end());
     Cycle c;
     c.organizations = component;
-    for (const auto& id : state.Ids(Noun::kRelationship)) {
+    for (const std::string& id : state.Ids(Noun::kRelationship)) {
       const Relationship& r = *state.FindRelationship(id);
       if (r.status == RelationshipStatus::kActive && members.count(r.provider) &&
           members.count(r.consumer)) {
@@ -140,7 +140,7 @@ ConcentrationResult Concentrations(const State& state, int64_t budget) {
   ConcentrationResult result;
   std::vector<std::pair<std::string, Noun>> candidates;
   for (Noun noun : {Noun::kResource, Noun::kService, Noun::kOffering, Noun::kRelationship}) {
-    for (const auto& id : state.Ids(noun)) candidates.emplace_back(id, noun);
+    for (const std::string& id : state.Ids(noun)) candidates.emplace_back(id, noun);
   }
   result.candidates = static_cast<int64_t>(candidates.size());
   int64_t nodes = result.candidates + static_cast<int64_t>(state.Ids(Noun::kOrganization).size());

@@ -14,15 +14,15 @@ template <typename F>
 void Downstream(const State& state, const std::string& id, Noun noun, F&& visit) {
   switch (noun) {
     case Noun::kResource:
-      for (const auto& s : state.ServicesBuiltOn(id)) visit(s, Noun::kService);
-      for (const auto& o : state.OfferingsAccessing(id)) visit(o, Noun::kOffering);
+      for (const std::string& s : state.ServicesBuiltOn(id)) visit(s, Noun::kService);
+      for (const std::string& o : state.OfferingsAccessing(id)) visit(o, Noun::kOffering);
       break;
     case Noun::kService:
-      for (const auto& s : state.ServicesDependingOn(id)) visit(s, Noun::kService);
-      for (const auto& o : state.OfferingsOf(id)) visit(o, Noun::kOffering);
+      for (const std::string& s : state.ServicesDependingOn(id)) visit(s, Noun::kService);
+      for (const std::string& o : state.OfferingsOf(id)) visit(o, Noun::kOffering);
       break;
     case Noun::kOffering:
-      for (const auto& r : state.RelationshipsOn(id)) {
+      for (const std::string& r : state.RelationshipsOn(id)) {
         RelationshipStatus s = state.FindRelationship(r)->status;
         if (s == RelationshipStatus::kActive || s == RelationshipStatus::kSuspended) {
           visit(r, Noun::kRelationship);
@@ -39,7 +39,7 @@ void Downstream(const State& state, const std::string& id, Noun noun, F&& visit)
           visit(r, Noun::kResource);
         }
       };
-      for (const auto& p : state.ProvisionsIn(id)) {
+      for (const std::string& p : state.ProvisionsIn(id)) {
         const Provision& prov = *state.FindProvision(p);
         for (const auto& r : prov.created) held(r);
         for (const auto& m : prov.modified) held(m.resource);
@@ -94,7 +94,7 @@ StatusOr<ImpactResult> Impact(const State& state, const std::string& from, int m
   if (*start == Noun::kOrganization) {
     // The walk starts at all its resources and services, one edge away.
     for (const auto& r : state.ResourcesOwnedBy(from)) reach(r, Noun::kResource, 1, -1);
-    for (const auto& s : state.ServicesOf(from)) reach(s, Noun::kService, 1, -1);
+    for (const std::string& s : state.ServicesOf(from)) reach(s, Noun::kService, 1, -1);
   } else {
     Downstream(state, from, *start,
                [&](const std::string& id, Noun noun) { reach(id, noun, 1, -1); });

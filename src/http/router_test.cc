@@ -176,7 +176,7 @@ TEST_F(RouterTest, DemoEcosystemMeetsTheContract) {
     EXPECT_GE(s.Ids(Noun::kOrganization).size(), 5u);
     std::set<RelationshipType> active_types;
     std::map<std::string, std::set<std::string>> provides_to;  // active relationships
-    for (const auto& id : s.Ids(Noun::kRelationship)) {
+    for (const std::string& id : s.Ids(Noun::kRelationship)) {
       const Relationship& r = *s.FindRelationship(id);
       if (r.status != RelationshipStatus::kActive) continue;
       active_types.insert(r.type);
@@ -197,7 +197,7 @@ TEST_F(RouterTest, DemoEcosystemMeetsTheContract) {
         };
     int chain = 0;
     bool cycle = false;
-    for (const auto& id : s.Ids(Noun::kOrganization)) {
+    for (const std::string& id : s.Ids(Noun::kOrganization)) {
       std::set<std::string> on_path{id};
       chain = std::max(chain, longest(id, on_path));
       // A cycle: some organization reaches itself again.
@@ -225,7 +225,7 @@ TEST_F(RouterTest, DemoEcosystemMeetsTheContract) {
       EXPECT_TRUE(types.count(t)) << t;
     }
     bool created_by_provision = false;
-    for (const auto& id : s.Ids(Noun::kResource)) {
+    for (const std::string& id : s.Ids(Noun::kResource)) {
       created_by_provision |= !s.FindResource(id)->origin_provision.empty();
     }
     EXPECT_TRUE(created_by_provision);

@@ -440,7 +440,7 @@ class Applier {
     CC_ASSIGN_OR_RETURN(std::string offering, Resolve(Noun::kOffering, r.offering, "offering"));
     std::optional<Relationship> live;
     engine_.Inspect([&](const State& s) {
-      for (const auto& id : s.RelationshipsOn(offering)) {
+      for (const std::string& id : s.RelationshipsOn(offering)) {
         const Relationship* rel = s.FindRelationship(id);
         if (rel->consumer == consumer && rel->live()) live = *rel;
       }

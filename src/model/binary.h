@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/id.h"
 #include "model/json.h"
 
 namespace cocreate {
@@ -53,6 +54,7 @@ class BinaryWriter {
   }
 
   void operator()(const std::string& s) { Bytes(s); }
+  void operator()(Id id) { Bytes(id.str()); }  // by text: handles are per process
   void operator()(bool b) { U64(b ? 1 : 0); }
   void operator()(int64_t v) {
     U64((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
@@ -114,6 +116,7 @@ class BinaryReader {
   }
 
   void operator()(std::string& s) { s = Bytes(); }
+  void operator()(Id& id) { id = Id(Bytes()); }
   void operator()(bool& b) { b = U64() != 0; }
   void operator()(int64_t& v) {
     const uint64_t u = U64();

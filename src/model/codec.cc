@@ -64,11 +64,11 @@ void Ref(JsonWriter& w, std::string_view key, const std::string& id, const Redac
   OptStr(w, key, r.Shows(id) ? id : std::string());
 }
 
-void FilteredList(JsonWriter& w, std::string_view key, const std::vector<std::string>& items,
-                  Redactions& r) {
+template <typename List>  // std::vector<std::string> or IdList
+void FilteredList(JsonWriter& w, std::string_view key, const List& items, Redactions& r) {
   WriteKey(w, key);
   w.StartArray();
-  for (const auto& s : items) {
+  for (const std::string& s : items) {
     if (r.Keep(key, s)) WriteString(w, s);
   }
   w.EndArray();
@@ -92,6 +92,19 @@ std::vector<std::string> StrList(const Json& j, std::string_view key) {
   if (v == nullptr || !v->is_array()) return out;
   for (const Json& item : v->items()) {
     if (item.is_string()) out.push_back(item.as_string());
+  }
+  return out;
+}
+
+// The string items of the array `key`, interned (decoding committed events
+// only: see model/id.h).
+static IdList IdsOf(const Json& j, std::string_view key) {
+  IdList out;
+  const Json* v = j.Find(key);
+  if (v == nullptr || !v->is_array()) return out;
+  out.reserve(v->items().size());
+  for (const Json& item : v->items()) {
+    if (item.is_string()) out.emplace_back(item.as_string());
   }
   return out;
 }
@@ -613,8 +626,8 @@ StatusOr<Service> DecodeService(const Json& j) {
   s.external_id = StrOr(j, "external_id");
   s.name = StrOr(j, "name");
   s.description = StrOr(j, "description");
-  s.built_on = StrList(j, "built_on");
-  s.depends_on = StrList(j, "depends_on");
+  s.built_on = IdsOf(j, "built_on");
+  s.depends_on = IdsOf(j, "depends_on");
   s.created_at = StrOr(j, "created_at");
   s.updated_at = StrOr(j, "updated_at");
   if (s.updated_at == s.created_at) s.updated_at.clear();

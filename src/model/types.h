@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/decimal.h"
+#include "model/id.h"
 #include "model/json.h"
 
 namespace cocreate {
@@ -90,8 +91,8 @@ struct Service {
   std::string provider;
   std::string name;
   std::string description;
-  std::vector<std::string> built_on;    // resource ids
-  std::vector<std::string> depends_on;  // service ids
+  IdList built_on;    // resource ids
+  IdList depends_on;  // service ids
   std::string created_at;
   std::string updated_at;
   bool retired = false;

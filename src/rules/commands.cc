@@ -240,8 +240,8 @@ StatusOr<CommandBody> DecodeService(const Fields& f) {
   CC_ASSIGN_OR_RETURN(c.service.provider, f.Id("provider", true));
   CC_ASSIGN_OR_RETURN(c.service.name, f.String("name", true));
   CC_ASSIGN_OR_RETURN(c.service.description, f.String("description", false));
-  CC_ASSIGN_OR_RETURN(c.service.built_on, f.UniqueIdList("built_on"));
-  CC_ASSIGN_OR_RETURN(c.service.depends_on, f.UniqueIdList("depends_on"));
+  CC_ASSIGN_OR_RETURN(c.links.built_on, f.UniqueIdList("built_on"));
+  CC_ASSIGN_OR_RETURN(c.links.depends_on, f.UniqueIdList("depends_on"));
   return CommandBody(std::move(c));
 }
 
@@ -626,8 +626,8 @@ StatusOr<Command> PatchServiceFrom(const std::string& id, const Fields& f) {
     CC_ASSIGN_OR_RETURN(c.fields.description, f.String("description", false));
   }
   CC_ASSIGN_OR_RETURN(c.fields.external_id, f.ExternalId());
-  CC_ASSIGN_OR_RETURN(c.fields.built_on, f.UniqueIdList("built_on"));
-  CC_ASSIGN_OR_RETURN(c.fields.depends_on, f.UniqueIdList("depends_on"));
+  CC_ASSIGN_OR_RETURN(c.links.built_on, f.UniqueIdList("built_on"));
+  CC_ASSIGN_OR_RETURN(c.links.depends_on, f.UniqueIdList("depends_on"));
   return Command{std::move(c), body};
 }
 

@@ -30,7 +30,13 @@ struct CreateResource {
   NewResource resource;
   std::string external_id;  // empty: none (CONTRACT §9.23)
 };
-struct CreateService { Service service; };
+// A service's built_on and depends_on as a request names them. They stay
+// text until the rules accept them: only then are they interned (model/id.h).
+struct ServiceLinks { std::vector<std::string> built_on, depends_on; };
+struct CreateService {
+  Service service;  // without built_on and depends_on
+  ServiceLinks links;
+};
 struct CreateOffering { Offering offering; };
 struct CreateRelationship { Relationship relationship; };
 
@@ -95,7 +101,8 @@ struct ReviseResource {
 };
 struct PatchService {
   std::string id;
-  Service fields;  // the present ones are set
+  Service fields;  // the present ones are set (the lists in `links`)
+  ServiceLinks links;
   std::vector<std::string> present;
 };
 struct PatchOffering {

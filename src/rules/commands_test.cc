@@ -228,13 +228,15 @@ TEST(DecodeServiceTest, ListsLeftOutAreEmpty) {
   auto c = Decoded<CreateService>(Noun::kService,
                                   R"({"provider": "p", "name": "S"})");
   EXPECT_EQ(c.service.provider, "p");
-  EXPECT_TRUE(c.service.built_on.empty());
-  EXPECT_TRUE(c.service.depends_on.empty());
+  EXPECT_TRUE(c.links.built_on.empty());
+  EXPECT_TRUE(c.links.depends_on.empty());
   auto full = Decoded<CreateService>(
       Noun::kService,
       R"({"provider": "p", "name": "S", "built_on": ["r1", "r2"], "depends_on": ["s1"]})");
-  EXPECT_EQ(full.service.built_on, (std::vector<std::string>{"r1", "r2"}));
-  EXPECT_EQ(full.service.depends_on, (std::vector<std::string>{"s1"}));
+  EXPECT_EQ(full.links.built_on, (std::vector<std::string>{"r1", "r2"}));
+  EXPECT_EQ(full.links.depends_on, (std::vector<std::string>{"s1"}));
+  // The request's ids stay text: nothing is interned before the rules accept it.
+  EXPECT_TRUE(full.service.built_on.empty());
 }
 
 // ---- offerings ----

@@ -295,55 +295,60 @@ StatusOr<Decision> DecideResource(const State& state, const Principal& p,
   return Decision{sink.Take(), Noun::kResource, id, true};
 }
 
-Status CheckServiceLinks(const State& state, const Principal& p, const Service& spec);
+// `spec`'s id (possibly empty) and provider, with the lists of `links`.
+Status CheckServiceLinks(const State& state, const Principal& p, const Service& spec,
+                         const ServiceLinks& links);
 
 StatusOr<Decision> DecideService(const State& state, const Principal& p, const CreateService& c,
                                  const Json& request, const std::string& now) {
-  const Service& spec = c.service;
+  Service spec = c.service;
   CC_RETURN_IF_ERROR(RequireSelf(p, spec.provider, "provider"));
   CC_ASSIGN_OR_RETURN(IdCheck check, CheckClientId(state, spec.id, Noun::kService, request));
   if (check == IdCheck::kRetry) return Retry(Noun::kService, spec.id);
   CC_RETURN_IF_ERROR(RequireFreeExternalId(state, Noun::kService, spec.external_id));
   CC_RETURN_IF_ERROR(RequireOrganization(state, spec.provider, "provider"));
   CC_RETURN_IF_ERROR(RequireOpen(state, spec.provider, "provider", "run new services"));
-  CC_RETURN_IF_ERROR(CheckServiceLinks(state, p, spec));
+  CC_RETURN_IF_ERROR(CheckServiceLinks(state, p, spec, c.links));
+  spec.built_on = Intern(c.links.built_on);
+  spec.depends_on = Intern(c.links.depends_on);
   return Created(state, p, Noun::kService, "svc", spec, request, now);
 }
 
 // The §2 rules on a service's built_on and depends_on (at create and PATCH).
-Status CheckServiceLinks(const State& state, const Principal& p, const Service& spec) {
+Status CheckServiceLinks(const State& state, const Principal& p, const Service& spec,
+                         const ServiceLinks& links) {
   // §9.4: retired_reference before the v1 rules (unknown_reference among
   // them); only a reference the caller may see can be called retired.
-  for (size_t i = 0; i < spec.built_on.size(); ++i) {
-    if (CanSeeId(state, p, spec.built_on[i])) {
+  for (size_t i = 0; i < links.built_on.size(); ++i) {
+    if (CanSeeId(state, p, links.built_on[i])) {
       CC_RETURN_IF_ERROR(
-          RequireNotRetired(state, Noun::kResource, spec.built_on[i], Indexed("built_on", i)));
+          RequireNotRetired(state, Noun::kResource, links.built_on[i], Indexed("built_on", i)));
     }
   }
-  for (size_t i = 0; i < spec.depends_on.size(); ++i) {
-    if (CanSeeId(state, p, spec.depends_on[i])) {
+  for (size_t i = 0; i < links.depends_on.size(); ++i) {
+    if (CanSeeId(state, p, links.depends_on[i])) {
       CC_RETURN_IF_ERROR(
-          RequireNotRetired(state, Noun::kService, spec.depends_on[i], Indexed("depends_on", i)));
+          RequireNotRetired(state, Noun::kService, links.depends_on[i], Indexed("depends_on", i)));
     }
   }
-  for (size_t i = 0; i < spec.built_on.size(); ++i) {
+  for (size_t i = 0; i < links.built_on.size(); ++i) {
     CC_RETURN_IF_ERROR(
-        RequireVisible(state, p, Noun::kResource, spec.built_on[i], Indexed("built_on", i)));
+        RequireVisible(state, p, Noun::kResource, links.built_on[i], Indexed("built_on", i)));
   }
-  for (size_t i = 0; i < spec.depends_on.size(); ++i) {
+  for (size_t i = 0; i < links.depends_on.size(); ++i) {
     CC_RETURN_IF_ERROR(
-        RequireVisible(state, p, Noun::kService, spec.depends_on[i], Indexed("depends_on", i)));
+        RequireVisible(state, p, Noun::kService, links.depends_on[i], Indexed("depends_on", i)));
   }
-  for (size_t i = 0; i < spec.built_on.size(); ++i) {
+  for (size_t i = 0; i < links.built_on.size(); ++i) {
     CC_RETURN_IF_ERROR(
-        RequireNotRetired(state, Noun::kResource, spec.built_on[i], Indexed("built_on", i)));
+        RequireNotRetired(state, Noun::kResource, links.built_on[i], Indexed("built_on", i)));
   }
-  for (size_t i = 0; i < spec.depends_on.size(); ++i) {
+  for (size_t i = 0; i < links.depends_on.size(); ++i) {
     CC_RETURN_IF_ERROR(
-        RequireNotRetired(state, Noun::kService, spec.depends_on[i], Indexed("depends_on", i)));
+        RequireNotRetired(state, Noun::kService, links.depends_on[i], Indexed("depends_on", i)));
   }
-  for (size_t i = 0; i < spec.built_on.size(); ++i) {
-    const std::string& r = spec.built_on[i];
+  for (size_t i = 0; i < links.built_on.size(); ++i) {
+    const std::string& r = links.built_on[i];
     if (!state.CanUseResource(spec.provider, r)) {
       return Unprocessable("resource_not_usable",
                            "a service may be built only on resources its provider owns or has "
@@ -352,8 +357,8 @@ Status CheckServiceLinks(const State& state, const Principal& p, const Service& 
                            Indexed("built_on", i));
     }
   }
-  for (size_t i = 0; i < spec.depends_on.size(); ++i) {
-    const std::string& s = spec.depends_on[i];
+  for (size_t i = 0; i < links.depends_on.size(); ++i) {
+    const std::string& s = links.depends_on[i];
     if (!state.CanUseService(spec.provider, s)) {
       return Unprocessable("service_not_usable",
                            "a service may depend only on its provider's own services or services "
@@ -438,7 +443,7 @@ StatusOr<Decision> DecideRelationship(const State& state, const Principal& p,
   // One live relationship per consumer and offering (CONTRACT §5). A 409
   // before the 422s (§3 order); it reveals nothing: the consumer is party to
   // that relationship, so it sees the offering.
-  for (const auto& other_id : state.RelationshipsOn(spec.offering)) {
+  for (const std::string& other_id : state.RelationshipsOn(spec.offering)) {
     const Relationship& other = *state.FindRelationship(other_id);
     if (other.consumer == spec.consumer && other.live()) {
       return Conflict("duplicate_relationship",
@@ -549,14 +554,14 @@ StatusOr<Decision> DecideLifecycle(const State& state, const Principal& p,
            rel->id, std::move(data));
   if (*next == RelationshipStatus::kTerminated) {
     // Its open proposals are withdrawn (CONTRACT §9.15).
-    for (const auto& id : state.ProposalsOf(rel->id)) {
+    for (const std::string& id : state.ProposalsOf(rel->id)) {
       if (state.FindProposal(id)->status != ProposalStatus::kOpen) continue;
       sink.Add(EventType::kAgreementWithdrawn, rel->id,
                Json::MakeObject({{"proposal", Json(id)},
                                  {"reason", Json("relationship_terminated")}}));
     }
     // And its open requests cancelled.
-    for (const auto& id : state.RequestsOf(rel->id)) {
+    for (const std::string& id : state.RequestsOf(rel->id)) {
       if (state.FindServiceRequest(id)->status != RequestStatus::kOpen) continue;
       sink.Add(EventType::kRequestCancelled, id,
                Json::MakeObject({{"relationship", Json(rel->id)},
@@ -876,7 +881,7 @@ StatusOr<Decision> DecideClose(const State& state, const Principal& p, const Clo
   CC_RETURN_IF_ERROR(RequireWriter(p));
   CC_RETURN_IF_ERROR(RequireAdmin(p, "close organizations"));
   if (org->closed) return Unchanged(Noun::kOrganization, org->id);
-  for (const auto& rel_id : state.RelationshipsOf(org->id)) {
+  for (const std::string& rel_id : state.RelationshipsOf(org->id)) {
     const Relationship& rel = *state.FindRelationship(rel_id);
     if (rel.live()) {
       return Conflict("has_active_relationships",
@@ -888,7 +893,7 @@ StatusOr<Decision> DecideClose(const State& state, const Principal& p, const Clo
   EventSink sink(p, now);
   sink.Add(EventType::kOrganizationClosed, org->id, Json::MakeObject());
   // Closing retires its offerings (CONTRACT §9.16); its tokens stop at once.
-  for (const auto& offering_id : state.Ids(Noun::kOffering)) {
+  for (const std::string& offering_id : state.Ids(Noun::kOffering)) {
     const Offering& o = *state.FindOffering(offering_id);
     if (o.provider == org->id && !o.retired) {
       sink.Add(EventType::kOfferingRetired, o.id,
@@ -1010,12 +1015,12 @@ StatusOr<Decision> DecideRetire(const State& state, const Principal& p, const Re
     CC_RETURN_IF_ERROR(RequireMemberOf(p, owner, "retire resource '" + r->id + "'"));
     if (r->retired) return Unchanged(c.noun, r->id);
     // Only the owner's own objects keep a resource in use (CONTRACT §9.12).
-    for (const auto& s : state.ServicesBuiltOn(r->id)) {
+    for (const std::string& s : state.ServicesBuiltOn(r->id)) {
       const Service& service = *state.FindService(s);
       if (service.provider == owner && !service.retired)
         return in_use("service '" + s + "' is built on it");
     }
-    for (const auto& o : state.OfferingsAccessing(r->id)) {
+    for (const std::string& o : state.OfferingsAccessing(r->id)) {
       const Offering& offering = *state.FindOffering(o);
       if (offering.provider == owner && !offering.retired) {
         return in_use("offering '" + o + "' gives access to it");
@@ -1023,8 +1028,8 @@ StatusOr<Decision> DecideRetire(const State& state, const Principal& p, const Re
     }
     sink.Add(EventType::kResourceRetired, r->id, Json::MakeObject());
     // Every access to it ends.
-    for (const auto& o : state.OfferingsAccessing(r->id)) {
-      for (const auto& rel_id : state.RelationshipsOn(o)) {
+    for (const std::string& o : state.OfferingsAccessing(r->id)) {
+      for (const std::string& rel_id : state.RelationshipsOn(o)) {
         const Relationship& rel = *state.FindRelationship(rel_id);
         if (state.GrantsThrough(rel.consumer, r->id, rel.id)) {
           sink.Add(EventType::kAccessRevoked, rel.id, AccessData(rel, {r->id}));
@@ -1036,10 +1041,10 @@ StatusOr<Decision> DecideRetire(const State& state, const Principal& p, const Re
     CC_RETURN_IF_ERROR(RequireMemberOf(p, s->provider, "retire service '" + s->id + "'"));
     if (s->retired) return Unchanged(c.noun, s->id);
     // Offerings not retired, and live relationships on them (§9.12).
-    for (const auto& o : state.OfferingsOf(s->id)) {
+    for (const std::string& o : state.OfferingsOf(s->id)) {
       const Offering& offering = *state.FindOffering(o);
       if (offering.retired) continue;
-      for (const auto& rel_id : state.RelationshipsOn(o)) {
+      for (const std::string& rel_id : state.RelationshipsOn(o)) {
         const Relationship& rel = *state.FindRelationship(rel_id);
         if (rel.live()) {
           return Conflict("in_use", "service '" + s->id + "' is in use: relationship '" + rel.id +
@@ -1050,7 +1055,7 @@ StatusOr<Decision> DecideRetire(const State& state, const Principal& p, const Re
       }
       return in_use("offering '" + o + "' offers it");
     }
-    for (const auto& d : state.ServicesDependingOn(s->id)) {
+    for (const std::string& d : state.ServicesDependingOn(s->id)) {
       const Service& dependent = *state.FindService(d);
       if (dependent.provider == s->provider && !dependent.retired) {
         return in_use("service '" + d + "' depends on it");
@@ -1101,17 +1106,12 @@ StatusOr<Decision> DecidePatchService(const State& state, const Principal& p,
     CC_RETURN_IF_ERROR(RequireFreeExternalId(state, Noun::kService, next.external_id, s->id));
   }
   // Lists replace; the §2 rules are checked again on the lists sent.
-  Service links;
-  links.id = s->id;
-  links.provider = s->provider;
-  if (present("built_on")) links.built_on = next.built_on = c.fields.built_on;
-  if (present("depends_on")) links.depends_on = next.depends_on = c.fields.depends_on;
+  ServiceLinks links;
+  if (present("built_on")) links.built_on = c.links.built_on;
+  if (present("depends_on")) links.depends_on = c.links.depends_on;
   // References the service already had stay allowed (a degraded service
   // keeps them); new ones must be usable now.
-  Service fresh = links;
-  fresh.built_on.clear();
-  fresh.depends_on.clear();
-  std::vector<std::string> kept_r, kept_s;
+  ServiceLinks fresh;
   for (const auto& r : links.built_on) {
     if (std::find(s->built_on.begin(), s->built_on.end(), r) == s->built_on.end()) {
       fresh.built_on.push_back(r);
@@ -1122,7 +1122,7 @@ StatusOr<Decision> DecidePatchService(const State& state, const Principal& p,
       fresh.depends_on.push_back(d);
     }
   }
-  Status links_ok = CheckServiceLinks(state, p, fresh);
+  Status links_ok = CheckServiceLinks(state, p, *s, fresh);
   if (!links_ok.ok()) {
     // Name the field by its position in the body's list.
     std::string field = links_ok.field();
@@ -1137,6 +1137,8 @@ StatusOr<Decision> DecidePatchService(const State& state, const Principal& p,
     fix(links.depends_on, fresh.depends_on, "depends_on");
     return Status(links_ok.code(), links_ok.reason(), links_ok.message(), field);
   }
+  if (present("built_on")) next.built_on = Intern(links.built_on);
+  if (present("depends_on")) next.depends_on = Intern(links.depends_on);
   std::optional<Json> diff =
       Difference(ToJson(*s), ToJson(next),
                  {"name", "description", "built_on", "depends_on", "external_id"});
@@ -1207,7 +1209,7 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
       removed.push_back(r);
     }
   }
-  for (const auto& rel_id : state.RelationshipsOn(o->id)) {
+  for (const std::string& rel_id : state.RelationshipsOn(o->id)) {
     const Relationship& rel = *state.FindRelationship(rel_id);
     if (rel.status != RelationshipStatus::kActive) continue;
     std::vector<std::string> revoke;
@@ -1219,8 +1221,8 @@ StatusOr<Decision> DecidePatchOffering(const State& state, const Principal& p,
   }
   // Open requests for an action the offering no longer has are declined
   // (CONTRACT §9.14).
-  for (const auto& rel_id : state.RelationshipsOn(o->id)) {
-    for (const auto& id : state.RequestsOf(rel_id)) {
+  for (const std::string& rel_id : state.RelationshipsOn(o->id)) {
+    for (const std::string& id : state.RequestsOf(rel_id)) {
       const ServiceRequest& r = *state.FindServiceRequest(id);
       if (r.status == RequestStatus::kOpen && next.FindAction(r.action) == nullptr) {
         sink.Add(EventType::kRequestDeclined, id,
@@ -1451,14 +1453,14 @@ const Agreement& AgreementAt(const Relationship& rel, const std::string& time) {
 std::vector<std::string> BreachStarts(const State& state, const Relationship& rel) {
   const Offering& offering = *state.FindOffering(rel.offering);
   std::set<std::string> resources(offering.access.begin(), offering.access.end());
-  for (const auto& prov_id : state.ProvisionsIn(rel.id)) {
+  for (const std::string& prov_id : state.ProvisionsIn(rel.id)) {
     const Provision& prov = *state.FindProvision(prov_id);
     resources.insert(prov.created.begin(), prov.created.end());
     for (const auto& m : prov.modified) resources.insert(m.resource);
     resources.insert(prov.transferred.begin(), prov.transferred.end());
   }
   std::vector<std::string> out;
-  for (const auto& id : state.ServicesOf(rel.consumer)) {
+  for (const std::string& id : state.ServicesOf(rel.consumer)) {
     const Service& s = *state.FindService(id);
     if (s.retired) continue;
     bool feels = std::find(s.depends_on.begin(), s.depends_on.end(), offering.service) !=
@@ -1959,7 +1961,7 @@ std::optional<RelationshipStatus> NextStatus(RelationshipStatus from, LifecycleV
 
 std::vector<Evidence> TransitionEvidence(const State& state, const std::string& org) {
   std::vector<Evidence> out;
-  for (const auto& service_id : state.ServicesOf(org)) {
+  for (const std::string& service_id : state.ServicesOf(org)) {
     const Service& service = *state.FindService(service_id);
     for (const auto& resource_id : service.built_on) {
       for (const TouchRecord& touch : state.TouchesOf(resource_id)) {
@@ -2071,7 +2073,7 @@ std::vector<Event> Consequences(const State& state, const std::vector<Event>& ap
     }
   }
   for (const auto& org : orgs) {
-    for (const auto& s : state.ServicesOf(org)) add(services, s);
+    for (const std::string& s : state.ServicesOf(org)) add(services, s);
   }
   const Event& cause = applied.back();
   for (const auto& id : services) {

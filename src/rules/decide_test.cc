@@ -361,6 +361,23 @@ TEST_F(DecideTest, InvisibleReferencesAreUnknown) {
   EXPECT_EQ(s.field(), "relationship");
 }
 
+// Ids are interned for good (model/id.h): a refused request must not add
+// any, or a client could grow the table with requests that fail.
+TEST_F(DecideTest, RefusedLinksInternNothing) {
+  const size_t before = Id::Count();
+  Status s = Run(Member("prov"), Noun::kService,
+                 R"({"provider": "prov", "name": "S", "built_on": ["tool", "ghost-1f7a"],
+                     "depends_on": ["svc", "ghost-1f7b"]})");
+  EXPECT_TRUE(Is(s, Code::kUnprocessable, "unknown_reference"));
+  s = Run(Member("prov"),
+          DecodePatch(Noun::kService, "svc",
+                      Json::Parse(R"({"built_on": ["tool", "ghost-1f7c"]})").value())
+              .value());
+  EXPECT_TRUE(Is(s, Code::kUnprocessable, "unknown_reference"));
+  EXPECT_EQ(s.field(), "built_on[1]");
+  EXPECT_EQ(Id::Count(), before);
+}
+
 TEST_F(DecideTest, UnknownReferencesInProvisions) {
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
   Status s = Provide(
@@ -1459,7 +1476,7 @@ TEST_F(ChangeTest, DependingOnAConsumedServiceDegradesWithTheRelationship) {
   ASSERT_OK(Lifecycle(Member("cons"), "rel", Verb::kTerminate));
   EXPECT_EQ(Last(EventType::kServiceDegraded).data.Dump(),
             R"({"degraded_by":[{"service":"svc","relationship":"rel"}]})");
-  for (const auto& id : state_.Ids(Noun::kService)) {
+  for (const std::string& id : state_.Ids(Noun::kService)) {
     const Service& s = *state_.FindService(id);
     EXPECT_EQ(s.degraded_by, state_.DegradationOf(s)) << id;
   }

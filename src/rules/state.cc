@@ -9,10 +9,8 @@ namespace cocreate {
 
 namespace {
 
-const std::vector<std::string>& Get(
-    const std::unordered_map<std::string, std::vector<std::string>>& index,
-    const std::string& key) {
-  static const std::vector<std::string> kEmpty;
+const IdList& Get(const std::unordered_map<std::string, IdList>& index, const std::string& key) {
+  static const IdList kEmpty;
   auto it = index.find(key);
   return it == index.end() ? kEmpty : it->second;
 }
@@ -28,43 +26,43 @@ Status Corrupt(const Event& e, const std::string& what) {
 
 }  // namespace
 
-const std::vector<std::string>& State::ServicesBuiltOn(const std::string& r) const {
+const IdList& State::ServicesBuiltOn(const std::string& r) const {
   return Get(built_on_, r);
 }
-const std::vector<std::string>& State::OfferingsAccessing(const std::string& r) const {
+const IdList& State::OfferingsAccessing(const std::string& r) const {
   return Get(accessing_, r);
 }
-const std::vector<std::string>& State::ServicesDependingOn(const std::string& s) const {
+const IdList& State::ServicesDependingOn(const std::string& s) const {
   return Get(depending_, s);
 }
-const std::vector<std::string>& State::OfferingsOf(const std::string& s) const {
+const IdList& State::OfferingsOf(const std::string& s) const {
   return Get(offerings_of_, s);
 }
-const std::vector<std::string>& State::RelationshipsOn(const std::string& o) const {
+const IdList& State::RelationshipsOn(const std::string& o) const {
   return Get(relationships_on_, o);
 }
-const std::vector<std::string>& State::ProvisionsIn(const std::string& r) const {
+const IdList& State::ProvisionsIn(const std::string& r) const {
   return Get(provisions_in_, r);
 }
-const std::vector<std::string>& State::RelationshipsOf(const std::string& org) const {
+const IdList& State::RelationshipsOf(const std::string& org) const {
   return Get(relationships_of_, org);
 }
-const std::vector<std::string>& State::GroupsOf(const std::string& org) const {
+const IdList& State::GroupsOf(const std::string& org) const {
   return Get(groups_of_, org);
 }
-const std::vector<std::string>& State::ProposalsOf(const std::string& rel) const {
+const IdList& State::ProposalsOf(const std::string& rel) const {
   return Get(proposals_of_, rel);
 }
-const std::vector<std::string>& State::PeopleOf(const std::string& org) const {
+const IdList& State::PeopleOf(const std::string& org) const {
   return Get(people_of_, org);
 }
-const std::vector<std::string>& State::MeasurementsOf(const std::string& rel) const {
+const IdList& State::MeasurementsOf(const std::string& rel) const {
   return Get(measurements_of_, rel);
 }
-const std::vector<std::string>& State::RequestsOf(const std::string& rel) const {
+const IdList& State::RequestsOf(const std::string& rel) const {
   return Get(requests_of_, rel);
 }
-const std::vector<std::string>& State::ValueRecordsOf(const std::string& rel) const {
+const IdList& State::ValueRecordsOf(const std::string& rel) const {
   return Get(value_records_of_, rel);
 }
 const std::vector<int64_t>& State::BreachesReaching(const std::string& org) const {
@@ -81,7 +79,7 @@ void State::NoteAgreementEnd(const Relationship& rel) {
   }
 }
 
-const std::vector<std::string>& State::ServicesOf(const std::string& org) const {
+const IdList& State::ServicesOf(const std::string& org) const {
   return Get(services_of_, org);
 }
 const std::vector<TouchRecord>& State::TouchesOf(const std::string& resource) const {
@@ -135,7 +133,7 @@ bool State::HasAccess(const std::string& org, const std::string& resource) const
   return !AccessGrants(org, resource).empty();
 }
 
-const std::vector<std::string>& State::AccessGrants(const std::string& org,
+const IdList& State::AccessGrants(const std::string& org,
                                                     const std::string& resource) const {
   return Get(grants_, AccessKey(org, resource));
 }
@@ -163,8 +161,8 @@ std::string State::LastGrant(const std::string& org, const std::string& resource
 std::string State::LastConsumption(const std::string& org, const std::string& service) const {
   std::string last;
   const Relationship* best = nullptr;
-  for (const auto& offering_id : OfferingsOf(service)) {
-    for (const auto& rel_id : RelationshipsOn(offering_id)) {
+  for (const std::string& offering_id : OfferingsOf(service)) {
+    for (const std::string& rel_id : RelationshipsOn(offering_id)) {
       const Relationship* rel = FindRelationship(rel_id);
       if (rel->consumer != org || rel->activated_at.empty()) continue;
       if (best == nullptr || rel->requested_at > best->requested_at ||
@@ -239,7 +237,7 @@ Status State::ApplyAccess(const Event& e, bool grant) {
     auto& rels = grants_[key];
     auto it = std::find(rels.begin(), rels.end(), e.subject);
     if (grant) {
-      if (it == rels.end()) rels.push_back(e.subject);
+      if (it == rels.end()) rels.emplace_back(e.subject);
       last_grant_[key] = e.subject;
     } else if (it != rels.end()) {
       rels.erase(it);
@@ -259,8 +257,8 @@ bool State::CanUseService(const std::string& org, const std::string& service) co
   const Service* s = FindService(service);
   if (s == nullptr) return false;
   if (s->provider == org) return true;
-  for (const auto& offering_id : OfferingsOf(service)) {
-    for (const auto& rel_id : RelationshipsOn(offering_id)) {
+  for (const std::string& offering_id : OfferingsOf(service)) {
+    for (const std::string& rel_id : RelationshipsOn(offering_id)) {
       const Relationship* rel = FindRelationship(rel_id);
       if (rel->consumer == org && rel->status == RelationshipStatus::kActive) return true;
     }
@@ -274,7 +272,7 @@ bool State::IsCommitted(const std::string& resource) const {
 
 void State::AddId(Noun noun, const std::string& id, const Event& e) {
   nouns_[id] = noun;
-  order_[static_cast<size_t>(noun)].push_back(id);
+  order_[static_cast<size_t>(noun)].emplace_back(id);
   if (const Json* request = e.private_data.Find("request")) requests_[id] = request->Digest();
 }
 
@@ -337,7 +335,7 @@ Status State::Apply(const Event& e) {
   } else if (t == EventType::kConsumerGroupCreated) {
     CC_ASSIGN_OR_RETURN(ConsumerGroup g, DecodeConsumerGroup(e.data));
     AddId(Noun::kConsumerGroup, g.id, e);
-    for (const auto& m : g.members) groups_of_[m].push_back(g.id);
+    for (const auto& m : g.members) groups_of_[m].emplace_back(g.id);
     groups_[g.id] = std::move(g);
   } else if (t == EventType::kResourceCreated) {
     CC_ASSIGN_OR_RETURN(Resource r, DecodeResource(e.data));
@@ -353,17 +351,17 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Service s, DecodeService(e.data));
     AddId(Noun::kService, s.id, e);
     IndexExternalId(Noun::kService, s.id, "", s.external_id);
-    for (const auto& r : s.built_on) built_on_[r].push_back(s.id);
-    for (const auto& d : s.depends_on) depending_[d].push_back(s.id);
-    services_of_[s.provider].push_back(s.id);
+    for (const auto& r : s.built_on) built_on_[r].emplace_back(s.id);
+    for (const auto& d : s.depends_on) depending_[d].emplace_back(s.id);
+    services_of_[s.provider].emplace_back(s.id);
     s.seq = e.seq;
     services_[s.id] = std::move(s);
   } else if (t == EventType::kOfferingCreated) {
     CC_ASSIGN_OR_RETURN(Offering o, DecodeOffering(e.data));
     AddId(Noun::kOffering, o.id, e);
     IndexExternalId(Noun::kOffering, o.id, "", o.external_id);
-    for (const auto& r : o.access) accessing_[r].push_back(o.id);
-    offerings_of_[o.service].push_back(o.id);
+    for (const auto& r : o.access) accessing_[r].emplace_back(o.id);
+    offerings_of_[o.service].emplace_back(o.id);
     o.seq = e.seq;
     offering_history_[o.id].push_back(o);
     offerings_[o.id] = std::move(o);
@@ -408,9 +406,9 @@ Status State::Apply(const Event& e) {
   } else if (t == EventType::kRelationshipRequested) {
     CC_ASSIGN_OR_RETURN(Relationship r, DecodeRelationship(e.data));
     AddId(Noun::kRelationship, r.id, e);
-    relationships_on_[r.offering].push_back(r.id);
-    relationships_of_[r.provider].push_back(r.id);
-    relationships_of_[r.consumer].push_back(r.id);
+    relationships_on_[r.offering].emplace_back(r.id);
+    relationships_of_[r.provider].emplace_back(r.id);
+    relationships_of_[r.consumer].emplace_back(r.id);
     relationship_history_[r.id].push_back({e.seq, r.type, r.status});
     relationships_[r.id] = std::move(r);
   } else if (t == EventType::kRelationshipActivated || t == EventType::kRelationshipResumed) {
@@ -431,7 +429,7 @@ Status State::Apply(const Event& e) {
     if (!relationships_.count(proposal.relationship)) return Corrupt(e, "unknown relationship");
     if (const Json* request = e.private_data.Find("request"))
       requests_[proposal.id] = request->Digest();
-    proposals_of_[proposal.relationship].push_back(proposal.id);
+    proposals_of_[proposal.relationship].emplace_back(proposal.id);
     proposals_[proposal.id] = std::move(proposal);
   } else if (t == EventType::kAgreementChanged && e.data.Find("proposal") == nullptr) {
     // A renewal (CONTRACT §9.17): the agreement moves on without a proposal.
@@ -498,7 +496,7 @@ Status State::Apply(const Event& e) {
     for (const auto& m : StrList(e.data, "added")) {
       if (Contains(g.members, m)) continue;
       g.members.push_back(m);
-      groups_of_[m].push_back(g.id);
+      groups_of_[m].emplace_back(g.id);
     }
     g.updated_at = e.at;
   } else if (t == EventType::kResourceRevised) {
@@ -536,8 +534,8 @@ Status State::Apply(const Event& e) {
     Service& cur = it->second;
     for (const auto& r : cur.built_on) Unindex(built_on_, r, cur.id);
     for (const auto& d : cur.depends_on) Unindex(depending_, d, cur.id);
-    for (const auto& r : next.built_on) built_on_[r].push_back(cur.id);
-    for (const auto& d : next.depends_on) depending_[d].push_back(cur.id);
+    for (const auto& r : next.built_on) built_on_[r].emplace_back(cur.id);
+    for (const auto& d : next.depends_on) depending_[d].emplace_back(cur.id);
     IndexExternalId(Noun::kService, cur.id, cur.external_id, next.external_id);
     next.updated_at = e.at;
     next.seq = e.seq;
@@ -571,7 +569,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Offering next, DecodeOffering(merged));
     Offering& cur = it->second;
     for (const auto& r : cur.access) Unindex(accessing_, r, cur.id);
-    for (const auto& r : next.access) accessing_[r].push_back(cur.id);
+    for (const auto& r : next.access) accessing_[r].emplace_back(cur.id);
     IndexExternalId(Noun::kOffering, cur.id, cur.external_id, next.external_id);
     next.updated_at = e.at;
     next.seq = e.seq;
@@ -585,7 +583,7 @@ Status State::Apply(const Event& e) {
   } else if (t == EventType::kProvisionPerformed) {
     CC_ASSIGN_OR_RETURN(Provision p, DecodeProvision(e.data));
     AddId(Noun::kProvision, p.id, e);
-    provisions_in_[p.relationship].push_back(p.id);
+    provisions_in_[p.relationship].emplace_back(p.id);
     p.seq = e.seq;
     provisions_[p.id] = std::move(p);
   } else if (t == EventType::kResourceModified || t == EventType::kResourceTransferred) {
@@ -618,7 +616,7 @@ Status State::Apply(const Event& e) {
     if (IdTaken(person.id)) return Corrupt(e, "person id taken");
     if (const Json* request = e.private_data.Find("request"))
       requests_[person.id] = request->Digest();
-    people_of_[person.organization].push_back(person.id);
+    people_of_[person.organization].emplace_back(person.id);
     persons_[person.id] = std::move(person);
   } else if (t == EventType::kPartyRoleDeclared || t == EventType::kPartyRoleUpdated) {
     const Json* j = e.data.Find("party_role");
@@ -668,7 +666,7 @@ Status State::Apply(const Event& e) {
     if (!relationships_.count(m.relationship)) return Corrupt(e, "unknown relationship");
     if (const Json* request = e.private_data.Find("request")) requests_[m.id] = request->Digest();
     m.end_ms = UnixMillis(m.period.end).value_or(0);
-    measurements_of_[m.relationship].push_back(m.id);
+    measurements_of_[m.relationship].emplace_back(m.id);
     measurements_[m.id] = std::move(m);
   } else if (t == EventType::kServiceLevelBreached) {
     // Who the breach reached is kept out of the data (it may name hidden
@@ -688,7 +686,7 @@ Status State::Apply(const Event& e) {
     if (IdTaken(r.id)) return Corrupt(e, "request id taken");
     if (!relationships_.count(r.relationship)) return Corrupt(e, "unknown relationship");
     if (const Json* request = e.private_data.Find("request")) requests_[r.id] = request->Digest();
-    requests_of_[r.relationship].push_back(r.id);
+    requests_of_[r.relationship].emplace_back(r.id);
     service_requests_[r.id] = std::move(r);
   } else if (t == EventType::kRequestFulfilled || t == EventType::kRequestDeclined ||
              t == EventType::kRequestCancelled) {
@@ -712,7 +710,7 @@ Status State::Apply(const Event& e) {
     if (IdTaken(v.id)) return Corrupt(e, "value record id taken");
     if (!relationships_.count(v.relationship)) return Corrupt(e, "unknown relationship");
     if (const Json* request = e.private_data.Find("request")) requests_[v.id] = request->Digest();
-    value_records_of_[v.relationship].push_back(v.id);
+    value_records_of_[v.relationship].emplace_back(v.id);
     value_records_[v.id] = std::move(v);
   } else if (t == EventType::kRoleTransitioned) {
     RoleTransition transition;
@@ -734,14 +732,14 @@ Status State::Apply(const Event& e) {
 Status CheckConsistency(const State& state, const std::vector<Event>& events) {
   // A recorded degradation must be what the access explains. (A log written
   // before degradations were recorded has none, and stays importable.)
-  for (const auto& id : state.Ids(Noun::kService)) {
+  for (const std::string& id : state.Ids(Noun::kService)) {
     const Service& s = *state.FindService(id);
     if (!s.degraded_by.empty() && s.degraded_by != state.DegradationOf(s)) {
       return Internal("service '" + id +
                       "' records a degradation that its access does not explain");
     }
   }
-  for (const auto& id : state.Ids(Noun::kRelationship)) {
+  for (const std::string& id : state.Ids(Noun::kRelationship)) {
     const Relationship& rel = *state.FindRelationship(id);
     for (const auto& r : state.FindOffering(rel.offering)->access) {
       bool granted = state.GrantsThrough(rel.consumer, r, id);

@@ -107,7 +107,7 @@ class State {
   const Provision* FindProvision(const std::string& id) const { return Find(provisions_, id); }
   const Proposal* FindProposal(const std::string& id) const { return Find(proposals_, id); }
   // Proposals on a relationship, oldest first.
-  const std::vector<std::string>& ProposalsOf(const std::string& relationship) const;
+  const IdList& ProposalsOf(const std::string& relationship) const;
   // True when `id` is taken by any object (nouns, proposals and the records
   // of service relationship management).
   bool IdTaken(const std::string& id) const {
@@ -140,10 +140,10 @@ class State {
     return Find(value_records_, id);
   }
   // Each in creation order.
-  const std::vector<std::string>& PeopleOf(const std::string& org) const;
-  const std::vector<std::string>& MeasurementsOf(const std::string& relationship) const;
-  const std::vector<std::string>& RequestsOf(const std::string& relationship) const;
-  const std::vector<std::string>& ValueRecordsOf(const std::string& relationship) const;
+  const IdList& PeopleOf(const std::string& org) const;
+  const IdList& MeasurementsOf(const std::string& relationship) const;
+  const IdList& RequestsOf(const std::string& relationship) const;
+  const IdList& ValueRecordsOf(const std::string& relationship) const;
   // The seqs of the service_level.breached events whose impact reached `org`
   // (the consumer of the relationship, or an organization downstream).
   const std::vector<int64_t>& BreachesReaching(const std::string& org) const;
@@ -179,23 +179,23 @@ class State {
   const std::vector<std::string>& WebhookIds() const { return webhook_order_; }
 
   // Ids of one noun in creation order.
-  const std::vector<std::string>& Ids(Noun noun) const {
+  const IdList& Ids(Noun noun) const {
     return order_[static_cast<size_t>(noun)];
   }
 
   // Relations, each in creation order of the related objects.
-  const std::vector<std::string>& ServicesBuiltOn(const std::string& resource) const;
-  const std::vector<std::string>& OfferingsAccessing(const std::string& resource) const;
-  const std::vector<std::string>& ServicesDependingOn(const std::string& service) const;
-  const std::vector<std::string>& OfferingsOf(const std::string& service) const;
-  const std::vector<std::string>& RelationshipsOn(const std::string& offering) const;
-  const std::vector<std::string>& ProvisionsIn(const std::string& relationship) const;
-  const std::vector<std::string>& RelationshipsOf(const std::string& org) const;
-  const std::vector<std::string>& GroupsOf(const std::string& org) const;
+  const IdList& ServicesBuiltOn(const std::string& resource) const;
+  const IdList& OfferingsAccessing(const std::string& resource) const;
+  const IdList& ServicesDependingOn(const std::string& service) const;
+  const IdList& OfferingsOf(const std::string& service) const;
+  const IdList& RelationshipsOn(const std::string& offering) const;
+  const IdList& ProvisionsIn(const std::string& relationship) const;
+  const IdList& RelationshipsOf(const std::string& org) const;
+  const IdList& GroupsOf(const std::string& org) const;
   const std::vector<TouchRecord>& TouchesOf(const std::string& resource) const;
   // Resources an organization owns now, by id.
   const std::set<std::string>& ResourcesOwnedBy(const std::string& org) const;
-  const std::vector<std::string>& ServicesOf(const std::string& org) const;
+  const IdList& ServicesOf(const std::string& org) const;
 
   // True when `org` is `offering`'s provider or in its audience.
   bool InAudience(const Offering& offering, const std::string& org) const;
@@ -203,7 +203,7 @@ class State {
   // the access.granted events not yet revoked (CONTRACT §5).
   bool HasAccess(const std::string& org, const std::string& resource) const;
   // The relationships that now give `org` access to `resource`.
-  const std::vector<std::string>& AccessGrants(const std::string& org,
+  const IdList& AccessGrants(const std::string& org,
                                                const std::string& resource) const;
   // True when `relationship` is one of those giving `org` access to `resource`.
   bool GrantsThrough(const std::string& org, const std::string& resource,
@@ -237,7 +237,7 @@ class State {
   bool IsCommitted(const std::string& resource) const;
 
  private:
-  using Index = std::unordered_map<std::string, std::vector<std::string>>;
+  using Index = std::unordered_map<std::string, IdList>;
   // Every member, in one list for Save and Load (state_checkpoint.cc).
   template <typename Ar>
   void Members(Ar& ar);
@@ -272,7 +272,7 @@ class State {
   std::unordered_map<std::string, WebhookRecord> webhooks_;
   std::vector<std::string> webhook_order_;
   std::unordered_map<std::string, RoleRecord> roles_;
-  std::vector<std::string> order_[7];
+  IdList order_[7];
   // external_id -> id, per noun (only the four imported nouns use theirs).
   std::unordered_map<std::string, std::string> external_ids_[7];
 
@@ -283,7 +283,7 @@ class State {
   std::unordered_map<std::string, std::vector<RelationshipChange>> relationship_history_;
   // Access by "org\nresource": the relationships granting it now, and the
   // last one that ever did.
-  std::unordered_map<std::string, std::vector<std::string>> grants_;
+  Index grants_;
   std::unordered_map<std::string, std::string> last_grant_;
 
   std::unordered_map<std::string, Person> persons_;

@@ -11,7 +11,7 @@ bool PartyTo(const State& state, const std::string& org, const std::string& rela
 
 bool SeesOffering(const State& state, const std::string& org, const Offering& o) {
   if (state.InAudience(o, org)) return true;  // includes the provider itself
-  for (const auto& rel : state.RelationshipsOn(o.id)) {
+  for (const std::string& rel : state.RelationshipsOn(o.id)) {
     if (PartyTo(state, org, rel)) return true;
   }
   return false;
@@ -19,7 +19,7 @@ bool SeesOffering(const State& state, const std::string& org, const Offering& o)
 
 bool SeesService(const State& state, const std::string& org, const Service& s) {
   if (s.provider == org) return true;
-  for (const auto& offering_id : state.OfferingsOf(s.id)) {
+  for (const std::string& offering_id : state.OfferingsOf(s.id)) {
     if (SeesOffering(state, org, *state.FindOffering(offering_id))) return true;
   }
   return false;
@@ -32,7 +32,7 @@ bool SeesResource(const State& state, const std::string& org, const Resource& r)
     if (p != nullptr && (p->provider == org || p->consumer == org)) return true;
   }
   // A catalog says what one would get (CONTRACT §9.28).
-  for (const auto& offering_id : state.OfferingsAccessing(r.id)) {
+  for (const std::string& offering_id : state.OfferingsAccessing(r.id)) {
     if (SeesOffering(state, org, *state.FindOffering(offering_id))) return true;
   }
   return false;
@@ -59,7 +59,7 @@ bool CanSee(const State& state, const Principal& p, Noun noun, const std::string
 bool CanSeePerson(const State& state, const Principal& p, const Person& person) {
   if (p.is_admin() || person.organization == p.organization) return true;
   // A person in a role on a relationship is visible to the other party (§9.11).
-  for (const auto& rel_id : state.RelationshipsOf(person.organization)) {
+  for (const std::string& rel_id : state.RelationshipsOf(person.organization)) {
     const Relationship& rel = *state.FindRelationship(rel_id);
     if (rel.provider != p.organization && rel.consumer != p.organization) continue;
     for (const auto& r : rel.roles) {

@@ -235,8 +235,8 @@ std::optional<Json> ServiceCatalogView(const State& s, const Principal& p, const
   const Organization* org = s.FindOrganization(id);
   if (org == nullptr || org->closed) return std::nullopt;
   Json candidates = Json::MakeArray();
-  for (const auto& sid : s.ServicesOf(id)) {
-    for (const auto& oid : s.OfferingsOf(sid)) {
+  for (const std::string& sid : s.ServicesOf(id)) {
+    for (const std::string& oid : s.OfferingsOf(sid)) {
       const Offering* o = s.FindOffering(oid);
       if (o->retired || !CanSee(s, p, Noun::kOffering, oid)) continue;
       candidates.Push(Ref(oid, Href(kCatalogBase, "serviceCandidate", oid), o->name,
@@ -299,7 +299,7 @@ std::optional<Json> InventoryServiceView(const State& s, const Principal& p,
   if (o != nullptr) {
     for (const auto& rid : o->access) add(rid);
   }
-  for (const auto& pid : s.ProvisionsIn(rel->id)) {
+  for (const std::string& pid : s.ProvisionsIn(rel->id)) {
     const Provision* prov = s.FindProvision(pid);
     for (const auto& rid : prov->created) add(rid);
     for (const auto& m : prov->modified) add(m.resource);
@@ -357,11 +357,11 @@ std::optional<Json> ServiceOrderView(const State& s, const Principal& p, const s
 
 std::vector<std::string> ServiceOrderIds(const State& s) { return s.ServiceOrderIds(); }
 
-std::vector<std::string> OrganizationIds(const State& s) { return s.Ids(Noun::kOrganization); }
+std::vector<std::string> OrganizationIds(const State& s) { return Texts(s.Ids(Noun::kOrganization)); }
 
 std::vector<std::string> IndividualIds(const State& s) {
-  std::vector<std::string> out = s.PeopleOf("");
-  for (const auto& org : s.Ids(Noun::kOrganization)) {
+  std::vector<std::string> out = Texts(s.PeopleOf(""));
+  for (const std::string& org : s.Ids(Noun::kOrganization)) {
     const auto& people = s.PeopleOf(org);
     out.insert(out.end(), people.begin(), people.end());
   }
@@ -370,7 +370,7 @@ std::vector<std::string> IndividualIds(const State& s) {
 
 std::vector<std::string> PartyRoleIds(const State& s) {
   std::vector<std::string> out;
-  for (const auto& org : s.Ids(Noun::kOrganization)) {
+  for (const std::string& org : s.Ids(Noun::kOrganization)) {
     const RoleRecord* roles = s.FindRoles(org);
     if (roles == nullptr) continue;
     if (!roles->provider_since.empty()) out.push_back(DerivedRoleId(org, "provider"));
@@ -381,9 +381,9 @@ std::vector<std::string> PartyRoleIds(const State& s) {
   return out;
 }
 
-std::vector<std::string> ResourceIds(const State& s) { return s.Ids(Noun::kResource); }
-std::vector<std::string> ServiceIds(const State& s) { return s.Ids(Noun::kService); }
-std::vector<std::string> OfferingIds(const State& s) { return s.Ids(Noun::kOffering); }
-std::vector<std::string> RelationshipIds(const State& s) { return s.Ids(Noun::kRelationship); }
+std::vector<std::string> ResourceIds(const State& s) { return Texts(s.Ids(Noun::kResource)); }
+std::vector<std::string> ServiceIds(const State& s) { return Texts(s.Ids(Noun::kService)); }
+std::vector<std::string> OfferingIds(const State& s) { return Texts(s.Ids(Noun::kOffering)); }
+std::vector<std::string> RelationshipIds(const State& s) { return Texts(s.Ids(Noun::kRelationship)); }
 
 }  // namespace cocreate::tmf

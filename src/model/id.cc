@@ -1,0 +1,121 @@
+#include "model/id.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+namespace cocreate {
+
+namespace {
+
+// The interned texts live in chunks that never move; a chunk, once
+// published, is only appended to at indexes no reader has been given yet.
+// The lookup table is open addressing over (hash, index) pairs.
+class IdTable {
+ public:
+  static constexpr uint32_t kChunkBits = 14;
+  static constexpr uint32_t kChunkSize = 1u << kChunkBits;
+  static constexpr uint32_t kMaxChunks = 1u << 16;  // 2^30 ids
+
+  IdTable() {
+    chunks_[0].store(new std::string[kChunkSize], std::memory_order_release);
+    size_ = 1;  // index 0: ""
+    slots_.assign(1024, 0);
+  }
+
+  const std::string& Text(uint32_t index) const {
+    return chunks_[index >> kChunkBits].load(std::memory_order_acquire)[index & (kChunkSize - 1)];
+  }
+
+  uint32_t Intern(std::string_view text) {
+    if (text.empty()) return 0;
+    const uint64_t hash = std::hash<std::string_view>()(text);
+    const uint32_t tag = static_cast<uint32_t>(hash >> 32);
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const uint64_t slot = slots_[i];
+      if (slot == 0) break;
+      if (static_cast<uint32_t>(slot >> 32) == tag &&
+          Text(static_cast<uint32_t>(slot)) == text) {
+        return static_cast<uint32_t>(slot);
+      }
+    }
+    const uint32_t index = size_;
+    if ((index >> kChunkBits) >= kMaxChunks) std::abort();  // 2^30 distinct ids
+    std::string* chunk = chunks_[index >> kChunkBits].load(std::memory_order_relaxed);
+    if (chunk == nullptr) {
+      chunk = new std::string[kChunkSize];
+      chunks_[index >> kChunkBits].store(chunk, std::memory_order_release);
+    }
+    chunk[index & (kChunkSize - 1)] = std::string(text);
+    ++size_;
+    if (size_ * 2 > slots_.size()) Grow();
+    mask = slots_.size() - 1;
+    size_t i = hash & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = (static_cast<uint64_t>(tag) << 32) | index;
+    return index;
+  }
+
+  size_t Count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return size_;
+  }
+
+ private:
+  void Grow() {
+    std::vector<uint64_t> next(slots_.size() * 2, 0);
+    const size_t mask = next.size() - 1;
+    for (uint64_t slot : slots_) {
+      if (slot == 0) continue;
+      const uint64_t hash = std::hash<std::string_view>()(Text(static_cast<uint32_t>(slot)));
+      size_t i = hash & mask;
+      while (next[i] != 0) i = (i + 1) & mask;
+      next[i] = slot;
+    }
+    slots_.swap(next);
+  }
+
+  std::mutex mu_;
+  uint32_t size_ = 0;
+  std::vector<uint64_t> slots_;  // (hash >> 32) << 32 | index; 0: empty
+  std::atomic<std::string*> chunks_[kMaxChunks] = {};
+};
+
+// Never destroyed: Ids may be read by threads still running at exit.
+IdTable& Table() {
+  static IdTable* table = new IdTable();
+  return *table;
+}
+
+}  // namespace
+
+Id::Id(std::string_view text) : index_(Table().Intern(text)) {}
+
+const std::string& Id::str() const { return Table().Text(index_); }
+
+size_t Id::Count() { return Table().Count(); }
+
+bool operator==(const IdList& ids, const std::vector<std::string>& texts) {
+  return std::equal(ids.begin(), ids.end(), texts.begin(), texts.end(),
+                    [](Id a, const std::string& b) { return a == b; });
+}
+
+IdList Intern(const std::vector<std::string>& texts) {
+  IdList ids;
+  ids.reserve(texts.size());
+  for (const auto& t : texts) ids.emplace_back(t);
+  return ids;
+}
+
+std::vector<std::string> Texts(const IdList& ids) {
+  std::vector<std::string> texts;
+  texts.reserve(ids.size());
+  for (Id id : ids) texts.push_back(id.str());
+  return texts;
+}
+
+}  // namespace cocreate
