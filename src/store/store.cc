@@ -82,7 +82,10 @@ Status ReadEventColumns(std::string_view type, std::string_view data,
                     ") cannot be read: " + st.message());
   };
   std::optional<EventType> known = EventTypeFromName(type);
-  if (!known) return where(Internal("'" + std::string(type) + "' is not an event type"));
+  if (!known) {
+    // (Appended, not "'" + std::string(type): g++ 12 -O3 warns falsely on that.)
+    return where(Internal(std::string("'").append(type).append("' is not an event type")));
+  }
   e.type = *known;
   auto parsed = Json::Parse(data);
   if (!parsed.ok()) return where(parsed.status());
