@@ -271,9 +271,19 @@ bool State::IsCommitted(const std::string& resource) const {
 }
 
 void State::AddId(Noun noun, const std::string& id, const Event& e) {
-  nouns_[id] = noun;
+  IdRecord& record = ids_[id];
+  record.is_noun = true;
+  record.noun = noun;
   order_[static_cast<size_t>(noun)].emplace_back(id);
-  if (const Json* request = e.private_data.Find("request")) requests_[id] = request->Digest();
+  NoteRequest(id, e);
+}
+
+void State::NoteRequest(const std::string& id, const Event& e) {
+  if (const Json* request = e.private_data.Find("request")) {
+    IdRecord& record = ids_[id];
+    record.has_request = true;
+    record.request = request->Digest();
+  }
 }
 
 void State::IndexExternalId(Noun noun, const std::string& id, const std::string& before,
@@ -427,8 +437,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Proposal proposal, DecodeProposal(*j));
     if (IdTaken(proposal.id)) return Corrupt(e, "proposal id taken");
     if (!relationships_.count(proposal.relationship)) return Corrupt(e, "unknown relationship");
-    if (const Json* request = e.private_data.Find("request"))
-      requests_[proposal.id] = request->Digest();
+    NoteRequest(proposal.id, e);
     proposals_of_[proposal.relationship].emplace_back(proposal.id);
     proposals_[proposal.id] = std::move(proposal);
   } else if (t == EventType::kAgreementChanged && e.data.Find("proposal") == nullptr) {
@@ -614,8 +623,7 @@ Status State::Apply(const Event& e) {
     if (j == nullptr) return Corrupt(e, "no person");
     CC_ASSIGN_OR_RETURN(Person person, DecodePerson(*j));
     if (IdTaken(person.id)) return Corrupt(e, "person id taken");
-    if (const Json* request = e.private_data.Find("request"))
-      requests_[person.id] = request->Digest();
+    NoteRequest(person.id, e);
     people_of_[person.organization].emplace_back(person.id);
     persons_[person.id] = std::move(person);
   } else if (t == EventType::kPartyRoleDeclared || t == EventType::kPartyRoleUpdated) {
@@ -624,8 +632,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(PartyRole role, DecodePartyRole(*j));
     if (t == EventType::kPartyRoleDeclared) {
       if (IdTaken(role.id)) return Corrupt(e, "party role id taken");
-      if (const Json* request = e.private_data.Find("request"))
-        requests_[role.id] = request->Digest();
+      NoteRequest(role.id, e);
       party_role_order_.push_back(role.id);
       party_roles_[role.id] = std::move(role);
     } else {
@@ -664,7 +671,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Measurement m, DecodeMeasurement(*j));
     if (IdTaken(m.id)) return Corrupt(e, "measurement id taken");
     if (!relationships_.count(m.relationship)) return Corrupt(e, "unknown relationship");
-    if (const Json* request = e.private_data.Find("request")) requests_[m.id] = request->Digest();
+    NoteRequest(m.id, e);
     m.end_ms = UnixMillis(m.period.end).value_or(0);
     measurements_of_[m.relationship].emplace_back(m.id);
     measurements_[m.id] = std::move(m);
@@ -685,7 +692,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(ServiceRequest r, DecodeServiceRequest(*j));
     if (IdTaken(r.id)) return Corrupt(e, "request id taken");
     if (!relationships_.count(r.relationship)) return Corrupt(e, "unknown relationship");
-    if (const Json* request = e.private_data.Find("request")) requests_[r.id] = request->Digest();
+    NoteRequest(r.id, e);
     requests_of_[r.relationship].emplace_back(r.id);
     service_requests_[r.id] = std::move(r);
   } else if (t == EventType::kRequestFulfilled || t == EventType::kRequestDeclined ||
@@ -709,7 +716,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(ValueRecord v, DecodeValueRecord(*j));
     if (IdTaken(v.id)) return Corrupt(e, "value record id taken");
     if (!relationships_.count(v.relationship)) return Corrupt(e, "unknown relationship");
-    if (const Json* request = e.private_data.Find("request")) requests_[v.id] = request->Digest();
+    NoteRequest(v.id, e);
     value_records_of_[v.relationship].emplace_back(v.id);
     value_records_[v.id] = std::move(v);
   } else if (t == EventType::kRoleTransitioned) {

@@ -111,7 +111,7 @@ class State {
   // True when `id` is taken by any object (nouns, proposals and the records
   // of service relationship management).
   bool IdTaken(const std::string& id) const {
-    return nouns_.count(id) != 0 || proposals_.count(id) != 0 || persons_.count(id) != 0 ||
+    return ids_.count(id) != 0 || proposals_.count(id) != 0 || persons_.count(id) != 0 ||
            measurements_.count(id) != 0 || service_requests_.count(id) != 0 ||
            value_records_.count(id) != 0 || party_roles_.count(id) != 0 ||
            service_orders_.count(id) != 0 || webhooks_.count(id) != 0;
@@ -160,11 +160,17 @@ class State {
     return Find(external_ids_[static_cast<size_t>(noun)], external_id);
   }
   // The noun an id names, if any.
-  const Noun* FindNoun(const std::string& id) const { return Find(nouns_, id); }
+  const Noun* FindNoun(const std::string& id) const {
+    const IdRecord* r = Find(ids_, id);
+    return r != nullptr && r->is_noun ? &r->noun : nullptr;
+  }
   // The digest (Json::Digest) of the create request an id was made by, for
   // idempotent retries, or nullptr. The request itself stays in the store,
   // in its event's private data.
-  const JsonDigest* FindRequest(const std::string& id) const { return Find(requests_, id); }
+  const JsonDigest* FindRequest(const std::string& id) const {
+    const IdRecord* r = Find(ids_, id);
+    return r != nullptr && r->has_request ? &r->request : nullptr;
+  }
   // The live (not revoked) token a digest stands for, or nullptr. Expiry is
   // the caller's to check: it depends on the time of asking.
   const TokenRecord* FindToken(const std::string& digest) const { return Find(tokens_, digest); }
@@ -264,8 +270,19 @@ class State {
   std::unordered_map<std::string, Offering> offerings_;
   std::unordered_map<std::string, Relationship> relationships_;
   std::unordered_map<std::string, Provision> provisions_;
-  std::unordered_map<std::string, Noun> nouns_;
-  std::unordered_map<std::string, JsonDigest> requests_;
+  // What an id names, when it is one of the seven nouns, and the digest of
+  // the request that made it, when a request did: one map, not two, as
+  // nearly every object has both (each entry costs its key again).
+  struct IdRecord {
+    bool is_noun = false;
+    bool has_request = false;
+    Noun noun = Noun::kOrganization;
+    JsonDigest request;
+  };
+  template <typename Ar>
+  friend void Fields(Ar& ar, IdRecord& r);  // state_checkpoint.cc
+  std::unordered_map<std::string, IdRecord> ids_;
+  void NoteRequest(const std::string& id, const Event& e);
   std::unordered_map<std::string, TokenRecord> tokens_;        // by digest
   std::unordered_map<std::string, std::string> token_digests_;  // id -> digest
   std::vector<std::string> token_order_;

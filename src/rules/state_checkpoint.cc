@@ -16,6 +16,9 @@ void Each(Ar& ar, T&... fields) {
 
 // The records, field by field (found by Archive through argument lookup).
 template <typename Ar> void Fields(Ar& ar, JsonDigest& d) { Each(ar, d.hi, d.lo); }
+template <typename Ar> void Fields(Ar& ar, State::IdRecord& r) {
+  Each(ar, r.is_noun, r.has_request, r.noun, r.request);
+}
 template <typename Ar> void Fields(Ar& ar, Decimal& d) {
   const auto units = static_cast<unsigned __int128>(d.units());
   uint64_t hi = static_cast<uint64_t>(units >> 64), lo = static_cast<uint64_t>(units);
@@ -131,7 +134,7 @@ template <typename Ar> void Fields(Ar& ar, TouchRecord& t) { Each(ar, t.provisio
 template <typename Ar>
 void State::Members(Ar& ar) {
   Each(ar, last_seq_, breaches_, orgs_, groups_, resources_, services_, offerings_,
-       relationships_, provisions_, nouns_, requests_, tokens_, token_digests_, token_order_,
+       relationships_, provisions_, ids_, tokens_, token_digests_, token_order_,
        webhooks_, webhook_order_, roles_);
   for (auto& ids : order_) Archive(ar, ids);
   for (auto& ids : external_ids_) Archive(ar, ids);
