@@ -145,25 +145,29 @@ Json Json::Number(std::string_view literal) {
 Json Json::MakeArray(Array items) {
   Json j;
   j.type_ = Type::kArray;
-  j.array_ = std::make_shared<Array>(std::move(items));
+  j.node_ = std::make_shared<Array>(std::move(items));
   return j;
 }
 
 Json Json::MakeObject(Object members) {
   Json j;
   j.type_ = Type::kObject;
-  j.object_ = std::make_shared<Object>(std::move(members));
+  j.node_ = std::make_shared<Object>(std::move(members));
   return j;
 }
 
 void Json::Detach() {
-  if (array_ && array_.use_count() > 1) array_ = std::make_shared<Array>(*array_);
-  if (object_ && object_.use_count() > 1) object_ = std::make_shared<Object>(*object_);
+  if (node_ == nullptr || node_.use_count() == 1) return;
+  if (type_ == Type::kArray) {
+    node_ = std::make_shared<Array>(array());
+  } else if (type_ == Type::kObject) {
+    node_ = std::make_shared<Object>(object());
+  }
 }
 
 const Json* Json::Find(std::string_view key) const {
   if (type_ != Type::kObject) return nullptr;
-  for (const auto& [k, v] : *object_) {
+  for (const auto& [k, v] : members()) {
     if (k == key) return &v;
   }
   return nullptr;
@@ -172,19 +176,19 @@ const Json* Json::Find(std::string_view key) const {
 void Json::Set(std::string key, Json value) {
   assert(is_object() && "Set on a non-object");
   Detach();
-  for (auto& [k, v] : *object_) {
+  for (auto& [k, v] : object()) {
     if (k == key) {
       v = std::move(value);
       return;
     }
   }
-  object_->emplace_back(std::move(key), std::move(value));
+  object().emplace_back(std::move(key), std::move(value));
 }
 
 void Json::Erase(std::string_view key) {
   if (type_ != Type::kObject) return;
   Detach();
-  std::erase_if(*object_, [&](const Member& m) { return m.first == key; });
+  std::erase_if(object(), [&](const Member& m) { return m.first == key; });
 }
 
 std::string Json::NumberText() const {
@@ -252,15 +256,15 @@ bool Json::operator==(const Json& other) const {
     case Type::kNumber: {
       if (is_int_ && other.is_int_) return int_ == other.int_;
       std::string a = NumberText(), b = other.NumberText();
-      if (a.empty() || b.empty()) return num_ == other.num_;
+      if (a.empty() || b.empty()) return as_double() == other.as_double();
       return a == b || CanonicalNumber(a) == CanonicalNumber(b);
     }
     case Type::kString: return str_ == other.str_;
-    case Type::kArray: return *array_ == *other.array_;
+    case Type::kArray: return node_ == other.node_ || items() == other.items();
     case Type::kObject: {
-      if (object_ == other.object_) return true;
-      const Object& mine = *object_;
-      const Object& theirs = *other.object_;
+      if (node_ == other.node_) return true;
+      const Object& mine = members();
+      const Object& theirs = other.members();
       if (mine.size() != theirs.size()) return false;
       // The usual case (a retry of the same body) has the same order: walk
       // both while the names line up, then look the rest up by name.
@@ -305,12 +309,12 @@ void Json::Write(JsonWriter& w) const {
     case Type::kString: WriteString(w, str_); break;
     case Type::kArray:
       w.StartArray();
-      for (const auto& v : *array_) v.Write(w);
+      for (const auto& v : items()) v.Write(w);
       w.EndArray();
       break;
     case Type::kObject:
       w.StartObject();
-      for (const auto& [k, v] : *object_) {
+      for (const auto& [k, v] : members()) {
         WriteKey(w, k);
         v.Write(w);
       }

@@ -54,7 +54,7 @@ class Json {
   Json(std::nullptr_t) {}  // NOLINT
   Json(bool b) : type_(Type::kBool), bool_(b) {}  // NOLINT
   Json(int v) : Json(static_cast<int64_t>(v)) {}  // NOLINT
-  Json(int64_t v) : type_(Type::kNumber), is_int_(true), int_(v), num_(double(v)) {}  // NOLINT
+  Json(int64_t v) : type_(Type::kNumber), is_int_(true), int_(v) {}  // NOLINT
   Json(double v) : type_(Type::kNumber), num_(v) {}  // NOLINT
   // A number written with exactly `literal`'s digits; `literal` must be a
   // valid JSON number (REQUIRES; see IsJsonNumber).
@@ -75,18 +75,18 @@ class Json {
   bool is_object() const { return type_ == Type::kObject; }
 
   bool as_bool() const { return bool_; }
-  double as_double() const { return num_; }
+  double as_double() const { return is_int_ ? static_cast<double>(int_) : num_; }
   int64_t as_int() const { return is_int_ ? int_ : static_cast<int64_t>(num_); }
   const std::string& as_string() const { return str_; }
-  const Array& items() const { return *array_; }
+  const Array& items() const { return *static_cast<const Array*>(node_.get()); }
   Array& items() {
     Detach();
-    return *array_;
+    return array();
   }
-  const Object& members() const { return *object_; }
+  const Object& members() const { return *static_cast<const Object*>(node_.get()); }
   Object& members() {
     Detach();
-    return *object_;
+    return object();
   }
 
   // Object access. Find returns nullptr when absent (or when not an object).
@@ -97,7 +97,7 @@ class Json {
   // Appends to an array. REQUIRES: is_array().
   void Push(Json value) {
     Detach();
-    array_->push_back(std::move(value));
+    array().push_back(std::move(value));
   }
 
   // Structural equality; object member order does not matter.
@@ -142,15 +142,20 @@ class Json {
   Type type_ = Type::kNull;
   bool bool_ = false;
   bool is_int_ = false;
-  int64_t int_ = 0;
-  double num_ = 0;
+  union {
+    int64_t int_ = 0;  // when is_int_
+    double num_;       // otherwise
+  };
   std::string str_;  // a string's text, or a non-int64 number's literal
   // Arrays and objects are shared between copies and copied on write: a
   // copy costs a reference count, and every mutating accessor first makes
   // the value's own container unshared (Detach). Values are never mutated
   // through a const reference, so sharing is invisible to callers.
-  std::shared_ptr<Array> array_;
-  std::shared_ptr<Object> object_;
+  // node_ holds an Array or an Object, as type_ says: one pointer, not one
+  // of each, so a Json is 64 bytes (every object member holds one).
+  std::shared_ptr<void> node_;
+  Array& array() { return *static_cast<Array*>(node_.get()); }
+  Object& object() { return *static_cast<Object*>(node_.get()); }
   void Detach();
 };
 

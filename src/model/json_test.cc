@@ -273,3 +273,28 @@ TEST(JsonDigestTest, EqualValuesEqualDigestsAndOnlyThose) {
 
 }  // namespace
 }  // namespace cocreate
+
+namespace cocreate {
+namespace {
+
+// Every object member and every record's attributes hold a Json: its size
+// is memory per object (docs/scaling.md).
+TEST(JsonTest, AValueIsAtMost64Bytes) {
+  EXPECT_LE(sizeof(Json), 64u);
+  // Numbers keep one representation: an int64 reads back as a double, a
+  // literal's double as an int.
+  EXPECT_EQ(Json(int64_t{1} << 53).as_double(), 9007199254740992.0);
+  EXPECT_EQ(Json(2.5).as_int(), 2);
+  EXPECT_TRUE(Json(int64_t{3}) == Json(3.0));
+  EXPECT_FALSE(Json(int64_t{3}) == Json(3.5));
+  // Copies share an array until one changes.
+  Json a = Json::MakeArray({Json(1), Json(2)});
+  Json b = a;
+  b.Push(Json(3));
+  EXPECT_EQ(a.items().size(), 2u);
+  EXPECT_EQ(b.items().size(), 3u);
+  EXPECT_FALSE(a == b);
+}
+
+}  // namespace
+}  // namespace cocreate
