@@ -54,7 +54,15 @@ class BinaryWriter {
   }
 
   void operator()(const std::string& s) { Bytes(s); }
-  void operator()(Id id) { Bytes(id.str()); }  // by text: handles are per process
+  // By text, or by handle when the caller wrote the table of texts first
+  // (handles are per process).
+  void operator()(Id id) {
+    if (ids_as_handles) {
+      U64(id.index());
+    } else {
+      Bytes(id.str());
+    }
+  }
   void operator()(bool b) { U64(b ? 1 : 0); }
   void operator()(int64_t v) {
     U64((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
@@ -71,6 +79,8 @@ class BinaryWriter {
   // Write unordered maps in key order, so equal states write equal bytes
   // (tests compare them); slower, so checkpoints leave it off.
   bool canonical = false;
+  // Write Ids as their handles (see operator()(Id)).
+  bool ids_as_handles = false;
 
  private:
   std::string& out_;
@@ -116,7 +126,15 @@ class BinaryReader {
   }
 
   void operator()(std::string& s) { s = Bytes(); }
-  void operator()(Id& id) { id = Id(Bytes()); }
+  void operator()(Id& id) {
+    if (handles == nullptr) {
+      id = Id(Bytes());
+      return;
+    }
+    const uint64_t i = U64();
+    if (i >= handles->size()) return (void)Fail();
+    id = (*handles)[i];
+  }
   void operator()(bool& b) { b = U64() != 0; }
   void operator()(int64_t& v) {
     const uint64_t u = U64();
@@ -130,6 +148,9 @@ class BinaryReader {
 
   bool ok() const { return ok_; }
   bool done() const { return pos_ == in_.size(); }
+  // Set: Ids are read as handles written by BinaryWriter::ids_as_handles,
+  // the index into this table of the ids their texts interned to.
+  const std::vector<Id>* handles = nullptr;
   // Marks the input malformed (a value out of range, say).
   uint64_t Fail() {
     ok_ = false;

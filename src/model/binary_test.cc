@@ -150,3 +150,48 @@ TEST(BinaryTest, TheChecksumSeesEveryFlippedBitAndLength) {
 
 }  // namespace
 }  // namespace cocreate
+
+namespace cocreate {
+namespace {
+
+TEST(BinaryTest, IdsReadBackByTextOrByHandle) {
+  Id a("binary-test-a"), b("binary-test-b");
+  std::string bytes;
+  BinaryWriter w(bytes);
+  w(a);
+  w.ids_as_handles = true;
+  w(b);
+  w(a);
+  w.ids_as_handles = false;
+
+  BinaryReader r(bytes);
+  Id x, y, z;
+  r(x);
+  const std::vector<Id> handles = [&] {
+    std::vector<Id> t(std::max(a.index(), b.index()) + 1);
+    t[a.index()] = a;
+    t[b.index()] = b;
+    return t;
+  }();
+  r.handles = &handles;
+  r(y);
+  r(z);
+  EXPECT_TRUE(r.ok());
+  EXPECT_TRUE(r.done());
+  EXPECT_EQ(x, a);
+  EXPECT_EQ(y, b);
+  EXPECT_EQ(z, a);
+
+  // A handle past the table is malformed input, not a read out of bounds.
+  std::string bad;
+  BinaryWriter wb(bad);
+  wb.U64(handles.size());
+  BinaryReader rb(bad);
+  rb.handles = &handles;
+  Id out;
+  rb(out);
+  EXPECT_FALSE(rb.ok());
+}
+
+}  // namespace
+}  // namespace cocreate

@@ -49,8 +49,15 @@ class Id {
   // Ordered by text, as the strings were.
   friend bool operator<(Id a, Id b) { return a.index_ != b.index_ && a.str() < b.str(); }
 
-  // Ids interned so far, the empty one included (for tests and benches).
+  // Ids interned so far, the empty one included; their handles are
+  // 0..Count()-1, and AtIndex gives each (checkpoints write the table).
+  // REQUIRES (AtIndex): index < Count().
   static size_t Count();
+  static Id AtIndex(uint32_t index) {
+    Id id;
+    id.index_ = index;
+    return id;
+  }
 
  private:
   uint32_t index_ = 0;

@@ -146,14 +146,42 @@ void State::Members(Ar& ar) {
        provisions_in_, relationships_of_, groups_of_, services_of_, touches_, owned_);
 }
 
+// Ids (model/id.h) are written as their handles, after the table of every
+// interned text: a load then interns each text once, not once per
+// reference (a 1 M-object state holds about 10 M references). Canonical
+// bytes (tests compare them) write texts, which do not depend on what else
+// the process interned.
 void State::Save(BinaryWriter& out) const {
+  const bool table = !out.canonical;
+  out(table);
+  if (table) {
+    // Every id the state holds was interned before this call, and the
+    // state does not change while it is saved: all are below `count`.
+    const uint32_t count = static_cast<uint32_t>(Id::Count());
+    out.U64(count);
+    for (uint32_t i = 1; i < count; ++i) out.Bytes(Id::AtIndex(i).str());
+  }
+  out.ids_as_handles = table;
   // Members only reads when writing; one list serves both directions.
   const_cast<State*>(this)->Members(out);
+  out.ids_as_handles = false;
 }
 
 Status State::Load(BinaryReader& in) {
   State loaded;
+  bool table = false;
+  in(table);
+  std::vector<Id> ids;
+  if (table) {
+    const size_t count = in.Count();
+    if (count == 0) in.Fail();
+    ids.reserve(count);
+    ids.emplace_back();
+    for (size_t i = 1; i < count && in.ok(); ++i) ids.emplace_back(in.Bytes());
+    in.handles = &ids;
+  }
   loaded.Members(in);
+  in.handles = nullptr;
   if (!in.ok()) {
     return Status(Code::kInternal, "bad_checkpoint",
                   "the checkpoint's state is cut short or malformed");
