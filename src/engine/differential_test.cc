@@ -18,6 +18,7 @@
 
 #include "engine/generator.h"
 #include "graph/index.h"
+#include "graph/lineage.h"
 #include "graph/questions.h"
 #include "graph/traversal.h"
 #include "model/codec.h"

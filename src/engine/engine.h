@@ -36,7 +36,6 @@
 
 #include "graph/index.h"
 #include "graph/questions.h"
-#include "graph/traversal.h"
 #include "model/env.h"
 #include "model/status.h"
 #include "rules/commands.h"

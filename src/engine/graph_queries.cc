@@ -6,7 +6,6 @@
 #include "engine/answers.h"
 #include "engine/engine.h"
 #include "graph/questions.h"
-#include "graph/traversal.h"
 #include "model/codec.h"
 #include "rules/visibility.h"
 

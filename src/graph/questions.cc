@@ -7,7 +7,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "graph/traversal.h"
 
 namespace cocreate {
 
@@ -134,36 +133,6 @@ std::vector<Cycle> Cycles(const State& state) {
     return order[a.organizations.front()] < order[b.organizations.front()];
   });
   return out;
-}
-
-ConcentrationResult Concentrations(const State& state, int64_t budget) {
-  ConcentrationResult result;
-  std::vector<std::pair<std::string, Noun>> candidates;
-  for (Noun noun : {Noun::kResource, Noun::kService, Noun::kOffering, Noun::kRelationship}) {
-    for (const std::string& id : state.Ids(noun)) candidates.emplace_back(id, noun);
-  }
-  result.candidates = static_cast<int64_t>(candidates.size());
-  int64_t nodes = result.candidates + static_cast<int64_t>(state.Ids(Noun::kOrganization).size());
-  if (result.candidates * std::max<int64_t>(nodes, 1) > budget) {
-    result.exact = false;
-    int64_t keep = std::max<int64_t>(1, budget / std::max<int64_t>(nodes, 1));
-    std::mt19937_64 rng(20261127);
-    std::shuffle(candidates.begin(), candidates.end(), rng);
-    candidates.resize(static_cast<size_t>(std::min<int64_t>(keep, result.candidates)));
-  }
-  for (const auto& [id, noun] : candidates) {
-    auto walk = Impact(state, id, -1);
-    if (!walk.ok()) continue;
-    int64_t orgs = 0;
-    for (const auto& n : walk->nodes) orgs += n.noun == Noun::kOrganization;
-    result.items.push_back({id, noun, orgs});
-  }
-  result.measured = static_cast<int64_t>(result.items.size());
-  std::stable_sort(result.items.begin(), result.items.end(),
-                   [](const Concentration& a, const Concentration& b) {
-                     return a.consumers_reached > b.consumers_reached;
-                   });
-  return result;
 }
 
 ConcentrationResult Concentrations(const GraphIndex& index, int64_t budget) {

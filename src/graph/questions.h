@@ -48,12 +48,8 @@ struct ConcentrationResult {
 };
 
 // For every resource, service, offering and relationship, the number of
-// distinct organizations its failure reaches downstream. Exact while
-// candidates × (nodes) stays under `budget`; beyond it, a uniform sample of
-// candidates is measured (deterministic seed) and exact is false.
-ConcentrationResult Concentrations(const State& state, int64_t budget = 400'000'000);
-
-// The same from the graph index, where the budget counts edges walked
+// distinct organizations its failure reaches downstream, from the graph
+// index; the budget counts edges walked
 // (candidates × edges): exact on networks of up to ~100k edges per
 // thousands of candidates, a deterministic uniform sample beyond.
 ConcentrationResult Concentrations(const GraphIndex& index, int64_t budget = 2'000'000'000);

@@ -1,4 +1,5 @@
 #include "graph/questions.h"
+#include "graph/traversal.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,11 @@
-// Graph walks over the state: downstream impact and upstream lineage
-// (CONTRACT §3, "Downstream (impact)" and "Upstream (lineage)").
+// The reference walks downstream (CONTRACT §3, "Downstream (impact)"): plain
+// breadth-first walks over the state's own indexes, kept for tests and
+// benches only (the cocreate_graph_reference library). The server answers
+// from the graph index (graph/index.h); engine/differential_test.cc checks
+// its answers against these.
 //
-// The walks see everything; callers apply visibility to what they return
-// (hidden nodes are counted, never named). Breadth-first, so each node is
-// reached once at its smallest depth and `parent` gives one shortest path.
+// The walks see everything. Breadth-first, so each node is reached once at
+// its smallest depth and `parent` gives one shortest path.
 #ifndef COCREATE_GRAPH_TRAVERSAL_H_
 #define COCREATE_GRAPH_TRAVERSAL_H_
 
@@ -14,6 +16,7 @@
 
 #include "model/status.h"
 #include "model/types.h"
+#include "graph/questions.h"
 #include "rules/state.h"
 
 namespace cocreate {
@@ -44,39 +47,13 @@ struct ImpactResult {
 // when it names a consumer group.
 StatusOr<ImpactResult> Impact(const State& state, const std::string& from, int max_depth);
 
-// One object a lineage walk reached, as it stood when it was reached.
-struct LineageItem {
-  std::string id;
-  int64_t version = 0;  // resources and offerings: the version reached; 0 otherwise
-  int64_t seq = 0;      // the event seq the object was read as of (0 for resources)
-  bool operator==(const LineageItem&) const = default;
-};
+// For every resource, service, offering and relationship, the number of
+// distinct organizations its failure reaches downstream. Exact while
+// candidates × (nodes) stays under `budget`; beyond it, a uniform sample of
+// candidates is measured (deterministic seed) and exact is false.
+// The reference for Concentrations(const GraphIndex&), by Impact walks.
+ConcentrationResult Concentrations(const State& state, int64_t budget = 400'000'000);
 
-struct LineageResult {
-  std::string resource;
-  int64_t version = 0;  // the version of `resource` asked about
-  // In the order reached (breadth-first). Resources and offerings are listed
-  // once per version reached; the others once per id, as of the first time
-  // reached. The start resource is not in `resources`.
-  std::vector<LineageItem> provisions, resources, services, offerings, relationships;
-  // Owners of the resource versions reached, providers of the relationships
-  // and services reached.
-  std::vector<std::string> organizations;
-};
-
-// Walks upstream from version `version` of a resource (0: the latest) as
-// of the time of each step (CONTRACT §5, "Time"): the provisions that made
-// versions 1..version; for each, at its seq s, its relationship, its
-// offering and service as they stood at s, the resources that service was
-// built on at s and those the provision used, each at its version current
-// at s, and theirs in turn; the services it depended on at s, and so on.
-// Nothing after s is reached through s.
-// Errors: not_found when `resource` is no resource or has no such version.
-StatusOr<LineageResult> Lineage(const State& state, const std::string& resource,
-                                int64_t version = 0);
-
-// The seq of a provision's provision.performed event, or 0 when absent.
-int64_t ProvisionSeq(const State& state, const std::string& provision);
 
 }  // namespace cocreate
 

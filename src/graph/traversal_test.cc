@@ -1,4 +1,7 @@
+// The reference walks (traversal.h) and lineage (lineage.h) share this
+// fixture's chain of three organizations.
 #include "graph/traversal.h"
+#include "graph/lineage.h"
 
 #include <gtest/gtest.h>
 
