@@ -164,6 +164,23 @@ TEST(CheckpointTest, ACheckpointPlusTheTailIsAFullReplay) {
   }
 }
 
+// Ids are interned per process and never forgotten (model/id.h); a
+// checkpoint carries only the ids its state holds, so an id interned and
+// never committed (or read from a refused checkpoint) dies with the process.
+TEST(CheckpointTest, ItsIdTableHoldsOnlyTheIdsTheStateHolds) {
+  TempDir dir;
+  Populate(dir / "db", 20, 3);
+  const std::vector<Event> events = Events(dir / "db");
+  const Built built = Replay(events, events.size());
+  const Id stray("checkpoint-test-stray-id-never-committed");
+  const std::string bytes = EncodeCheckpoint(built.state, built.graph, JsonDigest{});
+  EXPECT_EQ(bytes.find(stray.str()), std::string::npos);
+  ASSERT_TRUE(WriteCheckpoint(dir / "cp", bytes).ok());
+  StatusOr<Checkpoint> cp = ReadCheckpoint(dir / "cp");
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(CanonicalState(cp->state), CanonicalState(built.state));
+}
+
 // The same answers, through the engine, for a sample of ids and every
 // route family that reads the state or the index.
 std::vector<std::string> Answers(Engine& engine, const std::vector<std::string>& ids) {

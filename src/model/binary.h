@@ -54,14 +54,23 @@ class BinaryWriter {
   }
 
   void operator()(const std::string& s) { Bytes(s); }
-  // By text, or by handle when the caller wrote the table of texts first
-  // (handles are per process).
+  // By text, or, with `handles` set, by a dense number given to each id in
+  // the order first written (the caller writes the table of texts).
   void operator()(Id id) {
-    if (ids_as_handles) {
-      U64(id.index());
-    } else {
+    if (handles == nullptr) {
       Bytes(id.str());
+      return;
     }
+    U64(handles->Number(id));
+  }
+  // A fixed-width value, to patch once what follows it is written.
+  size_t Fixed64Placeholder() {
+    const size_t at = out_.size();
+    out_.append(8, '\0');
+    return at;
+  }
+  void PatchFixed64(size_t at, uint64_t v) {
+    for (int i = 0; i < 8; ++i) out_[at + i] = static_cast<char>(v >> (8 * i));
   }
   void operator()(bool b) { U64(b ? 1 : 0); }
   void operator()(int64_t v) {
@@ -79,8 +88,22 @@ class BinaryWriter {
   // Write unordered maps in key order, so equal states write equal bytes
   // (tests compare them); slower, so checkpoints leave it off.
   bool canonical = false;
-  // Write Ids as their handles (see operator()(Id)).
-  bool ids_as_handles = false;
+  // Numbers Ids densely as they are written (see operator()(Id)).
+  struct IdNumbers {
+    std::vector<uint32_t> number;  // by Id::index(); 0: not yet written
+    std::vector<Id> ids;           // number n is ids[n - 1]; 0 is the empty id
+    uint64_t Number(Id id) {
+      if (id.empty()) return 0;
+      if (id.index() >= number.size()) number.resize(id.index() + 1, 0);
+      uint32_t& n = number[id.index()];
+      if (n == 0) {
+        ids.push_back(id);
+        n = static_cast<uint32_t>(ids.size());
+      }
+      return n;
+    }
+  };
+  IdNumbers* handles = nullptr;
 
  private:
   std::string& out_;
@@ -101,6 +124,19 @@ class BinaryReader {
       if ((b & 0x80) == 0) return v;
     }
     return Fail();
+  }
+  uint64_t Fixed64() {
+    if (in_.size() - pos_ < 8) return Fail();
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
+    pos_ += 8;
+    return v;
+  }
+  size_t position() const { return pos_; }
+  std::string_view Remaining() const { return in_.substr(pos_); }
+  void Skip(size_t n) {
+    if (n > in_.size() - pos_) return (void)Fail();
+    pos_ += n;
   }
   std::string_view Bytes() {
     const uint64_t n = U64();
@@ -148,8 +184,8 @@ class BinaryReader {
 
   bool ok() const { return ok_; }
   bool done() const { return pos_ == in_.size(); }
-  // Set: Ids are read as handles written by BinaryWriter::ids_as_handles,
-  // the index into this table of the ids their texts interned to.
+  // Set: Ids are read as the numbers BinaryWriter::handles gave them, an
+  // index into this table of the ids their texts interned to.
   const std::vector<Id>* handles = nullptr;
   // Marks the input malformed (a value out of range, say).
   uint64_t Fail() {

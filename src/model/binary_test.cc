@@ -154,43 +154,61 @@ TEST(BinaryTest, TheChecksumSeesEveryFlippedBitAndLength) {
 namespace cocreate {
 namespace {
 
-TEST(BinaryTest, IdsReadBackByTextOrByHandle) {
+TEST(BinaryTest, IdsReadBackByTextOrByNumber) {
   Id a("binary-test-a"), b("binary-test-b");
   std::string bytes;
   BinaryWriter w(bytes);
   w(a);
-  w.ids_as_handles = true;
+  BinaryWriter::IdNumbers numbers;
+  w.handles = &numbers;
   w(b);
   w(a);
-  w.ids_as_handles = false;
+  w(Id());
+  w.handles = nullptr;
+  // Numbered densely in the order first written, whatever the handles.
+  ASSERT_EQ(numbers.ids.size(), 2u);
+  EXPECT_EQ(numbers.ids[0], b);
+  EXPECT_EQ(numbers.ids[1], a);
 
   BinaryReader r(bytes);
-  Id x, y, z;
+  Id x, y, z, e("binary-test-not-empty");
   r(x);
-  const std::vector<Id> handles = [&] {
-    std::vector<Id> t(std::max(a.index(), b.index()) + 1);
-    t[a.index()] = a;
-    t[b.index()] = b;
-    return t;
-  }();
-  r.handles = &handles;
+  const std::vector<Id> table = {Id(), b, a};
+  r.handles = &table;
   r(y);
   r(z);
+  r(e);
   EXPECT_TRUE(r.ok());
   EXPECT_TRUE(r.done());
   EXPECT_EQ(x, a);
   EXPECT_EQ(y, b);
   EXPECT_EQ(z, a);
+  EXPECT_TRUE(e.empty());
 
-  // A handle past the table is malformed input, not a read out of bounds.
+  // A number past the table is malformed input, not a read out of bounds.
   std::string bad;
   BinaryWriter wb(bad);
-  wb.U64(handles.size());
+  wb.U64(table.size());
   BinaryReader rb(bad);
-  rb.handles = &handles;
+  rb.handles = &table;
   Id out;
   rb(out);
   EXPECT_FALSE(rb.ok());
+}
+
+TEST(BinaryTest, AFixedWidthValueIsPatchedInPlace) {
+  std::string bytes;
+  BinaryWriter w(bytes);
+  const size_t at = w.Fixed64Placeholder();
+  w.U64(7);
+  w.PatchFixed64(at, 0x0102030405060708ull);
+  BinaryReader r(bytes);
+  EXPECT_EQ(r.Fixed64(), 0x0102030405060708ull);
+  EXPECT_EQ(r.U64(), 7u);
+  EXPECT_TRUE(r.done());
+  BinaryReader cut(std::string_view(bytes).substr(0, 7));
+  cut.Fixed64();
+  EXPECT_FALSE(cut.ok());
 }
 
 }  // namespace

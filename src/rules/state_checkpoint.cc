@@ -146,42 +146,62 @@ void State::Members(Ar& ar) {
        provisions_in_, relationships_of_, groups_of_, services_of_, touches_, owned_);
 }
 
-// Ids (model/id.h) are written as their handles, after the table of every
-// interned text: a load then interns each text once, not once per
-// reference (a 1 M-object state holds about 10 M references). Canonical
-// bytes (tests compare them) write texts, which do not depend on what else
-// the process interned.
+// Ids (model/id.h) are written as numbers, 1.. in the order first met,
+// and the table of their texts after the members: a load interns each text
+// once, not once per reference (a 1 M-object state holds about 10 M), and
+// the table holds only the ids the state holds. Layout: a flag, the
+// members' length (8 bytes), the members, the table. Canonical bytes (tests
+// compare them) write texts inline.
 void State::Save(BinaryWriter& out) const {
   const bool table = !out.canonical;
-  out(table);
-  if (table) {
-    // Every id the state holds was interned before this call, and the
-    // state does not change while it is saved: all are below `count`.
-    const uint32_t count = static_cast<uint32_t>(Id::Count());
-    out.U64(count);
-    for (uint32_t i = 1; i < count; ++i) out.Bytes(Id::AtIndex(i).str());
+  out.U64(table ? 1 : 0);
+  if (!table) {
+    const_cast<State*>(this)->Members(out);
+    return;
   }
-  out.ids_as_handles = table;
+  const size_t length_at = out.Fixed64Placeholder();
+  const size_t start = out.size();
+  BinaryWriter::IdNumbers numbers;
+  numbers.number.resize(Id::Count(), 0);
+  out.handles = &numbers;
   // Members only reads when writing; one list serves both directions.
   const_cast<State*>(this)->Members(out);
-  out.ids_as_handles = false;
+  out.handles = nullptr;
+  out.PatchFixed64(length_at, out.size() - start);
+  out.U64(numbers.ids.size());
+  for (Id id : numbers.ids) out.Bytes(id.str());
 }
 
 Status State::Load(BinaryReader& in) {
   State loaded;
-  bool table = false;
-  in(table);
+  const uint64_t table = in.U64();
   std::vector<Id> ids;
-  if (table) {
-    const size_t count = in.Count();
-    if (count == 0) in.Fail();
-    ids.reserve(count);
-    ids.emplace_back();
-    for (size_t i = 1; i < count && in.ok(); ++i) ids.emplace_back(in.Bytes());
+  size_t table_size = 0;
+  uint64_t length = 0;
+  if (table > 1) in.Fail();
+  if (table == 1) {
+    length = in.Fixed64();
+    std::string_view rest = in.Remaining();
+    if (length > rest.size()) {
+      in.Fail();
+    } else {
+      BinaryReader texts(rest.substr(length));
+      const size_t count = texts.Count();
+      ids.reserve(count + 1);
+      ids.emplace_back();
+      for (size_t i = 0; i < count && texts.ok(); ++i) ids.emplace_back(texts.Bytes());
+      if (!texts.ok()) in.Fail();
+      table_size = texts.position();
+    }
     in.handles = &ids;
   }
+  const size_t start = in.position();
   loaded.Members(in);
   in.handles = nullptr;
+  if (table == 1 && in.ok()) {
+    if (in.position() - start != length) in.Fail();
+    in.Skip(table_size);
+  }
   if (!in.ok()) {
     return Status(Code::kInternal, "bad_checkpoint",
                   "the checkpoint's state is cut short or malformed");
