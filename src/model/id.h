@@ -4,9 +4,10 @@
 // indexes of the state keep handles too.
 //
 // The table only grows: an id, once interned, stays for the life of the
-// process. Only ids of committed events are interned (State::Apply, event
-// decoding, checkpoint loading), so a client cannot grow it with requests
-// that are refused.
+// process. Only ids the rules accepted are interned (State::Apply and the
+// event decoding under it, checkpoint loading, and Decide once a request's
+// lists are checked), so a client cannot grow it with refused requests;
+// a checkpoint carries only the ids its state holds.
 //
 // Thread safety: interning is serialized inside; reading an Id's text never
 // locks and never moves, so a reader may hold the reference while another
