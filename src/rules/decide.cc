@@ -1106,9 +1106,8 @@ StatusOr<Decision> DecidePatchService(const State& state, const Principal& p,
     CC_RETURN_IF_ERROR(RequireFreeExternalId(state, Noun::kService, next.external_id, s->id));
   }
   // Lists replace; the §2 rules are checked again on the lists sent.
-  ServiceLinks links;
-  if (present("built_on")) links.built_on = c.links.built_on;
-  if (present("depends_on")) links.depends_on = c.links.depends_on;
+  // (A list left out of the body is empty in c.links.)
+  const ServiceLinks& links = c.links;
   // References the service already had stay allowed (a degraded service
   // keeps them); new ones must be usable now.
   ServiceLinks fresh;

@@ -218,7 +218,7 @@ const std::vector<Offering>& State::OfferingVersions(const std::string& id) cons
   return it == offering_history_.end() ? kEmpty : it->second;
 }
 
-void State::Unindex(Index& index, const std::string& key, const std::string& id) {
+void State::Unindex(Index& index, const std::string& key, Id id) {
   auto it = index.find(key);
   if (it == index.end()) return;
   auto& v = it->second;
@@ -270,12 +270,13 @@ bool State::IsCommitted(const std::string& resource) const {
   return !OfferingsAccessing(resource).empty() || !ServicesBuiltOn(resource).empty();
 }
 
-void State::AddId(Noun noun, const std::string& id, const Event& e) {
+Id State::AddId(Noun noun, const std::string& id, const Event& e) {
   IdRecord& record = ids_[id];
   record.is_noun = true;
   record.noun = noun;
-  order_[static_cast<size_t>(noun)].emplace_back(id);
+  const Id interned = order_[static_cast<size_t>(noun)].emplace_back(id);
   NoteRequest(id, e);
+  return interned;
 }
 
 void State::NoteRequest(const std::string& id, const Event& e) {
@@ -344,8 +345,8 @@ Status State::Apply(const Event& e) {
     orgs_[o.id] = std::move(o);
   } else if (t == EventType::kConsumerGroupCreated) {
     CC_ASSIGN_OR_RETURN(ConsumerGroup g, DecodeConsumerGroup(e.data));
-    AddId(Noun::kConsumerGroup, g.id, e);
-    for (const auto& m : g.members) groups_of_[m].emplace_back(g.id);
+    const Id gid = AddId(Noun::kConsumerGroup, g.id, e);
+    for (const auto& m : g.members) groups_of_[m].push_back(gid);
     groups_[g.id] = std::move(g);
   } else if (t == EventType::kResourceCreated) {
     CC_ASSIGN_OR_RETURN(Resource r, DecodeResource(e.data));
@@ -359,19 +360,19 @@ Status State::Apply(const Event& e) {
     resources_[r.id] = std::move(r);
   } else if (t == EventType::kServiceCreated) {
     CC_ASSIGN_OR_RETURN(Service s, DecodeService(e.data));
-    AddId(Noun::kService, s.id, e);
+    const Id sid = AddId(Noun::kService, s.id, e);
     IndexExternalId(Noun::kService, s.id, "", s.external_id);
-    for (const auto& r : s.built_on) built_on_[r].emplace_back(s.id);
-    for (const auto& d : s.depends_on) depending_[d].emplace_back(s.id);
-    services_of_[s.provider].emplace_back(s.id);
+    for (const auto& r : s.built_on) built_on_[r].push_back(sid);
+    for (const auto& d : s.depends_on) depending_[d].push_back(sid);
+    services_of_[s.provider].push_back(sid);
     s.seq = e.seq;
     services_[s.id] = std::move(s);
   } else if (t == EventType::kOfferingCreated) {
     CC_ASSIGN_OR_RETURN(Offering o, DecodeOffering(e.data));
-    AddId(Noun::kOffering, o.id, e);
+    const Id oid = AddId(Noun::kOffering, o.id, e);
     IndexExternalId(Noun::kOffering, o.id, "", o.external_id);
-    for (const auto& r : o.access) accessing_[r].emplace_back(o.id);
-    offerings_of_[o.service].emplace_back(o.id);
+    for (const auto& r : o.access) accessing_[r].push_back(oid);
+    offerings_of_[o.service].push_back(oid);
     o.seq = e.seq;
     offering_history_[o.id].push_back(o);
     offerings_[o.id] = std::move(o);
@@ -415,10 +416,10 @@ Status State::Apply(const Event& e) {
     if (tokens_.erase(it->second) == 0) return Corrupt(e, "token revoked twice");
   } else if (t == EventType::kRelationshipRequested) {
     CC_ASSIGN_OR_RETURN(Relationship r, DecodeRelationship(e.data));
-    AddId(Noun::kRelationship, r.id, e);
-    relationships_on_[r.offering].emplace_back(r.id);
-    relationships_of_[r.provider].emplace_back(r.id);
-    relationships_of_[r.consumer].emplace_back(r.id);
+    const Id rid = AddId(Noun::kRelationship, r.id, e);
+    relationships_on_[r.offering].push_back(rid);
+    relationships_of_[r.provider].push_back(rid);
+    relationships_of_[r.consumer].push_back(rid);
     relationship_history_[r.id].push_back({e.seq, r.type, r.status});
     relationships_[r.id] = std::move(r);
   } else if (t == EventType::kRelationshipActivated || t == EventType::kRelationshipResumed) {
@@ -498,14 +499,15 @@ Status State::Apply(const Event& e) {
     if (it == groups_.end()) return Corrupt(e, "unknown consumer group");
     ConsumerGroup& g = it->second;
     if (const Json* v = e.data.Find("name"); v && v->is_string()) g.name = v->as_string();
+    const Id gid(g.id);
     for (const auto& m : StrList(e.data, "removed")) {
       g.members.erase(std::remove(g.members.begin(), g.members.end(), m), g.members.end());
-      Unindex(groups_of_, m, g.id);
+      Unindex(groups_of_, m, gid);
     }
     for (const auto& m : StrList(e.data, "added")) {
       if (Contains(g.members, m)) continue;
       g.members.push_back(m);
-      groups_of_[m].emplace_back(g.id);
+      groups_of_[m].push_back(gid);
     }
     g.updated_at = e.at;
   } else if (t == EventType::kResourceRevised) {
@@ -541,10 +543,11 @@ Status State::Apply(const Event& e) {
     for (const auto& [k, v] : after->members()) merged.Set(k, v);
     CC_ASSIGN_OR_RETURN(Service next, DecodeService(merged));
     Service& cur = it->second;
-    for (const auto& r : cur.built_on) Unindex(built_on_, r, cur.id);
-    for (const auto& d : cur.depends_on) Unindex(depending_, d, cur.id);
-    for (const auto& r : next.built_on) built_on_[r].emplace_back(cur.id);
-    for (const auto& d : next.depends_on) depending_[d].emplace_back(cur.id);
+    const Id sid(cur.id);
+    for (const auto& r : cur.built_on) Unindex(built_on_, r, sid);
+    for (const auto& d : cur.depends_on) Unindex(depending_, d, sid);
+    for (const auto& r : next.built_on) built_on_[r].push_back(sid);
+    for (const auto& d : next.depends_on) depending_[d].push_back(sid);
     IndexExternalId(Noun::kService, cur.id, cur.external_id, next.external_id);
     next.updated_at = e.at;
     next.seq = e.seq;
@@ -577,8 +580,9 @@ Status State::Apply(const Event& e) {
     merged.Set("version", Json(it->second.version + 1));
     CC_ASSIGN_OR_RETURN(Offering next, DecodeOffering(merged));
     Offering& cur = it->second;
-    for (const auto& r : cur.access) Unindex(accessing_, r, cur.id);
-    for (const auto& r : next.access) accessing_[r].emplace_back(cur.id);
+    const Id oid(cur.id);
+    for (const auto& r : cur.access) Unindex(accessing_, r, oid);
+    for (const auto& r : next.access) accessing_[r].push_back(oid);
     IndexExternalId(Noun::kOffering, cur.id, cur.external_id, next.external_id);
     next.updated_at = e.at;
     next.seq = e.seq;

@@ -254,8 +254,9 @@ class State {
   }
   Status ApplyRelationshipChange(const Event& e, RelationshipStatus to);
   Status ApplyAccess(const Event& e, bool grant);
-  void Unindex(Index& index, const std::string& key, const std::string& id);
-  void AddId(Noun noun, const std::string& id, const Event& e);
+  void Unindex(Index& index, const std::string& key, Id id);
+  // Records a new noun's id; returns it interned, for the indexes to hold.
+  Id AddId(Noun noun, const std::string& id, const Event& e);
   // Moves `id` from external_id `before` to `after` (either may be empty).
   void IndexExternalId(Noun noun, const std::string& id, const std::string& before,
                        const std::string& after);
