@@ -6,12 +6,14 @@ namespace cocreate {
 
 namespace {
 
-void Str(JsonWriter& w, std::string_view key, std::string_view value) {
+template <typename W>
+void Str(W& w, std::string_view key, std::string_view value) {
   WriteKey(w, key);
   WriteString(w, value);
 }
 
-void OptStr(JsonWriter& w, std::string_view key, const std::string& value) {
+template <typename W>
+void OptStr(W& w, std::string_view key, const std::string& value) {
   WriteKey(w, key);
   if (value.empty()) {
     w.Null();
@@ -20,7 +22,8 @@ void OptStr(JsonWriter& w, std::string_view key, const std::string& value) {
   }
 }
 
-void List(JsonWriter& w, std::string_view key, const std::vector<std::string>& items) {
+template <typename W>
+void List(W& w, std::string_view key, const std::vector<std::string>& items) {
   WriteKey(w, key);
   EncodeStrings(items, w);
 }
@@ -43,7 +46,8 @@ class Redactions {
     return false;
   }
   // "redacted": {FIELD: n}, only when something was left out.
-  void Write(JsonWriter& w) const {
+  template <typename W>
+  void Write(W& w) const {
     if (counts_.empty()) return;
     WriteKey(w, "redacted");
     w.StartObject();
@@ -60,12 +64,13 @@ class Redactions {
 };
 
 // "key": id, or null when the id is empty or hidden.
-void Ref(JsonWriter& w, std::string_view key, const std::string& id, const Redactions& r) {
+template <typename W>
+void Ref(W& w, std::string_view key, const std::string& id, const Redactions& r) {
   OptStr(w, key, r.Shows(id) ? id : std::string());
 }
 
-template <typename List>  // std::vector<std::string> or IdList
-void FilteredList(JsonWriter& w, std::string_view key, const List& items, Redactions& r) {
+template <typename W, typename List>  // List: std::vector<std::string> or IdList
+void FilteredList(W& w, std::string_view key, const List& items, Redactions& r) {
   WriteKey(w, key);
   w.StartArray();
   for (const std::string& s : items) {
@@ -109,9 +114,11 @@ static IdList IdsOf(const Json& j, std::string_view key) {
   return out;
 }
 
-static void WriteValueMembers(const Value& v, JsonWriter& w);
+template <typename W>
+static void WriteValueMembers(const Value& v, W& w);
 
-static void WriteServiceLevels(JsonWriter& w, const std::vector<ServiceLevel>& levels) {
+template <typename W>
+static void WriteServiceLevels(W& w, const std::vector<ServiceLevel>& levels) {
   WriteKey(w, "service_levels");
   w.StartArray();
   for (const auto& l : levels) {
@@ -126,7 +133,8 @@ static void WriteServiceLevels(JsonWriter& w, const std::vector<ServiceLevel>& l
   w.EndArray();
 }
 
-static void WritePrice(JsonWriter& w, const std::optional<Price>& price) {
+template <typename W>
+static void WritePrice(W& w, const std::optional<Price>& price) {
   WriteKey(w, "price");
   if (price) {
     w.StartObject();
@@ -159,7 +167,8 @@ static std::optional<Price> ReadPrice(const Json& j) {
   return Price{amount ? *amount : Json(0), StrOr(*price, "currency"), StrOr(*price, "period")};
 }
 
-void Encode(const Agreement& a, JsonWriter& w) {
+template <typename W>
+void Encode(const Agreement& a, W& w) {
   w.StartObject();
   WriteKey(w, "version");
   w.Int64(a.version);
@@ -191,7 +200,8 @@ StatusOr<Agreement> DecodeAgreement(const Json& j) {
   return a;
 }
 
-void Encode(const Proposal& p, JsonWriter& w) {
+template <typename W>
+void Encode(const Proposal& p, W& w) {
   w.StartObject();
   Str(w, "id", p.id);
   Str(w, "relationship", p.relationship);
@@ -220,7 +230,8 @@ StatusOr<Proposal> DecodeProposal(const Json& j) {
   return p;
 }
 
-void Encode(const Person& p, JsonWriter& w, bool with_email) {
+template <typename W>
+void Encode(const Person& p, W& w, bool with_email) {
   w.StartObject();
   Str(w, "id", p.id);
   OptStr(w, "organization", p.organization);
@@ -240,7 +251,8 @@ StatusOr<Person> DecodePerson(const Json& j) {
   return p;
 }
 
-void Encode(const PartyRole& r, JsonWriter& w) {
+template <typename W>
+void Encode(const PartyRole& r, W& w) {
   w.StartObject();
   Str(w, "id", r.id);
   Str(w, "name", r.name);
@@ -253,7 +265,8 @@ void Encode(const PartyRole& r, JsonWriter& w) {
   w.EndObject();
 }
 
-void Encode(const ServiceOrder& o, JsonWriter& w) {
+template <typename W>
+void Encode(const ServiceOrder& o, W& w) {
   w.StartObject();
   Str(w, "id", o.id);
   OptStr(w, "orderer", o.orderer);
@@ -307,7 +320,8 @@ StatusOr<PartyRole> DecodePartyRole(const Json& j) {
   return r;
 }
 
-void EncodePeriod(const Period& p, JsonWriter& w) {
+template <typename W>
+void EncodePeriod(const Period& p, W& w) {
   if (p.empty()) {
     w.Null();
     return;
@@ -323,7 +337,8 @@ Period DecodePeriod(const Json* j) {
   return Period{StrOr(*j, "start"), StrOr(*j, "end")};
 }
 
-void Encode(const Measurement& m, JsonWriter& w) {
+template <typename W>
+void Encode(const Measurement& m, W& w) {
   w.StartObject();
   Str(w, "id", m.id);
   Str(w, "relationship", m.relationship);
@@ -373,7 +388,8 @@ StatusOr<Measurement> DecodeMeasurement(const Json& j) {
   return m;
 }
 
-void Encode(const ServiceRequest& r, JsonWriter& w) {
+template <typename W>
+void Encode(const ServiceRequest& r, W& w) {
   w.StartObject();
   Str(w, "id", r.id);
   Str(w, "relationship", r.relationship);
@@ -415,7 +431,8 @@ StatusOr<ServiceRequest> DecodeServiceRequest(const Json& j) {
   return r;
 }
 
-void Encode(const ValueRecord& v, JsonWriter& w) {
+template <typename W>
+void Encode(const ValueRecord& v, W& w) {
   w.StartObject();
   Str(w, "id", v.id);
   Str(w, "relationship", v.relationship);
@@ -453,7 +470,8 @@ StatusOr<std::vector<DegradedBy>> DecodeDegradedBy(const Json& list) {
   return out;
 }
 
-void Encode(const std::vector<DegradedBy>& list, JsonWriter& w) {
+template <typename W>
+void Encode(const std::vector<DegradedBy>& list, W& w) {
   w.StartArray();
   for (const DegradedBy& d : list) {
     w.StartObject();
@@ -464,13 +482,15 @@ void Encode(const std::vector<DegradedBy>& list, JsonWriter& w) {
   w.EndArray();
 }
 
-void EncodeStrings(const std::vector<std::string>& items, JsonWriter& w) {
+template <typename W>
+void EncodeStrings(const std::vector<std::string>& items, W& w) {
   w.StartArray();
   for (const auto& s : items) WriteString(w, s);
   w.EndArray();
 }
 
-void Encode(const Organization& o, JsonWriter& w) {
+template <typename W>
+void Encode(const Organization& o, W& w) {
   w.StartObject();
   Str(w, "id", o.id);
   OptStr(w, "external_id", o.external_id);
@@ -499,7 +519,8 @@ StatusOr<Organization> DecodeOrganization(const Json& j) {
   return o;
 }
 
-void Encode(const ConsumerGroup& g, JsonWriter& w, const IdFilter* filter) {
+template <typename W>
+void Encode(const ConsumerGroup& g, W& w, const IdFilter* filter) {
   Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", g.id);
@@ -525,7 +546,8 @@ StatusOr<ConsumerGroup> DecodeConsumerGroup(const Json& j) {
   return g;
 }
 
-void Encode(const Resource& r, JsonWriter& w, const IdFilter* filter) {
+template <typename W>
+void Encode(const Resource& r, W& w, const IdFilter* filter) {
   const ResourceVersion& v = r.current();
   Redactions redactions(filter);
   w.StartObject();
@@ -552,7 +574,8 @@ void Encode(const Resource& r, JsonWriter& w, const IdFilter* filter) {
   w.EndObject();
 }
 
-void EncodeVersion(const Resource& r, const ResourceVersion& v, JsonWriter& w,
+template <typename W>
+void EncodeVersion(const Resource& r, const ResourceVersion& v, W& w,
                    const IdFilter* filter) {
   Redactions redactions(filter);
   w.StartObject();
@@ -590,7 +613,8 @@ StatusOr<Resource> DecodeResource(const Json& j) {
   return r;
 }
 
-void Encode(const Service& s, JsonWriter& w, const IdFilter* filter) {
+template <typename W>
+void Encode(const Service& s, W& w, const IdFilter* filter) {
   Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", s.id);
@@ -638,7 +662,8 @@ StatusOr<Service> DecodeService(const Json& j) {
   return s;
 }
 
-void Encode(const Offering& o, JsonWriter& w, const IdFilter* filter) {
+template <typename W>
+void Encode(const Offering& o, W& w, const IdFilter* filter) {
   Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", o.id);
@@ -730,7 +755,8 @@ StatusOr<Offering> DecodeOffering(const Json& j) {
   return o;
 }
 
-void Encode(const Relationship& r, JsonWriter& w, const IdFilter* filter) {
+template <typename W>
+void Encode(const Relationship& r, W& w, const IdFilter* filter) {
   Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", r.id);
@@ -771,7 +797,8 @@ StatusOr<Relationship> DecodeRelationship(const Json& j) {
   return r;
 }
 
-static void WriteValueMembers(const Value& v, JsonWriter& w) {
+template <typename W>
+static void WriteValueMembers(const Value& v, W& w) {
   List(w, "outcomes", v.outcomes);
   WriteKey(w, "costs");
   w.StartArray();
@@ -795,7 +822,8 @@ static void WriteValueMembers(const Value& v, JsonWriter& w) {
   w.EndArray();
 }
 
-void Encode(const Value& v, JsonWriter& w) {
+template <typename W>
+void Encode(const Value& v, W& w) {
   w.StartObject();
   WriteValueMembers(v, w);
   w.EndObject();
@@ -823,7 +851,8 @@ StatusOr<Value> DecodeStoredValue(const Json& j) {
   return v;
 }
 
-void Encode(const Provision& p, JsonWriter& w, const IdFilter* filter) {
+template <typename W>
+void Encode(const Provision& p, W& w, const IdFilter* filter) {
   Redactions redactions(filter);
   w.StartObject();
   Str(w, "id", p.id);
@@ -883,7 +912,8 @@ StatusOr<Provision> DecodeProvision(const Json& j) {
   return p;
 }
 
-void Encode(const Evidence& e, JsonWriter& w) {
+template <typename W>
+void Encode(const Evidence& e, W& w) {
   w.StartObject();
   Str(w, "service", e.service);
   Str(w, "resource", e.resource);
@@ -898,4 +928,34 @@ StatusOr<Evidence> DecodeEvidence(const Json& j) {
                   StrOr(j, "relationship"), StrOr(j, "provider")};
 }
 
+// Every encoder writes text (JsonWriter) or builds a value (JsonBuilder).
+#define COCREATE_INSTANTIATE_CODEC(W)                                                    \
+  template void Encode<W>(const Organization&, W&);                                      \
+  template void Encode<W>(const ConsumerGroup&, W&, const IdFilter*);                    \
+  template void Encode<W>(const Resource&, W&, const IdFilter*);                         \
+  template void EncodeVersion<W>(const Resource&, const ResourceVersion&, W&,            \
+                                 const IdFilter*);                                       \
+  template void Encode<W>(const Service&, W&, const IdFilter*);                          \
+  template void Encode<W>(const Offering&, W&, const IdFilter*);                         \
+  template void Encode<W>(const Relationship&, W&, const IdFilter*);                     \
+  template void Encode<W>(const Provision&, W&, const IdFilter*);                        \
+  template void Encode<W>(const Value&, W&);                                             \
+  template void Encode<W>(const Evidence&, W&);                                          \
+  template void Encode<W>(const Agreement&, W&);                                         \
+  template void Encode<W>(const Proposal&, W&);                                          \
+  template void Encode<W>(const Person&, W&, bool);                                      \
+  template void Encode<W>(const PartyRole&, W&);                                         \
+  template void Encode<W>(const ServiceOrder&, W&);                                      \
+  template void Encode<W>(const Measurement&, W&);                                       \
+  template void Encode<W>(const ServiceRequest&, W&);                                    \
+  template void Encode<W>(const ValueRecord&, W&);                                       \
+  template void EncodePeriod<W>(const Period&, W&);                                      \
+  template void Encode<W>(const std::vector<DegradedBy>&, W&);                           \
+  template void EncodeStrings<W>(const std::vector<std::string>&, W&);
+
+COCREATE_INSTANTIATE_CODEC(JsonWriter)
+COCREATE_INSTANTIATE_CODEC(JsonBuilder)
+#undef COCREATE_INSTANTIATE_CODEC
+
 }  // namespace cocreate
+

@@ -1,6 +1,7 @@
 // Per-noun JSON codecs. Encode* write the contract's shape of a noun straight
-// to a RapidJSON writer (the hot path of every GET); Decode* read the same
-// shape back from a Json value, which is how events are replayed.
+// to a RapidJSON writer (the hot path of every GET), or build the same shape
+// as a Json with a JsonBuilder (ToJson: how event data is made); Decode* read
+// it back from a Json value, which is how events are replayed.
 //
 // Redaction (CONTRACT §7): an encoder given an IdFilter names only the ids the
 // filter shows. A hidden id in a list is left out and counted in the object's
@@ -26,48 +27,67 @@ class IdFilter {
   virtual bool Shows(const std::string& id) const = 0;
 };
 
-void Encode(const Organization& o, JsonWriter& w);
+template <typename W>
+void Encode(const Organization& o, W& w);
 // Filtered: members (an organization's own group shows its members to the
 // owner, and to each member only itself; CONTRACT §9.10).
-void Encode(const ConsumerGroup& g, JsonWriter& w, const IdFilter* filter = nullptr);
+template <typename W>
+void Encode(const ConsumerGroup& g, W& w, const IdFilter* filter = nullptr);
 // A resource as it now stands (filtered: origin.provision).
-void Encode(const Resource& r, JsonWriter& w, const IdFilter* filter = nullptr);
+template <typename W>
+void Encode(const Resource& r, W& w, const IdFilter* filter = nullptr);
 // One version of a resource (filtered: provision).
-void EncodeVersion(const Resource& r, const ResourceVersion& v, JsonWriter& w,
+template <typename W>
+void EncodeVersion(const Resource& r, const ResourceVersion& v, W& w,
                    const IdFilter* filter = nullptr);
 // Filtered: built_on, depends_on.
-void Encode(const Service& s, JsonWriter& w, const IdFilter* filter = nullptr);
+template <typename W>
+void Encode(const Service& s, W& w, const IdFilter* filter = nullptr);
 // Filtered: service, access.
-void Encode(const Offering& o, JsonWriter& w, const IdFilter* filter = nullptr);
+template <typename W>
+void Encode(const Offering& o, W& w, const IdFilter* filter = nullptr);
 // Filtered: offering.
-void Encode(const Relationship& r, JsonWriter& w, const IdFilter* filter = nullptr);
+template <typename W>
+void Encode(const Relationship& r, W& w, const IdFilter* filter = nullptr);
 // Filtered: relationship, used, created, modified, transferred.
-void Encode(const Provision& p, JsonWriter& w, const IdFilter* filter = nullptr);
-void Encode(const Value& v, JsonWriter& w);
-void Encode(const Evidence& e, JsonWriter& w);
-void Encode(const Agreement& a, JsonWriter& w);
-void Encode(const Proposal& p, JsonWriter& w);
-void Encode(const Person& p, JsonWriter& w, bool with_email = true);
-void Encode(const PartyRole& r, JsonWriter& w);
-void Encode(const ServiceOrder& o, JsonWriter& w);
-void Encode(const Measurement& m, JsonWriter& w);
-void Encode(const ServiceRequest& r, JsonWriter& w);
-void Encode(const ValueRecord& v, JsonWriter& w);
+template <typename W>
+void Encode(const Provision& p, W& w, const IdFilter* filter = nullptr);
+template <typename W>
+void Encode(const Value& v, W& w);
+template <typename W>
+void Encode(const Evidence& e, W& w);
+template <typename W>
+void Encode(const Agreement& a, W& w);
+template <typename W>
+void Encode(const Proposal& p, W& w);
+template <typename W>
+void Encode(const Person& p, W& w, bool with_email = true);
+template <typename W>
+void Encode(const PartyRole& r, W& w);
+template <typename W>
+void Encode(const ServiceOrder& o, W& w);
+template <typename W>
+void Encode(const Measurement& m, W& w);
+template <typename W>
+void Encode(const ServiceRequest& r, W& w);
+template <typename W>
+void Encode(const ValueRecord& v, W& w);
 // {start, end}, or null when empty.
-void EncodePeriod(const Period& p, JsonWriter& w);
+template <typename W>
+void EncodePeriod(const Period& p, W& w);
 // [{resource or service, relationship}], unfiltered (event data).
-void Encode(const std::vector<DegradedBy>& list, JsonWriter& w);
-void EncodeStrings(const std::vector<std::string>& items, JsonWriter& w);
+template <typename W>
+void Encode(const std::vector<DegradedBy>& list, W& w);
+template <typename W>
+void EncodeStrings(const std::vector<std::string>& items, W& w);
 
-// Encodes with `encode` and parses the result back: how event data is built.
+// The value the encoder of `value` writes, built without text: how event
+// data is made.
 template <typename T>
 Json ToJson(const T& value) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  Encode(value, w);
-  auto parsed = Json::Parse(std::string_view(buf.GetString(), buf.GetSize()));
-  assert(parsed.ok() && "an encoder wrote invalid JSON");
-  return std::move(parsed).value();
+  JsonBuilder b;
+  Encode(value, b);
+  return b.Take();
 }
 
 // Decoders of the encoded shapes. Errors: Internal naming the broken field.

@@ -108,9 +108,4 @@ std::string Decimal::ToString() const {
   return out;
 }
 
-void Decimal::Write(JsonWriter& w) const {
-  std::string s = ToString();
-  w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
-}
-
 }  // namespace cocreate

@@ -40,7 +40,11 @@ class Decimal {
   // Plain decimal without trailing zeros: "12.5", "-3", "0.0001".
   std::string ToString() const;
   // Writes the amount as a JSON number in plain decimal.
-  void Write(JsonWriter& w) const;
+  template <typename W>  // JsonWriter or JsonBuilder
+  void Write(W& w) const {
+    std::string s = ToString();
+    w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
+  }
   Json ToJson() const { return Json::Number(ToString()); }
 
   // The amount in ten-thousandths, and back (checkpoints).

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <functional>
 
+#include <rapidjson/internal/dtoa.h>
 #include <simdjson.h>
 
 #include "model/env.h"
@@ -291,7 +292,8 @@ bool Json::operator==(const Json& other) const {
   return false;
 }
 
-void Json::Write(JsonWriter& w) const {
+template <typename W>
+void Json::Write(W& w) const {
   switch (type_) {
     case Type::kNull: w.Null(); break;
     case Type::kBool: w.Bool(bool_); break;
@@ -322,6 +324,9 @@ void Json::Write(JsonWriter& w) const {
       break;
   }
 }
+
+template void Json::Write<JsonWriter>(JsonWriter&) const;
+template void Json::Write<JsonBuilder>(JsonBuilder&) const;
 
 std::string Json::Dump() const {
   rapidjson::StringBuffer buf;
@@ -606,6 +611,98 @@ Json MergeDiff(const Json& from, const Json& to) {
                               : value);
   }
   return patch;
+}
+
+namespace {
+
+// True when writing `v` as text and parsing it back gives `v` again as it
+// is held: every number is an int64, or a literal the parse keeps as one.
+bool SurvivesText(const Json& v) {
+  switch (v.type()) {
+    case Json::Type::kNumber: {
+      if (v.is_int()) return true;
+      const std::string& literal = v.literal();
+      if (literal.empty()) return false;  // a computed double
+      if (literal.find_first_of(".eE") != std::string::npos || literal == "-0") return true;
+      int64_t n = 0;
+      auto [ptr, ec] = std::from_chars(literal.data(), literal.data() + literal.size(), n);
+      return !(ec == std::errc() && ptr == literal.data() + literal.size());  // else an int64
+    }
+    case Json::Type::kArray:
+      for (const Json& item : v.items()) {
+        if (!SurvivesText(item)) return false;
+      }
+      return true;
+    case Json::Type::kObject:
+      for (const auto& [k, item] : v.members()) {
+        if (!SurvivesText(item)) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+bool JsonBuilder::Double(double v) {
+  if (!std::isfinite(v)) return Add(Json());
+  char buf[32];
+  char* end = rapidjson::internal::dtoa(v, buf);
+  return RawValue(buf, static_cast<size_t>(end - buf), rapidjson::kNumberType);
+}
+
+bool JsonBuilder::RawValue(const char* text, size_t length, rapidjson::Type type) {
+  (void)type;
+  StatusOr<Json> number = NumberFromToken(std::string_view(text, length));
+  assert(number.ok() && "JsonBuilder::RawValue takes a number literal");
+  return Add(number.ok() ? std::move(number).value() : Json());
+}
+
+bool JsonBuilder::StartObject() {
+  stack_.push_back(Frame{true, std::move(key_), {}, {}});
+  key_.clear();
+  return true;
+}
+
+bool JsonBuilder::StartArray() {
+  stack_.push_back(Frame{false, std::move(key_), {}, {}});
+  key_.clear();
+  return true;
+}
+
+bool JsonBuilder::EndObject(rapidjson::SizeType) {
+  Frame frame = std::move(stack_.back());
+  stack_.pop_back();
+  key_ = std::move(frame.key);
+  return Add(Json::MakeObject(std::move(frame.members)));
+}
+
+bool JsonBuilder::EndArray(rapidjson::SizeType) {
+  Frame frame = std::move(stack_.back());
+  stack_.pop_back();
+  key_ = std::move(frame.key);
+  return Add(Json::MakeArray(std::move(frame.items)));
+}
+
+void JsonBuilder::Value(const Json& value) {
+  if (SurvivesText(value)) {
+    Add(value);
+  } else {
+    value.Write(*this);
+  }
+}
+
+bool JsonBuilder::Add(Json value) {
+  if (stack_.empty()) {
+    root_ = std::move(value);
+  } else if (stack_.back().object) {
+    stack_.back().members.emplace_back(std::move(key_), std::move(value));
+    key_.clear();
+  } else {
+    stack_.back().items.push_back(std::move(value));
+  }
+  return true;
 }
 
 }  // namespace cocreate

@@ -111,7 +111,9 @@ class Json {
   std::string CanonicalText() const;
   // A fingerprint of CanonicalText(): equal values have equal digests.
   JsonDigest Digest() const;
-  void Write(JsonWriter& w) const;
+  // Writes the value to a JsonWriter, or to a JsonBuilder (below).
+  template <typename W>
+  void Write(W& w) const;
 
   // How deep a request body may nest (the top-level value is depth 0).
   static constexpr int kMaxBodyDepth = 64;
@@ -179,11 +181,60 @@ Json MergePatch(const Json& target, const Json& patch);
 // when `to` holds no null. Linear in the sizes of both.
 Json MergeDiff(const Json& from, const Json& to);
 
+// Builds a Json from the calls a JsonWriter takes, so that one encoder
+// (model/codec.h) makes both an answer's text and an event's value. The
+// value built equals what writing the same calls as text and parsing that
+// back would give, numbers included, without the text or the parse.
+//
+// A value given whole (Value) is shared, not copied, unless it holds a
+// number that text would change (a computed double, say): that one is
+// rebuilt as the round trip would.
+class JsonBuilder {
+ public:
+  bool Null() { return Add(Json()); }
+  bool Bool(bool b) { return Add(Json(b)); }
+  bool Int64(int64_t v) { return Add(Json(v)); }
+  // As RapidJSON writes it; a non-finite double (which it refuses) is null.
+  bool Double(double v);
+  // A number literal. REQUIRES: IsJsonNumber(text).
+  bool RawValue(const char* text, size_t length, rapidjson::Type type);
+  bool String(const char* s, rapidjson::SizeType length, bool copy = false) {
+    (void)copy;
+    return Add(Json(std::string(s, length)));
+  }
+  bool Key(const char* s, rapidjson::SizeType length, bool copy = false) {
+    (void)copy;
+    key_.assign(s, length);
+    return true;
+  }
+  bool StartObject();
+  bool EndObject(rapidjson::SizeType count = 0);
+  bool StartArray();
+  bool EndArray(rapidjson::SizeType count = 0);
+  void Value(const Json& value);
+  // The value built. REQUIRES: every container started was ended.
+  Json Take() { return std::move(root_); }
+
+ private:
+  struct Frame {
+    bool object;
+    std::string key;  // the member name it goes under in its parent
+    Json::Array items;
+    Json::Object members;
+  };
+  bool Add(Json value);
+  std::vector<Frame> stack_;
+  std::string key_;
+  Json root_;
+};
+
 // Writes `s` as a JSON string member value; a helper for codecs.
-inline void WriteString(JsonWriter& w, std::string_view s) {
+template <typename W>
+void WriteString(W& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
-inline void WriteKey(JsonWriter& w, std::string_view s) {
+template <typename W>
+void WriteKey(W& w, std::string_view s) {
   w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 

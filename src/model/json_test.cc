@@ -1,5 +1,6 @@
 #include "model/json.h"
 
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -294,6 +295,76 @@ TEST(JsonTest, AValueIsAtMost64Bytes) {
   EXPECT_EQ(a.items().size(), 2u);
   EXPECT_EQ(b.items().size(), 3u);
   EXPECT_FALSE(a == b);
+}
+
+// How a value is held, beyond what == compares: int or literal, and order.
+std::string Shape(const Json& v) {
+  switch (v.type()) {
+    case Json::Type::kNumber:
+      return v.is_int() ? "i" + std::to_string(v.as_int()) : "n" + v.literal();
+    case Json::Type::kArray: {
+      std::string out = "[";
+      for (const Json& item : v.items()) out += Shape(item) + ",";
+      return out + "]";
+    }
+    case Json::Type::kObject: {
+      std::string out = "{";
+      for (const auto& [k, item] : v.members()) out += k + ":" + Shape(item) + ",";
+      return out + "}";
+    }
+    default:
+      return v.Dump();
+  }
+}
+
+// A JsonBuilder gives exactly what writing the text and parsing it back
+// gives: the same members in the same order, and each number held the same
+// way (int64 or literal), computed doubles included.
+TEST(JsonBuilderTest, BuildsWhatTheTextWouldParseTo) {
+  std::vector<Json> values = {
+      Json::Parse(R"({"a":[1,-0,1.0,1e2,0.1,18446744073709551615,-9223372036854775808],)"
+                  R"("b":{"c":null,"d":true,"e":"\u00e9\n"},"f":[],"g":{}})").value(),
+      Json(2.0),  // computed doubles: text makes them an int and a literal
+      Json(0.1),
+      Json(1e300),
+      Json::MakeArray({Json(3.0), Json::MakeObject({{"x", Json(-2.5)}}), Json::Number("7")}),
+      Json("plain"),
+      Json(),
+  };
+  for (const Json& v : values) {
+    JsonBuilder built;
+    v.Write(built);
+    JsonBuilder whole;
+    whole.Value(v);
+    Json parsed = Json::Parse(v.Dump()).value();
+    EXPECT_EQ(Shape(built.Take()), Shape(parsed)) << v.Dump();
+    EXPECT_EQ(Shape(whole.Take()), Shape(parsed)) << v.Dump();
+  }
+  // Writer calls: keys, nesting, raw numbers, and a double RapidJSON refuses.
+  JsonBuilder b;
+  b.StartObject();
+  WriteKey(b, "list");
+  b.StartArray();
+  b.Int64(-4);
+  b.RawValue("12.50", 5, rapidjson::kNumberType);
+  b.Double(std::numeric_limits<double>::infinity());
+  b.EndArray();
+  WriteKey(b, "after");
+  WriteString(b, "x");
+  b.EndObject();
+  EXPECT_EQ(Shape(b.Take()), "{list:[i-4,n12.50,null,],after:\"x\",}");
+}
+
+// A value given whole is shared, not copied, when text would not change it.
+TEST(JsonBuilderTest, SharesAValueTextWouldNotChange) {
+  Json big = Json::Parse(R"({"k":[1,2,{"deep":"yes"}]})").value();
+  JsonBuilder b;
+  b.StartArray();
+  b.Value(big);
+  b.EndArray();
+  const Json out = b.Take();
+  const Json& original = big;
+  EXPECT_EQ(&out.items()[0].members(), &original.members());
 }
 
 }  // namespace

@@ -118,6 +118,41 @@ TEST(CodecTest, RelationshipAndProvisionRoundTrip) {
   EXPECT_EQ(pb.value->risks[0].description, "risk");
 }
 
+// Event data is built without text (ToJson); it must be exactly what the
+// answer's text parses to, or a replay from the store would differ from the
+// state built when the event was committed.
+TEST(CodecTest, ToJsonIsTheParsedTextOfTheEncoding) {
+  Provision p;
+  p.id = "pv";
+  p.relationship = "rel";
+  p.action = "a";
+  p.used = {"u1", "u2"};
+  p.modified = {{"m1", 3}};
+  p.request = "req";
+  p.at = "2026-01-01T00:00:00.000Z";
+  p.value = Value{{"ok"},
+                  {{Decimal::FromRequest(Json::Number("1e3"), "amount").value(), "EUR",
+                    ValueKind::kRemoved},
+                   {Decimal::FromRequest(Json::Number("0.10"), "amount").value(), "EUR",
+                    ValueKind::kIntroduced}},
+                  {}};
+  Resource r;
+  r.id = "r";
+  r.origin_provision = "pv";
+  r.versions.push_back(
+      {1, "o", "vm", "n", Json::Parse(R"({"cpu":2.50,"tags":["a"],"x":{}})").value(), "t", "pv"});
+  auto text = [](const auto& value) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    Encode(value, w);
+    return std::string(buf.GetString(), buf.GetSize());
+  };
+  EXPECT_EQ(ToJson(p).Dump(), Json::Parse(text(p)).value().Dump());
+  EXPECT_TRUE(ToJson(p) == Json::Parse(text(p)).value());
+  EXPECT_EQ(ToJson(r).Dump(), Json::Parse(text(r)).value().Dump());
+  EXPECT_EQ(DecodeProvision(ToJson(p)).value().value->costs[0].amount.ToString(), "1000");
+}
+
 TEST(CodecTest, BrokenStoredObjectIsInternal) {
   auto r = DecodeResource(Json::Parse(R"({"kind":"vm"})").value());
   ASSERT_FALSE(r.ok());

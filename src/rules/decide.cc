@@ -44,6 +44,14 @@ Json RequestData(const Json& request) {
   return Json::MakeObject({{"request", request}});
 }
 
+// What a create's event keeps for safe retries: the request, only when the
+// client named the id. A server-made id is never retried (a retry must send
+// the same body, and a body naming the id differs from one that did not), so
+// its request is neither logged nor digested in the state.
+Json RetryData(const std::string& client_id, const Json& request) {
+  return client_id.empty() ? Json() : RequestData(request);
+}
+
 // Makes a fresh id "<prefix>-<n>" not yet used in the state nor in `taken`.
 std::string NewId(const State& state, std::string_view prefix, std::set<std::string>& taken) {
   int64_t n = state.last_seq() + 1;
@@ -207,10 +215,12 @@ template <typename T>
 Decision Created(const State& state, const Principal& p, Noun noun, std::string_view prefix,
                  T object, const Json& request, const std::string& now) {
   std::set<std::string> taken;
+  const std::string client_id = object.id;
   if (object.id.empty()) object.id = NewId(state, prefix, taken);
   object.created_at = now;
   EventSink sink(p, now);
-  sink.Add(CreatedType(noun), object.id, ToJson(object)).private_data = RequestData(request);
+  sink.Add(CreatedType(noun), object.id, ToJson(object)).private_data =
+      RetryData(client_id, request);
   return Decision{sink.Take(), noun, object.id, true};
 }
 
@@ -291,7 +301,8 @@ StatusOr<Decision> DecideResource(const State& state, const Principal& p,
   EventSink sink(p, now);
   Resource created = MakeResource(id, c.owner, c.resource, "", now);
   created.external_id = c.external_id;
-  sink.Add(EventType::kResourceCreated, id, ToJson(created)).private_data = RequestData(request);
+  sink.Add(EventType::kResourceCreated, id, ToJson(created)).private_data =
+      RetryData(c.resource.id, request);
   return Decision{sink.Take(), Noun::kResource, id, true};
 }
 
@@ -486,7 +497,7 @@ StatusOr<Decision> DecideRelationship(const State& state, const Principal& p,
   rel.updated_at = now;
   EventSink sink(p, now);
   sink.Add(EventType::kRelationshipRequested, rel.id, ToJson(rel)).private_data =
-      RequestData(request);
+      RetryData(spec.id, request);
   return Decision{sink.Take(), Noun::kRelationship, rel.id, true};
 }
 
@@ -774,7 +785,7 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
 
   EventSink sink(p, now);
   sink.Add(EventType::kProvisionPerformed, prov.id, ToJson(prov)).private_data =
-      RequestData(request);
+      RetryData(c.id, request);
   for (const auto& r : created) sink.Add(EventType::kResourceCreated, r.id, ToJson(r));
   for (size_t i = 0; i < c.modifies.size(); ++i) {
     sink.Add(EventType::kResourceModified, c.modifies[i].resource, std::move(modified_data[i]));
@@ -1330,7 +1341,7 @@ StatusOr<Decision> DecidePropose(const State& state, const Principal& p, const P
   EventSink sink(p, now);
   sink.Add(EventType::kAgreementProposed, rel->id,
            Json::MakeObject({{"proposal", ToJson(proposal)}}))
-      .private_data = RequestData(request);
+      .private_data = RetryData(c.id, request);
   Decision d{sink.Take(), Noun::kRelationship, proposal.id, true};
   d.shows = Decision::Shows::kProposal;
   return d;
@@ -1390,11 +1401,6 @@ StatusOr<Decision> DecideAnswer(const State& state, const Principal& p, const An
 }
 // --- Service relationship management (CONTRACT §6) ---
 
-// What a record's event keeps for idempotent retries: the request, when
-// the client named the id (a server-made id is never retried).
-Json RetryData(const std::string& client_id, const Json& request) {
-  return client_id.empty() ? Json() : RequestData(request);
-}
 
 // The relationship the URL names, or 404 for one absent or hidden.
 StatusOr<const Relationship*> NamedRelationship(const State& state, const Principal& p,
@@ -1679,7 +1685,7 @@ StatusOr<Decision> DecideCreatePerson(const State& state, const Principal& p,
   person.created_at = now;
   EventSink sink(p, now);
   sink.Add(EventType::kPersonCreated, person.id, Json::MakeObject({{"person", ToJson(person)}}))
-      .private_data = RequestData(request);
+      .private_data = RetryData(c.person.id, request);
   return Shown(sink.Take(), Decision::Shows::kPerson, person.id, true);
 }
 

@@ -58,8 +58,13 @@ class SqliteStore final : public EventStore {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   ~SqliteStore() override {
+    // Every statement is finalized before the close, or it fails.
     insert_.reset();
     read_.reset();
+    scan_.reset();
+    begin_.reset();
+    commit_.reset();
+    rollback_.reset();
     sqlite3_close(db_);
   }
 
@@ -125,7 +130,7 @@ class SqliteStore final : public EventStore {
     std::lock_guard<std::mutex> lock(mu_);
     // BEGIN IMMEDIATE takes SQLite's write lock: other writers, in this
     // process or another, wait until COMMIT.
-    CC_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin"));
+    CC_RETURN_IF_ERROR(Step(begin_, "BEGIN IMMEDIATE", "begin"));
     Status st = ScanLocked(after, catch_up);
     RoundWrites writes;
     if (st.ok()) writes = decide();
@@ -146,8 +151,8 @@ class SqliteStore final : public EventStore {
       if (rc != SQLITE_DONE) st = Translate(db_, rc, "append event");
       sqlite3_reset(s);
     }
-    if (st.ok()) st = Exec("COMMIT", "commit");
-    if (!st.ok()) (void)Exec("ROLLBACK", "rollback");
+    if (st.ok()) st = Step(commit_, "COMMIT", "commit");
+    if (!st.ok()) (void)Step(rollback_, "ROLLBACK", "rollback");
     return st;
   }
 
@@ -265,12 +270,30 @@ class SqliteStore final : public EventStore {
 
  private:
   // REQUIRES: mu_ held.
+  // Every round scans for other writers' events first: the statement is
+  // prepared once, and reset after each use so that it holds no read
+  // transaction open.
   Status ScanLocked(int64_t after, const std::function<Status(Event)>& fn) {
-    Stmt s(db_, "SELECT seq, type, at, actor, subject, data, private FROM events "
-                "WHERE seq > ? ORDER BY seq");
-    CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare scan"));
-    sqlite3_bind_int64(s.get(), 1, after);
-    return StepEvents(s.get(), fn);
+    if (scan_ == nullptr) {
+      scan_ = std::make_unique<Stmt>(db_, "SELECT seq, type, at, actor, subject, data, private "
+                                          "FROM events WHERE seq > ? ORDER BY seq");
+    }
+    CC_RETURN_IF_ERROR(Translate(db_, scan_->rc(), "prepare scan"));
+    sqlite3_stmt* s = scan_->get();
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, after);
+    Status st = StepEvents(s, fn);
+    sqlite3_reset(s);
+    return st;
+  }
+
+  // Runs a cached statement without rows (BEGIN, COMMIT, ROLLBACK).
+  Status Step(std::unique_ptr<Stmt>& stmt, const char* sql, const char* what) {
+    if (stmt == nullptr) stmt = std::make_unique<Stmt>(db_, sql);
+    if (stmt->rc() != SQLITE_OK) return Translate(db_, stmt->rc(), what);
+    int rc = sqlite3_step(stmt->get());
+    sqlite3_reset(stmt->get());
+    return Translate(db_, rc, what);
   }
 
   // Steps a statement selecting (seq, type, at, actor, subject, data,
@@ -348,6 +371,8 @@ class SqliteStore final : public EventStore {
   sqlite3* db_;
   std::unique_ptr<Stmt> insert_;
   std::unique_ptr<Stmt> read_;  // prepared on the first Read
+  // Prepared on first use.
+  std::unique_ptr<Stmt> scan_, begin_, commit_, rollback_;
 };
 
 }  // namespace
