@@ -29,20 +29,22 @@ class IdTable {
     return chunks_[index >> kChunkBits].load(std::memory_order_acquire)[index & (kChunkSize - 1)];
   }
 
+  // The index of `text`, or kAbsent when it was never interned.
+  static constexpr uint32_t kAbsent = UINT32_MAX;
+  uint32_t Find(std::string_view text) {
+    if (text.empty()) return 0;
+    const uint64_t hash = std::hash<std::string_view>()(text);
+    std::lock_guard<std::mutex> lock(mu_);
+    return FindLocked(text, hash);
+  }
+
   uint32_t Intern(std::string_view text) {
     if (text.empty()) return 0;
     const uint64_t hash = std::hash<std::string_view>()(text);
     const uint32_t tag = static_cast<uint32_t>(hash >> 32);
     std::lock_guard<std::mutex> lock(mu_);
+    if (uint32_t found = FindLocked(text, hash); found != kAbsent) return found;
     size_t mask = slots_.size() - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      const uint64_t slot = slots_[i];
-      if (slot == 0) break;
-      if (static_cast<uint32_t>(slot >> 32) == tag &&
-          Text(static_cast<uint32_t>(slot)) == text) {
-        return static_cast<uint32_t>(slot);
-      }
-    }
     const uint32_t index = size_;
     if ((index >> kChunkBits) >= kMaxChunks) std::abort();  // 2^30 distinct ids
     std::string* chunk = chunks_[index >> kChunkBits].load(std::memory_order_relaxed);
@@ -66,6 +68,20 @@ class IdTable {
   }
 
  private:
+  // REQUIRES: mu_ held.
+  uint32_t FindLocked(std::string_view text, uint64_t hash) const {
+    const uint32_t tag = static_cast<uint32_t>(hash >> 32);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const uint64_t slot = slots_[i];
+      if (slot == 0) return kAbsent;
+      if (static_cast<uint32_t>(slot >> 32) == tag &&
+          Text(static_cast<uint32_t>(slot)) == text) {
+        return static_cast<uint32_t>(slot);
+      }
+    }
+  }
+
   void Grow() {
     std::vector<uint64_t> next(slots_.size() * 2, 0);
     const size_t mask = next.size() - 1;
@@ -94,6 +110,12 @@ IdTable& Table() {
 }  // namespace
 
 Id::Id(std::string_view text) : index_(Table().Intern(text)) {}
+
+std::optional<Id> Id::Find(std::string_view text) {
+  const uint32_t index = Table().Find(text);
+  if (index == IdTable::kAbsent) return std::nullopt;
+  return AtIndex(index);
+}
 
 const std::string& Id::str() const { return Table().Text(index_); }
 

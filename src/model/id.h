@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -49,6 +50,11 @@ class Id {
   friend std::string operator+(Id a, const char* b) { return a.str() + b; }
   // Ordered by text, as the strings were.
   friend bool operator<(Id a, Id b) { return a.index_ != b.index_ && a.str() < b.str(); }
+
+  // The id of `text` when it was interned, without interning it (nullopt
+  // otherwise): how a lookup by text finds an id's handle. Takes the lock
+  // interning takes.
+  static std::optional<Id> Find(std::string_view text);
 
   // Ids interned so far, the empty one included; their handles are
   // 0..Count()-1, and AtIndex gives each (checkpoints write the table).

@@ -22,6 +22,16 @@ TEST(IdTest, EqualTextsShareOneHandle) {
   EXPECT_EQ(std::string("x/") + b, "x/id-test-b");
 }
 
+TEST(IdTest, FindLooksUpWithoutInterning) {
+  const size_t before = Id::Count();
+  EXPECT_FALSE(Id::Find("id-test-find-9a2e").has_value());
+  EXPECT_EQ(Id::Count(), before);
+  Id made("id-test-find-9a2e");
+  ASSERT_TRUE(Id::Find("id-test-find-9a2e").has_value());
+  EXPECT_EQ(*Id::Find("id-test-find-9a2e"), made);
+  EXPECT_EQ(Id::Find("")->index(), 0u);
+}
+
 TEST(IdTest, TheEmptyIdIsTheDefault) {
   const size_t before = Id::Count();
   Id empty(""), none;

@@ -900,6 +900,33 @@ TEST_F(DecideTest, ProvisionRetryIsIdempotent) {
   EXPECT_EQ(state_.last_seq(), seq);
 }
 
+// A create keeps its request for retries only when the client named the id:
+// a server-made id can never be retried, so the event carries no copy of the
+// body and the state keeps no digest. Asking about an id never interns it.
+TEST_F(DecideTest, OnlyAClientNamedIdKeepsItsRequest) {
+  ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kActivate));
+  ASSERT_OK(Provide(R"({"relationship": "rel", "action": "advise"})"));
+  ASSERT_EQ(decision_.events.size(), 1u);
+  EXPECT_TRUE(decision_.events[0].private_data.is_null());
+  const std::string made = decision_.subject;
+  EXPECT_EQ(state_.FindRequest(made), nullptr);
+  ASSERT_NE(state_.FindNoun(made), nullptr);
+  EXPECT_EQ(*state_.FindNoun(made), Noun::kProvision);
+  // The same body naming that id is another body: 409, not a retry.
+  Status s = Provide(R"({"id": ")" + made + R"(", "relationship": "rel", "action": "advise"})");
+  EXPECT_TRUE(Is(s, Code::kConflict, "duplicate_id"));
+
+  ASSERT_OK(Provide(R"({"id": "p-named", "relationship": "rel", "action": "advise"})"));
+  EXPECT_FALSE(decision_.events[0].private_data.is_null());
+  EXPECT_NE(state_.FindRequest("p-named"), nullptr);
+
+  const size_t before = Id::Count();
+  EXPECT_FALSE(state_.IdTaken("never-named-3c1d"));
+  EXPECT_EQ(state_.FindNoun("never-named-3c1d"), nullptr);
+  EXPECT_EQ(state_.FindRequest("never-named-3c1d"), nullptr);
+  EXPECT_EQ(Id::Count(), before);
+}
+
 // ---- role transition ----
 
 TEST_F(DecideTest, RoleTransitionWhenAConsumerBecomesAProvider) {

@@ -271,20 +271,58 @@ bool State::IsCommitted(const std::string& resource) const {
 }
 
 Id State::AddId(Noun noun, const std::string& id, const Event& e) {
-  IdRecord& record = ids_[id];
-  record.is_noun = true;
-  record.noun = noun;
   const Id interned = order_[static_cast<size_t>(noun)].emplace_back(id);
+  CoverIndex(interned.index());
+  noun_of_[interned.index()] = static_cast<uint8_t>(noun);
   NoteRequest(id, e);
   return interned;
 }
 
-void State::NoteRequest(const std::string& id, const Event& e) {
-  if (const Json* request = e.private_data.Find("request")) {
-    IdRecord& record = ids_[id];
-    record.has_request = true;
-    record.request = request->Digest();
-  }
+void State::CoverIndex(uint32_t index) {
+  if (index < noun_of_.size()) return;
+  // Grown geometrically: ids are interned in the order objects are made.
+  const size_t size = std::max<size_t>(index + 1, noun_of_.size() + noun_of_.size() / 2);
+  noun_of_.resize(size, kNotNoun);
+  request_of_.resize(size, 0);
+}
+
+// The digest is kept only when the request named the id (its "id" member):
+// a retry names the id and must send the same body, so a body that did not
+// name it can never match, and its digest would only take memory (logs
+// written before creates kept requests only for client ids hold one for
+// every object).
+void State::NoteRequest(const std::string& text, const Event& e) {
+  const Json* request = e.private_data.Find("request");
+  if (request == nullptr) return;
+  const Json* named = request->Find("id");
+  if (named == nullptr || !named->is_string() || named->as_string() != text) return;
+  const Id id(text);
+  CoverIndex(id.index());
+  request_digests_.push_back(request->Digest());
+  request_of_[id.index()] = static_cast<uint32_t>(request_digests_.size());
+}
+
+std::optional<uint32_t> State::KnownIndex(const std::string& id) const {
+  std::optional<Id> found = Id::Find(id);
+  if (!found || found->empty() || found->index() >= noun_of_.size()) return std::nullopt;
+  const uint32_t index = found->index();
+  if (noun_of_[index] == kNotNoun && request_of_[index] == 0) return std::nullopt;
+  return index;
+}
+
+const Noun* State::FindNoun(const std::string& id) const {
+  static constexpr Noun kNouns[] = {Noun::kOrganization, Noun::kConsumerGroup, Noun::kResource,
+                                    Noun::kService,      Noun::kOffering,      Noun::kRelationship,
+                                    Noun::kProvision};
+  std::optional<uint32_t> index = KnownIndex(id);
+  if (!index || noun_of_[*index] == kNotNoun) return nullptr;
+  return &kNouns[noun_of_[*index]];
+}
+
+const JsonDigest* State::FindRequest(const std::string& id) const {
+  std::optional<uint32_t> index = KnownIndex(id);
+  if (!index || request_of_[*index] == 0) return nullptr;
+  return &request_digests_[request_of_[*index] - 1];
 }
 
 void State::IndexExternalId(Noun noun, const std::string& id, const std::string& before,

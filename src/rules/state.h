@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -111,7 +112,7 @@ class State {
   // True when `id` is taken by any object (nouns, proposals and the records
   // of service relationship management).
   bool IdTaken(const std::string& id) const {
-    return ids_.count(id) != 0 || proposals_.count(id) != 0 || persons_.count(id) != 0 ||
+    return KnowsId(id) || proposals_.count(id) != 0 || persons_.count(id) != 0 ||
            measurements_.count(id) != 0 || service_requests_.count(id) != 0 ||
            value_records_.count(id) != 0 || party_roles_.count(id) != 0 ||
            service_orders_.count(id) != 0 || webhooks_.count(id) != 0;
@@ -160,17 +161,11 @@ class State {
     return Find(external_ids_[static_cast<size_t>(noun)], external_id);
   }
   // The noun an id names, if any.
-  const Noun* FindNoun(const std::string& id) const {
-    const IdRecord* r = Find(ids_, id);
-    return r != nullptr && r->is_noun ? &r->noun : nullptr;
-  }
+  const Noun* FindNoun(const std::string& id) const;
   // The digest (Json::Digest) of the create request an id was made by, for
   // idempotent retries, or nullptr. The request itself stays in the store,
   // in its event's private data.
-  const JsonDigest* FindRequest(const std::string& id) const {
-    const IdRecord* r = Find(ids_, id);
-    return r != nullptr && r->has_request ? &r->request : nullptr;
-  }
+  const JsonDigest* FindRequest(const std::string& id) const;
   // The live (not revoked) token a digest stands for, or nullptr. Expiry is
   // the caller's to check: it depends on the time of asking.
   const TokenRecord* FindToken(const std::string& digest) const { return Find(tokens_, digest); }
@@ -274,16 +269,32 @@ class State {
   // What an id names, when it is one of the seven nouns, and the digest of
   // the request that made it, when a request did: one map, not two, as
   // nearly every object has both (each entry costs its key again).
-  struct IdRecord {
-    bool is_noun = false;
+  // What each id names here, by its handle (Id::index()), not in a map by
+  // its text: a byte and a number per id instead of a hash-map node. A noun's
+  // kind (kNotNoun: none), and the digest of the create request that named
+  // the id, kept for safe retries (0: none; k: request_digests_[k - 1]).
+  static constexpr uint8_t kNotNoun = 0xff;
+  std::vector<uint8_t> noun_of_;
+  std::vector<uint32_t> request_of_;
+  std::vector<JsonDigest> request_digests_;
+  // The handle of `id` when this state knows it (a noun or a request).
+  std::optional<uint32_t> KnownIndex(const std::string& id) const;
+  bool KnowsId(const std::string& id) const { return KnownIndex(id).has_value(); }
+  // Both vectors cover `index`.
+  void CoverIndex(uint32_t index);
+  void NoteRequest(const std::string& id, const Event& e);
+  // The records of noun_of_ and request_of_ by id, for checkpoints
+  // (handles differ between processes).
+  struct IdFacts {
+    Id id;
+    int64_t noun = kNotNoun;
     bool has_request = false;
-    Noun noun = Noun::kOrganization;
     JsonDigest request;
   };
   template <typename Ar>
-  friend void Fields(Ar& ar, IdRecord& r);  // state_checkpoint.cc
-  std::unordered_map<std::string, IdRecord> ids_;
-  void NoteRequest(const std::string& id, const Event& e);
+  friend void Fields(Ar& ar, IdFacts& f);  // state_checkpoint.cc
+  template <typename Ar>
+  void ArchiveIdFacts(Ar& ar);
   std::unordered_map<std::string, TokenRecord> tokens_;        // by digest
   std::unordered_map<std::string, std::string> token_digests_;  // id -> digest
   std::vector<std::string> token_order_;

@@ -5,6 +5,8 @@
 // and engine/checkpoint_test.cc compares a loaded state with a replay.
 #include "rules/state.h"
 
+#include <algorithm>
+
 namespace cocreate {
 
 namespace {
@@ -16,8 +18,8 @@ void Each(Ar& ar, T&... fields) {
 
 // The records, field by field (found by Archive through argument lookup).
 template <typename Ar> void Fields(Ar& ar, JsonDigest& d) { Each(ar, d.hi, d.lo); }
-template <typename Ar> void Fields(Ar& ar, State::IdRecord& r) {
-  Each(ar, r.is_noun, r.has_request, r.noun, r.request);
+template <typename Ar> void Fields(Ar& ar, State::IdFacts& f) {
+  Each(ar, f.id, f.noun, f.has_request, f.request);
 }
 template <typename Ar> void Fields(Ar& ar, Decimal& d) {
   const auto units = static_cast<unsigned __int128>(d.units());
@@ -134,8 +136,9 @@ template <typename Ar> void Fields(Ar& ar, TouchRecord& t) { Each(ar, t.provisio
 template <typename Ar>
 void State::Members(Ar& ar) {
   Each(ar, last_seq_, breaches_, orgs_, groups_, resources_, services_, offerings_,
-       relationships_, provisions_, ids_, tokens_, token_digests_, token_order_,
-       webhooks_, webhook_order_, roles_);
+       relationships_, provisions_);
+  ArchiveIdFacts(ar);
+  Each(ar, tokens_, token_digests_, token_order_, webhooks_, webhook_order_, roles_);
   for (auto& ids : order_) Archive(ar, ids);
   for (auto& ids : external_ids_) Archive(ar, ids);
   Each(ar, proposals_, service_history_, offering_history_, relationship_history_, grants_,
@@ -144,6 +147,42 @@ void State::Members(Ar& ar) {
        measurements_of_, requests_of_, value_records_of_, breaches_reaching_, with_end_,
        proposals_of_, built_on_, accessing_, depending_, offerings_of_, relationships_on_,
        provisions_in_, relationships_of_, groups_of_, services_of_, touches_, owned_);
+}
+
+// What each id names (noun_of_, request_of_) is indexed by handles, which
+// differ between processes: it is written as (id, facts) pairs, in text
+// order for canonical bytes.
+template <typename Ar>
+void State::ArchiveIdFacts(Ar& ar) {
+  std::vector<IdFacts> facts;
+  if constexpr (!Ar::kReading) {
+    for (uint32_t i = 1; i < noun_of_.size(); ++i) {
+      if (noun_of_[i] == kNotNoun && request_of_[i] == 0) continue;
+      IdFacts f{Id::AtIndex(i), noun_of_[i], request_of_[i] != 0, {}};
+      if (f.has_request) f.request = request_digests_[request_of_[i] - 1];
+      facts.push_back(f);
+    }
+    if (ar.canonical) {
+      std::sort(facts.begin(), facts.end(),
+                [](const IdFacts& a, const IdFacts& b) { return a.id.str() < b.id.str(); });
+    }
+  }
+  Archive(ar, facts);
+  if constexpr (Ar::kReading) {
+    for (const IdFacts& f : facts) {
+      if (f.id.empty() ||
+          (f.noun != kNotNoun && (f.noun < 0 || f.noun > static_cast<int64_t>(Noun::kProvision)))) {
+        ar.Fail();
+        return;
+      }
+      CoverIndex(f.id.index());
+      noun_of_[f.id.index()] = static_cast<uint8_t>(f.noun);
+      if (f.has_request) {
+        request_digests_.push_back(f.request);
+        request_of_[f.id.index()] = static_cast<uint32_t>(request_digests_.size());
+      }
+    }
+  }
 }
 
 // Ids (model/id.h) are written as numbers, 1.. in the order first met,
