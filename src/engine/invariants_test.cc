@@ -304,7 +304,7 @@ class RandomWorkload {
     auto owner_of = [&](Noun noun, const std::string& x) -> std::string {
       if (noun == Noun::kResource) {
         const Resource* r = s.FindResource(x);
-        return r ? r->current().owner : "";
+        return r ? r->current().owner.str() : std::string();
       }
       if (noun == Noun::kService) {
         const Service* v = s.FindService(x);
@@ -420,7 +420,7 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
       ASSERT_EQ(r.versions[v].version, static_cast<int64_t>(v + 1)) << id;
       ASSERT_NE(s.FindOrganization(r.versions[v].owner), nullptr) << id;
     }
-    ASSERT_TRUE(s.ResourcesOwnedBy(r.current().owner).count(id)) << id;
+    ASSERT_TRUE(s.ResourcesOwnedBy(r.current().owner).count(Id(id))) << id;
   }
 
   // Replaying the log: no provision on a relationship that was not active,

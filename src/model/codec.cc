@@ -599,14 +599,14 @@ StatusOr<Resource> DecodeResource(const Json& j) {
   r.external_id = StrOr(j, "external_id");
   ResourceVersion v;
   v.version = 1;
-  v.owner = StrOr(j, "owner");
+  v.owner = Id(StrOr(j, "owner"));
   if (v.owner.empty()) return Broken("resource", "owner");
-  v.kind = StrOr(j, "kind");
+  v.kind = Id(StrOr(j, "kind"));
   v.name = StrOr(j, "name");
   if (const Json* a = j.Find("attributes"); a && a->is_object()) v.attributes = *a;
   v.at = StrOr(j, "created_at");
   if (const Json* o = j.Find("origin"); o && o->is_object()) {
-    r.origin_provision = StrOr(*o, "provision");
+    r.origin_provision = Id(StrOr(*o, "provision"));
     v.provision = r.origin_provision;
   }
   r.versions.push_back(std::move(v));

@@ -52,21 +52,23 @@ struct ConsumerGroup {
 };
 
 // One state of a resource. Every change (attributes or owner) makes a new one.
+// The ids in it (owner, kind, provision) are handles (model/id.h): it is
+// made only once the rules accepted the request.
 struct ResourceVersion {
   int64_t version = 1;
-  std::string owner;
-  std::string kind;
+  Id owner;
+  Id kind;
+  Id provision;  // the provision that made this version, or empty
   std::string name;
   Json attributes = Json::MakeObject();
   std::string at;
-  std::string provision;  // the provision that made this version, or empty
   int64_t seq = 0;        // the event that made it (set when applied, never encoded)
 };
 
 struct Resource {
   std::string id;
   std::string external_id;  // not versioned: the resource's, whatever its version
-  std::string origin_provision;  // the provision that created it, or empty
+  Id origin_provision;  // the provision that created it, or empty
   std::vector<ResourceVersion> versions;  // oldest first; never empty
   bool retired = false;
   std::string retired_at;

@@ -40,14 +40,14 @@ TEST(NamesTest, RoundTrip) {
 TEST(CodecTest, ResourceRoundTrip) {
   Resource r;
   r.id = "r1";
-  r.origin_provision = "p1";
+  r.origin_provision = Id("p1");
   ResourceVersion v;
-  v.owner = "o1";
-  v.kind = "vm";
+  v.owner = Id("o1");
+  v.kind = Id("vm");
   v.name = "VM";
   v.attributes = Json::Parse(R"({"cpu":4})").value();
   v.at = "2026-01-01T00:00:00.000Z";
-  v.provision = "p1";
+  v.provision = Id("p1");
   r.versions.push_back(v);
   Json j = ToJson(r);
   EXPECT_EQ(j.Find("version")->as_int(), 1);
@@ -138,9 +138,9 @@ TEST(CodecTest, ToJsonIsTheParsedTextOfTheEncoding) {
                   {}};
   Resource r;
   r.id = "r";
-  r.origin_provision = "pv";
-  r.versions.push_back(
-      {1, "o", "vm", "n", Json::Parse(R"({"cpu":2.50,"tags":["a"],"x":{}})").value(), "t", "pv"});
+  r.origin_provision = Id("pv");
+  r.versions.push_back({1, Id("o"), Id("vm"), Id("pv"), "n",
+                        Json::Parse(R"({"cpu":2.50,"tags":["a"],"x":{}})").value(), "t"});
   auto text = [](const auto& value) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);

@@ -274,15 +274,15 @@ Resource MakeResource(const std::string& id, const std::string& owner, const New
                       const std::string& origin, const std::string& now) {
   Resource r;
   r.id = id;
-  r.origin_provision = origin;
+  r.origin_provision = Id(origin);
   ResourceVersion v;
   v.version = 1;
-  v.owner = owner;
-  v.kind = spec.kind;
+  v.owner = Id(owner);
+  v.kind = Id(spec.kind);
   v.name = spec.name;
   v.attributes = spec.attributes;
   v.at = now;
-  v.provision = origin;
+  v.provision = r.origin_provision;
   r.versions.push_back(std::move(v));
   return r;
 }

@@ -763,7 +763,7 @@ TEST_F(DecideTest, CreatedResourcesBelongToTheConsumer) {
     EXPECT_EQ(r->current().provision, "p1");
   }
   EXPECT_EQ(Current("report").attributes, Body(R"({"pages": 3})"));
-  EXPECT_TRUE(state_.ResourcesOwnedBy("cons").count("report"));
+  EXPECT_TRUE(state_.ResourcesOwnedBy("cons").count(Id("report")));
 }
 
 TEST_F(DecideTest, ModifyIsAMergePatchThatBumpsTheVersion) {
@@ -826,8 +826,8 @@ TEST_F(DecideTest, TransferPassesOwnershipToTheConsumer) {
   EXPECT_EQ(r->current().version, 2);
   EXPECT_EQ(r->current().provision, "p1");
   EXPECT_EQ(r->versions[0].owner, "prov");
-  EXPECT_TRUE(state_.ResourcesOwnedBy("cons").count("widget"));
-  EXPECT_FALSE(state_.ResourcesOwnedBy("prov").count("widget"));
+  EXPECT_TRUE(state_.ResourcesOwnedBy("cons").count(Id("widget")));
+  EXPECT_FALSE(state_.ResourcesOwnedBy("prov").count(Id("widget")));
   EXPECT_EQ(state_.FindProvision("p1")->transferred,
             std::vector<std::string>{"widget"});
 }

@@ -87,8 +87,8 @@ const std::vector<TouchRecord>& State::TouchesOf(const std::string& resource) co
   auto it = touches_.find(resource);
   return it == touches_.end() ? kEmpty : it->second;
 }
-const std::set<std::string>& State::ResourcesOwnedBy(const std::string& org) const {
-  static const std::set<std::string> kEmpty;
+const std::set<Id>& State::ResourcesOwnedBy(const std::string& org) const {
+  static const std::set<Id> kEmpty;
   auto it = owned_.find(org);
   return it == owned_.end() ? kEmpty : it->second;
 }
@@ -388,9 +388,9 @@ Status State::Apply(const Event& e) {
     groups_[g.id] = std::move(g);
   } else if (t == EventType::kResourceCreated) {
     CC_ASSIGN_OR_RETURN(Resource r, DecodeResource(e.data));
-    AddId(Noun::kResource, r.id, e);
+    const Id rid = AddId(Noun::kResource, r.id, e);
     IndexExternalId(Noun::kResource, r.id, "", r.external_id);
-    owned_[r.current().owner].insert(r.id);
+    owned_[r.current().owner].insert(rid);
     r.versions.back().seq = e.seq;
     if (!r.origin_provision.empty()) {
       touches_[r.id].push_back({r.origin_provision, Touch::kCreated});
@@ -558,7 +558,7 @@ Status State::Apply(const Event& e) {
     v.version = r.current().version + 1;
     v.at = e.at;
     v.seq = e.seq;
-    v.provision.clear();
+    v.provision = Id();
     v.name = StrOr(e.data, "name", v.name);
     v.attributes = *attrs;
     r.versions.push_back(std::move(v));
@@ -645,7 +645,7 @@ Status State::Apply(const Event& e) {
     v.version = r.current().version + 1;
     v.at = e.at;
     v.seq = e.seq;
-    v.provision = StrOr(e.data, "provision");
+    v.provision = Id(StrOr(e.data, "provision"));
     if (t == EventType::kResourceModified) {
       const Json* attrs = e.data.Find("attributes");
       if (attrs == nullptr || !attrs->is_object()) return Corrupt(e, "no attributes");
@@ -654,9 +654,10 @@ Status State::Apply(const Event& e) {
     } else {
       std::string to = StrOr(e.data, "to");
       if (to.empty()) return Corrupt(e, "no new owner");
-      owned_[v.owner].erase(r.id);
-      owned_[to].insert(r.id);
-      v.owner = to;
+      const Id rid(r.id);
+      owned_[v.owner].erase(rid);
+      v.owner = Id(to);
+      owned_[to].insert(rid);
       touches_[r.id].push_back({v.provision, Touch::kTransferred});
     }
     r.versions.push_back(std::move(v));

@@ -64,7 +64,7 @@ struct RelationshipChange {
 
 // How a provision touched a resource.
 enum class Touch { kCreated, kModified, kTransferred };
-struct TouchRecord { std::string provision; Touch how; };
+struct TouchRecord { Id provision; Touch how; };
 
 class State;
 
@@ -195,7 +195,8 @@ class State {
   const IdList& GroupsOf(const std::string& org) const;
   const std::vector<TouchRecord>& TouchesOf(const std::string& resource) const;
   // Resources an organization owns now, by id.
-  const std::set<std::string>& ResourcesOwnedBy(const std::string& org) const;
+  // In text order (Id's).
+  const std::set<Id>& ResourcesOwnedBy(const std::string& org) const;
   const IdList& ServicesOf(const std::string& org) const;
 
   // True when `org` is `offering`'s provider or in its audience.
@@ -332,7 +333,7 @@ class State {
   Index built_on_, accessing_, depending_, offerings_of_, relationships_on_, provisions_in_,
       relationships_of_, groups_of_, services_of_;
   std::unordered_map<std::string, std::vector<TouchRecord>> touches_;
-  std::unordered_map<std::string, std::set<std::string>> owned_;
+  std::unordered_map<std::string, std::set<Id>> owned_;
 };
 
 }  // namespace cocreate

@@ -146,7 +146,7 @@ TEST_F(VisibilityTest, HiddenSingleIdIsNull) {
   // A resource seen through an offering's access, made by a provision the
   // caller was not party to, has a null origin.provision.
   Resource through_access = *state().FindResource("tool");
-  through_access.origin_provision = "prov1";
+  through_access.origin_provision = Id("prov1");
   Json tool = Json::Parse(Encoded(Member("u"), Noun::kResource, through_access)).value();
   EXPECT_EQ(tool.Find("origin")->Dump(), R"({"provision":null})");
 }

@@ -163,7 +163,7 @@ std::optional<Json> ResourceView(const State& s, const Principal& p, const std::
   Json doc = Json::MakeObject(
       {{"id", Json(r->id)},
        {"href", Json(Href(kResourceBase, "resource", r->id))},
-       {"@type", Json(v.kind)},
+       {"@type", Json(v.kind.str())},
        {"@baseType", Json("Resource")},
        {"name", Json(v.name)},
        {"resourceVersion", Json(std::to_string(v.version))},
