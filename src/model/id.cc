@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 
 namespace cocreate {
 
@@ -34,7 +35,7 @@ class IdTable {
   uint32_t Find(std::string_view text) {
     if (text.empty()) return 0;
     const uint64_t hash = std::hash<std::string_view>()(text);
-    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_lock lock(mu_);
     return FindLocked(text, hash);
   }
 
@@ -42,7 +43,12 @@ class IdTable {
     if (text.empty()) return 0;
     const uint64_t hash = std::hash<std::string_view>()(text);
     const uint32_t tag = static_cast<uint32_t>(hash >> 32);
-    std::lock_guard<std::mutex> lock(mu_);
+    {
+      // Most ids a state interns are known already (the references).
+      std::shared_lock lock(mu_);
+      if (uint32_t found = FindLocked(text, hash); found != kAbsent) return found;
+    }
+    std::unique_lock lock(mu_);
     if (uint32_t found = FindLocked(text, hash); found != kAbsent) return found;
     size_t mask = slots_.size() - 1;
     const uint32_t index = size_;
@@ -63,12 +69,12 @@ class IdTable {
   }
 
   size_t Count() {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_lock lock(mu_);
     return size_;
   }
 
  private:
-  // REQUIRES: mu_ held.
+  // REQUIRES: mu_ held (shared or not).
   uint32_t FindLocked(std::string_view text, uint64_t hash) const {
     const uint32_t tag = static_cast<uint32_t>(hash >> 32);
     const size_t mask = slots_.size() - 1;
@@ -95,7 +101,7 @@ class IdTable {
     slots_.swap(next);
   }
 
-  std::mutex mu_;
+  std::shared_mutex mu_;  // lookups share it; interning a new id holds it alone
   uint32_t size_ = 0;
   std::vector<uint64_t> slots_;  // (hash >> 32) << 32 | index; 0: empty
   std::atomic<std::string*> chunks_[kMaxChunks] = {};

@@ -9,10 +9,19 @@ namespace cocreate {
 
 namespace {
 
+const IdList kNoIds;
+
 const IdList& Get(const std::unordered_map<std::string, IdList>& index, const std::string& key) {
-  static const IdList kEmpty;
   auto it = index.find(key);
-  return it == index.end() ? kEmpty : it->second;
+  return it == index.end() ? kNoIds : it->second;
+}
+
+// A handle-keyed index by text: an id never interned has no entry.
+const IdList& Get(const std::unordered_map<Id, IdList>& index, const std::string& key) {
+  std::optional<Id> id = Id::Find(key);
+  if (!id) return kNoIds;
+  auto it = index.find(*id);
+  return it == index.end() ? kNoIds : it->second;
 }
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
@@ -218,7 +227,7 @@ const std::vector<Offering>& State::OfferingVersions(const std::string& id) cons
   return it == offering_history_.end() ? kEmpty : it->second;
 }
 
-void State::Unindex(Index& index, const std::string& key, Id id) {
+void State::Unindex(Index& index, Id key, Id id) {
   auto it = index.find(key);
   if (it == index.end()) return;
   auto& v = it->second;
@@ -384,7 +393,7 @@ Status State::Apply(const Event& e) {
   } else if (t == EventType::kConsumerGroupCreated) {
     CC_ASSIGN_OR_RETURN(ConsumerGroup g, DecodeConsumerGroup(e.data));
     const Id gid = AddId(Noun::kConsumerGroup, g.id, e);
-    for (const auto& m : g.members) groups_of_[m].push_back(gid);
+    for (const auto& m : g.members) groups_of_[Id(m)].push_back(gid);
     groups_[g.id] = std::move(g);
   } else if (t == EventType::kResourceCreated) {
     CC_ASSIGN_OR_RETURN(Resource r, DecodeResource(e.data));
@@ -402,15 +411,15 @@ Status State::Apply(const Event& e) {
     IndexExternalId(Noun::kService, s.id, "", s.external_id);
     for (const auto& r : s.built_on) built_on_[r].push_back(sid);
     for (const auto& d : s.depends_on) depending_[d].push_back(sid);
-    services_of_[s.provider].push_back(sid);
+    services_of_[Id(s.provider)].push_back(sid);
     s.seq = e.seq;
     services_[s.id] = std::move(s);
   } else if (t == EventType::kOfferingCreated) {
     CC_ASSIGN_OR_RETURN(Offering o, DecodeOffering(e.data));
     const Id oid = AddId(Noun::kOffering, o.id, e);
     IndexExternalId(Noun::kOffering, o.id, "", o.external_id);
-    for (const auto& r : o.access) accessing_[r].push_back(oid);
-    offerings_of_[o.service].push_back(oid);
+    for (const auto& r : o.access) accessing_[Id(r)].push_back(oid);
+    offerings_of_[Id(o.service)].push_back(oid);
     o.seq = e.seq;
     offering_history_[o.id].push_back(o);
     offerings_[o.id] = std::move(o);
@@ -455,9 +464,9 @@ Status State::Apply(const Event& e) {
   } else if (t == EventType::kRelationshipRequested) {
     CC_ASSIGN_OR_RETURN(Relationship r, DecodeRelationship(e.data));
     const Id rid = AddId(Noun::kRelationship, r.id, e);
-    relationships_on_[r.offering].push_back(rid);
-    relationships_of_[r.provider].push_back(rid);
-    relationships_of_[r.consumer].push_back(rid);
+    relationships_on_[Id(r.offering)].push_back(rid);
+    relationships_of_[Id(r.provider)].push_back(rid);
+    relationships_of_[Id(r.consumer)].push_back(rid);
     relationship_history_[r.id].push_back({e.seq, r.type, r.status});
     relationships_[r.id] = std::move(r);
   } else if (t == EventType::kRelationshipActivated || t == EventType::kRelationshipResumed) {
@@ -477,7 +486,7 @@ Status State::Apply(const Event& e) {
     if (IdTaken(proposal.id)) return Corrupt(e, "proposal id taken");
     if (!relationships_.count(proposal.relationship)) return Corrupt(e, "unknown relationship");
     NoteRequest(proposal.id, e);
-    proposals_of_[proposal.relationship].emplace_back(proposal.id);
+    proposals_of_[Id(proposal.relationship)].emplace_back(proposal.id);
     proposals_[proposal.id] = std::move(proposal);
   } else if (t == EventType::kAgreementChanged && e.data.Find("proposal") == nullptr) {
     // A renewal (CONTRACT §9.17): the agreement moves on without a proposal.
@@ -540,12 +549,12 @@ Status State::Apply(const Event& e) {
     const Id gid(g.id);
     for (const auto& m : StrList(e.data, "removed")) {
       g.members.erase(std::remove(g.members.begin(), g.members.end(), m), g.members.end());
-      Unindex(groups_of_, m, gid);
+      Unindex(groups_of_, Id(m), gid);
     }
     for (const auto& m : StrList(e.data, "added")) {
       if (Contains(g.members, m)) continue;
       g.members.push_back(m);
-      groups_of_[m].push_back(gid);
+      groups_of_[Id(m)].push_back(gid);
     }
     g.updated_at = e.at;
   } else if (t == EventType::kResourceRevised) {
@@ -619,8 +628,8 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Offering next, DecodeOffering(merged));
     Offering& cur = it->second;
     const Id oid(cur.id);
-    for (const auto& r : cur.access) Unindex(accessing_, r, oid);
-    for (const auto& r : next.access) accessing_[r].push_back(oid);
+    for (const auto& r : cur.access) Unindex(accessing_, Id(r), oid);
+    for (const auto& r : next.access) accessing_[Id(r)].push_back(oid);
     IndexExternalId(Noun::kOffering, cur.id, cur.external_id, next.external_id);
     next.updated_at = e.at;
     next.seq = e.seq;
@@ -634,7 +643,7 @@ Status State::Apply(const Event& e) {
   } else if (t == EventType::kProvisionPerformed) {
     CC_ASSIGN_OR_RETURN(Provision p, DecodeProvision(e.data));
     AddId(Noun::kProvision, p.id, e);
-    provisions_in_[p.relationship].emplace_back(p.id);
+    provisions_in_[Id(p.relationship)].emplace_back(p.id);
     p.seq = e.seq;
     provisions_[p.id] = std::move(p);
   } else if (t == EventType::kResourceModified || t == EventType::kResourceTransferred) {
@@ -667,7 +676,7 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Person person, DecodePerson(*j));
     if (IdTaken(person.id)) return Corrupt(e, "person id taken");
     NoteRequest(person.id, e);
-    people_of_[person.organization].emplace_back(person.id);
+    people_of_[Id(person.organization)].emplace_back(person.id);
     persons_[person.id] = std::move(person);
   } else if (t == EventType::kPartyRoleDeclared || t == EventType::kPartyRoleUpdated) {
     const Json* j = e.data.Find("party_role");
@@ -716,7 +725,7 @@ Status State::Apply(const Event& e) {
     if (!relationships_.count(m.relationship)) return Corrupt(e, "unknown relationship");
     NoteRequest(m.id, e);
     m.end_ms = UnixMillis(m.period.end).value_or(0);
-    measurements_of_[m.relationship].emplace_back(m.id);
+    measurements_of_[Id(m.relationship)].emplace_back(m.id);
     measurements_[m.id] = std::move(m);
   } else if (t == EventType::kServiceLevelBreached) {
     // Who the breach reached is kept out of the data (it may name hidden
@@ -736,7 +745,7 @@ Status State::Apply(const Event& e) {
     if (IdTaken(r.id)) return Corrupt(e, "request id taken");
     if (!relationships_.count(r.relationship)) return Corrupt(e, "unknown relationship");
     NoteRequest(r.id, e);
-    requests_of_[r.relationship].emplace_back(r.id);
+    requests_of_[Id(r.relationship)].emplace_back(r.id);
     service_requests_[r.id] = std::move(r);
   } else if (t == EventType::kRequestFulfilled || t == EventType::kRequestDeclined ||
              t == EventType::kRequestCancelled) {
@@ -760,7 +769,7 @@ Status State::Apply(const Event& e) {
     if (IdTaken(v.id)) return Corrupt(e, "value record id taken");
     if (!relationships_.count(v.relationship)) return Corrupt(e, "unknown relationship");
     NoteRequest(v.id, e);
-    value_records_of_[v.relationship].emplace_back(v.id);
+    value_records_of_[Id(v.relationship)].emplace_back(v.id);
     value_records_[v.id] = std::move(v);
   } else if (t == EventType::kRoleTransitioned) {
     RoleTransition transition;

@@ -239,7 +239,8 @@ class State {
   bool IsCommitted(const std::string& resource) const;
 
  private:
-  using Index = std::unordered_map<std::string, IdList>;
+  // Reverse indexes, keyed by handle (4 bytes, not a string per entry).
+  using Index = std::unordered_map<Id, IdList>;
   // Every member, in one list for Save and Load (state_checkpoint.cc).
   template <typename Ar>
   void Members(Ar& ar);
@@ -250,7 +251,7 @@ class State {
   }
   Status ApplyRelationshipChange(const Event& e, RelationshipStatus to);
   Status ApplyAccess(const Event& e, bool grant);
-  void Unindex(Index& index, const std::string& key, Id id);
+  void Unindex(Index& index, Id key, Id id);
   // Records a new noun's id; returns it interned, for the indexes to hold.
   Id AddId(Noun noun, const std::string& id, const Event& e);
   // Moves `id` from external_id `before` to `after` (either may be empty).
@@ -313,7 +314,7 @@ class State {
   std::unordered_map<std::string, std::vector<RelationshipChange>> relationship_history_;
   // Access by "org\nresource": the relationships granting it now, and the
   // last one that ever did.
-  Index grants_;
+  std::unordered_map<std::string, IdList> grants_;
   std::unordered_map<std::string, std::string> last_grant_;
 
   std::unordered_map<std::string, Person> persons_;
