@@ -348,7 +348,7 @@ void State::IndexExternalId(Noun noun, const std::string& id, const std::string&
 }
 
 Status State::ApplyRelationshipChange(const Event& e, RelationshipStatus to) {
-  auto it = relationships_.find(e.subject);
+  auto it = FindById(relationships_, e.subject);
   if (it == relationships_.end()) return Corrupt(e, "unknown relationship");
   Relationship& rel = it->second;
   rel.status = to;
@@ -389,12 +389,12 @@ Status State::Apply(const Event& e) {
     CC_ASSIGN_OR_RETURN(Organization o, DecodeOrganization(e.data));
     AddId(Noun::kOrganization, o.id, e);
     IndexExternalId(Noun::kOrganization, o.id, "", o.external_id);
-    orgs_[o.id] = std::move(o);
+    orgs_[Id(o.id)] = std::move(o);
   } else if (t == EventType::kConsumerGroupCreated) {
     CC_ASSIGN_OR_RETURN(ConsumerGroup g, DecodeConsumerGroup(e.data));
     const Id gid = AddId(Noun::kConsumerGroup, g.id, e);
     for (const auto& m : g.members) groups_of_[Id(m)].push_back(gid);
-    groups_[g.id] = std::move(g);
+    groups_[Id(g.id)] = std::move(g);
   } else if (t == EventType::kResourceCreated) {
     CC_ASSIGN_OR_RETURN(Resource r, DecodeResource(e.data));
     const Id rid = AddId(Noun::kResource, r.id, e);
@@ -404,7 +404,7 @@ Status State::Apply(const Event& e) {
     if (!r.origin_provision.empty()) {
       touches_[r.id].push_back({r.origin_provision, Touch::kCreated});
     }
-    resources_[r.id] = std::move(r);
+    resources_[Id(r.id)] = std::move(r);
   } else if (t == EventType::kServiceCreated) {
     CC_ASSIGN_OR_RETURN(Service s, DecodeService(e.data));
     const Id sid = AddId(Noun::kService, s.id, e);
@@ -413,7 +413,7 @@ Status State::Apply(const Event& e) {
     for (const auto& d : s.depends_on) depending_[d].push_back(sid);
     services_of_[Id(s.provider)].push_back(sid);
     s.seq = e.seq;
-    services_[s.id] = std::move(s);
+    services_[Id(s.id)] = std::move(s);
   } else if (t == EventType::kOfferingCreated) {
     CC_ASSIGN_OR_RETURN(Offering o, DecodeOffering(e.data));
     const Id oid = AddId(Noun::kOffering, o.id, e);
@@ -422,7 +422,7 @@ Status State::Apply(const Event& e) {
     offerings_of_[Id(o.service)].push_back(oid);
     o.seq = e.seq;
     offering_history_[o.id].push_back(o);
-    offerings_[o.id] = std::move(o);
+    offerings_[Id(o.id)] = std::move(o);
   } else if (t == EventType::kTokenIssued) {
     TokenRecord token;
     token.digest = StrOr(e.private_data, "digest");
@@ -468,7 +468,7 @@ Status State::Apply(const Event& e) {
     relationships_of_[Id(r.provider)].push_back(rid);
     relationships_of_[Id(r.consumer)].push_back(rid);
     relationship_history_[r.id].push_back({e.seq, r.type, r.status});
-    relationships_[r.id] = std::move(r);
+    relationships_[Id(r.id)] = std::move(r);
   } else if (t == EventType::kRelationshipActivated || t == EventType::kRelationshipResumed) {
     CC_RETURN_IF_ERROR(ApplyRelationshipChange(e, RelationshipStatus::kActive));
   } else if (t == EventType::kRelationshipSuspended) {
@@ -484,13 +484,13 @@ Status State::Apply(const Event& e) {
     if (j == nullptr) return Corrupt(e, "no proposal");
     CC_ASSIGN_OR_RETURN(Proposal proposal, DecodeProposal(*j));
     if (IdTaken(proposal.id)) return Corrupt(e, "proposal id taken");
-    if (!relationships_.count(proposal.relationship)) return Corrupt(e, "unknown relationship");
+    if (!HasId(relationships_, proposal.relationship)) return Corrupt(e, "unknown relationship");
     NoteRequest(proposal.id, e);
     proposals_of_[Id(proposal.relationship)].emplace_back(proposal.id);
     proposals_[proposal.id] = std::move(proposal);
   } else if (t == EventType::kAgreementChanged && e.data.Find("proposal") == nullptr) {
     // A renewal (CONTRACT §9.17): the agreement moves on without a proposal.
-    auto it = relationships_.find(e.subject);
+    auto it = FindById(relationships_, e.subject);
     const Json* j = e.data.Find("agreement");
     if (it == relationships_.end() || j == nullptr) return Corrupt(e, "no relationship/agreement");
     CC_ASSIGN_OR_RETURN(Agreement a, DecodeAgreement(*j));
@@ -509,7 +509,7 @@ Status State::Apply(const Event& e) {
       const Json* j = e.data.Find("agreement");
       if (j == nullptr) return Corrupt(e, "no agreement");
       CC_ASSIGN_OR_RETURN(Agreement a, DecodeAgreement(*j));
-      Relationship& rel = relationships_.at(proposal.relationship);
+      Relationship& rel = FindById(relationships_, proposal.relationship)->second;
       rel.type = a.type;  // a relationship's type is its agreement's (§9.3)
       rel.updated_at = e.at;
       relationship_history_[rel.id].push_back({e.seq, rel.type, rel.status});
@@ -520,7 +520,7 @@ Status State::Apply(const Event& e) {
                                                            : ProposalStatus::kWithdrawn;
     }
   } else if (t == EventType::kOrganizationUpdated) {
-    auto it = orgs_.find(e.subject);
+    auto it = FindById(orgs_, e.subject);
     if (it == orgs_.end()) return Corrupt(e, "unknown organization");
     const Json* changes = e.data.Find("changes");
     if (changes == nullptr || !changes->is_object()) return Corrupt(e, "no changes");
@@ -537,12 +537,12 @@ Status State::Apply(const Event& e) {
     }
     o.updated_at = e.at;
   } else if (t == EventType::kOrganizationClosed) {
-    auto it = orgs_.find(e.subject);
+    auto it = FindById(orgs_, e.subject);
     if (it == orgs_.end()) return Corrupt(e, "unknown organization");
     it->second.closed = true;
     it->second.updated_at = e.at;
   } else if (t == EventType::kConsumerGroupUpdated) {
-    auto it = groups_.find(e.subject);
+    auto it = FindById(groups_, e.subject);
     if (it == groups_.end()) return Corrupt(e, "unknown consumer group");
     ConsumerGroup& g = it->second;
     if (const Json* v = e.data.Find("name"); v && v->is_string()) g.name = v->as_string();
@@ -558,7 +558,7 @@ Status State::Apply(const Event& e) {
     }
     g.updated_at = e.at;
   } else if (t == EventType::kResourceRevised) {
-    auto it = resources_.find(e.subject);
+    auto it = FindById(resources_, e.subject);
     if (it == resources_.end()) return Corrupt(e, "unknown resource");
     Resource& r = it->second;
     const Json* attrs = e.data.Find("attributes");
@@ -577,12 +577,12 @@ Status State::Apply(const Event& e) {
       r.external_id = std::move(next);
     }
   } else if (t == EventType::kResourceRetired) {
-    auto it = resources_.find(e.subject);
+    auto it = FindById(resources_, e.subject);
     if (it == resources_.end()) return Corrupt(e, "unknown resource");
     it->second.retired = true;
     it->second.retired_at = e.at;
   } else if (t == EventType::kServiceUpdated) {
-    auto it = services_.find(e.subject);
+    auto it = FindById(services_, e.subject);
     if (it == services_.end()) return Corrupt(e, "unknown service");
     const Json* after = e.data.Find("after");
     if (after == nullptr || !after->is_object()) return Corrupt(e, "no 'after'");
@@ -602,13 +602,13 @@ Status State::Apply(const Event& e) {
     past.push_back(std::move(cur));
     cur = std::move(next);
   } else if (t == EventType::kServiceRetired) {
-    auto it = services_.find(e.subject);
+    auto it = FindById(services_, e.subject);
     if (it == services_.end()) return Corrupt(e, "unknown service");
     it->second.retired = true;
     it->second.degraded_by.clear();
     it->second.updated_at = e.at;
   } else if (t == EventType::kServiceDegraded || t == EventType::kServiceRestored) {
-    auto it = services_.find(e.subject);
+    auto it = FindById(services_, e.subject);
     if (it == services_.end()) return Corrupt(e, "unknown service");
     std::vector<DegradedBy> by;
     if (t == EventType::kServiceDegraded) {
@@ -618,7 +618,7 @@ Status State::Apply(const Event& e) {
     }
     it->second.degraded_by = std::move(by);
   } else if (t == EventType::kOfferingUpdated) {
-    auto it = offerings_.find(e.subject);
+    auto it = FindById(offerings_, e.subject);
     if (it == offerings_.end()) return Corrupt(e, "unknown offering");
     const Json* after = e.data.Find("after");
     if (after == nullptr || !after->is_object()) return Corrupt(e, "no 'after'");
@@ -636,7 +636,7 @@ Status State::Apply(const Event& e) {
     cur = std::move(next);
     offering_history_[cur.id].push_back(cur);
   } else if (t == EventType::kOfferingRetired) {
-    auto it = offerings_.find(e.subject);
+    auto it = FindById(offerings_, e.subject);
     if (it == offerings_.end()) return Corrupt(e, "unknown offering");
     it->second.retired = true;
     it->second.updated_at = e.at;
@@ -645,9 +645,9 @@ Status State::Apply(const Event& e) {
     AddId(Noun::kProvision, p.id, e);
     provisions_in_[Id(p.relationship)].emplace_back(p.id);
     p.seq = e.seq;
-    provisions_[p.id] = std::move(p);
+    provisions_[Id(p.id)] = std::move(p);
   } else if (t == EventType::kResourceModified || t == EventType::kResourceTransferred) {
-    auto it = resources_.find(e.subject);
+    auto it = FindById(resources_, e.subject);
     if (it == resources_.end()) return Corrupt(e, "unknown resource");
     Resource& r = it->second;
     ResourceVersion v = r.current();
@@ -705,7 +705,7 @@ Status State::Apply(const Event& e) {
     it->second.removed = true;
     it->second.updated_at = e.at;
   } else if (t == EventType::kRoleAssigned || t == EventType::kRoleUnassigned) {
-    auto it = relationships_.find(e.subject);
+    auto it = FindById(relationships_, e.subject);
     if (it == relationships_.end()) return Corrupt(e, "unknown relationship");
     RoleAssignment a{StrOr(e.data, "person"), StrOr(e.data, "role"),
                      StrOr(e.data, "organization"), e.at};
@@ -722,7 +722,7 @@ Status State::Apply(const Event& e) {
     if (j == nullptr) return Corrupt(e, "no measurement");
     CC_ASSIGN_OR_RETURN(Measurement m, DecodeMeasurement(*j));
     if (IdTaken(m.id)) return Corrupt(e, "measurement id taken");
-    if (!relationships_.count(m.relationship)) return Corrupt(e, "unknown relationship");
+    if (!HasId(relationships_, m.relationship)) return Corrupt(e, "unknown relationship");
     NoteRequest(m.id, e);
     m.end_ms = UnixMillis(m.period.end).value_or(0);
     measurements_of_[Id(m.relationship)].emplace_back(m.id);
@@ -743,7 +743,7 @@ Status State::Apply(const Event& e) {
     if (j == nullptr) return Corrupt(e, "no request");
     CC_ASSIGN_OR_RETURN(ServiceRequest r, DecodeServiceRequest(*j));
     if (IdTaken(r.id)) return Corrupt(e, "request id taken");
-    if (!relationships_.count(r.relationship)) return Corrupt(e, "unknown relationship");
+    if (!HasId(relationships_, r.relationship)) return Corrupt(e, "unknown relationship");
     NoteRequest(r.id, e);
     requests_of_[Id(r.relationship)].emplace_back(r.id);
     service_requests_[r.id] = std::move(r);
@@ -767,7 +767,7 @@ Status State::Apply(const Event& e) {
     if (j == nullptr) return Corrupt(e, "no value");
     CC_ASSIGN_OR_RETURN(ValueRecord v, DecodeValueRecord(*j));
     if (IdTaken(v.id)) return Corrupt(e, "value record id taken");
-    if (!relationships_.count(v.relationship)) return Corrupt(e, "unknown relationship");
+    if (!HasId(relationships_, v.relationship)) return Corrupt(e, "unknown relationship");
     NoteRequest(v.id, e);
     value_records_of_[Id(v.relationship)].emplace_back(v.id);
     value_records_[v.id] = std::move(v);

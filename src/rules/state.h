@@ -249,6 +249,25 @@ class State {
     auto it = map.find(id);
     return it == map.end() ? nullptr : &it->second;
   }
+  // The records of the nouns are keyed by handle (4 bytes, not the id's
+  // text a second time); these find one by text without interning it.
+  template <typename T>
+  static const T* Find(const std::unordered_map<Id, T>& map, const std::string& id) {
+    std::optional<Id> key = Id::Find(id);
+    if (!key) return nullptr;
+    auto it = map.find(*key);
+    return it == map.end() ? nullptr : &it->second;
+  }
+  template <typename T>
+  static typename std::unordered_map<Id, T>::iterator FindById(std::unordered_map<Id, T>& map,
+                                                               const std::string& id) {
+    std::optional<Id> key = Id::Find(id);
+    return key ? map.find(*key) : map.end();
+  }
+  template <typename T>
+  static bool HasId(const std::unordered_map<Id, T>& map, const std::string& id) {
+    return Find(map, id) != nullptr;
+  }
   Status ApplyRelationshipChange(const Event& e, RelationshipStatus to);
   Status ApplyAccess(const Event& e, bool grant);
   void Unindex(Index& index, Id key, Id id);
@@ -261,13 +280,13 @@ class State {
   int64_t last_seq_ = 0;
   std::map<int64_t, Event> breaches_;  // service_level.breached, by seq
 
-  std::unordered_map<std::string, Organization> orgs_;
-  std::unordered_map<std::string, ConsumerGroup> groups_;
-  std::unordered_map<std::string, Resource> resources_;
-  std::unordered_map<std::string, Service> services_;
-  std::unordered_map<std::string, Offering> offerings_;
-  std::unordered_map<std::string, Relationship> relationships_;
-  std::unordered_map<std::string, Provision> provisions_;
+  std::unordered_map<Id, Organization> orgs_;
+  std::unordered_map<Id, ConsumerGroup> groups_;
+  std::unordered_map<Id, Resource> resources_;
+  std::unordered_map<Id, Service> services_;
+  std::unordered_map<Id, Offering> offerings_;
+  std::unordered_map<Id, Relationship> relationships_;
+  std::unordered_map<Id, Provision> provisions_;
   // What an id names, when it is one of the seven nouns, and the digest of
   // the request that made it, when a request did: one map, not two, as
   // nearly every object has both (each entry costs its key again).
