@@ -181,6 +181,36 @@ TEST(CheckpointTest, ItsIdTableHoldsOnlyTheIdsTheStateHolds) {
   EXPECT_EQ(CanonicalState(cp->state), CanonicalState(built.state));
 }
 
+// A checkpoint passes its checksum before its state is read, so a forger
+// can make one whose records and ids disagree; a load refuses that rather
+// than serve a state a read would crash on.
+TEST(CheckpointTest, AStateWhoseIdsDisagreeWithItsRecordsIsRefused) {
+  TempDir dir;
+  Populate(dir / "db", 5, 2);
+  const std::vector<Event> events = Events(dir / "db");
+  const Built built = Replay(events, events.size());
+  std::string bytes;
+  BinaryWriter out(bytes);
+  built.state.Save(out);
+  {
+    State loaded;
+    BinaryReader in(bytes);
+    ASSERT_TRUE(loaded.Load(in).ok());
+  }
+  // The id table comes last: change one service id's text there only, so
+  // its handle now names a text its record does not have.
+  const std::string id = built.state.Ids(Noun::kService).front().str();
+  const size_t at = bytes.rfind(id);
+  ASSERT_NE(at, std::string::npos);
+  std::string forged = bytes;
+  forged[at + id.size() - 1] = '~';
+  State loaded;
+  BinaryReader in(forged);
+  Status st = loaded.Load(in);
+  EXPECT_EQ(st.reason(), "bad_checkpoint") << st.ToString();
+  EXPECT_NE(st.message().find("inconsistent"), std::string::npos) << st.message();
+}
+
 // The same answers, through the engine, for a sample of ids and every
 // route family that reads the state or the index.
 std::vector<std::string> Answers(Engine& engine, const std::vector<std::string>& ids) {

@@ -496,10 +496,11 @@ namespace {
 // admin only; `roles`, the roles it holds on relationships `p` may see.
 void WritePerson(const State& state, const Principal& p, const Person& person, JsonWriter& w) {
   const bool own = p.is_admin() || person.organization == p.organization;
-  rapidjson::StringBuffer buf;
-  JsonWriter inner(buf);
+  // Built as a value (not written as text and parsed back), so a stored
+  // string that is not valid UTF-8 (a forged checkpoint) cannot fail here.
+  JsonBuilder inner;
   Encode(person, inner, own);
-  Json object = Json::Parse(std::string_view(buf.GetString(), buf.GetSize())).value();
+  Json object = inner.Take();
   Json roles = Json::MakeArray();
   for (const std::string& rel_id : state.RelationshipsOf(person.organization)) {
     if (!CanSee(state, p, Noun::kRelationship, rel_id)) continue;

@@ -316,6 +316,8 @@ class State {
   friend void Fields(Ar& ar, IdFacts& f);  // state_checkpoint.cc
   template <typename Ar>
   void ArchiveIdFacts(Ar& ar);
+  // After a load: what readers follow without checking holds (see the .cc).
+  Status CheckLoaded() const;
   std::unordered_map<std::string, TokenRecord> tokens_;        // by digest
   std::unordered_map<std::string, std::string> token_digests_;  // id -> digest
   std::vector<std::string> token_order_;

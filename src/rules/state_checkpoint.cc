@@ -245,7 +245,66 @@ Status State::Load(BinaryReader& in) {
     return Status(Code::kInternal, "bad_checkpoint",
                   "the checkpoint's state is cut short or malformed");
   }
+  CC_RETURN_IF_ERROR(loaded.CheckLoaded());
   *this = std::move(loaded);
+  return Status::Ok();
+}
+
+// A checkpoint is trusted once its checksum passes; this checks only what
+// readers follow without looking: every id in a noun's creation order has
+// its record under that id and is known as that noun, every id a reverse
+// index or a service lists names an object of the noun it should, and a
+// resource has a version. A forged checkpoint could otherwise crash a read;
+// wrong but well-formed data is not found (docs/operations.md).
+Status State::CheckLoaded() const {
+  auto is = [this](Id id, Noun noun) {
+    return id.index() < noun_of_.size() && noun_of_[id.index()] == static_cast<uint8_t>(noun);
+  };
+  auto bad = [](const std::string& what) {
+    return Status(Code::kInternal, "bad_checkpoint",
+                  "the checkpoint's state is inconsistent: " + what);
+  };
+  auto records = [&](Noun noun, const auto& map) -> Status {
+    for (Id id : order_[static_cast<size_t>(noun)]) {
+      auto it = map.find(id);
+      if (it == map.end() || it->second.id != id.str() || !is(id, noun)) {
+        return bad(std::string(NounName(noun)) + " '" + id.str() + "'");
+      }
+    }
+    for (const auto& [id, record] : map) {
+      if (!is(id, noun)) return bad(std::string(NounName(noun)) + " '" + id.str() + "'");
+    }
+    return Status::Ok();
+  };
+  CC_RETURN_IF_ERROR(records(Noun::kOrganization, orgs_));
+  CC_RETURN_IF_ERROR(records(Noun::kConsumerGroup, groups_));
+  CC_RETURN_IF_ERROR(records(Noun::kResource, resources_));
+  CC_RETURN_IF_ERROR(records(Noun::kService, services_));
+  CC_RETURN_IF_ERROR(records(Noun::kOffering, offerings_));
+  CC_RETURN_IF_ERROR(records(Noun::kRelationship, relationships_));
+  CC_RETURN_IF_ERROR(records(Noun::kProvision, provisions_));
+  for (const auto& [id, r] : resources_) {
+    if (r.versions.empty()) return bad("resource '" + id.str() + "' has no version");
+  }
+  auto all = [&](const IdList& ids, Noun noun, const char* what) -> Status {
+    for (Id id : ids) {
+      if (!is(id, noun)) return bad(std::string(what) + " lists '" + id.str() + "'");
+    }
+    return Status::Ok();
+  };
+  for (const auto& [id, s] : services_) {
+    CC_RETURN_IF_ERROR(all(s.built_on, Noun::kResource, "a service's built_on"));
+    CC_RETURN_IF_ERROR(all(s.depends_on, Noun::kService, "a service's depends_on"));
+  }
+  const std::pair<const Index*, Noun> indexes[] = {
+      {&built_on_, Noun::kService},           {&depending_, Noun::kService},
+      {&services_of_, Noun::kService},        {&accessing_, Noun::kOffering},
+      {&offerings_of_, Noun::kOffering},      {&relationships_on_, Noun::kRelationship},
+      {&relationships_of_, Noun::kRelationship}, {&provisions_in_, Noun::kProvision},
+      {&groups_of_, Noun::kConsumerGroup}};
+  for (const auto& [index, noun] : indexes) {
+    for (const auto& [key, ids] : *index) CC_RETURN_IF_ERROR(all(ids, noun, "an index"));
+  }
   return Status::Ok();
 }
 
