@@ -387,14 +387,14 @@ Status State::Apply(const Event& e) {
   const EventType t = e.type;
   if (t == EventType::kOrganizationCreated) {
     CC_ASSIGN_OR_RETURN(Organization o, DecodeOrganization(e.data));
-    AddId(Noun::kOrganization, o.id, e);
+    const Id oid = AddId(Noun::kOrganization, o.id, e);
     IndexExternalId(Noun::kOrganization, o.id, "", o.external_id);
-    orgs_[Id(o.id)] = std::move(o);
+    orgs_[oid] = std::move(o);
   } else if (t == EventType::kConsumerGroupCreated) {
     CC_ASSIGN_OR_RETURN(ConsumerGroup g, DecodeConsumerGroup(e.data));
     const Id gid = AddId(Noun::kConsumerGroup, g.id, e);
     for (const auto& m : g.members) groups_of_[Id(m)].push_back(gid);
-    groups_[Id(g.id)] = std::move(g);
+    groups_[gid] = std::move(g);
   } else if (t == EventType::kResourceCreated) {
     CC_ASSIGN_OR_RETURN(Resource r, DecodeResource(e.data));
     const Id rid = AddId(Noun::kResource, r.id, e);
@@ -404,7 +404,7 @@ Status State::Apply(const Event& e) {
     if (!r.origin_provision.empty()) {
       touches_[r.id].push_back({r.origin_provision, Touch::kCreated});
     }
-    resources_[Id(r.id)] = std::move(r);
+    resources_[rid] = std::move(r);
   } else if (t == EventType::kServiceCreated) {
     CC_ASSIGN_OR_RETURN(Service s, DecodeService(e.data));
     const Id sid = AddId(Noun::kService, s.id, e);
@@ -413,7 +413,7 @@ Status State::Apply(const Event& e) {
     for (const auto& d : s.depends_on) depending_[d].push_back(sid);
     services_of_[Id(s.provider)].push_back(sid);
     s.seq = e.seq;
-    services_[Id(s.id)] = std::move(s);
+    services_[sid] = std::move(s);
   } else if (t == EventType::kOfferingCreated) {
     CC_ASSIGN_OR_RETURN(Offering o, DecodeOffering(e.data));
     const Id oid = AddId(Noun::kOffering, o.id, e);
@@ -422,7 +422,7 @@ Status State::Apply(const Event& e) {
     offerings_of_[Id(o.service)].push_back(oid);
     o.seq = e.seq;
     offering_history_[o.id].push_back(o);
-    offerings_[Id(o.id)] = std::move(o);
+    offerings_[oid] = std::move(o);
   } else if (t == EventType::kTokenIssued) {
     TokenRecord token;
     token.digest = StrOr(e.private_data, "digest");
@@ -468,7 +468,7 @@ Status State::Apply(const Event& e) {
     relationships_of_[Id(r.provider)].push_back(rid);
     relationships_of_[Id(r.consumer)].push_back(rid);
     relationship_history_[r.id].push_back({e.seq, r.type, r.status});
-    relationships_[Id(r.id)] = std::move(r);
+    relationships_[rid] = std::move(r);
   } else if (t == EventType::kRelationshipActivated || t == EventType::kRelationshipResumed) {
     CC_RETURN_IF_ERROR(ApplyRelationshipChange(e, RelationshipStatus::kActive));
   } else if (t == EventType::kRelationshipSuspended) {
@@ -590,7 +590,7 @@ Status State::Apply(const Event& e) {
     for (const auto& [k, v] : after->members()) merged.Set(k, v);
     CC_ASSIGN_OR_RETURN(Service next, DecodeService(merged));
     Service& cur = it->second;
-    const Id sid(cur.id);
+    const Id sid = it->first;
     for (const auto& r : cur.built_on) Unindex(built_on_, r, sid);
     for (const auto& d : cur.depends_on) Unindex(depending_, d, sid);
     for (const auto& r : next.built_on) built_on_[r].push_back(sid);
@@ -627,7 +627,7 @@ Status State::Apply(const Event& e) {
     merged.Set("version", Json(it->second.version + 1));
     CC_ASSIGN_OR_RETURN(Offering next, DecodeOffering(merged));
     Offering& cur = it->second;
-    const Id oid(cur.id);
+    const Id oid = it->first;
     for (const auto& r : cur.access) Unindex(accessing_, Id(r), oid);
     for (const auto& r : next.access) accessing_[Id(r)].push_back(oid);
     IndexExternalId(Noun::kOffering, cur.id, cur.external_id, next.external_id);
@@ -642,10 +642,10 @@ Status State::Apply(const Event& e) {
     it->second.updated_at = e.at;
   } else if (t == EventType::kProvisionPerformed) {
     CC_ASSIGN_OR_RETURN(Provision p, DecodeProvision(e.data));
-    AddId(Noun::kProvision, p.id, e);
-    provisions_in_[Id(p.relationship)].emplace_back(p.id);
+    const Id pid = AddId(Noun::kProvision, p.id, e);
+    provisions_in_[Id(p.relationship)].push_back(pid);
     p.seq = e.seq;
-    provisions_[Id(p.id)] = std::move(p);
+    provisions_[pid] = std::move(p);
   } else if (t == EventType::kResourceModified || t == EventType::kResourceTransferred) {
     auto it = FindById(resources_, e.subject);
     if (it == resources_.end()) return Corrupt(e, "unknown resource");
@@ -663,7 +663,7 @@ Status State::Apply(const Event& e) {
     } else {
       std::string to = StrOr(e.data, "to");
       if (to.empty()) return Corrupt(e, "no new owner");
-      const Id rid(r.id);
+      const Id rid = it->first;
       owned_[v.owner].erase(rid);
       v.owner = Id(to);
       owned_[to].insert(rid);
