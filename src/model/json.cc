@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <functional>
+#include <type_traits>
 
 #include <rapidjson/internal/dtoa.h>
 #include <simdjson.h>
@@ -294,6 +295,15 @@ bool Json::operator==(const Json& other) const {
 
 template <typename W>
 void Json::Write(W& w) const {
+  if constexpr (std::is_same_v<W, JsonBuilder>) {
+    w.Value(*this);
+  } else {
+    WriteParts(w);
+  }
+}
+
+template <typename W>
+void Json::WriteParts(W& w) const {
   switch (type_) {
     case Type::kNull: w.Null(); break;
     case Type::kBool: w.Bool(bool_); break;
@@ -689,7 +699,7 @@ void JsonBuilder::Value(const Json& value) {
   if (SurvivesText(value)) {
     Add(value);
   } else {
-    value.Write(*this);
+    value.WriteParts(*this);  // its members come back here, one by one
   }
 }
 

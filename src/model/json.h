@@ -111,7 +111,8 @@ class Json {
   std::string CanonicalText() const;
   // A fingerprint of CanonicalText(): equal values have equal digests.
   JsonDigest Digest() const;
-  // Writes the value to a JsonWriter, or to a JsonBuilder (below).
+  // Writes the value to a JsonWriter, or gives it to a JsonBuilder (below),
+  // which shares it when it can.
   template <typename W>
   void Write(W& w) const;
 
@@ -159,6 +160,10 @@ class Json {
   Array& array() { return *static_cast<Array*>(node_.get()); }
   Object& object() { return *static_cast<Object*>(node_.get()); }
   void Detach();
+  // Write, call by call.
+  template <typename W>
+  void WriteParts(W& w) const;
+  friend class JsonBuilder;
 };
 
 // True when `s` is a number as RFC 8259 §6 writes it.
