@@ -175,8 +175,9 @@ int Serve(const ServeArgs& args) {
   WebhookSender sender(**engine, sender_options);
   sender.Start();
   Status served = cocreate::Serve(**engine, options);
-  // The committer first (its last rounds may write deliveries), then the
-  // sender, which finishes and records the attempts in flight.
+  // The committer first (Serve stopped it; its last rounds may write
+  // deliveries), then the sender, which finishes and records the attempts
+  // in flight.
   (*engine)->Stop();
   sender.Stop();
   if (!served.ok()) {

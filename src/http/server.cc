@@ -513,6 +513,10 @@ Status Serve(Engine& engine, const ServerOptions& options) {
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  // Answers the engine still holds (a write in its last round) hold their
+  // sessions; stopping it lets go of them while their io_context lives, so
+  // no session is destroyed on an engine thread after the io_context is.
+  engine.Stop();
   return Status::Ok();
 }
 

@@ -34,7 +34,8 @@ struct ServerOptions {
 };
 
 // Serves until SIGTERM or SIGINT, then stops accepting, lets requests in
-// flight finish (at most 10 s) and returns. Errors: Unavailable when an
+// flight finish (at most 10 s), stops the engine (Engine::Stop: its queued
+// writes are answered first) and returns. Errors: Unavailable when an
 // address cannot be bound.
 Status Serve(Engine& engine, const ServerOptions& options);
 

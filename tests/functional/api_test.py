@@ -2331,9 +2331,10 @@ class TestGracefulStop(ApiTestCase):
         try:
             rc = proc.wait(10)
         except subprocess.TimeoutExpired:
-            self.fail("cocreate did not exit within 10 s of SIGTERM")
-        self.assertEqual(rc, 0)
+            self.fail("cocreate did not exit within 10 s of SIGTERM; output:\n"
+                      + server.log_text()[-4000:])
         server._reap()
+        self.assertEqual(rc, 0, "output:\n" + server.log_text()[-4000:])
         server.start()
         self.assertStatus(server.req("GET", f"/organizations/{oid}"), 200)
 
