@@ -78,7 +78,7 @@ void WriteLineageJson(const State& state, const LineageResult& l, int64_t redact
     const Provision& x = *state.FindProvision(item.id);
     str("action", x.action);
     str("relationship", x.relationship);
-    str("at", x.at);
+    str("at", x.at.str());
   });
   list("resources", l.resources, [&](const LineageItem& item) {
     const ResourceVersion& v = VersionOf(state, item.id, item.version);
@@ -234,8 +234,8 @@ void WriteLineageProv(const State& state, const LineageResult& l, JsonWriter& w)
     w.StartObject();
     type("cc:provision");
     str("prov:label", x.action);
-    str("prov:startTime", x.at);
-    str("prov:endTime", x.at);
+    str("prov:startTime", x.at.str());
+    str("prov:endTime", x.at.str());
     w.EndObject();
   }
   for (const auto& [id, n] : resources) {
@@ -245,8 +245,8 @@ void WriteLineageProv(const State& state, const LineageResult& l, JsonWriter& w)
       WriteKey(w, activity_of(id, v));
       w.StartObject();
       type(k == 1 ? "cc:create" : "cc:revision");
-      str("prov:startTime", v.at);
-      str("prov:endTime", v.at);
+      str("prov:startTime", v.at.str());
+      str("prov:endTime", v.at.str());
       w.EndObject();
     }
   }
@@ -274,7 +274,7 @@ void WriteLineageProv(const State& state, const LineageResult& l, JsonWriter& w)
       w.StartObject();
       str("prov:entity", qv(id, k));
       str("prov:activity", activity);
-      str("prov:time", v.at);
+      str("prov:time", v.at.str());
       w.EndObject();
     }
   }

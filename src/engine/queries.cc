@@ -348,7 +348,7 @@ StatusOr<std::string> Engine::Roles(const Principal& p, const std::string& org) 
   for (const auto& t : roles->transitions) {
     w.StartObject();
     WriteKey(w, "at");
-    WriteString(w, t.at);
+    WriteString(w, t.at.str());
     WriteKey(w, "from");
     WriteString(w, "consumer");
     WriteKey(w, "to");

@@ -122,7 +122,7 @@ bool InWindow(const TimeWindow& window, const std::string& time) {
   return !t || window.Contains(*t);
 }
 bool InWindow(const TimeWindow& window, const ValueRecord& v) {
-  return InWindow(window, v.period.empty() ? v.at : v.period.end);
+  return InWindow(window, v.period.empty() ? v.at.str() : v.period.end);
 }
 bool InWindow(const TimeWindow& window, const Provision& p) { return InWindow(window, p.at); }
 bool InWindow(const TimeWindow& window, const Period& period) {
@@ -400,8 +400,8 @@ StatusOr<std::string> Engine::Requests(const Principal& p, const std::string& re
   for (const std::string& id : state_.RequestsOf(rel)) {
     const ServiceRequest& r = *state_.FindServiceRequest(id);
     if (r.status == RequestStatus::kFulfilled) {
-      auto opened = UnixMillis(r.opened_at);
-      auto closed = UnixMillis(r.closed_at);
+      auto opened = MillisOf(r.opened_at);
+      auto closed = MillisOf(r.closed_at);
       if (opened && closed) lead_ms.push_back(*closed - *opened);
     }
     if (status && r.status != *status) continue;
@@ -565,7 +565,7 @@ void WriteAssignment(const State& state, const std::string& rel, const RoleAssig
   WriteKey(w, "organization");
   WriteString(w, a.organization);
   WriteKey(w, "assigned_at");
-  WriteString(w, a.assigned_at);
+  WriteString(w, a.assigned_at.str());
   w.EndObject();
 }
 

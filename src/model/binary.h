@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "model/id.h"
+#include "model/timestamp.h"
 #include "model/json.h"
 
 namespace cocreate {
@@ -71,6 +72,15 @@ class BinaryWriter {
   }
   void PatchFixed64(size_t at, uint64_t v) {
     for (int i = 0; i < 8; ++i) out_[at + i] = static_cast<char>(v >> (8 * i));
+  }
+  // 0: empty; odd: milliseconds (Now()'s form), shifted; 2: the text follows.
+  void operator()(const Timestamp& t) {
+    if (t.empty()) return U64(0);
+    if (std::optional<int64_t> millis = t.millis()) {
+      return U64((static_cast<uint64_t>(*millis) << 1) | 1);
+    }
+    U64(2);
+    Bytes(t.str());
   }
   void operator()(bool b) { U64(b ? 1 : 0); }
   void operator()(int64_t v) {
@@ -170,6 +180,20 @@ class BinaryReader {
     const uint64_t i = U64();
     if (i >= handles->size()) return (void)Fail();
     id = (*handles)[i];
+  }
+  void operator()(Timestamp& t) {
+    const uint64_t code = U64();
+    if (code == 0) {
+      t.clear();
+    } else if (code & 1) {
+      std::optional<Timestamp> at = Timestamp::FromMillis(static_cast<int64_t>(code >> 1));
+      if (!at) return (void)Fail();
+      t = *at;
+    } else if (code == 2) {
+      t = Timestamp(Bytes());
+    } else {
+      Fail();
+    }
   }
   void operator()(bool& b) { b = U64() != 0; }
   void operator()(int64_t& v) {

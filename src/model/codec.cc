@@ -1,5 +1,7 @@
 #include "model/codec.h"
 
+#include <concepts>
+
 #include "model/env.h"
 
 namespace cocreate {
@@ -20,6 +22,17 @@ void OptStr(W& w, std::string_view key, const std::string& value) {
   } else {
     WriteString(w, value);
   }
+}
+
+// Only for a Timestamp itself (a template, so that strings do not convert).
+template <typename W, std::same_as<Timestamp> T>
+void Str(W& w, std::string_view key, const T& value) {
+  Str(w, key, std::string_view(value.str()));
+}
+
+template <typename W, std::same_as<Timestamp> T>
+void OptStr(W& w, std::string_view key, const T& value) {
+  OptStr(w, key, value.str());
 }
 
 template <typename W>
@@ -405,8 +418,8 @@ void Encode(const ServiceRequest& r, W& w) {
   OptStr(w, "provision", r.provision);
   OptStr(w, "reason", r.reason);
   WriteKey(w, "lead_time_seconds");
-  auto opened = UnixMillis(r.opened_at);
-  auto closed = UnixMillis(r.closed_at);
+  auto opened = MillisOf(r.opened_at);
+  auto closed = MillisOf(r.closed_at);
   if (r.status == RequestStatus::kFulfilled && opened && closed) {
     w.Double(static_cast<double>(*closed - *opened) / 1000.0);
   } else {

@@ -14,6 +14,7 @@
 #include "model/decimal.h"
 #include "model/id.h"
 #include "model/json.h"
+#include "model/timestamp.h"
 
 namespace cocreate {
 
@@ -37,9 +38,9 @@ struct Organization {
   std::string name;
   std::string description;
   Json attributes = Json::MakeObject();
-  std::string created_at;
+  Timestamp created_at;
   bool closed = false;  // status "closed" (CONTRACT §5); otherwise "active"
-  std::string updated_at;  // empty until the first change
+  Timestamp updated_at;  // empty until the first change
 };
 
 struct ConsumerGroup {
@@ -47,8 +48,8 @@ struct ConsumerGroup {
   std::string name;
   std::string owner;  // the organization that keeps it, or empty (the admin's)
   std::vector<std::string> members;
-  std::string created_at;
-  std::string updated_at;
+  Timestamp created_at;
+  Timestamp updated_at;
 };
 
 // One state of a resource. Every change (attributes or owner) makes a new one.
@@ -61,7 +62,7 @@ struct ResourceVersion {
   Id provision;  // the provision that made this version, or empty
   std::string name;
   Json attributes = Json::MakeObject();
-  std::string at;
+  Timestamp at;
   int64_t seq = 0;        // the event that made it (set when applied, never encoded)
 };
 
@@ -71,7 +72,7 @@ struct Resource {
   Id origin_provision;  // the provision that created it, or empty
   std::vector<ResourceVersion> versions;  // oldest first; never empty
   bool retired = false;
-  std::string retired_at;
+  Timestamp retired_at;
   const ResourceVersion& current() const { return versions.back(); }
   // The version current just after event `seq`, or nullptr when the
   // resource did not exist yet.
@@ -95,8 +96,8 @@ struct Service {
   std::string description;
   IdList built_on;    // resource ids
   IdList depends_on;  // service ids
-  std::string created_at;
-  std::string updated_at;
+  Timestamp created_at;
+  Timestamp updated_at;
   bool retired = false;
   std::vector<DegradedBy> degraded_by;  // non-empty: status "degraded"
   int64_t seq = 0;  // the event that made this state (never encoded)
@@ -135,8 +136,8 @@ struct Offering {
   std::vector<ServiceAction> actions;
   std::vector<ServiceLevel> service_levels;
   std::optional<Price> price;
-  std::string created_at;
-  std::string updated_at;
+  Timestamp created_at;
+  Timestamp updated_at;
   int64_t version = 1;  // + 1 on every change (CONTRACT §5)
   bool retired = false;
   int64_t seq = 0;  // the event that made this state (never encoded)
@@ -159,7 +160,7 @@ struct Person {
   std::string organization;
   std::string name;
   std::string email;
-  std::string created_at;
+  Timestamp created_at;
   // As given through TMF632 (CONTRACT §9.24); `name` is then both joined by
   // a space. Empty for a person made with a plain `name`.
   std::string given_name = {};
@@ -186,7 +187,7 @@ struct ServiceOrder {
   std::string description;
   std::string external_id;
   std::vector<OrderItem> items;
-  std::string created_at;
+  Timestamp created_at;
 };
 
 // The ids of the roles the rules derive (provider and consumer,
@@ -203,8 +204,8 @@ struct PartyRole {
   std::string engaged_party;
   std::string owner;
   Json details = Json::MakeObject();
-  std::string created_at;
-  std::string updated_at;
+  Timestamp created_at;
+  Timestamp updated_at;
   bool removed = false;
 };
 
@@ -214,7 +215,7 @@ struct RoleAssignment {
   std::string person;
   std::string role;
   std::string organization;  // the person's organization (a party)
-  std::string assigned_at;
+  Timestamp assigned_at;
 };
 // True for the roles the consumer's (false: the provider's) people may take;
 // nullopt for a role that does not exist.
@@ -232,7 +233,7 @@ struct Agreement {
   std::string end;    // RFC 3339, or empty: open-ended
   std::string renewal = "none";  // "none" or "auto"
   std::string proposal;  // the accepted proposal that made it, or empty
-  std::string at;        // when it came into force
+  Timestamp at;        // when it came into force
 };
 
 struct Relationship {
@@ -242,9 +243,9 @@ struct Relationship {
   std::string consumer;
   RelationshipType type = RelationshipType::kBasic;
   RelationshipStatus status = RelationshipStatus::kRequested;
-  std::string requested_at;
-  std::string updated_at;
-  std::string activated_at;  // first activation, or empty
+  Timestamp requested_at;
+  Timestamp updated_at;
+  Timestamp activated_at;  // first activation, or empty
   std::vector<Agreement> agreements;  // oldest first; empty until activated
   std::vector<RoleAssignment> roles;  // people in roles on it, in assignment order
   // True while requested, active or suspended.
@@ -266,8 +267,8 @@ struct Proposal {
   ProposalStatus status = ProposalStatus::kOpen;
   Json changes = Json::MakeObject();
   std::string note;
-  std::string created_at;
-  std::string closed_at;
+  Timestamp created_at;
+  Timestamp closed_at;
   std::string reason;  // why it was withdrawn or declined, when a reason was given
 };
 
@@ -305,7 +306,7 @@ struct Measurement {
   std::string target = "at_least";
   bool met = true;
   int64_t agreement_version = 1;
-  std::string at;
+  Timestamp at;
   int64_t end_ms = 0;  // period.end in Unix milliseconds (set when applied, never encoded)
 };
 
@@ -322,8 +323,8 @@ struct ServiceRequest {
   std::string note;
   Json details = Json::MakeObject();
   RequestStatus status = RequestStatus::kOpen;
-  std::string opened_at;
-  std::string closed_at;
+  Timestamp opened_at;
+  Timestamp closed_at;
   std::string provision;  // the provision that fulfilled it
   std::string reason;     // why it was declined or cancelled
 };
@@ -336,7 +337,7 @@ struct ValueRecord {
   Value value;
   Period period;
   std::string note;
-  std::string at;
+  Timestamp at;
 };
 
 struct ModifiedResource { std::string resource; int64_t version = 0; };
@@ -353,7 +354,7 @@ struct Provision {
   std::vector<std::string> transferred;
   std::optional<Value> value;
   std::string request;  // the request it fulfilled, or empty
-  std::string at;
+  Timestamp at;
   int64_t seq = 0;  // the event that recorded it (set when applied, never encoded)
 };
 
@@ -363,7 +364,7 @@ struct Evidence {
 };
 
 struct RoleTransition {
-  std::string at;
+  Timestamp at;
   std::vector<Evidence> evidence;
 };
 

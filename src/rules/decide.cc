@@ -1446,7 +1446,7 @@ const Agreement& AgreementAt(const Relationship& rel, const std::string& time) {
   auto t = UnixMillis(time);
   const Agreement* found = &rel.agreements.front();
   for (const Agreement& a : rel.agreements) {
-    auto at = UnixMillis(a.at);
+    auto at = MillisOf(a.at);
     if (t && at && *at <= *t) found = &a;
   }
   return *found;
@@ -1914,7 +1914,7 @@ StatusOr<Decision> DecideExpiry(const State& state, const Principal& p, const st
     // The term: from the start to the end, or for a renewed version (no
     // proposal made it) from when it came into force, so terms keep their
     // length while `start` stays the agreement's start.
-    auto term_start = a.proposal.empty() ? UnixMillis(a.at) : start;
+    auto term_start = a.proposal.empty() ? MillisOf(a.at) : start;
     if (a.renewal == "auto" && term_start && *end > *term_start) {
       int64_t length = *end - *term_start;
       // The first term that ends after now, in one step however many passed.
