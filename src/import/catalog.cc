@@ -166,7 +166,7 @@ class Applier {
     if (o.description && current->description != *o.description) {
       patch.Set("description", Json(*o.description));
     }
-    Json attrs = MergeDiff(current->attributes, Desired(current->attributes, o.attributes));
+    Json attrs = MergeDiff(current->attributes.value(), Desired(current->attributes.value(), o.attributes));
     if (!attrs.members().empty()) patch.Set("attributes", std::move(attrs));
     if (patch.members().empty()) return Result::kUnchanged;
     CC_RETURN_IF_ERROR(Execute(DecodePatch(Noun::kOrganization, current->id, patch)).status());
@@ -204,7 +204,7 @@ class Applier {
     }
     Json body = Json::MakeObject();
     if (v.name != r.name) body.Set("name", Json(r.name));
-    Json attrs = MergeDiff(v.attributes, Desired(v.attributes, r.attributes));
+    Json attrs = MergeDiff(v.attributes.value(), Desired(v.attributes.value(), r.attributes));
     if (!attrs.members().empty()) body.Set("attributes", std::move(attrs));
     if (body.members().empty()) return Result::kUnchanged;
     CC_RETURN_IF_ERROR(Execute(DecodeRevision(current->id, body)).status());

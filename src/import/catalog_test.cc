@@ -210,7 +210,7 @@ TEST(ApplyCatalogTest, CsvByExternalIdOrIdAndDuplicates) {
   engine->Inspect([&](const State& s) {
     const Resource& db = *s.FindResource(*s.FindByExternalId(Noun::kResource, "db"));
     EXPECT_EQ(db.current().version, 2);
-    EXPECT_EQ(db.current().attributes.Find("size")->as_string(), "small");
+    EXPECT_EQ(db.current().attributes.value().Find("size")->as_string(), "small");
   });
   // Changing an owner is a transfer, not an import.
   ASSERT_TRUE(ImportText(*engine, "csv", "organizations", "external_id,name\nglobex,Globex\n", "o.csv").ok());

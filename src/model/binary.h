@@ -82,6 +82,7 @@ class BinaryWriter {
     U64(2);
     Bytes(t.str());
   }
+  void operator()(const JsonText& j) { Bytes(j.text()); }
   void operator()(bool b) { U64(b ? 1 : 0); }
   void operator()(int64_t v) {
     U64((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
@@ -195,6 +196,7 @@ class BinaryReader {
       Fail();
     }
   }
+  void operator()(JsonText& j) { j = JsonText::FromDump(std::string(Bytes())); }
   void operator()(bool& b) { b = U64() != 0; }
   void operator()(int64_t& v) {
     const uint64_t u = U64();

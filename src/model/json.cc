@@ -715,4 +715,9 @@ bool JsonBuilder::Add(Json value) {
   return true;
 }
 
+Json JsonText::value() const {
+  StatusOr<Json> parsed = Json::Parse(text_);
+  return parsed.ok() ? std::move(*parsed) : Json();
+}
+
 }  // namespace cocreate

@@ -320,6 +320,32 @@ std::string Shape(const Json& v) {
 // A JsonBuilder gives exactly what writing the text and parsing it back
 // gives: the same members in the same order, and each number held the same
 // way (int64 or literal), computed doubles included.
+TEST(JsonTextTest, KeepsTheCompactTextAndWritesItAsIs) {
+  const char* text = R"({"size":42,"tags":["a","b"],"ratio":1.50,"big":123456789012345678901})";
+  Json value = Json::Parse(text).value();
+  JsonText kept(value);
+  EXPECT_EQ(kept.text(), value.Dump());
+  EXPECT_EQ(kept.value(), value);
+  // Written into an answer exactly as kept; into a builder as the value.
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  WriteKey(w, "attributes");
+  kept.Write(w);
+  w.EndObject();
+  EXPECT_EQ(std::string(buf.GetString()), "{\"attributes\":" + value.Dump() + "}");
+  JsonBuilder b;
+  kept.Write(b);
+  EXPECT_EQ(b.Take(), value);
+  // Equal as values are, member order aside.
+  EXPECT_EQ(JsonText(Json::Parse(R"({"a":1,"b":2})").value()),
+            JsonText(Json::Parse(R"({"b":2,"a":1})").value()));
+  EXPECT_FALSE(JsonText(Json::Parse(R"({"a":1})").value()) ==
+               JsonText(Json::Parse(R"({"a":2})").value()));
+  EXPECT_EQ(JsonText::FromDump("{}").value(), Json::MakeObject());
+  EXPECT_TRUE(JsonText::FromDump("{broken").value().is_null());
+}
+
 TEST(JsonBuilderTest, BuildsWhatTheTextWouldParseTo) {
   std::vector<Json> values = {
       Json::Parse(R"({"a":[1,-0,1.0,1e2,0.1,18446744073709551615,-9223372036854775808],)"

@@ -37,7 +37,7 @@ struct Organization {
   std::string external_id;
   std::string name;
   std::string description;
-  Json attributes = Json::MakeObject();
+  JsonText attributes = JsonText::FromDump("{}");
   Timestamp created_at;
   bool closed = false;  // status "closed" (CONTRACT §5); otherwise "active"
   Timestamp updated_at;  // empty until the first change
@@ -61,7 +61,7 @@ struct ResourceVersion {
   Id kind;
   Id provision;  // the provision that made this version, or empty
   std::string name;
-  Json attributes = Json::MakeObject();
+  JsonText attributes = JsonText::FromDump("{}");
   Timestamp at;
   int64_t seq = 0;        // the event that made it (set when applied, never encoded)
 };

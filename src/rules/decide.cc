@@ -778,7 +778,7 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
     modified_data.push_back(Json::MakeObject(
         {{"provision", Json(prov.id)},
          {"version", Json(version)},
-         {"attributes", MergePatch(r.current().attributes, m.patch)},
+         {"attributes", MergePatch(r.current().attributes.value(), m.patch)},
          {"patch", m.patch}}));
   }
   prov.transferred = c.transfers;
@@ -864,7 +864,7 @@ StatusOr<Decision> DecidePatchOrganization(const State& state, const Principal& 
   CC_RETURN_IF_ERROR(RequireMemberOf(p, org->id, "change organization '" + org->id + "'"));
   bool changes_something =
       (c.name && *c.name != org->name) || (c.description && *c.description != org->description) ||
-      (c.attributes && !(MergePatch(org->attributes, *c.attributes) == org->attributes)) ||
+      (c.attributes && !(MergePatch(org->attributes.value(), *c.attributes) == org->attributes.value())) ||
       (c.external_id && *c.external_id != org->external_id);
   if (!changes_something) return Unchanged(Noun::kOrganization, org->id);
   if (c.external_id) {
@@ -973,7 +973,7 @@ StatusOr<Decision> DecideRevision(const State& state, const Principal& p, const 
   if (r->retired) return RetiredConflict(Noun::kResource, r->id);
   // A revision that changes nothing makes no version: a retry is safe.
   bool new_external_id = c.external_id && *c.external_id != r->external_id;
-  if ((!c.name || *c.name == v.name) && MergePatch(v.attributes, c.patch) == v.attributes &&
+  if ((!c.name || *c.name == v.name) && MergePatch(v.attributes.value(), c.patch) == v.attributes.value() &&
       !new_external_id) {
     Decision same = Unchanged(Noun::kResource, r->id);
     same.version = v.version;
@@ -989,7 +989,7 @@ StatusOr<Decision> DecideRevision(const State& state, const Principal& p, const 
   Json data = Json::MakeObject({{"version", Json(version)},
                                 {"changes", std::move(changes)},
                                 {"name", Json(c.name ? *c.name : v.name)},
-                                {"attributes", MergePatch(v.attributes, c.patch)}});
+                                {"attributes", MergePatch(v.attributes.value(), c.patch)}});
   // The external_id is the resource's, not a version's; the revision that
   // changes it says so.
   if (new_external_id) {

@@ -529,7 +529,7 @@ Status State::Apply(const Event& e) {
     if (const Json* v = changes->Find("description"); v && v->is_string()) {
       o.description = v->as_string();
     }
-    if (const Json* v = changes->Find("attributes")) o.attributes = MergePatch(o.attributes, *v);
+    if (const Json* v = changes->Find("attributes")) o.attributes = MergePatch(o.attributes.value(), *v);
     if (const Json* v = changes->Find("external_id")) {
       std::string next = v->is_string() ? v->as_string() : "";
       IndexExternalId(Noun::kOrganization, o.id, o.external_id, next);

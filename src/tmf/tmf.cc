@@ -181,7 +181,7 @@ Write PatchOrganizationFrom(const State& s, const Principal&, const std::string&
   if (description) native.Set("description", Json(*description));
   if (b.Find("partyCharacteristic") != nullptr) {
     CC_ASSIGN_OR_RETURN(Json attributes, AttributesFrom(b, "partyCharacteristic"));
-    Json patch = MergeDiff(org->attributes, attributes);
+    Json patch = MergeDiff(org->attributes.value(), attributes);
     if (!patch.members().empty()) native.Set("attributes", std::move(patch));
   }
   if (native.members().empty()) return std::optional<Command>();
@@ -369,7 +369,7 @@ Write PatchResourceFrom(const State& s, const Principal&, const std::string& id,
   if (name && *name != v.name) native.Set("name", Json(*name));
   if (b.Find("resourceCharacteristic") != nullptr) {
     CC_ASSIGN_OR_RETURN(Json attributes, AttributesFrom(b, "resourceCharacteristic"));
-    Json patch = MergeDiff(v.attributes, attributes);
+    Json patch = MergeDiff(v.attributes.value(), attributes);
     if (!patch.members().empty()) native.Set("attributes", std::move(patch));
   }
   if (native.members().empty()) return std::optional<Command>();

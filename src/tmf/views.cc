@@ -82,8 +82,9 @@ std::optional<Json> OrganizationView(const State& s, const Principal& p, const s
   SetIf(doc, "description", o->description);
   doc.Set("status", Json("validated"));
   doc.Set("existsDuring", Json::MakeObject({{"startDateTime", Json(o->created_at)}}));
-  if (o->attributes.is_object() && !o->attributes.members().empty()) {
-    doc.Set("partyCharacteristic", Characteristics(o->attributes));
+  if (Json attributes = o->attributes.value();
+      attributes.is_object() && !attributes.members().empty()) {
+    doc.Set("partyCharacteristic", Characteristics(attributes));
   }
   return doc;
 }
@@ -169,7 +170,7 @@ std::optional<Json> ResourceView(const State& s, const Principal& p, const std::
        {"resourceVersion", Json(std::to_string(v.version))},
        {"resourceStatus", Json("available")},
        {"startOperatingDate", Json(r->versions.front().at)},
-       {"resourceCharacteristic", Characteristics(v.attributes)},
+       {"resourceCharacteristic", Characteristics(v.attributes.value())},
        {"relatedParty", Json::MakeArray({OrganizationRef(s, v.owner, "owner")})}});
   return doc;
 }
