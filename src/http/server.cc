@@ -468,10 +468,13 @@ Status Listen(tcp::acceptor& acceptor, const std::string& host, uint16_t port) {
 Status Serve(Engine& engine, const ServerOptions& options) {
   int threads = options.threads > 0 ? options.threads
                                     : std::max(1u, std::thread::hardware_concurrency());
-  asio::io_context ioc(threads);
+  // Declared before the io_context, so they outlive it: sessions its
+  // destructor drops (answers queued by the engine's stop, idle reads) count
+  // themselves out of `counters`.
   HttpCounters counters;
   Router router(engine, counters, options.max_body_bytes, options.web_dir);
   Shared shared{&router, &counters, &engine, &options};
+  asio::io_context ioc(threads);
 
   tcp::acceptor acceptor(ioc);
   CC_RETURN_IF_ERROR(Listen(acceptor, options.host, options.port));

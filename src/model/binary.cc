@@ -19,6 +19,16 @@ void BinaryWriter::operator()(const Json& j) {
   }
 }
 
+void BinaryReader::operator()(JsonText& j) {
+  std::string_view text = Bytes();
+  StatusOr<Json> parsed = Json::Parse(text, Json::kMaxStoredDepth + 1);
+  if (!parsed.ok() || !parsed->is_object() || parsed->Dump() != text) {
+    Fail();
+    return;
+  }
+  j = JsonText::FromDump(std::string(text));
+}
+
 void BinaryReader::operator()(Json& j) {
   switch (U64()) {
     case kJsonNull:

@@ -196,7 +196,9 @@ class BinaryReader {
       Fail();
     }
   }
-  void operator()(JsonText& j) { j = JsonText::FromDump(std::string(Bytes())); }
+  // The text must be an object's, as attributes are: a checkpoint is not
+  // trusted to hold what answers will carry as is.
+  void operator()(JsonText& j);
   void operator()(bool& b) { b = U64() != 0; }
   void operator()(int64_t& v) {
     const uint64_t u = U64();

@@ -196,6 +196,51 @@ TEST(BinaryTest, IdsReadBackByTextOrByNumber) {
   EXPECT_FALSE(rb.ok());
 }
 
+TEST(BinaryTest, TimestampsAndKeptTextsReadBackAsWritten) {
+  std::string out;
+  BinaryWriter w(out);
+  Timestamp now("2026-12-03T05:07:09.123Z"), other("2026-12-03T05:07:09Z"), none;
+  JsonText attributes(Json::Parse(R"({"size":42,"tags":["a"]})").value());
+  w(now);
+  w(other);
+  w(none);
+  w(attributes);
+  BinaryReader r(out);
+  Timestamp a, b, c("x");
+  JsonText j;
+  r(a);
+  r(b);
+  r(c);
+  r(j);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.done());
+  EXPECT_EQ(a, now);
+  EXPECT_EQ(b, other);
+  EXPECT_TRUE(c.empty());
+  EXPECT_EQ(j.text(), attributes.text());
+}
+
+TEST(BinaryTest, AKeptTextThatIsNotAnObjectsCompactTextFails) {
+  // Answers carry a kept text as is: one that would add members to them, or
+  // is not JSON, or not written as the server writes it, is refused.
+  for (const char* bad : {R"({"a":1},"status":"x")", "", "[1]", R"({ "a": 1 })", "{\"a\":\xff}",
+                          R"("text")", "{"}) {
+    std::string out;
+    BinaryWriter(out).Bytes(bad);
+    BinaryReader r(out);
+    JsonText j;
+    r(j);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  // A millisecond count past 9999 is not a time.
+  std::string out;
+  BinaryWriter(out).U64((uint64_t{253402300800000} << 1) | 1);
+  BinaryReader r(out);
+  Timestamp t;
+  r(t);
+  EXPECT_FALSE(r.ok());
+}
+
 TEST(BinaryTest, AFixedWidthValueIsPatchedInPlace) {
   std::string bytes;
   BinaryWriter w(bytes);
