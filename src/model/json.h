@@ -243,8 +243,8 @@ class JsonText {
   JsonText() : text_("null") {}
   JsonText(const Json& value) : text_(value.Dump()) {}  // NOLINT: as the Json it replaces
 
-  // The value. Text that does not parse (only a damaged checkpoint could
-  // give one; checksums refuse those first) reads as null.
+  // The value. Text that does not parse reads as null (none is kept: a
+  // checkpoint's texts are checked as they load, BinaryReader).
   Json value() const;
   const std::string& text() const { return text_; }
   // The compact text (what Json::Dump of the value gives).
