@@ -254,14 +254,14 @@ StatusOr<std::string> Engine::OfferingVersions(const Principal& p, const std::st
   if (!Exists(state_, p, Noun::kOffering, id)) return NoSuch(Noun::kOffering, id);
   VisibleIds visible(state_, p);
   const IdFilter* filter = Redacts(state_, p, Noun::kOffering, id) ? &visible : nullptr;
-  const std::vector<Offering>& versions = state_.OfferingVersions(id);
+  const std::vector<const Offering*> versions = state_.OfferingVersions(id);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   BeginList(w);
   int64_t total = static_cast<int64_t>(versions.size());
   for (int64_t i = q.offset; i < total && i < q.offset + q.limit; ++i) {
     // Each version as it was made; `status` is the offering's now.
-    Offering v = versions[static_cast<size_t>(i)];
+    Offering v = *versions[static_cast<size_t>(i)];
     v.retired = false;
     Encode(v, w, filter);
   }

@@ -1455,6 +1455,34 @@ TEST_F(ChangeTest, OfferingChangesReachActiveRelationships) {
   ASSERT_OK(Provide(R"({"relationship": "rel", "action": "advise"})"));
 }
 
+TEST_F(ChangeTest, OfferingVersionsAndPastStatesSurviveRetirement) {
+  // An offering never changed is its own only version: no copy is kept.
+  const Offering* made = state_.FindOffering("off");
+  const int64_t made_seq = made->seq;
+  ASSERT_EQ(state_.OfferingVersions("off"), std::vector<const Offering*>{made});
+  EXPECT_EQ(state_.OfferingAt("off", made_seq), made);
+  EXPECT_EQ(state_.OfferingAt("off", made_seq - 1), nullptr);
+  ASSERT_OK(Patch(Member("prov"), Noun::kOffering, "off", R"({"name": "second"})"));
+  const int64_t second_seq = state_.last_seq();
+  const Timestamp second_at = state_.FindOffering("off")->updated_at;
+  ASSERT_OK(RetireIt(Member("prov"), Noun::kOffering, "off"));
+  ASSERT_TRUE(state_.FindOffering("off")->retired);
+  // Retiring is not a version: the second version reads as it was made.
+  const std::vector<const Offering*> versions = state_.OfferingVersions("off");
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[0]->version, 1);
+  EXPECT_EQ(versions[0]->name, state_.OfferingAt("off", made_seq)->name);
+  EXPECT_EQ(versions[1]->version, 2);
+  EXPECT_EQ(versions[1]->name, "second");
+  EXPECT_FALSE(versions[1]->retired);
+  EXPECT_EQ(versions[1]->updated_at, second_at);
+  EXPECT_EQ(state_.OfferingAt("off", state_.last_seq()), versions[1]);
+  EXPECT_EQ(state_.OfferingAt("off", second_seq), versions[1]);
+  EXPECT_EQ(state_.OfferingAt("off", second_seq - 1), versions[0]);
+  EXPECT_EQ(state_.OfferingAt("nope", second_seq), nullptr);
+  EXPECT_TRUE(state_.OfferingVersions("nope").empty());
+}
+
 TEST_F(ChangeTest, LosingAccessDegradesAndRegainingRestores) {
   ConsumerBuildsOnTool();
   ASSERT_OK(Lifecycle(Member("prov"), "rel", Verb::kSuspend));

@@ -211,9 +211,19 @@ const Service* State::ServiceAt(const std::string& id, int64_t seq) const {
   return it == service_history_.end() ? nullptr : AtSeq(it->second, seq);
 }
 
+// offering_history_ keeps an offering's versions before its current one,
+// and the current version as it was made once retiring changed it (see
+// KeepOfferingAsMade): an offering never changed costs no copy.
 const Offering* State::OfferingAt(const std::string& id, int64_t seq) const {
+  const Offering* current = FindOffering(id);
+  if (current == nullptr) return nullptr;
   auto it = offering_history_.find(id);
-  return it == offering_history_.end() ? nullptr : AtSeq(it->second, seq);
+  const std::vector<Offering>* past = it == offering_history_.end() ? nullptr : &it->second;
+  if (current->seq <= seq) {
+    const bool kept = past != nullptr && !past->empty() && past->back().version == current->version;
+    return kept ? &past->back() : current;
+  }
+  return past == nullptr ? nullptr : AtSeq(*past, seq);
 }
 
 const RelationshipChange* State::RelationshipAt(const std::string& id, int64_t seq) const {
@@ -221,10 +231,21 @@ const RelationshipChange* State::RelationshipAt(const std::string& id, int64_t s
   return it == relationship_history_.end() ? nullptr : AtSeq(it->second, seq);
 }
 
-const std::vector<Offering>& State::OfferingVersions(const std::string& id) const {
-  static const std::vector<Offering> kEmpty;
+std::vector<const Offering*> State::OfferingVersions(const std::string& id) const {
+  std::vector<const Offering*> out;
+  const Offering* current = FindOffering(id);
+  if (current == nullptr) return out;
   auto it = offering_history_.find(id);
-  return it == offering_history_.end() ? kEmpty : it->second;
+  if (it != offering_history_.end()) {
+    for (const Offering& o : it->second) out.push_back(&o);
+  }
+  if (out.empty() || out.back()->version != current->version) out.push_back(current);
+  return out;
+}
+
+void State::KeepOfferingAsMade(const Offering& current) {
+  std::vector<Offering>& past = offering_history_[current.id];
+  if (past.empty() || past.back().version != current.version) past.push_back(current);
 }
 
 void State::Unindex(Index& index, Id key, Id id) {
@@ -421,7 +442,6 @@ Status State::Apply(const Event& e) {
     for (const auto& r : o.access) accessing_[Id(r)].push_back(oid);
     offerings_of_[Id(o.service)].push_back(oid);
     o.seq = e.seq;
-    offering_history_[o.id].push_back(o);
     offerings_[oid] = std::move(o);
   } else if (t == EventType::kTokenIssued) {
     TokenRecord token;
@@ -633,11 +653,13 @@ Status State::Apply(const Event& e) {
     IndexExternalId(Noun::kOffering, cur.id, cur.external_id, next.external_id);
     next.updated_at = e.at;
     next.seq = e.seq;
+    std::vector<Offering>& past = offering_history_[cur.id];
+    if (past.empty() || past.back().version != cur.version) past.push_back(std::move(cur));
     cur = std::move(next);
-    offering_history_[cur.id].push_back(cur);
   } else if (t == EventType::kOfferingRetired) {
     auto it = FindById(offerings_, e.subject);
     if (it == offerings_.end()) return Corrupt(e, "unknown offering");
+    KeepOfferingAsMade(it->second);
     it->second.retired = true;
     it->second.updated_at = e.at;
   } else if (t == EventType::kProvisionPerformed) {

@@ -230,7 +230,8 @@ class State {
   const Offering* OfferingAt(const std::string& id, int64_t seq) const;
   const RelationshipChange* RelationshipAt(const std::string& id, int64_t seq) const;
   // Every version of an offering, oldest first (GET /offerings/{id}/versions).
-  const std::vector<Offering>& OfferingVersions(const std::string& id) const;
+  // Empty when there is no such offering.
+  std::vector<const Offering*> OfferingVersions(const std::string& id) const;
   // True when `org` owns `resource` or has access to it.
   bool CanUseResource(const std::string& org, const std::string& resource) const;
   // True when `org` provides `service` or consumes it through an active relationship.
@@ -271,6 +272,8 @@ class State {
   Status ApplyRelationshipChange(const Event& e, RelationshipStatus to);
   Status ApplyAccess(const Event& e, bool grant);
   void Unindex(Index& index, Id key, Id id);
+  // Keeps `current` as made before a change that is not a new version.
+  void KeepOfferingAsMade(const Offering& current);
   // Records a new noun's id; returns it interned, for the indexes to hold.
   Id AddId(Noun noun, const std::string& id, const Event& e);
   // Moves `id` from external_id `before` to `after` (either may be empty).
@@ -331,6 +334,8 @@ class State {
   std::unordered_map<std::string, Proposal> proposals_;
   // A service's versions before its current one (see ServiceAt).
   std::unordered_map<std::string, std::vector<Service>> service_history_;
+  // An offering's versions before its current one, then the current one as
+  // it was made once retiring changed it (see OfferingAt).
   std::unordered_map<std::string, std::vector<Offering>> offering_history_;
   std::unordered_map<std::string, std::vector<RelationshipChange>> relationship_history_;
   // Access by "org\nresource": the relationships granting it now, and the

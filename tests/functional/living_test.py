@@ -174,8 +174,12 @@ class TestChangeAndRetire(ApiTestCase):
     def test_retired_offering_takes_no_request_but_relationships_carry_on(self):
         w = self.w
         rel = active_rel(w)
+        versions = f"/offerings/{w.offering}/versions"
+        made = self.assertStatus(req("GET", versions, token=w.tp), 200)
         body = self.assertStatus(req("POST", f"/offerings/{w.offering}/retire", token=w.tp), 200)
         self.assertEqual(body["status"], "retired")
+        # Retiring makes no version: each reads as it was made.
+        self.assertEqual(self.assertStatus(req("GET", versions, token=w.tp), 200), made)
         other = w.other
         self.assertError(req("POST", "/relationships", {"offering": w.offering, "consumer": other,
                                                         "type": "basic"}, token=w.to),
