@@ -260,7 +260,7 @@ StatusOr<std::string> Engine::OfferingVersions(const Principal& p, const std::st
   BeginList(w);
   int64_t total = static_cast<int64_t>(versions.size());
   for (int64_t i = q.offset; i < total && i < q.offset + q.limit; ++i) {
-    // Each version as it was made; `status` is the offering's now.
+    // Each version as it was made: active (retiring makes no version).
     Offering v = *versions[static_cast<size_t>(i)];
     v.retired = false;
     Encode(v, w, filter);

@@ -937,8 +937,8 @@ void Encode(const Evidence& e, W& w) {
 }
 
 StatusOr<Evidence> DecodeEvidence(const Json& j) {
-  return Evidence{StrOr(j, "service"), StrOr(j, "resource"), StrOr(j, "provision"),
-                  StrOr(j, "relationship"), StrOr(j, "provider")};
+  return Evidence{Id(StrOr(j, "service")), Id(StrOr(j, "resource")), Id(StrOr(j, "provision")),
+                  Id(StrOr(j, "relationship")), Id(StrOr(j, "provider"))};
 }
 
 // Every encoder writes text (JsonWriter) or builds a value (JsonBuilder).

@@ -358,9 +358,10 @@ struct Provision {
   int64_t seq = 0;  // the event that recorded it (set when applied, never encoded)
 };
 
-// One entry of a role transition's evidence (CONTRACT §2, role transition).
+// One entry of a role transition's evidence (CONTRACT §2, role transition):
+// ids of objects that exist, so handles (model/id.h).
 struct Evidence {
-  std::string service, resource, provision, relationship, provider;
+  Id service, resource, provision, relationship, provider;
 };
 
 struct RoleTransition {

@@ -1972,7 +1972,8 @@ std::vector<Evidence> TransitionEvidence(const State& state, const std::string& 
       for (const TouchRecord& touch : state.TouchesOf(resource_id)) {
         const Provision* prov = state.FindProvision(touch.provision);
         if (prov == nullptr || prov->consumer != org) continue;
-        out.push_back({service.id, resource_id, prov->id, prov->relationship, prov->provider});
+        out.push_back({Id(service.id), resource_id, Id(prov->id), Id(prov->relationship),
+                       Id(prov->provider)});
         break;  // the earliest provision that obtained it
       }
     }
