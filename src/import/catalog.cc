@@ -166,7 +166,8 @@ class Applier {
     if (o.description && current->description != *o.description) {
       patch.Set("description", Json(*o.description));
     }
-    Json attrs = MergeDiff(current->attributes.value(), Desired(current->attributes.value(), o.attributes));
+    const Json current_attributes = current->attributes.value();
+    Json attrs = MergeDiff(current_attributes, Desired(current_attributes, o.attributes));
     if (!attrs.members().empty()) patch.Set("attributes", std::move(attrs));
     if (patch.members().empty()) return Result::kUnchanged;
     CC_RETURN_IF_ERROR(Execute(DecodePatch(Noun::kOrganization, current->id, patch)).status());
@@ -204,7 +205,8 @@ class Applier {
     }
     Json body = Json::MakeObject();
     if (v.name != r.name) body.Set("name", Json(r.name));
-    Json attrs = MergeDiff(v.attributes.value(), Desired(v.attributes.value(), r.attributes));
+    const Json current_attributes = v.attributes.value();
+    Json attrs = MergeDiff(current_attributes, Desired(current_attributes, r.attributes));
     if (!attrs.members().empty()) body.Set("attributes", std::move(attrs));
     if (body.members().empty()) return Result::kUnchanged;
     CC_RETURN_IF_ERROR(Execute(DecodeRevision(current->id, body)).status());

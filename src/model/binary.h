@@ -82,7 +82,7 @@ class BinaryWriter {
     U64(2);
     Bytes(t.str());
   }
-  void operator()(const JsonText& j) { Bytes(j.text()); }
+  void operator()(const JsonText& j) { Bytes(j.Dump()); }
   void operator()(bool b) { U64(b ? 1 : 0); }
   void operator()(int64_t v) {
     U64((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));

@@ -217,7 +217,7 @@ TEST(BinaryTest, TimestampsAndKeptTextsReadBackAsWritten) {
   EXPECT_EQ(a, now);
   EXPECT_EQ(b, other);
   EXPECT_TRUE(c.empty());
-  EXPECT_EQ(j.text(), attributes.text());
+  EXPECT_EQ(j.Dump(), attributes.Dump());
 }
 
 TEST(BinaryTest, AKeptTextThatIsNotAnObjectsCompactTextFails) {

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <random>
 
+#include "model/timestamp.h"
+
 namespace cocreate {
 
 namespace {
@@ -103,6 +105,7 @@ std::optional<int64_t> UnixMillis(std::string_view time) {
 }
 
 std::string FormatUnixMillis(int64_t millis) {
+  if (std::optional<std::string> exact = FormatMillisExactly(millis)) return *exact;
   std::time_t secs = static_cast<std::time_t>(millis / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);

@@ -246,7 +246,6 @@ class JsonText {
   // The value. Text that does not parse reads as null (none is kept: a
   // checkpoint's texts are checked as they load, BinaryReader).
   Json value() const;
-  const std::string& text() const { return text_; }
   // The compact text (what Json::Dump of the value gives).
   const std::string& Dump() const { return text_; }
   // Takes `text` as the kept form. REQUIRES: it is the Dump() of a value.

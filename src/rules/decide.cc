@@ -862,9 +862,13 @@ StatusOr<Decision> DecidePatchOrganization(const State& state, const Principal& 
   const Organization* org = state.FindOrganization(c.id);
   if (org == nullptr) return NotFound("no organization '" + c.id + "'");
   CC_RETURN_IF_ERROR(RequireMemberOf(p, org->id, "change organization '" + org->id + "'"));
+  auto changes_attributes = [&] {
+    const Json attributes = org->attributes.value();
+    return !(MergePatch(attributes, *c.attributes) == attributes);
+  };
   bool changes_something =
       (c.name && *c.name != org->name) || (c.description && *c.description != org->description) ||
-      (c.attributes && !(MergePatch(org->attributes.value(), *c.attributes) == org->attributes.value())) ||
+      (c.attributes && changes_attributes()) ||
       (c.external_id && *c.external_id != org->external_id);
   if (!changes_something) return Unchanged(Noun::kOrganization, org->id);
   if (c.external_id) {
@@ -973,8 +977,9 @@ StatusOr<Decision> DecideRevision(const State& state, const Principal& p, const 
   if (r->retired) return RetiredConflict(Noun::kResource, r->id);
   // A revision that changes nothing makes no version: a retry is safe.
   bool new_external_id = c.external_id && *c.external_id != r->external_id;
-  if ((!c.name || *c.name == v.name) && MergePatch(v.attributes.value(), c.patch) == v.attributes.value() &&
-      !new_external_id) {
+  const Json attributes = v.attributes.value();
+  Json merged = MergePatch(attributes, c.patch);
+  if ((!c.name || *c.name == v.name) && merged == attributes && !new_external_id) {
     Decision same = Unchanged(Noun::kResource, r->id);
     same.version = v.version;
     return same;
@@ -989,7 +994,7 @@ StatusOr<Decision> DecideRevision(const State& state, const Principal& p, const 
   Json data = Json::MakeObject({{"version", Json(version)},
                                 {"changes", std::move(changes)},
                                 {"name", Json(c.name ? *c.name : v.name)},
-                                {"attributes", MergePatch(v.attributes.value(), c.patch)}});
+                                {"attributes", std::move(merged)}});
   // The external_id is the resource's, not a version's; the revision that
   // changes it says so.
   if (new_external_id) {
