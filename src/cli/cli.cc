@@ -471,30 +471,39 @@ StatusOr<std::string> AdminToken(const std::string& data_dir, bool& generated) {
 }
 
 namespace {
-// glibc's malloc puts its heap on transparent huge pages only when the
-// tunable glibc.malloc.hugetlb is set when the process starts. A large
-// state is millions of small allocations: with 4 KiB pages every one of
-// them first touches a fresh page, and on the 2-core VM we measure on,
-// touching 2.2 GB takes 7 s that way and 3-4 s on huge pages (a start from a
-// checkpoint at 1 M objects: 10.7-12 s and 3.3-5.6 s). So the process runs
-// itself again, once, with the tunable added (docs/operations.md), unless:
-// the operator set the tunable or COCREATE_MALLOC_HUGEPAGES=0; the process
-// is privileged (setuid or file capabilities: glibc drops the tunable there,
-// so it would never see it set); or it was started through the dynamic
-// loader (/proc/self/exe is then the loader). Nothing has run yet: no
-// thread, no file, no output.
-void RunWithMallocHugePages(char** argv) {
+// A large state is millions of small allocations: with 4 KiB pages every one
+// of them first touches a fresh page, and on the 2-core VM we measure on a
+// start from a checkpoint at 1 M objects takes 3-5 s that way and about 1 s on
+// transparent huge pages. jemalloc (the server's allocator, main.cc) asks for
+// them through its malloc_conf; glibc's malloc only when the tunable
+// glibc.malloc.hugetlb is set when the process starts. So the process runs
+// itself again, once, with a variable added (docs/operations.md): on glibc to
+// set the tunable, unless COCREATE_MALLOC_HUGEPAGES=0 or the tunable is set;
+// on jemalloc only when COCREATE_MALLOC_HUGEPAGES=0 asks it to stay off huge
+// pages (MALLOC_CONF=thp:default), unless MALLOC_CONF already names "thp".
+// Never when the process is privileged (setuid or file capabilities: both
+// drop the variable there, so it would never see it set) or was started
+// through the dynamic loader (/proc/self/exe is then the loader). Nothing
+// has run yet: no thread, no file, no output.
+void RunWithMallocHugePages(char** argv, Allocator allocator) {
   constexpr const char* kMarker = "COCREATE_MALLOC_HUGEPAGES_SET";
   if (std::getenv(kMarker) != nullptr) {  // this is the second run
     ::unsetenv(kMarker);
     return;
   }
   const char* opt_out = std::getenv("COCREATE_MALLOC_HUGEPAGES");
-  if (opt_out != nullptr && std::strcmp(opt_out, "0") == 0) return;
+  const bool off = opt_out != nullptr && std::strcmp(opt_out, "0") == 0;
+  const bool glibc = allocator == Allocator::kGlibc;
+  if (glibc == off) return;  // nothing to change
+  const char* variable = glibc ? "GLIBC_TUNABLES" : "MALLOC_CONF";
+  const char* key = glibc ? "glibc.malloc.hugetlb" : "thp";
+  const char* addition = glibc ? "glibc.malloc.hugetlb=1" : "thp:default,metadata_thp:disabled";
   if (::getauxval(AT_SECURE) != 0) return;
-  const char* tunables = std::getenv("GLIBC_TUNABLES");
-  std::string value = tunables == nullptr ? "" : tunables;
-  if (value.find("glibc.malloc.hugetlb") != std::string::npos) return;
+  const char* set = std::getenv(variable);
+  const bool was_set = set != nullptr;
+  const std::string before = was_set ? set : "";  // setenv may free `set`
+  std::string value = before;
+  if (value.find(key) != std::string::npos) return;
   char path[4096];
   const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
   if (n <= 0) return;
@@ -502,18 +511,19 @@ void RunWithMallocHugePages(char** argv) {
   const std::string_view name =
       std::string_view(path).substr(std::string_view(path).rfind('/') + 1);
   if (name.starts_with("ld-") || name.starts_with("ld.so")) return;
-  value += value.empty() ? "glibc.malloc.hugetlb=1" : ":glibc.malloc.hugetlb=1";
-  if (::setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0 || ::setenv(kMarker, "1", 1) != 0) return;
+  if (!value.empty()) value += glibc ? ":" : ",";
+  value += addition;
+  if (::setenv(variable, value.c_str(), 1) != 0 || ::setenv(kMarker, "1", 1) != 0) return;
   // The real path, so the process keeps its name (ps, pgrep, journald).
   ::execv(path, argv);
   ::unsetenv(kMarker);  // could not: go on as we are
-  ::unsetenv("GLIBC_TUNABLES");
-  if (tunables != nullptr) ::setenv("GLIBC_TUNABLES", tunables, 1);
+  ::unsetenv(variable);
+  if (was_set) ::setenv(variable, before.c_str(), 1);
 }
 }  // namespace
 
-int RunCli(int argc, char** argv) {
-  RunWithMallocHugePages(argv);
+int RunCli(int argc, char** argv, Allocator allocator) {
+  RunWithMallocHugePages(argv, allocator);
   CLI::App app{"cocreate: the service relationship engine (ITIL 4 service relationship model)",
                "cocreate"};
   app.set_version_flag("--version,-V",
@@ -521,7 +531,9 @@ int RunCli(int argc, char** argv) {
                            (EmbeddedWebFiles().empty()
                                 ? std::string("not built in")
                                 : "built in (" + std::to_string(EmbeddedWebFiles().size()) +
-                                      " files)"));
+                                      " files)") +
+                           "\nallocator: " +
+                           (allocator == Allocator::kJemalloc ? "jemalloc" : "glibc"));
   app.require_subcommand(1);
 
   ServeArgs serve;

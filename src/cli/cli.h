@@ -8,8 +8,14 @@
 
 namespace cocreate {
 
+// The malloc the binary is linked with (main.cc knows).
+enum class Allocator { kGlibc, kJemalloc };
+
 // Parses argv and runs the chosen subcommand; returns the process exit code.
-int RunCli(int argc, char** argv);
+// Before anything else, may run the binary again once so that the heap is on
+// transparent huge pages (glibc) or off them when the operator opted out
+// (jemalloc); see docs/operations.md.
+int RunCli(int argc, char** argv, Allocator allocator = Allocator::kGlibc);
 
 // Loads the demo ecosystem into `engine` through the API router, in-process.
 // Errors: the first step that fails, naming it. REQUIRES: an empty store.

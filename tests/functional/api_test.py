@@ -220,7 +220,7 @@ class Server:
     `admin_token=None` starts the server without COCREATE_ADMIN_TOKEN (it then generates one).
     """
 
-    def __init__(self, admin_token=ADMIN_TOKEN, extra_args=(), store=None):
+    def __init__(self, admin_token=ADMIN_TOKEN, extra_args=(), store=None, extra_env=None):
         self._tmp = tempfile.TemporaryDirectory(prefix="cocreate-ft-")
         self.data_dir = os.path.join(self._tmp.name, "data")
         os.mkdir(self.data_dir)
@@ -234,6 +234,7 @@ class Server:
         self.proc = None
         self.port = None
         self.preexec_fn = None  # run in the child before exec (limits for fault tests)
+        self.extra_env = dict(extra_env or {})  # added to the server's environment
         self.logs = []  # the log file of each start, in order
         self._log_file = None
 
@@ -252,6 +253,7 @@ class Server:
         env.pop("COCREATE_ADMIN_TOKEN", None)
         if self.admin_token is not None:
             env["COCREATE_ADMIN_TOKEN"] = self.admin_token
+        env.update(self.extra_env)
         cmd = [binary, "serve", "--data-dir", self.data_dir,
                "--listen", f"127.0.0.1:{self.port}", *self.extra_args]
         self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,

@@ -226,27 +226,49 @@ class StartTest(unittest.TestCase):
 
     def run_version(self, env_extra, argv0=None, timeout=10):
         env = dict(os.environ)
-        env.pop("GLIBC_TUNABLES", None)
-        env.pop("COCREATE_MALLOC_HUGEPAGES", None)
+        for name in ("GLIBC_TUNABLES", "MALLOC_CONF", "COCREATE_MALLOC_HUGEPAGES"):
+            env.pop(name, None)
         env.update(env_extra)
         out = subprocess.run([argv0 or cocreate_bin(), "--version"], env=env, timeout=timeout,
                              capture_output=True, text=True)
         return out.returncode, out.stdout
 
-    def test_the_server_runs_once_more_on_huge_pages_and_keeps_its_name(self):
+    def environ(self, server):
+        with open(f"/proc/{server.proc.pid}/environ", "rb") as f:
+            return f.read().split(b"\0")
+
+    def test_the_server_runs_once_more_for_huge_pages_and_keeps_its_name(self):
+        rc, version = self.run_version({})
+        self.assertEqual(rc, 0)
+        allocator = re.search(r"^allocator: (\w+)$", version, re.M).group(1)
+        self.assertIn(allocator, ("glibc", "jemalloc"))
         server = Server()
         self.addCleanup(server.close)
         server.start()
-        pid = server.proc.pid
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            environ = f.read().split(b"\0")
-        self.assertIn(b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1", environ)
-        with open(f"/proc/{pid}/comm") as f:
+        environ = self.environ(server)
+        if allocator == "glibc":
+            # glibc's heap goes on huge pages only with the tunable set at start.
+            self.assertIn(b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1", environ)
+        else:
+            # jemalloc asks for them itself (malloc_conf): no second run.
+            self.assertFalse([v for v in environ if v.startswith(b"COCREATE_MALLOC_HUGEPAGES_SET")])
+        with open(f"/proc/{server.proc.pid}/comm") as f:
             self.assertEqual(f.read().strip(), os.path.basename(cocreate_bin())[:15])
-        # Opting out, or a tunable already set: no second run, the version all the same.
+        # Opting out runs jemalloc once more with huge pages off.
+        out = Server(extra_env={"COCREATE_MALLOC_HUGEPAGES": "0"})
+        self.addCleanup(out.close)
+        out.start()
+        environ = self.environ(out)
+        if allocator == "jemalloc":
+            self.assertIn(b"MALLOC_CONF=thp:default,metadata_thp:disabled", environ)
+        else:
+            self.assertFalse([v for v in environ if v.startswith(b"GLIBC_TUNABLES")])
+        # Opting out, or a setting already made: the version all the same.
         for extra in ({"COCREATE_MALLOC_HUGEPAGES": "0"},
                       {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"},
-                      {"GLIBC_TUNABLES": "glibc.malloc.check=0"}):
+                      {"GLIBC_TUNABLES": "glibc.malloc.check=0"},
+                      {"MALLOC_CONF": "thp:never", "COCREATE_MALLOC_HUGEPAGES": "0"},
+                      {"MALLOC_CONF": "narenas:2", "COCREATE_MALLOC_HUGEPAGES": "0"}):
             rc, out = self.run_version(extra)
             self.assertEqual(rc, 0, extra)
             self.assertIn("cocreate", out)
