@@ -299,7 +299,7 @@ class Session : public std::enable_shared_from_this<Session> {
       line.Add("error", response.error.reason()).Add("detail", response.error.message());
       return line.Error();
     }
-    line.Info();
+    line.Batched().Info();
   }
 
   // Server-Sent Events: a header, then an `id:/event:/data:` frame per event,

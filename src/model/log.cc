@@ -1,7 +1,13 @@
 #include "model/log.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
 
 #include "model/json.h"
 
@@ -17,8 +23,44 @@ bool ParseLogLevel(std::string_view text, LogLevel& level) {
   return true;
 }
 
+namespace {
+
+// Formatted lines kept until flush() (spdlog's own stderr sink flushes after
+// every line), then written to file descriptor 2 with as few write(2) calls
+// as the kernel takes.
+class BatchingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    if (pending_.empty()) first_ = msg.time;
+    pending_.append(line.data(), line.size());
+    if (pending_.size() >= kMaxPending || msg.time - first_ >= kMaxWait) flush_();
+  }
+
+  void flush_() override {
+    size_t done = 0;
+    while (done < pending_.size()) {
+      ssize_t n = ::write(2, pending_.data() + done, pending_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // stderr closed or full: the lines are dropped
+      done += static_cast<size_t>(n);
+    }
+    pending_.clear();
+  }
+
+ private:
+  static constexpr size_t kMaxPending = 32 * 1024;
+  static constexpr std::chrono::milliseconds kMaxWait{100};
+  std::string pending_;
+  spdlog::log_clock::time_point first_;  // of the oldest pending line
+};
+
+}  // namespace
+
 void InitLog(LogLevel level) {
-  auto logger = spdlog::stderr_logger_mt("cocreate");
+  auto logger =
+      std::make_shared<spdlog::logger>("cocreate", std::make_shared<BatchingStderrSink>());
   // The message is the rest of the JSON object: `"msg":...,"key":...`.
   logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
                       spdlog::pattern_time_type::utc);
@@ -26,8 +68,13 @@ void InitLog(LogLevel level) {
       spdlog::level::debug, spdlog::level::info, spdlog::level::warn, spdlog::level::err,
       spdlog::level::off};
   logger->set_level(kLevels[static_cast<int>(level)]);
-  logger->flush_on(spdlog::level::debug);
+  logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
+  // A quiet server's batched lines wait at most this long (a busy one's,
+  // 100 ms: the sink); the rest reach stderr at exit.
+  spdlog::flush_every(std::chrono::seconds(1));
+  static bool once = [] { return std::atexit([] { spdlog::default_logger_raw()->flush(); }) == 0; }();
+  (void)once;
 }
 
 struct LogLine::Impl {
@@ -78,7 +125,9 @@ void LogLine::Write(int level) {
   // Without the object's braces: the pattern supplies them around time and level.
   std::string_view text(impl_->buf.GetString(), impl_->buf.GetSize());
   text = text.substr(1, text.size() - 2);
-  spdlog::default_logger_raw()->log(lvl, "{}", text);
+  spdlog::logger* logger = spdlog::default_logger_raw();
+  logger->log(lvl, "{}", text);
+  if (!batched_ && lvl < spdlog::level::warn) logger->flush();  // warn and up flush anyway
 }
 
 }  // namespace cocreate

@@ -5,7 +5,11 @@
 //
 //   LogLine("request").Add("request_id", id).Add("status", 404).Info();
 //
-// Thread-safe: lines from several threads never interleave.
+// Thread-safe: lines from several threads never interleave. A line reaches
+// stderr at once, with every line before it, unless it is marked Batched():
+// those wait for the next unbatched line or 32 KiB of them, 100 ms on a busy
+// server and 1 s on a quiet one at most, or the process's exit (so the
+// one-line-per-request log is a write(2) per batch, not per request).
 #ifndef COCREATE_MODEL_LOG_H_
 #define COCREATE_MODEL_LOG_H_
 
@@ -41,6 +45,11 @@ class LogLine {
   LogLine& Add(std::string_view key, int value) { return Add(key, static_cast<int64_t>(value)); }
   LogLine& Add(std::string_view key, double value);
   LogLine& AddNull(std::string_view key);
+  // Lets this line wait (see above). Warnings and errors never wait.
+  LogLine& Batched() {
+    batched_ = true;
+    return *this;
+  }
 
   void Debug();
   void Info();
@@ -50,6 +59,7 @@ class LogLine {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  bool batched_ = false;
   void Write(int level);
 };
 

@@ -2713,6 +2713,21 @@ class TestOperations(ApiTestCase):
         self.assertAlive(server)
         self.assertStatus(server.req("GET", f"/organizations/{first}"), 200)
 
+    def test_a_quiet_servers_request_lines_reach_the_log_within_a_second_or_so(self):
+        """Request lines are written in batches; a quiet server still writes them out
+        (at most 1 s later) without being stopped."""
+        server = Server()
+        self.addCleanup(server.close)
+        server.start()
+        status, _, headers = server.req("GET", "/organizations")
+        self.assertEqual(status, 200)
+        rid = headers["Request-Id"]
+        deadline = time.monotonic() + 5
+        while rid not in server.log_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertIn(rid, server.log_text(), "the request line was never written")
+        self.assertIsNone(server.proc.poll())
+
     def test_one_json_log_line_per_request_without_tokens(self):
         """Each request is logged as one JSON line on stderr with its request id, method,
         route, status, duration and principal; no token is ever logged."""
