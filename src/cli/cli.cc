@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -124,6 +125,9 @@ int Serve(const ServeArgs& args) {
       return 2;
     }
   }
+  // A log reader that goes away (a closed stderr pipe) must not stop the
+  // server: its lines are dropped (model/log.h), the requests go on.
+  ::signal(SIGPIPE, SIG_IGN);
   InitLog(level);
   if (!args.web_dir.empty() && !StaticFiles(args.web_dir).HasIndex()) {
     std::cerr << "cocreate: --web-dir " << args.web_dir << " has no index.html\n";
@@ -480,11 +484,23 @@ namespace {
 // itself again, once, with a variable added (docs/operations.md): on glibc to
 // set the tunable, unless COCREATE_MALLOC_HUGEPAGES=0 or the tunable is set;
 // on jemalloc only when COCREATE_MALLOC_HUGEPAGES=0 asks it to stay off huge
-// pages (MALLOC_CONF=thp:default), unless MALLOC_CONF already names "thp".
+// pages (MALLOC_CONF=thp:never), unless MALLOC_CONF already sets "thp".
 // Never when the process is privileged (setuid or file capabilities: both
 // drop the variable there, so it would never see it set) or was started
 // through the dynamic loader (/proc/self/exe is then the loader). Nothing
 // has run yet: no thread, no file, no output.
+// True when `list` ("a=1:b=2" for glibc, "a:1,b:2" for jemalloc) sets `name`.
+bool NamesOption(std::string_view list, char separator, char equals, std::string_view name) {
+  while (!list.empty()) {
+    const size_t end = list.find(separator);
+    const std::string_view item = list.substr(0, end);
+    if (item.substr(0, item.find(equals)) == name) return true;
+    if (end == std::string_view::npos) break;
+    list.remove_prefix(end + 1);
+  }
+  return false;
+}
+
 void RunWithMallocHugePages(char** argv, Allocator allocator) {
   constexpr const char* kMarker = "COCREATE_MALLOC_HUGEPAGES_SET";
   if (std::getenv(kMarker) != nullptr) {  // this is the second run
@@ -497,13 +513,13 @@ void RunWithMallocHugePages(char** argv, Allocator allocator) {
   if (glibc == off) return;  // nothing to change
   const char* variable = glibc ? "GLIBC_TUNABLES" : "MALLOC_CONF";
   const char* key = glibc ? "glibc.malloc.hugetlb" : "thp";
-  const char* addition = glibc ? "glibc.malloc.hugetlb=1" : "thp:default,metadata_thp:disabled";
+  const char* addition = glibc ? "glibc.malloc.hugetlb=1" : "thp:never,metadata_thp:disabled";
   if (::getauxval(AT_SECURE) != 0) return;
   const char* set = std::getenv(variable);
   const bool was_set = set != nullptr;
   const std::string before = was_set ? set : "";  // setenv may free `set`
   std::string value = before;
-  if (value.find(key) != std::string::npos) return;
+  if (NamesOption(value, glibc ? ':' : ',', glibc ? '=' : ':', key)) return;
   char path[4096];
   const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
   if (n <= 0) return;
@@ -514,8 +530,10 @@ void RunWithMallocHugePages(char** argv, Allocator allocator) {
   if (!value.empty()) value += glibc ? ":" : ",";
   value += addition;
   if (::setenv(variable, value.c_str(), 1) != 0 || ::setenv(kMarker, "1", 1) != 0) return;
-  // The real path, so the process keeps its name (ps, pgrep, journald).
-  ::execv(path, argv);
+  // The path it was started by (a symlink's own name, say), so the process
+  // keeps its name (ps, pgrep, journald); else the real path.
+  const auto* started_as = reinterpret_cast<const char*>(::getauxval(AT_EXECFN));
+  ::execv(started_as != nullptr ? started_as : path, argv);
   ::unsetenv(kMarker);  // could not: go on as we are
   ::unsetenv(variable);
   if (was_set) ::setenv(variable, before.c_str(), 1);

@@ -2,6 +2,7 @@
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,21 +39,41 @@ class BatchingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
     if (pending_.size() >= kMaxPending || msg.time - first_ >= kMaxWait) flush_();
   }
 
+  // A stderr that takes no more (a non-blocking pipe nobody reads, a full
+  // disk, a closed pipe) loses whole lines, never parts: the rest of a line
+  // cut short stays pending and goes out first next time.
   void flush_() override {
     size_t done = 0;
     while (done < pending_.size()) {
       ssize_t n = ::write(2, pending_.data() + done, pending_.size() - done);
+      if (n > 0) {
+        done += static_cast<size_t>(n);
+        continue;
+      }
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;  // stderr closed or full: the lines are dropped
-      done += static_cast<size_t>(n);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd writable{2, POLLOUT, 0};
+        if (::poll(&writable, 1, kStallMs) > 0) continue;
+      }
+      break;
     }
-    pending_.clear();
+    // Is a line written in part (now, or by an earlier flush) first in line?
+    begun_ = done > 0 ? pending_[done - 1] != '\n' : begun_;
+    if (done == pending_.size() || !begun_) {
+      begun_ = false;
+      pending_.clear();
+      return;
+    }
+    pending_.erase(0, done);
+    pending_.resize(pending_.find('\n') + 1);  // every line ends with one
   }
 
  private:
   static constexpr size_t kMaxPending = 32 * 1024;
+  static constexpr int kStallMs = 100;  // how long a full pipe may hold a flush
   static constexpr std::chrono::milliseconds kMaxWait{100};
   std::string pending_;
+  bool begun_ = false;  // pending_ starts with the rest of a line cut short
   spdlog::log_clock::time_point first_;  // of the oldest pending line
 };
 

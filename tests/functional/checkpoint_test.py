@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import zlib
 
@@ -260,9 +261,36 @@ class StartTest(unittest.TestCase):
         out.start()
         environ = self.environ(out)
         if allocator == "jemalloc":
-            self.assertIn(b"MALLOC_CONF=thp:default,metadata_thp:disabled", environ)
+            self.assertIn(b"MALLOC_CONF=thp:never,metadata_thp:disabled", environ)
         else:
             self.assertFalse([v for v in environ if v.startswith(b"GLIBC_TUNABLES")])
+        if allocator == "jemalloc":
+            # Another option whose name contains "thp" is not the thp option; and a second
+            # run through a symlink keeps the symlink's name.
+            with tempfile.TemporaryDirectory() as tmp:
+                link = os.path.join(tmp, "ccsvc")
+                os.symlink(os.path.abspath(cocreate_bin()), link)
+                proc = subprocess.Popen([link, "serve", "--data-dir", tmp, "--listen",
+                                         "127.0.0.1:0"], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL,
+                                        env=dict(os.environ, COCREATE_ADMIN_TOKEN="x" * 40,
+                                                 COCREATE_MALLOC_HUGEPAGES="0",
+                                                 MALLOC_CONF="metadata_thp:auto"))
+                try:
+                    environ = b""
+                    for _ in range(100):  # until the second run has replaced the first
+                        with open(f"/proc/{proc.pid}/environ", "rb") as f:
+                            environ = f.read()
+                        if b"COCREATE_MALLOC_HUGEPAGES_SET" in environ:
+                            break
+                        time.sleep(0.05)
+                    self.assertIn(b"MALLOC_CONF=metadata_thp:auto,thp:never,metadata_thp:disabled",
+                                  environ.split(b"\0"))
+                    with open(f"/proc/{proc.pid}/comm") as f:
+                        self.assertEqual(f.read().strip(), "ccsvc")
+                finally:
+                    proc.terminate()
+                    proc.wait(20)
         # Opting out, or a setting already made: the version all the same.
         for extra in ({"COCREATE_MALLOC_HUGEPAGES": "0"},
                       {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"},

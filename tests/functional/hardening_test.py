@@ -10,6 +10,8 @@ Timings are printed, never asserted: a request that is slow fails only by its ti
 """
 
 import decimal
+import fcntl
+import http.client
 import json
 import os
 import re
@@ -372,6 +374,102 @@ class TestHost(ApiTestCase):
         sock.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
         self.assertTrue(sock.recv(65536).startswith(b"HTTP/1.0 200"))
         sock.close()
+
+
+class TestLogOnAStderrThatTakesNoMore(ApiTestCase):
+    """Request lines are written in batches; a stderr that stalls or goes away loses whole
+    lines at most, never the server and never half a line."""
+
+    def start(self, stderr):
+        tmp = tempfile.TemporaryDirectory(prefix="cocreate-log-")
+        self.addCleanup(tmp.cleanup)
+        port = api_test.free_port()
+        env = dict(os.environ, COCREATE_ADMIN_TOKEN=api_test.ADMIN_TOKEN)
+        proc = subprocess.Popen([cocreate_bin(), "serve", "--data-dir", tmp.name, "--listen",
+                                 f"127.0.0.1:{port}"], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+
+        def stop():
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(30)
+        self.addCleanup(stop)
+        return proc, port, stop
+
+    def get_many(self, port, threads, seconds):
+        """Keep-alive GETs from `threads` clients for `seconds`; returns how many answered 200."""
+        done = []
+
+        def client():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            count, end = 0, time.monotonic() + seconds
+            while time.monotonic() < end:
+                conn.request("GET", "/api/v1/organizations",
+                             headers={"Authorization": f"Bearer {api_test.ADMIN_TOKEN}"})
+                response = conn.getresponse()
+                response.read()
+                count += response.status == 200
+            conn.close()
+            done.append(count)
+        workers = [threading.Thread(target=client) for _ in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(seconds + 30)
+        return sum(done)
+
+    def wait_up(self, proc, port):
+        for _ in range(400):
+            self.assertIsNone(proc.poll(), "the server exited")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.fail("the server did not start")
+
+    def test_a_closed_stderr_pipe_does_not_stop_the_server(self):
+        read, write = os.pipe()
+        proc, port, _ = self.start(write)
+        os.close(write)
+        os.close(read)  # nobody will ever read the log
+        self.wait_up(proc, port)
+        self.assertGreater(self.get_many(port, 2, 0.5), 0)
+        time.sleep(1.5)  # past the once-a-second flush of the batched lines
+        self.assertIsNone(proc.poll(), "the server died writing its log")
+        self.assertGreater(self.get_many(port, 2, 0.5), 0)
+
+    def test_a_slow_non_blocking_stderr_gets_whole_lines_only(self):
+        read, write = os.pipe()
+        fcntl.fcntl(write, fcntl.F_SETFL, fcntl.fcntl(write, fcntl.F_GETFL) | os.O_NONBLOCK)
+        proc, port, stop = self.start(write)
+        os.close(write)
+        data = bytearray()
+
+        def reader():  # a log shipper that falls behind
+            while True:
+                time.sleep(0.3)
+                chunk = os.read(read, 1 << 20)
+                if not chunk:
+                    return
+                data.extend(chunk)
+        drain = threading.Thread(target=reader)
+        drain.start()
+        self.wait_up(proc, port)
+        answered = self.get_many(port, 8, 3)
+        self.assertGreater(answered, 0)
+        stop()
+        drain.join(30)
+        os.close(read)
+        lines = [line for line in bytes(data).split(b"\n") if line]
+        torn = []
+        for line in lines:
+            try:
+                json.loads(line)
+            except ValueError:
+                torn.append(line[:200])
+        self.assertEqual(torn, [], f"{len(torn)} of {len(lines)} lines are not whole JSON")
+        self.assertGreater(len(lines), 0)
 
 
 class TestLogOfUnauthenticatedRequests(ApiTestCase):

@@ -104,6 +104,59 @@ class Connection {
     return Script(sql, what).status();
   }
 
+  // Sends `sql` and then COMMIT in one round trip (libpq's pipeline mode);
+  // returns `sql`'s result once both succeeded. REQUIRES: inside a
+  // transaction, which on an error the caller rolls back. A connection left
+  // in an unknown state is closed (the next request opens a new one).
+  StatusOr<ResultPtr> ExecAndCommit(const std::string& sql, const std::vector<std::string>& params,
+                                    const std::string& what) {
+    CC_RETURN_IF_ERROR(Ensure());
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p.c_str());
+    if (PQenterPipelineMode(conn_) != 1) return Translate(conn_, nullptr, what);
+    const bool sent = PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()),
+                                        nullptr, values.data(), nullptr, nullptr, 0) == 1 &&
+                      PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr,
+                                        0) == 1 &&
+                      PQpipelineSync(conn_) == 1;
+    // Every result up to the sync: the statement's, COMMIT's (each followed
+    // by a null), then PGRES_PIPELINE_SYNC. Two nulls in a row without the
+    // sync mean the connection is gone.
+    ResultPtr first(nullptr, PQclear);
+    Status failed;
+    int statement = 0;
+    bool synced = false;
+    for (int nulls = 0; sent && !synced && nulls < 2;) {
+      ResultPtr r(PQgetResult(conn_), PQclear);
+      if (r == nullptr) {
+        ++nulls;
+        continue;
+      }
+      nulls = 0;
+      ExecStatusType st = PQresultStatus(r.get());
+      if (st == PGRES_PIPELINE_SYNC) {
+        synced = true;
+      } else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        if (statement++ == 0) first = std::move(r);
+      } else if (failed.ok()) {
+        statement++;
+        failed = Translate(conn_, r.get(), statement == 1 ? what : "commit " + what);
+      } else {
+        statement++;
+      }
+    }
+    if (!sent && failed.ok()) failed = Translate(conn_, nullptr, what);
+    if (!synced || PQexitPipelineMode(conn_) != 1) {
+      if (failed.ok()) failed = Translate(conn_, nullptr, what);
+      PQfinish(conn_);
+      conn_ = nullptr;
+    }
+    if (!failed.ok()) return failed;
+    if (statement != 2 || first == nullptr) return Internal(what + ": the pipeline lost a result");
+    return first;
+  }
+
   PGconn* get() const { return conn_; }
 
  private:
@@ -180,8 +233,9 @@ class PostgresStore final : public EventStore {
   Status WriteRoundWith(int64_t after, const std::function<Status(Event)>& catch_up,
                         const std::function<RoundWrites()>& decide) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Status st = RoundLocked(after, catch_up, decide);
-    if (st.ok()) st = Run("COMMIT");
+    bool committed = false;
+    Status st = RoundLocked(after, catch_up, decide, committed);
+    if (st.ok() && !committed) st = Run("COMMIT");
     if (!st.ok()) (void)Run("ROLLBACK");
     return st;
   }
@@ -392,8 +446,9 @@ class PostgresStore final : public EventStore {
     return Status::Ok();
   }
 
+  // Sets `committed` when the last insert took the COMMIT along.
   Status RoundLocked(int64_t after, const std::function<Status(Event)>& catch_up,
-                     const std::function<RoundWrites()>& decide) {
+                     const std::function<RoundWrites()>& decide, bool& committed) {
     CC_ASSIGN_OR_RETURN(
         ResultPtr first,
         conn_.Script("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLock) + "); " +
@@ -407,7 +462,7 @@ class PostgresStore final : public EventStore {
     CC_RETURN_IF_ERROR(InsertDeliveries(writes.deliveries));
     if (events.empty()) return Status::Ok();
     // One multi-row INSERT per 1000 events, the last one carrying the NOTIFY
-    // that wakes the other instances: one round trip each.
+    // that wakes the other instances and the COMMIT: one round trip each.
     for (size_t start = 0; start < events.size(); start += 1000) {
       size_t end = std::min(events.size(), start + 1000);
       std::string sql = "INSERT INTO events (seq, type, at, actor, subject, data, private) VALUES ";
@@ -437,7 +492,12 @@ class PostgresStore final : public EventStore {
         params.push_back(kChannel);
         params.push_back(std::to_string(events.back().seq));
       }
-      CC_RETURN_IF_ERROR(conn_.Exec(sql, params, "append events").status());
+      if (end == events.size()) {
+        CC_RETURN_IF_ERROR(conn_.ExecAndCommit(sql, params, "append events").status());
+        committed = true;
+      } else {
+        CC_RETURN_IF_ERROR(conn_.Exec(sql, params, "append events").status());
+      }
     }
     return Status::Ok();
   }
