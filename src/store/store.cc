@@ -96,9 +96,9 @@ Status ReadEventColumns(std::string_view type, std::string_view data,
   return Status::Ok();
 }
 
-bool EventStore::WaitForAppend(int timeout_ms) {
+std::optional<int64_t> EventStore::WaitForAppend(int timeout_ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
-  return false;
+  return std::nullopt;
 }
 
 }  // namespace cocreate

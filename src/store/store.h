@@ -116,9 +116,11 @@ class EventStore {
   // tail it); false for an embedded store owned by one process.
   virtual bool Shared() const { return false; }
 
-  // Blocks until another writer may have appended, or `timeout_ms` passes.
-  // Returns true when notified. Default: sleeps the timeout.
-  virtual bool WaitForAppend(int timeout_ms);
+  // Blocks until a writer (this process's too) may have appended, or
+  // `timeout_ms` passes. Returns the newest seq the notifications named (0
+  // when they named none readable), or nullopt when none came. Default:
+  // sleeps the timeout.
+  virtual std::optional<int64_t> WaitForAppend(int timeout_ms);
 
   // Calls `fn` for every event with seq > after, in order; stops at its
   // first error and returns it.

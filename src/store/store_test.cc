@@ -131,6 +131,51 @@ TEST_P(StoreConformanceTest, AppendThenScanKeepsEveryField) {
   EXPECT_EQ(All(*store_, 2).size(), 1u);
 }
 
+// Text that a store's own encoding must carry through: quotes, backslashes,
+// braces and commas (PostgreSQL's array literals), NUL-free control
+// characters, non-ASCII, empty strings and the word NULL.
+TEST_P(StoreConformanceTest, AppendKeepsOddTextExactly) {
+  std::vector<Event> events;
+  const std::vector<std::string> odd = {"\"q\"", "back\\slash\\", "{a,b}", "", "NULL",
+                                        "tab\tnew\nline", "\xC3\xA9t\xC3\xA9 \xE2\x82\xAC",
+                                        "\\\"{,}\""};
+  for (size_t i = 0; i < odd.size(); ++i) {
+    Event e = MakeEvent(static_cast<int64_t>(i) + 1);
+    e.actor = odd[i];
+    e.subject = odd[(i + 1) % odd.size()];
+    e.at = odd[(i + 2) % odd.size()];
+    e.data = Json::MakeObject({{odd[i], Json(odd[(i + 3) % odd.size()])},
+                               {"list", Json::MakeArray({Json(odd[i]), Json(int64_t{-7})})}});
+    e.private_data = Json::MakeObject({{"request", Json(odd[i])}});
+    events.push_back(std::move(e));
+  }
+  ASSERT_TRUE(store_->Append(events).ok());
+  auto read = All(*store_);
+  ASSERT_EQ(read.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(read[i].actor, events[i].actor) << i;
+    EXPECT_EQ(read[i].subject, events[i].subject) << i;
+    EXPECT_EQ(read[i].at, events[i].at) << i;
+    EXPECT_EQ(read[i].data, events[i].data) << i;
+    EXPECT_EQ(read[i].private_data, events[i].private_data) << i;
+  }
+}
+
+// A shared store tells its listeners the newest seq a writer appended, so an
+// instance can tell its own rounds' notifications from another's.
+TEST_P(StoreConformanceTest, WaitForAppendNamesTheNewestSeq) {
+  if (!store_->Shared()) {
+    EXPECT_EQ(store_->WaitForAppend(1), std::nullopt);
+    return;
+  }
+  (void)store_->WaitForAppend(1);  // starts listening
+  auto other = Open();
+  ASSERT_TRUE(other->Append({MakeEvent(1), MakeEvent(2), MakeEvent(3)}).ok());
+  std::optional<int64_t> newest;
+  for (int i = 0; i < 50 && !newest; ++i) newest = store_->WaitForAppend(100);
+  EXPECT_EQ(newest, 3);
+}
+
 TEST_P(StoreConformanceTest, ReadReturnsABoundedRangeWithPrivateData) {
   ASSERT_TRUE(store_->Append({MakeEvent(1), MakeEvent(2), MakeEvent(3), MakeEvent(4)}).ok());
   auto middle = store_->Read(1, 3, 10);
