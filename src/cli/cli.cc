@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -475,6 +475,18 @@ StatusOr<std::string> AdminToken(const std::string& data_dir, bool& generated) {
 }
 
 namespace {
+// True when `list` ("a=1:b=2" for glibc, "a:1,b:2" for jemalloc) sets `name`.
+bool NamesOption(std::string_view list, char separator, char equals, std::string_view name) {
+  while (!list.empty()) {
+    const size_t end = list.find(separator);
+    const std::string_view item = list.substr(0, end);
+    if (item.substr(0, item.find(equals)) == name) return true;
+    if (end == std::string_view::npos) break;
+    list.remove_prefix(end + 1);
+  }
+  return false;
+}
+
 // A large state is millions of small allocations: with 4 KiB pages every one
 // of them first touches a fresh page, and on the 2-core VM we measure on a
 // start from a checkpoint at 1 M objects takes 3-5 s that way and about 1 s on
@@ -489,18 +501,6 @@ namespace {
 // drop the variable there, so it would never see it set) or was started
 // through the dynamic loader (/proc/self/exe is then the loader). Nothing
 // has run yet: no thread, no file, no output.
-// True when `list` ("a=1:b=2" for glibc, "a:1,b:2" for jemalloc) sets `name`.
-bool NamesOption(std::string_view list, char separator, char equals, std::string_view name) {
-  while (!list.empty()) {
-    const size_t end = list.find(separator);
-    const std::string_view item = list.substr(0, end);
-    if (item.substr(0, item.find(equals)) == name) return true;
-    if (end == std::string_view::npos) break;
-    list.remove_prefix(end + 1);
-  }
-  return false;
-}
-
 void RunWithMallocHugePages(char** argv, Allocator allocator) {
   constexpr const char* kMarker = "COCREATE_MALLOC_HUGEPAGES_SET";
   if (std::getenv(kMarker) != nullptr) {  // this is the second run

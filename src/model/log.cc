@@ -1,7 +1,5 @@
 #include "model/log.h"
 
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -9,6 +7,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "model/json.h"
 
@@ -94,8 +95,9 @@ void InitLog(LogLevel level) {
   // A quiet server's batched lines wait at most this long (a busy one's,
   // 100 ms: the sink); the rest reach stderr at exit.
   spdlog::flush_every(std::chrono::seconds(1));
-  static bool once = [] { return std::atexit([] { spdlog::default_logger_raw()->flush(); }) == 0; }();
-  (void)once;
+  static const bool at_exit =
+      std::atexit([] { spdlog::default_logger_raw()->flush(); }) == 0;
+  (void)at_exit;
 }
 
 struct LogLine::Impl {
