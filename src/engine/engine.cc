@@ -479,7 +479,10 @@ void Engine::TailLoop() {
     // store from the committer after each round.
     std::optional<int64_t> notified = store_->WaitForAppend(50);
     if (tail_stop_.load()) break;
-    if (notified && *notified > 0 && *notified <= last_seq_.load()) continue;
+    // (Not while unhealthy: the catch-up is then what rebuilds the state.)
+    if (notified && *notified > 0 && *notified <= last_seq_.load() && healthy_flag_.load()) {
+      continue;
+    }
     Status st = CatchUp();
     // One line when catching up starts failing and one when it works again,
     // not one every 50 ms.

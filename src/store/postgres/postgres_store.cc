@@ -105,13 +105,24 @@ class Connection {
     return Script(sql, what).status();
   }
 
+  // Where the connection's transaction stands; PQTRANS_UNKNOWN when there
+  // is no usable connection.
+  PGTransactionStatusType TransactionStatus() const {
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return PQTRANS_UNKNOWN;
+    return PQtransactionStatus(conn_);
+  }
+
   // Sends `sql` and then COMMIT in one round trip (libpq's pipeline mode);
-  // returns `sql`'s result once both succeeded. REQUIRES: inside a
-  // transaction, which on an error the caller rolls back. A connection left
-  // in an unknown state is closed (the next request opens a new one).
+  // returns `sql`'s result once COMMIT said so. REQUIRES: inside a
+  // transaction (never a new connection: that would write outside the
+  // round's transaction and its lock), which on an error the caller rolls
+  // back. A connection left in an unknown state is closed (the next request
+  // opens a new one).
   StatusOr<ResultPtr> ExecAndCommit(const std::string& sql, const std::vector<std::string>& params,
                                     const std::string& what) {
-    CC_RETURN_IF_ERROR(Ensure());
+    if (TransactionStatus() != PQTRANS_INTRANS) {
+      return Unavailable("PostgreSQL " + what + ": the connection was lost during the round");
+    }
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p.c_str());
@@ -122,10 +133,12 @@ class Connection {
                                         0) == 1 &&
                       PQpipelineSync(conn_) == 1;
     // Every result up to the sync: the statement's, COMMIT's (each followed
-    // by a null), then PGRES_PIPELINE_SYNC. Two nulls in a row without the
-    // sync mean the connection is gone.
+    // by a null), then PGRES_PIPELINE_SYNC; a backend terminated after its
+    // commit adds its FATAL before a sync that never comes. Two nulls in a
+    // row without the sync mean the connection is gone.
     ResultPtr first(nullptr, PQclear);
     Status failed;
+    bool committed = false;
     int statement = 0;
     bool synced = false;
     for (int nulls = 0; sent && !synced && nulls < 2;) {
@@ -135,27 +148,30 @@ class Connection {
         continue;
       }
       nulls = 0;
-      ExecStatusType st = PQresultStatus(r.get());
+      const ExecStatusType st = PQresultStatus(r.get());
       if (st == PGRES_PIPELINE_SYNC) {
         synced = true;
-      } else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-        if (statement++ == 0) first = std::move(r);
-      } else if (failed.ok()) {
-        statement++;
-        failed = Translate(conn_, r.get(), statement == 1 ? what : "commit " + what);
-      } else {
-        statement++;
+        continue;
+      }
+      const int index = statement++;
+      const bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+      if (index == 0 && ok) {
+        first = std::move(r);
+      } else if (index == 1 && ok) {
+        committed = first != nullptr && std::string_view(PQcmdStatus(r.get())) == "COMMIT";
+      } else if (index <= 1 && failed.ok()) {
+        failed = Translate(conn_, r.get(), index == 0 ? what : "commit " + what);
       }
     }
-    if (!sent && failed.ok()) failed = Translate(conn_, nullptr, what);
     if (!synced || PQexitPipelineMode(conn_) != 1) {
-      if (failed.ok()) failed = Translate(conn_, nullptr, what);
+      if (!committed && failed.ok()) failed = Translate(conn_, nullptr, what);
       PQfinish(conn_);
       conn_ = nullptr;
     }
-    if (!failed.ok()) return failed;
-    if (statement != 2 || first == nullptr) return Internal(what + ": the pipeline lost a result");
-    return first;
+    // COMMIT answered: the round is stored, whatever came after it.
+    if (committed) return first;
+    if (failed.ok()) failed = Internal(what + ": the pipeline lost a result");
+    return failed;
   }
 
   PGconn* get() const { return conn_; }
@@ -249,7 +265,12 @@ class PostgresStore final : public EventStore {
     bool committed = false;
     Status st = RoundLocked(after, catch_up, decide, committed);
     if (st.ok() && !committed) st = Run("COMMIT");
-    if (!st.ok()) (void)Run("ROLLBACK");
+    // Not on a connection that is gone: its transaction went with it (and a
+    // new one would only say there is nothing to roll back).
+    if (!st.ok() && conn_.TransactionStatus() != PQTRANS_UNKNOWN &&
+        conn_.TransactionStatus() != PQTRANS_IDLE) {
+      (void)Run("ROLLBACK");
+    }
     return st;
   }
 
@@ -506,6 +527,10 @@ class PostgresStore final : public EventStore {
       }
       for (std::string& p : params) p += '}';
       if (end < events.size()) {
+        // Never on a new connection: it would write outside the round.
+        if (conn_.TransactionStatus() != PQTRANS_INTRANS) {
+          return Unavailable("PostgreSQL append events: the connection was lost during the round");
+        }
         CC_RETURN_IF_ERROR(conn_.Exec(kInsert, params, "append events").status());
         continue;
       }
