@@ -209,8 +209,8 @@ class CheckpointTest(unittest.TestCase):
 
 
 class StartTest(unittest.TestCase):
-    """The start-up around checkpoints: a FIFO in the checkpoint's place, and the one re-run
-    with glibc's heap on huge pages (docs/operations.md)."""
+    """The start-up around checkpoints: a FIFO in the checkpoint's place, and the heap on huge
+    pages: jemalloc's own setting, or glibc's through one re-run (docs/operations.md)."""
 
     def test_a_fifo_in_the_checkpoints_place_does_not_hold_up_the_start(self):
         server = Server(extra_args=["--demo"])
