@@ -370,7 +370,12 @@ class TestDurability(ApiTestCase):
                        if e["type"] == "resource.created"]
             rx.wait_for(len(written), timeout=60)
             time.sleep(1.5)
-            self.assertEqual(rx.seqs(), written)  # every one, exactly once, in order
+            # On a failure, the sender's own account of each attempt, from both starts.
+            attempts = "\n".join(line for i in range(len(server.logs))
+                                  for line in server.log_text(i).splitlines()
+                                  if "webhook deliver" in line or "record_error" in line)
+            self.assertEqual(rx.seqs(), written,  # every one, exactly once, in order
+                             "the sender's log:\n" + attempts[-6000:])
             self.assertEqual(deliveries(hook["id"], token, server, "?status=delivered")["total"],
                              len(written))
         finally:
