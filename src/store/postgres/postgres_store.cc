@@ -87,9 +87,7 @@ class Connection {
 
   StatusOr<ResultPtr> Exec(const std::string& sql, const std::vector<std::string>& params = {},
                            const std::string& what = "query") {
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p.c_str());
+    std::vector<const char*> values = Values(params);
     return Run(what, [&] {
       return PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
                           values.data(), nullptr, nullptr, 0);
@@ -112,6 +110,14 @@ class Connection {
     return PQtransactionStatus(conn_);
   }
 
+  // Unavailable unless the round's transaction is still open on this
+  // connection: a round's writes never go out on a new one, which would put
+  // them outside the transaction and its writer lock.
+  Status StillInTransaction(const std::string& what) const {
+    if (TransactionStatus() == PQTRANS_INTRANS) return Status::Ok();
+    return Unavailable("PostgreSQL " + what + ": the connection was lost during the round");
+  }
+
   // Sends `sql` and then COMMIT in one round trip (libpq's pipeline mode);
   // returns `sql`'s result once COMMIT said so. REQUIRES: inside a
   // transaction (never a new connection: that would write outside the
@@ -120,12 +126,8 @@ class Connection {
   // opens a new one).
   StatusOr<ResultPtr> ExecAndCommit(const std::string& sql, const std::vector<std::string>& params,
                                     const std::string& what) {
-    if (TransactionStatus() != PQTRANS_INTRANS) {
-      return Unavailable("PostgreSQL " + what + ": the connection was lost during the round");
-    }
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p.c_str());
+    CC_RETURN_IF_ERROR(StillInTransaction(what));
+    std::vector<const char*> values = Values(params);
     if (PQenterPipelineMode(conn_) != 1) return Translate(conn_, nullptr, what);
     const bool sent = PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()),
                                         nullptr, values.data(), nullptr, nullptr, 0) == 1 &&
@@ -177,6 +179,13 @@ class Connection {
   PGconn* get() const { return conn_; }
 
  private:
+  static std::vector<const char*> Values(const std::vector<std::string>& params) {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p.c_str());
+    return values;
+  }
+
   // Sends one request. A connection found dead outside a transaction (the
   // server restarted since the last use) is reopened and the request sent
   // once more: nothing of it can have been applied. Inside a transaction the
@@ -267,10 +276,8 @@ class PostgresStore final : public EventStore {
     if (st.ok() && !committed) st = Run("COMMIT");
     // Not on a connection that is gone: its transaction went with it (and a
     // new one would only say there is nothing to roll back).
-    if (!st.ok() && conn_.TransactionStatus() != PQTRANS_UNKNOWN &&
-        conn_.TransactionStatus() != PQTRANS_IDLE) {
-      (void)Run("ROLLBACK");
-    }
+    const PGTransactionStatusType open = conn_.TransactionStatus();
+    if (!st.ok() && open != PQTRANS_UNKNOWN && open != PQTRANS_IDLE) (void)Run("ROLLBACK");
     return st;
   }
 
@@ -527,10 +534,7 @@ class PostgresStore final : public EventStore {
       }
       for (std::string& p : params) p += '}';
       if (end < events.size()) {
-        // Never on a new connection: it would write outside the round.
-        if (conn_.TransactionStatus() != PQTRANS_INTRANS) {
-          return Unavailable("PostgreSQL append events: the connection was lost during the round");
-        }
+        CC_RETURN_IF_ERROR(conn_.StillInTransaction("append events"));
         CC_RETURN_IF_ERROR(conn_.Exec(kInsert, params, "append events").status());
         continue;
       }
