@@ -44,22 +44,16 @@ class BatchingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   // disk, a closed pipe) loses whole lines, never parts: the rest of a line
   // cut short stays pending and goes out first next time.
   void flush_() override {
-    size_t done = 0;
-    while (done < pending_.size()) {
-      ssize_t n = ::write(2, pending_.data() + done, pending_.size() - done);
-      if (n > 0) {
-        done += static_cast<size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        pollfd writable{2, POLLOUT, 0};
-        if (::poll(&writable, 1, kStallMs) > 0) continue;
-      }
-      break;
-    }
+    size_t done = Write(pending_, kStallMs);
     // Is a line written in part (now, or by an earlier flush) first in line?
     begun_ = done > 0 ? pending_[done - 1] != '\n' : begun_;
+    if (begun_ && exiting_) {
+      // No next time: the line begun gets a longer wait, the rest are lost.
+      std::string_view rest(pending_);
+      rest = rest.substr(done, rest.find('\n', done) + 1 - done);
+      Write(rest, kExitStallMs);
+      begun_ = false;
+    }
     if (done == pending_.size() || !begun_) {
       begun_ = false;
       pending_.clear();
@@ -69,20 +63,51 @@ class BatchingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
     pending_.resize(pending_.find('\n') + 1);  // every line ends with one
   }
 
+ public:
+  // The last flush, at exit.
+  void Finish() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    exiting_ = true;
+    flush_();
+  }
+
+ private:
+  // Writes as much of `text` as fd 2 takes, waiting at most `stall_ms` each
+  // time it takes nothing; returns how much it took.
+  static size_t Write(std::string_view text, int stall_ms) {
+    size_t done = 0;
+    while (done < text.size()) {
+      ssize_t n = ::write(2, text.data() + done, text.size() - done);
+      if (n > 0) {
+        done += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd writable{2, POLLOUT, 0};
+        if (::poll(&writable, 1, stall_ms) > 0) continue;
+      }
+      break;
+    }
+    return done;
+  }
+
  private:
   static constexpr size_t kMaxPending = 32 * 1024;
   static constexpr int kStallMs = 100;  // how long a full pipe may hold a flush
+  static constexpr int kExitStallMs = 2000;  // ... and the end of a line at exit
   static constexpr std::chrono::milliseconds kMaxWait{100};
   std::string pending_;
   bool begun_ = false;  // pending_ starts with the rest of a line cut short
+  bool exiting_ = false;
   spdlog::log_clock::time_point first_;  // of the oldest pending line
 };
 
 }  // namespace
 
 void InitLog(LogLevel level) {
-  auto logger =
-      std::make_shared<spdlog::logger>("cocreate", std::make_shared<BatchingStderrSink>());
+  static const auto sink = std::make_shared<BatchingStderrSink>();
+  auto logger = std::make_shared<spdlog::logger>("cocreate", sink);
   // The message is the rest of the JSON object: `"msg":...,"key":...`.
   logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
                       spdlog::pattern_time_type::utc);
@@ -95,8 +120,7 @@ void InitLog(LogLevel level) {
   // A quiet server's batched lines wait at most this long (a busy one's,
   // 100 ms: the sink); the rest reach stderr at exit.
   spdlog::flush_every(std::chrono::seconds(1));
-  static const bool at_exit =
-      std::atexit([] { spdlog::default_logger_raw()->flush(); }) == 0;
+  static const bool at_exit = std::atexit([] { sink->Finish(); }) == 0;
   (void)at_exit;
 }
 

@@ -472,6 +472,28 @@ class TestLogOnAStderrThatTakesNoMore(ApiTestCase):
         self.assertGreater(len(lines), 0)
 
 
+    def test_the_line_begun_when_the_server_stops_is_finished(self):
+        """A full pipe holds the first part of a line; the shipper reads again only after the
+        server was told to stop, later than a running server waits (100 ms)."""
+        read, write = os.pipe()
+        fcntl.fcntl(write, fcntl.F_SETFL, fcntl.fcntl(write, fcntl.F_GETFL) | os.O_NONBLOCK)
+        proc, port, _ = self.start(write)
+        os.close(write)
+        self.wait_up(proc, port)
+        self.assertGreater(self.get_many(port, 4, 1), 0)  # far more than the pipe holds
+        proc.terminate()
+        time.sleep(0.5)
+        data = bytearray()
+        while chunk := os.read(read, 1 << 20):
+            data.extend(chunk)
+        os.close(read)
+        self.assertEqual(proc.wait(30), 0)
+        lines = bytes(data).split(b"\n")
+        self.assertEqual(lines[-1], b"", "the last line is cut short")
+        for line in lines[:-1]:
+            json.loads(line)
+
+
 class TestLogOfUnauthenticatedRequests(ApiTestCase):
 
     def test_a_401_is_logged_by_route_pattern_not_by_path(self):
