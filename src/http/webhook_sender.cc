@@ -248,10 +248,12 @@ void WebhookSender::Poke() {
 void WebhookSender::Dispatch() {
   bool failing = false;
   for (;;) {
+    uint64_t read_after = 0;  // the attempts recorded before this read
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
       poked_ = false;
+      read_after = attempts_done_;
     }
     int64_t now = NowMs();
     int64_t wake = now + 1000;  // at least once a second (other instances' deliveries)
@@ -266,6 +268,10 @@ void WebhookSender::Dispatch() {
       std::lock_guard<std::mutex> lock(mu_);
       for (Delivery& d : *heads) {
         if (busy_.count(d.webhook)) continue;
+        // Recorded while this read ran: `d` may be what was just delivered.
+        // The worker poked, so the next read shows what is due now.
+        if (auto it = last_done_.find(d.webhook); it != last_done_.end() && it->second > read_after)
+          continue;
         if (d.next_attempt_ms <= now) {
           busy_.insert(d.webhook);
           queue_.push_back(std::move(d));
@@ -296,6 +302,7 @@ void WebhookSender::Work() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       busy_.erase(d.webhook);
+      last_done_[d.webhook] = ++attempts_done_;
       poked_ = true;
     }
     dispatch_cv_.notify_one();

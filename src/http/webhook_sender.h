@@ -27,6 +27,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -102,6 +103,11 @@ class WebhookSender {
   bool poked_ = false;                // GUARDED_BY(mu_)
   std::set<std::string> busy_;        // GUARDED_BY(mu_): webhooks queued or in flight
   std::deque<Delivery> queue_;        // GUARDED_BY(mu_): due, not yet taken by a worker
+  // A read of the pending heads that began before an attempt was recorded
+  // may still show that delivery: each webhook's last recorded attempt is
+  // numbered, and a head read before it is not queued (GUARDED_BY(mu_)).
+  uint64_t attempts_done_ = 0;
+  std::unordered_map<std::string, uint64_t> last_done_;
   std::thread dispatcher_;
   std::vector<std::thread> workers_;
 };

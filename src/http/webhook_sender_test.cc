@@ -5,9 +5,18 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <array>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
 
 #include "model/env.h"
+#include "rules/webhooks.h"
 
 namespace cocreate {
 namespace {
@@ -113,6 +122,171 @@ TEST(PostWebhookTest, RefusedConnectionAndUnsafeTarget) {
   EXPECT_EQ(r.error, "connection refused");
   r = PostWebhook("http://127.0.0.1:1/", "{}", {}, 2000, /*allow_private=*/false);
   EXPECT_EQ(r.error, "unsafe_target");  // checked before connecting
+}
+
+// A store whose reads of the pending heads come back late: what they show
+// may have been delivered and recorded meanwhile.
+class SlowHeadsStore final : public EventStore {
+ public:
+  SlowHeadsStore(std::unique_ptr<EventStore> inner, std::chrono::milliseconds delay)
+      : inner_(std::move(inner)), delay_(delay) {}
+  Status WriteRoundWith(int64_t after, const std::function<Status(Event)>& catch_up,
+                        const std::function<RoundWrites()>& decide) override {
+    return inner_->WriteRoundWith(after, catch_up, decide);
+  }
+  StatusOr<std::vector<Delivery>> PendingHeads(int limit) override {
+    auto heads = inner_->PendingHeads(limit);
+    std::this_thread::sleep_for(delay_);
+    return heads;
+  }
+  Status UpdateDelivery(const Delivery& d) override { return inner_->UpdateDelivery(d); }
+  StatusOr<DeliveryPage> ListDeliveries(const std::string& webhook,
+                                        std::optional<DeliveryStatus> status, int64_t limit,
+                                        int64_t offset) override {
+    return inner_->ListDeliveries(webhook, status, limit, offset);
+  }
+  Status DeleteDeliveries(const std::string& webhook) override {
+    return inner_->DeleteDeliveries(webhook);
+  }
+  Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
+    return inner_->Scan(after, fn);
+  }
+  StatusOr<std::vector<Event>> Read(int64_t after, int64_t upto, int64_t limit) override {
+    return inner_->Read(after, upto, limit);
+  }
+  StatusOr<int64_t> LastSeq() override { return inner_->LastSeq(); }
+  std::string Name() const override { return "slow-heads"; }
+
+ private:
+  std::unique_ptr<EventStore> inner_;
+  std::chrono::milliseconds delay_;
+};
+
+// A webhook receiver on loopback: notes each request's Cocreate-Event-Seq
+// as it arrives, then answers 204 after `delay`.
+class Receiver {
+ public:
+  explicit Receiver(std::chrono::milliseconds delay) : delay_(delay) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~Receiver() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  std::vector<int64_t> seqs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seqs_;
+  }
+
+ private:
+  void Serve() {
+    for (;;) {
+      int conn = ::accept(fd_, nullptr, nullptr);
+      if (conn < 0) return;
+      std::string request;
+      char buf[4096];
+      size_t head_end = std::string::npos;
+      size_t want = 0;
+      for (;;) {
+        ssize_t n = ::read(conn, buf, sizeof buf);
+        if (n <= 0) break;
+        request.append(buf, static_cast<size_t>(n));
+        if (head_end == std::string::npos) {
+          head_end = request.find("\r\n\r\n");
+          if (head_end == std::string::npos) continue;
+          size_t at = request.find("Content-Length: ");
+          want = head_end + 4 + (at < head_end ? std::stoul(request.substr(at + 16)) : 0);
+        }
+        if (request.size() >= want) break;
+      }
+      size_t at = request.find("Cocreate-Event-Seq: ");
+      if (at != std::string::npos) {
+        std::lock_guard<std::mutex> lock(mu_);
+        seqs_.push_back(std::stoll(request.substr(at + 20)));
+      }
+      std::this_thread::sleep_for(delay_);
+      static constexpr std::string_view kAnswer =
+          "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
+      (void)!::write(conn, kAnswer.data(), kAnswer.size());
+      ::close(conn);
+    }
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::chrono::milliseconds delay_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<int64_t> seqs_;
+};
+
+// The dispatcher reads the pending heads while an attempt is in flight (a
+// new event poked it); the attempt is recorded before the read returns. What
+// the read shows for that webhook is stale and must not be sent again.
+TEST(WebhookSenderTest, AHeadReadBeforeItsAttemptWasRecordedIsNotSentAgain) {
+  Receiver receiver(std::chrono::milliseconds(200));
+  StoreOptions store_options;
+  store_options.spec = "sqlite::memory:";
+  EngineOptions options;
+  options.admin_token = "admin-token";
+  options.webhooks_allow_private = true;
+  auto engine = Engine::Open(std::make_unique<SlowHeadsStore>(
+                                 EventStore::Open(store_options).value(),
+                                 std::chrono::milliseconds(500)),
+                             options)
+                    .value();
+  auto create = [&](Noun noun, const std::string& body) {
+    auto done = engine->Execute(noun == Noun::kOrganization ? Principal::Admin()
+                                                            : Principal::Member("a"),
+                                DecodeCreate(noun, Json::Parse(body).value()).value());
+    ASSERT_TRUE(done.ok()) << done.status().ToString();
+  };
+  create(Noun::kOrganization, R"({"id":"a","name":"a"})");
+  ASSERT_TRUE(engine
+                  ->Execute(Principal::Member("a"),
+                            DecodeRegisterWebhook(Json::Parse(R"({"id":"h","url":")" +
+                                                              receiver.url() +
+                                                              R"(","events":["*"],"secret":"k"})")
+                                                      .value())
+                                .value())
+                  .ok());
+  WebhookSenderOptions sender_options;
+  sender_options.allow_private = true;
+  WebhookSender sender(*engine, sender_options);
+  sender.Start();
+  auto wait_for = [&](size_t n) {
+    for (int i = 0; i < 500 && receiver.seqs().size() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return receiver.seqs().size() >= n;
+  };
+  const std::string resource = R"({"owner":"a","kind":"vm","name":"x"})";
+  create(Noun::kResource, resource);
+  ASSERT_TRUE(wait_for(1));
+  // The first is at the receiver, not yet answered: this one's write pokes
+  // the dispatcher, whose read still shows the first as pending.
+  create(Noun::kResource, resource);
+  ASSERT_TRUE(wait_for(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  sender.Stop();
+  std::vector<int64_t> seqs = receiver.seqs();
+  std::string sent;
+  for (int64_t seq : seqs) sent += std::to_string(seq) + " ";
+  ASSERT_EQ(seqs.size(), 2u) << "sent: " << sent;
+  EXPECT_LT(seqs[0], seqs[1]);
+  engine->Stop();
 }
 
 }  // namespace
