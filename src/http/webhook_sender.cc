@@ -254,6 +254,7 @@ void WebhookSender::Dispatch() {
       if (stopping_) return;
       poked_ = false;
       read_after = attempts_done_;
+      last_done_.clear();  // what is there is older than this read
     }
     int64_t now = NowMs();
     int64_t wake = now + 1000;  // at least once a second (other instances' deliveries)

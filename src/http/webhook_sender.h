@@ -105,7 +105,8 @@ class WebhookSender {
   std::deque<Delivery> queue_;        // GUARDED_BY(mu_): due, not yet taken by a worker
   // A read of the pending heads that began before an attempt was recorded
   // may still show that delivery: each webhook's last recorded attempt is
-  // numbered, and a head read before it is not queued (GUARDED_BY(mu_)).
+  // numbered, and a head read before it is not queued. Only the attempts
+  // recorded since the last read begun are kept (GUARDED_BY(mu_)).
   uint64_t attempts_done_ = 0;
   std::unordered_map<std::string, uint64_t> last_done_;
   std::thread dispatcher_;

@@ -44,18 +44,22 @@ class BatchingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   // disk, a closed pipe) loses whole lines, never parts: the rest of a line
   // cut short stays pending and goes out first next time.
   void flush_() override {
-    size_t done = Write(pending_, kStallMs);
+    if (torn_) {
+      pending_.clear();
+      return;
+    }
+    // At exit there is no next time: the pipe gets longer to take it all.
+    size_t done = Write(pending_, exiting_ ? kExitStallMs : kStallMs);
     // Is a line written in part (now, or by an earlier flush) first in line?
     begun_ = done > 0 ? pending_[done - 1] != '\n' : begun_;
-    if (begun_ && exiting_) {
-      // No next time: the line begun gets a longer wait, the rest are lost.
-      std::string_view rest(pending_);
-      rest = rest.substr(done, rest.find('\n', done) + 1 - done);
-      Write(rest, kExitStallMs);
-      begun_ = false;
-    }
     if (done == pending_.size() || !begun_) {
       begun_ = false;
+      pending_.clear();
+      return;
+    }
+    if (exiting_) {
+      // A line stays cut short; whatever came after it would follow the cut.
+      torn_ = true;
       pending_.clear();
       return;
     }
@@ -95,11 +99,12 @@ class BatchingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
  private:
   static constexpr size_t kMaxPending = 32 * 1024;
   static constexpr int kStallMs = 100;  // how long a full pipe may hold a flush
-  static constexpr int kExitStallMs = 2000;  // ... and the end of a line at exit
+  static constexpr int kExitStallMs = 2000;  // ... and the last flush, at exit
   static constexpr std::chrono::milliseconds kMaxWait{100};
   std::string pending_;
   bool begun_ = false;  // pending_ starts with the rest of a line cut short
   bool exiting_ = false;
+  bool torn_ = false;  // at exit, a line was left cut short: write nothing more
   spdlog::log_clock::time_point first_;  // of the oldest pending line
 };
 
