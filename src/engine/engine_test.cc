@@ -10,15 +10,16 @@
 #include <thread>
 
 #include "rules/webhooks.h"
+#include "store/testing.h"
 
 namespace cocreate {
 namespace {
 
 // Wraps a store to inject faults: fail the Nth Append, or hold Appends at a
 // gate until the test opens it.
-class FaultyStore final : public EventStore {
+class FaultyStore final : public testing::ForwardingStore {
  public:
-  explicit FaultyStore(std::unique_ptr<EventStore> inner) : inner_(std::move(inner)) {}
+  using ForwardingStore::ForwardingStore;
   Status WriteRoundWith(int64_t after, const std::function<Status(Event)>& catch_up,
                         const std::function<RoundWrites()>& decide) override {
     int n = ++appends_;
@@ -27,35 +28,13 @@ class FaultyStore final : public EventStore {
       (void)decide();  // the round is decided, then its commit fails
       return Unavailable("injected fault");
     }
-    return inner_->WriteRoundWith(after, catch_up, decide);
+    return ForwardingStore::WriteRoundWith(after, catch_up, decide);
   }
-  StatusOr<std::vector<Delivery>> PendingHeads(int limit) override {
-    return inner_->PendingHeads(limit);
-  }
-  Status UpdateDelivery(const Delivery& d) override { return inner_->UpdateDelivery(d); }
-  StatusOr<DeliveryPage> ListDeliveries(const std::string& webhook,
-                                        std::optional<DeliveryStatus> status, int64_t limit,
-                                        int64_t offset) override {
-    return inner_->ListDeliveries(webhook, status, limit, offset);
-  }
-  Status DeleteDeliveries(const std::string& webhook) override {
-    return inner_->DeleteDeliveries(webhook);
-  }
-  Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
-    return inner_->Scan(after, fn);
-  }
-  StatusOr<std::vector<Event>> Read(int64_t after, int64_t upto, int64_t limit) override {
-    return inner_->Read(after, upto, limit);
-  }
-  StatusOr<int64_t> LastSeq() override { return inner_->LastSeq(); }
   std::string Name() const override { return "faulty"; }
 
   std::atomic<int> appends_{0};
   int fail_on_ = -1;
   std::shared_future<void>* gate_ = nullptr;
-
- private:
-  std::unique_ptr<EventStore> inner_;
 };
 
 std::unique_ptr<EventStore> MemoryStore() {

@@ -18,6 +18,7 @@
 
 #include "model/env.h"
 #include "rules/webhooks.h"
+#include "store/testing.h"
 
 namespace cocreate {
 namespace {
@@ -127,39 +128,17 @@ TEST(PostWebhookTest, RefusedConnectionAndUnsafeTarget) {
 
 // A store whose reads of the pending heads come back late: what they show
 // may have been delivered and recorded meanwhile.
-class SlowHeadsStore final : public EventStore {
+class SlowHeadsStore final : public testing::ForwardingStore {
  public:
   SlowHeadsStore(std::unique_ptr<EventStore> inner, std::chrono::milliseconds delay)
-      : inner_(std::move(inner)), delay_(delay) {}
-  Status WriteRoundWith(int64_t after, const std::function<Status(Event)>& catch_up,
-                        const std::function<RoundWrites()>& decide) override {
-    return inner_->WriteRoundWith(after, catch_up, decide);
-  }
+      : ForwardingStore(std::move(inner)), delay_(delay) {}
   StatusOr<std::vector<Delivery>> PendingHeads(int limit) override {
-    auto heads = inner_->PendingHeads(limit);
+    auto heads = ForwardingStore::PendingHeads(limit);
     std::this_thread::sleep_for(delay_);
     return heads;
   }
-  Status UpdateDelivery(const Delivery& d) override { return inner_->UpdateDelivery(d); }
-  StatusOr<DeliveryPage> ListDeliveries(const std::string& webhook,
-                                        std::optional<DeliveryStatus> status, int64_t limit,
-                                        int64_t offset) override {
-    return inner_->ListDeliveries(webhook, status, limit, offset);
-  }
-  Status DeleteDeliveries(const std::string& webhook) override {
-    return inner_->DeleteDeliveries(webhook);
-  }
-  Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
-    return inner_->Scan(after, fn);
-  }
-  StatusOr<std::vector<Event>> Read(int64_t after, int64_t upto, int64_t limit) override {
-    return inner_->Read(after, upto, limit);
-  }
-  StatusOr<int64_t> LastSeq() override { return inner_->LastSeq(); }
-  std::string Name() const override { return "slow-heads"; }
 
  private:
-  std::unique_ptr<EventStore> inner_;
   std::chrono::milliseconds delay_;
 };
 
