@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -13,7 +14,7 @@
 namespace cocreate {
 
 Engine::Engine(std::unique_ptr<EventStore> store, EngineOptions options)
-    : store_(std::move(store)), options_(std::move(options)) {
+    : store_(std::move(store)), options_(std::move(options)), pipelined_(!store_->Shared()) {
   if (options_.env == nullptr) options_.env = Env::Default();
 }
 
@@ -23,6 +24,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(std::unique_ptr<EventStore> store
   std::unique_ptr<Engine> engine(new Engine(std::move(store), std::move(options)));
   CC_RETURN_IF_ERROR(engine->Replay());
   engine->committer_ = std::thread([e = engine.get()] { e->CommitLoop(); });
+  if (engine->pipelined_) engine->syncer_ = std::thread([e = engine.get()] { e->SyncLoop(); });
   if (engine->store_->Shared()) {
     engine->tailer_ = std::thread([e = engine.get()] { e->TailLoop(); });
   }
@@ -41,6 +43,12 @@ void Engine::Stop() {
   }
   queue_cv_.notify_all();
   if (committer_.joinable()) committer_.join();
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    sync_stopping_ = true;
+  }
+  sync_cv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
   tail_stop_ = true;
   if (tailer_.joinable()) tailer_.join();
   // Nothing changes the state any more: the next start loads this one
@@ -224,7 +232,7 @@ StatusOr<Principal> Engine::Authenticate(std::string_view token) const {
     if (it != token_cache_.end()) return valid(it->second);
   }
   std::string digest = Sha256Hex(key);
-  std::shared_lock state_lock(state_mu_);
+  ReadLock state_lock(*this);
   const TokenRecord* record = state_.FindToken(digest);
   if (record == nullptr) return unauthenticated();
   const Organization* org = state_.FindOrganization(record->principal.organization);
@@ -309,145 +317,326 @@ void Engine::CommitLoop() {
     if (!round.empty()) CommitRound(round);
     if (options_.checkpoint_every > 0 &&
         last_seq_.load() - checkpoint_seq_.load() >= options_.checkpoint_every) {
+      WaitSynced();  // a checkpoint holds durable rounds only
       Checkpoint(false);
     }
   }
 }
 
-void Engine::CommitRound(std::vector<Pending>& round) {
+namespace {
+
+// The ReadMark of the request this thread is serving (Engine::ReadScope).
+thread_local Engine::ReadMark* t_read_mark = nullptr;
+
+// At most this many decided commands wait for the syncer (besides the
+// commit in flight): the committer stops deciding beyond them, so the state
+// never runs far ahead of the store.
+constexpr size_t kMaxQueuedCommands = 4096;
+
+}  // namespace
+
+Engine::ReadScope::ReadScope(ReadMark* mark) : previous_(t_read_mark) { t_read_mark = mark; }
+
+Engine::ReadScope::~ReadScope() { t_read_mark = previous_; }
+
+void Engine::NoteRead() const {
+  ReadMark* mark = t_read_mark;
+  if (mark == nullptr) return;
+  const int64_t seq = state_.last_seq();
+  if (seq <= last_seq_.load()) return;  // everything this read sees is durable
+  const uint64_t generation = generation_.load();
+  if (mark->seq != 0 && mark->generation != generation) return;  // the older one decides
+  mark->seq = std::max(mark->seq, seq);
+  mark->generation = generation;
+}
+
+void Engine::WhenDurable(const ReadMark& mark, std::function<void(bool)> send) {
+  if (mark.seq == 0) return send(true);
+  bool ok = false;
+  {
+    std::lock_guard<std::mutex> lock(durable_mu_);
+    ok = generation_.load() == mark.generation;
+    if (ok && last_seq_.load() < mark.seq) {
+      waiters_.push_back(Waiter{mark, std::move(send)});
+      return;
+    }
+  }
+  send(ok);
+}
+
+Engine::DecidedRound Engine::DecideLocked(std::vector<Pending>& round) {
+  DecidedRound out;
+  out.started = std::chrono::steady_clock::now();
   std::vector<StatusOr<Decision>> decisions;
   decisions.reserve(round.size());
-  size_t logged = 0;
-  size_t deliveries = 0;
-  std::vector<StatusOr<Outcome>> answers;
-  auto started = std::chrono::steady_clock::now();
-  Status store_status;
-  {
+  for (Pending& pending : round) {
+    std::string now = options_.env->Now();
+    StatusOr<Decision> d = Decide(state_, pending.principal, pending.command, now);
+    if (d.ok()) {
+      for (Event& e : d->events) {
+        if (e.type == EventType::kServiceLevelBreached) CountBreachReach(e);
+      }
+      Status applied;
+      auto apply = [&](std::vector<Event>& events, size_t from) {
+        for (size_t i = from; i < events.size() && applied.ok(); ++i) {
+          events[i].seq = state_.last_seq() + 1;
+          applied = ApplyEvent(events[i]);
+          if (applied.ok()) out.writes.events.push_back(events[i]);
+        }
+      };
+      apply(d->events, 0);
+      // What the change implies (degraded services) is part of it.
+      if (applied.ok()) {
+        size_t from = d->events.size();
+        for (Event& e : Consequences(state_, d->events)) d->events.push_back(std::move(e));
+        apply(d->events, from);
+      }
+      if (!applied.ok()) d = applied;  // a rules bug; the store refuses nothing of it
+      // Webhook deliveries are judged now, against the state as of this
+      // command (CONTRACT §9.22): the event's seq, with the rest of its own
+      // command applied (a provision's created resources exist), never a
+      // later state.
+      if (applied.ok()) {
+        for (const Event& e : d->events) AddDeliveries(e, out.writes.deliveries);
+      }
+    }
+    decisions.push_back(std::move(d));
+  }
+  // The answers are encoded now, as of this round: by the time it is durable
+  // the state may hold later rounds.
+  for (size_t i = 0; i < round.size(); ++i) {
+    const StatusOr<Decision>& d = decisions[i];
+    if (!d.ok()) {
+      out.answers.push_back(d.status());
+      out.rejected++;
+      continue;
+    }
+    Outcome o;
+    o.status = d->created ? 201 : 200;
+    o.subject = d->subject;
+    if (std::holds_alternative<RevokeToken>(round[i].command.body) ||
+        d->shows == Decision::Shows::kNothing) {
+      o.status = 204;
+    } else if (std::holds_alternative<IssueToken>(round[i].command.body)) {
+      o.body = EncodeToken(d->subject);  // Submit adds the secret
+    } else if (d->shows == Decision::Shows::kNoun) {
+      o.body = EncodeOutcome(round[i].principal, d->noun, d->subject, d->version);
+    } else {
+      o.body = EncodeRecord(round[i].principal, *d);
+    }
+    out.answers.push_back(std::move(o));
+  }
+  for (Pending& pending : round) out.done.push_back(std::move(pending.done));
+  // Swap in a folded graph base if one is ready; start one if the overlay
+  // has grown. Readers never wait for the build itself.
+  graph_.FinishFold(false);
+  graph_.MaybeStartFold();
+  out.decide_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - out.started).count();
+  return out;
+}
+
+void Engine::CommitRound(std::vector<Pending>& round) {
+  if (pipelined_) {
+    {
+      // Room in the syncer's queue first, without the state lock.
+      std::unique_lock<std::mutex> lock(sync_mu_);
+      sync_cv_.wait(lock, [this] { return queued_commands_ < kMaxQueuedCommands; });
+    }
     std::unique_lock lock(state_mu_);
-    if (!healthy_) store_status = RebuildLocked();
-    if (store_status.ok()) {
-      store_status = store_->WriteRoundWith(
-          state_.last_seq(),
-          // Events other instances appended since our last look.
-          [this](Event e) { return ApplyEvent(e); },
-          // Decided against the state as of the writer lock, so no other
-          // instance can have accepted a conflicting command meanwhile.
-          [&]() {
-            std::vector<Event> log;
-            std::vector<Delivery> to_deliver;
-            for (Pending& pending : round) {
-              std::string now = options_.env->Now();
-              StatusOr<Decision> d = Decide(state_, pending.principal, pending.command, now);
-              if (d.ok()) {
-                for (Event& e : d->events) {
-                  if (e.type == EventType::kServiceLevelBreached) CountBreachReach(e);
-                }
-                Status applied;
-                auto apply = [&](std::vector<Event>& events, size_t from) {
-                  for (size_t i = from; i < events.size() && applied.ok(); ++i) {
-                    events[i].seq = state_.last_seq() + 1;
-                    applied = ApplyEvent(events[i]);
-                    if (applied.ok()) log.push_back(events[i]);
-                  }
-                };
-                apply(d->events, 0);
-                // What the change implies (degraded services) is part of it.
-                if (applied.ok()) {
-                  size_t from = d->events.size();
-                  for (Event& e : Consequences(state_, d->events))
-                    d->events.push_back(std::move(e));
-                  apply(d->events, from);
-                }
-                if (!applied.ok()) d = applied;  // a rules bug; the rebuild below undoes it
-                // Webhook deliveries are judged now, against the state as of
-                // this command (CONTRACT §9.22): the event's seq, with the rest
-                // of its own command applied (a provision's created resources
-                // exist), never a later state.
-                if (applied.ok()) {
-                  for (const Event& e : d->events) AddDeliveries(e, to_deliver);
-                }
-              }
-              decisions.push_back(std::move(d));
-            }
-            logged = log.size();
-            deliveries = to_deliver.size();
-            return RoundWrites{std::move(log), std::move(to_deliver)};
-          });
-    }
-    if (!store_status.ok()) {
-      // The state may hold events the store did not keep: rebuild it. If the
-      // store is out of reach, the engine answers 503 until a rebuild works.
-      healthy_ = false;
-      healthy_flag_ = false;
-      (void)RebuildLocked();
-    }
-    for (size_t i = 0; i < round.size(); ++i) {
-      if (!store_status.ok()) {
-        // The client sees a stable message (http/router.cc); the detail is
-        // logged below and, with each request's id, by the server.
-        std::string detail = "the change was not stored: " + store_status.message();
-        answers.push_back(store_status.code() == Code::kUnavailable ? Unavailable(detail)
-                                                                    : Internal(detail));
-        continue;
+    Status st = healthy_ ? Status::Ok() : RebuildLocked();
+    if (st.ok()) {
+      DecidedRound decided = DecideLocked(round);
+      // Queued under the state lock: a refused commit rebuilds the state
+      // under it too, and then fails every round queued, so no round decided
+      // on a discarded state is ever committed.
+      {
+        std::lock_guard<std::mutex> sync_lock(sync_mu_);
+        queued_commands_ += decided.done.size();
+        sync_queue_.push_back(std::move(decided));
       }
-      const StatusOr<Decision>& d = decisions[i];
-      if (!d.ok()) {
-        answers.push_back(d.status());
-        continue;
-      }
-      Outcome o;
-      o.status = d->created ? 201 : 200;
-      o.subject = d->subject;
-      if (std::holds_alternative<RevokeToken>(round[i].command.body) ||
-          d->shows == Decision::Shows::kNothing) {
-        o.status = 204;
-      }
-      answers.push_back(std::move(o));
+      sync_cv_.notify_all();
+      return;
     }
-    last_seq_ = state_.last_seq();
-    // Swap in a folded graph base if one is ready; start one if the
-    // overlay has grown. Readers never wait for the build itself.
-    graph_.FinishFold(false);
-    graph_.MaybeStartFold();
+    lock.unlock();
+    std::vector<DecidedRound> failed(1);
+    for (Pending& pending : round) failed[0].done.push_back(std::move(pending.done));
+    failed[0].answers.resize(round.size(), Status::Ok());
+    Refused(st, failed);
+    return;
   }
-  // The answers are encoded under the shared lock, so readers go on while a
-  // large object is written out (objects are never removed, so each is there).
-  if (store_status.ok()) {
-    std::shared_lock lock(state_mu_);
-    for (size_t i = 0; i < round.size(); ++i) {
-      if (!answers[i].ok() || answers[i]->status == 204) continue;
-      const Decision& d = *decisions[i];
-      if (std::holds_alternative<IssueToken>(round[i].command.body)) {
-        answers[i]->body = EncodeToken(d.subject);  // Submit adds the secret
-      } else if (d.shows == Decision::Shows::kNoun) {
-        answers[i]->body = EncodeOutcome(round[i].principal, d.noun, d.subject, d.version);
-      } else {
-        answers[i]->body = EncodeRecord(round[i].principal, d);
-      }
-    }
+  // A shared store: the round is decided inside the store's round (under
+  // its writer lock, after the events other instances appended), and the
+  // state lock is released before the commit.
+  std::vector<DecidedRound> decided(1);
+  std::unique_lock lock(state_mu_);
+  Status st = healthy_ ? Status::Ok() : RebuildLocked();
+  int64_t last = 0;
+  bool was_decided = false;
+  if (st.ok()) {
+    st = store_->WriteRoundWith(
+        state_.last_seq(), [this](Event e) { return ApplyEvent(e); },
+        [&]() {
+          decided[0] = DecideLocked(round);
+          was_decided = true;
+          last = state_.last_seq();
+          round_in_flight_ = true;
+          lock.unlock();
+          return std::move(decided[0].writes);
+        });
   }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (st.ok()) {
+    Durable(last, decided);
+    round_in_flight_ = false;
+    return;
+  }
+  if (!lock.owns_lock()) lock.lock();
+  if (!was_decided) {
+    for (Pending& pending : round) decided[0].done.push_back(std::move(pending.done));
+    decided[0].answers.resize(round.size(), Status::Ok());
+  }
+  DiscardLocked();
+  round_in_flight_ = false;
+  lock.unlock();
+  Refused(st, decided);
+}
+
+void Engine::DiscardLocked() {
+  // The state may hold events the store did not keep: rebuild it. If the
+  // store is out of reach, the engine answers 503 until a rebuild works.
+  {
+    std::lock_guard<std::mutex> lock(durable_mu_);
+    generation_++;
+  }
+  healthy_ = false;
+  healthy_flag_ = false;
+  (void)RebuildLocked();
+}
+
+void Engine::SyncLoop() {
+  for (;;) {
+    std::vector<DecidedRound> batch;
+    {
+      std::unique_lock<std::mutex> lock(sync_mu_);
+      sync_cv_.wait(lock, [this] { return sync_stopping_ || !sync_queue_.empty(); });
+      if (sync_queue_.empty()) return;  // stopping and drained
+      batch.swap(sync_queue_);
+      queued_commands_ = 0;
+      syncing_ = true;
+    }
+    sync_cv_.notify_all();  // the committer may be waiting for room
+    RoundWrites all;
+    for (DecidedRound& r : batch) {
+      for (Event& e : r.writes.events) all.events.push_back(std::move(e));
+      for (Delivery& d : r.writes.deliveries) all.deliveries.push_back(std::move(d));
+    }
+    const int64_t after = last_seq_.load();
+    const int64_t last = all.events.empty() ? after : all.events.back().seq;
+    Status st;
+    if (!all.events.empty() || !all.deliveries.empty()) {
+      st = store_->WriteRoundWith(
+          after,
+          [](Event e) {
+            return Internal("another writer appended event " + std::to_string(e.seq) +
+                            " to a store this server owns");
+          },
+          [&all] { return std::move(all); });
+    }
+    if (st.ok()) {
+      Durable(last, batch);
+    } else {
+      {
+        std::unique_lock lock(state_mu_);
+        // The rounds queued since were decided on top of the refused ones.
+        {
+          std::lock_guard<std::mutex> sync_lock(sync_mu_);
+          for (DecidedRound& r : sync_queue_) batch.push_back(std::move(r));
+          sync_queue_.clear();
+          queued_commands_ = 0;
+        }
+        DiscardLocked();
+      }
+      Refused(st, batch);
+    }
+    {
+      std::lock_guard<std::mutex> lock(sync_mu_);
+      syncing_ = false;
+    }
+    sync_cv_.notify_all();
+  }
+}
+
+void Engine::WaitSynced() {
+  if (!pipelined_) return;
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  sync_cv_.wait(lock, [this] { return sync_queue_.empty() && !syncing_; });
+}
+
+void Engine::Durable(int64_t seq, std::vector<DecidedRound>& rounds) {
+  std::vector<Waiter> ready;
+  {
+    std::lock_guard<std::mutex> lock(durable_mu_);
+    if (seq > last_seq_.load()) last_seq_ = seq;
+    auto waiting = std::partition(waiters_.begin(), waiters_.end(),
+                                  [seq](const Waiter& w) { return w.mark.seq > seq; });
+    ready.assign(std::make_move_iterator(waiting), std::make_move_iterator(waiters_.end()));
+    waiters_.erase(waiting, waiters_.end());
+  }
+  const auto now = std::chrono::steady_clock::now();
+  bool deliveries = false;
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
+    // One batch per store commit, timed from its oldest round's decision.
     stats_.batches++;
-    stats_.commit_seconds += seconds;
-    if (!store_status.ok()) stats_.store_failures++;
-    for (const auto& a : answers) (a.ok() ? stats_.commands : stats_.rejected)++;
-    if (store_status.ok()) stats_.events += logged;
+    if (!rounds.empty()) {
+      stats_.commit_seconds +=
+          std::chrono::duration<double>(now - rounds.front().started).count();
+    }
+    for (const DecidedRound& r : rounds) {
+      stats_.rejected += r.rejected;
+      stats_.commands += r.answers.size() - r.rejected;
+      stats_.events += r.writes.events.size();
+      deliveries = deliveries || !r.writes.deliveries.empty();
+    }
   }
-  if (!store_status.ok()) {
-    LogLine("store refused a commit")
-        .Add("error", store_status.reason())
-        .Add("detail", store_status.message())
-        .Add("commands", static_cast<int64_t>(round.size()))
-        .Error();
-  }
-  if (store_status.ok() && deliveries > 0) {
+  if (deliveries) {
     std::lock_guard<std::mutex> lock(listener_mu_);
     if (deliveries_listener_) deliveries_listener_();
   }
-  for (size_t i = 0; i < round.size(); ++i) round[i].done(std::move(answers[i]));
+  for (DecidedRound& r : rounds) {
+    for (size_t i = 0; i < r.done.size(); ++i) r.done[i](std::move(r.answers[i]));
+  }
+  for (Waiter& w : ready) w.send(true);
+}
+
+void Engine::Refused(const Status& st, std::vector<DecidedRound>& rounds) {
+  std::vector<Waiter> dropped;
+  {
+    std::lock_guard<std::mutex> lock(durable_mu_);
+    dropped.swap(waiters_);  // every waiter saw a round now discarded
+  }
+  size_t commands = 0;
+  for (const DecidedRound& r : rounds) commands += r.done.size();
+  LogLine("store refused a commit")
+      .Add("error", st.reason())
+      .Add("detail", st.message())
+      .Add("commands", static_cast<int64_t>(commands))
+      .Error();
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.batches++;
+    stats_.store_failures++;
+    stats_.rejected += commands;
+  }
+  // The client sees a stable message (http/router.cc); the detail is logged
+  // above and, with each request's id, by the server.
+  const std::string detail = "the change was not stored: " + st.message();
+  for (DecidedRound& r : rounds) {
+    for (Callback& done : r.done) {
+      done(st.code() == Code::kUnavailable ? Unavailable(detail) : Internal(detail));
+    }
+  }
+  for (Waiter& w : dropped) w.send(false);
 }
 
 // REQUIRES: state_mu_ held exclusively.
@@ -461,6 +650,7 @@ Status Engine::RebuildLocked() {
 
 Status Engine::CatchUp() {
   std::unique_lock lock(state_mu_);
+  if (round_in_flight_.load()) return Status::Ok();  // the next round catches up
   if (!healthy_) return RebuildLocked();
   Status st = store_->Scan(state_.last_seq(), [this](Event e) { return ApplyEvent(e); });
   if (!st.ok()) return st;  // unreachable store: keep serving what we have

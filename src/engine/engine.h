@@ -14,14 +14,28 @@
 // shared store is also tailed (notification or a 50 ms poll), so writes made
 // through another instance become visible here.
 //
+// The state lock is not held through the store's commit. The committer
+// decides and applies a round under the exclusive lock, encodes its answers,
+// releases the lock and only then waits for the commit: for an embedded store
+// (not Shared()) a second thread, the syncer, commits the rounds while the
+// committer already decides the next ones; for a shared store the round
+// commits inside its WriteRoundWith, after the lock is released. Answers to
+// commands go out once their round is durable.
+//
 // Reads take a shared lock on the state and encode answers with the per-noun
-// codecs, applying the caller's visibility.
+// codecs, applying the caller's visibility. The state they read may hold
+// rounds still being committed, so an answer read from it must not leave
+// before those rounds are durable: a request's reads run inside a ReadScope
+// and its answer goes out through WhenDurable (the router does both), which
+// holds it back until the store has committed everything the reads saw, and
+// drops it (503) if the store refused one of those rounds.
 //
 // Thread safety: every public method may be called from any thread.
 #ifndef COCREATE_ENGINE_ENGINE_H_
 #define COCREATE_ENGINE_ENGINE_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -250,6 +264,33 @@ class Engine {
   // (it must only wake a thread). Replaces the previous one; empty: none.
   void OnDeliveriesWritten(std::function<void()> fn);
 
+  // What a request's reads saw of the state beyond the store's durable
+  // log: the highest seq (0: nothing beyond it) and the state's generation
+  // then (a store failure discards the rounds not yet durable and starts a
+  // new generation).
+  struct ReadMark {
+    int64_t seq = 0;
+    uint64_t generation = 0;
+  };
+  // While a ReadScope lives, the reads this thread makes record in `mark`
+  // what they saw. Scopes nest; the innermost records.
+  class ReadScope {
+   public:
+    explicit ReadScope(ReadMark* mark);
+    ~ReadScope();
+    ReadScope(const ReadScope&) = delete;
+    ReadScope& operator=(const ReadScope&) = delete;
+
+   private:
+    ReadMark* previous_;
+  };
+  // Calls send(true) once every round `mark` saw is durable (at once when
+  // it saw none), or send(false) when the store refused one of them (the
+  // answer made from it must not be sent). `send` runs on this thread or
+  // on the thread that commits; it must not block.
+  void WhenDurable(const ReadMark& mark, std::function<void(bool)> send);
+
+  // The seq of the last durable event.
   int64_t last_seq() const { return last_seq_.load(); }
   // False while the state must be rebuilt from an unreachable store; reads
   // then answer 503 and writes retry the rebuild first.
@@ -289,6 +330,45 @@ class Engine {
     Callback done;
   };
   void CommitRound(std::vector<Pending>& round);
+  // What a decided round hands to the store and, once durable, to its
+  // callers.
+  struct DecidedRound {
+    RoundWrites writes;
+    std::vector<Callback> done;
+    std::vector<StatusOr<Outcome>> answers;
+    size_t rejected = 0;
+    double decide_seconds = 0;
+    std::chrono::steady_clock::time_point started;
+  };
+  // Decides and applies `round` against state_, and encodes its answers.
+  // REQUIRES: state_mu_ held exclusively.
+  DecidedRound DecideLocked(std::vector<Pending>& round);
+  // Commits the rounds the committer decided (embedded stores), in order,
+  // several at once when they queue up.
+  void SyncLoop();
+  // Waits until the syncer has committed every round handed to it.
+  void WaitSynced();
+  // After `seq` became durable: answers the rounds' callers and releases the
+  // reads waiting for it.
+  void Durable(int64_t seq, std::vector<DecidedRound>& rounds);
+  // After the store refused `rounds` (and the state was rebuilt): fails
+  // them with `st` and drops the answers of reads that saw them.
+  // REQUIRES: state_mu_ held exclusively.
+  void Refused(const Status& st, std::vector<DecidedRound>& rounds);
+  // Starts a new generation and rebuilds the state from the store (after a
+  // refused commit). REQUIRES: state_mu_ held exclusively.
+  void DiscardLocked();
+  // Records what a read under the state lock sees. REQUIRES: state_mu_ held.
+  void NoteRead() const;
+  // A shared lock on the state for a read, recorded in the thread's ReadMark.
+  class ReadLock {
+   public:
+    explicit ReadLock(const Engine& e) : lock_(e.state_mu_) { e.NoteRead(); }
+    void unlock() { lock_.unlock(); }
+
+   private:
+    std::shared_lock<std::shared_mutex> lock_;
+  };
   // Checkpoints: encodes the state under the shared lock (writes wait;
   // reads go on) and writes the file on checkpoint_writer_, or at once with
   // `wait`. Called by the committer, or after it stopped.
@@ -336,7 +416,31 @@ class Engine {
   mutable std::shared_mutex state_mu_;
   State state_;  // GUARDED_BY(state_mu_)
   GraphIndex graph_;  // GUARDED_BY(state_mu_): the graph of state_
-  std::atomic<int64_t> last_seq_{0};
+  std::atomic<int64_t> last_seq_{0};  // the last durable seq
+  // Bumped when a store failure discards the rounds not yet durable.
+  std::atomic<uint64_t> generation_{0};  // written with state_mu_ held exclusively
+
+  // Reads waiting for the rounds they saw to be durable.
+  struct Waiter {
+    ReadMark mark;
+    std::function<void(bool)> send;
+  };
+  std::mutex durable_mu_;
+  std::vector<Waiter> waiters_;  // GUARDED_BY(durable_mu_)
+
+  // The syncer (embedded stores): rounds decided and applied, waiting to be
+  // committed, oldest first.
+  const bool pipelined_;
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::vector<DecidedRound> sync_queue_;  // GUARDED_BY(sync_mu_)
+  size_t queued_commands_ = 0;            // GUARDED_BY(sync_mu_): in sync_queue_
+  bool syncing_ = false;                  // GUARDED_BY(sync_mu_): a commit in flight
+  bool sync_stopping_ = false;            // GUARDED_BY(sync_mu_)
+  std::thread syncer_;
+  // A shared store's round decided and not yet committed (the tailer then
+  // waits: what it would mark durable may still be refused).
+  std::atomic<bool> round_in_flight_{false};
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -378,6 +482,7 @@ class Engine {
   mutable std::shared_ptr<const ConcentrationResult>
       concentration_;                       // GUARDED_BY(concentration_mu_)
   mutable int64_t concentration_seq_ = -1;  // GUARDED_BY(concentration_mu_)
+  mutable uint64_t concentration_generation_ = 0;  // GUARDED_BY(concentration_mu_)
 };
 
 }  // namespace cocreate

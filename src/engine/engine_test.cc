@@ -227,6 +227,12 @@ TEST(EngineTest, GroupCommitSharesOneAppendAcrossWaitingCommands) {
       if (r.ok() && ++ok == kWaiting) all_done.set_value();
     });
   }
+  // The committer decides them while the first round commits (the state
+  // lock is not held through a commit); they wait for the next commit.
+  for (bool all_decided = false; !all_decided; std::this_thread::yield()) {
+    engine->Inspect([&](const State& s) { all_decided = s.last_seq() == kWaiting + 1; });
+  }
+  EXPECT_EQ(ok.load(), 0);
   open.set_value();
   first_done.get_future().wait();
   all_done.get_future().wait();
@@ -317,6 +323,129 @@ TEST(EngineTest, WritersSharingAStoreCatchUpBeforeDeciding) {
   b.reset();
   std::filesystem::remove_all(dir);
 }
+
+// Holds each round between its decision and its commit while `hold_` is
+// set, and then refuses it if `refuse_` is set; `shared_` makes the engine
+// treat it as a store other instances write to (the round is then decided
+// inside the store's round, not by the syncer).
+class HeldCommitStore final : public testing::ForwardingStore {
+ public:
+  HeldCommitStore(std::unique_ptr<EventStore> inner, bool shared)
+      : ForwardingStore(std::move(inner)), shared_(shared) {}
+  bool Shared() const override { return shared_; }
+  Status WriteRoundWith(int64_t after, const std::function<Status(Event)>& catch_up,
+                        const std::function<RoundWrites()>& decide) override {
+    if (!hold_) return ForwardingStore::WriteRoundWith(after, catch_up, decide);
+    bool refuse = refuse_;
+    std::promise<void> open;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      gate_ = std::make_unique<std::promise<void>>();
+      open_ = gate_->get_future().share();
+    }
+    auto held = [&]() {
+      RoundWrites writes = decide();
+      decided_ = true;
+      std::shared_future<void> gate;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        gate = open_;
+      }
+      gate.wait();
+      return writes;
+    };
+    if (refuse) {
+      (void)held();
+      return Unavailable("injected fault");
+    }
+    return ForwardingStore::WriteRoundWith(after, catch_up, held);
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    gate_->set_value();
+  }
+
+  const bool shared_;
+  std::atomic<bool> hold_{false}, refuse_{false}, decided_{false};
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<std::promise<void>> gate_;
+  std::shared_future<void> open_;
+};
+
+class CommitWithoutStateLockTest : public ::testing::TestWithParam<bool> {};
+
+// Readers go on while a round commits (the state lock is not held through
+// the store's commit), yet nothing they saw of it leaves before it is
+// durable, and nothing at all if the store refuses it.
+TEST_P(CommitWithoutStateLockTest, ReadsGoOnButWaitForTheRoundTheySaw) {
+  auto held_store = std::make_unique<HeldCommitStore>(MemoryStore(), GetParam());
+  HeldCommitStore* store = held_store.get();
+  auto engine = OpenEngine(std::move(held_store));
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("a")).ok());
+
+  for (bool refuse : {false, true}) {
+    SCOPED_TRACE(refuse ? "refused" : "committed");
+    const std::string id = refuse ? "refused" : "committed";
+    const int64_t before = engine->last_seq();
+    store->decided_ = false;
+    store->refuse_ = refuse;
+    store->hold_ = true;
+    std::promise<StatusOr<Outcome>> answered;
+    engine->Submit(Principal::Admin(), Org(id),
+                   [&](StatusOr<Outcome> r) { answered.set_value(std::move(r)); });
+    while (!store->decided_.load()) std::this_thread::yield();
+
+    // A read does not wait for the commit: it sees the round...
+    Engine::ReadMark mark;
+    auto read = std::async(std::launch::async, [&] {
+      Engine::ReadScope scope(&mark);
+      return engine->Get(Principal::Admin(), Noun::kOrganization, id);
+    });
+    ASSERT_EQ(read.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_TRUE(read.get().ok());
+    EXPECT_EQ(mark.seq, before + 1);
+    EXPECT_EQ(engine->last_seq(), before);  // not durable yet
+    // ...but its answer is held back until the round is durable.
+    std::promise<bool> sent;
+    engine->WhenDurable(mark, [&](bool durable) { sent.set_value(durable); });
+    auto sent_future = sent.get_future();
+    EXPECT_EQ(sent_future.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+    store->hold_ = false;
+    store->Open();
+    auto outcome = answered.get_future().get();
+    EXPECT_EQ(sent_future.get(), !refuse);
+    if (refuse) {
+      EXPECT_EQ(outcome.status().code(), Code::kUnavailable);
+      EXPECT_EQ(engine->Get(Principal::Admin(), Noun::kOrganization, id).status().code(),
+                Code::kNotFound);
+      EXPECT_EQ(engine->last_seq(), before);
+      // A mark from before the refusal is refused too, even for a seq a
+      // later round reuses.
+      ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("after")).ok());
+      bool late = true;
+      engine->WhenDurable(mark, [&](bool durable) { late = durable; });
+      EXPECT_FALSE(late);
+    } else {
+      ASSERT_TRUE(outcome.ok());
+      EXPECT_EQ(outcome->status, 201);
+      EXPECT_EQ(engine->last_seq(), before + 1);
+      // Once it is durable a read marks nothing and its answer goes at once.
+      Engine::ReadMark durable_mark;
+      {
+        Engine::ReadScope scope(&durable_mark);
+        EXPECT_TRUE(engine->Get(Principal::Admin(), Noun::kOrganization, id).ok());
+      }
+      EXPECT_EQ(durable_mark.seq, 0);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, CommitWithoutStateLockTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "Shared" : "Embedded");
+                         });
 
 }  // namespace
 }  // namespace cocreate

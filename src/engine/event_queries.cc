@@ -61,7 +61,7 @@ StatusOr<std::vector<std::pair<int64_t, std::string>>> Engine::EventsFrom(
     if (batch <= 0) break;
     CC_ASSIGN_OR_RETURN(std::vector<Event> events, store_->Read(cursor, upto, batch));
     if (events.empty()) break;
-    std::shared_lock lock(state_mu_);
+    ReadLock lock(*this);
     for (Event& e : events) {
       if (static_cast<int64_t>(out.size()) >= limit) break;
       ++examined;

@@ -86,7 +86,7 @@ StatusOr<NodeId> Engine::ImpactLocked(const Principal& p, const std::string& fro
 
 StatusOr<ImpactSummary> Engine::ImpactCounts(const Principal& p, const std::string& from,
                                              int depth) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   thread_local Reached reached;  // keeps its capacity from walk to walk
   thread_local std::vector<bool> visible;
   CC_RETURN_IF_ERROR(ImpactLocked(p, from, depth, false, reached, visible).status());
@@ -109,7 +109,7 @@ StatusOr<ImpactSummary> Engine::ImpactCounts(const Principal& p, const std::stri
 
 StatusOr<std::string> Engine::Impact(const Principal& p, const std::string& from, int depth,
                                      bool explain) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   Reached reached;
   std::vector<bool> visible;
   CC_RETURN_IF_ERROR(ImpactLocked(p, from, depth, explain, reached, visible).status());
@@ -175,7 +175,7 @@ StatusOr<std::string> Engine::Impact(const Principal& p, const std::string& from
 
 StatusOr<std::string> Engine::Chains(const Principal& p, const std::string& from,
                                      const std::string& to, int limit, bool value) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   CC_ASSIGN_OR_RETURN(std::vector<Chain> chains, cocreate::Chains(state_, from, to, limit));
   int64_t redacted = 0;
   rapidjson::StringBuffer buf;
@@ -215,7 +215,7 @@ StatusOr<std::string> Engine::Chains(const Principal& p, const std::string& from
 }
 
 std::string Engine::OrganizationGraph(const Principal& p) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   auto str = [&](std::string_view k, std::string_view v) {
@@ -263,7 +263,7 @@ std::string Engine::OrganizationGraph(const Principal& p) const {
 }
 
 std::string Engine::Cycles(const Principal& p) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   int64_t redacted = 0;
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -292,9 +292,11 @@ std::string Engine::Concentration(const Principal& p, int top) const {
     std::optional<GraphIndex> snapshot;
     int64_t seq = 0;
     {
-      std::shared_lock lock(state_mu_);
+      ReadLock lock(*this);
       seq = state_.last_seq();
-      if (concentration_ != nullptr && concentration_seq_ == seq) {
+      // (A round still being committed may be refused and its seq reused.)
+      if (concentration_ != nullptr && concentration_seq_ == seq &&
+          concentration_generation_ == generation_.load()) {
         computed = concentration_;
       } else {
         snapshot.emplace(graph_.Snapshot());
@@ -304,10 +306,11 @@ std::string Engine::Concentration(const Principal& p, int top) const {
       computed = std::make_shared<const ConcentrationResult>(Concentrations(*snapshot));
       concentration_ = computed;
       concentration_seq_ = seq;
+      concentration_generation_ = generation_.load();
     }
   }
   const ConcentrationResult& result = *computed;
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   int64_t redacted = 0;
   int listed = 0;
   rapidjson::StringBuffer buf;

@@ -353,7 +353,7 @@ void WriteLineageProv(const State& state, const LineageResult& l, JsonWriter& w)
 StatusOr<std::string> Engine::Lineage(const Principal& p, const std::string& resource,
                                       bool prov, int64_t* redacted_out,
                                       int64_t version) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kResource, resource)) return NoSuch(Noun::kResource, resource);
   // A walk over the state's history: the index knows only the present.
   StatusOr<LineageResult> walked = cocreate::Lineage(state_, resource, version);

@@ -175,7 +175,7 @@ std::string Engine::EncodeOutcome(const Principal& p, Noun noun, const std::stri
 }
 
 StatusOr<std::string> Engine::Get(const Principal& p, Noun noun, const std::string& id) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, noun, id)) return NoSuch(noun, id);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -184,7 +184,7 @@ StatusOr<std::string> Engine::Get(const Principal& p, Noun noun, const std::stri
 }
 
 StatusOr<std::string> Engine::List(const Principal& p, Noun noun, const ListQuery& q) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   const auto& ids = state_.Ids(noun);
   for (const auto& [key, value] : q.filters) {
     auto names = ListFilters(noun);
@@ -230,7 +230,7 @@ StatusOr<std::string> Engine::List(const Principal& p, Noun noun, const ListQuer
 }
 
 StatusOr<std::string> Engine::Versions(const Principal& p, const std::string& id) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kResource, id)) return NoSuch(Noun::kResource, id);
   const Resource& r = *state_.FindResource(id);
   rapidjson::StringBuffer buf;
@@ -250,7 +250,7 @@ StatusOr<std::string> Engine::Versions(const Principal& p, const std::string& id
 
 StatusOr<std::string> Engine::OfferingVersions(const Principal& p, const std::string& id,
                                                const ListQuery& q) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kOffering, id)) return NoSuch(Noun::kOffering, id);
   VisibleIds visible(state_, p);
   const IdFilter* filter = Redacts(state_, p, Noun::kOffering, id) ? &visible : nullptr;
@@ -277,7 +277,7 @@ std::string Engine::EncodeProposal(const std::string& id) const {
 }
 
 StatusOr<std::string> Engine::Agreement(const Principal& p, const std::string& rel) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kRelationship, rel)) return NoSuch(Noun::kRelationship, rel);
   const Relationship& r = *state_.FindRelationship(rel);
   if (r.agreements.empty()) {
@@ -291,7 +291,7 @@ StatusOr<std::string> Engine::Agreement(const Principal& p, const std::string& r
 
 StatusOr<std::string> Engine::Agreements(const Principal& p, const std::string& rel,
                                          const ListQuery& q) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kRelationship, rel)) return NoSuch(Noun::kRelationship, rel);
   const Relationship& r = *state_.FindRelationship(rel);
   rapidjson::StringBuffer buf;
@@ -306,7 +306,7 @@ StatusOr<std::string> Engine::Agreements(const Principal& p, const std::string& 
 }
 
 StatusOr<std::string> Engine::ProposalOf(const Principal& p, const std::string& id) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   const Proposal* proposal = state_.FindProposal(id);
   if (proposal == nullptr || !CanSee(state_, p, Noun::kRelationship, proposal->relationship)) {
     return NotFound("no proposal '" + id + "'");
@@ -316,7 +316,7 @@ StatusOr<std::string> Engine::ProposalOf(const Principal& p, const std::string& 
 
 StatusOr<std::string> Engine::Proposals(const Principal& p, const std::string& rel,
                                         const ListQuery& q) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kRelationship, rel)) return NoSuch(Noun::kRelationship, rel);
   const auto& ids = state_.ProposalsOf(rel);
   rapidjson::StringBuffer buf;
@@ -331,7 +331,7 @@ StatusOr<std::string> Engine::Proposals(const Principal& p, const std::string& r
 }
 
 StatusOr<std::string> Engine::Roles(const Principal& p, const std::string& org) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kOrganization, org)) return NoSuch(Noun::kOrganization, org);
   static const RoleRecord kNone;
   const RoleRecord* roles = state_.FindRoles(org);
@@ -413,7 +413,7 @@ std::string Engine::EncodeToken(const std::string& id) const {
 
 StatusOr<std::string> Engine::Tokens(const Principal& p, const ListQuery& q) const {
   if (!p.can_write()) return Forbidden("a viewer token may not list tokens");
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   BeginList(w);

@@ -165,7 +165,7 @@ void Engine::WriteRelationshipValue(const std::string& rel_id, const TimeWindow&
 
 StatusOr<std::string> Engine::RelationshipValue(const Principal& p, const std::string& rel,
                                                 const TimeWindow& window) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kRelationship, rel)) return NoRelationship(rel);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -175,7 +175,7 @@ StatusOr<std::string> Engine::RelationshipValue(const Principal& p, const std::s
 
 StatusOr<std::string> Engine::ValueOf(const Principal& p, const std::string& org,
                                       const TimeWindow& window) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kOrganization, org)) return NoSuch(Noun::kOrganization, org);
   if (!p.is_admin() && p.organization != org) {
     return Forbidden("the value of '" + org + "' is shown only to itself and the admin");
@@ -214,7 +214,7 @@ StatusOr<std::string> Engine::ValueOf(const Principal& p, const std::string& org
 StatusOr<std::string> Engine::Measurements(const Principal& p, const std::string& rel,
                                            const std::string& metric, const TimeWindow& window,
                                            const ListQuery& q) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kRelationship, rel)) return NoRelationship(rel);
   std::vector<const Measurement*> list;
   for (const std::string& id : state_.MeasurementsOf(rel)) {
@@ -237,7 +237,7 @@ StatusOr<std::string> Engine::Measurements(const Principal& p, const std::string
 
 StatusOr<std::string> Engine::ServiceLevels(const Principal& p, const std::string& rel_id,
                                             const TimeWindow& window) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kRelationship, rel_id)) return NoRelationship(rel_id);
   const Relationship& rel = *state_.FindRelationship(rel_id);
   // The service levels of the agreement in force, each with its measurements.
@@ -325,7 +325,7 @@ StatusOr<std::string> Engine::ServiceLevels(const Principal& p, const std::strin
 
 StatusOr<std::string> Engine::Breaches(const Principal& p, const std::string& org,
                                        const TimeWindow& window, const ListQuery& q) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kOrganization, org)) return NoSuch(Noun::kOrganization, org);
   if (!p.is_admin() && p.organization != org) {
     return Forbidden("the breaches that reached '" + org + "' are shown only to it and the admin");
@@ -388,7 +388,7 @@ StatusOr<std::string> Engine::Requests(const Principal& p, const std::string& re
       return InvalidField("status", "'status' must be open, fulfilled, declined or cancelled");
     }
   }
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kRelationship, rel)) return NoRelationship(rel);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -454,7 +454,7 @@ StatusOr<std::string> Engine::AllRequests(const Principal& p, const ListQuery& q
       side = value;
     }
   }
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   // The caller's relationships (every one for the admin), in creation
   // order, and their requests in the order they were opened.
   const IdList& rels = p.is_admin() ? state_.Ids(Noun::kRelationship)
@@ -479,7 +479,7 @@ StatusOr<std::string> Engine::AllRequests(const Principal& p, const ListQuery& q
 }
 
 StatusOr<std::string> Engine::RequestOf(const Principal& p, const std::string& id) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   const ServiceRequest* r = state_.FindServiceRequest(id);
   if (r == nullptr || !CanSee(state_, p, Noun::kRelationship, r->relationship)) {
     return NotFound("no request '" + id + "'");
@@ -519,7 +519,7 @@ void WritePerson(const State& state, const Principal& p, const Person& person, J
 
 StatusOr<std::string> Engine::People(const Principal& p, const std::string& org,
                                      const ListQuery& q) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kOrganization, org)) return NoSuch(Noun::kOrganization, org);
   const bool own = p.is_admin() || p.organization == org;
   rapidjson::StringBuffer buf;
@@ -537,7 +537,7 @@ StatusOr<std::string> Engine::People(const Principal& p, const std::string& org,
 }
 
 StatusOr<std::string> Engine::PersonOf(const Principal& p, const std::string& id) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   const Person* person = state_.FindPerson(id);
   if (person == nullptr || !CanSeePerson(state_, p, *person)) {
     return NotFound("no person '" + id + "'");
@@ -573,7 +573,7 @@ void WriteAssignment(const State& state, const std::string& rel, const RoleAssig
 
 StatusOr<std::string> Engine::RoleAssignments(const Principal& p, const std::string& rel_id,
                                               const ListQuery& q) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   if (!Exists(state_, p, Noun::kRelationship, rel_id)) return NoRelationship(rel_id);
   const Relationship& rel = *state_.FindRelationship(rel_id);
   rapidjson::StringBuffer buf;
@@ -655,7 +655,7 @@ void Engine::CountBreachReach(Event& e) const {
 bool Engine::ExpiryDue() const {
   auto now = UnixMillis(options_.env->Now());
   if (!now) return false;
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   for (const auto& id : state_.RelationshipsWithEnd()) {
     const Relationship& rel = *state_.FindRelationship(id);
     auto end = UnixMillis(rel.agreements.back().end);

@@ -78,7 +78,7 @@ std::string Engine::EncodeWebhook(const std::string& id) const {
 }
 
 std::string Engine::Webhooks(const Principal& p, const ListQuery& q) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   BeginList(w);
@@ -94,7 +94,7 @@ std::string Engine::Webhooks(const Principal& p, const ListQuery& q) const {
 }
 
 StatusOr<std::string> Engine::WebhookOf(const Principal& p, const std::string& id) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   const WebhookRecord* hook = state_.FindWebhook(id);
   if (hook == nullptr || hook->deleted || !CanSeeWebhook(p, *hook)) return NoWebhook(id);
   return EncodeWebhook(id);
@@ -104,7 +104,7 @@ StatusOr<std::string> Engine::Deliveries(const Principal& p, const std::string& 
                                          std::optional<DeliveryStatus> status,
                                          const ListQuery& q) {
   {
-    std::shared_lock lock(state_mu_);
+    ReadLock lock(*this);
     const WebhookRecord* hook = state_.FindWebhook(id);
     if (hook == nullptr || hook->deleted || !CanSeeWebhook(p, *hook)) return NoWebhook(id);
   }
@@ -143,7 +143,7 @@ void Engine::AddDeliveries(const Event& e, std::vector<Delivery>& out) const {
 }
 
 std::optional<Engine::WebhookTarget> Engine::WebhookTargetOf(const std::string& id) const {
-  std::shared_lock lock(state_mu_);
+  ReadLock lock(*this);
   const WebhookRecord* hook = state_.FindWebhook(id);
   if (hook == nullptr || hook->deleted) return std::nullopt;
   return WebhookTarget{hook->url, hook->secret};

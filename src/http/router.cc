@@ -743,6 +743,26 @@ std::string Router::Metrics() const {
 }
 
 void Router::Handle(const HttpRequest& request, Reply reply) {
+  // What this request reads may include rounds still being committed: its
+  // answer waits for them (and is dropped if the store refuses them).
+  auto mark = std::make_shared<Engine::ReadMark>();
+  Engine::ReadScope scope(mark.get());
+  Reply fenced = [this, mark, reply = std::move(reply)](HttpResponse r) {
+    if (mark->seq == 0) return reply(std::move(r));
+    auto answer = std::make_shared<HttpResponse>(std::move(r));
+    engine_.WhenDurable(*mark, [this, reply, answer](bool durable) {
+      if (durable) return reply(std::move(*answer));
+      HttpResponse refused = Error(Unavailable("the store refused a change this answer saw"));
+      refused.route = std::move(answer->route);
+      refused.who = std::move(answer->who);
+      refused.role = std::move(answer->role);
+      reply(std::move(refused));
+    });
+  };
+  Dispatch(request, std::move(fenced));
+}
+
+void Router::Dispatch(const HttpRequest& request, Reply reply) {
   std::string_view target = request.target;
   size_t qpos = target.find('?');
   std::string_view path = target.substr(0, qpos);

@@ -108,6 +108,8 @@ class Router {
                                   std::string_view request_id);
 
  private:
+  // Handle without the durability fence.
+  void Dispatch(const HttpRequest& request, Reply reply);
   struct Params {
     std::vector<std::string> path;  // the values of the pattern's {..} segments
     std::map<std::string, std::string> query;

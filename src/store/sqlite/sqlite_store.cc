@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 namespace cocreate {
 
@@ -72,6 +74,7 @@ class SqliteStore final : public EventStore {
   // that reads the file takes the exclusive lock; when another process
   // holds it, that fails with SQLITE_BUSY (see OpenSqliteStore).
   Status Init(bool durable, SqliteLocking locking) {
+    shared_ = locking == SqliteLocking::kShared;
     // Exclusive locking, set before WAL is first used, keeps the WAL index
     // in heap memory: no -shm file is mapped, so a full or failing disk is
     // an error from a write (503), never a SIGBUS from a mapped page. The
@@ -154,6 +157,28 @@ class SqliteStore final : public EventStore {
     if (st.ok()) st = Step(commit_, "COMMIT", "commit");
     if (!st.ok()) (void)Step(rollback_, "ROLLBACK", "rollback");
     return st;
+  }
+
+  // With SQLite's normal locking other connections may append too.
+  bool Shared() const override { return shared_; }
+
+  // SQLite has no notifications: a shared file is polled every 10 ms for a
+  // newer seq than the last one seen (the first call only looks).
+  std::optional<int64_t> WaitForAppend(int timeout_ms) override {
+    if (!shared_) return EventStore::WaitForAppend(timeout_ms);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      StatusOr<int64_t> last = LastSeq();
+      if (last.ok() && *last > seen_seq_) {
+        const bool first = seen_seq_ < 0;
+        seen_seq_ = *last;
+        if (!first) return *last;
+      } else if (last.ok() && seen_seq_ < 0) {
+        seen_seq_ = *last;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(timeout_ms, 10)));
+    }
   }
 
   Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
@@ -367,6 +392,8 @@ class SqliteStore final : public EventStore {
     return Translate(db_, rc, what);
   }
 
+  bool shared_ = false;  // set once by Init
+  int64_t seen_seq_ = -1;  // WaitForAppend's last look; only its caller's thread
   std::mutex mu_;
   sqlite3* db_;
   std::unique_ptr<Stmt> insert_;
