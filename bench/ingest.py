@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Runs the ingest benchmark (see bench/ingest). Prints a table; --json FILE
 writes {"connections", "seconds", "systems": {NAME: {"provisions_per_s",
-"p50_ms", "p99_ms", "errors"}}, "raw": {...}, "ratios": {...}}. NAME is
+"p50_ms", "p99_ms", "errors", "reads_alone", "reads_under_writes"}}, "raw": {...},
+"ratios": {...}}; reads_* (sqlite and postgresql_1) are {"reads_per_s", "p50_ms",
+"p99_ms", "errors"} of GET /relationships/{id} on 4 more connections, alone and
+beside the same write load (with that run's "provisions_per_s"). NAME is
 sqlite, postgresql_1, postgresql_2, or http_limit: the same load against
 bench/http_limit.cc, which parses and answers but stores nothing."""
 
@@ -116,6 +119,34 @@ def lua_script(token, directory):
     return path
 
 
+def read_script(token, directory):
+    """GET /relationships/{id} as the provider's member: a read of the
+    relationship every provision of the load changes."""
+    path = os.path.join(directory, "read.lua")
+    with open(path, "w") as f:
+        f.write('wrk.method = "GET"\n'
+                f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+    return path
+
+
+READ_PATH = "/api/v1/relationships/rel-swiftparcel-logistics"
+
+
+def start_reads(port, script, seconds, connections=4):
+    return subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+                             "-s", script, f"http://127.0.0.1:{port}{READ_PATH}"],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def read_result(proc):
+    out = proc.communicate()[0]
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"reads_per_s": round(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))),
+            "p50_ms": to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+            "p99_ms": to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+            "errors": int(m.group(1)) if m else 0}
+
+
 def to_ms(text):
     value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
@@ -169,6 +200,18 @@ def main():
             settle()
             results[name] = wrk([i.port for i in instances], script, args.connections,
                                 args.seconds)
+            if count == 1:
+                # Reads beside the same write load: what a reader waits for
+                # while rounds commit (and alone, for comparison).
+                reads = read_script(token, tmp)
+                settle()
+                proc = start_reads(instances[0].port, reads, args.seconds)
+                under = wrk([instances[0].port], script, args.connections, args.seconds)
+                results[name]["reads_under_writes"] = read_result(proc)
+                results[name]["reads_under_writes"]["provisions_per_s"] = \
+                    under["provisions_per_s"]
+                proc = start_reads(instances[0].port, reads, args.seconds)
+                results[name]["reads_alone"] = read_result(proc)
         finally:
             for i in instances:
                 i.stop()
@@ -200,6 +243,16 @@ def main():
     for name, r in results.items():
         print(f"{name:<16}{r['provisions_per_s']:>10}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
               f"{r['errors']:>8}")
+    print(f"\nreads (GET {READ_PATH}, 4 connections), alone and beside the write load:")
+    print(f"{'system':<16}{'reads/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
+          f"{'  writes/s beside':>18}")
+    for name, r in results.items():
+        for label in ("reads_alone", "reads_under_writes"):
+            if label in r:
+                x = r[label]
+                print(f"{name + (' alone' if label == 'reads_alone' else ' +writes'):<16}"
+                      f"{x['reads_per_s']:>10}{x['p50_ms']:>10.2f}{x['p99_ms']:>10.2f}"
+                      f"{x['errors']:>8}{x.get('provisions_per_s', ''):>18}")
     print(f"\nraw limit (bare program, durable commits):")
     for name, r in raw.items():
         print(f"{name:<16}{r['batched_rows_per_s']:>10.0f} rows/s in batches of {r['batch']}, "

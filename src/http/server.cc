@@ -326,7 +326,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void PollStream() {
     if (shared_.stopping) return Close();
     std::string frames;
+    // Visibility is judged against the state, which may hold rounds still
+    // being committed: the frames wait for them (Engine::WhenDurable).
+    Engine::ReadMark mark;
     if (shared_.engine->last_seq() > stream_after_) {
+      Engine::ReadScope scope(&mark);
       // A token revoked (or expired) while its stream is open ends it.
       if (!shared_.engine->Authenticate(stream_token_).ok()) return Close();
       // The cursor moves to the last event examined, hidden ones included:
@@ -347,6 +351,19 @@ class Session : public std::enable_shared_from_this<Session> {
     if (frames.empty()) return WaitStream();
     last_write_ = now;
     auto data = std::make_shared<std::string>(std::move(frames));
+    if (mark.seq != 0) {
+      shared_.engine->WhenDurable(mark, [self = shared_from_this(), data](bool durable) {
+        asio::post(self->stream_.get_executor(), [self, data, durable] {
+          if (!durable) return self->Close();  // it saw a round the store refused
+          self->WriteStream(data);
+        });
+      });
+      return;
+    }
+    WriteStream(data);
+  }
+
+  void WriteStream(std::shared_ptr<std::string> data) {
     asio::async_write(stream_.socket(), asio::buffer(*data),
                       [self = shared_from_this(), data](beast::error_code ec, size_t) {
                         if (ec) return self->Close();
