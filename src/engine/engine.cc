@@ -232,11 +232,18 @@ StatusOr<Principal> Engine::Authenticate(std::string_view token) const {
     if (it != token_cache_.end()) return valid(it->second);
   }
   std::string digest = Sha256Hex(key);
-  ReadLock state_lock(*this);
+  // Only a refusal can rest on a round still being committed (a revocation,
+  // a closed organization): a token's secret is given out once the token is
+  // durable. So only a refusal is recorded in the request's ReadMark; a
+  // write authenticated here is not held back by a round it never saw.
+  std::shared_lock state_lock(state_mu_);
   const TokenRecord* record = state_.FindToken(digest);
-  if (record == nullptr) return unauthenticated();
-  const Organization* org = state_.FindOrganization(record->principal.organization);
-  if (org == nullptr || org->closed) return unauthenticated();
+  const Organization* org =
+      record == nullptr ? nullptr : state_.FindOrganization(record->principal.organization);
+  if (record == nullptr || org == nullptr || org->closed) {
+    NoteRead();
+    return unauthenticated();
+  }
   CachedToken found{record->principal, record->id, 0};
   if (!record->expires_at.empty()) {
     std::optional<int64_t> expires = UnixMillis(record->expires_at);
@@ -333,6 +340,9 @@ thread_local Engine::ReadMark* t_read_mark = nullptr;
 // never runs far ahead of the store.
 constexpr size_t kMaxQueuedCommands = 4096;
 
+// The generation of a ReadMark that saw refused rounds: never current.
+constexpr uint64_t kRefusedGeneration = ~uint64_t{0};
+
 }  // namespace
 
 Engine::ReadScope::ReadScope(ReadMark* mark) : previous_(t_read_mark) { t_read_mark = mark; }
@@ -344,10 +354,12 @@ void Engine::NoteRead() const {
   if (mark == nullptr) return;
   const int64_t seq = state_.last_seq();
   if (seq <= last_seq_.load()) return;  // everything this read sees is durable
-  const uint64_t generation = generation_.load();
-  if (mark->seq != 0 && mark->generation != generation) return;  // the older one decides
+  // Beyond the durable log while unhealthy: rounds the store refused that
+  // a failed rebuild left in the state. Nothing read from them goes out.
+  const uint64_t generation = healthy_ ? generation_.load() : kRefusedGeneration;
+  mark->generation = mark->seq == 0 || mark->generation == generation ? generation
+                                                                       : kRefusedGeneration;
   mark->seq = std::max(mark->seq, seq);
-  mark->generation = generation;
 }
 
 void Engine::WhenDurable(const ReadMark& mark, std::function<void(bool)> send) {
@@ -612,8 +624,15 @@ void Engine::Durable(int64_t seq, std::vector<DecidedRound>& rounds) {
 void Engine::Refused(const Status& st, std::vector<DecidedRound>& rounds) {
   std::vector<Waiter> dropped;
   {
+    // The waiters of an older generation saw rounds now discarded; those
+    // of this one read the rebuilt state (or rounds decided on it).
     std::lock_guard<std::mutex> lock(durable_mu_);
-    dropped.swap(waiters_);  // every waiter saw a round now discarded
+    const uint64_t generation = generation_.load();
+    auto kept = std::partition(waiters_.begin(), waiters_.end(), [generation](const Waiter& w) {
+      return w.mark.generation == generation;
+    });
+    dropped.assign(std::make_move_iterator(kept), std::make_move_iterator(waiters_.end()));
+    waiters_.erase(kept, waiters_.end());
   }
   size_t commands = 0;
   for (const DecidedRound& r : rounds) commands += r.done.size();
@@ -641,10 +660,9 @@ void Engine::Refused(const Status& st, std::vector<DecidedRound>& rounds) {
 
 // REQUIRES: state_mu_ held exclusively.
 Status Engine::RebuildLocked() {
-  Status st = Replay();
+  Status st = Replay();  // sets last_seq_ when it succeeds
   healthy_ = st.ok();
   healthy_flag_ = healthy_;
-  last_seq_ = state_.last_seq();
   return st;
 }
 
@@ -653,8 +671,10 @@ Status Engine::CatchUp() {
   if (round_in_flight_.load()) return Status::Ok();  // the next round catches up
   if (!healthy_) return RebuildLocked();
   Status st = store_->Scan(state_.last_seq(), [this](Event e) { return ApplyEvent(e); });
-  if (!st.ok()) return st;  // unreachable store: keep serving what we have
+  // What was applied came from the store, so it is durable, even when the
+  // scan stopped part-way (an unreachable store: keep serving what we have).
   last_seq_ = state_.last_seq();
+  if (!st.ok()) return st;
   graph_.FinishFold(false);
   graph_.MaybeStartFold();
   return Status::Ok();

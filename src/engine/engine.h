@@ -297,10 +297,11 @@ class Engine {
   bool healthy() const { return healthy_flag_.load(); }
 
   // Calls fn(state) under the shared lock: for tests and tools that check
-  // the projection directly.
+  // the projection directly, and the TMF views. What it reads is recorded
+  // in the thread's ReadMark like any read.
   template <typename F>
   void Inspect(F&& fn) const {
-    std::shared_lock lock(state_mu_);
+    ReadLock lock(*this);
     fn(static_cast<const State&>(state_));
   }
   EngineStats Stats() const;
@@ -352,8 +353,8 @@ class Engine {
   // reads waiting for it.
   void Durable(int64_t seq, std::vector<DecidedRound>& rounds);
   // After the store refused `rounds` (and the state was rebuilt): fails
-  // them with `st` and drops the answers of reads that saw them.
-  // REQUIRES: state_mu_ held exclusively.
+  // them with `st` and drops the answers of reads that saw them (those of
+  // an older generation). Called without state_mu_.
   void Refused(const Status& st, std::vector<DecidedRound>& rounds);
   // Starts a new generation and rebuilds the state from the store (after a
   // refused commit). REQUIRES: state_mu_ held exclusively.

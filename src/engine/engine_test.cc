@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "model/codec.h"
 #include "rules/webhooks.h"
 #include "store/testing.h"
 
@@ -364,9 +365,13 @@ class HeldCommitStore final : public testing::ForwardingStore {
     std::lock_guard<std::mutex> lock(mu_);
     gate_->set_value();
   }
+  Status Scan(int64_t after, const std::function<Status(Event)>& fn) override {
+    if (fail_scans_) return Unavailable("injected scan fault");
+    return ForwardingStore::Scan(after, fn);
+  }
 
   const bool shared_;
-  std::atomic<bool> hold_{false}, refuse_{false}, decided_{false};
+  std::atomic<bool> hold_{false}, refuse_{false}, decided_{false}, fail_scans_{false};
 
  private:
   std::mutex mu_;
@@ -384,6 +389,11 @@ TEST_P(CommitWithoutStateLockTest, ReadsGoOnButWaitForTheRoundTheySaw) {
   HeldCommitStore* store = held_store.get();
   auto engine = OpenEngine(std::move(held_store));
   ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("a")).ok());
+  auto issued = engine->Execute(
+      Principal::Admin(), DecodeIssueToken(Json::Parse(R"({"organization":"a"})").value()).value());
+  ASSERT_TRUE(issued.ok());
+  const std::string token = StrOr(Json::Parse(issued->body).value(), "token");
+  ASSERT_FALSE(token.empty());
 
   for (bool refuse : {false, true}) {
     SCOPED_TRACE(refuse ? "refused" : "committed");
@@ -407,6 +417,20 @@ TEST_P(CommitWithoutStateLockTest, ReadsGoOnButWaitForTheRoundTheySaw) {
     EXPECT_TRUE(read.get().ok());
     EXPECT_EQ(mark.seq, before + 1);
     EXPECT_EQ(engine->last_seq(), before);  // not durable yet
+    // A token that authenticates rests on nothing undurable (its secret
+    // was given out once it was durable): a write it makes is not held
+    // back, or refused, for a round it never read. A refusal is recorded.
+    Engine::ReadMark auth_mark, refusal_mark;
+    {
+      Engine::ReadScope scope(&auth_mark);
+      EXPECT_TRUE(engine->Authenticate(token).ok());
+    }
+    {
+      Engine::ReadScope scope(&refusal_mark);
+      EXPECT_FALSE(engine->Authenticate("cc_not_a_token_" + id).ok());
+    }
+    EXPECT_EQ(auth_mark.seq, 0);
+    EXPECT_EQ(refusal_mark.seq, before + 1);
     // ...but its answer is held back until the round is durable.
     std::promise<bool> sent;
     engine->WhenDurable(mark, [&](bool durable) { sent.set_value(durable); });
@@ -440,6 +464,46 @@ TEST_P(CommitWithoutStateLockTest, ReadsGoOnButWaitForTheRoundTheySaw) {
       EXPECT_EQ(durable_mark.seq, 0);
     }
   }
+}
+
+// When the rebuild after a refusal fails too, the refused round is still in
+// the state: what is read from it never goes out, even once later rounds
+// reuse its seq.
+TEST_P(CommitWithoutStateLockTest, ReadsOfARefusedRoundLeftByAFailedRebuildNeverGoOut) {
+  auto held_store = std::make_unique<HeldCommitStore>(MemoryStore(), GetParam());
+  HeldCommitStore* store = held_store.get();
+  auto engine = OpenEngine(std::move(held_store));
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("a")).ok());
+  store->refuse_ = true;
+  store->fail_scans_ = true;
+  store->hold_ = true;
+  std::promise<StatusOr<Outcome>> answered;
+  engine->Submit(Principal::Admin(), Org("refused"),
+                 [&](StatusOr<Outcome> r) { answered.set_value(std::move(r)); });
+  while (!store->decided_.load()) std::this_thread::yield();
+  store->hold_ = false;
+  store->Open();
+  EXPECT_EQ(answered.get_future().get().status().code(), Code::kUnavailable);
+  EXPECT_FALSE(engine->healthy());
+  Engine::ReadMark mark;
+  {
+    Engine::ReadScope scope(&mark);
+    engine->Inspect([](const State&) {});
+  }
+  EXPECT_EQ(mark.seq, 2);
+  bool sent = true;
+  engine->WhenDurable(mark, [&](bool durable) { sent = durable; });
+  EXPECT_FALSE(sent);
+  // The store comes back: the next round rebuilds, and seq 2 is reused.
+  store->fail_scans_ = false;
+  store->refuse_ = false;
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("b")).ok());
+  EXPECT_EQ(engine->last_seq(), 2);
+  EXPECT_EQ(engine->Get(Principal::Admin(), Noun::kOrganization, "refused").status().code(),
+            Code::kNotFound);
+  sent = true;
+  engine->WhenDurable(mark, [&](bool durable) { sent = durable; });
+  EXPECT_FALSE(sent);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, CommitWithoutStateLockTest, ::testing::Bool(),

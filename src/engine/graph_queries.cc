@@ -291,12 +291,14 @@ std::string Engine::Concentration(const Principal& p, int top) const {
     std::lock_guard<std::mutex> once(concentration_mu_);
     std::optional<GraphIndex> snapshot;
     int64_t seq = 0;
+    uint64_t generation = 0;
     {
       ReadLock lock(*this);
       seq = state_.last_seq();
+      generation = generation_.load();
       // (A round still being committed may be refused and its seq reused.)
       if (concentration_ != nullptr && concentration_seq_ == seq &&
-          concentration_generation_ == generation_.load()) {
+          concentration_generation_ == generation) {
         computed = concentration_;
       } else {
         snapshot.emplace(graph_.Snapshot());
@@ -306,7 +308,7 @@ std::string Engine::Concentration(const Principal& p, int top) const {
       computed = std::make_shared<const ConcentrationResult>(Concentrations(*snapshot));
       concentration_ = computed;
       concentration_seq_ = seq;
-      concentration_generation_ = generation_.load();
+      concentration_generation_ = generation;
     }
   }
   const ConcentrationResult& result = *computed;

@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <future>
 #include <optional>
 
 #include "model/env.h"
@@ -311,7 +312,20 @@ void WebhookSender::Work() {
 }
 
 void WebhookSender::Attempt(const Delivery& d) {
-  std::optional<Engine::WebhookTarget> target = engine_.WebhookTargetOf(d.webhook);
+  Engine::ReadMark mark;
+  std::optional<Engine::WebhookTarget> target;
+  {
+    Engine::ReadScope scope(&mark);
+    target = engine_.WebhookTargetOf(d.webhook);
+  }
+  if (mark.seq != 0) {
+    // The state read may hold a deletion (or a new URL) still being
+    // committed: act on it only once it is durable. If the store refuses
+    // it, the delivery stays pending and is tried again.
+    std::promise<bool> durable;
+    engine_.WhenDurable(mark, [&durable](bool ok) { durable.set_value(ok); });
+    if (!durable.get_future().get()) return;
+  }
   if (!target) {
     // Deleted (or its organization closed): nothing more goes out.
     Status st = engine_.DropDeliveries(d.webhook);

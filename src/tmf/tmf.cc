@@ -806,12 +806,24 @@ void Api::Handle(const Principal& p, const Request& request, Reply reply) const 
       a.status = 204;
       return reply(std::move(a));
     }
+    // After a write this runs once the write is durable, while the state
+    // may already hold later rounds still being committed: what it reads
+    // waits for them, as any read does (Engine::WhenDurable).
+    auto mark = std::make_shared<Engine::ReadMark>();
     std::optional<Json> doc;
-    engine_.Inspect([&](const State& s) { doc = c->view(s, p, subject); });
+    {
+      Engine::ReadScope scope(mark.get());
+      engine_.Inspect([&](const State& s) { doc = c->view(s, p, subject); });
+    }
     // The caller made or changed it, so it sees it, unless a concurrent
     // write retired it since: then it is gone from the TMF view.
-    if (!doc) return reply(Fail(NotFound("no " + std::string(c->resource) + " '" + subject + "'")));
-    reply(Body(status, *doc));
+    auto answer = std::make_shared<Answer>(
+        doc ? Body(status, *doc)
+            : Fail(NotFound("no " + std::string(c->resource) + " '" + subject + "'")));
+    engine_.WhenDurable(*mark, [reply, answer](bool durable) {
+      reply(durable ? std::move(*answer)
+                    : Fail(Unavailable("the store refused a change this answer saw")));
+    });
   };
   if (!write->has_value()) return answer_with(id, 200);
   // 201 for what a POST made; a PATCH answers 200 even when the native
