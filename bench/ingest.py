@@ -20,7 +20,8 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "build/release/cocreate")
+# COCREATE_BIN: another build of cocreate to measure (e.g. an older commit's).
+BIN = os.environ.get("COCREATE_BIN", os.path.join(ROOT, "build/release/cocreate"))
 RAW = os.path.join(ROOT, "build/release/bench/ingest_raw")
 HTTP_LIMIT = os.path.join(ROOT, "build/release/bench/http_limit")
 ADMIN = "bench-admin-token-0123456789abcdef"  # at least 32 characters
