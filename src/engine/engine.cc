@@ -439,6 +439,8 @@ Engine::DecidedRound Engine::DecideLocked(std::vector<Pending>& round) {
     out.answers.push_back(std::move(o));
   }
   for (Pending& pending : round) out.done.push_back(std::move(pending.done));
+  out.events = out.writes.events.size();
+  out.deliveries = !out.writes.deliveries.empty();
   // Swap in a folded graph base if one is ready; start one if the overlay
   // has grown. Readers never wait for the build itself.
   graph_.FinishFold(false);
@@ -449,7 +451,13 @@ Engine::DecidedRound Engine::DecideLocked(std::vector<Pending>& round) {
 }
 
 void Engine::CommitRound(std::vector<Pending>& round) {
-  if (pipelined_) {
+  // After a refusal, until a commit succeeds again, rounds commit with the
+  // state lock held, as one step: while the store keeps refusing (a full
+  // disk), reads then see only durable rounds and still answer, rather
+  // than each seeing a round about to be refused and answering 503.
+  const bool careful = careful_.load();
+  if (careful) WaitSynced();
+  if (pipelined_ && !careful) {
     {
       // Room in the syncer's queue first, without the state lock.
       std::unique_lock<std::mutex> lock(sync_mu_);
@@ -477,9 +485,10 @@ void Engine::CommitRound(std::vector<Pending>& round) {
     Refused(st, failed);
     return;
   }
-  // A shared store: the round is decided inside the store's round (under
-  // its writer lock, after the events other instances appended), and the
-  // state lock is released before the commit.
+  // A shared store (or a careful round): the round is decided inside the
+  // store's round (under its writer lock, after the events other instances
+  // appended), and the state lock is released before the commit unless
+  // careful.
   std::vector<DecidedRound> decided(1);
   std::unique_lock lock(state_mu_);
   Status st = healthy_ ? Status::Ok() : RebuildLocked();
@@ -493,11 +502,21 @@ void Engine::CommitRound(std::vector<Pending>& round) {
           was_decided = true;
           last = state_.last_seq();
           round_in_flight_ = true;
-          lock.unlock();
+          if (!careful) lock.unlock();
           return std::move(decided[0].writes);
         });
   }
   if (st.ok()) {
+    if (lock.owns_lock()) {
+      // Durable before the lock goes: a read that follows sees no round
+      // beyond the durable log.
+      {
+        std::lock_guard<std::mutex> durable_lock(durable_mu_);
+        if (last > last_seq_.load()) last_seq_ = last;
+      }
+      lock.unlock();
+    }
+    careful_ = false;
     Durable(last, decided);
     round_in_flight_ = false;
     return;
@@ -522,6 +541,7 @@ void Engine::DiscardLocked() {
   }
   healthy_ = false;
   healthy_flag_ = false;
+  careful_ = true;
   (void)RebuildLocked();
 }
 
@@ -607,8 +627,8 @@ void Engine::Durable(int64_t seq, std::vector<DecidedRound>& rounds) {
     for (const DecidedRound& r : rounds) {
       stats_.rejected += r.rejected;
       stats_.commands += r.answers.size() - r.rejected;
-      stats_.events += r.writes.events.size();
-      deliveries = deliveries || !r.writes.deliveries.empty();
+      stats_.events += r.events;
+      deliveries = deliveries || r.deliveries;
     }
   }
   if (deliveries) {

@@ -338,6 +338,8 @@ class Engine {
     std::vector<Callback> done;
     std::vector<StatusOr<Outcome>> answers;
     size_t rejected = 0;
+    size_t events = 0;        // writes.events.size(), kept once they are handed on
+    bool deliveries = false;  // !writes.deliveries.empty(), likewise
     double decide_seconds = 0;
     std::chrono::steady_clock::time_point started;
   };
@@ -442,6 +444,9 @@ class Engine {
   // A shared store's round decided and not yet committed (the tailer then
   // waits: what it would mark durable may still be refused).
   std::atomic<bool> round_in_flight_{false};
+  // Set by a refused commit, cleared by the next that succeeds: meanwhile
+  // rounds commit one at a time with the state lock held (CommitRound).
+  std::atomic<bool> careful_{false};
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

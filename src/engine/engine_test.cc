@@ -506,6 +506,59 @@ TEST_P(CommitWithoutStateLockTest, ReadsOfARefusedRoundLeftByAFailedRebuildNever
   EXPECT_FALSE(sent);
 }
 
+// While the store refuses commits (a full disk), reads keep answering: after
+// a refusal rounds commit with the state lock held until one succeeds, so
+// no read sees a round the store is about to refuse.
+TEST_P(CommitWithoutStateLockTest, AfterARefusalRoundsCommitUnderTheLockUntilOneSucceeds) {
+  auto held_store = std::make_unique<HeldCommitStore>(MemoryStore(), GetParam());
+  HeldCommitStore* store = held_store.get();
+  auto engine = OpenEngine(std::move(held_store));
+  ASSERT_TRUE(engine->Execute(Principal::Admin(), Org("a")).ok());
+  auto held_round = [&](const std::string& id, bool refuse) {
+    store->decided_ = false;
+    store->refuse_ = refuse;
+    store->hold_ = true;
+    auto answered = std::make_shared<std::promise<StatusOr<Outcome>>>();
+    engine->Submit(Principal::Admin(), Org(id),
+                   [answered](StatusOr<Outcome> r) { answered->set_value(std::move(r)); });
+    while (!store->decided_.load()) std::this_thread::yield();
+    return answered->get_future();
+  };
+  auto read = [&](Engine::ReadMark& mark) {
+    return std::async(std::launch::async, [&engine, &mark] {
+      Engine::ReadScope scope(&mark);
+      return engine->Get(Principal::Admin(), Noun::kOrganization, "a").ok();
+    });
+  };
+
+  auto refused = held_round("x", true);
+  store->hold_ = false;
+  store->Open();
+  EXPECT_EQ(refused.get().status().code(), Code::kUnavailable);
+
+  // Careful: the read waits for the lock, and sees only durable rounds.
+  auto careful = held_round("y", false);
+  Engine::ReadMark careful_mark;
+  auto careful_read = read(careful_mark);
+  EXPECT_EQ(careful_read.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  store->hold_ = false;
+  store->Open();
+  ASSERT_TRUE(careful.get().ok());
+  EXPECT_TRUE(careful_read.get());
+  EXPECT_EQ(careful_mark.seq, 0);
+
+  // The commit succeeded: the lock is released through commits again.
+  auto again = held_round("z", false);
+  Engine::ReadMark mark;
+  auto fast_read = read(mark);
+  ASSERT_EQ(fast_read.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(fast_read.get());
+  EXPECT_EQ(mark.seq, engine->last_seq() + 1);
+  store->hold_ = false;
+  store->Open();
+  ASSERT_TRUE(again.get().ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, CommitWithoutStateLockTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return std::string(info.param ? "Shared" : "Embedded");
