@@ -481,7 +481,6 @@ void Engine::CommitRound(std::vector<Pending>& round) {
     lock.unlock();
     std::vector<DecidedRound> failed(1);
     for (Pending& pending : round) failed[0].done.push_back(std::move(pending.done));
-    failed[0].answers.resize(round.size(), Status::Ok());
     Refused(st, failed);
     return;
   }
@@ -524,7 +523,6 @@ void Engine::CommitRound(std::vector<Pending>& round) {
   if (!lock.owns_lock()) lock.lock();
   if (!was_decided) {
     for (Pending& pending : round) decided[0].done.push_back(std::move(pending.done));
-    decided[0].answers.resize(round.size(), Status::Ok());
   }
   DiscardLocked();
   round_in_flight_ = false;

@@ -494,6 +494,10 @@ TEST_P(CommitWithoutStateLockTest, ReadsOfARefusedRoundLeftByAFailedRebuildNever
   bool sent = true;
   engine->WhenDurable(mark, [&](bool durable) { sent = durable; });
   EXPECT_FALSE(sent);
+  // While the store is still out of reach, a round fails before it is
+  // decided (its rebuild fails first).
+  EXPECT_EQ(engine->Execute(Principal::Admin(), Org("while-down")).status().code(),
+            Code::kUnavailable);
   // The store comes back: the next round rebuilds, and seq 2 is reused.
   store->fail_scans_ = false;
   store->refuse_ = false;
