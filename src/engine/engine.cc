@@ -445,8 +445,6 @@ Engine::DecidedRound Engine::DecideLocked(std::vector<Pending>& round) {
   // has grown. Readers never wait for the build itself.
   graph_.FinishFold(false);
   graph_.MaybeStartFold();
-  out.decide_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - out.started).count();
   return out;
 }
 
@@ -479,8 +477,8 @@ void Engine::CommitRound(std::vector<Pending>& round) {
       return;
     }
     lock.unlock();
-    std::vector<DecidedRound> failed(1);
-    for (Pending& pending : round) failed[0].done.push_back(std::move(pending.done));
+    std::vector<DecidedRound> failed;
+    failed.push_back(Undecided(round));
     Refused(st, failed);
     return;
   }
@@ -521,13 +519,27 @@ void Engine::CommitRound(std::vector<Pending>& round) {
     return;
   }
   if (!lock.owns_lock()) lock.lock();
-  if (!was_decided) {
-    for (Pending& pending : round) decided[0].done.push_back(std::move(pending.done));
-  }
+  if (!was_decided) decided[0] = Undecided(round);
   DiscardLocked();
   round_in_flight_ = false;
   lock.unlock();
   Refused(st, decided);
+}
+
+Engine::DecidedRound Engine::Undecided(std::vector<Pending>& round) {
+  DecidedRound out;
+  for (Pending& pending : round) out.done.push_back(std::move(pending.done));
+  return out;
+}
+
+std::vector<Engine::Waiter> Engine::TakeWaitersLocked(
+    const std::function<bool(const Waiter&)>& leave) {
+  auto staying = std::partition(waiters_.begin(), waiters_.end(),
+                                [&](const Waiter& w) { return !leave(w); });
+  std::vector<Waiter> out(std::make_move_iterator(staying),
+                          std::make_move_iterator(waiters_.end()));
+  waiters_.erase(staying, waiters_.end());
+  return out;
 }
 
 void Engine::DiscardLocked() {
@@ -607,10 +619,7 @@ void Engine::Durable(int64_t seq, std::vector<DecidedRound>& rounds) {
   {
     std::lock_guard<std::mutex> lock(durable_mu_);
     if (seq > last_seq_.load()) last_seq_ = seq;
-    auto waiting = std::partition(waiters_.begin(), waiters_.end(),
-                                  [seq](const Waiter& w) { return w.mark.seq > seq; });
-    ready.assign(std::make_move_iterator(waiting), std::make_move_iterator(waiters_.end()));
-    waiters_.erase(waiting, waiters_.end());
+    ready = TakeWaitersLocked([seq](const Waiter& w) { return w.mark.seq <= seq; });
   }
   const auto now = std::chrono::steady_clock::now();
   bool deliveries = false;
@@ -646,11 +655,8 @@ void Engine::Refused(const Status& st, std::vector<DecidedRound>& rounds) {
     // of this one read the rebuilt state (or rounds decided on it).
     std::lock_guard<std::mutex> lock(durable_mu_);
     const uint64_t generation = generation_.load();
-    auto kept = std::partition(waiters_.begin(), waiters_.end(), [generation](const Waiter& w) {
-      return w.mark.generation == generation;
-    });
-    dropped.assign(std::make_move_iterator(kept), std::make_move_iterator(waiters_.end()));
-    waiters_.erase(kept, waiters_.end());
+    dropped = TakeWaitersLocked(
+        [generation](const Waiter& w) { return w.mark.generation != generation; });
   }
   size_t commands = 0;
   for (const DecidedRound& r : rounds) commands += r.done.size();

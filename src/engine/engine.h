@@ -340,12 +340,13 @@ class Engine {
     size_t rejected = 0;
     size_t events = 0;        // writes.events.size(), kept once they are handed on
     bool deliveries = false;  // !writes.deliveries.empty(), likewise
-    double decide_seconds = 0;
     std::chrono::steady_clock::time_point started;
   };
   // Decides and applies `round` against state_, and encodes its answers.
   // REQUIRES: state_mu_ held exclusively.
   DecidedRound DecideLocked(std::vector<Pending>& round);
+  // A round refused before it was decided: only its callers.
+  static DecidedRound Undecided(std::vector<Pending>& round);
   // Commits the rounds the committer decided (embedded stores), in order,
   // several at once when they queue up.
   void SyncLoop();
@@ -430,6 +431,8 @@ class Engine {
   };
   std::mutex durable_mu_;
   std::vector<Waiter> waiters_;  // GUARDED_BY(durable_mu_)
+  // Takes out the waiters for which `leave` is true. REQUIRES: durable_mu_.
+  std::vector<Waiter> TakeWaitersLocked(const std::function<bool(const Waiter&)>& leave);
 
   // The syncer (embedded stores): rounds decided and applied, waiting to be
   // committed, oldest first.
