@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
 """Runs the ingest benchmark (see bench/ingest). Prints a table; --json FILE
 writes {"connections", "seconds", "systems": {NAME: {"provisions_per_s",
-"p50_ms", "p99_ms", "errors", "reads_alone", "reads_under_writes"}}, "raw": {...},
+"p50_ms", "p99_ms", "errors", "cpu_us_per_provision", "reads_alone",
+"reads_under_writes"}}, "raw": {...},
 "ratios": {...}}; reads_* (sqlite and postgresql_1) are {"reads_per_s", "p50_ms",
 "p99_ms", "errors"} of GET /relationships/{id} on 4 more connections, alone and
 beside the same write load (with that run's "provisions_per_s"). NAME is
 sqlite, postgresql_1, postgresql_2, or http_limit: the same load against
-bench/http_limit.cc, which parses and answers but stores nothing."""
+bench/http_limit.cc, which parses and answers but stores nothing.
+cpu_us_per_provision: microseconds of CPU per provision during the write run,
+by the server's threads (http, committer, syncer, other: /proc/PID/task), by
+every PostgreSQL process of the machine (postgresql), and their total. On a
+noisy machine these vary less than the rates, and show where a change saved
+or cost."""
 
 import argparse
 import json
@@ -153,8 +159,55 @@ def to_ms(text):
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def wrk(ports, script, connections, seconds):
-    """Runs one wrk per port at once, splitting the connections; sums their rates."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The server's threads by name (the main thread, named as the process, serves
+# HTTP too); a thread named otherwise counts as "other".
+THREAD_GROUPS = {"cocreate": "http", "cc-http": "http", "cc-commit": "committer",
+                 "cc-sync": "syncer", "http_limit": "http"}
+
+
+def stat_ticks(path):
+    """(name, user + system clock ticks) of one /proc/.../stat, or None."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return None
+    name = text[text.index("(") + 1:text.rindex(")")]
+    fields = text[text.rindex(")") + 2:].split()
+    return name, int(fields[11]) + int(fields[12])  # utime, stime
+
+
+def cpu_ticks(pids):
+    """CPU used so far, in clock ticks, by thread group of the processes
+    `pids`, and by every PostgreSQL process as "postgresql"."""
+    out = {}
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            got = stat_ticks(f"/proc/{pid}/task/{tid}/stat")
+            if got:
+                group = THREAD_GROUPS.get(got[0], "other")
+                out[group] = out.get(group, 0) + got[1]
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        got = stat_ticks(f"/proc/{pid}/stat")
+        if got and got[0] == "postgres":
+            out["postgresql"] = out.get("postgresql", 0) + got[1]
+    return out
+
+
+def cpu_per_provision(before, after, provisions):
+    """Microseconds of CPU per provision, by group, and their total."""
+    us = {g: round((after.get(g, 0) - before.get(g, 0)) * 1e6 / CLOCK_TICKS / provisions, 1)
+          for g in sorted(after) if after.get(g, 0) > before.get(g, 0)}
+    us["total"] = round(sum(us.values()), 1)
+    return us
+
+
+def wrk(ports, script, connections, seconds, pids=()):
+    """Runs one wrk per port at once, splitting the connections; sums their
+    rates. With `pids`: also the CPU per provision of those processes'
+    threads (cpu_us_per_provision)."""
+    before = cpu_ticks(pids)
     share = connections // len(ports)
     procs = [subprocess.Popen(["wrk", "-t2", f"-c{share}", f"-d{seconds}s", "--latency", "-s",
                                script, f"http://127.0.0.1:{p}/api/v1/provisions"],
@@ -167,8 +220,12 @@ def wrk(ports, script, connections, seconds):
         errors += int(m.group(1)) if m else 0
         p50.append(to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)))
         p99.append(to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)))
-    return {"provisions_per_s": round(rate), "p50_ms": max(p50), "p99_ms": max(p99),
-            "errors": errors}
+    result = {"provisions_per_s": round(rate), "p50_ms": max(p50), "p99_ms": max(p99),
+              "errors": errors}
+    if pids and rate > 0:
+        result["cpu_us_per_provision"] = cpu_per_provision(before, cpu_ticks(pids),
+                                                           rate * seconds)
+    return result
 
 
 def main():
@@ -200,7 +257,7 @@ def main():
             script = lua_script(token, tmp)
             settle()
             results[name] = wrk([i.port for i in instances], script, args.connections,
-                                args.seconds)
+                                args.seconds, [i.proc.pid for i in instances])
             if count == 1:
                 # Reads beside the same write load: what a reader waits for
                 # while rounds commit (and alone, for comparison).
@@ -222,7 +279,8 @@ def main():
     limit = HttpLimit()
     settle()
     try:
-        results["http_limit"] = wrk([limit.port], script, args.connections, args.seconds)
+        results["http_limit"] = wrk([limit.port], script, args.connections, args.seconds,
+                                    [limit.proc.pid])
     finally:
         limit.stop()
 
@@ -244,6 +302,10 @@ def main():
     for name, r in results.items():
         print(f"{name:<16}{r['provisions_per_s']:>10}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
               f"{r['errors']:>8}")
+    print("\nCPU per provision (us; server threads by name, every PostgreSQL process):")
+    for name, r in results.items():
+        cpu = r.get("cpu_us_per_provision", {})
+        print(f"{name:<16}" + ", ".join(f"{g} {v}" for g, v in cpu.items()))
     print(f"\nreads (GET {READ_PATH}, 4 connections), alone and beside the write load:")
     print(f"{'system':<16}{'reads/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
           f"{'  writes/s beside':>18}")

@@ -148,7 +148,10 @@ void Engine::Checkpoint(bool wait) {
   if (wait) {
     write();
   } else {
-    checkpoint_writer_ = std::thread(std::move(write));
+    checkpoint_writer_ = std::thread([write = std::move(write)] {
+      NameThisThread("cc-checkpoint");
+      write();
+    });
   }
 }
 
@@ -297,6 +300,7 @@ StatusOr<Outcome> Engine::Execute(const Principal& principal, Command command) {
 }
 
 void Engine::CommitLoop() {
+  NameThisThread("cc-commit");
   auto last_expiry_check = std::chrono::steady_clock::now();
   for (;;) {
     std::vector<Pending> round;
@@ -556,6 +560,7 @@ void Engine::DiscardLocked() {
 }
 
 void Engine::SyncLoop() {
+  NameThisThread("cc-sync");
   for (;;) {
     std::vector<DecidedRound> batch;
     {
@@ -705,6 +710,7 @@ Status Engine::CatchUp() {
 }
 
 void Engine::TailLoop() {
+  NameThisThread("cc-tail");
   bool tail_failing = false;
   while (!tail_stop_.load()) {
     // Woken by a notification, or every 50 ms. This instance's own rounds

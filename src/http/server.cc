@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "model/env.h"
 #include "model/log.h"
 
 namespace cocreate {
@@ -530,7 +531,12 @@ Status Serve(Engine& engine, const ServerOptions& options) {
   });
 
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+  for (int i = 1; i < threads; ++i) {
+    pool.emplace_back([&ioc] {
+      NameThisThread("cc-http");
+      ioc.run();
+    });
+  }
   ioc.run();
   for (auto& t : pool) t.join();
   // Answers the engine still holds (a write in its last round) hold their

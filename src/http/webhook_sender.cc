@@ -247,6 +247,7 @@ void WebhookSender::Poke() {
 }
 
 void WebhookSender::Dispatch() {
+  NameThisThread("cc-webhooks");
   bool failing = false;
   for (;;) {
     uint64_t read_after = 0;  // the attempts recorded before this read
@@ -290,6 +291,7 @@ void WebhookSender::Dispatch() {
 }
 
 void WebhookSender::Work() {
+  NameThisThread("cc-webhook");
   for (;;) {
     Delivery d;
     {

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 
 #include <chrono>
 #include <cstdio>
@@ -119,6 +120,12 @@ std::string FormatUnixMillis(int64_t millis) {
 Env* Env::Default() {
   static RealEnv env;
   return &env;
+}
+
+void NameThisThread(const char* name) {
+  char shortened[16] = {};
+  std::snprintf(shortened, sizeof(shortened), "%s", name);
+  (void)pthread_setname_np(pthread_self(), shortened);
 }
 
 std::string Sha256Hex(const std::string& text) {

@@ -29,6 +29,11 @@ std::optional<int64_t> UnixMillis(std::string_view time);
 // The RFC 3339 UTC time, with milliseconds, of `millis` since the epoch.
 std::string FormatUnixMillis(int64_t millis);
 
+// Names the calling thread as `top -H`, `ps -L`, perf and /proc show it
+// (Linux keeps the first 15 characters). Not for the main thread, whose
+// name is the process's.
+void NameThisThread(const char* name);
+
 // SHA-256 of `text`, hex-encoded (how token secrets are stored).
 std::string Sha256Hex(const std::string& text);
 // The first 16 bytes of SHA-256 of `text`, as two big-endian words.

@@ -3,6 +3,10 @@
 #include "model/env.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <string>
+#include <thread>
 
 namespace cocreate {
 namespace {
@@ -36,6 +40,21 @@ namespace cocreate {
 namespace {
 
 // RFC 4231, test cases 1 and 2: how webhook deliveries are signed.
+TEST(NameThisThreadTest, NamesTheCallingThreadKeepingFifteenCharacters) {
+  std::string short_name, long_name;
+  std::thread([&] {
+    char buf[32] = {};
+    NameThisThread("cc-commit");
+    pthread_getname_np(pthread_self(), buf, sizeof(buf));
+    short_name = buf;
+    NameThisThread("a-name-longer-than-fifteen");  // Linux refuses more than 15
+    pthread_getname_np(pthread_self(), buf, sizeof(buf));
+    long_name = buf;
+  }).join();
+  EXPECT_EQ(short_name, "cc-commit");
+  EXPECT_EQ(long_name, "a-name-longer-t");
+}
+
 TEST(Sha256PrefixTest, IsTheFirstSixteenBytesOfTheHex) {
   // SHA-256("abc") = ba7816bf8f01cfea414140de5dae2223 b00361a396177a9cb410ff61f20015ad
   auto [hi, lo] = Sha256Prefix("abc");
