@@ -160,36 +160,50 @@ def to_ms(text):
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-# The server's threads by name (the main thread, named as the process, serves
-# HTTP too); a thread named otherwise counts as "other".
-THREAD_GROUPS = {"cocreate": "http", "cc-http": "http", "cc-commit": "committer",
-                 "cc-sync": "syncer", "http_limit": "http"}
+# The server's threads by name; the main thread (named as the process) serves
+# HTTP too, and so does every thread of http_limit. The rest of a process's
+# CPU, threads named otherwise or gone (a graph fold, a checkpoint write),
+# counts as "other": an older build, whose threads have no names, shows all
+# but its main thread there.
+THREAD_GROUPS = {"cc-http": "http", "cc-commit": "committer", "cc-sync": "syncer",
+                 "http_limit": "http"}
 
 
-def stat_ticks(path):
-    """(name, user + system clock ticks) of one /proc/.../stat, or None."""
+def stat_ticks(path, children=False):
+    """(name, user + system clock ticks) of one /proc/.../stat, or None when it
+    is gone; with `children`, also those of the children it has reaped."""
     try:
         with open(path) as f:
             text = f.read()
     except OSError:
         return None
     name = text[text.index("(") + 1:text.rindex(")")]
-    fields = text[text.rindex(")") + 2:].split()
-    return name, int(fields[11]) + int(fields[12])  # utime, stime
+    fields = text[text.rindex(")") + 2:].split()  # from field 3, state
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    if children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return name, ticks
 
 
 def cpu_ticks(pids):
     """CPU used so far, in clock ticks, by thread group of the processes
-    `pids`, and by every PostgreSQL process as "postgresql"."""
+    `pids`, and by every PostgreSQL process (with the ones that ended, through
+    their parent) as "postgresql"."""
     out = {}
     for pid in pids:
+        total = stat_ticks(f"/proc/{pid}/stat")
+        if total is None:
+            continue
+        named = 0
         for tid in os.listdir(f"/proc/{pid}/task"):
             got = stat_ticks(f"/proc/{pid}/task/{tid}/stat")
-            if got:
-                group = THREAD_GROUPS.get(got[0], "other")
+            group = "http" if tid == str(pid) else THREAD_GROUPS.get(got[0]) if got else None
+            if group:
                 out[group] = out.get(group, 0) + got[1]
+                named += got[1]
+        out["other"] = out.get("other", 0) + max(total[1] - named, 0)
     for pid in filter(str.isdigit, os.listdir("/proc")):
-        got = stat_ticks(f"/proc/{pid}/stat")
+        got = stat_ticks(f"/proc/{pid}/stat", children=True)
         if got and got[0] == "postgres":
             out["postgresql"] = out.get("postgresql", 0) + got[1]
     return out
@@ -197,9 +211,10 @@ def cpu_ticks(pids):
 
 def cpu_per_provision(before, after, provisions):
     """Microseconds of CPU per provision, by group, and their total."""
-    us = {g: round((after.get(g, 0) - before.get(g, 0)) * 1e6 / CLOCK_TICKS / provisions, 1)
-          for g in sorted(after) if after.get(g, 0) > before.get(g, 0)}
-    us["total"] = round(sum(us.values()), 1)
+    ticks = {g: after.get(g, 0) - before.get(g, 0) for g in sorted(after)}
+    us = {g: round(t * 1e6 / CLOCK_TICKS / provisions, 1) for g, t in ticks.items() if t > 0}
+    us["total"] = round(sum(t for t in ticks.values() if t > 0) * 1e6 / CLOCK_TICKS /
+                        provisions, 1)
     return us
 
 
@@ -212,19 +227,20 @@ def wrk(ports, script, connections, seconds, pids=()):
     procs = [subprocess.Popen(["wrk", "-t2", f"-c{share}", f"-d{seconds}s", "--latency", "-s",
                                script, f"http://127.0.0.1:{p}/api/v1/provisions"],
                               stdout=subprocess.PIPE, text=True) for p in ports]
-    rate, errors, p50, p99 = 0.0, 0, [], []
+    rate, errors, answered, p50, p99 = 0.0, 0, 0, [], []
     for proc in procs:
         out = proc.communicate()[0]
         rate += float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        answered += int(re.search(r"(\d+) requests in", out).group(1))
         m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         errors += int(m.group(1)) if m else 0
         p50.append(to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)))
         p99.append(to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)))
     result = {"provisions_per_s": round(rate), "p50_ms": max(p50), "p99_ms": max(p99),
               "errors": errors}
-    if pids and rate > 0:
+    if pids and answered > errors:
         result["cpu_us_per_provision"] = cpu_per_provision(before, cpu_ticks(pids),
-                                                           rate * seconds)
+                                                           answered - errors)
     return result
 
 

@@ -14,6 +14,7 @@
 
 #include "engine/checkpoint_format.h"
 #include "model/binary.h"
+#include "model/codec.h"
 
 namespace cocreate {
 
@@ -56,7 +57,7 @@ JsonDigest EventFingerprint(const Event& e) {
                              {"at", Json(e.at)},
                              {"actor", Json(e.actor)},
                              {"subject", Json(e.subject)},
-                             {"data", e.data}});
+                             {"data", EventDataJson(e)}});
   return j.Digest();
 }
 

@@ -54,7 +54,7 @@ Graph FromEvents(const std::vector<Event>& events) {
   std::map<std::string, std::set<std::string>> touched_by_rel;
   std::set<std::string> retired;
   for (const Event& e : events) {
-    const Json& d = e.data;
+    const Json d = EventDataJson(e);
     if (e.type == EventType::kOrganizationCreated) g.noun[e.subject] = "organization";
     if (e.type == EventType::kResourceCreated) {
       g.noun[e.subject] = "resource";
@@ -145,7 +145,7 @@ class History {
  public:
   explicit History(const std::vector<Event>& events) {
     for (const Event& e : events) {
-      const Json& d = e.data;
+      const Json d = EventDataJson(e);
       if (e.type == EventType::kResourceCreated) {
         std::string origin;
         if (const Json* o = d.Find("origin"); o && o->is_object()) origin = StrOr(*o, "provision");
@@ -306,7 +306,7 @@ class SqliteHistory {
         Insert("INSERT INTO depends VALUES (?, ?, ?, ?)", {id, d}, {o.from, to}, {});
     };
     for (const Event& e : events) {
-      const Json& d = e.data;
+      const Json d = EventDataJson(e);
       const std::string& id = e.subject;
       if (e.type == EventType::kResourceCreated) {
         std::string origin;

@@ -435,7 +435,7 @@ void CheckInvariants(const State& s, const std::vector<Event>& events) {
                                     << ") names retired or closed '" << id << "'";
   };
   for (const Event& e : events) {
-    const Json& d = e.data;
+    const Json d = EventDataJson(e);
     if (e.type == EventType::kRelationshipRequested) {
       status[e.subject] = "requested";
       fresh(e, StrOr(d, "offering"));

@@ -117,9 +117,10 @@ StatusOr<std::string> Engine::Deliveries(const Principal& p, const std::string& 
   return Done(buf);
 }
 
-void Engine::AddDeliveries(const Event& e, std::vector<Delivery>& out) const {
+void Engine::AddDeliveries(const Event& typed, std::vector<Delivery>& out) const {
   const auto& ids = state_.WebhookIds();
   if (ids.empty()) return;
+  const Event e = WithEventData(typed);  // visibility reads the data as JSON
   int64_t created = UnixMillis(e.at).value_or(0);
   if (created == 0) {
     created = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -941,6 +941,27 @@ StatusOr<Evidence> DecodeEvidence(const Json& j) {
                   Id(StrOr(j, "relationship")), Id(StrOr(j, "provider"))};
 }
 
+std::string EventDataText(const Event& e) {
+  if (e.provision == nullptr) return e.data.Dump();
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  Encode(*e.provision, w);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+Json EventDataJson(const Event& e) {
+  return e.provision == nullptr ? e.data : ToJson(*e.provision);
+}
+
+Event WithEventData(const Event& e) {
+  Event out = e;
+  if (out.provision != nullptr) {
+    out.data = ToJson(*out.provision);
+    out.provision.reset();
+  }
+  return out;
+}
+
 // Every encoder writes text (JsonWriter) or builds a value (JsonBuilder).
 #define COCREATE_INSTANTIATE_CODEC(W)                                                    \
   template void Encode<W>(const Organization&, W&);                                      \

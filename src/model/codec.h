@@ -90,6 +90,14 @@ Json ToJson(const T& value) {
   return b.Take();
 }
 
+// An event's data: `data`, or the encoded provision it carries
+// (Event::provision). The text is the compact JSON a store keeps; both forms
+// of the same event give the same text.
+std::string EventDataText(const Event& e);
+Json EventDataJson(const Event& e);
+// `e` with its data as `data` (a copy only when it carries a provision).
+Event WithEventData(const Event& e);
+
 // Decoders of the encoded shapes. Errors: Internal naming the broken field.
 StatusOr<Organization> DecodeOrganization(const Json& j);
 StatusOr<ConsumerGroup> DecodeConsumerGroup(const Json& j);

@@ -39,7 +39,6 @@ TEST(UnixMillisTest, RefusesWhatIsNotATime) {
 namespace cocreate {
 namespace {
 
-// RFC 4231, test cases 1 and 2: how webhook deliveries are signed.
 TEST(NameThisThreadTest, NamesTheCallingThreadKeepingFifteenCharacters) {
   std::string short_name, long_name;
   std::thread([&] {
@@ -55,6 +54,7 @@ TEST(NameThisThreadTest, NamesTheCallingThreadKeepingFifteenCharacters) {
   EXPECT_EQ(long_name, "a-name-longer-t");
 }
 
+// RFC 4231, test cases 1 and 2: how webhook deliveries are signed.
 TEST(Sha256PrefixTest, IsTheFirstSixteenBytesOfTheHex) {
   // SHA-256("abc") = ba7816bf8f01cfea414140de5dae2223 b00361a396177a9cb410ff61f20015ad
   auto [hi, lo] = Sha256Prefix("abc");

@@ -5,6 +5,7 @@
 #define COCREATE_MODEL_TYPES_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -448,6 +449,14 @@ struct Event {
   std::string subject;
   Json data = Json::MakeObject();
   Json private_data;
+  // A provision.performed event as the rules made it may carry the provision
+  // itself instead of `data` (then null): applying it takes the record as
+  // is and a store writes its JSON straight from it, with no tree built,
+  // read back or freed on the way (the hot path of every write load).
+  // Whatever reads an event's data reads EventDataJson or EventDataText
+  // (model/codec.h), which give the same for both forms; an event read from
+  // a store always has `data`.
+  std::shared_ptr<const Provision> provision;
 };
 
 enum class Role { kAdmin, kMember, kViewer };

@@ -31,6 +31,18 @@ class EventSink {
     events_.push_back(std::move(e));
     return events_.back();
   }
+  // A provision.performed event carrying its provision (Event::provision);
+  // as JSON data when a person acts, since its data then names the
+  // organization too.
+  Event& AddProvision(Provision p) {
+    if (!organization_.empty()) {
+      std::string id = p.id;
+      return Add(EventType::kProvisionPerformed, std::move(id), ToJson(p));
+    }
+    Event& e = Add(EventType::kProvisionPerformed, p.id, Json());
+    e.provision = std::make_shared<const Provision>(std::move(p));
+    return e;
+  }
   std::vector<Event> Take() { return std::move(events_); }
 
  private:
@@ -784,8 +796,8 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
   prov.transferred = c.transfers;
 
   EventSink sink(p, now);
-  sink.Add(EventType::kProvisionPerformed, prov.id, ToJson(prov)).private_data =
-      RetryData(c.id, request);
+  const std::string prov_id = prov.id;
+  sink.AddProvision(std::move(prov)).private_data = RetryData(c.id, request);
   for (const auto& r : created) sink.Add(EventType::kResourceCreated, r.id, ToJson(r));
   for (size_t i = 0; i < c.modifies.size(); ++i) {
     sink.Add(EventType::kResourceModified, c.modifies[i].resource, std::move(modified_data[i]));
@@ -793,16 +805,16 @@ StatusOr<Decision> DecideProvision(const State& state, const Principal& p,
   for (const auto& id : c.transfers) {
     const Resource& r = *state.FindResource(id);
     sink.Add(EventType::kResourceTransferred, id,
-             Json::MakeObject({{"provision", Json(prov.id)},
+             Json::MakeObject({{"provision", Json(prov_id)},
                                {"from", Json(rel.provider)},
                                {"to", Json(rel.consumer)},
                                {"version", Json(r.current().version + 1)}}));
   }
   if (!c.request.empty()) {
     sink.Add(EventType::kRequestFulfilled, c.request,
-             Json::MakeObject({{"relationship", Json(rel.id)}, {"provision", Json(prov.id)}}));
+             Json::MakeObject({{"relationship", Json(rel.id)}, {"provision", Json(prov_id)}}));
   }
-  return Decision{sink.Take(), Noun::kProvision, prov.id, true};
+  return Decision{sink.Take(), Noun::kProvision, prov_id, true};
 }
 
 StatusOr<Decision> DecideToken(const State& state, const Principal& p, const IssueToken& c,

@@ -663,7 +663,12 @@ Status State::Apply(const Event& e) {
     it->second.retired = true;
     it->second.updated_at = e.at;
   } else if (t == EventType::kProvisionPerformed) {
-    CC_ASSIGN_OR_RETURN(Provision p, DecodeProvision(e.data));
+    Provision p;
+    if (e.provision != nullptr) {
+      p = *e.provision;
+    } else {
+      CC_ASSIGN_OR_RETURN(p, DecodeProvision(e.data));
+    }
     const Id pid = AddId(Noun::kProvision, p.id, e);
     provisions_in_[Id(p.relationship)].push_back(pid);
     p.seq = e.seq;

@@ -248,12 +248,12 @@ class DataRedactor {
 }  // namespace
 
 Json VisibleEventData(const State& state, const Principal& p, const Event& e) {
-  if (p.is_admin() || !e.data.is_object()) return e.data;
-  Json data = e.data;
+  Json data = EventDataJson(e);
+  if (p.is_admin() || !data.is_object()) return data;
   VisibleIds visible(state, p);
   DataRedactor r(data, visible);
   const EventType t = e.type;
-  const bool own = StrOr(e.data, "provider") == p.organization;  // §9.7
+  const bool own = StrOr(data, "provider") == p.organization;  // §9.7
   if (t == EventType::kServiceCreated) {
     if (!own) {
       r.List("built_on");

@@ -187,7 +187,7 @@ TEST_F(VisibilityTest, CreatedAndPerformedEventsAreFilteredLikeTheObjects) {
   Json c = VisibleEventData(state(), Member("c"), prov);
   EXPECT_EQ(c.Find("used")->Dump(), "[]");
   EXPECT_EQ(c.Find("redacted")->Dump(), R"({"used":1})");
-  EXPECT_EQ(VisibleEventData(state(), Member("p"), prov), prov.data) << "its own";
+  EXPECT_EQ(VisibleEventData(state(), Member("p"), prov), EventDataJson(prov)) << "its own";
 }
 
 TEST_F(VisibilityTest, NoEventShowsAHiddenIdToAnOutsider) {

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "model/codec.h"
 #include "model/log.h"
 #include "store/postgres/migrations.h"
 
@@ -529,7 +530,7 @@ class PostgresStore final : public EventStore {
         AppendArrayElement(params[2], e.at, i > start);
         AppendArrayElement(params[3], e.actor, i > start);
         AppendArrayElement(params[4], e.subject, i > start);
-        AppendArrayElement(params[5], e.data.Dump(), i > start);
+        AppendArrayElement(params[5], EventDataText(e), i > start);
         AppendArrayElement(params[6], e.private_data.Dump(), i > start);
       }
       for (std::string& p : params) p += '}';

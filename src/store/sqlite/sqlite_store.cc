@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "model/codec.h"
+
 namespace cocreate {
 
 namespace {
@@ -148,7 +150,7 @@ class SqliteStore final : public EventStore {
       BindText(s, 3, e.at);
       BindText(s, 4, e.actor);
       BindText(s, 5, e.subject);
-      BindText(s, 6, e.data.Dump());
+      BindText(s, 6, EventDataText(e));
       BindText(s, 7, e.private_data.Dump());
       int rc = sqlite3_step(s);
       if (rc != SQLITE_DONE) st = Translate(db_, rc, "append event");
