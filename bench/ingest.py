@@ -191,17 +191,23 @@ def cpu_ticks(pids):
     their parent) as "postgresql"."""
     out = {}
     for pid in pids:
-        total = stat_ticks(f"/proc/{pid}/stat")
-        if total is None:
-            continue
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue  # gone
         named = 0
-        for tid in os.listdir(f"/proc/{pid}/task"):
+        for tid in tids:
             got = stat_ticks(f"/proc/{pid}/task/{tid}/stat")
-            group = "http" if tid == str(pid) else THREAD_GROUPS.get(got[0]) if got else None
+            if got is None:
+                continue
+            group = "http" if tid == str(pid) else THREAD_GROUPS.get(got[0])
             if group:
                 out[group] = out.get(group, 0) + got[1]
                 named += got[1]
-        out["other"] = out.get("other", 0) + max(total[1] - named, 0)
+        # Read last, so that it holds at least what the threads were seen with.
+        total = stat_ticks(f"/proc/{pid}/stat")
+        if total is not None:
+            out["other"] = out.get("other", 0) + max(total[1] - named, 0)
     for pid in filter(str.isdigit, os.listdir("/proc")):
         got = stat_ticks(f"/proc/{pid}/stat", children=True)
         if got and got[0] == "postgres":

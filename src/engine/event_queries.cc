@@ -27,7 +27,7 @@ void EncodeEvent(const State& s, const Principal& p, const Event& e, JsonWriter&
   WriteString(w, e.subject);
   WriteKey(w, "data");
   if (p.is_admin()) {
-    e.data.Write(w);
+    EventDataJson(e).Write(w);
   } else {
     VisibleEventData(s, p, e).Write(w);
   }

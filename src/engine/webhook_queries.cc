@@ -117,26 +117,28 @@ StatusOr<std::string> Engine::Deliveries(const Principal& p, const std::string& 
   return Done(buf);
 }
 
-void Engine::AddDeliveries(const Event& typed, std::vector<Delivery>& out) const {
+void Engine::AddDeliveries(const Event& e, std::vector<Delivery>& out) const {
   const auto& ids = state_.WebhookIds();
   if (ids.empty()) return;
-  const Event e = WithEventData(typed);  // visibility reads the data as JSON
   int64_t created = UnixMillis(e.at).value_or(0);
   if (created == 0) {
     created = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
   }
+  // A provision's event as JSON, made once and only if a webhook wants it.
+  std::optional<Event> with_data;
   for (const auto& id : ids) {
     const WebhookRecord& hook = *state_.FindWebhook(id);
     if (!WebhookWants(hook, e)) continue;
     Principal p = WebhookPrincipal(hook);
     if (!CanSeeEvent(state_, p, e)) continue;
+    if (e.provision != nullptr && !with_data) with_data = WithEventData(e);
     Delivery d;
     d.webhook = hook.id;
     d.seq = e.seq;
     d.type = std::string(EventTypeName(e.type));
-    d.body = EncodeEventFor(p, e);
+    d.body = EncodeEventFor(p, with_data ? *with_data : e);
     d.created_ms = created;
     d.next_attempt_ms = created;
     out.push_back(std::move(d));
