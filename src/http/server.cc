@@ -115,6 +115,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Answers 503 and closes: the server is over its connection cap.
   void Refuse() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->RefuseHere(); });
+  }
+
+ private:
+  void RefuseHere() {
     BeginRequest("", "");
     auto res = std::make_shared<http::response<http::string_body>>(http::status::service_unavailable, 11);
     res->set(http::field::content_type, "application/json");
@@ -133,7 +138,6 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
- private:
   void ReadHeader() {
     if (shared_.stopping) return Close();
     parser_.emplace();
@@ -433,13 +437,19 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<asio::steady_timer> timer_;
 };
 
+// Accepts on the first context and hands each connection to the next
+// context in turn: a connection lives on one thread, so its handlers need
+// no strand, and answers posted to it from the engine's threads wake that
+// thread at most once per batch.
 class Acceptor {
  public:
-  Acceptor(asio::io_context& ioc, tcp::acceptor& acceptor, Shared& shared, Listener kind)
-      : ioc_(ioc), acceptor_(acceptor), shared_(shared), kind_(kind) {}
+  Acceptor(std::vector<std::unique_ptr<asio::io_context>>& contexts, tcp::acceptor& acceptor,
+           Shared& shared, Listener kind)
+      : contexts_(contexts), acceptor_(acceptor), shared_(shared), kind_(kind) {}
 
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+    asio::io_context& target = *contexts_[next_++ % contexts_.size()];
+    acceptor_.async_accept(target, [this](beast::error_code ec, tcp::socket s) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
         return Accept();
@@ -458,10 +468,11 @@ class Acceptor {
   }
 
  private:
-  asio::io_context& ioc_;
+  std::vector<std::unique_ptr<asio::io_context>>& contexts_;
   tcp::acceptor& acceptor_;
   Shared& shared_;
   Listener kind_;
+  size_t next_ = 0;
 };
 
 // Opens, binds and listens; Unavailable with the reason when it cannot.
@@ -492,7 +503,15 @@ Status Serve(Engine& engine, const ServerOptions& options) {
   HttpCounters counters;
   Router router(engine, counters, options.max_body_bytes, options.web_dir);
   Shared shared{&router, &counters, &engine, &options};
-  asio::io_context ioc(threads);
+  // One single-threaded io_context per thread (see Acceptor). The first
+  // holds the listeners, the signals and the drain timer.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  for (int i = 0; i < threads; ++i) {
+    contexts.push_back(std::make_unique<asio::io_context>(1));
+    keep_running.push_back(asio::make_work_guard(*contexts.back()));
+  }
+  asio::io_context& ioc = *contexts.front();
 
   tcp::acceptor acceptor(ioc);
   CC_RETURN_IF_ERROR(Listen(acceptor, options.host, options.port));
@@ -502,11 +521,11 @@ Status Serve(Engine& engine, const ServerOptions& options) {
   }
   if (options.on_listening) options.on_listening(acceptor.local_endpoint().port());
 
-  Acceptor api(ioc, acceptor, shared, Listener::kApi);
+  Acceptor api(contexts, acceptor, shared, Listener::kApi);
   api.Accept();
   std::optional<Acceptor> metrics;
   if (metrics_acceptor.is_open()) {
-    metrics.emplace(ioc, metrics_acceptor, shared, Listener::kMetrics);
+    metrics.emplace(contexts, metrics_acceptor, shared, Listener::kMetrics);
     metrics->Accept();
   }
 
@@ -515,7 +534,7 @@ Status Serve(Engine& engine, const ServerOptions& options) {
   auto deadline = std::chrono::steady_clock::now();
   std::function<void()> wait_drained = [&] {
     if (shared.in_flight.load() == 0 || std::chrono::steady_clock::now() > deadline) {
-      ioc.stop();
+      for (auto& context : contexts) context->stop();
       return;
     }
     drain.expires_after(std::chrono::milliseconds(20));
@@ -532,9 +551,9 @@ Status Serve(Engine& engine, const ServerOptions& options) {
 
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) {
-    pool.emplace_back([&ioc] {
+    pool.emplace_back([context = contexts[i].get()] {
       NameThisThread("cc-http");
-      ioc.run();
+      context->run();
     });
   }
   ioc.run();
