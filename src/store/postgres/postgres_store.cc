@@ -513,11 +513,15 @@ class PostgresStore final : public EventStore {
     // columns go as seven arrays, so the statement's text (parsed and planned
     // by the server every time) is the same whatever the number of events;
     // a VALUES list of seven parameters per event cost the server about as
-    // much CPU as the rest of the round.
+    // much CPU as the rest of the round. The arrays are unnested in the
+    // select list, not in FROM: a function in FROM copies every row into a
+    // tuple store first, and that memory, given back to the system after
+    // each round and faulted in again by the next, cost the server 15% of
+    // its CPU per event (35 -> 30 µs).
     constexpr const char* kInsert =
         "INSERT INTO events (seq, type, at, actor, subject, data, private) "
-        "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], "
-        "$6::json[], $7::json[])";
+        "SELECT unnest($1::bigint[]), unnest($2::text[]), unnest($3::text[]), "
+        "unnest($4::text[]), unnest($5::text[]), unnest($6::json[]), unnest($7::json[])";
     for (size_t start = 0; start < events.size(); start += 1000) {
       size_t end = std::min(events.size(), start + 1000);
       std::vector<std::string> params(7, "{");
