@@ -414,6 +414,34 @@ TEST(PostgresStoreTest, RefusesANewerSchemaAndMigratesIdempotently) {
   EXPECT_NE(store.status().message().find("999"), std::string::npos);
 }
 
+// The round's insert is a statement prepared once per connection: a
+// connection the server dropped between rounds is replaced, and the new one
+// prepares it again.
+TEST(PostgresStoreTest, ARoundAfterALostConnectionPreparesItsInsertAgain) {
+  PostgresDatabase db;
+  if (db.url().empty()) GTEST_SKIP() << "COCREATE_TEST_POSTGRES is not set";
+  auto store = EventStore::Open(StoreOptions{db.url(), "", true});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto round = [&](int64_t seq) {
+    return (*store)->WriteRound(
+        seq - 1, [](Event) { return Status::Ok(); },
+        [seq] { return std::vector<Event>{MakeEvent(seq)}; });
+  };
+  ASSERT_TRUE(round(1).ok());
+  ASSERT_TRUE(round(2).ok());  // the prepared statement, reused
+  PGconn* c = PQconnectdb(db.url().c_str());
+  PGresult* r = PQexec(c,
+                       "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(c);
+  EXPECT_GE(std::stoi(PQgetvalue(r, 0, 0)), 1);
+  PQclear(r);
+  PQfinish(c);
+  Status st = round(3);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ((*store)->LastSeq().value(), 3);
+}
+
 TEST(PostgresStoreTest, UnreachableServerIsUnavailable) {
   auto store = EventStore::Open(StoreOptions{"postgresql://nobody@127.0.0.1:1/none", "", true});
   ASSERT_FALSE(store.ok());

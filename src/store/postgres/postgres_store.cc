@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "model/codec.h"
@@ -73,6 +74,7 @@ class Connection {
     if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
     if (conn_ != nullptr) PQfinish(conn_);
     conn_ = PQconnectdb(url_.c_str());
+    prepared_.clear();  // a new connection has no prepared statements
     if (PQstatus(conn_) != CONNECTION_OK) {
       Status st = Translate(conn_, nullptr, "connect");
       PQfinish(conn_);
@@ -125,13 +127,26 @@ class Connection {
   // round's transaction and its lock), which on an error the caller rolls
   // back. A connection left in an unknown state is closed (the next request
   // opens a new one).
+  // With a `name`, `sql` is prepared under it once per connection (in its
+  // own round trip, the first time), so the server neither parses nor plans
+  // it again.
   StatusOr<ResultPtr> ExecAndCommit(const std::string& sql, const std::vector<std::string>& params,
-                                    const std::string& what) {
+                                    const std::string& what, const std::string& name = "") {
     CC_RETURN_IF_ERROR(StillInTransaction(what));
     std::vector<const char*> values = Values(params);
+    const int n = static_cast<int>(values.size());
+    if (!name.empty() && !prepared_.contains(name)) {
+      ResultPtr r(PQprepare(conn_, name.c_str(), sql.c_str(), n, nullptr), PQclear);
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        return Translate(conn_, r.get(), "prepare " + what);
+      }
+      prepared_.insert(name);
+    }
     if (PQenterPipelineMode(conn_) != 1) return Translate(conn_, nullptr, what);
-    const bool sent = PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()),
-                                        nullptr, values.data(), nullptr, nullptr, 0) == 1 &&
+    const bool sent = (name.empty() ? PQsendQueryParams(conn_, sql.c_str(), n, nullptr,
+                                                        values.data(), nullptr, nullptr, 0)
+                                    : PQsendQueryPrepared(conn_, name.c_str(), n, values.data(),
+                                                          nullptr, nullptr, 0)) == 1 &&
                       PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr,
                                         0) == 1 &&
                       PQpipelineSync(conn_) == 1;
@@ -206,6 +221,7 @@ class Connection {
 
   std::string url_;
   PGconn* conn_ = nullptr;
+  std::set<std::string> prepared_;  // statements prepared on conn_
 };
 
 // Appends `value` to `array`, a PostgreSQL array literal being built ("{"
@@ -509,7 +525,9 @@ class PostgresStore final : public EventStore {
     CC_RETURN_IF_ERROR(InsertDeliveries(writes.deliveries));
     if (events.empty()) return Status::Ok();
     // One INSERT per 1000 events, the last one carrying the NOTIFY that
-    // wakes the other instances and the COMMIT: one round trip each. The
+    // wakes the other instances and the COMMIT: one round trip each. That
+    // last one is prepared once per connection: parsing and planning it
+    // every round was 30% of the server's CPU per event (30 -> 21 µs). The
     // columns go as seven arrays, so the statement's text (parsed and planned
     // by the server every time) is the same whatever the number of events;
     // a VALUES list of seven parameters per event cost the server about as
@@ -548,7 +566,8 @@ class PostgresStore final : public EventStore {
                               "(SELECT count(*) FROM appended) AS c";
       params.push_back(kChannel);
       params.push_back(std::to_string(events.back().seq));
-      CC_RETURN_IF_ERROR(conn_.ExecAndCommit(sql, params, "append events").status());
+      CC_RETURN_IF_ERROR(
+          conn_.ExecAndCommit(sql, params, "append events", "cocreate_append_events").status());
       committed = true;
     }
     return Status::Ok();
