@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "store/postgres/migrations.h"
 #include "store/store.h"
 
 namespace cocreate {
@@ -412,6 +413,40 @@ TEST(PostgresStoreTest, RefusesANewerSchemaAndMigratesIdempotently) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Code::kUnavailable);
   EXPECT_NE(store.status().message().find("999"), std::string::npos);
+}
+
+// A database made by a cocreate of schema version 2 (with the index on
+// `subject` that nothing read) keeps its events and loses that index.
+TEST(PostgresStoreTest, MigrationThreeDropsTheSubjectIndexAndKeepsTheLog) {
+  PostgresDatabase db;
+  if (db.url().empty()) GTEST_SKIP() << "COCREATE_TEST_POSTGRES is not set";
+  auto query = [&](const std::string& sql) {
+    PGconn* c = PQconnectdb(db.url().c_str());
+    PGresult* r = PQexec(c, sql.c_str());
+    EXPECT_TRUE(PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)
+        << sql << ": " << PQerrorMessage(c);
+    std::string first = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+    PQclear(r);
+    PQfinish(c);
+    return first;
+  };
+  query("CREATE TABLE schema_migrations (version INT PRIMARY KEY, "
+        "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+  for (const auto& m : kPostgresMigrations) {
+    if (m.version > 2) continue;
+    query(m.sql);
+    query("INSERT INTO schema_migrations (version) VALUES (" + std::to_string(m.version) + ")");
+  }
+  query("INSERT INTO events VALUES (1, 'organization.created', '2026-01-01T00:00:00.000Z', "
+        "'admin', 'o1', '{\"id\":\"o1\"}', '{}')");
+  const std::string kIndexes = "SELECT string_agg(indexname, ',' ORDER BY indexname) "
+                               "FROM pg_indexes WHERE tablename = 'events'";
+  ASSERT_EQ(query(kIndexes), "events_pkey,events_subject");
+  auto store = EventStore::Open(StoreOptions{db.url(), "", true});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(query(kIndexes), "events_pkey");
+  EXPECT_EQ(query("SELECT max(version) FROM schema_migrations"), "3");
+  EXPECT_EQ((*store)->LastSeq().value(), 1);
 }
 
 // The round's insert is a statement prepared once per connection: a

@@ -512,6 +512,9 @@ class PostgresStore final : public EventStore {
   // Sets `committed` when the last insert took the COMMIT along.
   Status RoundLocked(int64_t after, const std::function<Status(Event)>& catch_up,
                      const std::function<RoundWrites()>& decide, bool& committed) {
+    // The scan is not a prepared statement: its generic plan, made while
+    // the table was small, scanned all of it every round (PostgreSQL's CPU
+    // per event went from 24 to 73 µs).
     CC_ASSIGN_OR_RETURN(
         ResultPtr first,
         conn_.Script("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLock) + "); " +
