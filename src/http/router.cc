@@ -742,7 +742,34 @@ std::string Router::Metrics() const {
   return out;
 }
 
+bool Router::MayTakeLong(std::string_view method, std::string_view target) {
+  if (method != "GET" && method != "HEAD") return false;
+  std::string_view path = target.substr(0, target.find('?'));
+  constexpr std::string_view kApi = "/api/v1";
+  if (!path.starts_with(kApi)) return false;
+  path.remove_prefix(kApi.size());
+  for (std::string_view whole : {"/impact", "/chains", "/cycles", "/events", "/graph/organizations"}) {
+    if (path == whole) return true;
+  }
+  if (path.starts_with("/analysis/")) return true;
+  constexpr std::string_view kResources = "/resources/";
+  if (!path.starts_with(kResources)) return false;
+  path.remove_prefix(kResources.size());  // {id}/lineage
+  size_t slash = path.find('/');
+  return slash != 0 && slash != std::string_view::npos && path.substr(slash) == "/lineage";
+}
+
 void Router::Handle(const HttpRequest& request, Reply reply) {
+  if (offload_ && MayTakeLong(request.method, request.target)) {
+    offload_([this, request, reply = std::move(reply)]() mutable {
+      HandleHere(request, std::move(reply));
+    });
+    return;
+  }
+  HandleHere(request, std::move(reply));
+}
+
+void Router::HandleHere(const HttpRequest& request, Reply reply) {
   // What this request reads may include rounds still being committed: its
   // answer waits for them (and is dropped if the store refuses them).
   auto mark = std::make_shared<Engine::ReadMark>();

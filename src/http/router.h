@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -89,6 +90,16 @@ class Router {
   // Answers `request` by calling `reply` exactly once, possibly on another
   // thread (writes answer once they are durable).
   void Handle(const HttpRequest& request, Reply reply);
+  // Requests that may compute for long (see MayTakeLong) are handed to
+  // `offload`, which runs the task on another thread, so that they do not
+  // hold up the other connections of the thread that read them. Without
+  // it, every request is handled on the calling thread. Set before serving.
+  using Task = std::function<void()>;
+  void SetOffload(std::function<void(Task)> offload) { offload_ = std::move(offload); }
+  // True for the reads whose work grows with the graph or the log rather
+  // than with the answer's page: impact, chains, cycles, the organization
+  // graph, concentration, lineage and the event log.
+  static bool MayTakeLong(std::string_view method, std::string_view target);
   // Handle for an already authenticated principal (in-process callers such
   // as the demo loader); /api/v1 routes only.
   void HandleAs(const Principal& principal, const HttpRequest& request, Reply reply);
@@ -108,6 +119,8 @@ class Router {
                                   std::string_view request_id);
 
  private:
+  // Handle, on this thread.
+  void HandleHere(const HttpRequest& request, Reply reply);
   // Handle without the durability fence.
   void Dispatch(const HttpRequest& request, Reply reply);
   struct Params {
@@ -150,6 +163,7 @@ class Router {
   StaticFiles web_;
   tmf::Api tmf_;
   std::vector<Route> routes_;
+  std::function<void(Task)> offload_;
 };
 
 // The token of an `Authorization: Bearer TOKEN` header; empty when there is none.

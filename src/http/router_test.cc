@@ -84,6 +84,44 @@ TEST_F(RouterTest, ErrorOrder401Then413Then415Then400) {
   EXPECT_NE(field.body.find("\"field\":\"name\""), std::string::npos);
 }
 
+// Reads whose work grows with the graph or the log are handed to the
+// offload hook (the server runs them on threads of their own); the rest,
+// writes included, are handled on the calling thread.
+TEST_F(RouterTest, LongReadsGoToTheOffloadAndTheRestAreHandledHere) {
+  std::vector<Router::Task> handed;
+  router_->SetOffload([&](Router::Task task) { handed.push_back(std::move(task)); });
+  int answered = 0;
+  auto send = [&](std::string method, std::string target) {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.authorization = "Bearer admin";
+    router_->Handle(r, [&](HttpResponse) { ++answered; });
+  };
+  send("GET", "/api/v1/analysis/concentration?top=3");
+  send("GET", "/api/v1/impact?from=x");
+  send("GET", "/api/v1/events?after=0");
+  send("GET", "/api/v1/resources/r1/lineage");
+  EXPECT_EQ(handed.size(), 4u);
+  EXPECT_EQ(answered, 0);  // nothing of them ran on this thread
+  send("GET", "/healthz");
+  send("GET", "/api/v1/organizations");
+  send("GET", "/api/v1/resources/r1");
+  send("GET", "/api/v1/events/stream");
+  EXPECT_EQ(handed.size(), 4u);
+  EXPECT_EQ(answered, 4);
+  for (auto& task : handed) task();
+  EXPECT_EQ(answered, 8);
+
+  EXPECT_TRUE(Router::MayTakeLong("GET", "/api/v1/cycles"));
+  EXPECT_TRUE(Router::MayTakeLong("GET", "/api/v1/chains?from=a&to=b"));
+  EXPECT_TRUE(Router::MayTakeLong("GET", "/api/v1/graph/organizations"));
+  EXPECT_FALSE(Router::MayTakeLong("POST", "/api/v1/events"));
+  EXPECT_FALSE(Router::MayTakeLong("GET", "/api/v1/eventsx"));
+  EXPECT_FALSE(Router::MayTakeLong("GET", "/api/v1/resources/lineage"));
+  EXPECT_FALSE(Router::MayTakeLong("GET", "/impact"));
+}
+
 TEST_F(RouterTest, ContentTypeWithCharsetIsJson) {
   EXPECT_EQ(Call("POST", "/api/v1/organizations", R"({"name":"a"})", "admin",
                  "application/json; charset=utf-8").status,

@@ -512,6 +512,13 @@ Status Serve(Engine& engine, const ServerOptions& options) {
     keep_running.push_back(asio::make_work_guard(*contexts.back()));
   }
   asio::io_context& ioc = *contexts.front();
+  // Reads that may compute for long (Router::MayTakeLong) run on threads of
+  // their own: on a connection's thread they would hold up every other
+  // connection of that thread. Declared after the contexts, so the tasks it
+  // still holds at the end (and their sessions) go first.
+  asio::io_context long_reads(threads);
+  auto long_reads_guard = asio::make_work_guard(long_reads);
+  router.SetOffload([&long_reads](Router::Task task) { asio::post(long_reads, std::move(task)); });
 
   tcp::acceptor acceptor(ioc);
   CC_RETURN_IF_ERROR(Listen(acceptor, options.host, options.port));
@@ -556,8 +563,17 @@ Status Serve(Engine& engine, const ServerOptions& options) {
       context->run();
     });
   }
+  std::vector<std::thread> long_pool;
+  for (int i = 0; i < threads; ++i) {
+    long_pool.emplace_back([&long_reads] {
+      NameThisThread("cc-long-reads");
+      long_reads.run();
+    });
+  }
   ioc.run();
   for (auto& t : pool) t.join();
+  long_reads.stop();
+  for (auto& t : long_pool) t.join();
   // Answers the engine still holds (a write in its last round) hold their
   // sessions; stopping it lets go of them while their io_context lives, so
   // no session is destroyed on an engine thread after the io_context is.
