@@ -745,18 +745,20 @@ std::string Router::Metrics() const {
 bool Router::MayTakeLong(std::string_view method, std::string_view target) {
   if (method != "GET" && method != "HEAD") return false;
   std::string_view path = target.substr(0, target.find('?'));
-  constexpr std::string_view kApi = "/api/v1";
-  if (!path.starts_with(kApi)) return false;
-  path.remove_prefix(kApi.size());
-  for (std::string_view whole : {"/impact", "/chains", "/cycles", "/events", "/graph/organizations"}) {
-    if (path == whole) return true;
+  // The same test and the same segments as Dispatch and HandleAs route by
+  // (empty segments dropped, each percent-decoded): `/impact/`, `//impact`
+  // and `/%69mpact` are the impact route too.
+  if (!path.starts_with("/api/v1/")) return false;
+  std::vector<std::string> s = SplitPath(path.substr(7));
+  if (s.size() == 1) {
+    return s[0] == "impact" || s[0] == "chains" || s[0] == "cycles" || s[0] == "events";
   }
-  if (path.starts_with("/analysis/")) return true;
-  constexpr std::string_view kResources = "/resources/";
-  if (!path.starts_with(kResources)) return false;
-  path.remove_prefix(kResources.size());  // {id}/lineage
-  size_t slash = path.find('/');
-  return slash != 0 && slash != std::string_view::npos && path.substr(slash) == "/lineage";
+  if (s.size() == 2) return s[0] == "analysis" || (s[0] == "graph" && s[1] == "organizations");
+  if (s.size() == 3) {
+    return (s[0] == "resources" && s[2] == "lineage") ||
+           (s[0] == "webhooks" && s[2] == "deliveries");
+  }
+  return false;
 }
 
 void Router::Handle(const HttpRequest& request, Reply reply) {

@@ -96,9 +96,15 @@ class Router {
   // it, every request is handled on the calling thread. Set before serving.
   using Task = std::function<void()>;
   void SetOffload(std::function<void(Task)> offload) { offload_ = std::move(offload); }
+  // Runs `task` where SetOffload said, or here without an offload.
+  void Offload(Task task) {
+    if (offload_) return offload_(std::move(task));
+    task();
+  }
   // True for the reads whose work grows with the graph or the log rather
-  // than with the answer's page: impact, chains, cycles, the organization
-  // graph, concentration, lineage and the event log.
+  // than with the answer's page, or that read the store: impact, chains,
+  // cycles, the organization graph, concentration, lineage, the event log
+  // and a webhook's deliveries.
   static bool MayTakeLong(std::string_view method, std::string_view target);
   // Handle for an already authenticated principal (in-process callers such
   // as the demo loader); /api/v1 routes only.

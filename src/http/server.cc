@@ -161,6 +161,9 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return Close();
     }
+    // A request that arrives once the server is stopping is not started:
+    // the drain may already have seen nothing in flight.
+    if (shared_.stopping) return Close();
     auto& req = parser_->get();
     if (auto why = FramingError(req.base())) return RejectFraming(*why);
     auto length = parser_->content_length();
@@ -330,27 +333,49 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void PollStream() {
     if (shared_.stopping) return Close();
-    std::string frames;
-    // Visibility is judged against the state, which may hold rounds still
-    // being committed: the frames wait for them (Engine::WhenDurable).
-    Engine::ReadMark mark;
-    if (shared_.engine->last_seq() > stream_after_) {
-      Engine::ReadScope scope(&mark);
-      // A token revoked (or expired) while its stream is open ends it.
-      if (!shared_.engine->Authenticate(stream_token_).ok()) return Close();
-      // The cursor moves to the last event examined, hidden ones included:
-      // an event committed after the scan is found by the next one.
-      int64_t examined_to = stream_after_;
-      auto events =
-          shared_.engine->EventsFrom(principal_, stream_after_, 500, 20000, &examined_to);
-      // A store out of reach: try again at the next poll, from the same place.
-      if (events.ok()) {
-        for (auto& [seq, json] : *events) {
-          frames += "id: " + std::to_string(seq) + "\nevent: event\ndata: " + json + "\n\n";
+    if (shared_.engine->last_seq() <= stream_after_) return SendStream("", Engine::ReadMark{});
+    // Reading the log may wait for the store: that happens on a long-reads
+    // thread (Router::Offload), with copies of what it needs, and the frames
+    // come back to this connection's thread.
+    shared_.router->Offload([self = shared_from_this(), engine = shared_.engine,
+                             token = stream_token_, principal = principal_,
+                             after = stream_after_] {
+      std::string frames;
+      // Visibility is judged against the state, which may hold rounds still
+      // being committed: the frames wait for them (Engine::WhenDurable).
+      Engine::ReadMark mark;
+      int64_t examined_to = after;
+      bool revoked = false;
+      {
+        Engine::ReadScope scope(&mark);
+        // A token revoked (or expired) while its stream is open ends it.
+        revoked = !engine->Authenticate(token).ok();
+        // The cursor moves to the last event examined, hidden ones included:
+        // an event committed after the scan is found by the next one.
+        auto events = revoked ? StatusOr<std::vector<std::pair<int64_t, std::string>>>(
+                                    std::vector<std::pair<int64_t, std::string>>{})
+                              : engine->EventsFrom(principal, after, 500, 20000, &examined_to);
+        // A store out of reach: try again at the next poll, from the same place.
+        if (events.ok()) {
+          for (auto& [seq, json] : *events) {
+            frames += "id: " + std::to_string(seq) + "\nevent: event\ndata: " + json + "\n\n";
+          }
+        } else {
+          examined_to = after;
         }
-        stream_after_ = examined_to;
       }
-    }
+      asio::post(self->stream_.get_executor(), [self, frames = std::move(frames), mark,
+                                                examined_to, revoked]() mutable {
+        if (revoked) return self->Close();
+        self->stream_after_ = examined_to;
+        self->SendStream(std::move(frames), mark);
+      });
+    });
+  }
+
+  // Writes `frames` (or a keep-alive comment when the stream has been quiet
+  // for 15 s) once what `mark` saw is durable, then waits for the next poll.
+  void SendStream(std::string frames, const Engine::ReadMark& mark) {
     auto now = std::chrono::steady_clock::now();
     if (frames.empty() && now - last_write_ > std::chrono::seconds(15)) frames = ": keep-alive\n\n";
     if (frames.empty()) return WaitStream();

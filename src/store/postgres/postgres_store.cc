@@ -142,6 +142,15 @@ class Connection {
       }
       prepared_.insert(name);
     }
+    // The server's session can lose the statement while this connection
+    // lives (a pooler that hands it another session): the round is refused
+    // as retryable, and the next one prepares it again.
+    auto lost_statement = [&](const PGresult* r) {
+      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      if (name.empty() || state == nullptr || std::string_view(state) != "26000") return false;
+      prepared_.erase(name);
+      return true;
+    };
     if (PQenterPipelineMode(conn_) != 1) return Translate(conn_, nullptr, what);
     const bool sent = (name.empty() ? PQsendQueryParams(conn_, sql.c_str(), n, nullptr,
                                                         values.data(), nullptr, nullptr, 0)
@@ -177,6 +186,9 @@ class Connection {
         first = std::move(r);
       } else if (index == 1 && ok) {
         committed = first != nullptr && std::string_view(PQcmdStatus(r.get())) == "COMMIT";
+      } else if (index == 0 && failed.ok() && lost_statement(r.get())) {
+        failed = Unavailable("PostgreSQL " + what + ": the server no longer has the prepared "
+                             "statement; it is prepared again for the next round");
       } else if (index <= 1 && failed.ok()) {
         failed = Translate(conn_, r.get(), index == 0 ? what : "commit " + what);
       }
