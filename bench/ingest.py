@@ -160,8 +160,9 @@ def to_ms(text):
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-# The server's threads by name; the main thread (named as the process) serves
-# HTTP too, and so does every thread of http_limit. The rest of a process's
+# The server's threads by name; the main thread (named as the process)
+# accepts the connections and counts as HTTP, as does every thread of
+# http_limit. The rest of a process's
 # CPU, threads named otherwise or gone (a graph fold, a checkpoint write),
 # counts as "other": an older build, whose threads have no names, shows all
 # but its main thread there.

@@ -462,10 +462,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<asio::steady_timer> timer_;
 };
 
-// Accepts on the first context and hands each connection to the next
-// context in turn: a connection lives on one thread, so its handlers need
-// no strand, and answers posted to it from the engine's threads wake that
-// thread at most once per batch.
+// Accepts on the control context and hands each connection to the next
+// HTTP context in turn: a connection lives on one thread, so its handlers
+// need no strand, and answers posted to it from the engine's threads wake
+// that thread at most once per batch.
 class Acceptor {
  public:
   Acceptor(std::vector<std::unique_ptr<asio::io_context>>& contexts, tcp::acceptor& acceptor,
@@ -528,15 +528,17 @@ Status Serve(Engine& engine, const ServerOptions& options) {
   HttpCounters counters;
   Router router(engine, counters, options.max_body_bytes, options.web_dir);
   Shared shared{&router, &counters, &engine, &options};
-  // One single-threaded io_context per thread (see Acceptor). The first
-  // holds the listeners, the signals and the drain timer.
+  // One single-threaded io_context per HTTP thread (see Acceptor), and one
+  // on the main thread for the listeners, the signals and the drain timer:
+  // a request that holds up its HTTP thread never delays accepting or
+  // stopping.
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   for (int i = 0; i < threads; ++i) {
     contexts.push_back(std::make_unique<asio::io_context>(1));
     keep_running.push_back(asio::make_work_guard(*contexts.back()));
   }
-  asio::io_context& ioc = *contexts.front();
+  asio::io_context control(1);
   // Reads that may compute for long (Router::MayTakeLong) run on threads of
   // their own: on a connection's thread they would hold up every other
   // connection of that thread. Declared after the contexts, so the tasks it
@@ -545,9 +547,9 @@ Status Serve(Engine& engine, const ServerOptions& options) {
   auto long_reads_guard = asio::make_work_guard(long_reads);
   router.SetOffload([&long_reads](Router::Task task) { asio::post(long_reads, std::move(task)); });
 
-  tcp::acceptor acceptor(ioc);
+  tcp::acceptor acceptor(control);
   CC_RETURN_IF_ERROR(Listen(acceptor, options.host, options.port));
-  tcp::acceptor metrics_acceptor(ioc);
+  tcp::acceptor metrics_acceptor(control);
   if (!options.metrics_host.empty()) {
     CC_RETURN_IF_ERROR(Listen(metrics_acceptor, options.metrics_host, options.metrics_port));
   }
@@ -561,12 +563,13 @@ Status Serve(Engine& engine, const ServerOptions& options) {
     metrics->Accept();
   }
 
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  asio::steady_timer drain(ioc);
+  asio::signal_set signals(control, SIGINT, SIGTERM);
+  asio::steady_timer drain(control);
   auto deadline = std::chrono::steady_clock::now();
   std::function<void()> wait_drained = [&] {
     if (shared.in_flight.load() == 0 || std::chrono::steady_clock::now() > deadline) {
       for (auto& context : contexts) context->stop();
+      control.stop();
       return;
     }
     drain.expires_after(std::chrono::milliseconds(20));
@@ -582,7 +585,7 @@ Status Serve(Engine& engine, const ServerOptions& options) {
   });
 
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) {
+  for (int i = 0; i < threads; ++i) {
     pool.emplace_back([context = contexts[i].get()] {
       NameThisThread("cc-http");
       context->run();
@@ -595,7 +598,7 @@ Status Serve(Engine& engine, const ServerOptions& options) {
       long_reads.run();
     });
   }
-  ioc.run();
+  control.run();
   for (auto& t : pool) t.join();
   long_reads.stop();
   for (auto& t : long_pool) t.join();
