@@ -543,9 +543,8 @@ class PostgresStore final : public EventStore {
     // wakes the other instances and the COMMIT: one round trip each. That
     // last one is prepared once per connection: parsing and planning it
     // every round was 30% of the server's CPU per event (30 -> 21 µs). The
-    // columns go as seven arrays, so the statement's text (parsed and planned
-    // by the server every time) is the same whatever the number of events;
-    // a VALUES list of seven parameters per event cost the server about as
+    // columns go as seven arrays, so the statement's text is the same
+    // whatever the number of events (and can be prepared); a VALUES list of seven parameters per event cost the server about as
     // much CPU as the rest of the round. The arrays are unnested in the
     // select list, not in FROM: a function in FROM copies every row into a
     // tuple store first, and that memory, given back to the system after
