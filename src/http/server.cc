@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/response_text.h"
 #include "model/env.h"
 #include "model/log.h"
 
@@ -264,23 +265,21 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     LogRequest(response);
     if (response.stream_events && !head_) return StartStream(std::move(response));
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(response.status), version_);
-    res->set(http::field::server, "cocreate");
-    res->set(http::field::content_type, response.content_type);
-    res->set(http::field::cache_control, "no-store");
-    res->set("Request-Id", request_id_);
-    for (const auto& [k, v] : response.headers) res->set(k, v);
-    res->keep_alive(keep_alive_ && !shared_.stopping);
-    res->body() = std::move(response.body);
-    res->prepare_payload();
-    if (head_) res->body().clear();  // Content-Length stays that of the GET answer
+    ResponseText head(response.status, version_);
+    head.Set("Server", "cocreate");
+    head.Set("Content-Type", response.content_type);
+    head.Set("Cache-Control", "no-store");
+    head.Set("Request-Id", request_id_);
+    for (const auto& [k, v] : response.headers) head.Set(k, v);
+    const bool keep_alive = keep_alive_ && !shared_.stopping;
+    // A HEAD answer keeps the Content-Length of the GET answer.
+    auto text = std::make_shared<std::string>(head.Finish(response.body, keep_alive, head_));
     stream_.expires_after(std::chrono::seconds(shared_.options->request_timeout_seconds));
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    asio::async_write(stream_, asio::buffer(*text),
+                      [self = shared_from_this(), text, keep_alive](beast::error_code ec, size_t) {
                         self->shared_.in_flight--;
                         if (!ec && self->unread_body_) return self->LingerClose();
-                        if (ec || !res->keep_alive()) return self->Close();
+                        if (ec || !keep_alive) return self->Close();
                         self->ReadHeader();
                       });
   }
