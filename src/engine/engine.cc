@@ -385,7 +385,11 @@ Engine::DecidedRound Engine::DecideLocked(std::vector<Pending>& round) {
   out.started = std::chrono::steady_clock::now();
   std::vector<StatusOr<Decision>> decisions;
   decisions.reserve(round.size());
+  // Where each command's events start in out.writes.events.
+  std::vector<size_t> first_event;
+  first_event.reserve(round.size() + 1);
   for (Pending& pending : round) {
+    first_event.push_back(out.writes.events.size());
     std::string now = options_.env->Now();
     StatusOr<Decision> d = Decide(state_, pending.principal, pending.command, now);
     if (d.ok()) {
@@ -418,6 +422,7 @@ Engine::DecidedRound Engine::DecideLocked(std::vector<Pending>& round) {
     }
     decisions.push_back(std::move(d));
   }
+  first_event.push_back(out.writes.events.size());
   // The answers are encoded now, as of this round: by the time it is durable
   // the state may hold later rounds.
   for (size_t i = 0; i < round.size(); ++i) {
@@ -436,7 +441,11 @@ Engine::DecidedRound Engine::DecideLocked(std::vector<Pending>& round) {
     } else if (std::holds_alternative<IssueToken>(round[i].command.body)) {
       o.body = EncodeToken(d->subject);  // Submit adds the secret
     } else if (d->shows == Decision::Shows::kNoun) {
-      o.body = EncodeOutcome(round[i].principal, d->noun, d->subject, d->version);
+      o.body = EncodeProvisionOnce(round[i].principal, *d, out.writes.events, first_event[i],
+                                   first_event[i + 1]);
+      if (o.body.empty()) {
+        o.body = EncodeOutcome(round[i].principal, d->noun, d->subject, d->version);
+      }
     } else {
       o.body = EncodeRecord(round[i].principal, *d);
     }
@@ -450,6 +459,21 @@ Engine::DecidedRound Engine::DecideLocked(std::vector<Pending>& round) {
   graph_.FinishFold(false);
   graph_.MaybeStartFold();
   return out;
+}
+
+std::string Engine::EncodeProvisionOnce(const Principal& p, const Decision& d,
+                                        std::vector<Event>& events, size_t begin,
+                                        size_t end) const {
+  // A provision never changes once made, and its provider (or the admin)
+  // sees it unredacted: the answer is then the event's data, byte for byte.
+  if (d.noun != Noun::kProvision || Redacts(state_, p, Noun::kProvision, d.subject)) return {};
+  for (size_t i = begin; i < end; ++i) {
+    Event& e = events[i];
+    if (e.provision == nullptr || e.subject != d.subject) continue;
+    e.provision_text = EventDataText(e);
+    return e.provision_text;
+  }
+  return {};
 }
 
 void Engine::CommitRound(std::vector<Pending>& round) {

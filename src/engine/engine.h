@@ -390,6 +390,11 @@ class Engine {
   // (proposal, measurement, request, value statement, person, role).
   // REQUIRES: state_mu_ held.
   std::string EncodeRecord(const Principal& p, const Decision& d) const;
+  // A provision's answer, when it is the same text as the data of its event
+  // among events[begin, end): that text, kept in the event for the store
+  // too. Empty otherwise.
+  std::string EncodeProvisionOnce(const Principal& p, const Decision& d,
+                                  std::vector<Event>& events, size_t begin, size_t end) const;
   // {relationship, provider_stated, consumer_stated}. REQUIRES: state_mu_ held.
   void WriteRelationshipValue(const std::string& rel, const TimeWindow& window,
                               JsonWriter& w) const;

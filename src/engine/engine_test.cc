@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/generator.h"
 #include "model/codec.h"
 #include "rules/webhooks.h"
 #include "store/testing.h"
@@ -203,6 +204,65 @@ TEST(EngineTest, RestartReplaysTheLog) {
   // Idempotency survives the restart too.
   EXPECT_EQ(engine->Execute(Principal::Admin(), Org("o3"))->status, 200);
   std::filesystem::remove_all(dir);
+}
+
+// A provision's answer to its provider (or the admin) is made once and
+// stored as its event's data: the answer is what GET shows, and the log
+// holds the record as performed.
+TEST(EngineTest, AProvisionsAnswerIsTheTextOfItsEventAndOfGet) {
+  auto engine = OpenEngine(MemoryStore());
+  GeneratorOptions g;
+  g.organizations = 12;
+  ASSERT_TRUE(Generate(*engine, g).ok());
+  std::string rel, provider, consumer, action;
+  engine->Inspect([&](const State& state) {
+    for (const std::string& id : state.Ids(Noun::kRelationship)) {
+      const Relationship& r = *state.FindRelationship(id);
+      if (r.status != RelationshipStatus::kActive || !rel.empty()) continue;
+      for (const ServiceAction& a : state.FindOffering(r.offering)->actions) {
+        if (a.effect != Effect::kNone || !rel.empty()) continue;
+        rel = r.id;
+        provider = r.provider;
+        consumer = r.consumer;
+        action = a.name;
+      }
+    }
+  });
+  ASSERT_FALSE(rel.empty());
+  auto perform = [&](const Principal& p, const std::string& id) {
+    return engine->Execute(
+        p, DecodeCreate(Noun::kProvision,
+                        Json::Parse(R"({"id":")" + id + R"(","relationship":")" + rel +
+                                    R"(","action":")" + action +
+                                    R"(","value":{"costs":[{"amount":1.10,)"
+                                    R"("currency":"EUR","kind":"introduced"}]}})")
+                            .value())
+               .value());
+  };
+  const int64_t before = engine->last_seq();
+  for (const auto& [who, id] : std::vector<std::pair<Principal, std::string>>{
+           {Principal::Member(provider), "prov-by-provider"},
+           {Principal::Admin(), "prov-by-admin"}}) {
+    SCOPED_TRACE(id);
+    auto answer = perform(who, id);
+    ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+    EXPECT_EQ(answer->status, 201);
+    EXPECT_EQ(answer->body, engine->Get(who, Noun::kProvision, id).value());
+    // A retry answers the same record, made from the state this time.
+    auto retry = perform(who, id);
+    ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+    EXPECT_EQ(retry->status, 200);
+    EXPECT_EQ(retry->body, answer->body);
+  }
+  // The consumer may not perform it.
+  EXPECT_FALSE(perform(Principal::Member(consumer), "prov-by-consumer").ok());
+  auto log = engine->Log(before);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 2u);
+  for (const Event& e : *log) {
+    EXPECT_EQ(e.type, EventType::kProvisionPerformed);
+    EXPECT_EQ(EventDataText(e), engine->Get(Principal::Admin(), Noun::kProvision, e.subject).value());
+  }
 }
 
 // Commands queued while a commit is in progress share the next commit.

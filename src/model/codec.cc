@@ -943,6 +943,7 @@ StatusOr<Evidence> DecodeEvidence(const Json& j) {
 
 std::string EventDataText(const Event& e) {
   if (e.provision == nullptr) return e.data.Dump();
+  if (!e.provision_text.empty()) return e.provision_text;
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   Encode(*e.provision, w);
@@ -958,6 +959,7 @@ Event WithEventData(const Event& e) {
   if (out.provision != nullptr) {
     out.data = ToJson(*out.provision);
     out.provision.reset();
+    out.provision_text.clear();
   }
   return out;
 }

@@ -457,6 +457,10 @@ struct Event {
   // (model/codec.h), which give the same for both forms; an event read from
   // a store always has `data`.
   std::shared_ptr<const Provision> provision;
+  // The JSON text of `provision` once it was made (the committer makes it
+  // for the provider's answer, which is the same bytes), so the store does
+  // not encode it again. Empty: not made yet.
+  std::string provision_text;
 };
 
 enum class Role { kAdmin, kMember, kViewer };
