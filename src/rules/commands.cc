@@ -481,7 +481,11 @@ StatusOr<Command> DecodeCreate(Noun noun, const Json& body) {
     case Noun::kProvision: decoded = DecodeProvision(f); break;
   }
   if (!decoded.ok()) return decoded.status();
-  return Command{std::move(decoded).value(), body};
+  Command command{std::move(decoded).value(), Json()};
+  // The request is kept (copied) only for what reads it: a retry of a
+  // create that named its id (rules/decide.cc, CheckClientId and RetryData).
+  if (!command.ClientId().empty()) command.request = body;
+  return command;
 }
 
 StatusOr<Command> DecodeIssueToken(const Json& body) {

@@ -237,7 +237,8 @@ using CommandBody = std::variant<CreateOrganization, CreateConsumerGroup, Create
                                  DeleteWebhook>;
 
 // A decoded command plus the request body it came from (kept for idempotent
-// retries of creates).
+// retries of creates: DecodeCreate keeps it only when the body names the id,
+// null otherwise).
 struct Command {
   CommandBody body;
   Json request;
