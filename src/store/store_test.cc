@@ -492,6 +492,69 @@ TEST(StoreOpenTest, UnknownSpecIsInvalidArgument) {
   EXPECT_EQ(store.status().reason(), "unsupported_store");
 }
 
+// A new file is made with 16 KiB pages; a file made with another page size
+// (every store before this rule: 4 KiB) keeps it and works as before.
+TEST(SqliteStoreTest, NewFilesGetLargePagesAndOlderFilesKeepTheirs) {
+  const auto base = std::filesystem::temp_directory_path() /
+                    ("cocreate_pages_" + std::to_string(::getpid()));
+  const std::string fresh = base.string() + "-new.db", older = base.string() + "-old.db";
+  std::filesystem::remove(fresh);
+  std::filesystem::remove(older);
+  auto page_size = [](const std::string& path) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
+    int size = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return size;
+  };
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(older.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA page_size=4096; PRAGMA journal_mode=WAL;"
+                           "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  for (const std::string& path : {fresh, older}) {
+    SCOPED_TRACE(path);
+    {
+      auto store = OpenSqliteStore(path, true);
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      // Enough events to fill many pages of either size.
+      for (int64_t seq = 1; seq <= 400; seq += 50) {
+        std::vector<Event> round;
+        for (int64_t i = seq; i < seq + 50; ++i) {
+          Event e = MakeEvent(i);
+          e.data.Set("description", Json(std::string(700, 'd')));
+          round.push_back(std::move(e));
+        }
+        ASSERT_TRUE((*store)->Append(round).ok());
+      }
+    }
+    auto reopened = OpenSqliteStore(path, true);
+    ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+    int64_t count = 0;
+    ASSERT_TRUE((*reopened)
+                    ->Scan(0, [&](Event e) {
+                      EXPECT_EQ(e.seq, ++count);
+                      return Status::Ok();
+                    })
+                    .ok());
+    EXPECT_EQ(count, 400);
+    reopened->reset();
+    EXPECT_EQ(page_size(path), path == fresh ? 16384 : 4096);
+  }
+  for (const std::string& path : {fresh, older}) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  }
+}
+
 TEST(StoreOpenTest, RefusesANewerSchema) {
   auto path = std::filesystem::temp_directory_path() /
               ("cocreate_schema_" + std::to_string(::getpid()) + ".db");

@@ -83,10 +83,17 @@ class SqliteStore final : public EventStore {
     // price: one process at a time on the file, which is what the embedded
     // store is for (several instances use PostgreSQL). The busy timeout
     // covers a previous process that is still exiting.
+    // A new file gets 16 KiB pages (SQLite's default is 4 KiB): a round of
+    // events fills fewer pages, so a commit writes fewer WAL frames (each a
+    // system call or two) and a checkpoint copies fewer. Measured under the
+    // provision load: 0.54 -> 0.26 pwrite and 0.10 -> 0.02 pread calls per
+    // event. An existing file keeps its page size (the pragma does nothing
+    // once the schema exists).
     std::string pragmas =
         std::string(locking == SqliteLocking::kExclusive ? "PRAGMA locking_mode=EXCLUSIVE; "
                                                          : "") +
-        "PRAGMA busy_timeout=2000; PRAGMA journal_mode=WAL; PRAGMA synchronous=" +
+        "PRAGMA page_size=16384; PRAGMA busy_timeout=2000; PRAGMA journal_mode=WAL; "
+        "PRAGMA synchronous=" +
         (durable ? "FULL" : "OFF") + ";";
     CC_RETURN_IF_ERROR(Exec(pragmas.c_str(), "configure"));
     CC_RETURN_IF_ERROR(Exec(
