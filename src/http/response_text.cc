@@ -25,19 +25,21 @@ void AppendValue(std::string& out, std::string_view value) {
 }  // namespace
 
 void ResponseText::Set(std::string_view name, std::string_view value) {
+  if (SameName(name, "Connection") || SameName(name, "Content-Length") ||
+      SameName(name, "Transfer-Encoding")) {
+    return;
+  }
   fields_.erase(std::remove_if(fields_.begin(), fields_.end(),
                                [name](const auto& f) { return SameName(f.first, name); }),
                 fields_.end());
   fields_.emplace_back(name, value);
 }
 
-std::string ResponseText::Finish(std::string_view body, bool keep_alive, bool head_only) const {
+std::string ResponseText::Head(size_t body_size, bool keep_alive) const {
   namespace http = boost::beast::http;
-  const auto reason = http::obsolete_reason(http::int_to_status(
-      static_cast<unsigned>(status_)));
-  const bool bodiless = (status_ >= 100 && status_ < 200) || status_ == 204 || status_ == 304;
+  const auto reason = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status_)));
   std::string out;
-  size_t size = 64 + reason.size() + (head_only || bodiless ? 0 : body.size());
+  size_t size = 64 + reason.size();
   for (const auto& [name, value] : fields_) size += name.size() + value.size() + 4;
   out.reserve(size);
   out += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
@@ -54,9 +56,14 @@ std::string ResponseText::Finish(std::string_view body, bool keep_alive, bool he
   if (version_ >= 11 && !keep_alive) out += "Connection: close\r\n";
   if (version_ < 11 && keep_alive) out += "Connection: keep-alive\r\n";
   out += "Content-Length: ";
-  out += bodiless ? "0" : std::to_string(body.size());
+  out += Bodiless() ? "0" : std::to_string(body_size);
   out += "\r\n\r\n";
-  if (!head_only && !bodiless) out += body;
+  return out;
+}
+
+std::string ResponseText::Finish(std::string_view body, bool keep_alive, bool head_only) const {
+  std::string out = Head(body.size(), keep_alive);
+  if (SendsBody(head_only)) out += body;
   return out;
 }
 

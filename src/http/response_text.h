@@ -23,17 +23,28 @@ class ResponseText {
   ResponseText(int status, unsigned version) : status_(status), version_(version) {}
 
   // Sets a field, replacing any of the same name. The views must stay valid
-  // until Finish. A CR, LF or NUL in a value would end the field early and
-  // start another: each is sent as a space.
+  // until Head. A CR, LF or NUL in a value would end the field early and
+  // start another: each is sent as a space. The framing fields
+  // (Connection, Content-Length, Transfer-Encoding) are Head's alone: set
+  // here, they are ignored, so an answer never carries two.
   void Set(std::string_view name, std::string_view value);
 
-  // The whole answer. `keep_alive` false asks the client to close (HTTP/1.1),
-  // true keeps an HTTP/1.0 connection open. 1xx, 204 and 304 answers carry
-  // no body and `Content-Length: 0`, as Beast's did; `head_only` sends the
-  // Content-Length of `body` without it (the answer to a HEAD).
+  // The status line and the fields, up to and with the empty line, for a
+  // body of `body_size` bytes. `keep_alive` false asks the client to close
+  // (HTTP/1.1), true keeps an HTTP/1.0 connection open. 1xx, 204 and 304
+  // answers carry no body and `Content-Length: 0`, as Beast's did.
+  std::string Head(size_t body_size, bool keep_alive) const;
+  // Whether the body follows the head: not for those statuses, nor for the
+  // answer to a HEAD (`head_only`), which keeps the body's Content-Length.
+  bool SendsBody(bool head_only) const { return !head_only && !Bodiless(); }
+  // The whole answer in one string: Head, then the body when it goes.
   std::string Finish(std::string_view body, bool keep_alive, bool head_only) const;
 
  private:
+  bool Bodiless() const {
+    return (status_ >= 100 && status_ < 200) || status_ == 204 || status_ == 304;
+  }
+
   int status_;
   unsigned version_;
   std::vector<std::pair<std::string_view, std::string_view>> fields_;

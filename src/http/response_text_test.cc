@@ -85,6 +85,21 @@ TEST(ResponseTextTest, AValueCannotStartAFieldOfItsOwn) {
             "HTTP/1.1 200 OK\r\nLocation: /x  Set-Cookie: a=b  y\r\nContent-Length: 0\r\n\r\n");
 }
 
+// The framing fields are the serializer's alone: a handler that set one
+// would otherwise send it twice.
+TEST(ResponseTextTest, FramingFieldsCannotBeSetTwice) {
+  ResponseText text(200, 11);
+  text.Set("content-length", "5");
+  text.Set("Connection", "keep-alive");
+  text.Set("Transfer-Encoding", "chunked");
+  text.Set("Allow", "GET");
+  EXPECT_EQ(text.Finish("{}", false, false),
+            "HTTP/1.1 200 OK\r\nAllow: GET\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(text.Head(2, false) + "{}", text.Finish("{}", false, false));
+  EXPECT_TRUE(text.SendsBody(false));
+  EXPECT_FALSE(text.SendsBody(true));
+}
+
 // Beast threw on a body with these; the body is dropped instead.
 TEST(ResponseTextTest, ABodilessStatusSendsNoBody) {
   EXPECT_EQ(ResponseText(204, 11).Finish("ignored", false, false),

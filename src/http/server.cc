@@ -6,6 +6,7 @@
 #include <boost/range/iterator_range.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -272,11 +273,17 @@ class Session : public std::enable_shared_from_this<Session> {
     head.Set("Request-Id", request_id_);
     for (const auto& [k, v] : response.headers) head.Set(k, v);
     const bool keep_alive = keep_alive_ && !shared_.stopping;
-    // A HEAD answer keeps the Content-Length of the GET answer.
-    auto text = std::make_shared<std::string>(head.Finish(response.body, keep_alive, head_));
+    // The head and the body go out in one write (one sendmsg of two
+    // buffers); the body is moved, never copied. A HEAD answer keeps the
+    // Content-Length of the GET answer.
+    auto out = std::make_shared<std::pair<std::string, std::string>>(
+        head.Head(response.body.size(), keep_alive), std::string());
+    if (head.SendsBody(head_)) out->second = std::move(response.body);
+    const std::array<asio::const_buffer, 2> buffers = {asio::buffer(out->first),
+                                                       asio::buffer(out->second)};
     stream_.expires_after(std::chrono::seconds(shared_.options->request_timeout_seconds));
-    asio::async_write(stream_, asio::buffer(*text),
-                      [self = shared_from_this(), text, keep_alive](beast::error_code ec, size_t) {
+    asio::async_write(stream_, buffers,
+                      [self = shared_from_this(), out, keep_alive](beast::error_code ec, size_t) {
                         self->shared_.in_flight--;
                         if (!ec && self->unread_body_) return self->LingerClose();
                         if (ec || !keep_alive) return self->Close();
