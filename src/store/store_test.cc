@@ -209,6 +209,30 @@ TEST_P(StoreConformanceTest, AppendIsAllOrNothing) {
   EXPECT_EQ(store_->LastSeq().value(), 2);
 }
 
+// A round larger than one statement takes (PostgreSQL inserts 1000 events
+// per statement): every event kept in order, or, when one in a later
+// statement is refused, none.
+TEST_P(StoreConformanceTest, ALargeRoundIsKeptWholeOrNotAtAll) {
+  std::vector<Event> events;
+  for (int64_t seq = 1; seq <= 2345; ++seq) {
+    Event e = MakeEvent(seq);
+    e.actor = "actor \"" + std::to_string(seq) + "\"";
+    events.push_back(std::move(e));
+  }
+  std::vector<Event> refused = events;
+  refused.back().seq = 1500;  // a repeat, in the third statement
+  EXPECT_EQ(store_->Append(refused).code(), Code::kInternal);
+  EXPECT_EQ(store_->LastSeq().value(), 0);
+  ASSERT_TRUE(store_->Append(events).ok());
+  auto read = All(*store_);
+  ASSERT_EQ(read.size(), events.size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    ASSERT_EQ(read[i].seq, events[i].seq);
+    ASSERT_EQ(read[i].actor, events[i].actor);
+    ASSERT_EQ(read[i].data, events[i].data);
+  }
+}
+
 TEST_P(StoreConformanceTest, ReopenKeepsTheLog) {
   if (!persistent()) GTEST_SKIP() << "in-memory stores do not outlive their handle";
   ASSERT_TRUE(store_->Append({MakeEvent(1), MakeEvent(2)}).ok());

@@ -88,12 +88,15 @@ class Connection {
     return Status::Ok();
   }
 
+  // `binary`: every parameter is in PostgreSQL's binary format (as
+  // BinaryArray makes), not text.
   StatusOr<ResultPtr> Exec(const std::string& sql, const std::vector<std::string>& params = {},
-                           const std::string& what = "query") {
+                           const std::string& what = "query", bool binary = false) {
     std::vector<const char*> values = Values(params);
+    Formats f(params, binary);
     return Run(what, [&] {
       return PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                          values.data(), nullptr, nullptr, 0);
+                          values.data(), f.lengths(), f.formats(), 0);
     });
   }
 
@@ -131,9 +134,11 @@ class Connection {
   // own round trip, the first time), so the server neither parses nor plans
   // it again.
   StatusOr<ResultPtr> ExecAndCommit(const std::string& sql, const std::vector<std::string>& params,
-                                    const std::string& what, const std::string& name = "") {
+                                    const std::string& what, const std::string& name = "",
+                                    bool binary = false) {
     CC_RETURN_IF_ERROR(StillInTransaction(what));
     std::vector<const char*> values = Values(params);
+    Formats f(params, binary);
     const int n = static_cast<int>(values.size());
     if (!name.empty() && !prepared_.contains(name)) {
       ResultPtr r(PQprepare(conn_, name.c_str(), sql.c_str(), n, nullptr), PQclear);
@@ -153,9 +158,9 @@ class Connection {
     };
     if (PQenterPipelineMode(conn_) != 1) return Translate(conn_, nullptr, what);
     const bool sent = (name.empty() ? PQsendQueryParams(conn_, sql.c_str(), n, nullptr,
-                                                        values.data(), nullptr, nullptr, 0)
+                                                        values.data(), f.lengths(), f.formats(), 0)
                                     : PQsendQueryPrepared(conn_, name.c_str(), n, values.data(),
-                                                          nullptr, nullptr, 0)) == 1 &&
+                                                          f.lengths(), f.formats(), 0)) == 1 &&
                       PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr,
                                         0) == 1 &&
                       PQpipelineSync(conn_) == 1;
@@ -214,6 +219,24 @@ class Connection {
     return values;
   }
 
+  // libpq's lengths and formats of parameters: none (every one text), or
+  // every one binary with its length.
+  class Formats {
+   public:
+    Formats(const std::vector<std::string>& params, bool binary) {
+      if (!binary) return;
+      for (const auto& p : params) {
+        lengths_.push_back(static_cast<int>(p.size()));
+        formats_.push_back(1);
+      }
+    }
+    const int* lengths() const { return lengths_.empty() ? nullptr : lengths_.data(); }
+    const int* formats() const { return formats_.empty() ? nullptr : formats_.data(); }
+
+   private:
+    std::vector<int> lengths_, formats_;
+  };
+
   // Sends one request. A connection found dead outside a transaction (the
   // server restarted since the last use) is reopened and the request sent
   // once more: nothing of it can have been applied. Inside a transaction the
@@ -236,17 +259,52 @@ class Connection {
   std::set<std::string> prepared_;  // statements prepared on conn_
 };
 
-// Appends `value` to `array`, a PostgreSQL array literal being built ("{"
-// and the elements so far), as one quoted element.
-void AppendArrayElement(std::string& array, std::string_view value, bool comma) {
-  if (comma) array += ',';
-  array += '"';
-  for (char c : value) {
-    if (c == '"' || c == '\\') array += '\\';
-    array += c;
-  }
-  array += '"';
+// Appends `v` as four bytes, big-endian (PostgreSQL's binary formats).
+void AppendBigEndian32(std::string& out, uint32_t v) {
+  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                         static_cast<char>(v >> 8), static_cast<char>(v)};
+  out.append(bytes, 4);
 }
+
+// An int8 in PostgreSQL's binary format: eight bytes, big-endian.
+std::string BinaryInt8(int64_t v) {
+  std::string out;
+  AppendBigEndian32(out, static_cast<uint32_t>(static_cast<uint64_t>(v) >> 32));
+  AppendBigEndian32(out, static_cast<uint32_t>(static_cast<uint64_t>(v)));
+  return out;
+}
+
+// A one-dimensional array without nulls in PostgreSQL's binary format
+// (what array_recv reads): a header, then each element's length and bytes.
+// Nothing in an element is escaped or parsed as an array literal; the
+// server checks each one with its type's own receive function (text: valid
+// in the database's encoding; json: valid JSON).
+class BinaryArray {
+ public:
+  // Element types by their catalog OIDs (pg_type: int8 20, text 25, json
+  // 114; built in, the same on every server).
+  static constexpr uint32_t kInt8 = 20, kText = 25, kJson = 114;
+
+  BinaryArray(uint32_t element_type, size_t count) {
+    AppendBigEndian32(out_, 1);  // dimensions
+    AppendBigEndian32(out_, 0);  // no nulls
+    AppendBigEndian32(out_, element_type);
+    AppendBigEndian32(out_, static_cast<uint32_t>(count));
+    AppendBigEndian32(out_, 1);  // lower bound
+  }
+  void Add(std::string_view bytes) {
+    AppendBigEndian32(out_, static_cast<uint32_t>(bytes.size()));
+    out_.append(bytes);
+  }
+  void AddInt8(int64_t v) {
+    AppendBigEndian32(out_, 8);
+    out_ += BinaryInt8(v);
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
 
 constexpr int kPage = 10000;
 constexpr const char* kScanColumns =
@@ -556,32 +614,38 @@ class PostgresStore final : public EventStore {
         "unnest($4::text[]), unnest($5::text[]), unnest($6::json[]), unnest($7::json[])";
     for (size_t start = 0; start < events.size(); start += 1000) {
       size_t end = std::min(events.size(), start + 1000);
-      std::vector<std::string> params(7, "{");
+      const size_t n = end - start;
+      BinaryArray seqs(BinaryArray::kInt8, n), types(BinaryArray::kText, n),
+          ats(BinaryArray::kText, n), actors(BinaryArray::kText, n),
+          subjects(BinaryArray::kText, n), datas(BinaryArray::kJson, n),
+          privates(BinaryArray::kJson, n);
       for (size_t i = start; i < end; ++i) {
         const Event& e = events[i];
-        const char* comma = i > start ? "," : "";
-        params[0] += comma;
-        params[0] += std::to_string(e.seq);
-        AppendArrayElement(params[1], EventTypeName(e.type), i > start);
-        AppendArrayElement(params[2], e.at, i > start);
-        AppendArrayElement(params[3], e.actor, i > start);
-        AppendArrayElement(params[4], e.subject, i > start);
-        AppendArrayElement(params[5], EventDataText(e), i > start);
-        AppendArrayElement(params[6], e.private_data.Dump(), i > start);
+        seqs.AddInt8(e.seq);
+        types.Add(EventTypeName(e.type));
+        ats.Add(e.at);
+        actors.Add(e.actor);
+        subjects.Add(e.subject);
+        datas.Add(EventDataText(e));
+        privates.Add(e.private_data.Dump());
       }
-      for (std::string& p : params) p += '}';
+      std::vector<std::string> params = {seqs.Take(),     types.Take(), ats.Take(),
+                                         actors.Take(),   subjects.Take(), datas.Take(),
+                                         privates.Take()};
       if (end < events.size()) {
         CC_RETURN_IF_ERROR(conn_.StillInTransaction("append events"));
-        CC_RETURN_IF_ERROR(conn_.Exec(kInsert, params, "append events").status());
+        CC_RETURN_IF_ERROR(conn_.Exec(kInsert, params, "append events", true).status());
         continue;
       }
+      // The channel and the seq go as binary text and int8.
       const std::string sql = std::string("WITH appended AS (") + kInsert +
-                              " RETURNING seq) SELECT pg_notify($8, $9) FROM "
+                              " RETURNING seq) SELECT pg_notify($8::text, $9::int8::text) FROM "
                               "(SELECT count(*) FROM appended) AS c";
       params.push_back(kChannel);
-      params.push_back(std::to_string(events.back().seq));
-      CC_RETURN_IF_ERROR(
-          conn_.ExecAndCommit(sql, params, "append events", "cocreate_append_events").status());
+      params.push_back(BinaryInt8(events.back().seq));
+      CC_RETURN_IF_ERROR(conn_.ExecAndCommit(sql, params, "append events",
+                                             "cocreate_append_events_v2", true)
+                             .status());
       committed = true;
     }
     return Status::Ok();
