@@ -207,7 +207,7 @@ void Router::Submit(const Principal& p, StatusOr<Command> command, Reply& reply)
     reply(Error(command.status()));
     return;
   }
-  engine_.Submit(p, std::move(command).value(), [reply](StatusOr<Outcome> outcome) {
+  engine_.Submit(p, std::move(command).value(), [reply = std::move(reply)](StatusOr<Outcome> outcome) {
     if (!outcome.ok()) {
       reply(Error(outcome.status()));
       return;

@@ -153,6 +153,8 @@ class Router {
   // Declares the query parameters of the route `method` `pattern`.
   void TakesQuery(std::string_view method, std::string_view pattern,
                   std::vector<std::string> keys);
+  // Hands the command to the engine; `reply` is moved into its callback
+  // (a handler's last use of it).
   void Submit(const Principal& p, StatusOr<Command> command, Reply& reply);
   std::string Metrics() const;
   void HandleMetrics(const HttpRequest& request, Reply reply);
