@@ -79,6 +79,20 @@ def call(port, method, path, body=None, token=ADMIN):
         return json.loads(r.read())
 
 
+def checkpoint_pause_s(ports):
+    """Seconds writes have waited for checkpoint encodings, summed over the
+    instances (/metrics: cocreate_checkpoint_pause_seconds_total)."""
+    total = 0.0
+    for port in ports:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
+                                     headers={"Authorization": f"Bearer {ADMIN}"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith("cocreate_checkpoint_pause_seconds_total "):
+                    total += float(line.split()[1])
+    return total
+
+
 class Instance:
     def __init__(self, data_dir, store=None, demo=True):
         self.port = free_port()
@@ -279,8 +293,13 @@ def main():
                 time.sleep(0.5)  # the second instance tails the demo and the token
             script = lua_script(token, tmp)
             settle()
+            paused = checkpoint_pause_s([i.port for i in instances])
             results[name] = wrk([i.port for i in instances], script, args.connections,
                                 args.seconds, [i.proc.pid for i in instances])
+            # A checkpoint during the run holds the writes while the state is
+            # encoded: it shows in p99 (docs/scaling.md).
+            results[name]["checkpoint_pause_ms"] = round(
+                (checkpoint_pause_s([i.port for i in instances]) - paused) * 1000, 1)
             if count == 1:
                 # Reads beside the same write load: what a reader waits for
                 # while rounds commit (and alone, for comparison).
@@ -325,6 +344,9 @@ def main():
     for name, r in results.items():
         print(f"{name:<16}{r['provisions_per_s']:>10}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
               f"{r['errors']:>8}")
+    print("checkpoint pauses during the run (ms, writes held while the state was encoded): " +
+          ", ".join(f"{name} {r['checkpoint_pause_ms']}" for name, r in results.items()
+                    if "checkpoint_pause_ms" in r))
     print("\nCPU per provision (us; server threads by name, every PostgreSQL process):")
     for name, r in results.items():
         cpu = r.get("cpu_us_per_provision", {})

@@ -450,6 +450,16 @@ TEST(CheckpointTest, TheEngineWritesOneEveryNEventsInTheBackground) {
   ASSERT_TRUE(cp.ok()) << cp.status().ToString();
   EXPECT_GE(cp->seq, 500);
   EXPECT_LE(cp->seq, engine->Stats().last_seq);
+  // /metrics counts it, and the time writes waited for its encoding; the
+  // count follows the file's rename.
+  EngineStats stats = engine->Stats();
+  for (int i = 0; i < 50 && stats.checkpoints_written == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    stats = engine->Stats();
+  }
+  EXPECT_GE(stats.checkpoints_written, 1u);
+  EXPECT_GT(stats.checkpoint_last_pause_seconds, 0);
+  EXPECT_GE(stats.checkpoint_pause_seconds, stats.checkpoint_last_pause_seconds);
 }
 
 // A write that failed is tried again: the stop writes what the background
@@ -464,12 +474,16 @@ TEST(CheckpointTest, AFailedWriteIsRetriedByTheStop) {
   // The committer looks once a second; its write fails: no such folder.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_FALSE(fs::exists(folder + "/cp"));
+  // Encoded (writes waited for it) but not written: not counted.
+  EXPECT_GT(engine->Stats().checkpoint_pause_seconds, 0);
+  EXPECT_EQ(engine->Stats().checkpoints_written, 0u);
   fs::create_directories(folder);
   const int64_t last = engine->Stats().last_seq;
   engine->Stop();
   StatusOr<Checkpoint> cp = ReadCheckpoint(folder + "/cp");
   ASSERT_TRUE(cp.ok()) << cp.status().ToString();
   EXPECT_EQ(cp->seq, last);
+  EXPECT_EQ(engine->Stats().checkpoints_written, 1u);
 }
 
 TEST(CheckpointTest, SomethingElseInItsPlaceIsRefusedAtOnce) {

@@ -126,6 +126,11 @@ void Engine::Checkpoint(bool wait) {
   const double encode_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
           .count();
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.checkpoint_pause_seconds += encode_ms / 1000;
+    stats_.checkpoint_last_pause_seconds = encode_ms / 1000;
+  }
   if (checkpoint_writer_.joinable()) checkpoint_writer_.join();
   auto write = [this, path = options_.checkpoint_path, bytes = std::move(bytes), seq, previous,
                 encode_ms, started] {
@@ -133,6 +138,9 @@ void Engine::Checkpoint(bool wait) {
     if (!st.ok()) {
       int64_t expected = seq;
       checkpoint_seq_.compare_exchange_strong(expected, previous);
+    } else {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      stats_.checkpoints_written++;
     }
     LogLine line(st.ok() ? "checkpoint written" : "checkpoint not written");
     line.Add("seq", seq).Add("bytes", static_cast<int64_t>(bytes.size()));

@@ -86,6 +86,10 @@ struct EngineOptions {
 struct EngineStats {
   uint64_t commands = 0, rejected = 0, events = 0, batches = 0, store_failures = 0;
   double commit_seconds = 0;
+  // Checkpoints whose file was written, and the time writes waited while
+  // checkpoints were encoded (in all, and the last one's).
+  uint64_t checkpoints_written = 0;
+  double checkpoint_pause_seconds = 0, checkpoint_last_pause_seconds = 0;
   int64_t last_seq = 0;
   size_t objects = 0;
 };

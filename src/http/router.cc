@@ -724,6 +724,14 @@ std::string Router::Metrics() const {
          fmt::format("{:.6f}", s.commit_seconds));
   metric("cocreate_store_failures_total", "counter", "Commit rounds the store refused.",
          std::to_string(s.store_failures));
+  metric("cocreate_checkpoints_written_total", "counter",
+         "Checkpoints of the state written to their file.", std::to_string(s.checkpoints_written));
+  metric("cocreate_checkpoint_pause_seconds_total", "counter",
+         "Time writes waited while checkpoints were encoded.",
+         fmt::format("{:.6f}", s.checkpoint_pause_seconds));
+  metric("cocreate_checkpoint_last_pause_seconds", "gauge",
+         "How long writes waited while the last checkpoint was encoded.",
+         fmt::format("{:.6f}", s.checkpoint_last_pause_seconds));
   metric("cocreate_last_seq", "gauge", "The last event seq.", std::to_string(s.last_seq));
   metric("cocreate_objects", "gauge", "Objects in the model.", std::to_string(s.objects));
   metric("cocreate_http_connections", "gauge", "Open HTTP connections.",

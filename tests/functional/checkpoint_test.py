@@ -192,6 +192,24 @@ class CheckpointTest(unittest.TestCase):
         self.server.stop()
         self.assertTrue(os.path.exists(self.checkpoint))
 
+    def test_metrics_count_the_checkpoints_and_the_pauses_they_cost_writes(self):
+        """/metrics counts checkpoints written and the time writes waited while each was
+        encoded (the demo's load crosses --checkpoint-every 100 several times)."""
+        def samples():
+            status, body = self.server.request_raw("GET", "/metrics")[:2]
+            self.assertEqual(status, 200)
+            return {line.split(" ")[0]: float(line.split(" ")[1])
+                    for line in body.decode().splitlines() if line.startswith("cocreate_")}
+        deadline = time.time() + 10  # the committer looks once a second
+        m = samples()
+        while m["cocreate_checkpoints_written_total"] < 1 and time.time() < deadline:
+            time.sleep(0.2)
+            m = samples()
+        self.assertGreaterEqual(m["cocreate_checkpoints_written_total"], 1, m)
+        self.assertGreater(m["cocreate_checkpoint_last_pause_seconds"], 0, m)
+        self.assertGreaterEqual(m["cocreate_checkpoint_pause_seconds_total"],
+                                m["cocreate_checkpoint_last_pause_seconds"], m)
+
     def test_a_token_works_and_its_revocation_holds_across_checkpoint_starts(self):
         self.server.restart()
         self.assertIn("checkpoint loaded", self.server.log_text())
