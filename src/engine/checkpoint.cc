@@ -3,9 +3,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -149,6 +153,160 @@ int RemoveStaleCheckpointFiles(const std::string& path) {
   }
   ::closedir(d);
   return removed;
+}
+
+bool CanCheckpointInChild() {
+#if defined(__SANITIZE_ADDRESS__)
+  return false;
+#else
+  return true;
+#endif
+}
+
+namespace {
+
+// What the child reports on its pipe: this, then the failure's message.
+struct ChildReport {
+  uint64_t ok = 0;
+  uint64_t bytes = 0;
+  double encode_ms = 0;
+};
+
+void WriteAll(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+// The child's whole life. Only this thread exists in it: it must not take
+// a lock another thread may have held at the fork (the logger's), and it
+// leaves by _exit, so that no destructor or atexit handler of the parent's
+// runs twice.
+[[noreturn]] void RunChild(int fd, pid_t parent, const State& state, const GraphIndex& graph,
+                           const JsonDigest& last, size_t size_hint, const std::string& path,
+                           const std::function<void()>& in_child) {
+  (void)::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(2);  // the parent died before the line above
+  // Ctrl-C or a service manager's SIGTERM to the group ends the child; the
+  // parent's stop writes the checkpoint itself.
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
+  // Requests come first; the checkpoint can wait.
+  (void)::setpriority(PRIO_PROCESS, 0, 10);
+  if (in_child) in_child();
+  const auto started = std::chrono::steady_clock::now();
+  std::string bytes = EncodeCheckpoint(state, graph, last, size_hint);
+  ChildReport report;
+  report.encode_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+          .count();
+  Status st = WriteCheckpoint(path, bytes);
+  report.ok = st.ok() ? 1 : 0;
+  report.bytes = bytes.size();
+  std::string out(reinterpret_cast<const char*>(&report), sizeof report);
+  out += st.message();
+  WriteAll(fd, out.data(), out.size());
+  ::_exit(st.ok() ? 0 : 1);
+}
+
+}  // namespace
+
+StatusOr<ForkedCheckpoint> ForkedCheckpoint::Start(const State& state, const GraphIndex& graph,
+                                                   const JsonDigest& last, size_t size_hint,
+                                                   const std::string& path,
+                                                   const std::function<void()>& in_child) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Failed("cannot make a pipe for", path);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    Status st = Failed("cannot fork to write", path);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return st;
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    RunChild(fds[1], parent, state, graph, last, size_hint, path, in_child);
+  }
+  ::close(fds[1]);
+  return ForkedCheckpoint(pid, fds[0], path);
+}
+
+ForkedCheckpoint::ForkedCheckpoint(ForkedCheckpoint&& other) noexcept
+    : pid_(other.pid_), fd_(other.fd_), path_(std::move(other.path_)) {
+  other.pid_ = -1;
+  other.fd_ = -1;
+}
+
+ForkedCheckpoint::~ForkedCheckpoint() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    Reap();
+    RemoveStaleCheckpointFiles(path_);
+  }
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ForkedCheckpoint::Reap() {
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+CheckpointWrite ForkedCheckpoint::Wait(std::chrono::milliseconds timeout,
+                                       const std::function<bool()>& cancelled) {
+  CheckpointWrite result;
+  std::string report;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string stopped;
+  for (;;) {
+    if (cancelled && cancelled()) {
+      stopped = "was stopped (the server is stopping)";
+      break;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      stopped = "timed out after " + std::to_string(timeout.count() / 1000) + " s";
+      break;
+    }
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+    if (ready < 0 && errno != EINTR) {
+      stopped = std::string("cannot wait: ") + std::strerror(errno);
+      break;
+    }
+    if (ready <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = ::read(fd_, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the child exited (or closed its end)
+    report.append(buffer, static_cast<size_t>(n));
+  }
+  if (!stopped.empty()) {
+    ::kill(pid_, SIGKILL);
+    Reap();
+    RemoveStaleCheckpointFiles(path_);
+    result.status = Internal("the checkpoint writer " + stopped);
+    return result;
+  }
+  Reap();
+  ChildReport r;
+  if (report.size() < sizeof r) {
+    result.status = Internal("the checkpoint writer died before it wrote " + path_);
+    return result;
+  }
+  std::memcpy(&r, report.data(), sizeof r);
+  result.bytes = r.bytes;
+  result.encode_ms = r.encode_ms;
+  result.status = r.ok ? Status::Ok() : Internal(report.substr(sizeof r));
+  return result;
 }
 
 StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {

@@ -16,7 +16,11 @@
 #ifndef COCREATE_ENGINE_CHECKPOINT_H_
 #define COCREATE_ENGINE_CHECKPOINT_H_
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "graph/index.h"
@@ -47,6 +51,57 @@ Status WriteCheckpoint(const std::string& path, const std::string& bytes);
 // Removes the temporary files of checkpoint writes at `path` whose process
 // no longer runs (a crash or kill -9 mid-write leaves one). Returns how many.
 int RemoveStaleCheckpointFiles(const std::string& path);
+
+// Whether this build encodes background checkpoints in a child process
+// (ForkedCheckpoint). Not under AddressSanitizer: GCC 12's does not hold its
+// allocator's locks across fork, so a child could wait forever on a lock
+// another thread held at the fork.
+bool CanCheckpointInChild();
+
+// What a checkpoint write in a child process did.
+struct CheckpointWrite {
+  Status status;         // Internal naming why when not written
+  size_t bytes = 0;      // the file's size, once written
+  double encode_ms = 0;  // the child's encoding
+};
+
+// A checkpoint encoded and written by a child process: fork() gives the
+// child a copy of the state as it is at the fork, so the caller may change
+// its state as soon as Start returns while the child encodes (copy on
+// write: pages the caller changes meanwhile are copied, 4 KiB each). The
+// child runs at a lower priority, takes no lock but the id table's (whose
+// fork handlers release it), logs nothing, and dies with the thread that
+// started it (PR_SET_PDEATHSIG).
+class ForkedCheckpoint {
+ public:
+  // Forks a child that runs `in_child` (tests: to hold it), then encodes
+  // `state` and `graph` and writes them to `path` as WriteCheckpoint does.
+  // REQUIRES: no concurrent change of state or graph during the call.
+  // Errors: Internal when the system cannot fork.
+  static StatusOr<ForkedCheckpoint> Start(const State& state, const GraphIndex& graph,
+                                          const JsonDigest& last, size_t size_hint,
+                                          const std::string& path,
+                                          const std::function<void()>& in_child = nullptr);
+
+  ForkedCheckpoint(ForkedCheckpoint&& other) noexcept;
+  ForkedCheckpoint& operator=(ForkedCheckpoint&&) = delete;
+  // Kills and reaps the child when Wait was not called.
+  ~ForkedCheckpoint();
+
+  // Waits for the child to finish, at most `timeout`; polls `cancelled`
+  // every 100 ms. A child that times out or is cancelled is killed and its
+  // temporary file removed. Call once.
+  CheckpointWrite Wait(std::chrono::milliseconds timeout,
+                       const std::function<bool()>& cancelled = nullptr);
+
+ private:
+  ForkedCheckpoint(pid_t pid, int fd, std::string path) : pid_(pid), fd_(fd), path_(std::move(path)) {}
+  void Reap();
+
+  pid_t pid_ = -1;
+  int fd_ = -1;  // the pipe the child reports on
+  std::string path_;
+};
 
 struct Checkpoint {
   int64_t seq = 0;

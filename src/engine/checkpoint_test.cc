@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <set>
 #include <thread>
@@ -460,6 +461,100 @@ TEST(CheckpointTest, TheEngineWritesOneEveryNEventsInTheBackground) {
   EXPECT_GE(stats.checkpoints_written, 1u);
   EXPECT_GT(stats.checkpoint_last_pause_seconds, 0);
   EXPECT_GE(stats.checkpoint_pause_seconds, stats.checkpoint_last_pause_seconds);
+}
+
+// A hook for the child that encodes a background checkpoint: the first
+// child says it started, then waits for `release`; later ones wait for
+// `release_more`. Each waits at most 30 s.
+std::function<void()> HoldChildren(const std::string& started, const std::string& release,
+                                   const std::string& release_more) {
+  return [=] {
+    const bool first = ::access(started.c_str(), F_OK) != 0;
+    if (first) ::close(::open(started.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    const std::string& wait_for = first ? release : release_more;
+    for (int i = 0; i < 3000 && ::access(wait_for.c_str(), F_OK) != 0; ++i) ::usleep(10000);
+  };
+}
+
+bool WaitForFile(const std::string& path, int seconds) {
+  for (int i = 0; i < seconds * 100 && !fs::exists(path); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return fs::exists(path);
+}
+
+std::unique_ptr<Engine> OpenHeldEngine(TempDir& dir) {
+  EngineOptions options;
+  options.admin_token = "admin-token";
+  options.checkpoint_path = dir / "cp";
+  options.checkpoint_every = 1;
+  options.checkpoint_child_hook =
+      HoldChildren(dir / "started", dir / "release", dir / "release-more");
+  return Engine::Open(SqliteStore(dir / "db"), options).value();
+}
+
+void CreateOrganization(Engine& engine, const std::string& id) {
+  Command org = DecodeCreate(Noun::kOrganization,
+                             Json::Parse(R"({"id":")" + id + R"(","name":"N"})").value())
+                    .value();
+  ASSERT_TRUE(engine.Execute(Principal::Admin(), std::move(org)).ok());
+}
+
+// A background checkpoint is encoded by a child process holding a copy of
+// the state as of the fork: writes go on meanwhile, and what the child
+// writes is the state as of its seq, not what the server changed since.
+TEST(CheckpointTest, AChildEncodesWhileWritesGoOn) {
+  if (!CanCheckpointInChild()) GTEST_SKIP() << "this build encodes checkpoints in the server";
+  TempDir dir;
+  Populate(dir / "db", 30, 3);
+  auto engine = OpenHeldEngine(dir);
+  ASSERT_TRUE(WaitForFile(dir / "started", 10)) << "no checkpoint was started";
+  // The child is held; the committer is not.
+  for (int i = 0; i < 20; ++i) CreateOrganization(*engine, "during-" + std::to_string(i));
+  EXPECT_FALSE(fs::exists(dir / "cp"));
+  EXPECT_EQ(engine->Stats().checkpoints_written, 0u);
+  std::ofstream(dir / "release") << "go";
+  ASSERT_TRUE(WaitForFile(dir / "cp", 30));
+  StatusOr<Checkpoint> cp = ReadCheckpoint(dir / "cp");
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_LE(cp->seq + 20, engine->Stats().last_seq);
+  EngineStats stats = engine->Stats();
+  for (int i = 0; i < 100 && stats.checkpoints_written == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    stats = engine->Stats();
+  }
+  EXPECT_EQ(stats.checkpoints_written, 1u);
+  EXPECT_GT(stats.checkpoint_last_pause_seconds, 0);
+  // (The store's file is the engine's alone while it is open.)
+  engine.reset();
+  const std::vector<Event> events = Events(dir / "db");
+  const Built want = Replay(events, static_cast<size_t>(cp->seq));
+  EXPECT_EQ(cp->last, EventFingerprint(events[cp->seq - 1]));
+  EXPECT_TRUE(CanonicalState(cp->state) == CanonicalState(want.state)) << "the states differ";
+  EXPECT_TRUE(CanonicalGraph(cp->graph) == CanonicalGraph(want.graph)) << "the indexes differ";
+}
+
+// The stop does not wait for a child still writing an older checkpoint: it
+// ends it and writes the last state itself, and nothing of the child's
+// write is left behind.
+TEST(CheckpointTest, TheStopEndsAChildStillWriting) {
+  if (!CanCheckpointInChild()) GTEST_SKIP() << "this build encodes checkpoints in the server";
+  TempDir dir;
+  Populate(dir / "db", 10, 4);
+  auto engine = OpenHeldEngine(dir);
+  ASSERT_TRUE(WaitForFile(dir / "started", 10)) << "no checkpoint was started";
+  CreateOrganization(*engine, "late");
+  const int64_t last = engine->Stats().last_seq;
+  engine->Stop();
+  StatusOr<Checkpoint> cp = ReadCheckpoint(dir / "cp");
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(cp->seq, last);
+  // Had the stop waited for the child (30 s), it would have written one too.
+  EXPECT_EQ(engine->Stats().checkpoints_written, 1u);
+  for (const auto& entry : fs::directory_iterator(fs::path(dir / "cp").parent_path())) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with("cp.tmp."))
+        << entry.path() << " was left behind";
+  }
 }
 
 // A write that failed is tried again: the stop writes what the background

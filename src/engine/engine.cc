@@ -53,6 +53,8 @@ void Engine::Stop() {
   if (tailer_.joinable()) tailer_.join();
   // Nothing changes the state any more: the next start loads this one
   // (unless the last background write already holds it and succeeded).
+  // A child still writing an older one is stopped: this one replaces it.
+  checkpoint_cancel_ = true;
   if (checkpoint_writer_.joinable()) checkpoint_writer_.join();
   Checkpoint(true);
 }
@@ -96,33 +98,114 @@ bool Engine::LoadCheckpoint(State& state, GraphIndex& graph) {
   return true;
 }
 
+bool Engine::CheckpointTarget(int64_t& seq, JsonDigest& last) const {
+  seq = state_.last_seq();
+  if (!healthy_ || seq == checkpoint_seq_.load()) return false;
+  last = JsonDigest{};
+  if (seq == 0) return true;
+  StatusOr<std::vector<Event>> at = store_->Read(seq - 1, seq, 1);
+  if (!at.ok() || at->size() != 1) {
+    LogLine("checkpoint skipped: the store did not answer")
+        .Add("seq", seq)
+        .Add("detail", at.ok() ? "event missing" : at.status().message())
+        .Warn();
+    return false;
+  }
+  last = EventFingerprint(at->front());
+  return true;
+}
+
+void Engine::CheckpointWritten(const Status& st, int64_t seq, int64_t previous, size_t bytes,
+                               double encode_ms, std::chrono::steady_clock::time_point started,
+                               bool in_child) {
+  if (!st.ok()) {
+    int64_t expected = seq;
+    checkpoint_seq_.compare_exchange_strong(expected, previous);
+  } else {
+    checkpoint_bytes_ = bytes;
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.checkpoints_written++;
+  }
+  LogLine line(st.ok() ? "checkpoint written" : "checkpoint not written");
+  line.Add("seq", seq).Add("bytes", static_cast<int64_t>(bytes));
+  line.Add("encode_ms", encode_ms).Add("encoded_by", in_child ? "child" : "server");
+  line.Add("ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                           started).count());
+  if (st.ok()) {
+    line.Info();
+  } else {
+    line.Add("detail", st.message()).Warn();
+  }
+}
+
+void Engine::CheckpointInChild(std::promise<bool>& forked) {
+  const auto started = std::chrono::steady_clock::now();
+  int64_t seq = 0;
+  std::optional<ForkedCheckpoint> child;
+  {
+    std::shared_lock lock(state_mu_);
+    JsonDigest last;
+    if (!CheckpointTarget(seq, last)) {
+      forked.set_value(true);  // nothing to write: nothing for the committer to do either
+      return;
+    }
+    StatusOr<ForkedCheckpoint> started_child =
+        ForkedCheckpoint::Start(state_, graph_, last, checkpoint_bytes_.load(),
+                                options_.checkpoint_path, options_.checkpoint_child_hook);
+    if (!started_child.ok()) {
+      LogLine("checkpoint encoded in the server: no child process")
+          .Add("detail", started_child.status().message())
+          .Warn();
+      forked.set_value(false);
+      return;
+    }
+    child.emplace(std::move(*started_child));
+  }
+  // Taken as done now, so the committer does not start another.
+  const int64_t previous = checkpoint_seq_.exchange(seq);
+  const double pause_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.checkpoint_pause_seconds += pause_s;
+    stats_.checkpoint_last_pause_seconds = pause_s;
+  }
+  forked.set_value(true);  // `forked` is gone after this
+  // Generous: a 3.7 GB checkpoint took 50 s to encode and write here.
+  const auto timeout = std::chrono::minutes(10) +
+                       std::chrono::seconds(checkpoint_bytes_.load() / (10 << 20));
+  CheckpointWrite w = child->Wait(std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
+                                  [this] { return checkpoint_cancel_.load(); });
+  CheckpointWritten(w.status, seq, previous, w.bytes, w.encode_ms, started, true);
+}
+
 void Engine::Checkpoint(bool wait) {
   if (options_.checkpoint_path.empty()) return;
-  auto started = std::chrono::steady_clock::now();
+  if (checkpoint_writer_.joinable()) checkpoint_writer_.join();
+  if (!wait && CanCheckpointInChild()) {
+    std::promise<bool> forked;
+    std::future<bool> done = forked.get_future();
+    checkpoint_busy_ = true;
+    checkpoint_writer_ = std::thread([this, &forked] {
+      NameThisThread("cc-checkpoint");
+      CheckpointInChild(forked);
+      checkpoint_busy_ = false;
+    });
+    if (done.get()) return;
+    checkpoint_writer_.join();
+  }
+  const auto started = std::chrono::steady_clock::now();
   std::string bytes;
   int64_t seq = 0;
   {
     std::shared_lock lock(state_mu_);
-    seq = state_.last_seq();
-    if (!healthy_ || seq == checkpoint_seq_.load()) return;
     JsonDigest last;
-    if (seq > 0) {
-      StatusOr<std::vector<Event>> at = store_->Read(seq - 1, seq, 1);
-      if (!at.ok() || at->size() != 1) {
-        LogLine("checkpoint skipped: the store did not answer")
-            .Add("seq", seq)
-            .Add("detail", at.ok() ? "event missing" : at.status().message())
-            .Warn();
-        return;
-      }
-      last = EventFingerprint(at->front());
-    }
+    if (!CheckpointTarget(seq, last)) return;
     bytes = EncodeCheckpoint(state_, graph_, last, checkpoint_bytes_.load());
   }
   // Taken as done now, so the committer does not start another; put back
   // if the write fails, so the next check (or the stop) tries again.
   const int64_t previous = checkpoint_seq_.exchange(seq);
-  checkpoint_bytes_ = bytes.size();
   const double encode_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
           .count();
@@ -131,34 +214,19 @@ void Engine::Checkpoint(bool wait) {
     stats_.checkpoint_pause_seconds += encode_ms / 1000;
     stats_.checkpoint_last_pause_seconds = encode_ms / 1000;
   }
-  if (checkpoint_writer_.joinable()) checkpoint_writer_.join();
   auto write = [this, path = options_.checkpoint_path, bytes = std::move(bytes), seq, previous,
                 encode_ms, started] {
-    Status st = WriteCheckpoint(path, bytes);
-    if (!st.ok()) {
-      int64_t expected = seq;
-      checkpoint_seq_.compare_exchange_strong(expected, previous);
-    } else {
-      std::lock_guard<std::mutex> lock(stats_mu_);
-      stats_.checkpoints_written++;
-    }
-    LogLine line(st.ok() ? "checkpoint written" : "checkpoint not written");
-    line.Add("seq", seq).Add("bytes", static_cast<int64_t>(bytes.size()));
-    line.Add("encode_ms", encode_ms);
-    line.Add("ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                             started).count());
-    if (st.ok()) {
-      line.Info();
-    } else {
-      line.Add("detail", st.message()).Warn();
-    }
+    CheckpointWritten(WriteCheckpoint(path, bytes), seq, previous, bytes.size(), encode_ms,
+                      started, false);
   };
   if (wait) {
     write();
   } else {
-    checkpoint_writer_ = std::thread([write = std::move(write)] {
+    checkpoint_busy_ = true;
+    checkpoint_writer_ = std::thread([this, write = std::move(write)] {
       NameThisThread("cc-checkpoint");
       write();
+      checkpoint_busy_ = false;
     });
   }
 }
@@ -334,7 +402,9 @@ void Engine::CommitLoop() {
       }
     }
     if (!round.empty()) CommitRound(round);
-    if (options_.checkpoint_every > 0 &&
+    // Not while the last one is still being written: the committer never
+    // waits for a checkpoint's file.
+    if (options_.checkpoint_every > 0 && !checkpoint_busy_.load() &&
         last_seq_.load() - checkpoint_seq_.load() >= options_.checkpoint_every) {
       WaitSynced();  // a checkpoint holds durable rounds only
       Checkpoint(false);

@@ -38,6 +38,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -81,6 +82,9 @@ struct EngineOptions {
   // A checkpoint is written in the background once this many events have
   // been applied since the last one, and on Stop. 0: only on Stop.
   int64_t checkpoint_every = 250000;
+  // Runs in the child process that encodes a background checkpoint, before
+  // it encodes (tests: to hold it). Only system calls are safe there.
+  std::function<void()> checkpoint_child_hook;
 };
 
 struct EngineStats {
@@ -377,10 +381,25 @@ class Engine {
    private:
     std::shared_lock<std::shared_mutex> lock_;
   };
-  // Checkpoints: encodes the state under the shared lock (writes wait;
-  // reads go on) and writes the file on checkpoint_writer_, or at once with
-  // `wait`. Called by the committer, or after it stopped.
+  // Checkpoints. In the background (!wait), a child process encodes and
+  // writes it (ForkedCheckpoint): writes wait only for the fork. Where that
+  // cannot be, and with `wait`, the state is encoded under the shared lock
+  // (writes wait; reads go on) and the file written on checkpoint_writer_,
+  // or at once with `wait`. Called by the committer, or after it stopped.
   void Checkpoint(bool wait);
+  // The background checkpoint in a child, on checkpoint_writer_: sets
+  // `forked` once the committer may go on (false: no child; the committer
+  // encodes it itself).
+  void CheckpointInChild(std::promise<bool>& forked);
+  // The seq and the fingerprint of the checkpoint to write now; false when
+  // there is none to write. REQUIRES: state_mu_ held.
+  bool CheckpointTarget(int64_t& seq, JsonDigest& last) const;
+  // Counts and logs a checkpoint's write, and puts checkpoint_seq_ back to
+  // `previous` when it failed (so that the next check, or the stop, tries
+  // again).
+  void CheckpointWritten(const Status& st, int64_t seq, int64_t previous, size_t bytes,
+                         double encode_ms, std::chrono::steady_clock::time_point started,
+                         bool in_child);
   // Loads the checkpoint into `state` and `graph` when one matches the
   // store; false (the caller replays everything) otherwise.
   bool LoadCheckpoint(State& state, GraphIndex& graph);
@@ -467,6 +486,8 @@ class Engine {
   std::thread committer_;
   std::thread tailer_;  // only for shared stores
   std::thread checkpoint_writer_;  // the last checkpoint's file write, if any
+  std::atomic<bool> checkpoint_busy_{false};    // checkpoint_writer_ is still at work
+  std::atomic<bool> checkpoint_cancel_{false};  // Stop: end a child's write
   std::atomic<int64_t> checkpoint_seq_{0};  // the seq of the last checkpoint read or written
   std::atomic<size_t> checkpoint_bytes_{0};  // its size (the next one's buffer)
   std::atomic<bool> tail_stop_{false};

@@ -1,9 +1,12 @@
 #include "model/id.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <memory>
+#include <new>
 #include <mutex>
 #include <shared_mutex>
 
@@ -25,6 +28,14 @@ class IdTable {
     size_ = 1;  // index 0: ""
     slots_.assign(1024, 0);
   }
+
+  // A child process of fork() may read the table (a checkpoint written
+  // by a child, engine/checkpoint.h): the fork waits for no thread to be
+  // interning, and the child starts with the lock free. (Made anew in the
+  // child: glibc would not take the parent's thread's unlock as the owner's.)
+  void HoldForFork() { mu_.lock(); }
+  void ReleaseInParent() { mu_.unlock(); }
+  void ReleaseInChild() { new (&mu_) std::shared_mutex(); }
 
   const std::string& Text(uint32_t index) const {
     return chunks_[index >> kChunkBits].load(std::memory_order_acquire)[index & (kChunkSize - 1)];
@@ -109,7 +120,12 @@ class IdTable {
 
 // Never destroyed: Ids may be read by threads still running at exit.
 IdTable& Table() {
-  static IdTable* table = new IdTable();
+  static IdTable* table = [] {
+    auto* t = new IdTable();
+    ::pthread_atfork([] { Table().HoldForFork(); }, [] { Table().ReleaseInParent(); },
+                     [] { Table().ReleaseInChild(); });
+    return t;
+  }();
   return *table;
 }
 
