@@ -177,8 +177,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # The server's threads by name; the main thread (named as the process)
 # accepts the connections and counts as HTTP, as does every thread of
 # http_limit. The rest of a process's
-# CPU, threads named otherwise or gone (a graph fold, a checkpoint write),
-# counts as "other": an older build, whose threads have no names, shows all
+# CPU, threads named otherwise or gone (a graph fold, a checkpoint write)
+# and the checkpoint writers' child processes once they ended, counts as "other": an older build, whose threads have no names, shows all
 # but its main thread there.
 THREAD_GROUPS = {"cc-http": "http", "cc-commit": "committer", "cc-sync": "syncer",
                  "http_limit": "http"}
@@ -219,8 +219,9 @@ def cpu_ticks(pids):
             if group:
                 out[group] = out.get(group, 0) + got[1]
                 named += got[1]
-        # Read last, so that it holds at least what the threads were seen with.
-        total = stat_ticks(f"/proc/{pid}/stat")
+        # Read last, so that it holds at least what the threads were seen with;
+        # with the children it reaped (the processes that write checkpoints).
+        total = stat_ticks(f"/proc/{pid}/stat", children=True)
         if total is not None:
             out["other"] = out.get("other", 0) + max(total[1] - named, 0)
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -344,7 +345,7 @@ def main():
     for name, r in results.items():
         print(f"{name:<16}{r['provisions_per_s']:>10}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
               f"{r['errors']:>8}")
-    print("checkpoint pauses during the run (ms, writes held while the state was encoded): " +
+    print("checkpoint pauses during the run (ms, writes held for checkpoints): " +
           ", ".join(f"{name} {r['checkpoint_pause_ms']}" for name, r in results.items()
                     if "checkpoint_pause_ms" in r))
     print("\nCPU per provision (us; server threads by name, every PostgreSQL process):")
