@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "model/id.h"
+#include "model/id_map.h"
 #include "model/timestamp.h"
 #include "model/json.h"
 
@@ -315,6 +316,13 @@ template <typename Ar, typename K, typename V>
 void Archive(Ar& ar, std::map<K, V>& m) { ArchiveMap(ar, m, false); }
 template <typename Ar, typename K, typename V>
 void Archive(Ar& ar, std::unordered_map<K, V>& m) {
+  bool sorted = false;
+  if constexpr (!Ar::kReading) sorted = ar.canonical;
+  ArchiveMap(ar, m, sorted);
+}
+
+template <typename Ar, typename V>
+void Archive(Ar& ar, IdMap<V>& m) {
   bool sorted = false;
   if constexpr (!Ar::kReading) sorted = ar.canonical;
   ArchiveMap(ar, m, sorted);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "model/binary.h"
+#include "model/id_map.h"
 #include "model/status.h"
 #include "model/types.h"
 
@@ -253,20 +254,19 @@ class State {
   // The records of the nouns are keyed by handle (4 bytes, not the id's
   // text a second time); these find one by text without interning it.
   template <typename T>
-  static const T* Find(const std::unordered_map<Id, T>& map, const std::string& id) {
+  static const T* Find(const IdMap<T>& map, const std::string& id) {
     std::optional<Id> key = Id::Find(id);
     if (!key) return nullptr;
     auto it = map.find(*key);
     return it == map.end() ? nullptr : &it->second;
   }
   template <typename T>
-  static typename std::unordered_map<Id, T>::iterator FindById(std::unordered_map<Id, T>& map,
-                                                               const std::string& id) {
+  static typename IdMap<T>::iterator FindById(IdMap<T>& map, const std::string& id) {
     std::optional<Id> key = Id::Find(id);
     return key ? map.find(*key) : map.end();
   }
   template <typename T>
-  static bool HasId(const std::unordered_map<Id, T>& map, const std::string& id) {
+  static bool HasId(const IdMap<T>& map, const std::string& id) {
     return Find(map, id) != nullptr;
   }
   Status ApplyRelationshipChange(const Event& e, RelationshipStatus to);
@@ -283,13 +283,13 @@ class State {
   int64_t last_seq_ = 0;
   std::map<int64_t, Event> breaches_;  // service_level.breached, by seq
 
-  std::unordered_map<Id, Organization> orgs_;
-  std::unordered_map<Id, ConsumerGroup> groups_;
-  std::unordered_map<Id, Resource> resources_;
-  std::unordered_map<Id, Service> services_;
-  std::unordered_map<Id, Offering> offerings_;
-  std::unordered_map<Id, Relationship> relationships_;
-  std::unordered_map<Id, Provision> provisions_;
+  IdMap<Organization> orgs_;
+  IdMap<ConsumerGroup> groups_;
+  IdMap<Resource> resources_;
+  IdMap<Service> services_;
+  IdMap<Offering> offerings_;
+  IdMap<Relationship> relationships_;
+  IdMap<Provision> provisions_;
   // What an id names, when it is one of the seven nouns, and the digest of
   // the request that made it, when a request did: one map, not two, as
   // nearly every object has both (each entry costs its key again).
