@@ -17,7 +17,7 @@ const IdList& Get(const std::unordered_map<std::string, IdList>& index, const st
 }
 
 // A handle-keyed index by text: an id never interned has no entry.
-const IdList& Get(const std::unordered_map<Id, IdList>& index, const std::string& key) {
+const IdList& Get(const IdMap<IdList>& index, const std::string& key) {
   std::optional<Id> id = Id::Find(key);
   if (!id) return kNoIds;
   auto it = index.find(*id);

@@ -242,7 +242,7 @@ class State {
 
  private:
   // Reverse indexes, keyed by handle (4 bytes, not a string per entry).
-  using Index = std::unordered_map<Id, IdList>;
+  using Index = IdMap<IdList>;
   // Every member, in one list for Save and Load (state_checkpoint.cc).
   template <typename Ar>
   void Members(Ar& ar);
