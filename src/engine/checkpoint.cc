@@ -195,8 +195,13 @@ void WriteAll(int fd, const char* p, size_t n) {
   // parent's stop writes the checkpoint itself.
   ::signal(SIGINT, SIG_DFL);
   ::signal(SIGTERM, SIG_DFL);
-  // Requests come first; the checkpoint can wait.
+  // Requests come first; the checkpoint can wait. Short of memory, the
+  // kernel ends the child rather than the server.
   (void)::setpriority(PRIO_PROCESS, 0, 10);
+  if (int oom = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); oom >= 0) {
+    WriteAll(oom, "1000", 4);
+    ::close(oom);
+  }
   if (in_child) in_child();
   const auto started = std::chrono::steady_clock::now();
   std::string bytes = EncodeCheckpoint(state, graph, last, size_hint);
@@ -252,11 +257,12 @@ ForkedCheckpoint::~ForkedCheckpoint() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void ForkedCheckpoint::Reap() {
+int ForkedCheckpoint::Reap() {
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   pid_ = -1;
+  return status;
 }
 
 CheckpointWrite ForkedCheckpoint::Wait(std::chrono::milliseconds timeout,
@@ -294,12 +300,24 @@ CheckpointWrite ForkedCheckpoint::Wait(std::chrono::milliseconds timeout,
     Reap();
     RemoveStaleCheckpointFiles(path_);
     result.status = Internal("the checkpoint writer " + stopped);
+    result.stopped = cancelled && cancelled();
     return result;
   }
-  Reap();
+  const pid_t pid = pid_;
+  const int status = Reap();
   ChildReport r;
   if (report.size() < sizeof r) {
-    result.status = Internal("the checkpoint writer died before it wrote " + path_);
+    // Killed (the out-of-memory killer, kill -9, a Ctrl-C to the group) or
+    // crashed: its temporary file is unlocked now, and removed here.
+    RemoveStaleCheckpointFiles(path_);
+    std::string how = "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) {
+      const int sig = WTERMSIG(status);
+      how = "was ended by signal " + std::to_string(sig) + " (" + ::strsignal(sig) + ")";
+      result.stopped = sig == SIGINT || sig == SIGTERM;
+    }
+    result.status = Internal("the checkpoint writer (pid " + std::to_string(pid) + ") " + how +
+                             " before it wrote " + path_);
     return result;
   }
   std::memcpy(&r, report.data(), sizeof r);

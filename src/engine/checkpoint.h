@@ -63,6 +63,7 @@ struct CheckpointWrite {
   Status status;         // Internal naming why when not written
   size_t bytes = 0;      // the file's size, once written
   double encode_ms = 0;  // the child's encoding
+  bool stopped = false;  // ended by `cancelled`, or by SIGINT/SIGTERM (a stop)
 };
 
 // A checkpoint encoded and written by a child process: fork() gives the
@@ -70,8 +71,9 @@ struct CheckpointWrite {
 // its state as soon as Start returns while the child encodes (copy on
 // write: pages the caller changes meanwhile are copied, 4 KiB each). The
 // child runs at a lower priority, takes no lock but the id table's (whose
-// fork handlers release it), logs nothing, and dies with the thread that
-// started it (PR_SET_PDEATHSIG).
+// fork handlers release it), logs nothing, dies with the thread that
+// started it (PR_SET_PDEATHSIG), and is the first the out-of-memory killer
+// picks. It inherits the server's descriptors and never uses them.
 class ForkedCheckpoint {
  public:
   // Forks a child that runs `in_child` (tests: to hold it), then encodes
@@ -89,14 +91,14 @@ class ForkedCheckpoint {
   ~ForkedCheckpoint();
 
   // Waits for the child to finish, at most `timeout`; polls `cancelled`
-  // every 100 ms. A child that times out or is cancelled is killed and its
-  // temporary file removed. Call once.
+  // every 100 ms. A child that times out or is cancelled is killed. Whenever
+  // the child did not write the file, what it left is removed. Call once.
   CheckpointWrite Wait(std::chrono::milliseconds timeout,
                        const std::function<bool()>& cancelled = nullptr);
 
  private:
   ForkedCheckpoint(pid_t pid, int fd, std::string path) : pid_(pid), fd_(fd), path_(std::move(path)) {}
-  void Reap();
+  int Reap();  // the child's wait status
 
   pid_t pid_ = -1;
   int fd_ = -1;  // the pipe the child reports on

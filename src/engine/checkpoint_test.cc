@@ -557,6 +557,55 @@ TEST(CheckpointTest, TheStopEndsAChildStillWriting) {
   }
 }
 
+// A child killed mid-write (the out-of-memory killer, kill -9) leaves a
+// temporary file it held locked; the server removes it at once, counts the
+// failure and waits before it forks again.
+TEST(CheckpointTest, AKilledChildLeavesNothingAndIsRetriedLater) {
+  if (!CanCheckpointInChild()) GTEST_SKIP() << "this build encodes checkpoints in the server";
+  TempDir dir;
+  Populate(dir / "db", 10, 6);
+  EngineOptions options;
+  options.admin_token = "admin-token";
+  options.checkpoint_path = dir / "cp";
+  options.checkpoint_every = 1;
+  const std::string started = dir / "started", tmp_prefix = dir / "cp.tmp.";
+  options.checkpoint_child_hook = [started, tmp_prefix] {
+    // As WriteCheckpoint does: a temporary file, locked until renamed.
+    const std::string tmp = tmp_prefix + std::to_string(::getpid()) + ".0";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    (void)::flock(fd, LOCK_EX);
+    (void)!::write(fd, "partial", 7);
+    const std::string pid = std::to_string(::getpid());
+    int marker = ::open(started.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    (void)!::write(marker, (pid + "\n").data(), pid.size() + 1);
+    ::close(marker);
+    ::pause();  // until killed
+  };
+  auto engine = Engine::Open(SqliteStore(dir / "db"), options).value();
+  ASSERT_TRUE(WaitForFile(started, 10)) << "no checkpoint was started";
+  pid_t child = 0;
+  std::ifstream(started) >> child;
+  ASSERT_GT(child, 0);
+  ASSERT_TRUE(fs::exists(tmp_prefix + std::to_string(child) + ".0"));
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  EngineStats stats = engine->Stats();
+  for (int i = 0; i < 500 && stats.checkpoint_failures == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    stats = engine->Stats();
+  }
+  EXPECT_EQ(stats.checkpoint_failures, 1u);
+  EXPECT_FALSE(fs::exists(tmp_prefix + std::to_string(child) + ".0"));
+  // The committer checks every round and every second; the retry waits 10 s.
+  CreateOrganization(*engine, "after-the-kill");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  std::string line;
+  int forks = 0;
+  for (std::ifstream in(started); std::getline(in, line);) ++forks;
+  EXPECT_EQ(forks, 1);
+  EXPECT_EQ(engine->Stats().checkpoint_failures, 1u);
+  EXPECT_EQ(engine->Stats().checkpoints_written, 0u);
+}
+
 // A write that failed is tried again: the stop writes what the background
 // write could not.
 TEST(CheckpointTest, AFailedWriteIsRetriedByTheStop) {
@@ -569,9 +618,11 @@ TEST(CheckpointTest, AFailedWriteIsRetriedByTheStop) {
   // The committer looks once a second; its write fails: no such folder.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_FALSE(fs::exists(folder + "/cp"));
-  // Encoded (writes waited for it) but not written: not counted.
+  // Encoded (writes waited for it) but not written: not counted. Tried
+  // once: the next try waits 10 s (the committer looks every second).
   EXPECT_GT(engine->Stats().checkpoint_pause_seconds, 0);
   EXPECT_EQ(engine->Stats().checkpoints_written, 0u);
+  EXPECT_EQ(engine->Stats().checkpoint_failures, 1u);
   fs::create_directories(folder);
   const int64_t last = engine->Stats().last_seq;
   engine->Stop();

@@ -115,14 +115,34 @@ bool Engine::CheckpointTarget(int64_t& seq, JsonDigest& last) const {
   return true;
 }
 
+bool Engine::CheckpointRetryDue() const {
+  return std::chrono::steady_clock::now().time_since_epoch().count() >=
+         checkpoint_retry_at_ns_.load();
+}
+
 void Engine::CheckpointWritten(const Status& st, int64_t seq, int64_t previous, size_t bytes,
                                double encode_ms, std::chrono::steady_clock::time_point started,
-                               bool in_child) {
+                               bool in_child, bool stopping) {
+  std::chrono::seconds retry_in{0};
   if (!st.ok()) {
     int64_t expected = seq;
     checkpoint_seq_.compare_exchange_strong(expected, previous);
+    if (!stopping) {
+      // A full disk or a folder in the file's place fails again at once:
+      // wait before the next try instead of encoding the state every round.
+      retry_in = checkpoint_backoff_;
+      checkpoint_backoff_ = std::min(checkpoint_backoff_ * 2, std::chrono::seconds(600));
+      checkpoint_retry_at_ns_ =
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+              std::chrono::steady_clock::now().time_since_epoch() + retry_in)
+              .count();
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      stats_.checkpoint_failures++;
+    }
   } else {
     checkpoint_bytes_ = bytes;
+    checkpoint_backoff_ = std::chrono::seconds(10);
+    checkpoint_retry_at_ns_ = 0;
     std::lock_guard<std::mutex> lock(stats_mu_);
     stats_.checkpoints_written++;
   }
@@ -133,8 +153,11 @@ void Engine::CheckpointWritten(const Status& st, int64_t seq, int64_t previous, 
                                                            started).count());
   if (st.ok()) {
     line.Info();
+  } else if (stopping) {
+    line.Add("detail", st.message()).Info();
   } else {
-    line.Add("detail", st.message()).Warn();
+    line.Add("detail", st.message()).Add("retry_in_s", static_cast<int64_t>(retry_in.count()));
+    line.Warn();
   }
 }
 
@@ -176,7 +199,8 @@ void Engine::CheckpointInChild(std::promise<bool>& forked) {
                        std::chrono::seconds(checkpoint_bytes_.load() / (10 << 20));
   CheckpointWrite w = child->Wait(std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
                                   [this] { return checkpoint_cancel_.load(); });
-  CheckpointWritten(w.status, seq, previous, w.bytes, w.encode_ms, started, true);
+  CheckpointWritten(w.status, seq, previous, w.bytes, w.encode_ms, started, true,
+                    w.stopped || checkpoint_cancel_.load());
 }
 
 void Engine::Checkpoint(bool wait) {
@@ -209,7 +233,7 @@ void Engine::Checkpoint(bool wait) {
   const double encode_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
           .count();
-  {
+  if (!wait) {  // (at the stop no write waits)
     std::lock_guard<std::mutex> lock(stats_mu_);
     stats_.checkpoint_pause_seconds += encode_ms / 1000;
     stats_.checkpoint_last_pause_seconds = encode_ms / 1000;
@@ -405,7 +429,8 @@ void Engine::CommitLoop() {
     // Not while the last one is still being written: the committer never
     // waits for a checkpoint's file.
     if (options_.checkpoint_every > 0 && !checkpoint_busy_.load() &&
-        last_seq_.load() - checkpoint_seq_.load() >= options_.checkpoint_every) {
+        last_seq_.load() - checkpoint_seq_.load() >= options_.checkpoint_every &&
+        CheckpointRetryDue()) {
       WaitSynced();  // a checkpoint holds durable rounds only
       Checkpoint(false);
     }

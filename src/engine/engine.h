@@ -90,9 +90,10 @@ struct EngineOptions {
 struct EngineStats {
   uint64_t commands = 0, rejected = 0, events = 0, batches = 0, store_failures = 0;
   double commit_seconds = 0;
-  // Checkpoints whose file was written, and the time writes waited while
-  // checkpoints were encoded (in all, and the last one's).
-  uint64_t checkpoints_written = 0;
+  // Checkpoints whose file was written, those that were not,
+  // and the time writes waited for background checkpoints (in all, and the
+  // last one's): the fork of the child that encodes it, or its encoding.
+  uint64_t checkpoints_written = 0, checkpoint_failures = 0;
   double checkpoint_pause_seconds = 0, checkpoint_last_pause_seconds = 0;
   int64_t last_seq = 0;
   size_t objects = 0;
@@ -394,12 +395,15 @@ class Engine {
   // The seq and the fingerprint of the checkpoint to write now; false when
   // there is none to write. REQUIRES: state_mu_ held.
   bool CheckpointTarget(int64_t& seq, JsonDigest& last) const;
-  // Counts and logs a checkpoint's write, and puts checkpoint_seq_ back to
-  // `previous` when it failed (so that the next check, or the stop, tries
-  // again).
+  // Counts and logs a checkpoint's write. When it failed, puts
+  // checkpoint_seq_ back to `previous`, so that a later check (after a
+  // delay that doubles with each failure in a row, from 10 s to 10 min) or
+  // the stop tries again. `stopping`: ended by the stop, not a failure.
   void CheckpointWritten(const Status& st, int64_t seq, int64_t previous, size_t bytes,
                          double encode_ms, std::chrono::steady_clock::time_point started,
-                         bool in_child);
+                         bool in_child, bool stopping = false);
+  // Whether the delay after failed background checkpoints has passed.
+  bool CheckpointRetryDue() const;
   // Loads the checkpoint into `state` and `graph` when one matches the
   // store; false (the caller replays everything) otherwise.
   bool LoadCheckpoint(State& state, GraphIndex& graph);
@@ -487,6 +491,10 @@ class Engine {
   std::thread tailer_;  // only for shared stores
   std::thread checkpoint_writer_;  // the last checkpoint's file write, if any
   std::atomic<bool> checkpoint_busy_{false};    // checkpoint_writer_ is still at work
+  // After failed background checkpoints: not before this (steady clock, ns),
+  // and the delay that follows the next failure.
+  std::atomic<int64_t> checkpoint_retry_at_ns_{0};
+  std::chrono::seconds checkpoint_backoff_{10};  // written by one checkpoint at a time
   std::atomic<bool> checkpoint_cancel_{false};  // Stop: end a child's write
   std::atomic<int64_t> checkpoint_seq_{0};  // the seq of the last checkpoint read or written
   std::atomic<size_t> checkpoint_bytes_{0};  // its size (the next one's buffer)

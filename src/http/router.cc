@@ -726,11 +726,14 @@ std::string Router::Metrics() const {
          std::to_string(s.store_failures));
   metric("cocreate_checkpoints_written_total", "counter",
          "Checkpoints of the state written to their file.", std::to_string(s.checkpoints_written));
+  metric("cocreate_checkpoint_failures_total", "counter",
+         "Checkpoints not written (the log says why); retried with a growing delay.",
+         std::to_string(s.checkpoint_failures));
   metric("cocreate_checkpoint_pause_seconds_total", "counter",
-         "Time writes waited while checkpoints were encoded.",
+         "Time writes waited for background checkpoints (a fork, or an encoding in the server).",
          fmt::format("{:.6f}", s.checkpoint_pause_seconds));
   metric("cocreate_checkpoint_last_pause_seconds", "gauge",
-         "How long writes waited while the last checkpoint was encoded.",
+         "How long writes waited for the last background checkpoint.",
          fmt::format("{:.6f}", s.checkpoint_last_pause_seconds));
   metric("cocreate_last_seq", "gauge", "The last event seq.", std::to_string(s.last_seq));
   metric("cocreate_objects", "gauge", "Objects in the model.", std::to_string(s.objects));

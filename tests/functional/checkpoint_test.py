@@ -206,6 +206,7 @@ class CheckpointTest(unittest.TestCase):
             time.sleep(0.2)
             m = samples()
         self.assertGreaterEqual(m["cocreate_checkpoints_written_total"], 1, m)
+        self.assertEqual(m["cocreate_checkpoint_failures_total"], 0, m)
         self.assertGreater(m["cocreate_checkpoint_last_pause_seconds"], 0, m)
         self.assertGreaterEqual(m["cocreate_checkpoint_pause_seconds_total"],
                                 m["cocreate_checkpoint_last_pause_seconds"], m)
