@@ -436,6 +436,18 @@ TEST(CheckpointTest, KillingAWriterLeavesAReadableCheckpoint) {
   EXPECT_TRUE(ReadCheckpoint(dir / "cp").ok());
 }
 
+// The engine's stats once `done` holds of them, or after `ms` milliseconds
+// (the counts follow a file's rename on another thread).
+EngineStats StatsOnce(Engine& engine, const std::function<bool(const EngineStats&)>& done,
+                      int ms = 2000) {
+  EngineStats stats = engine.Stats();
+  for (int waited = 0; waited < ms && !done(stats); waited += 10) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    stats = engine.Stats();
+  }
+  return stats;
+}
+
 TEST(CheckpointTest, TheEngineWritesOneEveryNEventsInTheBackground) {
   TempDir dir;
   auto engine = OpenEngine(dir / "db", dir / "cp", /*every=*/500);
@@ -453,11 +465,8 @@ TEST(CheckpointTest, TheEngineWritesOneEveryNEventsInTheBackground) {
   EXPECT_LE(cp->seq, engine->Stats().last_seq);
   // /metrics counts it, and the time writes waited for its encoding; the
   // count follows the file's rename.
-  EngineStats stats = engine->Stats();
-  for (int i = 0; i < 50 && stats.checkpoints_written == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    stats = engine->Stats();
-  }
+  EngineStats stats =
+      StatsOnce(*engine, [](const EngineStats& s) { return s.checkpoints_written > 0; });
   EXPECT_GE(stats.checkpoints_written, 1u);
   EXPECT_GT(stats.checkpoint_last_pause_seconds, 0);
   EXPECT_GE(stats.checkpoint_pause_seconds, stats.checkpoint_last_pause_seconds);
@@ -518,11 +527,8 @@ TEST(CheckpointTest, AChildEncodesWhileWritesGoOn) {
   StatusOr<Checkpoint> cp = ReadCheckpoint(dir / "cp");
   ASSERT_TRUE(cp.ok()) << cp.status().ToString();
   EXPECT_LE(cp->seq + 20, engine->Stats().last_seq);
-  EngineStats stats = engine->Stats();
-  for (int i = 0; i < 100 && stats.checkpoints_written == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    stats = engine->Stats();
-  }
+  EngineStats stats =
+      StatsOnce(*engine, [](const EngineStats& s) { return s.checkpoints_written > 0; });
   EXPECT_EQ(stats.checkpoints_written, 1u);
   EXPECT_GT(stats.checkpoint_last_pause_seconds, 0);
   // (The store's file is the engine's alone while it is open.)
@@ -588,11 +594,8 @@ TEST(CheckpointTest, AKilledChildLeavesNothingAndIsRetriedLater) {
   ASSERT_GT(child, 0);
   ASSERT_TRUE(fs::exists(tmp_prefix + std::to_string(child) + ".0"));
   ASSERT_EQ(::kill(child, SIGKILL), 0);
-  EngineStats stats = engine->Stats();
-  for (int i = 0; i < 500 && stats.checkpoint_failures == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    stats = engine->Stats();
-  }
+  EngineStats stats = StatsOnce(
+      *engine, [](const EngineStats& s) { return s.checkpoint_failures > 0; }, 5000);
   EXPECT_EQ(stats.checkpoint_failures, 1u);
   EXPECT_FALSE(fs::exists(tmp_prefix + std::to_string(child) + ".0"));
   // The committer checks every round and every second; the retry waits 10 s.

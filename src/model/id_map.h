@@ -12,17 +12,19 @@
 //
 // The subset of std::unordered_map's interface the state uses: find,
 // operator[], iteration (in the order of insertion), size, clear, reserve.
-// No erase: a record, once made, stays (it retires). References and
-// pointers to records stay valid until clear() or destruction; iterators
-// too, except end() of a map that grows.
+// No erase: a record, once made, stays (it retires). References, pointers
+// and iterators to records stay valid until clear() or destruction; end()
+// stays end().
 //
 // Thread safety: as a standard container (const members may run
 // concurrently).
 #ifndef COCREATE_MODEL_ID_MAP_H_
 #define COCREATE_MODEL_ID_MAP_H_
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <iterator>
 #include <memory>
 #include <new>
@@ -61,12 +63,12 @@ class IdMap {
     reference operator*() const { return map_->At(pos_); }
     pointer operator->() const { return &map_->At(pos_); }
     Iter& operator++() {
-      ++pos_;
+      if (++pos_ >= map_->size_) pos_ = kEnd;
       return *this;
     }
     Iter operator++(int) {
       Iter before = *this;
-      ++pos_;
+      ++*this;
       return before;
     }
     friend bool operator==(const Iter& a, const Iter& b) { return a.pos_ == b.pos_; }
@@ -80,13 +82,18 @@ class IdMap {
   using const_iterator = Iter<true>;
 
   IdMap() = default;
-  IdMap(const IdMap& other) { *this = other; }
+  IdMap(const IdMap& other) {
+    IdMap copy;  // (destroys what it made if a copy throws)
+    copy.reserve(other.size());
+    for (const value_type& kv : other) copy.Emplace(kv.first, kv.second);
+    swap(copy);
+  }
   IdMap(IdMap&& other) noexcept { swap(other); }
   IdMap& operator=(const IdMap& other) {
-    if (this == &other) return *this;
-    clear();
-    reserve(other.size());
-    for (const value_type& kv : other) Emplace(kv.first, kv.second);
+    if (this != &other) {
+      IdMap copy(other);
+      swap(copy);
+    }
     return *this;
   }
   IdMap& operator=(IdMap&& other) noexcept {
@@ -100,25 +107,26 @@ class IdMap {
     chunks_.swap(other.chunks_);
     slots_.swap(other.slots_);
     std::swap(size_, other.size_);
+    std::swap(shift_, other.shift_);
   }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
-  iterator begin() { return iterator(this, 0); }
-  iterator end() { return iterator(this, size_); }
-  const_iterator begin() const { return const_iterator(this, 0); }
-  const_iterator end() const { return const_iterator(this, size_); }
+  iterator begin() { return iterator(this, size_ == 0 ? kEnd : 0); }
+  iterator end() { return iterator(this, kEnd); }
+  const_iterator begin() const { return const_iterator(this, size_ == 0 ? kEnd : 0); }
+  const_iterator end() const { return const_iterator(this, kEnd); }
 
   iterator find(Id key) { return iterator(this, Position(key)); }
   const_iterator find(Id key) const { return const_iterator(this, Position(key)); }
-  size_t count(Id key) const { return Position(key) == size_ ? 0 : 1; }
+  size_t count(Id key) const { return Position(key) == kEnd ? 0 : 1; }
   bool contains(Id key) const { return count(key) == 1; }
 
   // The record of `key`, made (value-initialized) when there is none.
   T& operator[](Id key) {
     const size_t pos = Position(key);
-    if (pos != size_) return At(pos).second;
+    if (pos != kEnd) return At(pos).second;
     return Emplace(key, T()).second;
   }
 
@@ -134,6 +142,7 @@ class IdMap {
     chunks_.clear();
     slots_.clear();
     size_ = 0;
+    shift_ = 64;
   }
 
  private:
@@ -141,6 +150,7 @@ class IdMap {
   static constexpr size_t kChunkSize = size_t{1} << kChunkBits;
   static constexpr size_t kMinSlots = 16;
   static constexpr uint64_t kEmpty = ~uint64_t{0};
+  static constexpr size_t kEnd = ~size_t{0};  // end()'s position
 
   struct alignas(value_type) Cell {
     unsigned char bytes[sizeof(value_type)];
@@ -151,19 +161,19 @@ class IdMap {
     return *std::launder(reinterpret_cast<value_type*>(cell.bytes));
   }
 
-  // Handles are dense and sequential: spread them (Fibonacci hashing).
-  size_t Slot(uint32_t index) const {
-    const uint64_t h = (static_cast<uint64_t>(index) + 1) * 0x9E3779B97F4A7C15ull;
-    return static_cast<size_t>(h >> 32) & (slots_.size() - 1);
+  // Handles are dense and sequential: Fibonacci hashing spreads them, by
+  // the product's top bits (`shift` is 64 - log2 of the table's size).
+  static size_t Slot(uint32_t index, int shift) {
+    return static_cast<size_t>((static_cast<uint64_t>(index) * 0x9E3779B97F4A7C15ull) >> shift);
   }
 
-  // Where `key`'s record is, or size_ when it has none.
+  // Where `key`'s record is, or kEnd when it has none.
   size_t Position(Id key) const {
-    if (slots_.empty()) return size_;
+    if (slots_.empty()) return kEnd;
     const size_t mask = slots_.size() - 1;
-    for (size_t i = Slot(key.index());; i = (i + 1) & mask) {
+    for (size_t i = Slot(key.index(), shift_);; i = (i + 1) & mask) {
       const uint64_t slot = slots_[i];
-      if (slot == kEmpty) return size_;
+      if (slot == kEmpty) return kEnd;
       if (static_cast<uint32_t>(slot >> 32) == key.index()) {
         return static_cast<size_t>(slot & 0xffffffffu);
       }
@@ -172,23 +182,23 @@ class IdMap {
 
   template <typename V>
   value_type& Emplace(Id key, V&& value) {
+    if (size_ >= UINT32_MAX) std::abort();  // positions are 32 bits (as handles are)
     if (2 * (size_ + 1) > slots_.size()) Rehash(slots_.empty() ? kMinSlots : 2 * slots_.size());
     if ((size_ >> kChunkBits) == chunks_.size()) {
-      chunks_.push_back(std::make_unique<Cell[]>(kChunkSize));
+      chunks_.push_back(std::make_unique_for_overwrite<Cell[]>(kChunkSize));
     }
     Cell& cell = chunks_[size_ >> kChunkBits][size_ & (kChunkSize - 1)];
     value_type* made = new (cell.bytes)
         value_type(std::piecewise_construct, std::forward_as_tuple(key),
                    std::forward_as_tuple(std::forward<V>(value)));
-    Insert(slots_, key.index(), size_);
+    Insert(slots_, shift_, key.index(), size_);
     ++size_;
     return *made;
   }
 
-  void Insert(std::vector<uint64_t>& slots, uint32_t index, size_t pos) const {
+  static void Insert(std::vector<uint64_t>& slots, int shift, uint32_t index, size_t pos) {
     const size_t mask = slots.size() - 1;
-    const uint64_t h = (static_cast<uint64_t>(index) + 1) * 0x9E3779B97F4A7C15ull;
-    size_t i = static_cast<size_t>(h >> 32) & mask;
+    size_t i = Slot(index, shift);
     while (slots[i] != kEmpty) i = (i + 1) & mask;
     slots[i] = (static_cast<uint64_t>(index) << 32) | static_cast<uint64_t>(pos);
   }
@@ -197,15 +207,18 @@ class IdMap {
   // records are not read.
   void Rehash(size_t n) {
     std::vector<uint64_t> next(n, kEmpty);
+    const int shift = 64 - std::countr_zero(n);
     for (uint64_t slot : slots_) {
-      if (slot != kEmpty) Insert(next, static_cast<uint32_t>(slot >> 32), slot & 0xffffffffu);
+      if (slot != kEmpty) Insert(next, shift, static_cast<uint32_t>(slot >> 32), slot & 0xffffffffu);
     }
     slots_.swap(next);
+    shift_ = shift;
   }
 
   std::vector<std::unique_ptr<Cell[]>> chunks_;
   std::vector<uint64_t> slots_;  // index << 32 | position; kEmpty: free
   size_t size_ = 0;
+  int shift_ = 64;  // 64 - log2(slots_.size())
 };
 
 }  // namespace cocreate

@@ -67,6 +67,20 @@ TEST(IdMapTest, RecordsNeverMove) {
   }
 }
 
+// A miss is end(), and stays end() when the map grows (as with
+// std::unordered_map, whose end() an insert does not move).
+TEST(IdMapTest, EndStaysEnd) {
+  IdMap<int> map;
+  EXPECT_EQ(map.begin(), map.end());
+  const auto miss = map.find(Key(7001));
+  for (int i = 0; i < 600; ++i) map[Key(7000 + i * 3)] = i;
+  EXPECT_EQ(miss, map.end());
+  EXPECT_EQ(map.find(Key(7001)), map.end());
+  int n = 0;
+  for (auto it = map.begin(); it != map.end(); ++it) ++n;
+  EXPECT_EQ(n, 600);
+}
+
 TEST(IdMapTest, CopiesMovesAndClears) {
   IdMap<std::string> a;
   for (int i = 0; i < 700; ++i) a[Key(i)] = std::string(40, static_cast<char>('a' + i % 26));

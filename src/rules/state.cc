@@ -529,7 +529,9 @@ Status State::Apply(const Event& e) {
       const Json* j = e.data.Find("agreement");
       if (j == nullptr) return Corrupt(e, "no agreement");
       CC_ASSIGN_OR_RETURN(Agreement a, DecodeAgreement(*j));
-      Relationship& rel = FindById(relationships_, proposal.relationship)->second;
+      auto found = FindById(relationships_, proposal.relationship);
+      if (found == relationships_.end()) return Corrupt(e, "the proposal's relationship is unknown");
+      Relationship& rel = found->second;
       rel.type = a.type;  // a relationship's type is its agreement's (§9.3)
       rel.updated_at = e.at;
       relationship_history_[rel.id].push_back({e.seq, rel.type, rel.status});
