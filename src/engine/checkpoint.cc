@@ -36,11 +36,34 @@ uint64_t GetWord(const char* p) {
   return v;
 }
 
-// The checksum of the header's first 48 bytes and the payload.
-uint64_t Checksum(std::string_view header48, std::string_view payload) {
+// The checksum of a header's first 48 bytes and its payload's Checksum64:
+// the header's last word.
+uint64_t HeaderSum(std::string_view header48, uint64_t payload_sum) {
   std::string both(header48);
-  PutWord(both, Checksum64(payload));
+  PutWord(both, payload_sum);
   return Checksum64(both);
+}
+
+// The header of a checkpoint of `state` whose payload has `size` bytes and
+// Checksum64 `payload_sum`.
+std::string Header(const State& state, const JsonDigest& last, uint64_t size,
+                   uint64_t payload_sum) {
+  std::string header(kMagic, sizeof kMagic);
+  PutWord(header, CheckpointFormat());
+  PutWord(header, static_cast<uint64_t>(state.last_seq()));
+  PutWord(header, last.hi);
+  PutWord(header, last.lo);
+  PutWord(header, size);
+  PutWord(header, HeaderSum(header, payload_sum));
+  return header;
+}
+
+// The payload: the graph index, then the state (State::Save's bytes must
+// come last, see there).
+void SavePayload(const State& state, const GraphIndex& graph, BinaryWriter& w) {
+  graph.Save(w);
+  state.Save(w);
+  w.Flush();
 }
 
 Status Bad(const std::string& path, const std::string& why) {
@@ -71,20 +94,18 @@ std::string EncodeCheckpoint(const State& state, const GraphIndex& graph, const 
   out.reserve(size_hint + size_hint / 8);
   out.resize(kHeaderSize);
   BinaryWriter w(out);
-  state.Save(w);
-  graph.Save(w);
-  std::string header(kMagic, sizeof kMagic);
-  PutWord(header, CheckpointFormat());
-  PutWord(header, static_cast<uint64_t>(state.last_seq()));
-  PutWord(header, last.hi);
-  PutWord(header, last.lo);
-  PutWord(header, out.size() - kHeaderSize);
-  PutWord(header, Checksum(header, std::string_view(out).substr(kHeaderSize)));
-  out.replace(0, kHeaderSize, header);
+  SavePayload(state, graph, w);
+  const std::string_view payload = std::string_view(out).substr(kHeaderSize);
+  out.replace(0, kHeaderSize, Header(state, last, payload.size(), Checksum64(payload)));
   return out;
 }
 
-Status WriteCheckpoint(const std::string& path, const std::string& bytes) {
+namespace {
+
+// Writes a file at `path` crash-safely: `fill` writes its bytes to a
+// temporary file, which is then synced and renamed over `path`, and the
+// folder synced. `fill` returns Internal naming the failure.
+Status WriteFileSafely(const std::string& path, const std::function<Status(int fd)>& fill) {
   static std::atomic<uint64_t> counter{0};
   const std::string tmp =
       path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
@@ -92,27 +113,15 @@ Status WriteCheckpoint(const std::string& path, const std::string& bytes) {
   if (fd < 0) return Failed("cannot create", tmp);
   // Locked until closed: RemoveStaleCheckpointFiles leaves it alone meanwhile.
   (void)::flock(fd, LOCK_EX);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Status st = Failed("cannot write", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return st;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    Status st = Failed("cannot sync", tmp);
-    ::close(fd);
+  Status st = fill(fd);
+  if (st.ok() && ::fsync(fd) != 0) st = Failed("cannot sync", tmp);
+  ::close(fd);
+  if (!st.ok()) {
     ::unlink(tmp.c_str());
     return st;
   }
-  ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status st = Failed("cannot rename to", path);
+    st = Failed("cannot rename to", path);
     ::unlink(tmp.c_str());
     return st;
   }
@@ -125,6 +134,76 @@ Status WriteCheckpoint(const std::string& path, const std::string& bytes) {
     ::close(dfd);
   }
   return Status::Ok();
+}
+
+// Writes `n` bytes at `offset` (or at the file's end when negative).
+// False, with errno set, when the system refuses.
+bool WriteAllTo(int fd, const char* p, size_t n, off_t offset = -1) {
+  while (n > 0) {
+    ssize_t w = offset < 0 ? ::write(fd, p, n) : ::pwrite(fd, p, n, offset);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      if (w == 0) errno = EIO;
+      return false;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+    if (offset >= 0) offset += w;
+  }
+  return true;
+}
+
+// Hands the payload to the file as it is encoded, and checksums it on the
+// way. After the first failed write it drops the rest.
+class FileSink : public BinaryWriter::Sink {
+ public:
+  explicit FileSink(int fd) : fd_(fd) {}
+  void Put(std::string_view bytes) override {
+    if (errno_ != 0) return;
+    sum_.Add(bytes);
+    size_ += bytes.size();
+    if (!WriteAllTo(fd_, bytes.data(), bytes.size())) errno_ = errno;
+  }
+  int error() const { return errno_; }
+  uint64_t size() const { return size_; }
+  uint64_t sum() const { return sum_.Finish(); }
+
+ private:
+  int fd_;
+  int errno_ = 0;
+  uint64_t size_ = 0;
+  Checksum64Stream sum_;
+};
+
+}  // namespace
+
+Status WriteCheckpoint(const std::string& path, const std::string& bytes) {
+  return WriteFileSafely(path, [&](int fd) {
+    return WriteAllTo(fd, bytes.data(), bytes.size()) ? Status::Ok()
+                                                      : Failed("cannot write", path);
+  });
+}
+
+Status WriteCheckpoint(const std::string& path, const State& state, const GraphIndex& graph,
+                       const JsonDigest& last, size_t* bytes) {
+  return WriteFileSafely(path, [&](int fd) {
+    // The header goes last, over these zeros, once the payload's size and
+    // checksum are known; until the rename the file is only a draft.
+    const std::string zeros(kHeaderSize, '\0');
+    if (!WriteAllTo(fd, zeros.data(), zeros.size())) return Failed("cannot write", path);
+    FileSink sink(fd);
+    std::string buffer;
+    BinaryWriter w(buffer, &sink);
+    SavePayload(state, graph, w);
+    if (sink.error() != 0) {
+      errno = sink.error();
+      return Failed("cannot write", path);
+    }
+    const std::string header = Header(state, last, sink.size(), sink.sum());
+    if (!WriteAllTo(fd, header.data(), header.size(), 0)) return Failed("cannot write", path);
+    if (bytes != nullptr) *bytes = kHeaderSize + sink.size();
+    return Status::Ok();
+  });
 }
 
 int RemoveStaleCheckpointFiles(const std::string& path) {
@@ -187,7 +266,7 @@ void WriteAll(int fd, const char* p, size_t n) {
 // leaves by _exit, so that no destructor or atexit handler of the parent's
 // runs twice.
 [[noreturn]] void RunChild(int fd, pid_t parent, const State& state, const GraphIndex& graph,
-                           const JsonDigest& last, size_t size_hint, const std::string& path,
+                           const JsonDigest& last, const std::string& path,
                            const std::function<void()>& in_child) {
   (void)::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(2);  // the parent died before the line above
@@ -204,14 +283,15 @@ void WriteAll(int fd, const char* p, size_t n) {
   }
   if (in_child) in_child();
   const auto started = std::chrono::steady_clock::now();
-  std::string bytes = EncodeCheckpoint(state, graph, last, size_hint);
+  size_t bytes = 0;
+  Status st = WriteCheckpoint(path, state, graph, last, &bytes);
   ChildReport report;
+  // Encoding and writing are one pass; this includes the file's sync.
   report.encode_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
           .count();
-  Status st = WriteCheckpoint(path, bytes);
   report.ok = st.ok() ? 1 : 0;
-  report.bytes = bytes.size();
+  report.bytes = bytes;
   std::string out(reinterpret_cast<const char*>(&report), sizeof report);
   out += st.message();
   WriteAll(fd, out.data(), out.size());
@@ -221,8 +301,7 @@ void WriteAll(int fd, const char* p, size_t n) {
 }  // namespace
 
 StatusOr<ForkedCheckpoint> ForkedCheckpoint::Start(const State& state, const GraphIndex& graph,
-                                                   const JsonDigest& last, size_t size_hint,
-                                                   const std::string& path,
+                                                   const JsonDigest& last, const std::string& path,
                                                    const std::function<void()>& in_child) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Failed("cannot make a pipe for", path);
@@ -236,7 +315,7 @@ StatusOr<ForkedCheckpoint> ForkedCheckpoint::Start(const State& state, const Gra
   }
   if (pid == 0) {
     ::close(fds[0]);
-    RunChild(fds[1], parent, state, graph, last, size_hint, path, in_child);
+    RunChild(fds[1], parent, state, graph, last, path, in_child);
   }
   ::close(fds[1]);
   return ForkedCheckpoint(pid, fds[0], path);
@@ -372,13 +451,13 @@ StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
   const uint64_t size = GetWord(h + 40);
   if (size != bytes.size() - kHeaderSize) return Bad(path, "cut short");
   std::string_view payload = bytes.substr(kHeaderSize);
-  if (GetWord(h + 48) != Checksum(bytes.substr(0, 48), payload)) {
+  if (GetWord(h + 48) != HeaderSum(bytes.substr(0, 48), Checksum64(payload))) {
     return Bad(path, "checksum mismatch");
   }
   BinaryReader r(payload);
-  if (Status s = cp.state.Load(r); !s.ok()) return Bad(path, s.message());
   if (Status s = cp.graph.Load(r); !s.ok()) return Bad(path, s.message());
-  if (!r.done()) return Bad(path, "bytes after the graph index");
+  if (Status s = cp.state.Load(r); !s.ok()) return Bad(path, s.message());
+  if (!r.done()) return Bad(path, "bytes after the state");
   if (cp.state.last_seq() != cp.seq) return Bad(path, "the state is not at the header's seq");
   return cp;
 }

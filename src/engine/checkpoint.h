@@ -3,7 +3,7 @@
 // the whole log (docs/scaling.md).
 //
 // File: a 56-byte header (magic, format, seq, the fingerprint of event `seq`,
-// payload size, checksum) and the payload (State::Save, GraphIndex::Save).
+// payload size, checksum) and the payload (GraphIndex::Save, State::Save).
 // `format` changes whenever the sources that define the layout or how the
 // state is derived from events change, so a checkpoint made by another
 // build is never loaded. WriteCheckpoint writes a temporary file, syncs it
@@ -48,6 +48,14 @@ std::string EncodeCheckpoint(const State& state, const GraphIndex& graph,
 // fsync of the folder). Errors: Internal naming the path and the failure.
 Status WriteCheckpoint(const std::string& path, const std::string& bytes);
 
+// Writes the checkpoint EncodeCheckpoint would make to `path` as the
+// function above does, encoding it straight into the file: it is never
+// whole in memory (3.7 GB at 10 M objects). The same bytes. Sets `*bytes`
+// to the file's size when it is written.
+// REQUIRES: no concurrent change of state or graph (a shared lock).
+Status WriteCheckpoint(const std::string& path, const State& state, const GraphIndex& graph,
+                       const JsonDigest& last, size_t* bytes = nullptr);
+
 // Removes the temporary files of checkpoint writes at `path` whose process
 // no longer runs (a crash or kill -9 mid-write leaves one). Returns how many.
 int RemoveStaleCheckpointFiles(const std::string& path);
@@ -76,13 +84,12 @@ struct CheckpointWrite {
 // picks. It inherits the server's descriptors and never uses them.
 class ForkedCheckpoint {
  public:
-  // Forks a child that runs `in_child` (tests: to hold it), then encodes
-  // `state` and `graph` and writes them to `path` as WriteCheckpoint does.
+  // Forks a child that runs `in_child` (tests: to hold it), then writes
+  // `state` and `graph` to `path` as WriteCheckpoint does.
   // REQUIRES: no concurrent change of state or graph during the call.
   // Errors: Internal when the system cannot fork.
   static StatusOr<ForkedCheckpoint> Start(const State& state, const GraphIndex& graph,
-                                          const JsonDigest& last, size_t size_hint,
-                                          const std::string& path,
+                                          const JsonDigest& last, const std::string& path,
                                           const std::function<void()>& in_child = nullptr);
 
   ForkedCheckpoint(ForkedCheckpoint&& other) noexcept;

@@ -165,6 +165,39 @@ TEST(CheckpointTest, ACheckpointPlusTheTailIsAFullReplay) {
   }
 }
 
+// A checkpoint encoded straight into its file (the child's and the stop's
+// way) is byte for byte the one encoded in memory, in a file of several
+// of the writer's megabyte pieces, and loads.
+TEST(CheckpointTest, AStreamedCheckpointIsTheEncodedOne) {
+  TempDir dir;
+  Populate(dir / "db", 1200, 7);
+  const std::vector<Event> events = Events(dir / "db");
+  const Built built = Replay(events, events.size());
+  const JsonDigest last = EventFingerprint(events.back());
+  const std::string encoded = EncodeCheckpoint(built.state, built.graph, last);
+  ASSERT_GT(encoded.size(), size_t{3} << 20) << "too small to stream in pieces";
+  size_t written = 0;
+  ASSERT_TRUE(WriteCheckpoint(dir / "cp", built.state, built.graph, last, &written).ok());
+  EXPECT_EQ(written, encoded.size());
+  std::ifstream in(dir / "cp", std::ios::binary);
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(file == encoded) << "the streamed file differs from the encoded bytes";
+  StatusOr<Checkpoint> cp = ReadCheckpoint(dir / "cp");
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(CanonicalState(cp->state), CanonicalState(built.state));
+  EXPECT_EQ(CanonicalGraph(cp->graph), CanonicalGraph(built.graph));
+  // A folder in the file's place: the write fails, naming it, and leaves
+  // no temporary file behind.
+  fs::create_directory(dir / "folder");
+  Status st = WriteCheckpoint(dir / "folder", built.state, built.graph, last);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("folder"), std::string::npos) << st.message();
+  for (const auto& entry : fs::directory_iterator(fs::path(dir / "folder").parent_path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos)
+        << entry.path();
+  }
+}
+
 // Ids are interned per process and never forgotten (model/id.h); a
 // checkpoint carries only the ids its state holds, so an id interned and
 // never committed (or read from a refused checkpoint) dies with the process.

@@ -173,8 +173,8 @@ void Engine::CheckpointInChild(std::promise<bool>& forked) {
       return;
     }
     StatusOr<ForkedCheckpoint> started_child =
-        ForkedCheckpoint::Start(state_, graph_, last, checkpoint_bytes_.load(),
-                                options_.checkpoint_path, options_.checkpoint_child_hook);
+        ForkedCheckpoint::Start(state_, graph_, last, options_.checkpoint_path,
+                                options_.checkpoint_child_hook);
     if (!started_child.ok()) {
       LogLine("checkpoint encoded in the server: no child process")
           .Add("detail", started_child.status().message())
@@ -219,8 +219,25 @@ void Engine::Checkpoint(bool wait) {
     checkpoint_writer_.join();
   }
   const auto started = std::chrono::steady_clock::now();
-  std::string bytes;
   int64_t seq = 0;
+  if (wait) {
+    // At the stop nothing changes the state any more: encoded straight
+    // into the file, never whole in memory.
+    std::shared_lock lock(state_mu_);
+    JsonDigest last;
+    if (!CheckpointTarget(seq, last)) return;
+    const int64_t previous = checkpoint_seq_.exchange(seq);
+    size_t bytes = 0;
+    Status st = WriteCheckpoint(options_.checkpoint_path, state_, graph_, last, &bytes);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    CheckpointWritten(st, seq, previous, bytes, ms, started, false);
+    return;
+  }
+  // In the server, in the background: encoded under the lock, written
+  // after it (writes wait only for the encoding).
+  std::string bytes;
   {
     std::shared_lock lock(state_mu_);
     JsonDigest last;
@@ -233,26 +250,19 @@ void Engine::Checkpoint(bool wait) {
   const double encode_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
           .count();
-  if (!wait) {  // (at the stop no write waits)
+  {
     std::lock_guard<std::mutex> lock(stats_mu_);
     stats_.checkpoint_pause_seconds += encode_ms / 1000;
     stats_.checkpoint_last_pause_seconds = encode_ms / 1000;
   }
-  auto write = [this, path = options_.checkpoint_path, bytes = std::move(bytes), seq, previous,
-                encode_ms, started] {
+  checkpoint_busy_ = true;
+  checkpoint_writer_ = std::thread([this, path = options_.checkpoint_path,
+                                    bytes = std::move(bytes), seq, previous, encode_ms, started] {
+    NameThisThread("cc-checkpoint");
     CheckpointWritten(WriteCheckpoint(path, bytes), seq, previous, bytes.size(), encode_ms,
                       started, false);
-  };
-  if (wait) {
-    write();
-  } else {
-    checkpoint_busy_ = true;
-    checkpoint_writer_ = std::thread([this, write = std::move(write)] {
-      NameThisThread("cc-checkpoint");
-      write();
-      checkpoint_busy_ = false;
-    });
-  }
+    checkpoint_busy_ = false;
+  });
 }
 
 // REQUIRES: state_mu_ held exclusively, or no other thread running.

@@ -52,26 +52,52 @@ void BinaryReader::operator()(Json& j) {
   }
 }
 
-uint64_t Checksum64(std::string_view bytes) {
-  // Four independent multiply-xor lanes over 8-byte words, then the tail:
-  // fast enough to guard gigabytes at start-up, and any torn or flipped
-  // write changes it. Not a defence against a forger.
-  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
-  uint64_t lane[4] = {1, 2, 3, 4};
-  size_t i = 0;
-  const char* p = bytes.data();
-  for (; i + 32 <= bytes.size(); i += 32) {
-    for (int k = 0; k < 4; ++k) {
-      uint64_t w;
-      std::memcpy(&w, p + i + 8 * k, 8);
-      lane[k] = (lane[k] ^ w) * kMul;
-      lane[k] ^= lane[k] >> 29;
-    }
+// Four independent multiply-xor lanes over 8-byte words, then the tail:
+// fast enough to guard gigabytes at start-up, and any torn or flipped write
+// changes it. Not a defence against a forger.
+constexpr uint64_t kChecksumMul = 0x9E3779B97F4A7C15ull;
+
+void Checksum64Stream::Block(const char* p) {
+  for (int k = 0; k < 4; ++k) {
+    uint64_t w;
+    std::memcpy(&w, p + 8 * k, 8);
+    lane_[k] = (lane_[k] ^ w) * kChecksumMul;
+    lane_[k] ^= lane_[k] >> 29;
   }
-  uint64_t h = bytes.size() * kMul;
-  for (int k = 0; k < 4; ++k) h = (h ^ lane[k]) * kMul, h ^= h >> 31;
-  for (; i < bytes.size(); ++i) h = (h ^ static_cast<uint8_t>(p[i])) * kMul, h ^= h >> 31;
+}
+
+void Checksum64Stream::Add(std::string_view bytes) {
+  size_ += bytes.size();
+  const char* p = bytes.data();
+  size_t n = bytes.size();
+  if (pending_size_ > 0) {
+    const size_t take = std::min(n, sizeof pending_ - pending_size_);
+    std::memcpy(pending_ + pending_size_, p, take);
+    pending_size_ += take;
+    p += take;
+    n -= take;
+    if (pending_size_ < sizeof pending_) return;
+    Block(pending_);
+    pending_size_ = 0;
+  }
+  for (; n >= 32; p += 32, n -= 32) Block(p);
+  std::memcpy(pending_, p, n);
+  pending_size_ = n;
+}
+
+uint64_t Checksum64Stream::Finish() const {
+  uint64_t h = size_ * kChecksumMul;
+  for (int k = 0; k < 4; ++k) h = (h ^ lane_[k]) * kChecksumMul, h ^= h >> 31;
+  for (size_t i = 0; i < pending_size_; ++i) {
+    h = (h ^ static_cast<uint8_t>(pending_[i])) * kChecksumMul, h ^= h >> 31;
+  }
   return h;
+}
+
+uint64_t Checksum64(std::string_view bytes) {
+  Checksum64Stream stream;
+  stream.Add(bytes);
+  return stream.Finish();
 }
 
 }  // namespace cocreate

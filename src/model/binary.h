@@ -31,7 +31,17 @@ namespace cocreate {
 class BinaryWriter {
  public:
   static constexpr bool kReading = false;
-  explicit BinaryWriter(std::string& out) : out_(out) {}
+  // Where a writer with a sink hands its bytes, about a megabyte at a time,
+  // so that a checkpoint goes to its file without ever being whole in memory.
+  class Sink {
+   public:
+    virtual ~Sink() = default;
+    virtual void Put(std::string_view bytes) = 0;
+  };
+
+  // Appends to `out`; with `sink`, `out` is only a buffer: what collects in
+  // it goes to the sink, and Flush hands over the rest.
+  explicit BinaryWriter(std::string& out, Sink* sink = nullptr) : out_(out), sink_(sink) {}
 
   void U64(uint64_t v) {
     char buf[10];
@@ -42,17 +52,27 @@ class BinaryWriter {
     }
     buf[n++] = static_cast<char>(v);
     out_.append(buf, n);
+    MaybeFlush();
   }
   void Bytes(std::string_view s) {
     U64(s.size());
     out_.append(s.data(), s.size());
+    MaybeFlush();
   }
   // Raw bytes of a vector of trivially copyable values (the graph index).
   template <typename T>
   void Pod(const std::vector<T>& v) {
     static_assert(std::is_trivially_copyable_v<T>);
     U64(v.size());
-    out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+    const std::string_view bytes(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+    if (sink_ != nullptr && bytes.size() >= kFlushAt) {
+      Flush();  // straight to the sink, not through the buffer
+      sink_->Put(bytes);
+      flushed_ += bytes.size();
+      return;
+    }
+    out_.append(bytes);
+    MaybeFlush();
   }
 
   void operator()(const std::string& s) { Bytes(s); }
@@ -65,14 +85,12 @@ class BinaryWriter {
     }
     U64(handles->Number(id));
   }
-  // A fixed-width value, to patch once what follows it is written.
-  size_t Fixed64Placeholder() {
-    const size_t at = out_.size();
-    out_.append(8, '\0');
-    return at;
-  }
-  void PatchFixed64(size_t at, uint64_t v) {
-    for (int i = 0; i < 8; ++i) out_[at + i] = static_cast<char>(v >> (8 * i));
+  // A fixed-width value (little-endian), as BinaryReader::Fixed64 reads it.
+  void Fixed64(uint64_t v) {
+    char buf[8];
+    for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(v >> (8 * i));
+    out_.append(buf, 8);
+    MaybeFlush();
   }
   // 0: empty; odd: milliseconds (Now()'s form), shifted; 2: the text follows.
   void operator()(const Timestamp& t) {
@@ -95,7 +113,15 @@ class BinaryWriter {
   void operator()(const Json& j);
 
   bool ok() const { return true; }
-  size_t size() const { return out_.size(); }
+  // The bytes written so far, those handed to the sink included.
+  size_t size() const { return flushed_ + out_.size(); }
+  // Hands what the buffer holds to the sink (with none: does nothing).
+  void Flush() {
+    if (sink_ == nullptr || out_.empty()) return;
+    sink_->Put(out_);
+    flushed_ += out_.size();
+    out_.clear();
+  }
 
   // Write unordered maps in key order, so equal states write equal bytes
   // (tests compare them); slower, so checkpoints leave it off.
@@ -118,7 +144,14 @@ class BinaryWriter {
   IdNumbers* handles = nullptr;
 
  private:
+  static constexpr size_t kFlushAt = size_t{1} << 20;
+  void MaybeFlush() {
+    if (sink_ != nullptr && out_.size() >= kFlushAt) Flush();
+  }
+
   std::string& out_;
+  Sink* sink_ = nullptr;
+  size_t flushed_ = 0;  // bytes handed to the sink
 };
 
 class BinaryReader {
@@ -330,6 +363,22 @@ void Archive(Ar& ar, IdMap<V>& m) {
 
 // A 64-bit checksum of `bytes` that catches torn and corrupted writes.
 uint64_t Checksum64(std::string_view bytes);
+
+// Checksum64 of bytes that come in pieces: Add them in order, then Finish
+// gives what Checksum64 gives for them all at once.
+class Checksum64Stream {
+ public:
+  void Add(std::string_view bytes);
+  uint64_t Finish() const;
+
+ private:
+  void Block(const char* p);  // one 32-byte block into the lanes
+
+  uint64_t lane_[4] = {1, 2, 3, 4};
+  uint64_t size_ = 0;
+  char pending_[32];  // a block not yet whole
+  size_t pending_size_ = 0;
+};
 
 }  // namespace cocreate
 

@@ -241,12 +241,11 @@ TEST(BinaryTest, AKeptTextThatIsNotAnObjectsCompactTextFails) {
   EXPECT_FALSE(r.ok());
 }
 
-TEST(BinaryTest, AFixedWidthValueIsPatchedInPlace) {
+TEST(BinaryTest, AFixedWidthValueReadsBack) {
   std::string bytes;
   BinaryWriter w(bytes);
-  const size_t at = w.Fixed64Placeholder();
+  w.Fixed64(0x0102030405060708ull);
   w.U64(7);
-  w.PatchFixed64(at, 0x0102030405060708ull);
   BinaryReader r(bytes);
   EXPECT_EQ(r.Fixed64(), 0x0102030405060708ull);
   EXPECT_EQ(r.U64(), 7u);
@@ -254,6 +253,73 @@ TEST(BinaryTest, AFixedWidthValueIsPatchedInPlace) {
   BinaryReader cut(std::string_view(bytes).substr(0, 7));
   cut.Fixed64();
   EXPECT_FALSE(cut.ok());
+}
+
+// Collects what a writer hands over, and how it came.
+class CollectingSink : public BinaryWriter::Sink {
+ public:
+  void Put(std::string_view bytes) override {
+    all.append(bytes);
+    pieces++;
+  }
+  std::string all;
+  int pieces = 0;
+};
+
+// A writer with a sink writes the same bytes as one without, in pieces of
+// about a megabyte, however the values come (small ones, large raw blocks);
+// its buffer never holds much more than a piece.
+TEST(BinaryTest, AWriterWithASinkWritesTheSameBytesInPieces) {
+  std::vector<uint32_t> big(700'000);  // 2.8 MB, straight to the sink
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint32_t>(i * 2654435761u);
+  std::vector<uint64_t> small = {1, 2, 3};
+  auto write = [&](BinaryWriter& w, const std::string& buffer, size_t& largest) {
+    for (int i = 0; i < 200'000; ++i) {
+      w.U64(static_cast<uint64_t>(i) * 977);
+      w.Bytes("text " + std::to_string(i));
+      largest = std::max(largest, buffer.size());
+    }
+    w.Pod(big);
+    w.Pod(small);
+    w.Fixed64(42);
+    w.Flush();
+  };
+  std::string whole;
+  size_t unused = 0;
+  BinaryWriter plain(whole);
+  write(plain, whole, unused);
+
+  CollectingSink sink;
+  std::string buffer;
+  size_t largest = 0;
+  BinaryWriter streamed(buffer, &sink);
+  write(streamed, buffer, largest);
+  EXPECT_EQ(sink.all, whole);
+  EXPECT_EQ(streamed.size(), whole.size());
+  EXPECT_TRUE(buffer.empty());
+  EXPECT_GT(sink.pieces, 4);
+  EXPECT_LT(largest, (size_t{1} << 20) + 64);
+}
+
+// The checksum of bytes in pieces, cut anywhere (inside a 32-byte block,
+// on its edge, empty pieces), is the checksum of the whole.
+TEST(BinaryTest, AChecksumInPiecesIsTheChecksumOfTheWhole) {
+  std::string bytes;
+  for (int i = 0; i < 1000; ++i) bytes.push_back(static_cast<char>((i * 131) ^ (i >> 3)));
+  for (size_t n : {size_t{0}, size_t{1}, size_t{31}, size_t{32}, size_t{33}, size_t{1000}}) {
+    const std::string_view whole = std::string_view(bytes).substr(0, n);
+    for (size_t step : {1, 5, 31, 32, 64, 999}) {
+      Checksum64Stream stream;
+      for (size_t at = 0; at < whole.size(); at += step) stream.Add(whole.substr(at, step));
+      stream.Add("");
+      EXPECT_EQ(stream.Finish(), Checksum64(whole)) << n << " in steps of " << step;
+    }
+  }
+  // And it sees a flipped bit and a missing byte.
+  std::string flipped = bytes;
+  flipped[500] ^= 4;
+  EXPECT_NE(Checksum64(flipped), Checksum64(bytes));
+  EXPECT_NE(Checksum64(std::string_view(bytes).substr(1)), Checksum64(bytes));
 }
 
 }  // namespace

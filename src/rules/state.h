@@ -93,7 +93,8 @@ class State {
   // this state with what Save wrote. A state loaded from Save's bytes
   // answers everything as the saved one did. Load errors: Internal
   // (bad_checkpoint) when the bytes are not a whole state; this state is
-  // then unchanged.
+  // then unchanged. Unless canonical, a saved state must be the last thing
+  // its bytes hold: Load finds the table of ids from the end of `in`.
   void Save(BinaryWriter& out) const;
   Status Load(BinaryReader& in);
 

@@ -189,8 +189,10 @@ void State::ArchiveIdFacts(Ar& ar) {
 // and the table of their texts after the members: a load interns each text
 // once, not once per reference (a 1 M-object state holds about 10 M), and
 // the table holds only the ids the state holds. Layout: a flag, the
-// members' length (8 bytes), the members, the table. Canonical bytes (tests
-// compare them) write texts inline.
+// members, the table, then the members' and the table's lengths (8 bytes
+// each), so that a load finds the table first from the end, and the writer
+// never goes back over what it wrote (a checkpoint streams to its file).
+// Canonical bytes (tests compare them) write texts inline.
 void State::Save(BinaryWriter& out) const {
   const bool table = !out.canonical;
   out.U64(table ? 1 : 0);
@@ -198,7 +200,6 @@ void State::Save(BinaryWriter& out) const {
     const_cast<State*>(this)->Members(out);
     return;
   }
-  const size_t length_at = out.Fixed64Placeholder();
   const size_t start = out.size();
   BinaryWriter::IdNumbers numbers;
   numbers.number.resize(Id::Count(), 0);
@@ -206,31 +207,40 @@ void State::Save(BinaryWriter& out) const {
   // Members only reads when writing; one list serves both directions.
   const_cast<State*>(this)->Members(out);
   out.handles = nullptr;
-  out.PatchFixed64(length_at, out.size() - start);
+  const size_t members = out.size() - start;
   out.U64(numbers.ids.size());
   for (Id id : numbers.ids) out.Bytes(id.str());
+  const size_t texts = out.size() - start - members;
+  out.Fixed64(members);
+  out.Fixed64(texts);
 }
 
 Status State::Load(BinaryReader& in) {
   State loaded;
   const uint64_t table = in.U64();
   std::vector<Id> ids;
-  size_t table_size = 0;
-  uint64_t length = 0;
+  uint64_t members = 0;
+  uint64_t texts = 0;
   if (table > 1) in.Fail();
   if (table == 1) {
-    length = in.Fixed64();
+    // The state is the last of what `in` reads: its lengths end it.
     std::string_view rest = in.Remaining();
-    if (length > rest.size()) {
+    if (rest.size() < 16) {
       in.Fail();
     } else {
-      BinaryReader texts(rest.substr(length));
-      const size_t count = texts.Count();
-      ids.reserve(count + 1);
-      ids.emplace_back();
-      for (size_t i = 0; i < count && texts.ok(); ++i) ids.emplace_back(texts.Bytes());
-      if (!texts.ok()) in.Fail();
-      table_size = texts.position();
+      BinaryReader lengths(rest.substr(rest.size() - 16));
+      members = lengths.Fixed64();
+      texts = lengths.Fixed64();
+      if (members > rest.size() - 16 || texts != rest.size() - 16 - members) {
+        in.Fail();
+      } else {
+        BinaryReader table_in(rest.substr(members, texts));
+        const size_t count = table_in.Count();
+        ids.reserve(count + 1);
+        ids.emplace_back();
+        for (size_t i = 0; i < count && table_in.ok(); ++i) ids.emplace_back(table_in.Bytes());
+        if (!table_in.ok() || !table_in.done()) in.Fail();
+      }
     }
     in.handles = &ids;
   }
@@ -238,8 +248,8 @@ Status State::Load(BinaryReader& in) {
   loaded.Members(in);
   in.handles = nullptr;
   if (table == 1 && in.ok()) {
-    if (in.position() - start != length) in.Fail();
-    in.Skip(table_size);
+    if (in.position() - start != members) in.Fail();
+    in.Skip(texts + 16);
   }
   if (!in.ok()) {
     return Status(Code::kInternal, "bad_checkpoint",
