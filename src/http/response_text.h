@@ -20,7 +20,9 @@ namespace cocreate {
 class ResponseText {
  public:
   // `version` is the request's: 10 or 11.
-  ResponseText(int status, unsigned version) : status_(status), version_(version) {}
+  ResponseText(int status, unsigned version) : status_(status), version_(version) {
+    fields_.reserve(8);  // one allocation for an answer's usual fields
+  }
 
   // Sets a field, replacing any of the same name. The views must stay valid
   // until Head. A CR, LF or NUL in a value would end the field early and

@@ -142,6 +142,10 @@ class Router {
     Handler handler;
     // The query parameters the route takes; any other is 400.
     std::vector<std::string> query;
+    // Set for a create the rules can read straight from the body's text
+    // (DecodeProvisionText): tried before a tree is built; when it gives
+    // nothing, the body is parsed and `handler` called as for any route.
+    std::function<std::optional<Command>(std::string_view)> from_text;
   };
   void Add(std::string method, std::string pattern, bool takes_body, Handler handler);
   void AddNoun(Noun noun);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <deque>
 #include <cstdlib>
 #include <functional>
 #include <type_traits>
@@ -428,6 +429,12 @@ StatusOr<Json> NumberFromToken(std::string_view token) {
   return Json::Number(token);
 }
 
+}  // namespace
+
+StatusOr<Json> Json::FromNumberToken(std::string_view token) { return NumberFromToken(token); }
+
+namespace {
+
 // Refuses an object with two members of one name: which one would count
 // differs between readers, so neither is taken.
 Status CheckUniqueNames(const Json::Object& members) {
@@ -452,6 +459,44 @@ struct Budget {
   int max_depth;
   int64_t values_left;
 };
+
+// Room for the items and members being read, one of each per depth, kept
+// between parses: each array and object is then made at its exact size,
+// with one allocation, where growing it made one per doubling. A deque, so
+// that going deeper never moves a shallower one.
+struct Scratch {
+  std::deque<Json::Array> items;
+  std::deque<Json::Object> members;
+  // After a large body, its room is given back rather than kept.
+  static constexpr size_t kKeep = 1024;
+};
+thread_local Scratch t_scratch;
+
+template <typename T>
+T& ScratchAt(std::deque<T>& levels, int depth) {
+  while (levels.size() <= static_cast<size_t>(depth)) levels.emplace_back();
+  T& level = levels[static_cast<size_t>(depth)];
+  if (level.capacity() > Scratch::kKeep) {
+    T().swap(level);  // left large by a body that failed part-way
+  } else {
+    level.clear();
+  }
+  return level;
+}
+
+// Moves what `scratch` holds into a container of its exact size.
+template <typename T>
+T TakeExact(T& scratch) {
+  T out;
+  out.reserve(scratch.size());
+  for (auto& x : scratch) out.push_back(std::move(x));
+  if (scratch.capacity() > Scratch::kKeep) {
+    T().swap(scratch);
+  } else {
+    scratch.clear();
+  }
+  return out;
+}
 
 StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, Budget& budget) {
   using simdjson::ondemand::json_type;
@@ -486,19 +531,19 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, Budget& budge
     case json_type::array: {
       simdjson::ondemand::array arr;
       if (auto err = value.get_array().get(arr); err) return BadJson(simdjson::error_message(err));
-      Json out = Json::MakeArray();
+      Json::Array& items = ScratchAt(t_scratch.items, depth);
       for (auto element : arr) {
         simdjson::ondemand::value v;
         if (auto err = element.get(v); err) return BadJson(simdjson::error_message(err));
         CC_ASSIGN_OR_RETURN(Json item, Convert(v, depth + 1, budget));
-        out.Push(std::move(item));
+        items.push_back(std::move(item));
       }
-      return out;
+      return Json::MakeArray(TakeExact(items));
     }
     case json_type::object: {
       simdjson::ondemand::object obj;
       if (auto err = value.get_object().get(obj); err) return BadJson(simdjson::error_message(err));
-      Json::Object members;
+      Json::Object& members = ScratchAt(t_scratch.members, depth);
       for (auto field : obj) {
         std::string_view key;
         if (auto err = field.unescaped_key().get(key); err) {
@@ -511,7 +556,7 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, Budget& budge
         members.emplace_back(std::move(k), std::move(item));
       }
       CC_RETURN_IF_ERROR(CheckUniqueNames(members));
-      return Json::MakeObject(std::move(members));
+      return Json::MakeObject(TakeExact(members));
     }
   }
   return BadJson("unexpected value");

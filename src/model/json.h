@@ -60,6 +60,10 @@ class Json {
   // A number written with exactly `literal`'s digits; `literal` must be a
   // valid JSON number (REQUIRES; see IsJsonNumber).
   static Json Number(std::string_view literal);
+  // The number a JSON parse makes of `token` (trailing whitespace ignored):
+  // an int64 when it is one, else Number. Error (invalid_json) when it is
+  // not a JSON number.
+  static StatusOr<Json> FromNumberToken(std::string_view token);
   Json(const char* s) : type_(Type::kString), str_(s) {}  // NOLINT
   Json(std::string s) : type_(Type::kString), str_(std::move(s)) {}  // NOLINT
   Json(std::string_view s) : type_(Type::kString), str_(s) {}  // NOLINT

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
+#include <vector>
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
@@ -134,12 +135,44 @@ struct LogLine::Impl {
   JsonWriter w{buf};
 };
 
-LogLine::LogLine(std::string_view msg) : impl_(std::make_unique<Impl>()) {
+namespace {
+
+// Lines a thread has finished with, kept with their buffers' room: every
+// request writes one, and a line made anew cost four allocations.
+struct SpareLines {
+  static constexpr size_t kMax = 4;
+  std::vector<std::unique_ptr<LogLine::Impl>> lines;
+  ~SpareLines();
+};
+// Set once this thread's spares are gone (a line made in a destructor that
+// runs after them is then made and freed as before).
+thread_local bool t_spares_gone = false;
+thread_local SpareLines t_spares;
+SpareLines::~SpareLines() { t_spares_gone = true; }
+
+}  // namespace
+
+LogLine::LogLine(std::string_view msg) {
+  if (!t_spares_gone && !t_spares.lines.empty()) {
+    impl_ = std::move(t_spares.lines.back());
+    t_spares.lines.pop_back();
+  } else {
+    impl_ = std::make_unique<Impl>();
+  }
   impl_->w.StartObject();
   Add("msg", msg);
 }
 
-LogLine::~LogLine() = default;
+LogLine::~LogLine() {
+  // A line of ordinary size goes back for the next; a huge one is freed.
+  if (impl_ == nullptr || t_spares_gone || t_spares.lines.size() >= SpareLines::kMax ||
+      impl_->buf.GetSize() > (size_t{64} << 10)) {
+    return;
+  }
+  impl_->buf.Clear();
+  impl_->w.Reset(impl_->buf);
+  t_spares.lines.push_back(std::move(impl_));
+}
 
 LogLine& LogLine::Add(std::string_view key, std::string_view value) {
   WriteKey(impl_->w, key);

@@ -56,8 +56,11 @@ class LogLine {
   void Warn();
   void Error();
 
- private:
+ // The line's text as it is built (log.cc); public only for log.cc's
+  // spare lines.
   struct Impl;
+
+ private:
   std::unique_ptr<Impl> impl_;
   bool batched_ = false;
   void Write(int level);

@@ -6,6 +6,8 @@
 #include <array>
 #include <unordered_set>
 
+#include <simdjson.h>
+
 namespace cocreate {
 
 namespace {
@@ -76,17 +78,20 @@ class Fields {
     return *v;
   }
 
-  // A list that is empty when left out.
-  StatusOr<std::vector<Json>> List(std::string_view key) const {
+  // A list that is empty when left out (a view into the body, not a copy).
+  StatusOr<const Json::Array*> List(std::string_view key) const {
+    static const Json::Array kNone;
     const Json* v = obj_.Find(key);
-    if (v == nullptr || v->is_null()) return std::vector<Json>();
+    if (v == nullptr || v->is_null()) return &kNone;
     if (!v->is_array()) return InvalidField(Path(key), "'" + Path(key) + "' must be a list");
-    return v->items();
+    return &v->items();
   }
 
   StatusOr<std::vector<std::string>> IdList(std::string_view key) const {
-    CC_ASSIGN_OR_RETURN(std::vector<Json> items, List(key));
+    CC_ASSIGN_OR_RETURN(const Json::Array* list, List(key));
+    const Json::Array& items = *list;
     std::vector<std::string> out;
+    out.reserve(items.size());
     for (size_t i = 0; i < items.size(); ++i) {
       std::string path = Path(key) + "[" + std::to_string(i) + "]";
       if (!items[i].is_string() || !IsValidId(items[i].as_string())) {
@@ -174,7 +179,9 @@ StatusOr<Value> DecodeValue(const Json& v) {
   Fields f(v, "value.");
   CC_RETURN_IF_ERROR(f.Known({"outcomes", "costs", "risks"}, "a value"));
   Value value;
-  CC_ASSIGN_OR_RETURN(std::vector<Json> outcomes, f.List("outcomes"));
+  CC_ASSIGN_OR_RETURN(const Json::Array* outcome_list, f.List("outcomes"));
+  const Json::Array& outcomes = *outcome_list;
+  value.outcomes.reserve(outcomes.size());
   for (size_t i = 0; i < outcomes.size(); ++i) {
     if (!outcomes[i].is_string() || outcomes[i].as_string().empty()) {
       return InvalidField("value.outcomes[" + std::to_string(i) + "]",
@@ -486,6 +493,169 @@ StatusOr<Command> DecodeCreate(Noun noun, const Json& body) {
   // create that named its id (rules/decide.cc, CheckClientId and RetryData).
   if (!command.ClientId().empty()) command.request = body;
   return command;
+}
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// The readers of DecodeProvisionText: each takes only what the general
+// path takes (Fields), and says false for anything else.
+bool ReadText(od::value v, std::string& out) {
+  std::string_view s;
+  if (v.get_string().get(s)) return false;
+  out.assign(s);
+  return true;
+}
+bool ReadNonEmpty(od::value v, std::string& out) { return ReadText(v, out) && !out.empty(); }
+bool ReadId(od::value v, std::string& out) { return ReadText(v, out) && IsValidId(out); }
+bool ReadIds(od::value v, std::vector<std::string>& out) {
+  od::array a;
+  if (v.get_array().get(a)) return false;
+  for (auto element : a) {
+    od::value item;
+    if (element.get(item)) return false;
+    out.emplace_back();
+    if (!ReadId(item, out.back())) return false;
+  }
+  return true;
+}
+bool ReadKind(od::value v, ValueKind& out) {
+  std::string_view s;
+  if (v.get_string().get(s)) return false;
+  std::optional<ValueKind> k = ValueKindFromName(s);
+  if (!k) return false;
+  out = *k;
+  return true;
+}
+// Calls `member(key, value)` for each member of object `v`, refusing a
+// name seen twice (the general path's parse refuses it) or any of more
+// than 8 names.
+template <typename F>
+bool ReadMembers(od::value v, F member) {
+  od::object o;
+  if (v.get_object().get(o)) return false;
+  std::string_view seen[8];
+  size_t n = 0;
+  for (auto field : o) {
+    std::string_view key;
+    od::value value;
+    if (field.unescaped_key().get(key) || field.value().get(value)) return false;
+    if (n == 8 || std::find(seen, seen + n, key) != seen + n) return false;
+    // The unescaped key lives in the parser's buffer until the next parse.
+    seen[n++] = key;
+    if (!member(key, value)) return false;
+  }
+  return true;
+}
+template <typename F>
+bool ReadObjects(od::value v, F object) {
+  od::array a;
+  if (v.get_array().get(a)) return false;
+  for (auto element : a) {
+    od::value item;
+    if (element.get(item) || !object(item)) return false;
+  }
+  return true;
+}
+
+bool ReadValue(od::value v, Value& value) {
+  return ReadMembers(v, [&](std::string_view key, od::value m) {
+    if (key == "outcomes") {
+      od::array a;
+      if (m.get_array().get(a)) return false;
+      for (auto element : a) {
+        od::value item;
+        if (element.get(item)) return false;
+        value.outcomes.emplace_back();
+        if (!ReadNonEmpty(item, value.outcomes.back())) return false;
+      }
+      return true;
+    }
+    if (key == "costs") {
+      return ReadObjects(m, [&](od::value c) {
+        Cost cost;
+        bool amount = false, currency = false, kind = false;
+        bool ok = ReadMembers(c, [&](std::string_view k, od::value x) {
+          if (k == "amount") {
+            // As the general parse reads a number (model/json.cc).
+            od::json_type type;
+            if (x.type().get(type) || type != od::json_type::number) return false;
+            StatusOr<Json> number = Json::FromNumberToken(x.raw_json_token());
+            if (!number.ok()) return false;
+            StatusOr<Decimal> d = Decimal::FromRequest(*number, "amount");
+            if (!d.ok()) return false;
+            cost.amount = *d;
+            return amount = true;
+          }
+          if (k == "currency") return currency = ReadNonEmpty(x, cost.currency);
+          if (k == "kind") return kind = ReadKind(x, cost.kind);
+          return false;
+        });
+        if (!ok || !amount || !currency || !kind) return false;
+        value.costs.push_back(std::move(cost));
+        return true;
+      });
+    }
+    if (key == "risks") {
+      return ReadObjects(m, [&](od::value r) {
+        Risk risk;
+        bool description = false, kind = false;
+        bool ok = ReadMembers(r, [&](std::string_view k, od::value x) {
+          if (k == "description") return description = ReadNonEmpty(x, risk.description);
+          if (k == "kind") return kind = ReadKind(x, risk.kind);
+          return false;
+        });
+        if (!ok || !description || !kind) return false;
+        value.risks.push_back(std::move(risk));
+        return true;
+      });
+    }
+    return false;
+  });
+}
+
+}  // namespace
+
+std::optional<Command> DecodeProvisionText(std::string_view text) {
+  // Small bodies only: within this, no limit of the general parse (depth,
+  // number of values) can be reached.
+  if (text.size() > 4096) return std::nullopt;
+  thread_local od::parser parser;
+  thread_local std::string padded;
+  padded.assign(text);
+  padded.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  od::document doc;
+  if (parser.iterate(simdjson::padded_string_view(padded.data(), padded.size(),
+                                                  padded.capacity()))
+          .get(doc)) {
+    return std::nullopt;
+  }
+  od::value root;
+  if (doc.get_value().get(root)) return std::nullopt;
+  CreateProvision c;
+  bool relationship = false, action = false;
+  bool ok = ReadMembers(root, [&](std::string_view key, od::value v) {
+    if (key == "relationship") return relationship = ReadId(v, c.relationship);
+    if (key == "action") return action = ReadNonEmpty(v, c.action);
+    if (key == "used") return ReadIds(v, c.used);
+    if (key == "transfers") {
+      if (!ReadIds(v, c.transfers)) return false;
+      std::vector<std::string> sorted = c.transfers;
+      std::sort(sorted.begin(), sorted.end());
+      return std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+    }
+    if (key == "request") return ReadId(v, c.request) && !c.request.empty();
+    if (key == "value") {
+      c.value.emplace();
+      return ReadValue(v, *c.value);
+    }
+    return false;  // id, creates, modifies, and what the general path ignores
+  });
+  // At the end of the document there is no current location (as the
+  // general parse checks): anything else is trailing content.
+  if (!ok || !relationship || !action || !doc.current_location().error()) return std::nullopt;
+  return Command{CommandBody(std::move(c)), Json()};
 }
 
 StatusOr<Command> DecodeIssueToken(const Json& body) {

@@ -252,6 +252,13 @@ inline constexpr size_t kMaxExternalIdSize = 512;
 // Decoders: each returns the command or invalid_field (400) naming the field.
 // REQUIRES: `body` is a parsed JSON value (any type; non-objects are refused).
 StatusOr<Command> DecodeCreate(Noun noun, const Json& body);
+// POST /provisions read straight from the body's text, with no tree built:
+// the command DecodeCreate(Noun::kProvision, *Json::ParseBody(text)) gives,
+// when the body is of the everyday shape (relationship, action, and at most
+// used, transfers, request and value, each once and of the right type).
+// nullopt for anything else, valid or not: the caller then takes the
+// general path, which judges it. Never an answer of its own.
+std::optional<Command> DecodeProvisionText(std::string_view text);
 // POST /tokens: {organization, role?, expires_in?}; `expires_in` a whole
 // number of seconds from kMinTokenLifetime to kMaxTokenLifetime.
 StatusOr<Command> DecodeIssueToken(const Json& body);
