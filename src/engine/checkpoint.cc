@@ -109,7 +109,11 @@ Status WriteFileSafely(const std::string& path, const std::function<Status(int f
   static std::atomic<uint64_t> counter{0};
   const std::string tmp =
       path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A new file of our own, never one found in its place: not through a
+  // link planted under its name, nor a FIFO that would hold the write up.
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(tmp.c_str(), kFlags, 0600);
+  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) fd = ::open(tmp.c_str(), kFlags, 0600);
   if (fd < 0) return Failed("cannot create", tmp);
   // Locked until closed: RemoveStaleCheckpointFiles leaves it alone meanwhile.
   (void)::flock(fd, LOCK_EX);
@@ -195,13 +199,14 @@ Status WriteCheckpoint(const std::string& path, const State& state, const GraphI
     std::string buffer;
     BinaryWriter w(buffer, &sink);
     SavePayload(state, graph, w);
+    // Also when the write failed: the log then says how much room it needs.
+    if (bytes != nullptr) *bytes = kHeaderSize + sink.size();
     if (sink.error() != 0) {
       errno = sink.error();
       return Failed("cannot write", path);
     }
     const std::string header = Header(state, last, sink.size(), sink.sum());
     if (!WriteAllTo(fd, header.data(), header.size(), 0)) return Failed("cannot write", path);
-    if (bytes != nullptr) *bytes = kHeaderSize + sink.size();
     return Status::Ok();
   });
 }

@@ -51,7 +51,7 @@ Status WriteCheckpoint(const std::string& path, const std::string& bytes);
 // Writes the checkpoint EncodeCheckpoint would make to `path` as the
 // function above does, encoding it straight into the file: it is never
 // whole in memory (3.7 GB at 10 M objects). The same bytes. Sets `*bytes`
-// to the file's size when it is written.
+// to the bytes it wrote or tried to write (the file's size when written).
 // REQUIRES: no concurrent change of state or graph (a shared lock).
 Status WriteCheckpoint(const std::string& path, const State& state, const GraphIndex& graph,
                        const JsonDigest& last, size_t* bytes = nullptr);

@@ -17,8 +17,10 @@
 #include <set>
 #include <thread>
 
+#include "cli/cli.h"
 #include "engine/engine.h"
 #include "engine/generator.h"
+#include "graph/questions.h"
 
 namespace cocreate {
 namespace {
@@ -165,6 +167,42 @@ TEST(CheckpointTest, ACheckpointPlusTheTailIsAFullReplay) {
   }
 }
 
+// Concentration samples on a large graph, keeping budget / edges
+// candidates. An index started from a checkpoint still holds the tail in
+// its log, where a replay folded everything: folded alike first, both
+// count the same edges and sample the same candidates.
+TEST(CheckpointTest, ASampledConcentrationIsTheSameAfterACheckpointStart) {
+  TempDir dir;
+  Populate(dir / "db", 120, 7);
+  const std::vector<Event> events = Events(dir / "db");
+  Built full = Replay(events, events.size());
+  const size_t cut = events.size() / 3;
+  Built part = Replay(events, cut);
+  ASSERT_TRUE(WriteCheckpoint(dir / "cp", part.state, part.graph, EventFingerprint(events[cut - 1]))
+                  .ok());
+  StatusOr<Checkpoint> cp = ReadCheckpoint(dir / "cp");
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  for (size_t i = cut; i < events.size(); ++i) {
+    ASSERT_TRUE(cp->state.Apply(events[i]).ok());
+    cp->graph.Apply(events[i], cp->state);
+  }
+  EXPECT_NE(cp->graph.edges(), full.graph.edges()) << "the logs should differ before folding";
+  cp->graph.FoldAll();
+  full.graph.FoldAll();
+  EXPECT_EQ(cp->graph.edges(), full.graph.edges());
+  const int64_t budget = static_cast<int64_t>(full.graph.edges()) * 40;  // forces a sample
+  const ConcentrationResult a = Concentrations(full.graph, budget);
+  const ConcentrationResult b = Concentrations(cp->graph, budget);
+  EXPECT_FALSE(a.exact);
+  EXPECT_EQ(a.measured, b.measured);
+  EXPECT_EQ(a.candidates, b.candidates);
+  ASSERT_EQ(a.items.size(), b.items.size());
+  for (size_t i = 0; i < a.items.size(); ++i) {
+    EXPECT_EQ(a.items[i].id, b.items[i].id);
+    EXPECT_EQ(a.items[i].consumers_reached, b.items[i].consumers_reached);
+  }
+}
+
 // A checkpoint encoded straight into its file (the child's and the stop's
 // way) is byte for byte the one encoded in memory, in a file of several
 // of the writer's megabyte pieces, and loads.
@@ -243,6 +281,63 @@ TEST(CheckpointTest, AStateWhoseIdsDisagreeWithItsRecordsIsRefused) {
   Status st = loaded.Load(in);
   EXPECT_EQ(st.reason(), "bad_checkpoint") << st.ToString();
   EXPECT_NE(st.message().find("inconsistent"), std::string::npos) << st.message();
+}
+
+// Reads follow the lists of measurements, people, requests, value records
+// and proposals to their records without looking: a forged checkpoint
+// whose list names a record it does not hold is refused, not served (a
+// read of it crashed the server).
+TEST(CheckpointTest, AListedRecordThatIsNotThereIsRefused) {
+  TempDir dir;
+  {
+    auto engine = OpenEngine(dir / "db", "");
+    ASSERT_TRUE(LoadDemo(*engine).ok());  // it has each kind of record
+  }
+  const std::vector<Event> events = Events(dir / "db");
+  const Built built = Replay(events, events.size());
+  const State& s = built.state;
+  std::vector<std::string> listed;  // one of each kind the state holds
+  auto first = [&](const IdList& ids, bool& found) {
+    if (!found && !ids.empty()) {
+      listed.push_back(ids.front().str());
+      found = true;
+    }
+  };
+  bool measurement = false, request = false, value = false, proposal = false, person = false;
+  for (Id rel : s.Ids(Noun::kRelationship)) {
+    first(s.MeasurementsOf(rel.str()), measurement);
+    first(s.RequestsOf(rel.str()), request);
+    first(s.ValueRecordsOf(rel.str()), value);
+    first(s.ProposalsOf(rel.str()), proposal);
+  }
+  for (Id org : s.Ids(Noun::kOrganization)) first(s.PeopleOf(org.str()), person);
+  ASSERT_GE(listed.size(), 4u) << "the ecosystem lacks records to forge";
+  std::string bytes;
+  BinaryWriter out(bytes);
+  s.Save(out);
+  // The members, before the table of ids: a flag byte, then as many bytes
+  // as the first of the two lengths that end the state says.
+  BinaryReader lengths(std::string_view(bytes).substr(bytes.size() - 16));
+  const size_t members_end = 1 + lengths.Fixed64();
+  ASSERT_LT(members_end, bytes.size());
+  for (const std::string& id : listed) {
+    SCOPED_TRACE(id);
+    // The record renamed wherever its text is written (its key, its own
+    // fields), while the list still names it through the table.
+    std::string forged = bytes;
+    int renamed = 0;
+    for (size_t at = forged.find(id); at != std::string::npos && at < members_end;
+         at = forged.find(id, at + 1)) {
+      forged[at + id.size() - 1] = '~';
+      ++renamed;
+    }
+    ASSERT_GT(renamed, 0);
+    State loaded;
+    BinaryReader in(forged);
+    Status st = loaded.Load(in);
+    EXPECT_EQ(st.reason(), "bad_checkpoint") << st.ToString();
+    EXPECT_NE(st.message().find("is missing"), std::string::npos) << st.message();
+  }
 }
 
 // The same answers, through the engine, for a sample of ids and every
@@ -666,6 +761,51 @@ TEST(CheckpointTest, AFailedWriteIsRetriedByTheStop) {
   ASSERT_TRUE(cp.ok()) << cp.status().ToString();
   EXPECT_EQ(cp->seq, last);
   EXPECT_EQ(engine->Stats().checkpoints_written, 1u);
+}
+
+// The stop's own write, when it fails, is counted once and not tried
+// again, however often the stop is called.
+TEST(CheckpointTest, AFailedStopWriteIsCountedOnce) {
+  TempDir dir;
+  auto engine = OpenEngine(dir / "db", dir / "missing-folder/cp", /*every=*/0);
+  GeneratorOptions g;
+  g.organizations = 5;
+  ASSERT_TRUE(Generate(*engine, g).ok());
+  engine->Stop();
+  engine->Stop();
+  EXPECT_EQ(engine->Stats().checkpoint_failures, 1u);
+  EXPECT_EQ(engine->Stats().checkpoints_written, 0u);
+}
+
+// A file planted under the temporary name (a link to another file, a
+// FIFO) is neither written through nor waited on: the checkpoint is a new
+// file of its own, and what the link pointed at is untouched.
+TEST(CheckpointTest, APlantedTemporaryFileIsNotFollowed) {
+  TempDir dir;
+  Populate(dir / "db", 5, 2);
+  const std::vector<Event> events = Events(dir / "db");
+  const Built built = Replay(events, events.size());
+  { std::ofstream(dir / "victim") << "keep me"; }
+  // The names WriteCheckpoint tries: DIR/cp.tmp.PID.N, N counting up.
+  const std::string prefix = dir / ("cp.tmp." + std::to_string(getpid()) + ".");
+  for (int n = 0; n < 1000; ++n) {
+    const std::string name = prefix + std::to_string(n);
+    if (n % 2 == 0) {
+      fs::create_symlink(dir / "victim", name);
+    } else {
+      ASSERT_EQ(::mkfifo(name.c_str(), 0600), 0);
+    }
+  }
+  ASSERT_TRUE(WriteCheckpoint(dir / "cp", built.state, built.graph, JsonDigest{}).ok());
+  ASSERT_TRUE(WriteCheckpoint(dir / "cp", built.state, built.graph, JsonDigest{}).ok());
+  std::ifstream in(dir / "victim");
+  std::string kept;
+  std::getline(in, kept);
+  EXPECT_EQ(kept, "keep me");
+  EXPECT_FALSE(fs::is_symlink(dir / "cp"));
+  EXPECT_EQ(fs::status(dir / "cp").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_TRUE(ReadCheckpoint(dir / "cp").ok());
 }
 
 TEST(CheckpointTest, SomethingElseInItsPlaceIsRefusedAtOnce) {

@@ -56,7 +56,9 @@ void Engine::Stop() {
   // A child still writing an older one is stopped: this one replaces it.
   checkpoint_cancel_ = true;
   if (checkpoint_writer_.joinable()) checkpoint_writer_.join();
-  Checkpoint(true);
+  // Once, however often the stop is called (the server's, then the
+  // engine's own at its end): a write that failed is not tried again.
+  if (!stop_checkpoint_tried_.exchange(true)) Checkpoint(true);
 }
 
 bool Engine::LoadCheckpoint(State& state, GraphIndex& graph) {
@@ -122,12 +124,15 @@ bool Engine::CheckpointRetryDue() const {
 
 void Engine::CheckpointWritten(const Status& st, int64_t seq, int64_t previous, size_t bytes,
                                double encode_ms, std::chrono::steady_clock::time_point started,
-                               bool in_child, bool stopping) {
+                               bool in_child, bool stopping, bool at_stop) {
   std::chrono::seconds retry_in{0};
   if (!st.ok()) {
     int64_t expected = seq;
     checkpoint_seq_.compare_exchange_strong(expected, previous);
-    if (!stopping) {
+    if (at_stop) {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      stats_.checkpoint_failures++;
+    } else if (!stopping) {
       // A full disk or a folder in the file's place fails again at once:
       // wait before the next try instead of encoding the state every round.
       retry_in = checkpoint_backoff_;
@@ -143,6 +148,13 @@ void Engine::CheckpointWritten(const Status& st, int64_t seq, int64_t previous, 
     checkpoint_bytes_ = bytes;
     checkpoint_backoff_ = std::chrono::seconds(10);
     checkpoint_retry_at_ns_ = 0;
+    // What a writer killed just before this server started (and still
+    // holding its file locked then) left behind goes now.
+    if (int removed = RemoveStaleCheckpointFiles(options_.checkpoint_path); removed > 0) {
+      LogLine("removed the temporary files of checkpoint writes that did not finish")
+          .Add("files", removed)
+          .Info();
+    }
     std::lock_guard<std::mutex> lock(stats_mu_);
     stats_.checkpoints_written++;
   }
@@ -155,6 +167,10 @@ void Engine::CheckpointWritten(const Status& st, int64_t seq, int64_t previous, 
     line.Info();
   } else if (stopping) {
     line.Add("detail", st.message()).Info();
+  } else if (at_stop) {
+    // Not tried again: the next start replays the events since the last
+    // checkpoint written.
+    line.Add("detail", st.message()).Warn();
   } else {
     line.Add("detail", st.message()).Add("retry_in_s", static_cast<int64_t>(retry_in.count()));
     line.Warn();
@@ -232,7 +248,7 @@ void Engine::Checkpoint(bool wait) {
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
-    CheckpointWritten(st, seq, previous, bytes, ms, started, false);
+    CheckpointWritten(st, seq, previous, bytes, ms, started, false, false, true);
     return;
   }
   // In the server, in the background: encoded under the lock, written

@@ -399,9 +399,10 @@ class Engine {
   // checkpoint_seq_ back to `previous`, so that a later check (after a
   // delay that doubles with each failure in a row, from 10 s to 10 min) or
   // the stop tries again. `stopping`: ended by the stop, not a failure.
+  // `at_stop`: the stop's own write, which is not tried again.
   void CheckpointWritten(const Status& st, int64_t seq, int64_t previous, size_t bytes,
                          double encode_ms, std::chrono::steady_clock::time_point started,
-                         bool in_child, bool stopping = false);
+                         bool in_child, bool stopping = false, bool at_stop = false);
   // Whether the delay after failed background checkpoints has passed.
   bool CheckpointRetryDue() const;
   // Loads the checkpoint into `state` and `graph` when one matches the
@@ -496,6 +497,7 @@ class Engine {
   std::atomic<int64_t> checkpoint_retry_at_ns_{0};
   std::chrono::seconds checkpoint_backoff_{10};  // written by one checkpoint at a time
   std::atomic<bool> checkpoint_cancel_{false};  // Stop: end a child's write
+  std::atomic<bool> stop_checkpoint_tried_{false};  // Stop wrote (or tried) its checkpoint
   std::atomic<int64_t> checkpoint_seq_{0};  // the seq of the last checkpoint read or written
   std::atomic<size_t> checkpoint_bytes_{0};  // its size (the next one's buffer)
   std::atomic<bool> tail_stop_{false};

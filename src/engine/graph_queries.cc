@@ -305,6 +305,10 @@ std::string Engine::Concentration(const Principal& p, int top) const {
       }
     }
     if (computed == nullptr) {
+      // Folded first: when it samples, how many candidates it keeps comes
+      // from the number of edges, which must not count what the log holds
+      // twice, or a start from a checkpoint would answer unlike a replay.
+      snapshot->FoldAll();
       computed = std::make_shared<const ConcentrationResult>(Concentrations(*snapshot));
       concentration_ = computed;
       concentration_seq_ = seq;

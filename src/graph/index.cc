@@ -440,6 +440,17 @@ void GraphIndex::MaybeStartFold(size_t min_overlay_edges) {
   size_t overlay = overlay_edges();
   size_t base = down_.base()->targets.size() + up_.base()->targets.size();
   if (overlay < min_overlay_edges || overlay * 8 < base) return;
+  StartFold();
+}
+
+void GraphIndex::FoldAll() {
+  FinishFold(true);
+  if (overlay_edges() == 0) return;
+  StartFold();
+  FinishFold(true);
+}
+
+void GraphIndex::StartFold() {
   auto pending = std::make_unique<PendingFold>();
   size_t n = nodes();
   pending->down_upto = down_.log().size();

@@ -261,10 +261,17 @@ class GraphIndex {
   // writer lock; `wait` blocks until the build is done). Returns whether a
   // new base was installed.
   void MaybeStartFold(size_t min_overlay_edges = 65536);
+  // Folds the whole log into the bases now, and waits: afterwards edges()
+  // counts each live edge once, however the index was built (a replay, a
+  // checkpoint and its tail).
+  void FoldAll();
   bool FinishFold(bool wait);
   size_t overlay_edges() const { return down_.log().size() + up_.log().size(); }
 
  private:
+  // Starts folding the whole log in the background. REQUIRES: none pending.
+  void StartFold();
+
   static constexpr uint8_t kBlocked = 1;      // a relationship neither active nor suspended
   static constexpr uint8_t kDownOverlay = 2;  // has downstream overlay edges
   static constexpr uint8_t kUpOverlay = 4;

@@ -51,7 +51,10 @@ struct ConcentrationResult {
 // distinct organizations its failure reaches downstream, from the graph
 // index; the budget counts edges walked
 // (candidates × edges): exact on networks of up to ~100k edges per
-// thousands of candidates, a deterministic uniform sample beyond.
+// thousands of candidates, a deterministic uniform sample beyond. The
+// sample's size comes from index.edges(), which counts the unfolded log as
+// it stands: fold it all first (FoldAll) for an answer that does not depend
+// on how the index was built.
 ConcentrationResult Concentrations(const GraphIndex& index, int64_t budget = 2'000'000'000);
 
 }  // namespace cocreate

@@ -274,15 +274,24 @@ Status State::CheckLoaded() const {
     return Status(Code::kInternal, "bad_checkpoint",
                   "the checkpoint's state is inconsistent: " + what);
   };
+  // An id as a message shows it: a forged one may be megabytes long, or
+  // not text at all.
+  auto shown = [](std::string_view id) {
+    std::string out(id.substr(0, 64));
+    for (char& c : out) {
+      if (c < 0x20 || c > 0x7e) c = '?';
+    }
+    return id.size() > 64 ? out + "..." : out;
+  };
   auto records = [&](Noun noun, const auto& map) -> Status {
     for (Id id : order_[static_cast<size_t>(noun)]) {
       auto it = map.find(id);
       if (it == map.end() || it->second.id != id.str() || !is(id, noun)) {
-        return bad(std::string(NounName(noun)) + " '" + id.str() + "'");
+        return bad(std::string(NounName(noun)) + " '" + shown(id.str()) + "'");
       }
     }
     for (const auto& [id, record] : map) {
-      if (!is(id, noun)) return bad(std::string(NounName(noun)) + " '" + id.str() + "'");
+      if (!is(id, noun)) return bad(std::string(NounName(noun)) + " '" + shown(id.str()) + "'");
     }
     return Status::Ok();
   };
@@ -294,11 +303,11 @@ Status State::CheckLoaded() const {
   CC_RETURN_IF_ERROR(records(Noun::kRelationship, relationships_));
   CC_RETURN_IF_ERROR(records(Noun::kProvision, provisions_));
   for (const auto& [id, r] : resources_) {
-    if (r.versions.empty()) return bad("resource '" + id.str() + "' has no version");
+    if (r.versions.empty()) return bad("resource '" + shown(id.str()) + "' has no version");
   }
   auto all = [&](const IdList& ids, Noun noun, const char* what) -> Status {
     for (Id id : ids) {
-      if (!is(id, noun)) return bad(std::string(what) + " lists '" + id.str() + "'");
+      if (!is(id, noun)) return bad(std::string(what) + " lists '" + shown(id.str()) + "'");
     }
     return Status::Ok();
   };
@@ -315,6 +324,34 @@ Status State::CheckLoaded() const {
   for (const auto& [index, noun] : indexes) {
     for (const auto& [key, ids] : *index) CC_RETURN_IF_ERROR(all(ids, noun, "an index"));
   }
+  for (const auto& [org, ids] : owned_) {
+    for (Id id : ids) {
+      if (!is(id, Noun::kResource)) return bad("an owner's resources list '" + shown(id.str()) + "'");
+    }
+  }
+  for (const auto& [key, ids] : grants_) CC_RETURN_IF_ERROR(all(ids, Noun::kRelationship, "a grant"));
+  // The records that lists by relationship, organization or creation
+  // order lead to, which reads take as there.
+  auto held = [&](const auto& ids, const auto& map, const char* what) -> Status {
+    for (const auto& id : ids) {
+      const std::string_view key = id;
+      if (map.find(std::string(key)) == map.end()) {
+        return bad(std::string(what) + " '" + shown(key) + "' is missing");
+      }
+    }
+    return Status::Ok();
+  };
+  auto held_by = [&](const Index& index, const auto& map, const char* what) -> Status {
+    for (const auto& [key, ids] : index) CC_RETURN_IF_ERROR(held(ids, map, what));
+    return Status::Ok();
+  };
+  CC_RETURN_IF_ERROR(held_by(measurements_of_, measurements_, "measurement"));
+  CC_RETURN_IF_ERROR(held_by(people_of_, persons_, "person"));
+  CC_RETURN_IF_ERROR(held_by(requests_of_, service_requests_, "request"));
+  CC_RETURN_IF_ERROR(held_by(value_records_of_, value_records_, "value record"));
+  CC_RETURN_IF_ERROR(held_by(proposals_of_, proposals_, "proposal"));
+  CC_RETURN_IF_ERROR(held(service_order_ids_, service_orders_, "service order"));
+  CC_RETURN_IF_ERROR(held(party_role_order_, party_roles_, "party role"));
   return Status::Ok();
 }
 
