@@ -9,6 +9,7 @@
 #include <ctime>
 #include <mutex>
 #include <random>
+#include <utility>
 
 #include "model/timestamp.h"
 
@@ -106,7 +107,7 @@ std::optional<int64_t> UnixMillis(std::string_view time) {
 }
 
 std::string FormatUnixMillis(int64_t millis) {
-  if (std::optional<std::string> exact = FormatMillisExactly(millis)) return *exact;
+  if (std::optional<std::string> exact = FormatMillisExactly(millis)) return std::move(*exact);
   std::time_t secs = static_cast<std::time_t>(millis / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);

@@ -53,6 +53,12 @@ void BindText(sqlite3_stmt* s, int i, std::string_view v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 
+// Binds `v` without SQLite's copy. REQUIRES: `v` stays valid until the
+// statement is stepped and its bindings cleared.
+void BindStatic(sqlite3_stmt* s, int i, std::string_view v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
 std::string ColumnText(sqlite3_stmt* s, int i) {
   const unsigned char* p = sqlite3_column_text(s, i);
   return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s, i)) : "";
@@ -148,21 +154,28 @@ class SqliteStore final : public EventStore {
     if (st.ok()) writes = decide();
     const std::vector<Event>& events = writes.events;
     if (st.ok() && !writes.deliveries.empty()) st = InsertDeliveries(writes.deliveries);
+    // The texts are bound where they lie (they outlive each step); only
+    // those made here are kept in locals for it.
+    sqlite3_stmt* s = insert_->get();
+    std::string data, private_data;
     for (const Event& e : events) {
       if (!st.ok()) break;
-      sqlite3_stmt* s = insert_->get();
       sqlite3_reset(s);
       sqlite3_bind_int64(s, 1, e.seq);
-      BindText(s, 2, EventTypeName(e.type));
-      BindText(s, 3, e.at);
-      BindText(s, 4, e.actor);
-      BindText(s, 5, e.subject);
-      BindText(s, 6, EventDataText(e));
-      BindText(s, 7, e.private_data.Dump());
+      BindStatic(s, 2, EventTypeName(e.type));
+      BindStatic(s, 3, e.at);
+      BindStatic(s, 4, e.actor);
+      BindStatic(s, 5, e.subject);
+      const bool kept = e.provision != nullptr && !e.provision_text.empty();
+      if (!kept) data = EventDataText(e);
+      BindStatic(s, 6, kept ? std::string_view(e.provision_text) : std::string_view(data));
+      private_data = e.private_data.Dump();
+      BindStatic(s, 7, private_data);
       int rc = sqlite3_step(s);
       if (rc != SQLITE_DONE) st = Translate(db_, rc, "append event");
       sqlite3_reset(s);
     }
+    sqlite3_clear_bindings(s);  // nothing points at the events any more
     if (st.ok()) st = Step(commit_, "COMMIT", "commit");
     if (!st.ok()) (void)Step(rollback_, "ROLLBACK", "rollback");
     return st;
