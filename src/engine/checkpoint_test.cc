@@ -59,6 +59,14 @@ std::unique_ptr<Engine> OpenEngine(const std::string& db, const std::string& che
   return Engine::Open(SqliteStore(db), options).value();
 }
 
+// Generates `organizations` organizations' ecosystem through `engine`.
+void Grow(Engine& engine, int64_t organizations) {
+  GeneratorOptions g;
+  g.organizations = organizations;
+  auto stats = Generate(engine, g);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+}
+
 // An evolved ecosystem (every kind of change) in the SQLite file `db`.
 void Populate(const std::string& db, int64_t organizations, uint64_t seed) {
   auto engine = OpenEngine(db, "");
@@ -579,9 +587,7 @@ EngineStats StatsOnce(Engine& engine, const std::function<bool(const EngineStats
 TEST(CheckpointTest, TheEngineWritesOneEveryNEventsInTheBackground) {
   TempDir dir;
   auto engine = OpenEngine(dir / "db", dir / "cp", /*every=*/500);
-  GeneratorOptions g;
-  g.organizations = 30;
-  ASSERT_TRUE(Generate(*engine, g).ok());
+  Grow(*engine, 30);
   // The committer checks at least once a second.
   StatusOr<Checkpoint> cp = NotFound("none yet");
   for (int i = 0; i < 100 && !cp.ok(); ++i) {
@@ -743,9 +749,7 @@ TEST(CheckpointTest, AFailedWriteIsRetriedByTheStop) {
   TempDir dir;
   const std::string folder = dir / "not-yet";
   auto engine = OpenEngine(dir / "db", folder + "/cp", /*every=*/200);
-  GeneratorOptions g;
-  g.organizations = 20;
-  ASSERT_TRUE(Generate(*engine, g).ok());
+  Grow(*engine, 20);
   // The committer looks once a second; its write fails: no such folder.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_FALSE(fs::exists(folder + "/cp"));
@@ -768,9 +772,7 @@ TEST(CheckpointTest, AFailedWriteIsRetriedByTheStop) {
 TEST(CheckpointTest, AFailedStopWriteIsCountedOnce) {
   TempDir dir;
   auto engine = OpenEngine(dir / "db", dir / "missing-folder/cp", /*every=*/0);
-  GeneratorOptions g;
-  g.organizations = 5;
-  ASSERT_TRUE(Generate(*engine, g).ok());
+  Grow(*engine, 5);
   engine->Stop();
   engine->Stop();
   EXPECT_EQ(engine->Stats().checkpoint_failures, 1u);
