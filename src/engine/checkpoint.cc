@@ -115,20 +115,15 @@ Status WriteFileSafely(const std::string& path, const std::function<Status(int f
   int fd = ::open(tmp.c_str(), kFlags, 0600);
   if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) fd = ::open(tmp.c_str(), kFlags, 0600);
   if (fd < 0) return Failed("cannot create", tmp);
-  // Locked until closed: RemoveStaleCheckpointFiles leaves it alone meanwhile.
+  // Locked until renamed (or removed): RemoveStaleCheckpointFiles leaves it
+  // alone meanwhile.
   (void)::flock(fd, LOCK_EX);
   Status st = fill(fd);
   if (st.ok() && ::fsync(fd) != 0) st = Failed("cannot sync", tmp);
-  ::close(fd);
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    st = Failed("cannot rename to", path);
-    ::unlink(tmp.c_str());
-    return st;
-  }
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = Failed("cannot rename to", path);
+  if (!st.ok()) ::unlink(tmp.c_str());
+  ::close(fd);  // and with it the lock: the file has its name now, or is gone
+  if (!st.ok()) return st;
   // The rename itself is durable once the folder is synced.
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);

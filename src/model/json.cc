@@ -460,27 +460,37 @@ struct Budget {
   int64_t values_left;
 };
 
-// Room for the items and members being read, one of each per depth, kept
-// between parses: each array and object is then made at its exact size,
-// with one allocation, where growing it made one per doubling. A deque, so
-// that going deeper never moves a shallower one.
+// Room for the items and members being read, one of each per depth for
+// the first few depths, kept between parses: each array and object is then
+// made at its exact size, with one allocation, where growing it made one
+// per doubling. A deque, so that going deeper never moves a shallower one.
+// What it keeps is bounded: kDepths levels of at most kKeep slots, and no
+// value once a parse is over (a failed one clears what it read, Release).
 struct Scratch {
+  static constexpr int kDepths = 8;     // deeper arrays and objects grow as they come
+  static constexpr size_t kKeep = 64;  // slots a level keeps between parses
   std::deque<Json::Array> items;
   std::deque<Json::Object> members;
-  // After a large body, its room is given back rather than kept.
-  static constexpr size_t kKeep = 1024;
 };
 thread_local Scratch t_scratch;
 
+// Empties a level, giving back its room when it grew past kKeep.
 template <typename T>
-T& ScratchAt(std::deque<T>& levels, int depth) {
-  while (levels.size() <= static_cast<size_t>(depth)) levels.emplace_back();
-  T& level = levels[static_cast<size_t>(depth)];
+void Empty(T& level) {
   if (level.capacity() > Scratch::kKeep) {
-    T().swap(level);  // left large by a body that failed part-way
+    T().swap(level);
   } else {
     level.clear();
   }
+}
+
+// The level for `depth`, empty; `local` (the caller's) below kDepths.
+template <typename T>
+T& ScratchAt(std::deque<T>& levels, int depth, T& local) {
+  if (depth >= Scratch::kDepths) return local;
+  while (levels.size() <= static_cast<size_t>(depth)) levels.emplace_back();
+  T& level = levels[static_cast<size_t>(depth)];
+  Empty(level);
   return level;
 }
 
@@ -490,12 +500,16 @@ T TakeExact(T& scratch) {
   T out;
   out.reserve(scratch.size());
   for (auto& x : scratch) out.push_back(std::move(x));
-  if (scratch.capacity() > Scratch::kKeep) {
-    T().swap(scratch);
-  } else {
-    scratch.clear();
-  }
+  Empty(scratch);
   return out;
+}
+
+// After a parse that failed part-way: the values it read go now, not when
+// a later parse happens to reach the same depth (a body built to fail could
+// otherwise leave a whole body's values held at each depth).
+void Release() {
+  for (auto& level : t_scratch.items) Empty(level);
+  for (auto& level : t_scratch.members) Empty(level);
 }
 
 StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, Budget& budget) {
@@ -531,19 +545,21 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, Budget& budge
     case json_type::array: {
       simdjson::ondemand::array arr;
       if (auto err = value.get_array().get(arr); err) return BadJson(simdjson::error_message(err));
-      Json::Array& items = ScratchAt(t_scratch.items, depth);
+      Json::Array deep;
+      Json::Array& items = ScratchAt(t_scratch.items, depth, deep);
       for (auto element : arr) {
         simdjson::ondemand::value v;
         if (auto err = element.get(v); err) return BadJson(simdjson::error_message(err));
         CC_ASSIGN_OR_RETURN(Json item, Convert(v, depth + 1, budget));
         items.push_back(std::move(item));
       }
-      return Json::MakeArray(TakeExact(items));
+      return Json::MakeArray(depth < Scratch::kDepths ? TakeExact(items) : std::move(items));
     }
     case json_type::object: {
       simdjson::ondemand::object obj;
       if (auto err = value.get_object().get(obj); err) return BadJson(simdjson::error_message(err));
-      Json::Object& members = ScratchAt(t_scratch.members, depth);
+      Json::Object deep;
+      Json::Object& members = ScratchAt(t_scratch.members, depth, deep);
       for (auto field : obj) {
         std::string_view key;
         if (auto err = field.unescaped_key().get(key); err) {
@@ -556,13 +572,20 @@ StatusOr<Json> Convert(simdjson::ondemand::value value, int depth, Budget& budge
         members.emplace_back(std::move(k), std::move(item));
       }
       CC_RETURN_IF_ERROR(CheckUniqueNames(members));
-      return Json::MakeObject(TakeExact(members));
+      return Json::MakeObject(depth < Scratch::kDepths ? TakeExact(members) : std::move(members));
     }
   }
   return BadJson("unexpected value");
 }
 
 }  // namespace
+
+JsonScratchUse JsonScratchOnThisThread() {
+  JsonScratchUse use;
+  for (const auto& level : t_scratch.items) use.values += level.size(), use.slots += level.capacity();
+  for (const auto& level : t_scratch.members) use.values += level.size(), use.slots += level.capacity();
+  return use;
+}
 
 StatusOr<Json> Json::Parse(std::string_view text, int max_depth, int64_t max_values) {
   thread_local simdjson::ondemand::parser parser;
@@ -579,7 +602,12 @@ StatusOr<Json> Json::Parse(std::string_view text, int max_depth, int64_t max_val
     simdjson::ondemand::value v;
     if (auto err = doc.get_value().get(v); err) return BadJson(simdjson::error_message(err));
     Budget budget{max_depth, max_values};
-    CC_ASSIGN_OR_RETURN(out, Convert(v, 0, budget));
+    StatusOr<Json> converted = Convert(v, 0, budget);
+    if (!converted.ok()) {
+      Release();
+      return converted.status();
+    }
+    out = std::move(converted).value();
   } else if (t == simdjson::ondemand::json_type::string) {
     std::string_view s;
     if (auto err = doc.get_string().get(s); err) return BadJson(simdjson::error_message(err));

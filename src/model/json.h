@@ -171,6 +171,15 @@ class Json {
   friend class JsonBuilder;
 };
 
+// What Json::Parse keeps on this thread between parses to build arrays and
+// objects at their exact size (json.cc): values held (none once a parse is
+// over, whether it failed or not) and slots of room (bounded).
+struct JsonScratchUse {
+  size_t values = 0;
+  size_t slots = 0;
+};
+JsonScratchUse JsonScratchOnThisThread();
+
 // True when `s` is a number as RFC 8259 §6 writes it.
 bool IsJsonNumber(std::string_view s);
 

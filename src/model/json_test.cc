@@ -393,5 +393,40 @@ TEST(JsonBuilderTest, SharesAValueTextWouldNotChange) {
   EXPECT_EQ(&out.items()[0].members(), &original.members());
 }
 
+// The room a parse keeps between parses holds no value once it is over,
+// even when it failed part-way deep inside a wide body (a body built to
+// fail at each depth once kept a whole body's values at each), and stays
+// small whatever came before.
+TEST(JsonTest, AParseKeepsNoValueAndLittleRoomAfterIt) {
+  auto body = [](int depth, int values, bool fail) {
+    std::string text;
+    for (int d = 0; d < depth; ++d) text += "{\"a\":";
+    text += "[";
+    for (int i = 0; i < values; ++i) text += (i ? "," : "") + std::string("\"some text of a value\"");
+    text += fail ? ",tru]" : "]";
+    for (int d = 0; d < depth; ++d) text += "}";
+    return text;
+  };
+  const size_t most = 2 * 8 * 64;  // two kinds, kDepths levels of kKeep slots
+  for (int depth : {0, 1, 3, 7, 8, 20}) {
+    SCOPED_TRACE(depth);
+    EXPECT_FALSE(Json::ParseBody(body(depth, 20000, true)).ok());
+    EXPECT_EQ(JsonScratchOnThisThread().values, 0u);
+    EXPECT_LE(JsonScratchOnThisThread().slots, most);
+    StatusOr<Json> ok = Json::ParseBody(body(depth, 20000, false));
+    ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+    EXPECT_EQ(JsonScratchOnThisThread().values, 0u);
+    EXPECT_LE(JsonScratchOnThisThread().slots, most);
+  }
+  // Over the value budget, and a name twice deep inside: the same.
+  EXPECT_FALSE(Json::Parse(body(4, 300, false), 64, 100).ok());
+  EXPECT_FALSE(Json::ParseBody(R"({"a":[{"b":1,"c":{"d":1,"d":2}}]})").ok());
+  EXPECT_EQ(JsonScratchOnThisThread().values, 0u);
+  // And what comes after reads as it should.
+  StatusOr<Json> after = Json::ParseBody(R"({"x":[1,{"y":2}],"z":{}})");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->Dump(), R"({"x":[1,{"y":2}],"z":{}})");
+}
+
 }  // namespace
 }  // namespace cocreate
