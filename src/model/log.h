@@ -56,7 +56,7 @@ class LogLine {
   void Warn();
   void Error();
 
- // The line's text as it is built (log.cc); public only for log.cc's
+  // The line's text as it is built (log.cc); public only for log.cc's
   // spare lines.
   struct Impl;
 
