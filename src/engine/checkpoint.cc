@@ -251,16 +251,6 @@ struct ChildReport {
   double encode_ms = 0;
 };
 
-void WriteAll(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
 // The child's whole life. Only this thread exists in it: it must not take
 // a lock another thread may have held at the fork (the logger's), and it
 // leaves by _exit, so that no destructor or atexit handler of the parent's
@@ -278,7 +268,7 @@ void WriteAll(int fd, const char* p, size_t n) {
   // kernel ends the child rather than the server.
   (void)::setpriority(PRIO_PROCESS, 0, 10);
   if (int oom = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); oom >= 0) {
-    WriteAll(oom, "1000", 4);
+    (void)WriteAllTo(oom, "1000", 4);
     ::close(oom);
   }
   if (in_child) in_child();
@@ -294,7 +284,7 @@ void WriteAll(int fd, const char* p, size_t n) {
   report.bytes = bytes;
   std::string out(reinterpret_cast<const char*>(&report), sizeof report);
   out += st.message();
-  WriteAll(fd, out.data(), out.size());
+  (void)WriteAllTo(fd, out.data(), out.size());
   ::_exit(st.ok() ? 0 : 1);
 }
 

@@ -117,6 +117,12 @@ bool Engine::CheckpointTarget(int64_t& seq, JsonDigest& last) const {
   return true;
 }
 
+void Engine::NoteCheckpointPause(double seconds) {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_.checkpoint_pause_seconds += seconds;
+  stats_.checkpoint_last_pause_seconds = seconds;
+}
+
 bool Engine::CheckpointRetryDue() const {
   return std::chrono::steady_clock::now().time_since_epoch().count() >=
          checkpoint_retry_at_ns_.load();
@@ -204,11 +210,7 @@ void Engine::CheckpointInChild(std::promise<bool>& forked) {
   const int64_t previous = checkpoint_seq_.exchange(seq);
   const double pause_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    stats_.checkpoint_pause_seconds += pause_s;
-    stats_.checkpoint_last_pause_seconds = pause_s;
-  }
+  NoteCheckpointPause(pause_s);
   forked.set_value(true);  // `forked` is gone after this
   // Generous: a 3.7 GB checkpoint took 50 s to encode and write here.
   const auto timeout = std::chrono::minutes(10) +
@@ -266,11 +268,7 @@ void Engine::Checkpoint(bool wait) {
   const double encode_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
           .count();
-  {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    stats_.checkpoint_pause_seconds += encode_ms / 1000;
-    stats_.checkpoint_last_pause_seconds = encode_ms / 1000;
-  }
+  NoteCheckpointPause(encode_ms / 1000);
   checkpoint_busy_ = true;
   checkpoint_writer_ = std::thread([this, path = options_.checkpoint_path,
                                     bytes = std::move(bytes), seq, previous, encode_ms, started] {

@@ -395,6 +395,8 @@ class Engine {
   // The seq and the fingerprint of the checkpoint to write now; false when
   // there is none to write. REQUIRES: state_mu_ held.
   bool CheckpointTarget(int64_t& seq, JsonDigest& last) const;
+  // Counts how long writes waited for a checkpoint to start.
+  void NoteCheckpointPause(double seconds);
   // Counts and logs a checkpoint's write. When it failed, puts
   // checkpoint_seq_ back to `previous`, so that a later check (after a
   // delay that doubles with each failure in a row, from 10 s to 10 min) or

@@ -305,7 +305,7 @@ Status State::CheckLoaded() const {
   for (const auto& [id, r] : resources_) {
     if (r.versions.empty()) return bad("resource '" + shown(id.str()) + "' has no version");
   }
-  auto all = [&](const IdList& ids, Noun noun, const char* what) -> Status {
+  auto all = [&](const auto& ids, Noun noun, const char* what) -> Status {
     for (Id id : ids) {
       if (!is(id, noun)) return bad(std::string(what) + " lists '" + shown(id.str()) + "'");
     }
@@ -324,11 +324,7 @@ Status State::CheckLoaded() const {
   for (const auto& [index, noun] : indexes) {
     for (const auto& [key, ids] : *index) CC_RETURN_IF_ERROR(all(ids, noun, "an index"));
   }
-  for (const auto& [org, ids] : owned_) {
-    for (Id id : ids) {
-      if (!is(id, Noun::kResource)) return bad("an owner's resources list '" + shown(id.str()) + "'");
-    }
-  }
+  for (const auto& [org, ids] : owned_) CC_RETURN_IF_ERROR(all(ids, Noun::kResource, "an owner's resources"));
   for (const auto& [key, ids] : grants_) CC_RETURN_IF_ERROR(all(ids, Noun::kRelationship, "a grant"));
   // The records that lists by relationship, organization or creation
   // order lead to, which reads take as there.
