@@ -623,6 +623,126 @@ TEST_P(CommitWithoutStateLockTest, AfterARefusalRoundsCommitUnderTheLockUntilOne
   ASSERT_TRUE(again.get().ok());
 }
 
+// A SQLite file store whose syncs (EventStore::Sync) wait at a gate the
+// test opens, or fail.
+class HeldSyncStore final : public testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Status Sync() override {
+    entered_++;
+    gate_.wait();
+    if (fail_) return Unavailable("injected sync fault");
+    return ForwardingStore::Sync();
+  }
+  void Open() { open_.set_value(); }
+
+  std::atomic<int> entered_{0};
+  std::atomic<bool> fail_{false};
+
+ private:
+  std::promise<void> open_;
+  std::shared_future<void> gate_ = open_.get_future().share();
+};
+
+std::unique_ptr<EventStore> FileStore(const std::filesystem::path& dir) {
+  StoreOptions o;
+  o.data_dir = dir.string();
+  auto store = EventStore::Open(o);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return std::move(*store);
+}
+
+// Where the store syncs apart, the next rounds commit while the last ones
+// sync, and nothing of them is answered, or read out, before a sync that
+// began after their commit has returned.
+TEST(EngineSyncApartTest, RoundsCommitWhileTheLastSyncsAndGoOutOnlyAfterASync) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("cc_sync_apart_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto held = std::make_unique<HeldSyncStore>(FileStore(dir));
+  HeldSyncStore* store = held.get();
+  ASSERT_TRUE(store->SyncsApart());
+  auto engine = OpenEngine(std::move(held));
+
+  std::atomic<int> answered{0};
+  std::promise<void> all_answered;
+  constexpr int kCommands = 21;
+  auto done = [&](StatusOr<Outcome> r) {
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (++answered == kCommands) all_answered.set_value();
+  };
+  engine->Submit(Principal::Admin(), Org("first"), done);
+  while (store->entered_.load() < 1) std::this_thread::yield();  // its sync is at the gate
+  for (int i = 1; i < kCommands; ++i) {
+    engine->Submit(Principal::Admin(), Org("o" + std::to_string(i)), done);
+  }
+  // All committed meanwhile (a new handle cannot read the exclusive file,
+  // but the store's own can)...
+  for (;;) {
+    auto last = store->LastSeq();
+    ASSERT_TRUE(last.ok());
+    if (*last == kCommands) break;
+    std::this_thread::yield();
+  }
+  // ... and none durable, answered, or read out.
+  EXPECT_EQ(engine->last_seq(), 0);
+  EXPECT_EQ(answered.load(), 0);
+  Engine::ReadMark mark;
+  {
+    Engine::ReadScope scope(&mark);
+    EXPECT_TRUE(engine->Get(Principal::Admin(), Noun::kOrganization, "o20").ok());
+  }
+  EXPECT_EQ(mark.seq, kCommands);
+  std::promise<bool> read_sent;
+  engine->WhenDurable(mark, [&](bool durable) { read_sent.set_value(durable); });
+  auto read_future = read_sent.get_future();
+  EXPECT_EQ(read_future.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+
+  store->Open();
+  all_answered.get_future().wait();
+  EXPECT_TRUE(read_future.get());
+  EXPECT_EQ(engine->last_seq(), kCommands);
+  // The first round's sync, then one for every round committed during it
+  // (two, should the flusher take the queue while the last commit is being
+  // queued), whatever the number of commits.
+  EngineStats stats = engine->Stats();
+  EXPECT_GE(stats.syncs, 2u);
+  EXPECT_LE(stats.syncs, 3u);
+  EXPECT_GE(stats.batches, stats.syncs);
+  EXPECT_EQ(store->entered_.load(), static_cast<int>(stats.syncs));
+
+  engine.reset();
+  auto reopened = FileStore(dir);
+  auto last = reopened->LastSeq();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, kCommands);
+  reopened.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// A sync that fails leaves it unknown whether its rounds are on disk: the
+// process ends (exit status 3) before any of them is answered, so none is
+// answered as refused, and a restart replays what the disk kept.
+TEST(EngineSyncApartTest, AFailedSyncEndsTheProcessBeforeAnyAnswer) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto dir = std::filesystem::temp_directory_path() /
+             ("cc_sync_fail_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  EXPECT_EXIT(
+      {
+        auto held = std::make_unique<HeldSyncStore>(FileStore(dir));
+        held->fail_ = true;
+        held->Open();
+        auto engine = OpenEngine(std::move(held));
+        // An answer would end the child with another status.
+        engine->Submit(Principal::Admin(), Org("lost"), [](StatusOr<Outcome>) { std::_Exit(4); });
+        std::this_thread::sleep_for(std::chrono::seconds(30));
+        std::_Exit(5);
+      },
+      ::testing::ExitedWithCode(3), "");
+  std::filesystem::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, CommitWithoutStateLockTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return std::string(info.param ? "Shared" : "Embedded");
