@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <future>
 
 #include "engine/checkpoint.h"
@@ -15,8 +14,7 @@
 namespace cocreate {
 
 Engine::Engine(std::unique_ptr<EventStore> store, EngineOptions options)
-    : store_(std::move(store)), options_(std::move(options)), pipelined_(!store_->Shared()),
-      syncs_apart_(pipelined_ && store_->SyncsApart()) {
+    : store_(std::move(store)), options_(std::move(options)), pipelined_(!store_->Shared()) {
   if (options_.env == nullptr) options_.env = Env::Default();
 }
 
@@ -27,7 +25,6 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(std::unique_ptr<EventStore> store
   CC_RETURN_IF_ERROR(engine->Replay());
   engine->committer_ = std::thread([e = engine.get()] { e->CommitLoop(); });
   if (engine->pipelined_) engine->syncer_ = std::thread([e = engine.get()] { e->SyncLoop(); });
-  if (engine->syncs_apart_) engine->flusher_ = std::thread([e = engine.get()] { e->FlushLoop(); });
   if (engine->store_->Shared()) {
     engine->tailer_ = std::thread([e = engine.get()] { e->TailLoop(); });
   }
@@ -52,7 +49,6 @@ void Engine::Stop() {
   }
   sync_cv_.notify_all();
   if (syncer_.joinable()) syncer_.join();
-  if (flusher_.joinable()) flusher_.join();
   tail_stop_ = true;
   if (tailer_.joinable()) tailer_.join();
   // Nothing changes the state any more: the next start loads this one
@@ -651,7 +647,7 @@ void Engine::CommitRound(std::vector<Pending>& round) {
   int64_t last = 0;
   bool was_decided = false;
   if (st.ok()) {
-    st = CommitDurably(
+    st = store_->WriteRoundWith(
         state_.last_seq(), [this](Event e) { return ApplyEvent(e); },
         [&]() {
           decided[0] = DecideLocked(round);
@@ -714,55 +710,14 @@ void Engine::DiscardLocked() {
   (void)RebuildLocked();
 }
 
-Status Engine::CommitDurably(int64_t after, const std::function<Status(Event)>& catch_up,
-                             const std::function<RoundWrites()>& decide) {
-  if (!store_->SyncsApart()) return store_->WriteRoundWith(after, catch_up, decide);
-  // Committed is not yet durable, and a failed sync leaves it unknown
-  // whether the round is on disk: that is never answered as a refusal.
-  size_t events = 0;
-  Status st = store_->WriteRoundUnsynced(after, catch_up, [&] {
-    RoundWrites writes = decide();
-    events = writes.events.size();
-    return writes;
-  });
-  if (!st.ok()) return st;
-  Status synced = store_->Sync();
-  if (!synced.ok()) SyncFailed(synced, events);
-  return Status::Ok();
-}
-
-void Engine::SyncFailed(const Status& st, size_t events) {
-  // Linux reports a failed write-back once and may then drop the pages:
-  // a second sync could succeed without the data. What is on disk is
-  // known only after a restart, which replays it.
-  LogLine("the store could not make committed writes durable; stopping")
-      .Add("error", st.reason())
-      .Add("detail", st.message())
-      .Add("events", static_cast<int64_t>(events))
-      .Error();
-  std::_Exit(3);
-}
-
 void Engine::SyncLoop() {
   NameThisThread("cc-sync");
-  // The last seq this thread committed: beyond the durable one while
-  // committed rounds wait for their sync. (A careful round, committed by
-  // the committer while this thread is idle, moves the durable one past it.)
-  int64_t committed = last_seq_.load();
   for (;;) {
     std::vector<DecidedRound> batch;
     {
       std::unique_lock<std::mutex> lock(sync_mu_);
-      // Rounds committed and not yet synced are bounded too.
-      sync_cv_.wait(lock, [this] {
-        return (sync_stopping_ || !sync_queue_.empty()) && flush_commands_ < kMaxQueuedCommands;
-      });
-      if (sync_queue_.empty()) {  // stopping and drained
-        syncer_done_ = true;
-        lock.unlock();
-        sync_cv_.notify_all();
-        return;
-      }
+      sync_cv_.wait(lock, [this] { return sync_stopping_ || !sync_queue_.empty(); });
+      if (sync_queue_.empty()) return;  // stopping and drained
       batch.swap(sync_queue_);
       queued_commands_ = 0;
       syncing_ = true;
@@ -773,35 +728,21 @@ void Engine::SyncLoop() {
       for (Event& e : r.writes.events) all.events.push_back(std::move(e));
       for (Delivery& d : r.writes.deliveries) all.deliveries.push_back(std::move(d));
     }
-    const int64_t after = std::max(committed, last_seq_.load());
+    const int64_t after = last_seq_.load();
     const int64_t last = all.events.empty() ? after : all.events.back().seq;
     Status st;
     if (!all.events.empty() || !all.deliveries.empty()) {
-      auto foreign = [](Event e) {
-        return Internal("another writer appended event " + std::to_string(e.seq) +
-                        " to a store this server owns");
-      };
-      auto writes = [&all] { return std::move(all); };
-      st = syncs_apart_ ? store_->WriteRoundUnsynced(after, foreign, writes)
-                        : store_->WriteRoundWith(after, foreign, writes);
-    }
-    if (st.ok()) committed = last;
-    if (st.ok() && syncs_apart_) {
-      {
-        std::lock_guard<std::mutex> lock(sync_mu_);
-        for (const DecidedRound& r : batch) flush_commands_ += r.done.size();
-        flush_queue_.push_back(CommittedBatch{last, std::move(batch)});
-        syncing_ = false;
-      }
-      sync_cv_.notify_all();
-      continue;
+      st = store_->WriteRoundWith(
+          after,
+          [](Event e) {
+            return Internal("another writer appended event " + std::to_string(e.seq) +
+                            " to a store this server owns");
+          },
+          [&all] { return std::move(all); });
     }
     if (st.ok()) {
       Durable(last, batch);
     } else {
-      // The rounds committed before the refused one are answered first, as
-      // durable: the rebuild below reads them back from the store.
-      WaitFlushed();
       {
         std::unique_lock lock(state_mu_);
         // The rounds queued since were decided on top of the refused ones.
@@ -826,53 +767,10 @@ void Engine::SyncLoop() {
 void Engine::WaitSynced() {
   if (!pipelined_) return;
   std::unique_lock<std::mutex> lock(sync_mu_);
-  sync_cv_.wait(lock, [this] {
-    return sync_queue_.empty() && !syncing_ && flush_queue_.empty() && !flushing_;
-  });
+  sync_cv_.wait(lock, [this] { return sync_queue_.empty() && !syncing_; });
 }
 
-void Engine::WaitFlushed() {
-  std::unique_lock<std::mutex> lock(sync_mu_);
-  sync_cv_.wait(lock, [this] { return flush_queue_.empty() && !flushing_; });
-}
-
-void Engine::FlushLoop() {
-  NameThisThread("cc-flush");
-  for (;;) {
-    std::vector<CommittedBatch> batches;
-    size_t commands = 0, events = 0;
-    {
-      std::unique_lock<std::mutex> lock(sync_mu_);
-      sync_cv_.wait(lock, [this] { return !flush_queue_.empty() || syncer_done_; });
-      if (flush_queue_.empty()) return;  // the syncer is done, and so is this
-      batches.swap(flush_queue_);
-      commands = flush_commands_;
-      flushing_ = true;
-    }
-    // One sync for every batch committed so far; meanwhile the syncer
-    // commits the next ones.
-    Status st = store_->Sync();
-    if (!st.ok()) {
-      for (const CommittedBatch& b : batches) {
-        for (const DecidedRound& r : b.rounds) events += r.events;
-      }
-      SyncFailed(st, events);
-    }
-    std::vector<DecidedRound> rounds;
-    for (CommittedBatch& b : batches) {
-      for (DecidedRound& r : b.rounds) rounds.push_back(std::move(r));
-    }
-    Durable(batches.back().last, rounds, batches.size());
-    {
-      std::lock_guard<std::mutex> lock(sync_mu_);
-      flush_commands_ -= commands;
-      flushing_ = false;
-    }
-    sync_cv_.notify_all();
-  }
-}
-
-void Engine::Durable(int64_t seq, std::vector<DecidedRound>& rounds, size_t commits) {
+void Engine::Durable(int64_t seq, std::vector<DecidedRound>& rounds) {
   std::vector<Waiter> ready;
   {
     std::lock_guard<std::mutex> lock(durable_mu_);
@@ -884,8 +782,7 @@ void Engine::Durable(int64_t seq, std::vector<DecidedRound>& rounds, size_t comm
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     // One batch per store commit, timed from its oldest round's decision.
-    stats_.batches += commits;
-    stats_.syncs++;
+    stats_.batches++;
     if (!rounds.empty()) {
       stats_.commit_seconds +=
           std::chrono::duration<double>(now - rounds.front().started).count();

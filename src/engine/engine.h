@@ -89,9 +89,6 @@ struct EngineOptions {
 
 struct EngineStats {
   uint64_t commands = 0, rejected = 0, events = 0, batches = 0, store_failures = 0;
-  // Times the store made writes durable: one per batch, or one for several
-  // batches where the store syncs apart (EventStore::SyncsApart).
-  uint64_t syncs = 0;
   double commit_seconds = 0;
   // Checkpoints whose file was written, those that were not,
   // and the time writes waited for background checkpoints (in all, and the
@@ -360,28 +357,13 @@ class Engine {
   // A round refused before it was decided: only its callers.
   static DecidedRound Undecided(std::vector<Pending>& round);
   // Commits the rounds the committer decided (embedded stores), in order,
-  // several at once when they queue up. Where the store syncs apart, the
-  // committed rounds go on to the flusher.
+  // several at once when they queue up.
   void SyncLoop();
-  // Makes the committed rounds durable with one store Sync for all those
-  // queued, while the syncer commits the next ones; then answers them.
-  void FlushLoop();
-  // Waits until the syncer has committed, and the flusher synced, every
-  // round handed to them.
+  // Waits until the syncer has committed every round handed to it.
   void WaitSynced();
-  // Waits until the flusher has synced every round committed so far.
-  void WaitFlushed();
-  // Commits a round decided inside it (the non-pipelined path): durable on
-  // return where it succeeds.
-  Status CommitDurably(int64_t after, const std::function<Status(Event)>& catch_up,
-                       const std::function<RoundWrites()>& decide);
-  // The store could not make committed rounds (`events` events) durable:
-  // logs it and ends the process at once (exit status 3), answering none
-  // of them.
-  [[noreturn]] void SyncFailed(const Status& st, size_t events);
   // After `seq` became durable: answers the rounds' callers and releases the
-  // reads waiting for it. `commits`: the store commits the rounds took.
-  void Durable(int64_t seq, std::vector<DecidedRound>& rounds, size_t commits = 1);
+  // reads waiting for it.
+  void Durable(int64_t seq, std::vector<DecidedRound>& rounds);
   // After the store refused `rounds` (and the state was rebuilt): fails
   // them with `st` and drops the answers of reads that saw them (those of
   // an older generation). Called without state_mu_.
@@ -497,18 +479,6 @@ class Engine {
   bool syncing_ = false;                  // GUARDED_BY(sync_mu_): a commit in flight
   bool sync_stopping_ = false;            // GUARDED_BY(sync_mu_)
   std::thread syncer_;
-  // The flusher (stores that sync apart): rounds committed, each batch with
-  // its last seq, waiting for a Sync, oldest first.
-  struct CommittedBatch {
-    int64_t last = 0;
-    std::vector<DecidedRound> rounds;
-  };
-  const bool syncs_apart_;
-  std::vector<CommittedBatch> flush_queue_;  // GUARDED_BY(sync_mu_)
-  size_t flush_commands_ = 0;  // GUARDED_BY(sync_mu_): in flush_queue_ and flushing
-  bool flushing_ = false;      // GUARDED_BY(sync_mu_): a Sync in flight
-  bool syncer_done_ = false;   // GUARDED_BY(sync_mu_): SyncLoop has returned
-  std::thread flusher_;
   // A shared store's round decided and not yet committed (the tailer then
   // waits: what it would mark durable may still be refused).
   std::atomic<bool> round_in_flight_{false};

@@ -722,9 +722,6 @@ std::string Router::Metrics() const {
   metric("cocreate_events_total", "counter", "Events committed since start.", std::to_string(s.events));
   metric("cocreate_commit_batches_total", "counter", "Group commits (one transaction each).",
          std::to_string(s.batches));
-  metric("cocreate_store_syncs_total", "counter",
-         "Times the store made commits durable (one sync may cover several group commits).",
-         std::to_string(s.syncs));
   metric("cocreate_commit_seconds_total", "counter", "Time spent deciding and committing.",
          fmt::format("{:.6f}", s.commit_seconds));
   metric("cocreate_store_failures_total", "counter", "Commit rounds the store refused.",

@@ -116,27 +116,6 @@ class EventStore {
   // tail it); false for an embedded store owned by one process.
   virtual bool Shared() const { return false; }
 
-  // Group commit across rounds. A store whose SyncsApart() is true can
-  // commit a round without waiting for the disk (WriteRoundUnsynced) and
-  // then make every round committed so far durable at once (Sync): the next
-  // rounds commit while the disk syncs the last ones. A round committed so
-  // is visible to the store's readers and survives the process's death
-  // (kill -9) at once; it survives a power loss once a Sync that began after
-  // its commit has returned OK. WriteRoundWith stays durable on return.
-  virtual bool SyncsApart() const { return false; }
-  // WriteRoundWith, without waiting for the disk where SyncsApart() (and
-  // exactly WriteRoundWith elsewhere).
-  virtual Status WriteRoundUnsynced(int64_t after, const std::function<Status(Event)>& catch_up,
-                                    const std::function<RoundWrites()>& decide) {
-    return WriteRoundWith(after, catch_up, decide);
-  }
-  // Makes every round committed before the call durable (nothing to do
-  // where SyncsApart() is false). Errors: Unavailable when the disk reports
-  // a failure; the rounds it covered may then be on disk or not, and
-  // nothing tells which (a failed sync is not reported twice, so trying
-  // again proves nothing).
-  virtual Status Sync() { return Status::Ok(); }
-
   // Blocks until a writer (this process's too) may have appended, or
   // `timeout_ms` passes. Returns the newest seq the notifications named (0
   // when they named none readable), or nullopt when none came. Default:

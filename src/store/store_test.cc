@@ -242,29 +242,6 @@ TEST_P(StoreConformanceTest, ReopenKeepsTheLog) {
   EXPECT_EQ(All(*store_).size(), 2u);
 }
 
-// WriteRoundUnsynced, then Sync: what a store that syncs apart commits is
-// read at once, and kept (every store takes the two calls, whether it syncs
-// apart or not).
-TEST_P(StoreConformanceTest, ARoundCommittedApartIsReadAtOnceAndKeptOnceSynced) {
-  auto none = [](Event e) { return Internal("unexpected event " + std::to_string(e.seq)); };
-  ASSERT_TRUE(store_
-                  ->WriteRoundUnsynced(0, none,
-                                       [] {
-                                         RoundWrites w;
-                                         w.events = {MakeEvent(1), MakeEvent(2)};
-                                         return w;
-                                       })
-                  .ok());
-  EXPECT_EQ(store_->LastSeq().value(), 2);
-  EXPECT_EQ(All(*store_).size(), 2u);
-  ASSERT_TRUE(store_->Sync().ok());
-  ASSERT_TRUE(store_->Sync().ok());  // with nothing new to sync
-  if (!persistent()) return;
-  store_.reset();
-  store_ = Open();
-  EXPECT_EQ(store_->LastSeq().value(), 2);
-}
-
 TEST_P(StoreConformanceTest, ScanStopsAtTheCallbacksError) {
   ASSERT_TRUE(store_->Append({MakeEvent(1), MakeEvent(2)}).ok());
   int calls = 0;
@@ -431,30 +408,6 @@ TEST(SqliteStoreTest, ExclusiveLockingRefusesASecondOpenerAndMapsNoShm) {
             "the store in " + options.data_dir + " is in use by another cocreate process");
   store->reset();  // closes the first handle
   EXPECT_TRUE(EventStore::Open(options).ok());
-  std::filesystem::remove_all(dir);
-}
-
-// Only an embedded, durable file syncs apart: in memory there is nothing
-// to sync, a shared file's other writers commit with SQLite's own sync, and
-// a store opened not durable syncs nothing.
-TEST(SqliteStoreTest, OnlyADurableExclusiveFileSyncsApart) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("cocreate_store_apart_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  auto open = [&](const std::string& spec, bool durable, SqliteLocking locking) {
-    StoreOptions options;
-    options.spec = spec;
-    options.data_dir = (dir / spec).string();
-    options.durable = durable;
-    options.sqlite_locking = locking;
-    auto store = EventStore::Open(options);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    return std::move(*store);
-  };
-  EXPECT_TRUE(open("sqlite", true, SqliteLocking::kExclusive)->SyncsApart());
-  EXPECT_FALSE(open("sqlite", false, SqliteLocking::kExclusive)->SyncsApart());
-  EXPECT_FALSE(open("sqlite", true, SqliteLocking::kShared)->SyncsApart());
-  EXPECT_FALSE(open("sqlite::memory:", true, SqliteLocking::kExclusive)->SyncsApart());
   std::filesystem::remove_all(dir);
 }
 

@@ -22,12 +22,6 @@ class ForwardingStore : public EventStore {
     return inner_->WriteRoundWith(after, catch_up, decide);
   }
   bool Shared() const override { return inner_->Shared(); }
-  bool SyncsApart() const override { return inner_->SyncsApart(); }
-  Status WriteRoundUnsynced(int64_t after, const std::function<Status(Event)>& catch_up,
-                            const std::function<RoundWrites()>& decide) override {
-    return inner_->WriteRoundUnsynced(after, catch_up, decide);
-  }
-  Status Sync() override { return inner_->Sync(); }
   std::optional<int64_t> WaitForAppend(int timeout_ms) override {
     return inner_->WaitForAppend(timeout_ms);
   }

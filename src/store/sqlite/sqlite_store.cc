@@ -2,11 +2,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <filesystem>
 #include <chrono>
@@ -80,7 +76,6 @@ class SqliteStore final : public EventStore {
     commit_.reset();
     rollback_.reset();
     sqlite3_close(db_);
-    if (wal_fd_ >= 0) ::close(wal_fd_);
   }
 
   // Configures the connection and creates the schema. The first statement
@@ -88,16 +83,6 @@ class SqliteStore final : public EventStore {
   // holds it, that fails with SQLITE_BUSY (see OpenSqliteStore).
   Status Init(bool durable, SqliteLocking locking) {
     shared_ = locking == SqliteLocking::kShared;
-    // An embedded durable file syncs its log itself (Sync): SQLite's own
-    // sync at every commit (synchronous=FULL) would hold the next round's
-    // commit until the disk answers. With synchronous=NORMAL a commit only
-    // writes the WAL, and SQLite still syncs around every checkpoint of the
-    // WAL into the database, so the file is never left corrupt; what it no
-    // longer syncs, the last commits, Sync does.
-    const char* file = sqlite3_db_filename(db_, "main");
-    if (durable && !shared_ && file != nullptr && *file != '\0') {
-      wal_path_ = std::string(file) + "-wal";
-    }
     // Exclusive locking, set before WAL is first used, keeps the WAL index
     // in heap memory: no -shm file is mapped, so a full or failing disk is
     // an error from a write (503), never a SIGBUS from a mapped page. The
@@ -115,18 +100,8 @@ class SqliteStore final : public EventStore {
                                                          : "") +
         "PRAGMA page_size=16384; PRAGMA busy_timeout=2000; PRAGMA journal_mode=WAL; "
         "PRAGMA synchronous=" +
-        (!durable ? "OFF" : SyncsApart() ? "NORMAL" : "FULL") + ";";
+        (durable ? "FULL" : "OFF") + ";";
     CC_RETURN_IF_ERROR(Exec(pragmas.c_str(), "configure"));
-    if (SyncsApart()) {
-      // Only a WAL is synced apart: a file that did not take WAL mode syncs
-      // every commit, as SQLite does by itself.
-      Stmt mode(db_, "PRAGMA journal_mode");
-      CC_RETURN_IF_ERROR(Translate(db_, mode.rc(), "read journal mode"));
-      if (sqlite3_step(mode.get()) != SQLITE_ROW || ColumnText(mode.get(), 0) != "wal") {
-        wal_path_.clear();
-        CC_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL", "configure"));
-      }
-    }
     CC_RETURN_IF_ERROR(Exec(
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
         "CREATE TABLE IF NOT EXISTS events ("
@@ -165,20 +140,11 @@ class SqliteStore final : public EventStore {
     insert_ = std::make_unique<Stmt>(
         db_, "INSERT INTO events (seq, type, at, actor, subject, data, private) "
              "VALUES (?, ?, ?, ?, ?, ?, ?)");
-    CC_RETURN_IF_ERROR(Translate(db_, insert_->rc(), "prepare insert"));
-    return Sync();  // the schema's writes
+    return Translate(db_, insert_->rc(), "prepare insert");
   }
 
   Status WriteRoundWith(int64_t after, const std::function<Status(Event)>& catch_up,
                         const std::function<RoundWrites()>& decide) override {
-    CC_RETURN_IF_ERROR(WriteRoundUnsynced(after, catch_up, decide));
-    return Sync();
-  }
-
-  bool SyncsApart() const override { return !wal_path_.empty(); }
-
-  Status WriteRoundUnsynced(int64_t after, const std::function<Status(Event)>& catch_up,
-                            const std::function<RoundWrites()>& decide) override {
     std::lock_guard<std::mutex> lock(mu_);
     // BEGIN IMMEDIATE takes SQLite's write lock: other writers, in this
     // process or another, wait until COMMIT.
@@ -217,45 +183,6 @@ class SqliteStore final : public EventStore {
 
   // With SQLite's normal locking other connections may append too.
   bool Shared() const override { return shared_; }
-
-  // Syncs the WAL through a descriptor of its own, so that it needs neither
-  // mu_ nor the connection: rounds commit while it waits for the disk.
-  // fdatasync covers every write made to the file before it began, through
-  // any descriptor.
-  Status Sync() override {
-    if (!SyncsApart()) return Status::Ok();
-    std::lock_guard<std::mutex> lock(sync_mu_);
-    // SQLite makes the WAL at the first write and keeps it while the
-    // connection is open (exclusive locking never deletes it); should it
-    // ever be made anew, the descriptor follows the file by its name.
-    struct stat named {};
-    if (::stat(wal_path_.c_str(), &named) != 0) {
-      if (errno == ENOENT) return Status::Ok();  // nothing written yet
-      return Unavailable(SyncError("find the log"));
-    }
-    if (wal_fd_ < 0 || named.st_ino != wal_ino_ || named.st_dev != wal_dev_) {
-      if (wal_fd_ >= 0) ::close(wal_fd_);
-      wal_fd_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-      if (wal_fd_ < 0) return Unavailable(SyncError("open the log"));
-      struct stat opened {};
-      if (::fstat(wal_fd_, &opened) != 0) return Unavailable(SyncError("examine the log"));
-      wal_ino_ = opened.st_ino;
-      wal_dev_ = opened.st_dev;
-      // A new file's name is durable once its directory is synced.
-      std::string dir = std::filesystem::path(wal_path_).parent_path().string();
-      int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dir_fd < 0) return Unavailable(SyncError("open the log's folder"));
-      const int rc = ::fsync(dir_fd);
-      ::close(dir_fd);
-      if (rc != 0) return Unavailable(SyncError("sync the log's folder"));
-    }
-    int rc;
-    do {
-      rc = ::fdatasync(wal_fd_);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) return Unavailable(SyncError("sync the log"));
-    return Status::Ok();
-  }
 
   // SQLite has no notifications: a shared file is polled every 10 ms for a
   // newer seq than the last one seen (the first call only looks).
@@ -343,7 +270,7 @@ class SqliteStore final : public EventStore {
       return NotFound("no delivery of event " + std::to_string(d.seq) + " to webhook '" +
                       d.webhook + "'");
     }
-    return Sync();
+    return Status::Ok();
   }
 
   StatusOr<DeliveryPage> ListDeliveries(const std::string& webhook,
@@ -380,8 +307,7 @@ class SqliteStore final : public EventStore {
     Stmt s(db_, "DELETE FROM deliveries WHERE webhook = ?");
     CC_RETURN_IF_ERROR(Translate(db_, s.rc(), "prepare delivery delete"));
     BindText(s.get(), 1, webhook);
-    CC_RETURN_IF_ERROR(Translate(db_, sqlite3_step(s.get()), "delete deliveries"));
-    return Sync();
+    return Translate(db_, sqlite3_step(s.get()), "delete deliveries");
   }
 
   std::string Name() const override { return "sqlite"; }
@@ -481,11 +407,6 @@ class SqliteStore final : public EventStore {
     }
   }
 
-  // "store error: <what>: <the system's reason>", from errno.
-  std::string SyncError(const char* what) const {
-    return std::string("store error: ") + what + " (" + wal_path_ + "): " + std::strerror(errno);
-  }
-
   Status Exec(const char* sql, const char* what) {
     char* err = nullptr;
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
@@ -494,12 +415,6 @@ class SqliteStore final : public EventStore {
   }
 
   bool shared_ = false;  // set once by Init
-  // The WAL's path when this store syncs it itself (SyncsApart); set once by Init.
-  std::string wal_path_;
-  std::mutex sync_mu_;  // Sync's, apart from mu_
-  int wal_fd_ = -1;     // GUARDED_BY(sync_mu_)
-  ino_t wal_ino_ = 0;   // GUARDED_BY(sync_mu_): the file wal_fd_ is open on
-  dev_t wal_dev_ = 0;   // GUARDED_BY(sync_mu_)
   int64_t seen_seq_ = -1;  // WaitForAppend's last look; only its caller's thread
   std::mutex mu_;
   sqlite3* db_;
