@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """Runs the ingest benchmark (see bench/ingest). Prints a table; --json FILE
-writes {"connections", "seconds", "systems": {NAME: {"provisions_per_s",
-"p50_ms", "p99_ms", "errors", "cpu_us_per_provision", "reads_alone",
+writes {"connections", "seconds", "repeat", "systems": {NAME: {"provisions_per_s",
+"p50_ms", "p99_ms", "errors", "cpu_us_per_provision", "runs", "reads_alone",
 "reads_under_writes"}}, "raw": {...},
 "ratios": {...}}; reads_* (sqlite and postgresql_1) are {"reads_per_s", "p50_ms",
 "p99_ms", "errors"} of GET /relationships/{id} on 4 more connections, alone and
 beside the same write load (with that run's "provisions_per_s"). NAME is
 sqlite, postgresql_1, postgresql_2, or http_limit: the same load against
 bench/http_limit.cc, which parses and answers but stores nothing.
+provisions_per_s counts only 2xx answers. http_limit is measured before the
+first system and after each (the machine's speed drifts over minutes), and
+a system's ratio to it (ratios.*_vs_http_limit) is to the mean of the limit
+runs just before and after it ("http_limit_beside"). With --repeat N the
+sequence runs N times: provisions_per_s and the ratios are medians over the
+rounds, "runs" lists every round's rate, and the other figures are those of
+the median round (reads: the first round's).
 cpu_us_per_provision: microseconds of CPU per provision during the write run,
 by the server's threads (http, committer, syncer, other: /proc/PID/task), by
 every PostgreSQL process of the machine (postgresql), and their total. On a
@@ -252,10 +259,15 @@ def wrk(ports, script, connections, seconds, pids=()):
     rate, errors, answered, p50, p99 = 0.0, 0, 0, [], []
     for proc in procs:
         out = proc.communicate()[0]
-        rate += float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-        answered += int(re.search(r"(\d+) requests in", out).group(1))
+        done = int(re.search(r"(\d+) requests in", out).group(1))
         m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        errors += int(m.group(1)) if m else 0
+        failed = int(m.group(1)) if m else 0
+        # Only what was answered 2xx counts: a refusal is fast and stores
+        # nothing.
+        total = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        rate += total * (done - failed) / done if done else 0.0
+        answered += done
+        errors += failed
         p50.append(to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)))
         p99.append(to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)))
     result = {"provisions_per_s": round(rate), "p50_ms": max(p50), "p99_ms": max(p99),
@@ -266,14 +278,69 @@ def wrk(ports, script, connections, seconds, pids=()):
     return result
 
 
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def limit_run(script, connections, seconds):
+    """One wrk run against http_limit (a member's token, which it does not
+    check): the same script, connections and duration as a system's."""
+    limit = HttpLimit()
+    settle()
+    try:
+        return wrk([limit.port], script, connections, seconds, [limit.proc.pid])
+    finally:
+        limit.stop()
+
+
+def system_run(name, store, count, tmp, args, with_reads):
+    """One write run of `name` on fresh data; with `with_reads`, also the
+    reads alone and beside the same write load."""
+    instances = [Instance(os.path.join(tmp, f"{name}-{i}"), store, demo=(i == 0))
+                 for i in range(count)]
+    try:
+        token = call(instances[0].port, "POST", "/tokens",
+                     {"organization": "org-swiftparcel"})["token"]
+        if count > 1:
+            time.sleep(0.5)  # the second instance tails the demo and the token
+        script = lua_script(token, tmp)
+        settle()
+        paused = checkpoint_pause_s([i.port for i in instances])
+        result = wrk([i.port for i in instances], script, args.connections, args.seconds,
+                     [i.proc.pid for i in instances])
+        # A checkpoint during the run holds the writes while the state is
+        # encoded: it shows in p99 (docs/scaling.md).
+        result["checkpoint_pause_ms"] = round(
+            (checkpoint_pause_s([i.port for i in instances]) - paused) * 1000, 1)
+        if with_reads:
+            # Reads beside the same write load: what a reader waits for
+            # while rounds commit (and alone, for comparison).
+            reads = read_script(token, tmp)
+            settle()
+            proc = start_reads(instances[0].port, reads, args.seconds)
+            under = wrk([instances[0].port], script, args.connections, args.seconds)
+            result["reads_under_writes"] = read_result(proc)
+            result["reads_under_writes"]["provisions_per_s"] = under["provisions_per_s"]
+            proc = start_reads(instances[0].port, reads, args.seconds)
+            result["reads_alone"] = read_result(proc)
+        return result
+    finally:
+        for i in instances:
+            i.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds of the whole sequence; rates and ratios are their medians")
     ap.add_argument("--json")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="cocreate-ingest-")
-    results, raw = {}, {}
+    raw = {}
 
     raw["sqlite"] = json.loads(subprocess.run(
         [RAW, "--sqlite", os.path.join(tmp, "raw.db")], capture_output=True, text=True,
@@ -282,50 +349,58 @@ def main():
         [RAW, "--postgres", fresh_db("cc_bench_raw")], capture_output=True, text=True,
         check=True).stdout)
 
-    for name, store, count in (("sqlite", None, 1),
-                               ("postgresql_1", fresh_db("cc_bench_one"), 1),
-                               ("postgresql_2", fresh_db("cc_bench_two"), 2)):
-        instances = [Instance(os.path.join(tmp, f"{name}-{i}"), store, demo=(i == 0))
-                     for i in range(count)]
-        try:
-            token = call(instances[0].port, "POST", "/tokens",
-                         {"organization": "org-swiftparcel"})["token"]
-            if count > 1:
-                time.sleep(0.5)  # the second instance tails the demo and the token
-            script = lua_script(token, tmp)
-            settle()
-            paused = checkpoint_pause_s([i.port for i in instances])
-            results[name] = wrk([i.port for i in instances], script, args.connections,
-                                args.seconds, [i.proc.pid for i in instances])
-            # A checkpoint during the run holds the writes while the state is
-            # encoded: it shows in p99 (docs/scaling.md).
-            results[name]["checkpoint_pause_ms"] = round(
-                (checkpoint_pause_s([i.port for i in instances]) - paused) * 1000, 1)
-            if count == 1:
-                # Reads beside the same write load: what a reader waits for
-                # while rounds commit (and alone, for comparison).
-                reads = read_script(token, tmp)
-                settle()
-                proc = start_reads(instances[0].port, reads, args.seconds)
-                under = wrk([instances[0].port], script, args.connections, args.seconds)
-                results[name]["reads_under_writes"] = read_result(proc)
-                results[name]["reads_under_writes"]["provisions_per_s"] = \
-                    under["provisions_per_s"]
-                proc = start_reads(instances[0].port, reads, args.seconds)
-                results[name]["reads_alone"] = read_result(proc)
-        finally:
-            for i in instances:
-                i.stop()
+    # http_limit runs beside each system, before and after it, and each
+    # system's ratio is to the mean of those two: this VM's speed drifts by
+    # tens of percent over minutes, so a limit measured a minute away
+    # compares different machines. A limit run serves the systems on both
+    # sides of it: limit, sqlite, limit, postgresql_1, limit, postgresql_2.
+    limit_script = lua_script("cc_" + "0" * 48, tmp)
+    systems = (("sqlite", None, 1), ("postgresql_1", "cc_bench_one", 1),
+               ("postgresql_2", "cc_bench_two", 2))
+    rounds = []
+    for r in range(args.repeat):
+        runs = {"http_limit": [limit_run(limit_script, args.connections, args.seconds)]}
+        here = os.path.join(tmp, f"round-{r}")  # fresh data every round
+        os.makedirs(here)
+        for name, db, count in systems:
+            store = fresh_db(db) if db else None
+            runs[name] = system_run(name, store, count, here, args,
+                                    with_reads=(r == 0 and count == 1))
+            runs["http_limit"].append(limit_run(limit_script, args.connections,
+                                                args.seconds))
+        rounds.append(runs)
 
-    # The same script (a member's token, which http_limit does not check), the
-    # same connections and duration.
-    limit = HttpLimit()
-    settle()
-    try:
-        results["http_limit"] = wrk([limit.port], script, args.connections, args.seconds,
-                                    [limit.proc.pid])
-    finally:
-        limit.stop()
+    def beside(r, i):
+        """The mean http_limit rate before and after the i-th system of round r."""
+        lim = rounds[r]["http_limit"]
+        return (lim[i]["provisions_per_s"] + lim[i + 1]["provisions_per_s"]) / 2
+
+    # Each system's figures are those of its median round (by rate); its
+    # rates in every round are kept under "runs".
+    results = {}
+    for i, (name, _, _) in enumerate(systems):
+        ordered = sorted(range(args.repeat),
+                         key=lambda r: rounds[r][name]["provisions_per_s"])
+        pick = ordered[(args.repeat - 1) // 2]
+        results[name] = dict(rounds[pick][name])
+        results[name]["provisions_per_s"] = round(
+            median([rd[name]["provisions_per_s"] for rd in rounds]))
+        results[name]["runs"] = [rd[name]["provisions_per_s"] for rd in rounds]
+        results[name]["http_limit_beside"] = [round(beside(r, i)) for r in range(args.repeat)]
+        if "reads_alone" not in results[name] and "reads_alone" in rounds[0][name]:
+            for key in ("reads_alone", "reads_under_writes"):
+                results[name][key] = rounds[0][name][key]
+    limits = [x for rd in rounds for x in rd["http_limit"]]
+    results["http_limit"] = dict(sorted(limits, key=lambda x: x["provisions_per_s"])[
+        (len(limits) - 1) // 2])
+    results["http_limit"]["provisions_per_s"] = round(
+        median([x["provisions_per_s"] for x in limits]))
+    results["http_limit"]["runs"] = [x["provisions_per_s"] for x in limits]
+
+    def vs_limit(name):
+        i = [s[0] for s in systems].index(name)
+        return round(median([rounds[r][name]["provisions_per_s"] / beside(r, i)
+                             for r in range(args.repeat)]), 3)
 
     ratios = {
         "sqlite_vs_raw_batched": round(results["sqlite"]["provisions_per_s"] /
@@ -334,17 +409,18 @@ def main():
                                              raw["postgresql"]["batched_rows_per_s"], 3),
         "postgresql_2_vs_1": round(results["postgresql_2"]["provisions_per_s"] /
                                    results["postgresql_1"]["provisions_per_s"], 3),
-        "sqlite_vs_http_limit": round(results["sqlite"]["provisions_per_s"] /
-                                      results["http_limit"]["provisions_per_s"], 3),
-        "postgresql_1_vs_http_limit": round(results["postgresql_1"]["provisions_per_s"] /
-                                            results["http_limit"]["provisions_per_s"], 3),
+        "sqlite_vs_http_limit": vs_limit("sqlite"),
+        "postgresql_1_vs_http_limit": vs_limit("postgresql_1"),
     }
     print(f"\ningest over HTTP: {args.connections} connections, {args.seconds} s each, "
-          "durable POST /provisions (http_limit: parsed and answered, not stored)")
-    print(f"{'system':<16}{'prov/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+          "durable POST /provisions (http_limit: parsed and answered, not stored); "
+          f"{args.repeat} round(s), medians")
+    print(f"{'system':<16}{'prov/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
+          "  every round; http_limit beside")
     for name, r in results.items():
         print(f"{name:<16}{r['provisions_per_s']:>10}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
-              f"{r['errors']:>8}")
+              f"{r['errors']:>8}  {r['runs']}" +
+              (f"; {r['http_limit_beside']}" if "http_limit_beside" in r else ""))
     print("checkpoint pauses during the run (ms, writes held for checkpoints): " +
           ", ".join(f"{name} {r['checkpoint_pause_ms']}" for name, r in results.items()
                     if "checkpoint_pause_ms" in r))
@@ -370,6 +446,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"connections": args.connections, "seconds": args.seconds,
+                       "repeat": args.repeat,
                        "systems": results, "raw": raw, "ratios": ratios}, f, indent=2)
     return 0
 
