@@ -43,7 +43,7 @@ StatusOr<bool> BoolParam(const std::map<std::string, std::string>& q, const std:
     return false;
   }
   if (it->second == "true" || it->second == "1") return true;
-  return InvalidField(key, "'" + key + "' must be true or false");
+  return InvalidField(key, "'" + key + "' must be true or false (or 1 or 0)");
 }
 
 // `from` and `to` (RFC 3339, both included) of a period question.

@@ -63,6 +63,12 @@ std::optional<std::string> FramingError(const http::request_header<>& req) {
     return host_count == 0 ? "an HTTP/1.1 request needs a Host header"
                            : "a request may have only one Host header";
   }
+  // Two credentials: one layer (a proxy, a log) may read one and this
+  // server the other.
+  auto auths = req.equal_range(http::field::authorization);
+  if (std::distance(auths.first, auths.second) > 1) {
+    return "a request may have only one Authorization header";
+  }
   auto lengths = req.equal_range(http::field::content_length);
   size_t length_count = static_cast<size_t>(std::distance(lengths.first, lengths.second));
   if (has_te && length_count > 0) {

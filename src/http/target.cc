@@ -1,5 +1,8 @@
 #include "http/target.h"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace cocreate {
 
 namespace {
@@ -9,6 +12,37 @@ int FromHex(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    uint32_t cp = 0, min = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      n = 1, cp = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2, cp = c & 0x0f, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
 }
 
 }  // namespace
@@ -46,6 +80,34 @@ std::vector<std::string> SplitPath(std::string_view path) {
   return out;
 }
 
+namespace {
+
+bool EscapesAreWellFormed(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') continue;
+    if (i + 2 >= s.size() || FromHex(s[i + 1]) < 0 || FromHex(s[i + 2]) < 0) return false;
+    i += 2;
+  }
+  return true;
+}
+
+bool IsQueryText(std::string_view s) {
+  return IsValidUtf8(s) && std::none_of(s.begin(), s.end(), [](char c) {
+           const auto u = static_cast<unsigned char>(c);
+           return u < 0x20 || u == 0x7f;
+         });
+}
+
+std::string_view Shown(std::string_view key) {
+  if (key.size() <= 64) return key;
+  size_t n = 64;
+  // Not in the middle of a character: back off its continuation bytes.
+  while (n > 0 && (static_cast<unsigned char>(key[n]) & 0xc0) == 0x80) --n;
+  return key.substr(0, n);
+}
+
+}  // namespace
+
 StatusOr<QueryParams> ParseQuery(std::string_view q) {
   QueryParams out;
   size_t i = 0;
@@ -55,12 +117,24 @@ StatusOr<QueryParams> ParseQuery(std::string_view q) {
     std::string_view pair = q.substr(i, j - i);
     if (!pair.empty()) {
       size_t eq = pair.find('=');
-      std::string key = PercentDecode(pair.substr(0, eq), true);
-      std::string value =
-          eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
+      std::string_view raw_key = pair.substr(0, eq);
+      std::string_view raw_value =
+          eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+      std::string key = PercentDecode(raw_key, true);
+      if (!EscapesAreWellFormed(raw_key) || !IsQueryText(key)) {
+        return InvalidField("query",
+                            "a query parameter's name is not percent-encoded UTF-8 text "
+                            "('%' must be followed by two hex digits; no control characters)");
+      }
+      std::string value = PercentDecode(raw_value, true);
+      if (!EscapesAreWellFormed(raw_value) || !IsQueryText(value)) {
+        return InvalidField(key, "'" + std::string(Shown(key)) +
+                                     "' is not percent-encoded UTF-8 text ('%' must be "
+                                     "followed by two hex digits; no control characters)");
+      }
       auto [it, inserted] = out.emplace(std::move(key), std::move(value));
       if (!inserted) {
-        return InvalidField(it->first, "the query parameter '" + it->first.substr(0, 64) +
+        return InvalidField(it->first, "the query parameter '" + std::string(Shown(it->first)) +
                                            "' is given more than once");
       }
     }

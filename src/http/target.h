@@ -1,6 +1,7 @@
 // The request target: path segments and the query string, percent-decoded.
-// Every function is linear in its input and never fails on bytes it does
-// not expect: a stray '%' is kept as it is.
+// Every function is linear in its input. PercentDecode and SplitPath keep a
+// stray '%' as it is (a path with one names nothing, and answers 404);
+// ParseQuery refuses it.
 #ifndef COCREATE_HTTP_TARGET_H_
 #define COCREATE_HTTP_TARGET_H_
 
@@ -23,7 +24,10 @@ using QueryParams = std::map<std::string, std::string>;
 
 // "a=1&b=x+y&c" → {a: "1", b: "x y", c: ""}; empty pairs are skipped.
 // Errors: invalid_field (400) naming a parameter given twice, which would
-// otherwise be read one way here and another way by a proxy.
+// otherwise be read one way here and another way by a proxy; or whose name
+// or value has a '%' without two hex digits after it, or decodes to
+// something other than UTF-8 text without control characters (a filter
+// that could match nothing would answer an empty list instead).
 StatusOr<QueryParams> ParseQuery(std::string_view query);
 
 }  // namespace cocreate

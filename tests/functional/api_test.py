@@ -2530,6 +2530,8 @@ class TestOperations(ApiTestCase):
             "gzip": ("Transfer-Encoding: gzip\r\n", b""),
             "TE and CL": ("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", b"0\r\n\r\n"),
             "bad Content-Length": ("Content-Length: 1x\r\n", b""),
+            "two Authorization": ("Authorization: Bearer cc_other\r\nContent-Length: 2\r\n",
+                                  b"{}"),
         }
         for name, (headers, body) in cases.items():
             with self.subTest(name):
@@ -2552,6 +2554,19 @@ class TestOperations(ApiTestCase):
         self.assertEqual(data.count(b"HTTP/1.1 "), 2, data)
         self.assertTrue(data.startswith(b"HTTP/1.1 201"), data)
         self.assertAlive()
+
+    def test_a_query_that_is_not_percent_encoded_text_is_400(self):
+        """A stray '%', an escape that decodes to something other than UTF-8, or a control
+        character in a query is 400 invalid_field naming the parameter, not a filter that
+        silently matches nothing; text in any script is fine."""
+        for query in ("owner=%zz", "owner=%ff", "owner=%00", "owner=%"):
+            with self.subTest(query):
+                self.assertError(req("GET", "/resources?" + query), 400, "invalid_field",
+                                 "owner")
+        self.assertError(req("GET", "/resources?%zz=1"), 400, "invalid_field", "query")
+        status, body, _ = req("GET", "/resources?owner=caf%C3%A9")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["items"], [])
 
     def test_every_answer_has_a_request_id(self):
         """Every answer carries a Request-Id header, a fresh one per request; an error's
