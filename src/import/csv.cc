@@ -22,6 +22,7 @@ struct Rows {
   std::vector<std::string> cells;
   int64_t line = 1;       // the line being fed
   int64_t row_start = 0;  // 0: no cell of the current row yet
+  int64_t next_row = 1;   // where the row after the last one ended starts
 };
 
 void OnCell(void* data, size_t size, void* user) {
@@ -40,6 +41,7 @@ void OnRow(int, void* user) {
   r.rows.push_back({r.row_start == 0 ? r.line : r.row_start, std::move(r.cells)});
   r.cells.clear();
   r.row_start = 0;
+  r.next_row = r.line + 1;  // a row ends with its line
 }
 
 // Parses `text` into rows; on malformed CSV, the line where it broke.
@@ -64,7 +66,9 @@ bool Parse(std::string_view text, Rows& out, int64_t& bad_line, std::string& why
   if (ok && csv_fini(&parser, OnCell, OnRow, &out) != 0) ok = false;
   if (!ok) {
     why = csv_strerror(csv_error(&parser));
-    bad_line = out.row_start != 0 ? out.row_start : out.line;
+    // A row broken before its first cell ended (an unterminated quote)
+    // started where the last row ended, not where the text ran out.
+    bad_line = out.row_start != 0 ? out.row_start : out.next_row;
   }
   csv_free(&parser);
   return ok;

@@ -92,7 +92,13 @@ TEST(CsvReaderTest, UnterminatedQuoteIsNotCsv) {
   Catalog c = ReadCsv("external_id,name\na,\"open\nb,B\n", CsvKind::kOrganizations, "o.csv");
   ASSERT_EQ(c.refused.size(), 1u);
   EXPECT_EQ(c.refused[0].code, "invalid_csv");
+  EXPECT_EQ(c.refused[0].line, 2);  // where the row with the open quote starts
   EXPECT_TRUE(c.organizations.empty());
+  // The same with the quote opening the row's first cell, in a file of two lines.
+  Catalog first = ReadCsv("external_id,name\n\"a,b\n", CsvKind::kOrganizations, "o.csv");
+  ASSERT_EQ(first.refused.size(), 1u);
+  EXPECT_EQ(first.refused[0].code, "invalid_csv");
+  EXPECT_EQ(first.refused[0].line, 2);
   Catalog stray = ReadCsv("external_id,name\na,x\"y\"\n", CsvKind::kOrganizations, "o.csv");
   ASSERT_EQ(stray.refused.size(), 1u);
   EXPECT_EQ(stray.refused[0].code, "invalid_csv");
