@@ -26,6 +26,7 @@ import json
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -278,12 +279,6 @@ def wrk(ports, script, connections, seconds, pids=()):
     return result
 
 
-def median(values):
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
-
-
 def limit_run(script, connections, seconds):
     """One wrk run against http_limit (a member's token, which it does not
     check): the same script, connections and duration as a system's."""
@@ -384,7 +379,7 @@ def main():
         pick = ordered[(args.repeat - 1) // 2]
         results[name] = dict(rounds[pick][name])
         results[name]["provisions_per_s"] = round(
-            median([rd[name]["provisions_per_s"] for rd in rounds]))
+            statistics.median([rd[name]["provisions_per_s"] for rd in rounds]))
         results[name]["runs"] = [rd[name]["provisions_per_s"] for rd in rounds]
         results[name]["http_limit_beside"] = [round(beside(r, i)) for r in range(args.repeat)]
         if "reads_alone" not in results[name] and "reads_alone" in rounds[0][name]:
@@ -394,13 +389,13 @@ def main():
     results["http_limit"] = dict(sorted(limits, key=lambda x: x["provisions_per_s"])[
         (len(limits) - 1) // 2])
     results["http_limit"]["provisions_per_s"] = round(
-        median([x["provisions_per_s"] for x in limits]))
+        statistics.median([x["provisions_per_s"] for x in limits]))
     results["http_limit"]["runs"] = [x["provisions_per_s"] for x in limits]
 
     def vs_limit(name):
         i = [s[0] for s in systems].index(name)
-        return round(median([rounds[r][name]["provisions_per_s"] / beside(r, i)
-                             for r in range(args.repeat)]), 3)
+        return round(statistics.median([rounds[r][name]["provisions_per_s"] / beside(r, i)
+                                        for r in range(args.repeat)]), 3)
 
     ratios = {
         "sqlite_vs_raw_batched": round(results["sqlite"]["provisions_per_s"] /

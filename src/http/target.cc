@@ -1,7 +1,8 @@
 #include "http/target.h"
 
 #include <algorithm>
-#include <cstdint>
+
+#include <simdjson.h>
 
 namespace cocreate {
 
@@ -14,35 +15,30 @@ int FromHex(char c) {
   return -1;
 }
 
-// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = 0;
-    uint32_t cp = 0, min = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      n = 1, cp = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2, cp = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3, cp = c & 0x07, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;
-    for (size_t k = 1; k <= n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += n + 1;
+bool EscapesAreWellFormed(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') continue;
+    if (i + 2 >= s.size() || FromHex(s[i + 1]) < 0 || FromHex(s[i + 2]) < 0) return false;
+    i += 2;
   }
   return true;
+}
+
+bool IsQueryText(std::string_view s) {
+  const bool control = std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+  // simdjson's check: no overlong forms, no surrogates, nothing above U+10FFFF.
+  return !control && simdjson::validate_utf8(s.data(), s.size());
+}
+
+std::string_view Shown(std::string_view key) {
+  if (key.size() <= 64) return key;
+  size_t n = 64;
+  // Not in the middle of a character: back off its continuation bytes.
+  while (n > 0 && (static_cast<unsigned char>(key[n]) & 0xc0) == 0x80) --n;
+  return key.substr(0, n);
 }
 
 }  // namespace
@@ -79,34 +75,6 @@ std::vector<std::string> SplitPath(std::string_view path) {
   }
   return out;
 }
-
-namespace {
-
-bool EscapesAreWellFormed(std::string_view s) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') continue;
-    if (i + 2 >= s.size() || FromHex(s[i + 1]) < 0 || FromHex(s[i + 2]) < 0) return false;
-    i += 2;
-  }
-  return true;
-}
-
-bool IsQueryText(std::string_view s) {
-  return IsValidUtf8(s) && std::none_of(s.begin(), s.end(), [](char c) {
-           const auto u = static_cast<unsigned char>(c);
-           return u < 0x20 || u == 0x7f;
-         });
-}
-
-std::string_view Shown(std::string_view key) {
-  if (key.size() <= 64) return key;
-  size_t n = 64;
-  // Not in the middle of a character: back off its continuation bytes.
-  while (n > 0 && (static_cast<unsigned char>(key[n]) & 0xc0) == 0x80) --n;
-  return key.substr(0, n);
-}
-
-}  // namespace
 
 StatusOr<QueryParams> ParseQuery(std::string_view q) {
   QueryParams out;
